@@ -1,0 +1,73 @@
+"""Run the 16 criteria over a target and build the report.
+
+One criterion's crash never stops the run: it becomes that criterion's ``error`` verdict with
+the reason (no traceback unless ``JCSTAR_DEBUG`` is set). Scheme-level rules live here, not in
+the modules: the UK PSTI exemption (S1.1-02, -05, -16) and the [T]/[A] conformity mark that is
+deemed to meet S1.1-01, -06 and -14.
+"""
+from __future__ import annotations
+
+import datetime
+import importlib
+import os
+import time
+import traceback
+from typing import Optional
+
+from . import __version__
+from .criteria import IDS, Context, Outcome, Verdict, catalogue
+from .report import CriterionResult, Report, Target
+
+PSTI_EXEMPT = ("S1.1-02", "S1.1-05", "S1.1-16")
+CERT_DEEMED = ("S1.1-01", "S1.1-06", "S1.1-14")
+
+
+def evaluate(ctx: Context, criterion_id: str) -> Outcome:
+    info = catalogue.get(criterion_id)
+    if criterion_id in PSTI_EXEMPT and ctx.config.product.psti_compliant:
+        return Outcome.na("the product complies with UK PSTI (declared product.psti_compliant): "
+                          "exempt from this criterion since 2026-01-01")
+    try:
+        module = importlib.import_module(f"agent.criteria.{info.module}")
+        outcome = module.evaluate(ctx)
+    except Exception as exc:  # a bug or a device we did not foresee: report it, keep going
+        if os.environ.get("JCSTAR_DEBUG"):
+            traceback.print_exc()
+        return Outcome.error(f"internal error while checking: {type(exc).__name__}: {exc}"[:300])
+    cert = ctx.config.product.conformity_certification
+    if criterion_id in CERT_DEEMED and cert and outcome.verdict is not Verdict.PASS:
+        note = (f"; the device checks said {outcome.verdict.value}: {outcome.reason}"
+                if outcome.reason else "")
+        return Outcome.passed(f"deemed met by the [T]/[A] technical conformity certification "
+                              f"{cert}{note}", outcome.findings)
+    return outcome
+
+
+def run(ctx: Context, only: Optional[tuple] = None) -> Report:
+    started = time.monotonic()
+    results = []
+    for cid in IDS:
+        info = catalogue.get(cid)
+        if only and cid not in only:
+            continue
+        outcome = evaluate(ctx, cid)
+        if outcome.verdict is Verdict.FAIL and not any(f.is_problem for f in outcome.findings):
+            # The contract: a fail always says what and where. A module breaking that is a bug.
+            outcome = Outcome.error(f"fail without a finding (agent bug): {outcome.reason}")
+        if outcome.verdict in (Verdict.NA, Verdict.MANUAL, Verdict.ERROR) and not outcome.reason:
+            outcome.reason = "no reason given (agent bug)"
+        results.append(CriterionResult(
+            id=cid, verdict=outcome.verdict, title=info.title, title_ja=info.title_ja,
+            methods=list(info.methods), refs=info.refs, reason=outcome.reason,
+            findings=outcome.findings))
+    from .facts import identity
+
+    ident = ctx.fact(identity.read)
+    report = Report(
+        agent_version=__version__,
+        target=Target(mode=ctx.mode, root=ctx.root.path, model=ident.model,
+                      firmware_version=ident.firmware_version, hostname=ident.hostname),
+        config_path=ctx.config.path, config_sha256=ctx.config.sha256, criteria=results,
+        generated_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        duration_seconds=time.monotonic() - started)
+    return report

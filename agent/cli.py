@@ -1,0 +1,63 @@
+"""The command line: a thin dispatcher. Each verb lives in its own module, imported only when
+that verb runs (``check`` never imports ``cryptography``; ``--help`` imports nothing heavy).
+
+A verb module provides ``add_arguments(parser)`` and ``run(args) -> int``.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from typing import List, Optional
+
+from . import __version__
+from .errors import RunError
+
+# verb -> (module, one-line help). The CONTRACT.md verbs; add, never rename.
+VERBS = {
+    "check": ("agent.commands.check", "run the JC-STAR ★1 checks, print a report"),
+    "attest": ("agent.commands.pending", "run check, emit a signed attestation (DSSE envelope)"),
+    "keygen": ("agent.commands.pending", "create a signing key pair"),
+    "verify": ("agent.commands.pending", "verify an attestation"),
+    "serve": ("agent.commands.pending", "answer attestation requests on a serial line"),
+    "pull": ("agent.commands.pending", "request, receive and verify an attestation over serial"),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # exit 2 with one line, as the contract says
+        raise RunError(f"{self.prog}: {message}", hint=f"see '{self.prog} --help'")
+
+
+def _parser(verb: Optional[str]) -> argparse.ArgumentParser:
+    p = _Parser(prog="jcstar-agent",
+                description="Check a Linux IoT device against the JC-STAR ★1 criteria.")
+    p.add_argument("--version", action="version", version=f"jcstar-agent {__version__}")
+    sub = p.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
+    for name, (module, help_) in VERBS.items():
+        sp = sub.add_parser(name, help=help_, description=help_)
+        if name == verb:
+            importlib.import_module(module).add_arguments(sp)
+            sp.set_defaults(_module=module)
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    verb = next((a for a in argv if not a.startswith("-")), None)
+    try:
+        args = _parser(verb if verb in VERBS else None).parse_args(argv)
+        if not getattr(args, "verb", None):
+            _parser(None).print_help(sys.stderr)
+            return 2
+        return importlib.import_module(args._module).run(args)
+    except RunError as exc:
+        print(f"jcstar-agent: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("jcstar-agent: interrupted", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

@@ -1,0 +1,122 @@
+"""What a criterion module returns, and the context it is given.
+
+A criterion module (``s1_1_02.py`` ...) has one function, ``evaluate(ctx) -> Outcome``: a pure
+function of the facts it asks ``ctx`` for and of the board config. Verdict rules of the report:
+``fail`` only with at least one finding saying what and where; ``na``, ``manual`` and ``error``
+always with a reason.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Callable, Dict, List, Optional, Sequence, TypeVar
+
+from ..config.schema import BoardConfig
+from ..target import Root
+
+T = TypeVar("T")
+
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+
+
+class Verdict(str, Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    NA = "na"
+    MANUAL = "manual"
+    ERROR = "error"
+
+
+@dataclass
+class Finding:
+    """One observation: a stable ``check`` id, how bad, what and where (never a secret)."""
+
+    check: str
+    severity: str
+    message: str
+    evidence: Dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"bad severity {self.severity!r}")
+
+    @property
+    def is_problem(self) -> bool:
+        return self.severity != "info"
+
+
+@dataclass
+class Outcome:
+    verdict: Verdict
+    reason: str = ""
+    findings: List[Finding] = field(default_factory=list)
+
+    @classmethod
+    def passed(cls, reason: str, findings: Sequence[Finding] = ()) -> "Outcome":
+        return cls(Verdict.PASS, reason, list(findings))
+
+    @classmethod
+    def na(cls, reason: str, findings: Sequence[Finding] = ()) -> "Outcome":
+        return cls(Verdict.NA, reason, list(findings))
+
+    @classmethod
+    def manual(cls, reason: str, findings: Sequence[Finding] = ()) -> "Outcome":
+        return cls(Verdict.MANUAL, reason, list(findings))
+
+    @classmethod
+    def error(cls, reason: str, findings: Sequence[Finding] = ()) -> "Outcome":
+        return cls(Verdict.ERROR, reason, list(findings))
+
+    @classmethod
+    def not_implemented(cls) -> "Outcome":
+        return cls(Verdict.ERROR, "not implemented")
+
+    @classmethod
+    def from_findings(cls, findings: Sequence[Finding], pass_reason: str,
+                      fail_reason: Optional[str] = None) -> "Outcome":
+        """``fail`` when any finding is a problem (severity above info), else ``pass``."""
+        problems = [f for f in findings if f.is_problem]
+        if problems:
+            reason = fail_reason or (problems[0].message if len(problems) == 1 else
+                                     f"{len(problems)} problems; first: {problems[0].message}")
+            return cls(Verdict.FAIL, reason, list(findings))
+        return cls(Verdict.PASS, pass_reason, list(findings))
+
+
+@dataclass
+class Options:
+    """Run options from the command line (beyond root and config)."""
+
+    active: bool = False
+    online: bool = False
+    vulndb: Optional[str] = None
+    erase_test: bool = False
+    password_budget: Optional[float] = None
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+
+class Context:
+    """What a criterion sees: the target root, the declaration, options, and cached facts.
+
+    ``ctx.fact(reader)`` runs a facts reader (``reader(ctx) -> data``) once per run and caches
+    it, so criteria sharing facts (sshd config for -01 and -04 ...) read the device once.
+    """
+
+    def __init__(self, root: Root, config: BoardConfig, options: Optional[Options] = None):
+        self.root = root
+        self.config = config
+        self.options = options or Options()
+        self._facts: Dict[Callable, Any] = {}
+
+    @property
+    def live(self) -> bool:
+        return self.root.live
+
+    @property
+    def mode(self) -> str:
+        return "live" if self.root.live else "offline"
+
+    def fact(self, reader: Callable[["Context"], T]) -> T:
+        if reader not in self._facts:
+            self._facts[reader] = reader(self)
+        return self._facts[reader]

@@ -1,0 +1,52 @@
+"""Network listeners: what listens (live sockets) or would listen (inferred from the image).
+
+The shared model for S1.1-01, -12 and -13. Offline, listeners are inferred from enabled
+systemd units and sockets, inetd/xinetd, init scripts and daemon configs, each naming the file
+that made us think so. Live, they come from the kernel's socket table (psutil), with the owning
+process. Both feed the same comparison with the declared allowlist.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+
+@dataclass
+class Listener:
+    proto: str  # "tcp" | "udp"
+    port: int
+    address: str = "*"  # "*" when any address (0.0.0.0 / :: / unspecified)
+    process: str = ""  # daemon name (sshd, in.telnetd via inetd ...)
+    source: str = ""  # "/etc/inetd.conf:12", "systemd:ssh.service", "socket" (live) ...
+    service: str = ""  # protocol/service name when known (telnet, ssh, http, mqtt ...)
+    exe: str = ""  # live: the owning executable (under qemu-binfmt: the emulator)
+    pid: Optional[int] = None  # live
+    tls: Optional[bool] = None  # known from config (ssl on, listener with certfile ...)
+    loopback_only: bool = False
+
+    @property
+    def key(self):
+        return (self.proto, self.port)
+
+
+@dataclass
+class Listeners:
+    items: List[Listener] = field(default_factory=list)
+    origin: str = ""  # "offline inference" or "live sockets"
+    errors: List[str] = field(default_factory=list)  # what could not be read, per file
+    inferred: List[Listener] = field(default_factory=list)  # live: what the image enables too
+
+
+def read(ctx) -> Listeners:
+    """Live sockets on a live target, offline inference on an image root."""
+    if ctx.root.live:
+        try:
+            from . import sockets
+        except ImportError:
+            return Listeners([], "live sockets", ["live socket reading not implemented"])
+        return sockets.read(ctx)
+    try:
+        from . import listeners_offline
+    except ImportError:
+        return Listeners([], "offline inference", ["offline listener inference not implemented"])
+    return listeners_offline.read(ctx)

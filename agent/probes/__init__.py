@@ -1,0 +1,65 @@
+"""Active probes (live, opt-in with ``--active``): bounded in time and attempts, own addresses only.
+
+The results model that criteria consume (S1.1-12 from TLS/plaintext probes, S1.1-04 from the
+brute-force probe). ``results(ctx)`` returns ``None`` unless the run is live and ``--active``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+
+@dataclass
+class ServiceProbe:
+    """What one TCP listener answered."""
+
+    proto: str
+    port: int
+    address: str  # the address probed
+    protocol: str = "unknown"  # "tls", "ssh", "telnet", "ftp", "http", "mqtt", "smtp", "unknown"
+    plaintext: bool = False  # speaks a cleartext protocol that can carry credentials/data
+    tls_versions: List[str] = field(default_factory=list)  # accepted: "TLSv1", "TLSv1.1", ...
+    weak_ciphers: List[str] = field(default_factory=list)
+    cert_key_bits: Optional[int] = None
+    cert_key_type: Optional[str] = None
+    cert_not_after: Optional[str] = None  # ISO date
+    http_redirects_to_https: Optional[bool] = None
+    banner: str = ""  # first printable bytes, trimmed (never credentials)
+    seconds: float = 0.0
+    error: Optional[str] = None
+
+
+@dataclass
+class BruteForceProbe:
+    """A bounded run of wrong-password attempts against one declared login."""
+
+    login: str
+    protocol: str
+    port: int
+    attempts: int = 0
+    seconds: float = 0.0
+    seconds_per_attempt: List[float] = field(default_factory=list)
+    locked_out: bool = False  # refused even before the password was judged / told so
+    delayed: bool = False  # growing delay observed
+    closed: bool = False  # server closed the connection / refused new ones
+    protected: bool = False  # any of the above
+    account: str = ""
+    error: Optional[str] = None
+
+
+@dataclass
+class ProbeResults:
+    services: List[ServiceProbe] = field(default_factory=list)
+    brute_force: List[BruteForceProbe] = field(default_factory=list)
+    errors: List[str] = field(default_factory=list)
+
+
+def results(ctx) -> Optional[ProbeResults]:
+    """Probe results for this run (cached via ctx.fact), or None when not live+active."""
+    if not (ctx.root.live and ctx.options.active):
+        return None
+    try:
+        from . import run as runner
+    except ImportError:
+        return ProbeResults(errors=["active probes not implemented"])
+    return runner.run(ctx)

@@ -1,0 +1,74 @@
+"""The report: what a run found, in the shape ``CONTRACT.md`` promises (schema report/v1)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Dict, List, Optional
+
+from ..criteria.interface import Finding, Verdict
+
+SCHEMA = "jcstar-agent/report/v1"
+VERDICTS = ("pass", "fail", "na", "manual", "error")
+
+
+@dataclass
+class CriterionResult:
+    id: str
+    verdict: Verdict
+    title: str
+    title_ja: str
+    methods: List[str]
+    refs: Dict[str, List[str]]
+    reason: str
+    findings: List[Finding] = field(default_factory=list)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"id": self.id, "verdict": self.verdict.value, "title": self.title,
+                "title_ja": self.title_ja, "methods": list(self.methods), "refs": self.refs,
+                "reason": self.reason, "findings": [asdict(f) for f in self.findings]}
+
+
+@dataclass
+class Target:
+    mode: str
+    root: str
+    model: Optional[str] = None
+    firmware_version: Optional[str] = None
+    hostname: Optional[str] = None
+
+
+@dataclass
+class Report:
+    agent_version: str
+    target: Target
+    config_path: Optional[str]
+    config_sha256: Optional[str]
+    criteria: List[CriterionResult]
+    generated_at: str = ""
+    duration_seconds: float = 0.0
+    extra: Dict[str, Any] = field(default_factory=dict)  # e.g. the SBOM summary, walk stats
+
+    @property
+    def summary(self) -> Dict[str, int]:
+        counts = {v: 0 for v in VERDICTS}
+        for c in self.criteria:
+            counts[c.verdict.value] += 1
+        return counts
+
+    @property
+    def ok(self) -> bool:
+        s = self.summary
+        return s["fail"] == 0 and s["error"] == 0
+
+    def to_dict(self) -> Dict[str, Any]:
+        d = {
+            "schema": SCHEMA,
+            "agent": {"name": "jcstar-agent", "version": self.agent_version},
+            "target": asdict(self.target),
+            "config": {"path": self.config_path, "sha256": self.config_sha256},
+            "summary": self.summary,
+            "criteria": [c.to_dict() for c in self.criteria],
+            "generated_at": self.generated_at,
+            "duration_seconds": round(self.duration_seconds, 3),
+        }
+        d.update(self.extra)
+        return d

@@ -1,0 +1,38 @@
+"""Text renderer for a person: one line per criterion, the first finding, then a summary.
+
+Colour only when writing to a terminal (and ``NO_COLOR`` is unset).
+"""
+from __future__ import annotations
+
+from .model import Report
+
+_COLOURS = {"pass": "32", "fail": "31;1", "na": "36", "manual": "33", "error": "35;1"}
+
+
+def _paint(text: str, verdict: str, colour: bool) -> str:
+    return f"\033[{_COLOURS[verdict]}m{text}\033[0m" if colour else text
+
+
+def render(report: Report, colour: bool = False) -> str:
+    t = report.target
+    out = [f"jcstar-agent {report.agent_version} — JC-STAR ★1 check of {t.mode} root {t.root}"
+           + (f" (model {t.model}" + (f", firmware {t.firmware_version})" if t.firmware_version else ")")
+              if t.model else (f" (firmware {t.firmware_version})" if t.firmware_version else "")),
+           f"config: {report.config_path or 'none (built-in defaults: nothing declared)'}", ""]
+    for c in report.criteria:
+        v = c.verdict.value
+        label = _paint(f"{v.upper():6}", v, colour)
+        problems = [f for f in c.findings if f.is_problem]
+        detail = c.reason
+        if v == "fail" and problems:
+            first = problems[0]
+            where = first.evidence.get("path") or first.evidence.get("port") or ""
+            detail = f"[{first.check}] {first.message}" + (f" ({where})" if where and str(where) not in first.message else "")
+            if len(problems) > 1:
+                detail += f" (+{len(problems) - 1} more)"
+        out.append(f"{c.id}  {label}  {c.title} — {detail}")
+    s = report.summary
+    out.append("")
+    out.append("summary: " + ", ".join(f"{s[k]} {k}" for k in ("pass", "fail", "na", "manual", "error"))
+               + f" — {'OK' if report.ok else 'NOT OK'} ({report.duration_seconds:.2f}s)")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,257 @@
+"""The one door to the device: every file the agent reads goes through a :class:`Root`.
+
+Paths are *device paths* (``/etc/shadow``) resolved inside the root directory. Symlinks are
+resolved by hand, component by component: an absolute target is re-rooted, ``..`` stops at the
+root, so nothing outside the root is ever opened. Only regular files are read (never a FIFO or a
+device node, which could block or have side effects), reads are size-capped, and a missing or
+unreadable file is a :class:`Read` with a reason, never an exception.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import stat as stat_mod
+from dataclasses import dataclass
+from typing import Iterator, List, Optional, Tuple
+
+DEFAULT_CAP = 1 << 20  # 1 MiB: every config file the agent reads is far smaller
+_MAX_LINKS = 40  # same bound as the kernel's ELOOP
+
+
+@dataclass(frozen=True)
+class Read:
+    """The result of reading one device file: ``data`` or a ``error`` reason."""
+
+    path: str
+    data: Optional[bytes] = None
+    error: Optional[str] = None
+    truncated: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.data is not None
+
+    @property
+    def text(self) -> str:
+        """Decoded text ('' when unreadable); undecodable bytes never raise."""
+        return self.data.decode("utf-8", "replace") if self.data is not None else ""
+
+    @property
+    def missing(self) -> bool:
+        return self.error == "missing"
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno == errno.ENOENT or exc.errno == errno.ENOTDIR:
+        return "missing"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied (needs root?)"
+    if exc.errno == errno.ELOOP:
+        return "too many levels of symbolic links"
+    return exc.strerror or str(exc)
+
+
+class Root:
+    """A root filesystem, live (``/``) or offline (an image's rootfs on the build host)."""
+
+    def __init__(self, path: str = "/", live: Optional[bool] = None):
+        self.path = os.path.abspath(path)
+        self.live = (self.path == "/") if live is None else live
+
+    def __repr__(self) -> str:
+        return f"Root({self.path!r}, live={self.live})"
+
+    # --- path resolution -------------------------------------------------------------------
+    def realpath(self, path: str) -> Optional[str]:
+        """Canonical device path of ``path`` with every symlink resolved inside the root.
+
+        Returns None on a symlink loop. A missing component ends resolution: the rest is
+        appended as is (like ``os.path.realpath``), so callers can still report the path.
+        """
+        parts = [p for p in path.split("/") if p not in ("", ".")]
+        resolved: List[str] = []
+        links = 0
+        while parts:
+            name = parts.pop(0)
+            if name == "..":
+                if resolved:
+                    resolved.pop()
+                continue
+            candidate = resolved + [name]
+            host = self._host(candidate)
+            try:
+                st = os.lstat(host)
+            except OSError:
+                return "/" + "/".join(candidate + parts)
+            if stat_mod.S_ISLNK(st.st_mode):
+                links += 1
+                if links > _MAX_LINKS:
+                    return None
+                try:
+                    target = os.readlink(host)
+                except OSError:
+                    return None
+                if target.startswith("/"):
+                    resolved = []
+                parts = [p for p in target.split("/") if p not in ("", ".")] + parts
+                continue
+            resolved = candidate
+        return "/" + "/".join(resolved)
+
+    def _host(self, parts: List[str]) -> str:
+        return os.path.join(self.path, *parts) if parts else self.path
+
+    def host_path(self, path: str) -> Optional[str]:
+        """Host path of a device path after resolution inside the root (None on a loop)."""
+        real = self.realpath(path)
+        if real is None:
+            return None
+        return self._host([p for p in real.split("/") if p])
+
+    # --- metadata --------------------------------------------------------------------------
+    def stat(self, path: str) -> Optional[os.stat_result]:
+        host = self.host_path(path)
+        if host is None:
+            return None
+        try:
+            return os.lstat(host)  # host is fully resolved: lstat never follows outside
+        except OSError:
+            return None
+
+    def lstat(self, path: str) -> Optional[os.stat_result]:
+        """Stat of the path itself (a symlink stays a symlink); its parents are resolved."""
+        parent, _, name = path.rstrip("/").rpartition("/")
+        real_parent = self.realpath(parent or "/")
+        if real_parent is None:
+            return None
+        try:
+            return os.lstat(self._host([p for p in real_parent.split("/") if p] + [name]))
+        except OSError:
+            return None
+
+    def exists(self, path: str) -> bool:
+        return self.stat(path) is not None
+
+    def is_file(self, path: str) -> bool:
+        st = self.stat(path)
+        return st is not None and stat_mod.S_ISREG(st.st_mode)
+
+    def is_dir(self, path: str) -> bool:
+        st = self.stat(path)
+        return st is not None and stat_mod.S_ISDIR(st.st_mode)
+
+    def is_executable(self, path: str) -> bool:
+        st = self.stat(path)
+        return st is not None and stat_mod.S_ISREG(st.st_mode) and bool(st.st_mode & 0o111)
+
+    def readlink(self, path: str) -> Optional[str]:
+        parent, _, name = path.rstrip("/").rpartition("/")
+        real_parent = self.realpath(parent or "/")
+        if real_parent is None:
+            return None
+        try:
+            return os.readlink(self._host([p for p in real_parent.split("/") if p] + [name]))
+        except OSError:
+            return None
+
+    def listdir(self, path: str) -> List[str]:
+        """Sorted entry names; [] when missing or unreadable."""
+        host = self.host_path(path)
+        if host is None:
+            return []
+        try:
+            return sorted(os.listdir(host))
+        except OSError:
+            return []
+
+    def which(self, name: str, dirs: Tuple[str, ...] = (
+            "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")) -> Optional[str]:
+        """Device path of an executable found on the usual PATH, or None."""
+        for d in dirs:
+            candidate = f"{d}/{name}"
+            if self.is_executable(candidate):
+                return candidate
+        return None
+
+    # --- reading ---------------------------------------------------------------------------
+    def read(self, path: str, limit: int = DEFAULT_CAP) -> Read:
+        host = self.host_path(path)
+        if host is None:
+            return Read(path, error="too many levels of symbolic links")
+        try:
+            # O_NONBLOCK: opening a FIFO must not hang; O_NOFOLLOW: host is already resolved.
+            fd = os.open(host, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+        except OSError as exc:
+            return Read(path, error=_reason(exc))
+        try:
+            st = os.fstat(fd)
+            if not stat_mod.S_ISREG(st.st_mode):
+                kind = "a directory" if stat_mod.S_ISDIR(st.st_mode) else "not a regular file"
+                return Read(path, error=kind)
+            chunks = []
+            remaining = limit + 1
+            while remaining > 0:
+                try:
+                    chunk = os.read(fd, min(remaining, 1 << 16))
+                except BlockingIOError:
+                    break
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                remaining -= len(chunk)
+            data = b"".join(chunks)
+        except OSError as exc:
+            return Read(path, error=_reason(exc))
+        finally:
+            os.close(fd)
+        if len(data) > limit:
+            return Read(path, data=data[:limit], truncated=True)
+        return Read(path, data=data)
+
+    def text(self, path: str, limit: int = DEFAULT_CAP) -> Optional[str]:
+        """Text of a file, or None when it cannot be read."""
+        r = self.read(path, limit)
+        return r.text if r.ok else None
+
+    def glob(self, directory: str, pattern: str = "*") -> List[str]:
+        """Device paths of entries of ``directory`` matching a shell pattern, sorted."""
+        import fnmatch
+
+        base = directory.rstrip("/")
+        return [f"{base}/{n}" for n in self.listdir(directory) if fnmatch.fnmatchcase(n, pattern)]
+
+    def walk(self, top: str, max_entries: int = 20000, max_depth: int = 12,
+             skip: Tuple[str, ...] = ()) -> Iterator[Tuple[str, os.stat_result]]:
+        """Yield (device path, lstat) of regular files below ``top``, breadth first, bounded.
+
+        Directory symlinks are not followed (a link farm cannot make the walk escape or loop).
+        Stops after ``max_entries`` entries seen; the caller learns it was cut from the count.
+        """
+        real = self.realpath(top)
+        if real is None:
+            return
+        queue = [(real.rstrip("/") or "/", 0)]
+        seen = 0
+        while queue:
+            directory, depth = queue.pop(0)
+            host = self._host([p for p in directory.split("/") if p])
+            try:
+                names = sorted(os.listdir(host))
+            except OSError:
+                continue
+            for name in names:
+                seen += 1
+                if seen > max_entries:
+                    return
+                dev = f"{directory.rstrip('/')}/{name}"
+                if dev in skip:
+                    continue
+                try:
+                    st = os.lstat(os.path.join(host, name))
+                except OSError:
+                    continue
+                if stat_mod.S_ISDIR(st.st_mode):
+                    if depth + 1 < max_depth:
+                        queue.append((dev, depth + 1))
+                elif stat_mod.S_ISREG(st.st_mode):
+                    yield dev, st

@@ -1,0 +1,45 @@
+"""Distribution jcstar-agent: the device agent (package ``agent``) and its board configs."""
+import re
+
+from setuptools import find_packages, setup
+
+with open("agent/__init__.py", encoding="utf-8") as fh:
+    VERSION = re.search(r'__version__ = "([^"]+)"', fh.read()).group(1)
+
+setup(
+    name="jcstar-agent",
+    version=VERSION,
+    description="Checks a Linux IoT device against the JC-STAR ★1 criteria and signs the evidence",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.9",
+    packages=find_packages(include=["agent", "agent.*"]) + ["agent.board_configs"],
+    package_dir={"agent.board_configs": "board_configs"},
+    package_data={"agent": ["criteria/*.json", "*.json", "**/*.json", "**/*.txt"],
+                  "agent.board_configs": ["*.toml"]},
+    install_requires=[
+        "psutil>=5.8",
+        "cryptography>=3.4",
+        'tomli>=1.1; python_version < "3.11"',
+    ],
+    extras_require={
+        "serial": ["pyserial>=3.4"],
+        "dev": [
+            "pytest>=7",
+            "hypothesis>=6",
+            "jsonschema>=4",
+            "pyserial>=3.4",
+            "securesystemslib>=0.28",
+            "cyclonedx-python-lib>=6",
+            "psycopg[binary]>=3.1",
+        ],
+        "store": ["psycopg[binary]>=3.1"],
+    },
+    entry_points={"console_scripts": ["jcstar-agent=agent.cli:main"]},
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Operating System :: POSIX :: Linux",
+        "Topic :: Security",
+    ],
+)

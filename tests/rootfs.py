@@ -1,0 +1,109 @@
+"""Real Debian root filesystems for integration tests, built once and reused.
+
+``debootstrap --variant=minbase bookworm`` into a cache folder, then the packages the tests need
+added with ``chroot … apt-get install`` (services are never started: a policy-rc.d says no).
+The tree is keyed by the package list, so adding a package rebuilds it. Tests get either the
+shared tree (read-only use) or a private copy (``copy_rootfs``) to change.
+
+Run as a script to pre-build (``.ci/run`` does): ``python3 tests/rootfs.py``.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+SUITE = "bookworm"
+PACKAGES = (
+    "openssh-server", "openbsd-inetd", "inetutils-telnetd", "openssl", "libpam-pwquality",
+)
+CACHE = os.environ.get("JCSTAR_ROOTFS_CACHE", "/var/tmp/jcstar-rootfs")
+
+
+def mirror() -> str:
+    """The Debian mirror the host's apt uses (the only one this machine reaches)."""
+    for path in ("/etc/apt/sources.list.d/debian.sources", "/etc/apt/sources.list"):
+        try:
+            text = open(path, encoding="utf-8").read()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            f = line.split()
+            if f[:1] == ["URIs:"] and "security" not in f[1]:
+                return f[1]
+            if f[:1] == ["deb"] and len(f) > 2 and "security" not in f[1]:
+                return f[2] if f[1].startswith("[") else f[1]
+    return "http://deb.debian.org/debian"
+
+
+def key() -> str:
+    return hashlib.sha256((SUITE + " ".join(PACKAGES)).encode()).hexdigest()[:12]
+
+
+def path() -> str:
+    return os.path.join(CACHE, f"{SUITE}-minbase-{key()}")
+
+
+def unavailable() -> str:
+    """Why a rootfs cannot be built here ('' when it can)."""
+    if os.geteuid() != 0:
+        return "building a debootstrap rootfs needs root"
+    if not shutil.which("debootstrap"):
+        return "debootstrap is not installed (apt-get install debootstrap)"
+    return ""
+
+
+def _run(cmd, **kw):
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive", LC_ALL="C")
+    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, **kw)
+
+
+def build() -> str:
+    """Path of a complete rootfs, building it when the cache has none."""
+    dest = path()
+    if os.path.exists(os.path.join(dest, ".jcstar-complete")):
+        return dest
+    why = unavailable()
+    if why:
+        raise RuntimeError(why)
+    os.makedirs(CACHE, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="build-", dir=CACHE)
+    try:
+        _run(["debootstrap", "--variant=minbase", SUITE, work, mirror()])
+        rc = os.path.join(work, "usr/sbin/policy-rc.d")
+        with open(rc, "w") as fh:
+            fh.write("#!/bin/sh\nexit 101\n")
+        os.chmod(rc, 0o755)
+        _run(["chroot", work, "apt-get", "update", "-q"])
+        _run(["chroot", work, "apt-get", "install", "-y", "-q", "--no-install-recommends", *PACKAGES])
+        _run(["chroot", work, "apt-get", "clean"])
+        os.unlink(rc)
+        open(os.path.join(work, ".jcstar-complete"), "w").close()
+        if os.path.exists(dest):
+            shutil.rmtree(dest)
+        os.rename(work, dest)
+    finally:
+        if os.path.exists(work):
+            shutil.rmtree(work, ignore_errors=True)
+    return dest
+
+
+def copy_rootfs(dest: str) -> str:
+    """A private copy of the shared rootfs (hard links are not used: tests may write)."""
+    src = build()
+    subprocess.run(["cp", "-a", src, dest], check=True)
+    return dest
+
+
+def chroot(root: str, *cmd: str, input: str = None) -> None:
+    """Run a command inside a rootfs (useradd, chpasswd ...)."""
+    subprocess.run(["chroot", root, *cmd], check=True, input=input, text=True,
+                   env=dict(os.environ, LC_ALL="C"), stdout=subprocess.DEVNULL)
+
+
+if __name__ == "__main__":
+    print(build())
+    sys.exit(0)
