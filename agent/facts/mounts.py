@@ -48,9 +48,9 @@ class Mounts:
 
     def _volatile(self, m: Mount, depth: int = 0) -> Optional[str]:
         if m.fstype in VOLATILE_FS:
-            return f"{m.mountpoint} is {m.fstype} (RAM)"
+            return f"{m.mountpoint} is {m.fstype} (RAM, {m.origin})"
         if m.source.startswith("/dev/zram"):
-            return f"{m.mountpoint} is on {m.source} (compressed RAM)"
+            return f"{m.mountpoint} is on {m.source} (compressed RAM, {m.origin})"
         if m.fstype == "overlay" and depth < 4:
             upper = re.search(r"(?:^|,)upperdir=([^,]+)", m.options)
             if upper:

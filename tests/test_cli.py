@@ -1,0 +1,73 @@
+"""The command line: verbs, formats, exit codes 0/1/2, one-line errors, no tracebacks."""
+import json
+import os
+
+from agent.criteria import IDS
+
+
+def test_check_offline_json_has_all_16_in_order(tree, cli):
+    r = cli("check", "--root", tree(), "--format", "json")
+    assert r.rc in (0, 1), r.err
+    d = r.json()
+    assert [c["id"] for c in d["criteria"]] == list(IDS)
+    assert sum(d["summary"].values()) == 16
+    assert d["target"]["mode"] == "offline" and d["target"]["firmware_version"] == "1.2.3"
+    assert r.rc == (1 if d["summary"]["fail"] or d["summary"]["error"] else 0)
+    for c in d["criteria"]:
+        if c["verdict"] in ("na", "manual", "error"):
+            assert c["reason"], c["id"]
+        if c["verdict"] == "fail":
+            assert any(f["severity"] != "info" for f in c["findings"]), c["id"]
+
+
+def test_default_format_is_json_when_not_a_terminal(tree, cli):
+    assert cli("check", "--root", tree()).out.lstrip().startswith("{")
+
+
+def test_output_file_and_formats(tree, cli, tmp_path):
+    out = tmp_path / "r.xml"
+    r = cli("check", "--root", tree(), "--format", "junit", "--output", str(out))
+    assert r.out == "" and out.read_text().startswith("<?xml")
+    assert not [p for p in os.listdir(tmp_path) if ".tmp" in p]
+    r = cli("check", "--root", tree(), "--format", "text")
+    assert "summary:" in r.out
+
+
+def test_run_level_problems_exit_2_with_one_line(tree, proc, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[product]\nmodel = "x"\nserial_number = "1"\n')
+    cases = [
+        (["check", "--root", str(tmp_path / "nope")], "is not a directory"),
+        (["check", "--root", tree(), "--config", str(bad)], f"{bad}:3: unknown key 'serial_number'"),
+        (["check", "--root", tree(), "--active"], "--active probes the running device"),
+        (["check", "--erase-test"], "never live"),
+        (["check", "--format", "yaml"], "invalid choice"),
+        (["frobnicate"], "invalid choice"),
+        (["check", "--board", "no-such-board"], "unknown board"),
+        (["check", "--root", tree(), "--vulndb", str(tmp_path / "none.json")], "vulnerability database not found"),
+    ]
+    for args, fragment in cases:
+        r = proc(*args)
+        assert r.rc == 2, (args, r.err)
+        assert fragment in r.err, (args, r.err)
+        assert len(r.err.strip().splitlines()) == 1 and "Traceback" not in r.err
+        assert r.out == ""
+
+
+def test_help_and_version(proc):
+    r = proc("--help")
+    assert r.rc == 0 and "check" in r.out and "attest" in r.out
+    assert proc("--version").out.startswith("jcstar-agent ")
+    assert proc().rc == 2
+
+
+def test_offline_check_imports_neither_cryptography_nor_psutil(tree):
+    import subprocess
+    import sys
+    code = ("import sys, io, contextlib\nfrom agent.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    main(['check', '--root', {tree()!r}])\n"
+            "print('cryptography' in sys.modules, 'psutil' in sys.modules)")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert p.stdout.split() == ["False", "False"], p.stderr
