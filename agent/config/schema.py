@@ -38,6 +38,8 @@ class Product:
     hostname: str = doc("Declared hostname pattern, for password derivations offline.", default="")
     mac_addresses: List[str] = doc("Declared MAC addresses (offline: for password derivations).",
                                    factory=list)
+    imei_source: str = doc("Device file holding the cellular modem's IMEI: the attestation ueid "
+                           "is then the RFC 9711 IMEI type.", default="")
     constrained: bool = doc("The product is a 'constrained device' (S1.1-04 NA). Needs "
                             "constrained_reason.", default=False)
     constrained_reason: str = doc("Why the product is constrained (battery-only, no input ...).",

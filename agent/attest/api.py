@@ -1,0 +1,53 @@
+"""The attestation API other parts of the agent (serial ``serve``/``pull``, evidence store) use.
+
+Stable; extend, never break::
+
+    envelope = attest_report(ctx, report, signer, nonce)      # DSSE envelope JSON bytes
+    signer = load_signer("/etc/jcstar/attest.key")             # RunError (exit 2) if unsafe
+    v = verify_envelope(envelope, pubkey_pem, nonce="n", max_age=300)
+    v.ok, v.reason, v.statement, v.predicate, v.keyid, v.claims["ueid"]
+
+``report`` is an ``agent.report.Report`` (or its ``to_dict()``). ``verify_envelope`` raises
+RunError only when ``pubkey_pem`` is not a usable public key; anything wrong with the envelope is
+``ok=False`` with the reason. ``cryptography`` is imported only when these functions run.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from .signer import Signer
+from .verify import Verification
+
+__all__ = ["Signer", "Verification", "attest_report", "load_signer", "verify_envelope",
+           "PREDICATE_TYPE", "PAYLOAD_TYPE"]
+
+from .dsse import PAYLOAD_TYPE_INTOTO as PAYLOAD_TYPE  # noqa: E402
+from .statement import PREDICATE_TYPE  # noqa: E402
+
+
+def attest_report(ctx, report, signer: Signer, nonce: Optional[str]) -> bytes:
+    """Sign ``report`` (with the run's ``ctx``) into a DSSE envelope; return its JSON bytes."""
+    import json
+
+    from . import dsse, statement
+
+    stmt = statement.build(ctx, report, nonce, signer)
+    payload = json.dumps(stmt, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    env = dsse.Envelope(dsse.PAYLOAD_TYPE_INTOTO, payload)
+    env.signatures.append(dsse.Signature(signer.sign(env.pae()), signer.keyid))
+    return env.to_json()
+
+
+def load_signer(key_path: str) -> Signer:
+    """A signer for a private key file (RunError: missing, unsafe permissions, not a key)."""
+    from .signer import load
+
+    return load(key_path)
+
+
+def verify_envelope(data: bytes, pubkey_pem: bytes, nonce: Optional[str] = None,
+                    max_age: Optional[float] = None, now: Optional[float] = None) -> Verification:
+    """Verify an envelope with the GIVEN key (its keyid is never trusted); see verify.py."""
+    from .verify import verify
+
+    return verify(data, pubkey_pem, nonce, max_age, now)

@@ -1,0 +1,169 @@
+"""Signing keys on disk: create them safely, load them only when they are safe.
+
+``keygen`` writes the private key (PEM PKCS#8, unencrypted: a device signs unattended) with
+``O_CREAT|O_EXCL|O_NOFOLLOW`` and mode 0600 *in the open() call itself*, then ``fchmod``s to
+exactly 0600 — there is no moment when the key exists with wider permissions, whatever the
+umask. It never overwrites: an existing key or ``.pub`` is a run-level error (exit 2). The
+public key goes beside it, ``FILE.pub`` (PEM SubjectPublicKeyInfo, mode 0644).
+
+Loading a private key refuses (exit 2) a file readable or writable by group/others, owned by
+another user, or not a regular file: a key others could read proves nothing.
+
+``keyid`` = lowercase hex SHA-256 of the DER SubjectPublicKeyInfo (the same bytes as the PEM
+body), so anyone holding the ``.pub`` can recompute it.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from typing import Tuple
+
+from ..errors import RunError
+
+ALGORITHMS = ("ed25519", "ecdsa-p256")
+MAX_KEY_FILE = 64 * 1024
+
+
+def keyid_of(public_key) -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    der = public_key.public_bytes(serialization.Encoding.DER,
+                                  serialization.PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(der).hexdigest()
+
+
+def public_pem(public_key) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return public_key.public_bytes(serialization.Encoding.PEM,
+                                   serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def algorithm_of(key) -> str:
+    """'ed25519' or 'ecdsa-p256' for a private or public key object; RunError otherwise."""
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+    if isinstance(key, (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey)):
+        return "ed25519"
+    if isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)):
+        if isinstance(key.curve, ec.SECP256R1):
+            return "ecdsa-p256"
+        raise RunError(f"unsupported elliptic curve {key.curve.name} (use ed25519 or ecdsa-p256)")
+    raise RunError(f"unsupported key type {type(key).__name__} (use ed25519 or ecdsa-p256)")
+
+
+def _new_private(algorithm: str):
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+    if algorithm == "ed25519":
+        return ed25519.Ed25519PrivateKey.generate()
+    if algorithm == "ecdsa-p256":
+        return ec.generate_private_key(ec.SECP256R1())
+    raise RunError(f"unknown algorithm {algorithm!r} (choose from {', '.join(ALGORITHMS)})")
+
+
+def _create_exclusive(path: str, data: bytes, mode: int) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, mode)
+    except FileExistsError:
+        raise RunError("already exists; keygen never overwrites a key (remove it first, or "
+                       "choose another --out)", path) from None
+    except OSError as exc:
+        raise RunError(f"cannot create: {exc.strerror or exc}", path) from None
+    try:
+        os.fchmod(fd, mode)  # exact mode even under an odd umask; never wider than asked
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    except OSError as exc:
+        os.close(fd)
+        os.unlink(path)
+        raise RunError(f"cannot write: {exc.strerror or exc}", path) from None
+    os.close(fd)
+
+
+def generate(out: str, algorithm: str = "ed25519") -> Tuple[str, str, str]:
+    """Create ``out`` (private, 0600) and ``out.pub``; return (private path, public path, keyid)."""
+    from cryptography.hazmat.primitives import serialization
+
+    key = _new_private(algorithm)
+    pub_path = out + ".pub"
+    for p in (out, pub_path):
+        if os.path.lexists(p):
+            raise RunError("already exists; keygen never overwrites a key (remove it first, or "
+                           "choose another --out)", p)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    _create_exclusive(out, private, 0o600)
+    try:
+        _create_exclusive(pub_path, public_pem(key.public_key()), 0o644)
+    except RunError:
+        os.unlink(out)  # both or neither
+        raise
+    return out, pub_path, keyid_of(key.public_key())
+
+
+def read_private(path: str) -> bytes:
+    """The private key file's bytes, after the safety checks (RunError: exit 2)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        import errno
+
+        if exc.errno == errno.ELOOP:
+            raise RunError("private key is a symbolic link; give the key file itself", path) from None
+        raise RunError(f"cannot open private key: {exc.strerror or exc}", path) from None
+    try:
+        st = os.fstat(fd)  # the file we opened, not whatever the path points to a moment later
+        if not stat.S_ISREG(st.st_mode):
+            raise RunError("private key is not a regular file", path)
+        if st.st_mode & 0o077:
+            raise RunError(f"private key is accessible by group/others (mode {stat.S_IMODE(st.st_mode):04o}); "
+                           f"refusing to use it", path, hint=f"chmod 600 {path}")
+        if st.st_uid != os.geteuid():
+            raise RunError(f"private key is owned by uid {st.st_uid}, not by this user "
+                           f"(uid {os.geteuid()}); refusing to use it", path)
+        if st.st_size > MAX_KEY_FILE:
+            raise RunError("private key file is too large to be a key", path)
+        chunks = []
+        while True:
+            b = os.read(fd, MAX_KEY_FILE + 1)
+            if not b:
+                break
+            chunks.append(b)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise RunError(f"cannot read private key: {exc.strerror or exc}", path) from None
+    finally:
+        os.close(fd)
+
+
+def load_private(path: str):
+    from cryptography.hazmat.primitives import serialization
+
+    data = read_private(path)
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except TypeError:
+        raise RunError("private key is encrypted; jcstar-agent needs an unencrypted PKCS#8 key "
+                       "(the device signs unattended)", path) from None
+    except (ValueError, Exception) as exc:  # noqa: B014 — cryptography raises several types
+        raise RunError(f"not a PEM private key ({type(exc).__name__})", path) from None
+    algorithm_of(key)
+    return key
+
+
+def load_public(pem: bytes, path: str = "<public key>"):
+    """A public key object from PEM SPKI bytes (RunError when it is not one we support)."""
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        key = serialization.load_pem_public_key(pem)
+    except Exception as exc:  # ValueError, UnsupportedAlgorithm ...
+        raise RunError(f"not a PEM public key ({type(exc).__name__})", path) from None
+    algorithm_of(key)
+    return key

@@ -1,0 +1,200 @@
+"""Round trip and every tamper: sign a real report, verify it, break it one way at a time."""
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from agent import check
+from agent.attest import api, dsse
+from agent.attest.statement import PREDICATE_TYPE, STATEMENT_TYPE
+from agent.config import BoardConfig
+from agent.errors import RunError
+
+NOW = 1_800_000_000.0
+
+
+@pytest.fixture(params=["ed25519", "ecdsa-p256"])
+def signed(request, keypairs, offline_ctx):
+    priv, pub = keypairs[request.param]
+    ctx = offline_ctx()
+    report = check.run(ctx)
+    signer = api.load_signer(priv)
+    env = api.attest_report(ctx, report, signer, "nonce-123")
+    return env, pub, signer, report
+
+
+def _edit(env: bytes, fn) -> bytes:
+    d = json.loads(env)
+    fn(d)
+    return json.dumps(d).encode()
+
+
+def test_round_trip(signed):
+    env, pub, signer, report = signed
+    v = api.verify_envelope(env, pub, nonce="nonce-123", max_age=600)
+    assert v.ok, v.reason
+    assert v.keyid == signer.keyid
+    assert v.statement["_type"] == STATEMENT_TYPE
+    assert v.statement["predicateType"] == PREDICATE_TYPE
+    # the predicate is the full report plus the claims
+    rep = report.to_dict()
+    for key in ("schema", "agent", "target", "config", "summary", "criteria"):
+        assert v.predicate[key] == rep[key]
+    assert v.claims["eat_nonce"] == "nonce-123"
+    assert v.claims["swversion"] == "1.2.3" and v.claims["swname"] == "Acme Linux"
+    assert abs(v.claims["iat"] - __import__("time").time()) < 60
+    assert set(v.claims) == {"eat_nonce", "iat", "ueid", "hwmodel", "swname", "swversion", "boot_id"}
+    d = json.loads(env)
+    assert d["payloadType"] == "application/vnd.in-toto+json"
+    assert d["signatures"][0]["keyid"] == signer.keyid
+
+
+def test_offline_run_has_no_boot_id_and_says_why(signed):
+    env, pub, _, _ = signed
+    v = api.verify_envelope(env, pub)
+    assert v.ok and v.claims["boot_id"] is None
+    assert "offline" in v.predicate["attestation"]["absent"]["boot_id"]
+    assert "boot_id" not in v.predicate
+
+
+def test_url_safe_unpadded_base64_accepted(signed):
+    env, pub, _, _ = signed
+
+    def to_url(d):
+        for obj, key in [(d, "payload")] + [(s, "sig") for s in d["signatures"]]:
+            raw = base64.b64decode(obj[key])
+            obj[key] = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    v = api.verify_envelope(_edit(env, to_url), pub, nonce="nonce-123")
+    assert v.ok, v.reason
+
+
+def test_payload_byte_flipped(signed):
+    env, pub, _, _ = signed
+
+    def flip(d):
+        raw = bytearray(base64.b64decode(d["payload"]))
+        raw[len(raw) // 2] ^= 0x01
+        d["payload"] = base64.b64encode(bytes(raw)).decode()
+    v = api.verify_envelope(_edit(env, flip), pub)
+    assert not v.ok and "signature does not verify" in v.reason
+    assert v.predicate is None and v.statement is None  # nothing unauthenticated is returned
+
+
+def test_verdict_edited_in_payload(signed):
+    env, pub, _, _ = signed
+
+    def forge(d):
+        stmt = json.loads(base64.b64decode(d["payload"]))
+        stmt["predicate"]["summary"]["fail"] = 0
+        d["payload"] = base64.b64encode(json.dumps(stmt).encode()).decode()
+    v = api.verify_envelope(_edit(env, forge), pub)
+    assert not v.ok and "signature does not verify" in v.reason
+
+
+def test_signature_byte_flipped(signed):
+    env, pub, _, _ = signed
+
+    def flip(d):
+        raw = bytearray(base64.b64decode(d["signatures"][0]["sig"]))
+        raw[5] ^= 0x80
+        d["signatures"][0]["sig"] = base64.b64encode(bytes(raw)).decode()
+    v = api.verify_envelope(_edit(env, flip), pub)
+    assert not v.ok and "signature does not verify" in v.reason
+
+
+def test_payload_type_changed(signed):
+    env, pub, _, _ = signed
+    v = api.verify_envelope(_edit(env, lambda d: d.update(payloadType="application/json")), pub)
+    assert not v.ok and "payloadType" in v.reason and "application/json" in v.reason
+
+
+def test_swapped_key(signed, keypairs):
+    env, pub, signer, _ = signed
+    other = keypairs["ecdsa-p256" if signer.algorithm == "ed25519" else "ed25519"][1]
+    v = api.verify_envelope(env, other)
+    assert not v.ok and "signature does not verify" in v.reason and "keyid" in v.reason
+    assert v.keyid != signer.keyid
+
+
+def test_keyid_in_envelope_is_not_trusted(signed, keypairs, tmp_path):
+    """Relabelling the signature with the verifier's own keyid does not make it verify."""
+    env, pub, signer, _ = signed
+    from agent.attest import keys
+
+    _, other_pub, other_id = keys.generate(str(tmp_path / "k"), signer.algorithm)
+    relabelled = _edit(env, lambda d: d["signatures"][0].update(keyid=other_id))
+    v = api.verify_envelope(relabelled, open(other_pub, "rb").read())
+    assert not v.ok and "signature does not verify" in v.reason
+    # and a wrong keyid label does not stop the right key from verifying
+    assert api.verify_envelope(relabelled, pub).ok
+
+
+def test_wrong_nonce(signed):
+    env, pub, _, _ = signed
+    v = api.verify_envelope(env, pub, nonce="nonce-124")
+    assert not v.ok and "wrong nonce" in v.reason
+    assert v.predicate is not None  # signed content is shown, but it is not fresh
+
+
+def test_missing_nonce(keypairs, offline_ctx):
+    priv, pub = keypairs["ed25519"]
+    ctx = offline_ctx()
+    env = api.attest_report(ctx, check.run(ctx), api.load_signer(priv), None)
+    assert api.verify_envelope(env, pub).ok
+    v = api.verify_envelope(env, pub, nonce="x")
+    assert not v.ok and "no eat_nonce" in v.reason
+    assert "no --nonce" in v.predicate["attestation"]["absent"]["eat_nonce"]
+
+
+def test_too_old_and_future(signed):
+    env, pub, _, _ = signed
+    iat = api.verify_envelope(env, pub).claims["iat"]
+    assert api.verify_envelope(env, pub, max_age=100, now=iat + 99).ok
+    v = api.verify_envelope(env, pub, max_age=100, now=iat + 101)
+    assert not v.ok and "too old" in v.reason
+    v = api.verify_envelope(env, pub, now=iat - 3600)
+    assert not v.ok and "future" in v.reason
+    assert api.verify_envelope(env, pub, now=iat - 10).ok  # small skew tolerated
+
+
+@pytest.mark.parametrize("garbage", [b"", b"not json", b"[]", b'{"payload": 1}',
+                                     b'{"payload":"!!","payloadType":"x","signatures":[{"sig":"AA"}]}',
+                                     b'{"payload":"","payloadType":"application/vnd.in-toto+json","signatures":[]}',
+                                     b"\xff\xfe" * 100])
+def test_garbage_is_invalid_not_a_crash(garbage, keypairs):
+    v = api.verify_envelope(garbage, keypairs["ed25519"][1])
+    assert not v.ok and v.reason
+
+
+def test_signed_but_wrong_statement_type(keypairs):
+    priv, pub = keypairs["ed25519"]
+    signer = api.load_signer(priv)
+    for stmt, word in [({"_type": "https://in-toto.io/Statement/v0.1", "predicateType": PREDICATE_TYPE,
+                         "subject": [], "predicate": {}}, "_type"),
+                       ({"_type": STATEMENT_TYPE, "predicateType": "https://slsa.dev/provenance/v1",
+                         "subject": [], "predicate": {}}, "predicateType"),
+                       ([1, 2], "_type")]:
+        env = dsse.Envelope(dsse.PAYLOAD_TYPE_INTOTO, json.dumps(stmt).encode())
+        env.signatures.append(dsse.Signature(signer.sign(env.pae()), signer.keyid))
+        v = api.verify_envelope(env.to_json(), pub)
+        assert not v.ok and word in v.reason
+
+
+def test_bad_public_key_is_a_run_error(signed):
+    env, _, _, _ = signed
+    with pytest.raises(RunError):
+        api.verify_envelope(env, b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
+
+
+def test_pae_matches_the_spec_example():
+    # DSSE protocol.md's worked example
+    assert dsse.pae("http://example.com/HelloWorld", b"hello world") == \
+        b"DSSEv1 29 http://example.com/HelloWorld 11 hello world"
+
+
+def test_bad_nonce_rejected(keypairs, offline_ctx):
+    ctx = offline_ctx()
+    with pytest.raises(RunError):
+        api.attest_report(ctx, check.run(ctx), api.load_signer(keypairs["ed25519"][0]), "a\nb")
