@@ -106,6 +106,9 @@ class Login:
                       default="")
     test_account: str = doc("Account the active brute-force probe may use (wrong passwords only).",
                             default="")
+    login_path: str = doc("http-basic/http-form: path the active brute-force probe sends its "
+                          "attempts to (form: POST username=&password=). Default: / (basic), "
+                          "/login (form).", default="")
 
 
 @dataclass

@@ -45,6 +45,9 @@ class BruteForceProbe:
     protected: bool = False  # any of the above
     account: str = ""
     error: Optional[str] = None
+    accepted: int = 0  # wrong credentials accepted (the endpoint does not authenticate at all)
+    address: str = ""  # the address probed
+    note: str = ""  # e.g. "password authentication not offered"
 
 
 @dataclass

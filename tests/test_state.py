@@ -1,0 +1,150 @@
+"""The agent's state across boots and the S1.1-14 cross-boot half, on synthetic live roots.
+
+A synthetic tree with ``Root(path, live=True)`` stands for the running device (the test hook for
+live mode over a directory): its /proc/sys/kernel/random/boot_id is the boot, its
+/proc/self/mountinfo the mounts.
+"""
+import json
+import os
+import stat
+
+import pytest
+
+from agent import state
+from agent.config import BoardConfig
+from agent.criteria import Context
+from agent.criteria import s1_1_14
+from agent.target import Root
+
+SHADOW0 = "root:$y$j9T$factory$hash:19000:0:99999:7:::\nadmin:$y$j9T$adminfactory$x:19000::::::\n"
+SHADOW1 = "root:$y$j9T$changed$hash:19001:0:99999:7:::\nadmin:$y$j9T$adminfactory$x:19000::::::\n"
+BOOT = "/proc/sys/kernel/random/boot_id"
+
+
+def boot(path, n, shadow=None, version=None):
+    os.makedirs(os.path.join(path, "proc/sys/kernel/random"), exist_ok=True)
+    with open(os.path.join(path, BOOT.lstrip("/")), "w") as fh:
+        fh.write(f"0000000{n}-1111-2222-3333-444444444444\n")
+    if shadow is not None:
+        with open(os.path.join(path, "etc/shadow"), "w") as fh:
+            fh.write(shadow)
+    if version is not None:
+        with open(os.path.join(path, "etc/os-release"), "w") as fh:
+            fh.write(f'NAME="Acme"\nVERSION_ID="{version}"\n')
+
+
+def run14(path):
+    return s1_1_14.evaluate(Context(Root(path, live=True), BoardConfig()))
+
+
+@pytest.fixture
+def device(tree):
+    path = tree({"/etc/shadow": SHADOW0, "/etc/ssh/ssh_host_ed25519_key.pub":
+                 "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBf0Zx0e1u3v7n8mT9yBq1Xw0S2N2zq6xvFv8yXbXkZK root@x\n"})
+    boot(path, 1)
+    return path
+
+
+def test_first_run_records_factory_state_0600_without_hashes(device):
+    out = run14(device)
+    assert out.verdict.value == "pass", out.reason
+    assert "factory state recorded" in out.reason
+    sf = os.path.join(device, "var/lib/jcstar-agent/state.json")
+    assert stat.S_IMODE(os.stat(sf).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(os.path.join(device, "var/lib/jcstar-agent/hmac.key")).st_mode) == 0o600
+    text = open(sf).read()
+    assert "$y$" not in text and "factory$hash" not in text
+    data = json.loads(text)
+    assert set(data["factory"]["credentials"]) == {"shadow:root", "shadow:admin"}
+    assert data["factory"]["keys"]["/etc/ssh/ssh_host_ed25519_key.pub"].startswith("SHA256:")
+    assert not [n for n in os.listdir(os.path.dirname(sf)) if ".tmp" in n]
+
+
+def test_credential_back_to_factory_after_reboot_fails(device):
+    run14(device)  # factory
+    boot(device, 1, shadow=SHADOW1)  # the user changes root's password, same boot
+    assert run14(device).verdict.value == "pass"
+    boot(device, 2, shadow=SHADOW0)  # power cut: the factory shadow is back
+    out = run14(device)
+    assert out.verdict.value == "fail"
+    f = [f for f in out.findings if f.check == "STATE-CREDENTIAL-REVERTED"]
+    assert [x.evidence["credential"] for x in f] == ["shadow:root"]
+    assert "$y$" not in repr(out)
+    assert run14(device).verdict.value == "fail", "the revert stays visible for the whole boot"
+
+
+def test_unchanged_credentials_across_reboot_pass(device):
+    run14(device)
+    boot(device, 2)
+    out = run14(device)
+    assert out.verdict.value == "pass" and "nothing reverted" in out.reason
+
+
+def test_password_changed_after_reboot_is_not_a_revert(device):
+    run14(device)
+    boot(device, 2, shadow=SHADOW1)
+    assert run14(device).verdict.value == "pass"
+
+
+def test_version_reverted_after_reboot_fails(device):
+    boot(device, 1, version="1.0")
+    run14(device)
+    boot(device, 2, version="1.1")
+    assert run14(device).verdict.value == "pass"
+    boot(device, 3, version="1.0")
+    out = run14(device)
+    assert out.verdict.value == "fail"
+    f = next(f for f in out.findings if f.check == "STATE-VERSION-REVERTED")
+    assert f.evidence["firmware_version"] == "1.0" and f.evidence["previous_version"] == "1.1"
+
+
+def test_state_dir_on_tmpfs_fails(device):
+    os.makedirs(os.path.join(device, "proc/self"))
+    with open(os.path.join(device, "proc/self/mountinfo"), "w") as fh:
+        fh.write("22 1 8:2 / / rw,relatime - ext4 /dev/mmcblk0p2 rw\n"
+                 "30 22 0:25 / /var/lib/jcstar-agent rw,nosuid - tmpfs tmpfs rw,size=1024k\n")
+    out = run14(device)
+    assert out.verdict.value == "fail"
+    f = next(f for f in out.findings if f.check == "STATE-VOLATILE")
+    assert f.evidence["path"] == "/var/lib/jcstar-agent" and "tmpfs" in f.message
+
+
+def test_garbage_state_is_an_error_and_set_aside(device):
+    d = os.path.join(device, "var/lib/jcstar-agent")
+    os.makedirs(d)
+    with open(os.path.join(d, "state.json"), "wb") as fh:
+        fh.write(b"\x00\xff garbage {")
+    out = run14(device)
+    assert out.verdict.value == "error" and "unusable" in out.reason
+    assert any(n.startswith("state.json.bad-") for n in os.listdir(d))
+    assert run14(device).verdict.value == "pass"  # recorded anew
+
+
+def test_offline_never_writes(device):
+    out = s1_1_14.evaluate(Context(Root(device, live=False), BoardConfig()))
+    assert out.verdict.value == "pass" and "live runs only" in out.reason
+    assert not os.path.exists(os.path.join(device, "var/lib/jcstar-agent"))
+
+
+def test_unreadable_boot_id_is_an_error(tree):
+    out = run14(tree())
+    assert out.verdict.value == "error" and "boot id" in out.reason
+
+
+def test_key_fingerprint_matches_openssh_format():
+    fp = state.key_fingerprint("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBf0Zx0e1u3v7n8mT9yBq1Xw0S2N2zq6xvFv8yXbXkZK")
+    assert fp.startswith("SHA256:") and len(fp) == 50
+    assert state.key_fingerprint("garbage") is None
+    assert state.key_fingerprint("ssh-rsa !!!notbase64") is None
+
+
+def test_older():
+    assert state.older("1.2.9", "1.2.10") and not state.older("2.0", "1.9")
+    assert not state.older("1.0", "1.0")
+
+
+def test_parse_rejects_wrong_shapes():
+    for text in ("[]", '{"schema": "x"}', '{"schema": "%s", "boots": 3}' % state.SCHEMA,
+                 '{"schema": "%s", "boots": [{"x": 1}]}' % state.SCHEMA):
+        with pytest.raises(state.StateError):
+            state.parse(text)
