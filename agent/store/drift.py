@@ -1,0 +1,204 @@
+"""Drift: what changed, security-wise, between two attestations of one device or one product.
+
+JC-STAR asks the vendor to report a security-relevant change to a labelled product during the
+label's validity. Compare the attestation taken at label time with one taken now (same unit),
+or a reference unit with a later one (same product), and list:
+
+``DRIFT-VERSION``            firmware version changed
+``DRIFT-MODEL``              product model changed (are these really the same product?)
+``DRIFT-CONFIG``             the board config (the vendor's declaration) changed
+``DRIFT-KEY``                the signing key changed
+``DRIFT-VERDICT``            a criterion's verdict changed (pass → fail, na → pass, …)
+``DRIFT-LISTENER-NEW``       a network listener appeared (proto/port)
+``DRIFT-LISTENER-REMOVED``   a listener went away
+``DRIFT-ACCOUNT-NEW``        a login account appeared
+``DRIFT-FINDING-NEW``        a finding (criterion + check id + evidence) appeared
+and, for information only (they do not make the exit status non-zero):
+``DRIFT-ACCOUNT-REMOVED``, ``DRIFT-FINDING-REMOVED``, ``DRIFT-AGENT-VERSION``, ``DRIFT-DEVICE``.
+
+Listeners and accounts are read from what the report holds: any top-level ``listeners`` /
+``accounts`` list, and every finding whose evidence names a ``port`` or an ``account``.
+Pure functions over two predicate dicts: no I/O, no verification (the caller verifies).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+
+INFO_ONLY = {"DRIFT-ACCOUNT-REMOVED", "DRIFT-FINDING-REMOVED", "DRIFT-AGENT-VERSION", "DRIFT-DEVICE"}
+# evidence keys that change from run to run without meaning anything
+VOLATILE = {"pid", "boot_id", "iat", "elapsed", "seconds", "duration", "duration_seconds", "time",
+            "timestamp", "generated_at", "attempts_per_second"}
+
+
+@dataclass
+class Side:
+    """One attestation to compare: its predicate (the report + EAT claims) and signer."""
+    predicate: Dict[str, Any]
+    label: str = ""             # file name or store digest, for the output
+    keyid: Optional[str] = None
+    signed: bool = True
+
+
+@dataclass
+class Change:
+    check: str
+    message: str
+    before: Any = None
+    after: Any = None
+    where: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def relevant(self) -> bool:
+        return self.check not in INFO_ONLY
+
+    def to_dict(self) -> Dict[str, Any]:
+        d = asdict(self)
+        d["relevant"] = self.relevant
+        return d
+
+
+def _d(x) -> Dict[str, Any]:
+    return x if isinstance(x, dict) else {}
+
+
+def _criteria(p: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
+    out = {}
+    for c in p.get("criteria") or []:
+        if isinstance(c, dict) and isinstance(c.get("id"), str):
+            out[c["id"]] = c
+    return out
+
+
+def _findings(p: Dict[str, Any]) -> Iterable[Tuple[str, Dict[str, Any]]]:
+    for cid, c in _criteria(p).items():
+        for f in c.get("findings") or []:
+            if isinstance(f, dict):
+                yield cid, f
+
+
+def _stable(evidence: Any) -> str:
+    ev = {k: v for k, v in _d(evidence).items() if k not in VOLATILE}
+    return json.dumps(ev, sort_keys=True, default=str, ensure_ascii=False)
+
+
+def _port(value) -> Optional[int]:
+    try:
+        port = int(value)
+    except (TypeError, ValueError):
+        return None
+    return port if 0 <= port <= 65535 else None
+
+
+def listeners(p: Dict[str, Any]) -> Dict[str, str]:
+    """{"tcp/22": "sshd", …}: every listener the report shows."""
+    out: Dict[str, str] = {}
+
+    def add(item: Dict[str, Any]) -> None:
+        port = _port(item.get("port"))
+        if port is None:
+            return
+        proto = str(item.get("proto") or item.get("protocol") or "tcp").lower()
+        key = f"{proto}/{port}"
+        name = str(item.get("process") or item.get("service") or "")
+        if name or key not in out:
+            out[key] = name or out.get(key, "")
+
+    for item in p.get("listeners") or []:
+        if isinstance(item, dict):
+            add(item)
+    for _cid, f in _findings(p):
+        add(_d(f.get("evidence")))
+    return out
+
+
+def accounts(p: Dict[str, Any]) -> Set[str]:
+    out: Set[str] = set()
+    for item in p.get("accounts") or []:
+        if isinstance(item, str):
+            out.add(item)
+        elif isinstance(item, dict) and isinstance(item.get("name") or item.get("account"), str):
+            out.add(item.get("name") or item.get("account"))
+    for _cid, f in _findings(p):
+        name = _d(f.get("evidence")).get("account")
+        if isinstance(name, str) and name:
+            out.add(name)
+    return out
+
+
+def compare(a: Side, b: Side) -> List[Change]:
+    """The changes from ``a`` (before) to ``b`` (after), most important first."""
+    pa, pb = _d(a.predicate), _d(b.predicate)
+    ta, tb = _d(pa.get("target")), _d(pb.get("target"))
+    out: List[Change] = []
+
+    def value(p, t, key, claim):
+        return t.get(key) or p.get(claim)
+
+    for check, key, claim, what in (("DRIFT-MODEL", "model", "hwmodel", "product model"),
+                                    ("DRIFT-VERSION", "firmware_version", "swversion", "firmware version")):
+        va, vb = value(pa, ta, key, claim), value(pb, tb, key, claim)
+        if va != vb:
+            out.append(Change(check, f"{what} changed: {va} → {vb}", va, vb))
+    ca, cb = _d(pa.get("config")).get("sha256"), _d(pb.get("config")).get("sha256")
+    if ca != cb:
+        out.append(Change("DRIFT-CONFIG", "board config (the declaration) changed: "
+                                          f"sha256 {str(ca)[:16]} → {str(cb)[:16]}", ca, cb))
+    if a.keyid and b.keyid and a.keyid != b.keyid:
+        out.append(Change("DRIFT-KEY", f"signing key changed: {a.keyid[:16]}… → {b.keyid[:16]}…",
+                          a.keyid, b.keyid))
+
+    cra, crb = _criteria(pa), _criteria(pb)
+    for cid in sorted(set(cra) | set(crb)):
+        va, vb = cra.get(cid, {}).get("verdict"), crb.get(cid, {}).get("verdict")
+        if va != vb:
+            out.append(Change("DRIFT-VERDICT", f"{cid}: {va} → {vb}", va, vb, {"criterion": cid}))
+
+    la, lb = listeners(pa), listeners(pb)
+    for key in sorted(set(lb) - set(la), key=_listener_order):
+        out.append(Change("DRIFT-LISTENER-NEW", f"new listener {key}" + (f" ({lb[key]})" if lb[key] else ""),
+                          None, key, {"listener": key, "process": lb[key]}))
+    for key in sorted(set(la) - set(lb), key=_listener_order):
+        out.append(Change("DRIFT-LISTENER-REMOVED", f"listener {key} is gone" + (f" ({la[key]})" if la[key] else ""),
+                          key, None, {"listener": key, "process": la[key]}))
+    aa, ab = accounts(pa), accounts(pb)
+    for name in sorted(ab - aa):
+        out.append(Change("DRIFT-ACCOUNT-NEW", f"new account '{name}'", None, name, {"account": name}))
+
+    fa = {(cid, str(f.get("check")), _stable(f.get("evidence"))): f for cid, f in _findings(pa)}
+    fb = {(cid, str(f.get("check")), _stable(f.get("evidence"))): f for cid, f in _findings(pb)}
+    for key in sorted(set(fb) - set(fa)):
+        f = fb[key]
+        out.append(Change("DRIFT-FINDING-NEW", f"{key[0]} {key[1]}: {f.get('message', '')}", None,
+                          key[1], {"criterion": key[0], "evidence": _d(f.get("evidence"))}))
+    for key in sorted(set(fa) - set(fb)):
+        f = fa[key]
+        out.append(Change("DRIFT-FINDING-REMOVED", f"{key[0]} {key[1]} no longer reported: "
+                                                   f"{f.get('message', '')}", key[1], None,
+                          {"criterion": key[0], "evidence": _d(f.get("evidence"))}))
+    for name in sorted(aa - ab):
+        out.append(Change("DRIFT-ACCOUNT-REMOVED", f"account '{name}' is gone", name, None, {"account": name}))
+    va, vb = _d(pa.get("agent")).get("version"), _d(pb.get("agent")).get("version")
+    if va != vb:
+        out.append(Change("DRIFT-AGENT-VERSION", f"jcstar-agent version {va} → {vb}", va, vb))
+    ua, ub = pa.get("ueid"), pb.get("ueid")
+    if ua != ub:
+        out.append(Change("DRIFT-DEVICE", f"different devices (ueid {ua} → {ub}): a product-level comparison",
+                          ua, ub))
+    return out
+
+
+def _listener_order(key: str):
+    proto, _, port = key.partition("/")
+    return proto, int(port) if port.isdigit() else 0
+
+
+def same_subject(a: Side, b: Side) -> bool:
+    """Same device (ueid) or same product (model): otherwise a comparison means little."""
+    pa, pb = _d(a.predicate), _d(b.predicate)
+    if pa.get("ueid") and pa.get("ueid") == pb.get("ueid"):
+        return True
+    ma = _d(pa.get("target")).get("model") or pa.get("hwmodel")
+    mb = _d(pb.get("target")).get("model") or pb.get("hwmodel")
+    return bool(ma) and ma == mb

@@ -1,0 +1,172 @@
+"""Ingest: verify every envelope with a trusted public key, then store it — or refuse it.
+
+An envelope is stored only when ``agent.attest.api.verify_envelope`` says it is valid with a key
+from the key ring (the envelope's own ``keyid`` only picks which trusted key to try; it is never
+trusted by itself). Anything else — not JSON, not DSSE, tampered, signed by an unknown key,
+wrong nonce, too old — is refused with the reason and never stored. Verified envelopes are
+stored in batches, one transaction each; ``on_commit`` is told after every committed batch.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+
+from ..errors import RunError
+from .interface import Store, chunks
+from .model import Record, fields_from, payload_digest
+
+MAX_ENVELOPE = 16 << 20
+
+
+class KeyRing:
+    """Trusted public keys by keyid (hex SHA-256 of the DER SubjectPublicKeyInfo)."""
+
+    def __init__(self):
+        self.keys: Dict[str, bytes] = {}
+
+    def add_pem(self, pem: bytes, where: str = "<public key>") -> str:
+        from ..attest.keys import keyid_of, load_public
+
+        keyid = keyid_of(load_public(pem, where))  # RunError when it is not a public key
+        self.keys[keyid] = pem
+        return keyid
+
+    def add_file(self, path: str) -> str:
+        try:
+            with open(path, "rb") as fh:
+                pem = fh.read(64 * 1024)
+        except OSError as exc:
+            raise RunError(f"cannot read public key: {exc.strerror or exc}", path) from None
+        return self.add_pem(pem, path)
+
+    def add_dir(self, path: str) -> List[str]:
+        if not os.path.isdir(path):
+            raise RunError("key folder not found", path)
+        names = sorted(n for n in os.listdir(path) if n.endswith((".pub", ".pem")))
+        return [self.add_file(os.path.join(path, n)) for n in names]
+
+    def candidates(self, named: List[str]) -> List[Tuple[str, bytes]]:
+        """Keys to try: those the envelope names (and we trust), else — one key only — that one."""
+        hits = [(k, self.keys[k]) for k in named if k in self.keys]
+        if hits:
+            return hits
+        if len(self.keys) == 1 and not any(named):
+            return list(self.keys.items())
+        return []
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+@dataclass
+class Refusal:
+    source: str
+    reason: str
+
+
+@dataclass
+class Verified:
+    record: Optional[Record] = None
+    refusal: Optional[Refusal] = None
+    predicate: Optional[dict] = None
+
+
+@dataclass
+class IngestResult:
+    stored: List[Record] = field(default_factory=list)
+    duplicates: List[Record] = field(default_factory=list)
+    refused: List[Refusal] = field(default_factory=list)
+
+
+def check(source: str, data: bytes, keyring: KeyRing, station: str,
+          received_at: Optional[float] = None, serial: Optional[str] = None,
+          nonce: Optional[str] = None, max_age: Optional[float] = None) -> Verified:
+    """Verify one envelope; a Record when valid, a Refusal with the reason otherwise."""
+    from ..attest import dsse
+    from ..attest.api import verify_envelope
+
+    if len(data) > MAX_ENVELOPE:
+        return Verified(refusal=Refusal(source, f"larger than {MAX_ENVELOPE} bytes: not an attestation"))
+    try:
+        env = dsse.Envelope.from_json(data)
+    except dsse.EnvelopeError as exc:
+        return Verified(refusal=Refusal(source, f"malformed envelope: {exc}"))
+    named = [s.keyid for s in env.signatures]
+    keys = keyring.candidates(named)
+    if not keys:
+        names = ", ".join(k[:16] + "…" for k in named if k) or "none"
+        return Verified(refusal=Refusal(source, f"signed by a key not in the trusted key ring "
+                                                f"(envelope names keyid {names})"))
+    v = None
+    for keyid, pem in keys:
+        v = verify_envelope(data, pem, nonce=nonce, max_age=max_age)
+        if v.ok:
+            break
+    if v is None or not v.ok:
+        return Verified(refusal=Refusal(source, v.reason if v is not None else "not verified"))
+    f = fields_from(v.predicate, v.claims)
+    if serial:
+        f["serial"] = serial
+    rec = Record(digest=payload_digest(env.payload), envelope=bytes(data), keyid=v.keyid or keyid,
+                 received_at=time.time() if received_at is None else received_at, station=station, **f)
+    return Verified(record=rec, predicate=v.predicate)
+
+
+def read_sources(paths: Iterable[str]) -> Iterator[Tuple[str, Optional[bytes], str]]:
+    """(name, bytes or None, why not) for each file, each regular file of a folder (sorted,
+    not recursive), or ``-`` (standard input, one envelope)."""
+    import sys
+
+    for path in paths:
+        if path == "-":
+            yield "<stdin>", sys.stdin.buffer.read(MAX_ENVELOPE + 1), ""
+            continue
+        if os.path.isdir(path):
+            names = sorted(os.listdir(path))
+            files = [os.path.join(path, n) for n in names if not n.startswith(".")]
+            files = [p for p in files if os.path.isfile(p)]
+        else:
+            files = [path]
+        for p in files:
+            try:
+                with open(p, "rb") as fh:
+                    yield p, fh.read(MAX_ENVELOPE + 1), ""
+            except OSError as exc:
+                yield p, None, f"cannot read: {exc.strerror or exc}"
+
+
+def ingest(store: Store, sources: Iterable[Tuple[str, Optional[bytes], str]], keyring: KeyRing,
+           station: str, batch: int = 500, received_at: Optional[float] = None,
+           on_commit: Optional[Callable[[int], None]] = None) -> IngestResult:
+    """Verify and store; ``received_at`` defaults to now (per batch). The records listed in the
+    result carry no envelope bytes (they are in the store)."""
+    result = IngestResult()
+    for key_id, pem in keyring.keys.items():
+        store.add_key(key_id, pem)
+    committed = 0
+
+    def verified() -> Iterator[Record]:
+        for name, data, why in sources:
+            if data is None:
+                result.refused.append(Refusal(name, why))
+                continue
+            v = check(name, data, keyring, station, received_at)
+            if v.refusal:
+                result.refused.append(v.refusal)
+            else:
+                yield v.record
+
+    for records in chunks(verified(), batch):
+        if received_at is None:
+            now = time.time()
+            for r in records:
+                r.received_at = now
+        for r, new in zip(records, store.add(records)):
+            r.envelope = b""  # stored; keep the result small (100k envelopes would be GBs)
+            (result.stored if new else result.duplicates).append(r)
+        committed += len(records)
+        if on_commit:
+            on_commit(committed)
+    return result

@@ -1,0 +1,108 @@
+"""SQLite engine (stdlib ``sqlite3``): the embedded default, one file per line or station.
+
+WAL journal (readers never block the writer), ``synchronous=FULL`` (a committed batch survives
+power loss, not only a killed process), explicit ``BEGIN IMMEDIATE … COMMIT`` per batch, and
+triggers that make the table append-only.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+from typing import List, Tuple
+
+from .interface import INSERT_COLUMNS, Store, StoreError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS attestations (
+    id               INTEGER PRIMARY KEY,
+    digest           TEXT    NOT NULL UNIQUE,
+    keyid            TEXT    NOT NULL,
+    received_at      REAL    NOT NULL,
+    station          TEXT    NOT NULL,
+    ueid             TEXT,
+    serial           TEXT,
+    model            TEXT,
+    firmware_version TEXT,
+    issued_at        REAL,
+    nonce            TEXT,
+    boot_id          TEXT,
+    agent_version    TEXT,
+    ok               INTEGER NOT NULL,
+    summary          TEXT    NOT NULL,
+    failed           TEXT    NOT NULL,
+    envelope         BLOB    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS attestations_serial   ON attestations (serial);
+CREATE INDEX IF NOT EXISTS attestations_ueid     ON attestations (ueid);
+CREATE INDEX IF NOT EXISTS attestations_model    ON attestations (model, firmware_version);
+CREATE INDEX IF NOT EXISTS attestations_received ON attestations (received_at);
+CREATE INDEX IF NOT EXISTS attestations_keyid    ON attestations (keyid);
+CREATE INDEX IF NOT EXISTS attestations_failures ON attestations (ok, received_at);
+CREATE TABLE IF NOT EXISTS keys (
+    keyid TEXT PRIMARY KEY,
+    pem   BLOB NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS attestations_no_update BEFORE UPDATE ON attestations
+    BEGIN SELECT RAISE(ABORT, 'evidence store is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS attestations_no_delete BEFORE DELETE ON attestations
+    BEGIN SELECT RAISE(ABORT, 'evidence store is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS keys_no_update BEFORE UPDATE ON keys
+    BEGIN SELECT RAISE(ABORT, 'evidence store is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS keys_no_delete BEFORE DELETE ON keys
+    BEGIN SELECT RAISE(ABORT, 'evidence store is append-only'); END;
+"""
+
+_INSERT = (f"INSERT OR IGNORE INTO attestations ({', '.join(INSERT_COLUMNS)}) "
+           f"VALUES ({', '.join('?' * len(INSERT_COLUMNS))})")
+
+
+class SqliteStore(Store):
+    engine = "sqlite"
+    P = "?"
+    _errors = (sqlite3.Error,)
+
+    def __init__(self, path: str):
+        self.path = path
+        parent = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(parent):
+            raise StoreError(f"{path}: folder {parent} does not exist")
+        try:
+            # isolation_level=None: no implicit transactions; we BEGIN/COMMIT ourselves.
+            self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
+        except sqlite3.Error as exc:
+            raise StoreError(f"{path}: cannot open the evidence store: {exc}") from None
+
+    def __str__(self) -> str:
+        return self.path
+
+    def _conn(self):
+        return self._db
+
+    def _tx(self, fn):
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(db)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            return result
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: {exc}") from None
+
+    def _insert_many(self, rows: List[Tuple]) -> List[bool]:
+        def work(db):
+            return [db.execute(_INSERT, row).rowcount == 1 for row in rows]
+        return self._tx(work)
+
+    def add_key(self, keyid: str, pem: bytes) -> None:
+        self._tx(lambda db: db.execute("INSERT OR IGNORE INTO keys (keyid, pem) VALUES (?, ?)",
+                                       (keyid, pem)))
+
+    def close(self) -> None:
+        self._db.close()
