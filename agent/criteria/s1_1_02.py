@@ -1,6 +1,276 @@
-"""S1.1-02 — not implemented yet: reports `error` with reason "not implemented"."""
-from .interface import Context, Outcome
+"""S1.1-02 — No universal default passwords (unique per device, or changed at first start).
+
+**What is checked.** Every account a network login reaches (sshd and dropbear with password
+authentication, telnet/rlogin, declared ``[[logins]]``) and every application credential store
+(mosquitto ``password_file``, nginx ``auth_basic_user_file``, lighttpd/Apache htpasswd,
+declared stores):
+
+- an empty password fails (``CRED-EMPTY-PASSWORD``);
+- each stored hash is tested, through the system's crypt(3), against the vendor's list
+  (``[passwords] dictionary``/``dictionary_file``), the account name, candidates derived from
+  the device's public data (hostname, model, serial, MAC addresses, with case, last 4/6/8 hex
+  digits, separators and counters — the derivations ETSI TS 103 701 names) and a bundled list of
+  well-known IoT defaults and common passwords. A hit fails (``CRED-DEFAULT-PASSWORD``) and says
+  *which list or derivation* matched, never the password or hash;
+- option ② (change forced at first start) is accepted for a hit only when the account must change
+  its password at first login (shadow field 3 = 0) **and** the PAM password stack (pwquality,
+  cracklib, passwdqc, pam_unix ``minlen``) or the declared app rule enforces at least 8 characters;
+- option ① (unique per device) needs no hit and the declared ``generation`` method.
+
+The test runs on all cores with a time budget (``[passwords] budget_seconds``,
+``--password-budget``); a run cut short says "partial" in the reason.
+
+**Why.** Universal default passwords (pi/raspberry, admin/admin) are how Mirai-style botnets
+take IoT devices over.
+
+**Example.** ``useradd -m pi && echo pi:raspberry | chpasswd`` in the image → fail:
+"account 'pi' (ssh) uses a password from the bundled default list".
+
+**NA** only when the product has no password authentication over the network, declared in
+``[not_applicable]`` with the reason. Without any network password login and without a
+declaration the verdict is ``manual``: a web UI or app may still hold one.
+
+**References.** ETSI EN 303 645 5.1-1/5.1-2; ETSI TS 103 701 (test of 5.1-1, 5.1-2); UK PSTI
+Schedule 1 §1; NISTIR 8425 (access control).
+"""
+from __future__ import annotations
+
+import time
+from typing import Dict, List, Optional, Tuple
+
+from .interface import Context, Finding, Outcome
+
+ID = "S1.1-02"
+
+
+def _budget(ctx: Context) -> float:
+    if ctx.options.password_budget is not None:
+        return float(ctx.options.password_budget)
+    return float(ctx.config.passwords.budget_seconds)
+
+
+def vendor_words(ctx: Context) -> Tuple[List[str], List[str]]:
+    """(vendor candidates, errors) from the config's list and file."""
+    import os
+
+    from ..passwords import candidates
+
+    words = list(ctx.config.passwords.dictionary)
+    errors: List[str] = []
+    f = ctx.config.passwords.dictionary_file
+    if f:
+        base = os.path.dirname(ctx.config.path) if ctx.config.path else "."
+        more, err = candidates.load_file(f if os.path.isabs(f) else os.path.join(base, f))
+        words += more
+        if err:
+            errors.append(err)
+    return words, errors
+
+
+def _declared_for(ctx: Context, account: str, services: List[str]):
+    for login in ctx.config.logins:
+        if login.kind != "system":
+            continue
+        if account in login.accounts or (not login.accounts and (
+                login.protocol in services or login.name in services)):
+            return login
+    return None
 
 
 def evaluate(ctx: Context) -> Outcome:
-    return Outcome.not_implemented()
+    from ..facts import accounts as accounts_facts
+    from ..facts import credstores, pam
+    from ..passwords import candidates, formats, search
+
+    declared_na = ctx.config.not_applicable.get(ID)
+    acc = ctx.fact(accounts_facts.read)
+    logins = ctx.fact(accounts_facts.network_logins)
+    stores = ctx.fact(credstores.read)
+    findings: List[Finding] = []
+    notes: List[str] = []
+
+    # Who is reachable, by which logins.
+    reach: Dict[str, List[str]] = {}
+    for a in acc.accounts:
+        via = [n.service for n in logins if n.admits(a)]
+        if via and a.state in ("usable", "empty", "unknown") and a.interactive and not a.expired:
+            reach[a.name] = via
+    app_entries = [(s, e) for s in stores.stores for e in s.entries]
+    if declared_na:
+        if reach or app_entries:
+            what = ", ".join(sorted(reach)[:5]) or f"{len(app_entries)} app credential(s)"
+            findings.append(Finding("CRED-NA-CONTRADICTED", "high",
+                                    f"S1.1-02 is declared not applicable, but password logins "
+                                    f"exist on the device ({what})",
+                                    {"accounts": sorted(reach), "logins": [n.service for n in logins]}))
+            return Outcome.from_findings(findings, "")
+        return Outcome.na(f"declared not applicable: {declared_na}")
+    if not reach and not app_entries and not ctx.config.logins and not stores.stores:
+        why = "no network login found (no sshd, dropbear, telnet/rlogin password login, no " \
+              "application credential store) and none declared"
+        if acc.errors:
+            why += f"; could not read: {'; '.join(acc.errors[:3])}"
+        return Outcome.manual(why + ": declare [not_applicable] S1.1-02 with the reason if the "
+                                    "product has no password authentication over the network")
+
+    # Empty passwords.
+    for name, via in sorted(reach.items()):
+        a = acc.get(name)
+        if a.state == "empty" and any(n.empty_allowed for n in logins if n.service in via):
+            findings.append(Finding("CRED-EMPTY-PASSWORD", "critical",
+                                    f"account '{name}' has an empty password and logs in over "
+                                    f"{'/'.join(via)}",
+                                    {"account": name, "path": a.hash_source, "logins": via}))
+    for s, e in app_entries:
+        if e.stored == "":
+            findings.append(Finding("CRED-EMPTY-PASSWORD", "critical",
+                                    f"user '{e.user}' in {s.path} ({s.service}) has an empty password",
+                                    {"account": e.user, "path": f"{s.path}:{e.line}"}))
+
+    # Dictionary search.
+    device = candidates.device_data(ctx)
+    vendor, errs = vendor_words(ctx)
+    notes += errs
+    targets: List[search.Target] = []
+    untestable: List[str] = []
+    meta: Dict[str, dict] = {}
+    for name in sorted(reach):
+        a = acc.get(name)
+        if a.state != "usable" or not a.hash:
+            continue
+        sch, verify = formats.verifier(a.hash)
+        if verify is None:
+            untestable.append(f"'{name}' ({sch})")
+            continue
+        key = f"system:{name}"
+        targets.append(search.Target(key, verify, candidates.build(name, device, vendor)))
+        meta[key] = {"account": name, "path": a.hash_source, "logins": reach[name], "scheme": sch}
+    for s, e in app_entries:
+        if not e.stored:
+            continue
+        sch, verify = formats.verifier(e.stored, s.fmt)
+        if verify is None:
+            untestable.append(f"'{e.user}' in {s.path} ({sch})")
+            continue
+        key = f"{s.path}:{e.user}"
+        targets.append(search.Target(key, verify, candidates.build(e.user, device, vendor)))
+        meta[key] = {"account": e.user, "path": f"{s.path}:{e.line}", "store": s.path,
+                     "service": s.service, "scheme": sch, "login": s.login}
+    budget = _budget(ctx)
+    started = time.monotonic()
+    results = search.search(targets, budget) if targets else {}
+    elapsed = time.monotonic() - started
+    tried = sum(r.tried for r in results.values())
+    total = sum(r.total for r in results.values())
+    partial = [k for k, r in results.items() if not r.complete]
+
+    passwd_min = pam.min_length(ctx.root, ctx.fact(pam.passwd_stack))
+    for key, r in sorted(results.items()):
+        if r.matched is None:
+            continue
+        m = meta[key]
+        ev = dict(m, matched=r.matched)
+        ev.pop("scheme", None)
+        if key.startswith("system:"):
+            a = acc.get(m["account"])
+            if a.forced_change and passwd_min.length >= 8:
+                findings.append(Finding("CRED-DEFAULT-PASSWORD-FORCED-CHANGE", "info",
+                                        f"account '{a.name}' has a guessable initial password "
+                                        f"({r.matched}) but must change it at first login and "
+                                        f"{passwd_min.module} enforces {passwd_min.length}+ "
+                                        f"characters (option 2)",
+                                        dict(ev, min_length_source=passwd_min.source)))
+                continue
+            if a.forced_change:
+                findings.append(Finding("CRED-FORCED-CHANGE-WEAK-LENGTH", "high",
+                                        f"account '{a.name}' must change its guessable initial "
+                                        f"password at first login, but no PAM rule enforces 8+ "
+                                        f"characters for the new one (found: "
+                                        f"{passwd_min.length or 'none'})",
+                                        dict(ev, min_length=passwd_min.length)))
+                continue
+            findings.append(Finding("CRED-DEFAULT-PASSWORD", "high",
+                                    f"account '{a.name}' ({'/'.join(m['logins'])}) uses a "
+                                    f"password from the {r.matched}"
+                                    if r.matched == candidates.BUNDLED_LABEL or
+                                    r.matched == "vendor dictionary" else
+                                    f"account '{a.name}' ({'/'.join(m['logins'])}) uses a "
+                                    f"guessable password: {r.matched}", ev))
+        else:
+            login = next((lg for lg in ctx.config.logins if lg.name == m.get("login")), None)
+            if login is not None and login.default_password == "forced-change" and login.min_length >= 8:
+                findings.append(Finding("CRED-DEFAULT-PASSWORD-FORCED-CHANGE", "info",
+                                        f"user '{m['account']}' in {m['store']} has a guessable "
+                                        f"initial password ({r.matched}); declared forced change "
+                                        f"with {login.min_length}+ characters (option 2)", ev))
+                continue
+            findings.append(Finding("CRED-DEFAULT-PASSWORD", "high",
+                                    f"user '{m['account']}' in {m['store']} ({m['service']}) uses "
+                                    f"a guessable password: {r.matched}", ev))
+
+    # Declarations vs the device.
+    undeclared: List[str] = []
+    for name in sorted(reach):
+        a = acc.get(name)
+        login = _declared_for(ctx, name, reach[name])
+        if login is None or not login.default_password:
+            undeclared.append(name)
+            continue
+        if login.default_password == "forced-change" and a.state == "usable" and not a.forced_change:
+            findings.append(Finding("CRED-FORCED-CHANGE-MISSING", "high",
+                                    f"login '{login.name}' declares a forced change at first login, "
+                                    f"but account '{name}' is not marked to change its password "
+                                    f"(shadow field 3 is not 0)",
+                                    {"account": name, "path": a.hash_source, "login": login.name}))
+        if login.default_password == "forced-change" and passwd_min.length < 8:
+            findings.append(Finding("CRED-FORCED-CHANGE-WEAK-LENGTH", "high",
+                                    f"login '{login.name}' declares a forced change, but the PAM "
+                                    f"password stack enforces no 8+ character minimum (found: "
+                                    f"{passwd_min.length or 'none'})",
+                                    {"account": name, "login": login.name,
+                                     "path": ctx.fact(pam.passwd_stack).path}))
+        if login.default_password == "unique" and not login.generation.strip():
+            findings.append(Finding("CRED-UNIQUE-UNDOCUMENTED", "medium",
+                                    f"login '{login.name}' declares unique per-device passwords "
+                                    f"but not how they are generated ([[logins]] generation)",
+                                    {"login": login.name}))
+    for login in ctx.config.logins:
+        if login.kind == "app" and not login.default_password:
+            undeclared.append(f"app login '{login.name}'")
+        elif login.kind == "app" and login.default_password == "forced-change" and login.min_length < 8:
+            findings.append(Finding("CRED-FORCED-CHANGE-WEAK-LENGTH", "high",
+                                    f"app login '{login.name}' declares a forced change but a "
+                                    f"minimum new-password length of {login.min_length} (< 8)",
+                                    {"login": login.name}))
+
+    # The reason.
+    summary = (f"{len(targets)} credential(s) tested against {total} candidate(s) "
+               f"(tried {tried} in {elapsed:.1f}s)")
+    if partial:
+        summary += f"; partial: time budget of {budget:g}s ran out for {len(partial)} of them"
+    if untestable:
+        summary += f"; not testable: {', '.join(untestable[:5])}"
+    if notes:
+        summary += f"; {'; '.join(notes)}"
+    for s in stores.stores:
+        if s.error:
+            summary += f"; store {s.path}: {s.error}"
+    findings.append(Finding("CRED-DICTIONARY-RUN", "info", summary,
+                            {"tested": len(targets), "candidates": total, "tried": tried,
+                             "seconds": round(elapsed, 2), "partial": bool(partial),
+                             "budget_seconds": budget}))
+    if any(f.is_problem for f in findings):
+        return Outcome.from_findings(findings, "")
+    if acc.shadow_error and acc.shadow_error != "missing" and reach:
+        return Outcome.error(f"needs root to read /etc/shadow ({acc.shadow_error}); "
+                             f"application stores: {summary}", findings)
+    if untestable:
+        return Outcome.manual(f"no default password found, but some hashes could not be tested "
+                              f"with this system's crypt library: {summary}", findings)
+    if undeclared:
+        return Outcome.manual(f"no empty or guessable password found ({summary}), but how the "
+                              f"initial password is set is not declared for "
+                              f"{', '.join(undeclared[:5])}: declare [[logins]] default_password "
+                              f"('unique' with generation, 'forced-change' or 'none')", findings)
+    return Outcome.passed(f"no empty or guessable password and every login's default-password "
+                          f"scheme is declared and consistent ({summary})", findings)

@@ -1,0 +1,248 @@
+"""Local accounts: /etc/passwd, /etc/shadow, /etc/group, /etc/gshadow and /etc/login.defs.
+
+Each account carries its password *state* (empty, locked, no password, usable), the
+forced-change flag (shadow field 3 = 0), expiry, and whether its shell allows an interactive
+login. The hash itself is kept in memory for the default-password test only: ``Account`` has
+no field that a report would print, and ``repr`` hides it.
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+from .. import libcrypt
+
+PASSWD = "/etc/passwd"
+SHADOW = "/etc/shadow"
+GROUP = "/etc/group"
+GSHADOW = "/etc/gshadow"
+LOGIN_DEFS = "/etc/login.defs"
+NOLOGIN_SHELLS = ("nologin", "false", "sync", "halt", "shutdown", "true")
+
+
+@dataclass
+class Account:
+    name: str
+    uid: int
+    gid: int
+    home: str = ""
+    shell: str = ""
+    line: int = 0  # line in /etc/passwd
+    hash: Optional[str] = field(default=None, repr=False)  # never printed
+    hash_source: str = ""  # "/etc/shadow:3" or "/etc/passwd:3" (hash in the world-readable file)
+    state: str = "unknown"  # empty | locked | no-password | usable | unknown (shadow unreadable)
+    last_change: Optional[int] = None  # days since 1970-01-01; 0 = must change at next login
+    expire: Optional[int] = None  # days since 1970-01-01
+
+    @property
+    def forced_change(self) -> bool:
+        return self.last_change == 0
+
+    @property
+    def expired(self) -> bool:
+        return self.expire is not None and self.expire < int(time.time() // 86400)
+
+    @property
+    def interactive(self) -> bool:
+        """The shell allows a login session (an empty shell field means /bin/sh)."""
+        base = self.shell.rstrip("/").rpartition("/")[2]
+        return base not in NOLOGIN_SHELLS
+
+    @property
+    def scheme(self) -> str:
+        if not self.hash:
+            return ""
+        return libcrypt.scheme(self.hash.lstrip("!"))
+
+    @property
+    def password_login(self) -> bool:
+        """A password (or no password at all) gets this account in: usable or empty, not expired."""
+        return self.state in ("usable", "empty") and not self.expired and self.interactive
+
+
+@dataclass
+class Group:
+    name: str
+    gid: int
+    members: List[str] = field(default_factory=list)
+
+
+@dataclass
+class Accounts:
+    accounts: List[Account] = field(default_factory=list)
+    groups: List[Group] = field(default_factory=list)
+    shadow_error: Optional[str] = None  # why /etc/shadow could not be read
+    login_defs: Dict[str, str] = field(default_factory=dict)
+    errors: List[str] = field(default_factory=list)
+
+    def get(self, name: str) -> Optional[Account]:
+        return next((a for a in self.accounts if a.name == name), None)
+
+    @property
+    def shadow_readable(self) -> bool:
+        return self.shadow_error is None
+
+
+def _state(pw: str) -> str:
+    if pw == "":
+        return "empty"
+    if pw.startswith("!"):
+        return "locked"
+    if pw in ("*", "x", "!!") or pw.startswith("*") or len(pw) < 13 and not pw.startswith("$"):
+        return "no-password"  # not a hash any input can produce
+    return "usable"
+
+
+def _int(s: str) -> Optional[int]:
+    s = s.strip()
+    return int(s) if s.lstrip("-").isdigit() else None
+
+
+def parse_login_defs(text: str) -> Dict[str, str]:
+    out: Dict[str, str] = {}
+    for line in text.splitlines():
+        f = line.split()
+        if f and not f[0].startswith("#"):
+            out[f[0].upper()] = f[1] if len(f) > 1 else ""
+    return out
+
+
+def read(ctx) -> Accounts:
+    root = ctx.root
+    acc = Accounts()
+    r = root.read(PASSWD)
+    if not r.ok:
+        acc.errors.append(f"{PASSWD}: {r.error}")
+        return acc
+    for n, line in enumerate(r.text.splitlines(), 1):
+        if not line.strip() or line.startswith(("#", "+", "-")):
+            continue
+        f = line.split(":")
+        if len(f) < 7 or _int(f[2]) is None or _int(f[3]) is None:
+            acc.errors.append(f"{PASSWD}:{n}: malformed line")
+            continue
+        a = Account(f[0], _int(f[2]), _int(f[3]), f[5], f[6].strip(), n)
+        if f[1] != "x":  # hash (or emptiness) right in the world-readable passwd file
+            a.hash, a.hash_source, a.state = f[1], f"{PASSWD}:{n}", _state(f[1])
+        acc.accounts.append(a)
+    s = root.read(SHADOW)
+    if s.ok:
+        by_name = {a.name: a for a in acc.accounts}
+        for n, line in enumerate(s.text.splitlines(), 1):
+            f = line.split(":")
+            if len(f) < 2 or not f[0]:
+                continue
+            a = by_name.get(f[0])
+            if a is None or a.hash_source.startswith(PASSWD) and f[1] in ("x", "*", "!"):
+                continue
+            a.hash, a.hash_source, a.state = f[1], f"{SHADOW}:{n}", _state(f[1])
+            a.last_change = _int(f[2]) if len(f) > 2 else None
+            a.expire = _int(f[7]) if len(f) > 7 else None
+    elif not s.missing:
+        acc.shadow_error = s.error
+        acc.errors.append(f"{SHADOW}: {s.error}")
+    else:
+        acc.shadow_error = "missing"
+    for a in acc.accounts:
+        if a.state == "unknown" and acc.shadow_error == "missing":
+            a.state = "no-password"  # 'x' pointing at a shadow file that does not exist
+    g = root.read(GROUP)
+    for line in g.text.splitlines() if g.ok else []:
+        f = line.split(":")
+        if len(f) >= 4 and _int(f[2]) is not None:
+            acc.groups.append(Group(f[0], _int(f[2]), [m for m in f[3].strip().split(",") if m]))
+    d = root.read(LOGIN_DEFS)
+    if d.ok:
+        acc.login_defs = parse_login_defs(d.text)
+    return acc
+
+
+# --- which accounts a network login reaches ---------------------------------------------------
+@dataclass
+class NetLogin:
+    """A way in over the network that takes an OS account's password (or none)."""
+
+    service: str  # ssh | dropbear | telnet | rlogin | declared login name
+    port: Optional[int]
+    source: str  # where this was seen
+    password: bool = True  # password (or keyboard-interactive) authentication enabled
+    root_password: bool = True  # root may log in with a password
+    empty_allowed: bool = True  # an empty password logs in (sshd PermitEmptyPasswords ...)
+    allow_users: Optional[List[str]] = None  # sshd AllowUsers patterns (None: everyone)
+    deny_users: List[str] = field(default_factory=list)
+
+    def admits(self, account: Account) -> bool:
+        import fnmatch
+
+        if not self.password:
+            return False
+        if account.uid == 0 and not self.root_password:
+            return False
+        if any(fnmatch.fnmatchcase(account.name, p.split("@")[0]) for p in self.deny_users):
+            return False
+        if self.allow_users is not None:
+            return any(fnmatch.fnmatchcase(account.name, p.split("@")[0]) for p in self.allow_users)
+        return True
+
+
+def _inetd_services(root) -> List[NetLogin]:
+    out = []
+    r = root.read("/etc/inetd.conf")
+    for n, line in enumerate(r.text.splitlines() if r.ok else [], 1):
+        f = line.split()
+        if f and f[0] in ("telnet", "login", "23", "513") and not f[0].startswith("#"):
+            svc = "telnet" if f[0] in ("telnet", "23") else "rlogin"
+            out.append(NetLogin(svc, 23 if svc == "telnet" else 513, f"/etc/inetd.conf:{n}"))
+    for path in root.glob("/etc/xinetd.d"):
+        text = root.text(path, 65536) or ""
+        m = re.search(r"^\s*service\s+(telnet|login)\b", text, re.M)
+        if m and not re.search(r"^\s*disable\s*=\s*yes", text, re.M):
+            svc = "telnet" if m.group(1) == "telnet" else "rlogin"
+            out.append(NetLogin(svc, 23 if svc == "telnet" else 513, path))
+    return out
+
+
+def network_logins(ctx) -> List[NetLogin]:
+    """Facts reader: every network login that takes an OS account's password (cached)."""
+    from . import dropbear, listeners, sshd
+
+    out: List[NetLogin] = []
+    s = ctx.fact(sshd.read)
+    if s.installed:
+        pw = (s.get("passwordauthentication") == "yes" or
+              (s.get("kbdinteractiveauthentication") == "yes" and s.get("usepam") == "yes"))
+        for _crit, value, _src in s.overrides("passwordauthentication"):
+            pw = pw or value == "yes"
+        prl = s.get("permitrootlogin") or "prohibit-password"
+        root_pw = prl == "yes" or any(v == "yes" for _c, v, _s in s.overrides("permitrootlogin"))
+        allow = " ".join(s.values("allowusers")).split() or None
+        deny = " ".join(s.values("denyusers")).split()
+        empty = s.get("permitemptypasswords") == "yes" or any(
+            v == "yes" for _c, v, _s in s.overrides("permitemptypasswords"))
+        out.append(NetLogin("ssh", s.ports[0] if s.ports else 22, s.path or s.binary, pw, root_pw,
+                            empty, allow, deny))
+    d = ctx.fact(dropbear.read)
+    if d.installed:
+        out.append(NetLogin("dropbear", d.ports[0] if d.ports else 22,
+                            ", ".join(d.sources) or d.binary, d.password_auth,
+                            d.root_password_auth and d.root_login, d.blank_passwords))
+    seen = {n.service for n in out}
+    for n in _inetd_services(ctx.root):
+        if n.service not in seen:
+            out.append(n)
+            seen.add(n.service)
+    lst = ctx.fact(listeners.read)
+    for item in lst.items:
+        svc = item.service or ""
+        if (svc in ("telnet", "login") or item.port in (23, 513)) and item.proto == "tcp":
+            name = "telnet" if item.port == 23 or svc == "telnet" else "rlogin"
+            if name not in seen and not item.loopback_only:
+                out.append(NetLogin(name, item.port, item.source or "listener"))
+                seen.add(name)
+    for login in ctx.config.logins:
+        if login.kind == "system" and login.protocol not in ("ssh",) and login.name not in seen:
+            out.append(NetLogin(login.name, login.port or None, f"declared login '{login.name}'",
+                                allow_users=list(login.accounts) or None))
+    return out

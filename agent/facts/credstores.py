@@ -1,0 +1,187 @@
+"""Application credential stores and mosquitto's anonymous access.
+
+Discovered: mosquitto ``password_file`` (with its listeners and ``allow_anonymous``), nginx
+``auth_basic_user_file``, lighttpd ``auth.backend.htpasswd.userfile`` / ``.plain.userfile`` /
+``.htdigest.userfile``, Apache ``AuthUserFile``; plus the stores the board config declares in
+``[[logins]] store``. Each store is parsed into ``user:stored`` entries; the stored values stay
+in memory for the default-password test and are never printed (``repr`` hides them).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+MAX_CONF_FILES = 400
+MAX_ENTRIES = 10000
+
+
+@dataclass
+class Entry:
+    user: str
+    stored: str = field(repr=False)
+    line: int = 0
+
+
+@dataclass
+class Store:
+    path: str
+    fmt: str  # crypt | htpasswd | htdigest | plain | mosquitto | json
+    service: str  # mosquitto, nginx, lighttpd, apache, declared
+    found_in: str  # "file:line" of the directive, or "declared login 'web'"
+    login: str = ""  # declared login name when declared
+    entries: List[Entry] = field(default_factory=list)
+    error: Optional[str] = None
+
+
+@dataclass
+class MqttListener:
+    port: int
+    address: str  # '' = all addresses
+    allow_anonymous: Optional[bool]  # None: not set (mosquitto 2.x default: false)
+    source: str
+
+    @property
+    def loopback_only(self) -> bool:
+        return self.address in ("127.0.0.1", "::1", "localhost")
+
+
+@dataclass
+class CredStores:
+    stores: List[Store] = field(default_factory=list)
+    mqtt_listeners: List[MqttListener] = field(default_factory=list)
+    errors: List[str] = field(default_factory=list)
+
+
+def _conf_files(root, top: str, exts=(".conf", "")) -> List[str]:
+    out = []
+    for path, _st in root.walk(top, max_entries=MAX_CONF_FILES, max_depth=4):
+        base = path.rpartition("/")[2]
+        if any(base.endswith(e) for e in exts if e) or "" in exts and "." not in base:
+            out.append(path)
+    return sorted(out)
+
+
+def parse_store(root, store: Store) -> Store:
+    r = root.read(store.path, 4 << 20)
+    if not r.ok:
+        store.error = r.error
+        return store
+    if store.fmt == "json":
+        store.error = "vendor JSON store: format not parsed, test it by declaration"
+        return store
+    for n, line in enumerate(r.text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if len(store.entries) >= MAX_ENTRIES:
+            break
+        if store.fmt == "htdigest":
+            f = line.split(":")
+            if len(f) >= 3:
+                store.entries.append(Entry(f[0], f"htdigest:{f[0]}:{f[1]}:{f[2].strip()}", n))
+            continue
+        user, sep, stored = line.partition(":")
+        if sep:
+            store.entries.append(Entry(user.strip(), stored.strip(), n))
+    return store
+
+
+def _mosquitto(root, out: CredStores) -> None:
+    main = "/etc/mosquitto/mosquitto.conf"
+    if not root.exists(main):
+        return
+    files = [main]
+    listeners: List[MqttListener] = []
+    global_anon: Optional[bool] = None
+    global_anon_src = ""
+    per_listener = False
+    current: Optional[MqttListener] = None
+    default_port: Optional[MqttListener] = None
+    i = 0
+    while i < len(files) and i < MAX_CONF_FILES:
+        path = files[i]
+        i += 1
+        r = root.read(path)
+        if not r.ok:
+            out.errors.append(f"{path}: {r.error}")
+            continue
+        for n, line in enumerate(r.text.splitlines(), 1):
+            f = line.split("#", 1)[0].split()
+            if not f:
+                continue
+            key, args, where = f[0], f[1:], f"{path}:{n}"
+            if key == "include_dir" and args:
+                files += root.glob(args[0], "*.conf")
+            elif key == "per_listener_settings" and args:
+                per_listener = args[0] == "true"
+            elif key == "listener" and args and args[0].isdigit():
+                current = MqttListener(int(args[0]), args[1] if len(args) > 1 else "", None, where)
+                listeners.append(current)
+            elif key == "port" and args and args[0].isdigit():
+                default_port = MqttListener(int(args[0]), "", None, where)
+            elif key == "bind_address" and args and default_port is not None:
+                default_port.address = args[0]
+            elif key == "allow_anonymous" and args:
+                val = args[0] == "true"
+                if per_listener and current is not None:
+                    current.allow_anonymous = val
+                else:
+                    global_anon, global_anon_src = val, where
+            elif key == "password_file" and args:
+                out.stores.append(Store(args[0], "mosquitto", "mosquitto", where))
+    if default_port is not None:
+        listeners.insert(0, default_port)
+    if not listeners:  # mosquitto 2.x without listeners: loopback 1883 only
+        listeners.append(MqttListener(1883, "127.0.0.1", None, main))
+    for lst in listeners:
+        if lst.allow_anonymous is None and global_anon is not None:
+            lst.allow_anonymous = global_anon
+            lst.source = f"{lst.source}; allow_anonymous at {global_anon_src}"
+    out.mqtt_listeners = listeners
+
+
+_WEB = (
+    ("nginx", "/etc/nginx", re.compile(r"^\s*auth_basic_user_file\s+\"?([^\s;\"]+)"), "htpasswd"),
+    ("apache", "/etc/apache2", re.compile(r"^\s*AuthUserFile\s+\"?([^\s\"]+)", re.I), "htpasswd"),
+    ("apache", "/etc/httpd", re.compile(r"^\s*AuthUserFile\s+\"?([^\s\"]+)", re.I), "htpasswd"),
+    ("lighttpd", "/etc/lighttpd",
+     re.compile(r"^\s*auth\.backend\.(htpasswd|plain|htdigest)\.userfile\s*=\s*\"([^\"]+)\""), None),
+)
+
+
+def read(ctx) -> CredStores:
+    root = ctx.root
+    out = CredStores()
+    _mosquitto(root, out)
+    for service, top, rx, fmt in _WEB:
+        if not root.is_dir(top):
+            continue
+        for path in _conf_files(root, top):
+            text = root.text(path) or ""
+            for n, line in enumerate(text.splitlines(), 1):
+                m = rx.match(line)
+                if not m:
+                    continue
+                if fmt is None:
+                    kind, store_path = m.group(1), m.group(2)
+                    store_fmt = {"plain": "plain", "htdigest": "htdigest"}.get(kind, "htpasswd")
+                else:
+                    store_path, store_fmt = m.group(1), fmt
+                if not store_path.startswith("/"):
+                    store_path = f"{top}/{store_path}"
+                if not any(s.path == store_path for s in out.stores):
+                    out.stores.append(Store(store_path, store_fmt, service, f"{path}:{n}"))
+    for login in ctx.config.logins:
+        if login.store and not any(s.path == login.store for s in out.stores):
+            fmt = login.store_format or ("mosquitto" if "mosquitto" in login.store else "htpasswd")
+            out.stores.append(Store(login.store, fmt, "declared", f"declared login '{login.name}'",
+                                    login=login.name))
+        elif login.store:
+            for s in out.stores:
+                if s.path == login.store:
+                    s.login = login.name
+                    if login.store_format:
+                        s.fmt = login.store_format
+    for s in out.stores:
+        parse_store(root, s)
+    return out

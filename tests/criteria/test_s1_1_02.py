@@ -1,0 +1,138 @@
+"""S1.1-02 on synthetic trees: empty, bundled, derived and vendor-list passwords; options 1 and 2."""
+import json
+
+import pytest
+
+from agent import libcrypt
+from agent.config.schema import BoardConfig, Login
+from agent.criteria import s1_1_02
+from agent.criteria.interface import Context, Options, Verdict
+from agent.target import Root
+
+SSHD = {"/usr/sbin/sshd": b"OpenSSH_9.2p1", "/etc/ssh/sshd_config": "UsePAM yes\n"}
+PWQ = {"/etc/pam.d/passwd": "@include common-password\n",
+       "/etc/pam.d/common-password": "password requisite pam_pwquality.so retry=3\n"
+                                     "password [success=1 default=ignore] pam_unix.so obscure yescrypt\n"
+                                     "password requisite pam_deny.so\n"}
+
+
+def h(pw, salt="$6$abcdefgh$"):
+    return libcrypt.load().hash(pw, salt)
+
+
+def run(root, config=None, budget=20.0):
+    ctx = Context(Root(root, live=False), config or BoardConfig(), Options(password_budget=budget))
+    return s1_1_02.evaluate(ctx)
+
+
+def files(shadow_lines, passwd_extra="", extra=None):
+    f = dict(SSHD)
+    f["/etc/passwd"] = "root:x:0:0:root:/root:/bin/sh\n" + passwd_extra
+    f["/etc/shadow"] = "root:*:19000:0:99999:7:::\n" + "".join(shadow_lines)
+    f.update(extra or {})
+    return f
+
+
+def checks(out):
+    return [f.check for f in out.findings if f.is_problem]
+
+
+def test_bundled_default_caught_without_leaking(tree):
+    hashed = h("raspberry")
+    root = tree(files([f"pi:{hashed}:19000:0:99999:7:::\n"], "pi:x:1000:1000::/home/pi:/bin/bash\n"))
+    out = run(root)
+    assert out.verdict is Verdict.FAIL and checks(out) == ["CRED-DEFAULT-PASSWORD"]
+    f = out.findings[0]
+    assert f.evidence["account"] == "pi" and f.evidence["matched"] == "bundled default list"
+    text = json.dumps([vars(x) for x in out.findings]) + out.reason
+    assert "raspberry" not in text and hashed not in text and hashed.split("$")[-1] not in text
+
+
+def test_strong_password_not_caught_manual_without_declaration(tree):
+    root = tree(files([f"op:{h('x9#Lq!vB72mzP')}:19000:0:99999:7:::\n"],
+                      "op:x:1000:1000::/home/op:/bin/sh\n"))
+    out = run(root)
+    assert out.verdict is Verdict.MANUAL and "not declared" in out.reason
+    cfg = BoardConfig(logins=[Login(name="ssh", protocol="ssh", accounts=["op"], default_password="unique",
+                                    generation="printed label, 12 random chars from the HSM")])
+    assert run(root, cfg).verdict is Verdict.PASS
+
+
+def test_empty_password_fails(tree):
+    root = tree(files(["op::19000:0:99999:7:::\n"], "op:x:1000:1000::/home/op:/bin/sh\n",
+                      {"/etc/ssh/sshd_config": "PermitEmptyPasswords yes\n"}))
+    out = run(root)
+    assert "CRED-EMPTY-PASSWORD" in checks(out)
+
+
+@pytest.mark.parametrize("pw,label", [("gw-0001", "derived from the hostname"),
+                                      ("Gw00011", "derived from the hostname"),
+                                      ("a1b2c3", "derived from a MAC address (last 6 hex digits)"),
+                                      ("ACME-SECRET-77", "vendor dictionary")])
+def test_derived_and_vendor_candidates(tree, pw, label):
+    root = tree(files([f"op:{h(pw)}:19000:0:99999:7:::\n"], "op:x:1000:1000::/home/op:/bin/sh\n"))
+    cfg = BoardConfig()
+    cfg.product.mac_addresses = ["00:11:22:a1:b2:c3"]
+    cfg.passwords.dictionary = ["ACME-SECRET-77"]
+    out = run(root, cfg)
+    assert checks(out) == ["CRED-DEFAULT-PASSWORD"] and out.findings[0].evidence["matched"] == label
+
+
+def test_option2_forced_change_with_pwquality_passes(tree):
+    root = tree(files([f"pi:{h('raspberry')}:0:0:99999:7:::\n"], "pi:x:1000:1000::/home/pi:/bin/bash\n", PWQ))
+    cfg = BoardConfig(logins=[Login(name="ssh", protocol="ssh", accounts=["pi"],
+                                    default_password="forced-change")])
+    out = run(root, cfg)
+    assert out.verdict is Verdict.PASS, out.reason
+    assert [f.check for f in out.findings][0] == "CRED-DEFAULT-PASSWORD-FORCED-CHANGE"
+
+
+def test_option2_without_length_rule_fails(tree):
+    root = tree(files([f"pi:{h('raspberry')}:0:0:99999:7:::\n"], "pi:x:1000:1000::/home/pi:/bin/bash\n"))
+    cfg = BoardConfig(logins=[Login(name="ssh", protocol="ssh", accounts=["pi"],
+                                    default_password="forced-change")])
+    assert "CRED-FORCED-CHANGE-WEAK-LENGTH" in checks(run(root, cfg))
+
+
+def test_declared_forced_change_but_flag_missing(tree):
+    root = tree(files([f"op:{h('x9#Lq!vB72mzP')}:19000:0:99999:7:::\n"],
+                      "op:x:1000:1000::/home/op:/bin/sh\n", PWQ))
+    cfg = BoardConfig(logins=[Login(name="ssh", protocol="ssh", accounts=["op"],
+                                    default_password="forced-change")])
+    assert checks(run(root, cfg)) == ["CRED-FORCED-CHANGE-MISSING"]
+
+
+def test_budget_cut_says_partial(tree):
+    root = tree(files([f"op:{h('x9#Lq!vB72mzP', '$y$j9T$abcdefghijklmnop$')}:19000:0:99999:7:::\n"],
+                      "op:x:1000:1000::/home/op:/bin/sh\n"))
+    out = run(root, budget=0.2)
+    assert "partial" in out.reason
+
+
+def test_locked_and_nologin_accounts_skipped(tree):
+    root = tree(files([f"a:!{h('raspberry')}:19000:0:99999:7:::\n", f"b:{h('raspberry')}:19000:0:99999:7:::\n"],
+                      "a:x:1000:1000::/home/a:/bin/sh\nb:x:1001:1001::/:/usr/sbin/nologin\n"))
+    out = run(root)
+    assert checks(out) == [] and out.verdict is Verdict.MANUAL
+
+
+def test_root_excluded_by_prohibit_password(tree):
+    f = files([])
+    f["/etc/shadow"] = f"root:{h('root')}:19000:0:99999:7:::\n"
+    out = run(tree(f))
+    assert checks(out) == []
+    f["/etc/ssh/sshd_config"] = "PermitRootLogin yes\n"
+    assert checks(run(tree(f))) == ["CRED-DEFAULT-PASSWORD"]
+
+
+def test_declared_na(tree):
+    root = tree({})  # root has no password, no sshd
+    cfg = BoardConfig(not_applicable={"S1.1-02": "no network login at all"})
+    assert run(root, cfg).verdict is Verdict.NA
+    assert run(root).verdict is Verdict.MANUAL
+
+
+def test_na_contradicted(tree):
+    root = tree(files([f"op:{h('x9#Lq!vB72mzP')}:19000:0:99999:7:::\n"], "op:x:1000:1000::/home/op:/bin/sh\n"))
+    cfg = BoardConfig(not_applicable={"S1.1-02": "none"})
+    assert checks(run(root, cfg)) == ["CRED-NA-CONTRADICTED"]
