@@ -17,11 +17,11 @@ from .errors import RunError
 # verb -> (module, one-line help). The CONTRACT.md verbs; add, never rename.
 VERBS = {
     "check": ("agent.commands.check", "run the JC-STAR ★1 checks, print a report"),
-    "attest": ("agent.commands.pending", "run check, emit a signed attestation (DSSE envelope)"),
-    "keygen": ("agent.commands.pending", "create a signing key pair"),
-    "verify": ("agent.commands.pending", "verify an attestation"),
-    "serve": ("agent.commands.pending", "answer attestation requests on a serial line"),
-    "pull": ("agent.commands.pending", "request, receive and verify an attestation over serial"),
+    "attest": ("agent.commands.attest", "run check, emit a signed attestation (DSSE envelope)"),
+    "keygen": ("agent.commands.keygen", "create a signing key pair"),
+    "verify": ("agent.commands.verify", "verify an attestation"),
+    "serve": ("agent.commands.serve", "answer attestation requests on a serial line"),
+    "pull": ("agent.commands.pull", "request, receive and verify an attestation over serial"),
 }
 
 

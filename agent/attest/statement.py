@@ -123,10 +123,10 @@ class Ueid:
 def _live_macs(ctx) -> List[Tuple[str, str]]:
     """(interface, mac) of live interfaces, physical ones first, by name."""
     try:
-        from ..facts import netifs  # another engineer's reader, when present
+        from ..facts import netifs  # the shared interfaces reader, when present
         ifs = ctx.fact(netifs.read)
         pairs = [(i.name, i.mac) for i in ifs.items if i.mac and not i.loopback]
-    except ImportError:
+    except Exception:  # reader missing or broken: ask psutil directly
         try:
             import psutil
             pairs = [(name, a.address) for name, addrs in sorted(psutil.net_if_addrs().items())

@@ -1,0 +1,96 @@
+"""``verify``: check an attestation envelope with a trusted public key; print device, time, summary.
+
+Exit 0 valid (and fresh, when ``--nonce``/``--max-age`` are given), 1 invalid, tampered, stale or
+wrong nonce, 2 when the envelope or key file cannot be read or the key is not a public key.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import sys
+
+from ..errors import RunError
+
+
+def add_arguments(p) -> None:
+    p.add_argument("envelope", metavar="ENVELOPE", help="the envelope file ('-': stdin)")
+    p.add_argument("--pubkey", metavar="PEM", required=True,
+                   help="the signer's public key (PEM SubjectPublicKeyInfo, e.g. KEY.pub)")
+    p.add_argument("--nonce", metavar="STRING", help="the nonce the attestation must carry")
+    p.add_argument("--max-age", metavar="SECONDS", type=float,
+                   help="reject attestations issued longer ago than this")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def _read(path: str, what: str) -> bytes:
+    from ..attest.dsse import MAX_ENVELOPE
+
+    try:
+        if path == "-":
+            return sys.stdin.buffer.read(MAX_ENVELOPE + 1)
+        with open(path, "rb") as fh:
+            return fh.read(MAX_ENVELOPE + 1)
+    except OSError as exc:
+        raise RunError(f"cannot read {what}: {exc.strerror or exc}", path) from None
+
+
+def _when(iat) -> str:
+    if not isinstance(iat, (int, float)) or isinstance(iat, bool):
+        return "unknown"
+    try:
+        return datetime.datetime.fromtimestamp(iat, datetime.timezone.utc).isoformat(timespec="seconds")
+    except (OverflowError, OSError, ValueError):
+        return f"{iat} (out of range)"
+
+
+def _safe(value) -> str:
+    """Signed text is still the device's text: no terminal control characters reach the screen."""
+    return "".join(ch if ch.isprintable() else "?" for ch in str(value))[:300]
+
+
+def describe(v) -> str:
+    """Human lines for a verification (device, time, summary) — used by verify and pull."""
+    lines = [("VALID" if v.ok else "INVALID") + f": {v.reason}"]
+    lines.append(f"  key:       {v.keyid}")
+    p = v.predicate
+    if p is None:
+        return "\n".join(_safe(ln) for ln in lines) + "\n"
+    c, meta = v.claims, p.get("attestation") if isinstance(p.get("attestation"), dict) else {}
+    target = p.get("target") if isinstance(p.get("target"), dict) else {}
+    ueid = f"{c['ueid']} ({meta.get('ueid_type')} from {meta.get('ueid_source')})" if c["ueid"] else "none"
+    lines += [f"  device:    {c['hwmodel'] or 'unknown model'}, ueid {ueid}",
+              f"  firmware:  {c['swname'] or '?'} {c['swversion'] or '?'}",
+              f"  target:    {target.get('mode', '?')} {target.get('root', '?')}",
+              f"  issued:    {_when(c['iat'])}",
+              f"  nonce:     {c['eat_nonce'] if c['eat_nonce'] is not None else 'none'}",
+              f"  boot_id:   {c['boot_id'] or 'none (' + str((meta.get('absent') or {}).get('boot_id', '?')) + ')'}"]
+    summary = p.get("summary")
+    if isinstance(summary, dict):
+        lines.append("  summary:   " + ", ".join(f"{summary.get(k, 0)} {k}" for k in
+                                                 ("pass", "fail", "na", "manual", "error")))
+    for crit in p.get("criteria") or []:
+        if isinstance(crit, dict) and crit.get("verdict") in ("fail", "error"):
+            lines.append(f"    {crit.get('id')} {crit.get('verdict')}: {crit.get('reason', '')}")
+    return "\n".join(_safe(ln) for ln in lines) + "\n"
+
+
+def run(args) -> int:
+    from ..attest.api import verify_envelope
+
+    if args.max_age is not None and args.max_age < 0:
+        raise RunError("--max-age must be >= 0 seconds")
+    data = _read(args.envelope, "envelope")
+    pem = _read(args.pubkey, "public key")
+    try:
+        v = verify_envelope(data, pem, nonce=args.nonce, max_age=args.max_age)
+    except RunError as exc:
+        raise RunError(exc.message, args.pubkey) from None
+    if args.json:
+        out = {"ok": v.ok, "reason": v.reason, "keyid": v.keyid, "claims": v.claims,
+               "summary": (v.predicate or {}).get("summary"),
+               "subject": (v.statement or {}).get("subject") if v.predicate is not None else None}
+        sys.stdout.write(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(describe(v))
+    sys.stdout.flush()
+    return 0 if v.ok else 1
