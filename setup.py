@@ -33,8 +33,10 @@ setup(
             "securesystemslib>=0.28",
             "cyclonedx-python-lib>=6",
             "psycopg[binary]>=3.1",
+            "paramiko>=2.7",
         ],
         "store": ["psycopg[binary]>=3.1"],
+        "probe-ssh": ["paramiko>=2.7"],
     },
     entry_points={"console_scripts": ["jcstar-agent=agent.cli:main"]},
     classifiers=[
