@@ -3,7 +3,8 @@
 ``Responder`` is the protocol logic (a request line in, the lines to send out); ``serve`` is the
 loop over a pyserial port. A request that does not parse exactly — garbage, kernel messages, a
 bad CRC, an unknown verb, an over-long line — is ignored without a word on the line. The device
-keeps only its last transfer, for resends and for a repeated attest request with the same nonce.
+keeps only its last transfer, for resends and for a repeated attest request with the same nonce
+(answered with the header only: the host then names the lines it lacks).
 """
 from __future__ import annotations
 
@@ -36,13 +37,18 @@ class Responder:
         elif frame.verb == "attest":
             yield from self._attest(frame.nonce)
         elif frame.verb == "resend" and self.last is not None and self.last.xid == frame.xid:
-            yield from self.last.select(frame.spec)
+            lines = self.last.select(frame.spec)
+            self.log(f"resend transfer {frame.xid}: {len(lines) - 1} lines")
+            yield from lines
 
     def _attest(self, nonce: str) -> Iterator[bytes]:
-        if self.last is not None and self.last.nonce == nonce:  # the host asks again: same answer
-            self.log(f"attest nonce={nonce}: sending transfer {self.last.xid} again")
+        if self.last is not None and self.last.nonce == nonce:
+            # the host asks again (our answer or its request was lost, or it gave up waiting):
+            # the same transfer; header and end only, the host asks for the lines it lacks
+            self.log(f"attest nonce={nonce}: repeated; header of transfer {self.last.xid} again")
             yield framing.seal("A", nonce, self.last.xid)
-            yield from self.last.lines()
+            yield self.last.header
+            yield self.last.end
             return
         xid = secrets.token_hex(3)
         yield framing.seal("A", nonce, xid)  # before the checks run, so the host knows to wait

@@ -1,0 +1,89 @@
+"""``pull``: request an attestation over a serial line, verify it, write it only if valid.
+
+A fresh random nonce per pull; the envelope must carry exactly that nonce and verify with
+``--pubkey``. Exit 0: valid and fresh (written to ``--output``); 1: transfer failed, invalid,
+wrong nonce or too old (nothing written); 2: run-level problem (bad options, unreadable key,
+port cannot be opened).
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+from ..errors import RunError
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--port", metavar="DEV", required=True,
+                   help="serial device (e.g. /dev/ttyUSB0) or a pyserial URL")
+    p.add_argument("--baud", type=int, default=115200, metavar="N", help="baud rate (default 115200)")
+    p.add_argument("--pubkey", metavar="PEM", help="the device's public key (keygen's FILE.pub)")
+    p.add_argument("--output", metavar="FILE", help="where to write the verified envelope")
+    p.add_argument("--timeout", type=float, default=120.0, metavar="S",
+                   help="give up after S seconds (default 120; the device runs its checks first)")
+    p.add_argument("--max-age", type=float, metavar="SECONDS",
+                   help="also refuse an envelope whose iat is older than this (device clock!)")
+    p.add_argument("--ping", action="store_true",
+                   help="only check that the device answers (prints its agent version)")
+
+
+def _say(msg: str) -> None:
+    print(f"jcstar-agent pull: {msg}", file=sys.stderr, flush=True)
+
+
+def run(args) -> int:
+    from ..serial import device, host
+    from ..serial.framing import TransferError
+    from .check import write_output
+
+    if args.timeout <= 0 or args.baud <= 0:
+        raise RunError("--timeout and --baud must be positive")
+    pem = None
+    if not args.ping:
+        if not args.pubkey or not args.output:
+            raise RunError("pull needs --pubkey PEM and --output FILE (or --ping)")
+        try:
+            with open(args.pubkey, "rb") as fh:
+                pem = fh.read(1 << 16)
+        except OSError as exc:
+            raise RunError(f"cannot read public key: {exc.strerror or exc}", args.pubkey)
+        from ..attest.keys import load_public
+
+        load_public(pem, args.pubkey)  # not a public key: exit 2 before touching the line
+    try:
+        port = device.open_port(args.port, args.baud)
+    except Exception as exc:
+        raise RunError(f"cannot open serial port: {exc}", args.port)
+    try:
+        if args.ping:
+            try:
+                agent = host.ping(port, min(args.timeout, 10.0))
+            except TransferError as exc:
+                _say(str(exc))
+                return 1
+            print(agent)
+            return 0
+        nonce = host.new_nonce()
+        progress = host.TerminalProgress()
+        started = time.monotonic()
+        try:
+            document = host.pull(port, nonce, args.timeout, args.baud, progress)
+        except TransferError as exc:
+            progress.done()
+            _say(str(exc))
+            return 1
+        progress.done()
+    finally:
+        port.close()
+    elapsed = time.monotonic() - started
+    from ..attest.api import verify_envelope
+
+    v = verify_envelope(document, pem, nonce=nonce, max_age=args.max_age)
+    if not v.ok:
+        _say(f"attestation rejected, not written: {v.reason}")
+        return 1
+    write_output(document.decode("utf-8"), args.output)
+    claims = v.claims or {}
+    _say(f"valid attestation written to {args.output}: {len(document)} bytes in {elapsed:.1f} s, "
+         f"keyid {v.keyid}, hwmodel {claims.get('hwmodel')!r}, nonce {nonce}")
+    return 0

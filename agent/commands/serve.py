@@ -1,0 +1,55 @@
+"""``serve``: answer ping / attest / resend requests on a serial line until stopped.
+
+Every ``check`` option applies (``--root``, ``--config`` …): each attest request runs the checks
+afresh and answers with a DSSE envelope signed by ``--key`` and bound to the request's nonce.
+"""
+from __future__ import annotations
+
+import signal
+
+from ..errors import RunError
+from .check import add_check_options, build_context
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--port", metavar="DEV", required=True,
+                   help="serial device (e.g. /dev/ttyGS0) or a pyserial URL (loop://)")
+    p.add_argument("--baud", type=int, default=115200, metavar="N", help="baud rate (default 115200)")
+    p.add_argument("--key", metavar="FILE", required=True, help="private signing key (made by keygen)")
+    add_check_options(p)
+
+
+def run(args) -> int:
+    from .. import __version__
+    from ..attest.api import attest_report, load_signer
+    from ..serial import device
+
+    build_context(args)  # bad options, config or root: exit 2 now, not at the first request
+    signer = load_signer(args.key)
+    if args.baud <= 0:
+        raise RunError(f"--baud must be positive, not {args.baud}")
+
+    def make_document(nonce: str) -> bytes:
+        from .. import check
+
+        ctx = build_context(args)  # a fresh context per request: facts are read anew
+        return attest_report(ctx, check.run(ctx), signer, nonce)
+
+    try:
+        port = device.open_port(args.port, args.baud)
+    except Exception as exc:  # pyserial: SerialException/ValueError with the reason
+        raise RunError(f"cannot open serial port: {exc}", args.port)
+    stopping = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))
+    responder = device.Responder(make_document, f"jcstar-agent/{__version__}", device.stderr_log)
+    device.stderr_log(f"serving on {args.port} at {args.baud} baud")
+    try:
+        device.serve(port, responder, stop=lambda: bool(stopping))
+    except Exception as exc:  # the port went away (USB unplugged): exit; systemd restarts us
+        device.stderr_log(f"serial port failed: {type(exc).__name__}: {exc}")
+        return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        port.close()
+    device.stderr_log("stopped")
+    return 0

@@ -1,0 +1,139 @@
+"""The host end of the serial protocol: ask, reassemble with resends, return the exact document.
+
+Timing, for a console with no flow control: the attest request is repeated until the device
+acknowledges it (``A`` line; it then runs the checks, which may take a while); lines missing when
+a batch ends (``E`` line) or when the line goes quiet are asked for again by number; everything is
+bounded by one overall timeout. Verifying the signature and the nonce is the caller's business
+(``agent.attest.api.verify_envelope``); this module only guarantees that the document returned is
+byte for byte the one whose digest the device announced.
+"""
+from __future__ import annotations
+
+import secrets
+import sys
+import time
+from typing import Callable, Optional
+
+from . import framing
+from .framing import Reassembly, TransferError
+
+# progress(received_bytes, total_bytes_or_None, elapsed_seconds)
+Progress = Callable[[int, Optional[int], float], None]
+
+
+def new_nonce() -> str:
+    """A fresh random nonce (32 URL-safe characters, 192 bits)."""
+    return secrets.token_urlsafe(24)
+
+
+class _Line:
+    """Lines in from a pyserial port, with a deadline; bytes out."""
+
+    def __init__(self, port):
+        self.port = port
+        self.splitter = framing.LineSplitter(framing.MAX_LINE)
+
+    def send(self, lines) -> None:
+        for line in lines:
+            self.port.write(line)
+        self.port.flush()
+
+    def lines(self):
+        data = self.port.read(max(1, self.port.in_waiting))
+        return self.splitter.feed(data) if data else []
+
+
+def ping(port, timeout: float = 5.0, nonce: Optional[str] = None) -> str:
+    """The agent string the device answers with; TransferError when it does not answer."""
+    nonce = nonce or new_nonce()
+    line = _Line(port)
+    deadline = time.monotonic() + timeout
+    last = 0.0
+    while time.monotonic() < deadline:
+        if time.monotonic() - last >= 1.0:
+            line.send([framing.request("ping", nonce)])
+            last = time.monotonic()
+        for raw in line.lines():
+            f = framing.parse_line(raw)
+            if isinstance(f, framing.Pong) and f.nonce == nonce:
+                return f.agent
+    raise TransferError(f"no answer to ping within {timeout:g} s")
+
+
+def pull(port, nonce: str, timeout: float = 120.0, baud: int = 115200,
+         progress: Optional[Progress] = None, max_restarts: int = 1) -> bytes:
+    """Request an attestation for ``nonce`` and return the document the device sent, verified
+    against its header (count, sizes, sha256). TransferError with the reason otherwise."""
+    line = _Line(port)
+    r = Reassembly(nonce)
+    line_time = (framing.CHUNK + 40) * 10 / max(baud, 1)  # seconds per data line on the wire
+    ack_wait = max(2.0, 4 * line_time)  # repeat the request if no acknowledgement by then
+    idle = max(1.0, 8 * line_time)  # the line went quiet mid-transfer: ask for what is missing
+    busy_poll = 5.0  # acknowledged, no header yet: the checks are running; ask for it now and then
+    start = time.monotonic()
+    deadline = start + timeout
+    restarts = 0
+    line.send([framing.request("attest", nonce)])
+    last_send = last_rx = time.monotonic()
+    while True:
+        now = time.monotonic()
+        if now >= deadline:
+            break
+        for raw in line.lines():
+            if r.feed(framing.parse_line(raw)):
+                last_rx = time.monotonic()
+                if progress:
+                    progress(r.received, r.total, last_rx - start)
+        if r.complete():
+            try:
+                return r.document()
+            except TransferError:
+                if restarts >= max_restarts:
+                    raise
+                restarts += 1  # a line passed its CRC but not the digest: fetch everything again
+                r.restart()
+                line.send(r.repair())
+                last_send = time.monotonic()
+                continue
+        now = time.monotonic()
+        quiet = now - max(last_rx, last_send)
+        if not r.acked:
+            if now - last_send >= ack_wait:
+                line.send([framing.request("attest", nonce)])
+                last_send = now
+                ack_wait = min(2 * ack_wait, 30.0)  # the device may be busy with a long check
+        elif r.header is None:
+            if quiet >= (busy_poll if not r.chunks else idle):
+                line.send(r.repair() or [framing.request("attest", nonce)])
+                last_send = now
+        elif r.ended or quiet >= idle:
+            r.ended = False
+            line.send(r.repair())
+            last_send = now
+    got = f"{r.received} of {r.total} bytes" if r.header else (
+        "acknowledged, but no header" if r.acked else "no answer from the device")
+    raise TransferError(f"transfer did not complete within {timeout:g} s ({got})")
+
+
+class TerminalProgress:
+    """``received of total, rate`` on one line of stderr, only when stderr is a terminal."""
+
+    def __init__(self, stream=None, every: float = 0.25):
+        self.stream = stream or sys.stderr
+        self.every = every
+        self.last = -1.0
+        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def __call__(self, received: int, total: Optional[int], elapsed: float) -> None:
+        if not self.enabled or (elapsed - self.last < self.every and received != total):
+            return
+        self.last = elapsed
+        rate = received / elapsed if elapsed > 0 else 0.0
+        of = f" of {total}" if total is not None else ""
+        self.stream.write(f"\rpull: {received}{of} bytes, {rate / 1000:.1f} kB/s ")
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self.enabled and self.last >= 0:
+            self.stream.write("\n")
+            self.stream.flush()
