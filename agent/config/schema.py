@@ -106,6 +106,8 @@ class Login:
                       default="")
     test_account: str = doc("Account the active brute-force probe may use (wrong passwords only).",
                             default="")
+    lockout: str = doc("App logins: how repeated failed attempts are slowed or locked out "
+                       "(S1.1-04), e.g. '5 failures lock the account for 10 minutes'.", default="")
     login_path: str = doc("http-basic/http-form: path the active brute-force probe sends its "
                           "attempts to (form: POST username=&password=). Default: / (basic), "
                           "/login (form).", default="")

@@ -1,6 +1,130 @@
-"""S1.1-01 — not implemented yet: reports `error` with reason "not implemented"."""
-from .interface import Context, Outcome
+"""S1.1-01 — Access over IP to protected assets requires appropriate authentication.
+
+**What is checked.**
+
+- sshd ``PermitEmptyPasswords yes`` (globally or in a ``Match`` block), dropbear ``-B``;
+- accounts with UID 0 and an empty password, and more than one UID-0 account;
+- telnet/rlogin logins (inetd, xinetd, listeners): cleartext logins over IP;
+- mosquitto listeners on a non-loopback address with ``allow_anonymous true``;
+- every listener reachable over IP (live sockets, or inferred from the image) is declared in
+  ``[[listeners]]`` with its ``auth``; ``auth = "none"`` is the vendor's statement that the
+  listener serves nothing protected and is carried as evidence.
+
+**Why.** Anything reachable over the network without credentials is open to everyone on it.
+
+**Example.** ``PermitEmptyPasswords yes`` in ``/etc/ssh/sshd_config.d/10-dev.conf`` → fail
+"sshd permits empty passwords (…/10-dev.conf:1)".
+
+**NA** only when the product has no IP access path to protected assets at all, declared in
+``[not_applicable]`` with the reason. Products with the Japanese [T]/[A] conformity mark are
+deemed to meet this criterion (``product.conformity_certification``).
+
+**References.** ETSI EN 303 645 5.1-3; ETSI TS 103 701; IEC 62443-4-2 CR 1.1/1.2.
+"""
+from __future__ import annotations
+
+from typing import List
+
+from .interface import Context, Finding, Outcome
+
+ID = "S1.1-01"
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 def evaluate(ctx: Context) -> Outcome:
-    return Outcome.not_implemented()
+    from ..facts import accounts as accounts_facts
+    from ..facts import credstores, dropbear, listeners, sshd
+
+    declared_na = ctx.config.not_applicable.get(ID)
+    if declared_na:
+        return Outcome.na(f"declared not applicable: {declared_na}")
+    findings: List[Finding] = []
+    notes: List[str] = []
+
+    s = ctx.fact(sshd.read)
+    if s.installed:
+        if s.get("permitemptypasswords") == "yes":
+            findings.append(Finding("SSH-PERMIT-EMPTY-PASSWORDS", "critical",
+                                    f"sshd permits empty passwords ({s.source('permitemptypasswords')})",
+                                    {"path": s.source("permitemptypasswords")}))
+        for crit, value, src in s.overrides("permitemptypasswords"):
+            if value == "yes":
+                findings.append(Finding("SSH-PERMIT-EMPTY-PASSWORDS", "critical",
+                                        f"sshd permits empty passwords for 'Match {crit}' ({src})",
+                                        {"path": src, "match": crit}))
+        notes += [f"sshd: {e}" for e in s.errors]
+    d = ctx.fact(dropbear.read)
+    if d.installed and d.blank_passwords:
+        findings.append(Finding("DROPBEAR-BLANK-PASSWORDS", "critical",
+                                f"dropbear allows blank passwords (-B) ({', '.join(d.sources)})",
+                                {"path": ", ".join(d.sources), "ports": d.ports}))
+
+    acc = ctx.fact(accounts_facts.read)
+    uid0 = [a for a in acc.accounts if a.uid == 0]
+    for a in uid0:
+        if a.state == "empty":
+            findings.append(Finding("AUTH-UID0-NO-PASSWORD", "critical",
+                                    f"UID-0 account '{a.name}' has no password ({a.hash_source})",
+                                    {"account": a.name, "path": a.hash_source}))
+    if len(uid0) > 1:
+        findings.append(Finding("ACCT-DUPLICATE-UID0", "high",
+                                f"{len(uid0)} accounts have UID 0: "
+                                f"{', '.join(a.name for a in uid0)} (/etc/passwd)",
+                                {"accounts": [a.name for a in uid0], "path": "/etc/passwd",
+                                 "lines": [a.line for a in uid0]}))
+    for n in ctx.fact(accounts_facts.network_logins):
+        if n.service in ("telnet", "rlogin"):
+            findings.append(Finding("AUTH-CLEARTEXT-LOGIN", "high",
+                                    f"{n.service} login over IP on port {n.port} ({n.source}): "
+                                    f"credentials cross the network in clear",
+                                    {"service": n.service, "port": n.port, "path": n.source}))
+    stores = ctx.fact(credstores.read)
+    for lst in stores.mqtt_listeners:
+        if lst.allow_anonymous and not lst.loopback_only:
+            findings.append(Finding("MQTT-ANONYMOUS", "high",
+                                    f"mosquitto listener on port {lst.port} "
+                                    f"({lst.address or 'all addresses'}) allows anonymous clients "
+                                    f"({lst.source})",
+                                    {"port": lst.port, "address": lst.address or "*", "path": lst.source}))
+
+    lst = ctx.fact(listeners.read)
+    listener_part = True
+    if lst.errors and not lst.items:
+        listener_part = False
+        notes.append(f"the listener part could not run: {'; '.join(lst.errors[:3])}")
+    declared = ctx.config.listeners
+    for item in lst.items:
+        if item.loopback_only or item.address in LOOPBACK:
+            continue
+        match = [dl for dl in declared if dl.proto == item.proto and dl.port == item.port]
+        where = f"{item.proto}/{item.port}" + (f" ({item.process})" if item.process else "")
+        ev = {"proto": item.proto, "port": item.port, "address": item.address,
+              "process": item.process, "source": item.source}
+        if not match:
+            findings.append(Finding("LISTENER-AUTH-UNDECLARED", "medium",
+                                    f"listener {where} is reachable over IP but not declared in "
+                                    f"[[listeners]] with its authentication", ev))
+        elif not match[0].auth:
+            findings.append(Finding("LISTENER-AUTH-UNDECLARED", "medium",
+                                    f"listener {where} is declared without its authentication "
+                                    f"([[listeners]] auth)", ev))
+        elif match[0].auth == "none":
+            findings.append(Finding("LISTENER-NO-AUTH-DECLARED", "info",
+                                    f"listener {where} is declared without authentication: "
+                                    f"{match[0].purpose or 'no purpose given'}", ev))
+        else:
+            findings.append(Finding("LISTENER-AUTH-DECLARED", "info",
+                                    f"listener {where}: {match[0].auth}", ev))
+
+    if any(f.is_problem for f in findings):
+        out = Outcome.from_findings(findings, "")
+        if notes:
+            out.reason += f"; {'; '.join(notes)}"
+        return out
+    if not listener_part:
+        return Outcome.manual(f"no unauthenticated login found; {'; '.join(notes)}", findings)
+    reason = (f"no empty-password or anonymous access found; {len(lst.items)} listener(s), every "
+              f"one reachable over IP declared with its authentication")
+    if notes:
+        reason += f"; {'; '.join(notes)}"
+    return Outcome.passed(reason, findings)

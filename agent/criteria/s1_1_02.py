@@ -106,8 +106,14 @@ def evaluate(ctx: Context) -> Outcome:
             return Outcome.from_findings(findings, "")
         return Outcome.na(f"declared not applicable: {declared_na}")
     if not reach and not app_entries and not ctx.config.logins and not stores.stores:
-        why = "no network login found (no sshd, dropbear, telnet/rlogin password login, no " \
-              "application credential store) and none declared"
+        pw_logins = [n.service for n in logins if n.password]
+        if pw_logins:
+            why = (f"{'/'.join(pw_logins)} take(s) passwords, but no account can log in with one "
+                   f"(every account locked, without a password or without a login shell), no "
+                   f"application credential store found, nothing declared")
+        else:
+            why = "no network login found (no sshd, dropbear, telnet/rlogin password login, no " \
+                  "application credential store) and none declared"
         if acc.errors:
             why += f"; could not read: {'; '.join(acc.errors[:3])}"
         return Outcome.manual(why + ": declare [not_applicable] S1.1-02 with the reason if the "

@@ -1,6 +1,190 @@
-"""S1.1-04 — not implemented yet: reports `error` with reason "not implemented"."""
-from .interface import Context, Outcome
+"""S1.1-04 — Network user authentication resists brute-force attacks.
+
+**What is checked.** For every network login that takes a password:
+
+- **sshd** (effective config with ``Include`` and ``Match``, defaults of the installed OpenSSH
+  version): ``PerSourcePenalties`` (on by default from OpenSSH 9.8; ``no`` turns it off), the
+  lockout in the PAM stack sshd really uses when ``UsePAM yes`` (``pam_faillock`` ``deny=`` with
+  faillock.conf, ``pam_tally2``/``pam_tally`` ``deny=``), an enabled fail2ban jail for sshd, or
+  sshguard installed and started at boot. ``MaxAuthTries``, ``pam_faildelay`` and ``MaxStartups``
+  only slow one connection down and are reported as evidence, not as protection.
+- **dropbear** has no lockout of its own: a fail2ban jail or sshguard is needed.
+- **telnet/rlogin**: the ``login`` PAM stack's lockout, fail2ban or sshguard.
+- **app logins** (declared ``[[logins]] kind = "app"``): the declared ``lockout`` rule.
+- **Live with ``--active``**: the bounded brute-force probe against each declared login; a
+  login the probe could hammer without lockout, delay or disconnect fails whatever the config
+  says, and a protected result is the evidence.
+
+**Why.** Without a limit, an attacker tries passwords until one works.
+
+**Example.** Debian 12 stock (OpenSSH 9.2, no faillock, no fail2ban) → fail
+"ssh on port 22: no brute-force protection".
+
+**NA** when the product has no network user access, or is a *constrained device*, both only by
+declaration with the reason (``product.constrained`` + ``constrained_reason``, or
+``[not_applicable]``).
+
+**References.** ETSI EN 303 645 5.1-5; ETSI TS 103 701 (test of 5.1-5); NISTIR 8425;
+IEC 62443-4-2 CR 1.11 (unsuccessful login attempts).
+"""
+from __future__ import annotations
+
+from typing import List, Optional
+
+from .interface import Context, Finding, Outcome
+
+ID = "S1.1-04"
+SSH_JAILS = ("sshd", "ssh", "sshd-ddos", "openssh")
+DROPBEAR_JAILS = ("dropbear",)
+
+
+def _jail(guards, names) -> Optional[str]:
+    for j in guards.enabled_jails():
+        if j.name.lower() in names or any(j.name.lower().startswith(n) for n in names):
+            if guards.fail2ban_boot is False:
+                return None
+            return f"fail2ban jail [{j.name}] enabled ({j.source or 'jail.conf'})"
+    return None
+
+
+def _sshguard(guards) -> Optional[str]:
+    if guards.sshguard_installed and guards.sshguard_boot is not False:
+        return f"sshguard installed ({guards.sshguard_source})"
+    return None
+
+
+def _pam_lock(ctx, stack) -> Optional[str]:
+    from ..facts import pam
+
+    lk = pam.lockout(ctx.root, stack)
+    if lk.module and lk.deny:
+        return f"{lk.module} deny={lk.deny} ({lk.source})"
+    return None
 
 
 def evaluate(ctx: Context) -> Outcome:
-    return Outcome.not_implemented()
+    from .. import probes
+    from ..facts import accounts as accounts_facts
+    from ..facts import bruteforce_guards, pam, sshd
+
+    product = ctx.config.product
+    if product.constrained:
+        if product.constrained_reason.strip():
+            return Outcome.na(f"declared a constrained device: {product.constrained_reason.strip()}")
+        return Outcome.manual("product.constrained is set without constrained_reason: the NA "
+                              "needs its reason")
+    declared_na = ctx.config.not_applicable.get(ID)
+    if declared_na:
+        return Outcome.na(f"declared not applicable: {declared_na}")
+
+    logins = [n for n in ctx.fact(accounts_facts.network_logins) if n.password]
+    guards = ctx.fact(bruteforce_guards.read)
+    probe_results = ctx.fact(probes.results)
+    findings: List[Finding] = []
+    manual: List[str] = []
+
+    probed = {}
+    if probe_results is not None:
+        for p in probe_results.brute_force:
+            ev = {"login": p.login, "protocol": p.protocol, "port": p.port, "attempts": p.attempts,
+                  "seconds": round(p.seconds, 2), "locked_out": p.locked_out, "delayed": p.delayed,
+                  "closed": p.closed}
+            if p.error:
+                findings.append(Finding("AUTH-BRUTEFORCE-PROBE-ERROR", "info",
+                                        f"brute-force probe of {p.login} (port {p.port}) could not "
+                                        f"run: {p.error}", ev))
+            elif p.protected:
+                probed[p.port] = True
+                findings.append(Finding("AUTH-BRUTEFORCE-PROBE-PROTECTED", "info",
+                                        f"{p.login} on port {p.port}: {p.attempts} wrong passwords in "
+                                        f"{p.seconds:.1f}s met lockout/delay/disconnect", ev))
+            else:
+                probed[p.port] = False
+                findings.append(Finding("AUTH-BRUTEFORCE-PROBE-UNPROTECTED", "high",
+                                        f"{p.login} on port {p.port}: {p.attempts} wrong passwords in "
+                                        f"{p.seconds:.1f}s were all answered without lockout, "
+                                        f"growing delay or disconnect", ev))
+
+    for n in logins:
+        where = f"{n.service} on port {n.port}" if n.port else n.service
+        protection: List[str] = []
+        evidence = {"login": n.service, "port": n.port, "source": n.source}
+        if n.service == "ssh":
+            s = ctx.fact(sshd.read)
+            psp = s.get("persourcepenalties")
+            evidence.update(maxauthtries=s.get("maxauthtries"), maxauthtries_source=s.source("maxauthtries"),
+                            persourcepenalties=psp, openssh_version=".".join(map(str, s.version or ())),
+                            usepam=s.get("usepam"))
+            if psp is not None and psp.lower() != "no":
+                protection.append(f"PerSourcePenalties {psp} ({s.source('persourcepenalties')})")
+            if (s.get("usepam") or "").lower() == "yes":
+                stack = ctx.fact(pam.sshd_stack)
+                lock = _pam_lock(ctx, stack)
+                if lock:
+                    protection.append(lock)
+                lk = pam.lockout(ctx.root, stack)
+                if lk.fail_delay_us:
+                    evidence["pam_faildelay_us"] = lk.fail_delay_us
+            jail = _jail(guards, SSH_JAILS)
+            if jail:
+                protection.append(jail)
+        elif n.service == "dropbear":
+            jail = _jail(guards, DROPBEAR_JAILS + SSH_JAILS)
+            if jail:
+                protection.append(jail)
+        elif n.service in ("telnet", "rlogin"):
+            lock = _pam_lock(ctx, pam.stack(ctx.root, "login" if n.service == "telnet" else "rlogin"))
+            if lock:
+                protection.append(lock)
+            jail = _jail(guards, (n.service,))
+            if jail:
+                protection.append(jail)
+        else:  # a declared system login of another kind
+            login = next((lg for lg in ctx.config.logins if lg.name == n.service), None)
+            if login is not None and login.lockout:
+                protection.append(f"declared: {login.lockout}")
+        if n.service in ("ssh", "dropbear", "telnet", "rlogin"):
+            sg = _sshguard(guards)
+            if sg:
+                protection.append(sg)
+        if n.port in probed:
+            if probed[n.port] and not protection:
+                protection.append("the active brute-force probe met lockout/delay/disconnect")
+            elif not probed[n.port]:
+                protection = []  # the device test wins over the configuration
+        if protection:
+            findings.append(Finding("AUTH-BRUTEFORCE-PROTECTED", "info",
+                                    f"{where}: {'; '.join(protection)}", dict(evidence, protection=protection)))
+        elif n.port in probed:
+            pass  # the probe finding already says what and where
+        else:
+            findings.append(Finding("AUTH-BRUTEFORCE-UNPROTECTED", "high",
+                                    f"{where}: no brute-force protection (no PerSourcePenalties, "
+                                    f"PAM lockout, fail2ban jail or sshguard)"
+                                    if n.service in ("ssh",) else
+                                    f"{where}: no brute-force protection (no PAM lockout, "
+                                    f"fail2ban jail or sshguard)", evidence))
+    for login in ctx.config.logins:
+        if login.kind != "app":
+            continue
+        if login.port and login.port in probed:
+            continue
+        if login.lockout:
+            findings.append(Finding("AUTH-BRUTEFORCE-DECLARED", "info",
+                                    f"app login '{login.name}': declared {login.lockout}",
+                                    {"login": login.name, "port": login.port}))
+        else:
+            manual.append(f"app login '{login.name}'")
+
+    if any(f.is_problem for f in findings):
+        return Outcome.from_findings(findings, "")
+    if not logins and not ctx.config.logins:
+        return Outcome.manual("no network password login found (sshd, dropbear, telnet) and none "
+                              "declared: declare [not_applicable] S1.1-04 with the reason if there "
+                              "is no network user access", findings)
+    if manual:
+        return Outcome.manual(f"declare how {', '.join(manual)} resist(s) brute force ([[logins]] "
+                              f"lockout) or run live with --active", findings)
+    return Outcome.passed(f"every network login resists brute force "
+                          f"({len([f for f in findings if f.check.endswith('PROTECTED') or f.check.endswith('DECLARED')])} "
+                          f"checked)", findings)

@@ -1,6 +1,130 @@
-"""S1.1-11 — not implemented yet: reports `error` with reason "not implemented"."""
-from .interface import Context, Outcome
+"""S1.1-11 — Protected assets in storage are stored securely against network access.
+
+**What is checked.**
+
+- ``/etc/shadow`` and ``/etc/gshadow`` are not world-readable; no password hash sits in the
+  world-readable ``/etc/passwd``;
+- password hashes use a strong scheme (yescrypt, bcrypt, sha512/sha256-crypt, scrypt, PBKDF2);
+  DES, MD5-crypt, apr1, ``{SHA}``, htdigest, single-round salted SHA-512 (mosquitto ``$6$``) and
+  plaintext stores fail — in ``/etc/shadow`` and in application credential stores;
+- application credential stores (mosquitto ``password_file``, htpasswd files, declared stores) are
+  not world-readable;
+- a bounded walk of ``[secrets] paths`` (default /etc, /var/lib, /opt, /home, /root; at most
+  ``max_files`` files, none above ``max_file_size``) finds private keys — real PEM bodies with
+  their matching END line (PKCS#8, RSA, EC, DSA, OpenSSH), not bare labels inside binaries — that
+  are group- or world-readable, Wi-Fi PSKs (wpa_supplicant, NetworkManager, hostapd, iwd,
+  connman) and app secrets (``.netrc``, ``*.token``, ``credentials`` ...) that are world-readable.
+  The report says how much was walked (``SECRETS-WALK``).
+
+Evidence names the path, mode, owner and the key's SHA-256 fingerprint — never the secret.
+
+**Why.** A key or password hash anyone on the device can read is one local bug away from the
+network.
+
+**Example.** ``openssl genpkey -algorithm ed25519 -out /etc/app/key.pem`` left at 0644 → fail
+"private key /etc/app/key.pem (PRIVATE KEY) is world-readable (0644)".
+
+**NA** never. Reading ``/etc/shadow`` needs root; without it the verdict is ``error`` (the
+other checks still run and are listed).
+
+**References.** ETSI EN 303 645 5.4-1; ETSI TS 103 701 (test of 5.4-1); IEC 62443-4-2 CR 4.1.
+"""
+from __future__ import annotations
+
+import stat
+from typing import List
+
+from .interface import Context, Finding, Outcome
+
+ID = "S1.1-11"
+
+
+def _mode(st) -> str:
+    return oct(stat.S_IMODE(st.st_mode))[2:].zfill(4)
 
 
 def evaluate(ctx: Context) -> Outcome:
-    return Outcome.not_implemented()
+    from .. import libcrypt
+    from ..facts import accounts as accounts_facts
+    from ..facts import credstores, secrets
+    from ..passwords import formats
+
+    root = ctx.root
+    findings: List[Finding] = []
+    for path in (accounts_facts.SHADOW, accounts_facts.GSHADOW):
+        st = root.stat(path)
+        if st is None:
+            continue
+        if st.st_mode & stat.S_IROTH:
+            findings.append(Finding("SHADOW-WORLD-READABLE", "critical",
+                                    f"{path} is world-readable ({_mode(st)})",
+                                    {"path": path, "mode": _mode(st), "uid": st.st_uid}))
+
+    acc = ctx.fact(accounts_facts.read)
+    for a in acc.accounts:
+        if a.hash_source.startswith(accounts_facts.PASSWD) and a.state in ("usable", "locked"):
+            findings.append(Finding("CRED-HASH-IN-PASSWD", "critical",
+                                    f"account '{a.name}' has its password hash in the world-readable "
+                                    f"{a.hash_source}", {"account": a.name, "path": a.hash_source}))
+        if a.state in ("usable", "locked") and a.hash:
+            sch = a.scheme
+            if sch != "unknown" and not libcrypt.strong(sch):
+                findings.append(Finding("CRED-WEAK-HASH", "high",
+                                        f"account '{a.name}' password is stored with the weak "
+                                        f"{sch} scheme ({a.hash_source})",
+                                        {"account": a.name, "path": a.hash_source, "scheme": sch}))
+
+    stores = ctx.fact(credstores.read)
+    for s in stores.stores:
+        st = root.stat(s.path)
+        if st is not None and st.st_mode & stat.S_IROTH:
+            findings.append(Finding("APP-SECRET-WORLD-READABLE", "high",
+                                    f"{s.service} credential store {s.path} is world-readable "
+                                    f"({_mode(st)})", {"path": s.path, "mode": _mode(st),
+                                                       "found_in": s.found_in}))
+        weak = {}
+        for e in s.entries:
+            sch = formats.scheme_of(e.stored, s.fmt)
+            if sch in formats.WEAK:
+                weak.setdefault(sch, []).append(e.user)
+        for sch, users in sorted(weak.items()):
+            findings.append(Finding("CRED-WEAK-HASH", "high",
+                                    f"{s.path} ({s.service}) stores {len(users)} credential(s) with "
+                                    f"the weak {sch} scheme",
+                                    {"path": s.path, "scheme": sch, "accounts": users[:20]}))
+
+    walk = ctx.fact(secrets.read)
+    for f in walk.found:
+        mode = oct(stat.S_IMODE(f.mode))[2:].zfill(4)
+        ev = {"path": f.path, "mode": mode, "uid": f.uid, "gid": f.gid, "kind": f.kind}
+        if f.kind == "private-key":
+            ev.update(key_type=f.detail, encrypted=f.encrypted, fingerprint=f.fingerprint)
+            if f.world_readable or f.group_readable:
+                who = "world" if f.world_readable else "group"
+                sev = ("high" if f.world_readable else "medium") if not f.encrypted else "medium"
+                findings.append(Finding("KEY-PRIVATE-READABLE", sev,
+                                        f"private key {f.path} ({f.detail}"
+                                        f"{', encrypted' if f.encrypted else ''}) is {who}-readable "
+                                        f"({mode})", ev))
+        elif f.world_readable:
+            check = "WIFI-PSK-WORLD-READABLE" if f.kind == "wifi-psk" else "APP-SECRET-WORLD-READABLE"
+            what = f"Wi-Fi PSK ({f.detail})" if f.kind == "wifi-psk" else f"app secret ({f.detail})"
+            findings.append(Finding(check, "high", f"{what} in {f.path} is world-readable ({mode})", ev))
+    walked = (f"walked {walk.entries} file(s) under {', '.join(walk.paths)}; read {walk.read}, "
+              f"{walk.too_large} above the size cap, {walk.unreadable} unreadable"
+              + ("; cut at max_files" if walk.cut else ""))
+    findings.append(Finding("SECRETS-WALK", "info", walked,
+                            {"files": walk.entries, "read": walk.read, "too_large": walk.too_large,
+                             "unreadable": walk.unreadable, "cut": walk.cut, "paths": walk.paths,
+                             "max_files": ctx.config.secrets.max_files,
+                             "max_file_size": ctx.config.secrets.max_file_size}))
+
+    if any(f.is_problem for f in findings):
+        return Outcome.from_findings(findings, "")
+    if acc.shadow_error and acc.shadow_error != "missing":
+        return Outcome.error(f"needs root to read /etc/shadow ({acc.shadow_error}); other checks "
+                             f"found nothing; {walked}", findings)
+    reason = f"credential files protected, strong hashes only, no exposed key or secret; {walked}"
+    if walk.cut:
+        reason += " (partial walk: raise [secrets] max_files)"
+    return Outcome.passed(reason, findings)

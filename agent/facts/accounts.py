@@ -187,20 +187,18 @@ class NetLogin:
         return True
 
 
-def _inetd_services(root) -> List[NetLogin]:
+def _inetd_services(ctx) -> List[NetLogin]:
+    from . import inetd
+
     out = []
-    r = root.read("/etc/inetd.conf")
-    for n, line in enumerate(r.text.splitlines() if r.ok else [], 1):
-        f = line.split()
-        if f and f[0] in ("telnet", "login", "23", "513") and not f[0].startswith("#"):
-            svc = "telnet" if f[0] in ("telnet", "23") else "rlogin"
-            out.append(NetLogin(svc, 23 if svc == "telnet" else 513, f"/etc/inetd.conf:{n}"))
-    for path in root.glob("/etc/xinetd.d"):
-        text = root.text(path, 65536) or ""
-        m = re.search(r"^\s*service\s+(telnet|login)\b", text, re.M)
-        if m and not re.search(r"^\s*disable\s*=\s*yes", text, re.M):
-            svc = "telnet" if m.group(1) == "telnet" else "rlogin"
-            out.append(NetLogin(svc, 23 if svc == "telnet" else 513, path))
+    for svc in ctx.fact(inetd.read).services:
+        prog = svc.program
+        if svc.proto != "tcp":
+            continue
+        if "telnetd" in prog or svc.name == "telnet" or svc.port == 23:
+            out.append(NetLogin("telnet", svc.port or 23, svc.source))
+        elif "rlogind" in prog or svc.name == "login" or svc.port == 513:
+            out.append(NetLogin("rlogin", svc.port or 513, svc.source))
     return out
 
 
@@ -229,7 +227,7 @@ def network_logins(ctx) -> List[NetLogin]:
                             ", ".join(d.sources) or d.binary, d.password_auth,
                             d.root_password_auth and d.root_login, d.blank_passwords))
     seen = {n.service for n in out}
-    for n in _inetd_services(ctx.root):
+    for n in _inetd_services(ctx):
         if n.service not in seen:
             out.append(n)
             seen.add(n.service)

@@ -38,7 +38,13 @@ class Guards:
         return [j for j in self.jails.values() if j.enabled]
 
 
-def _starts_at_boot(root, names: List[str]) -> Optional[bool]:
+def _starts_at_boot(ctx, names: List[str]) -> Optional[bool]:
+    from . import systemd
+
+    root = ctx.root
+    sd = ctx.fact(systemd.read)
+    if sd.present:
+        return any(sd.is_enabled(f"{n}.service") for n in names)
     evidence = False
     for d in WANTS_DIRS:
         if root.is_dir(d):
@@ -92,10 +98,10 @@ def read(ctx) -> Guards:
             mr = cp.get(s, "maxretry", fallback="")
             g.jails[s] = Jail(s, enabled, int(mr) if mr.strip().isdigit() else None,
                               cp.get(s, "bantime", fallback=""), source.get(s, ""))
-        g.fail2ban_boot = _starts_at_boot(root, ["fail2ban"])
+        g.fail2ban_boot = _starts_at_boot(ctx, ["fail2ban"])
     sg = root.which("sshguard")
     if sg:
         g.sshguard_installed = True
         g.sshguard_source = sg
-        g.sshguard_boot = _starts_at_boot(root, ["sshguard"])
+        g.sshguard_boot = _starts_at_boot(ctx, ["sshguard"])
     return g

@@ -85,27 +85,13 @@ def device_data(ctx) -> Dict[str, List[str]]:
                 data[key].append(v)
     macs = list(product.mac_addresses)
     if ctx.live:
-        macs += live_macs()
+        from ..facts import netifs
+
+        macs += ctx.fact(netifs.read).macs()
     for m in macs:
         if m and m not in data["mac"] and m.replace(":", "").strip("0"):
             data["mac"].append(m)
     return data
-
-
-def live_macs() -> List[str]:
-    try:
-        import psutil
-    except ImportError:
-        return []
-    out = []
-    try:
-        for addrs in psutil.net_if_addrs().values():
-            for a in addrs:
-                if a.family == getattr(psutil, "AF_LINK", 17) and a.address:
-                    out.append(a.address)
-    except OSError:
-        return []
-    return out
 
 
 def build(account: str, device: Dict[str, List[str]], vendor: Iterable[str] = (),

@@ -1,0 +1,136 @@
+"""Secrets lying in storage: private keys, Wi-Fi PSKs and application secrets, with their modes.
+
+A bounded walk of ``[secrets] paths`` (default /etc, /var/lib, /opt, /home, /root): at most
+``max_files`` entries, files above ``max_file_size`` not read. Only files that someone other than
+the owner can read are opened (a 0600 key is fine wherever it is), so the walk costs little.
+
+A private key is a *real PEM body*: a ``-----BEGIN ... PRIVATE KEY-----`` line, base64 lines (PEM
+headers of legacy encrypted keys allowed) and the matching ``-----END`` line — the bare label
+inside a binary (ssh, openssl, libraries carry it) is not a key. RSA, EC, DSA, PKCS#8 (plain and
+encrypted) and OpenSSH formats. Evidence is the path, mode, owner and a SHA-256 fingerprint of
+the decoded body; the body itself is never kept.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import stat
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+_PEM = re.compile(
+    rb"-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED |ED25519 )?PRIVATE KEY)-----\r?\n"
+    rb"((?:[A-Za-z-]+:[^\r\n]*\r?\n)*)"  # RFC 1421 headers (Proc-Type, DEK-Info)
+    rb"\r?\n?"
+    rb"((?:[A-Za-z0-9+/=]{4,80}\r?\n){1,400})"
+    rb"-----END \1-----")
+_PSK = re.compile(rb"^[ \t]*(psk|wpa_passphrase|wpa_psk|Passphrase|PreSharedKey|sae_password)[ \t]*=[ \t]*\S",
+                  re.M)
+SECRET_NAMES = (".netrc", ".pgpass", ".git-credentials", "credentials", "credentials.json",
+                "secrets.json", "secrets.yaml", "secrets.yml", "token", ".env", "api_key",
+                "client_secret.json", "service-account.json")
+SECRET_SUFFIXES = (".token", ".secret", ".psk", ".key")
+
+
+@dataclass
+class SecretFile:
+    path: str
+    kind: str  # private-key | wifi-psk | app-secret
+    mode: int
+    uid: int
+    gid: int
+    detail: str = ""  # key type ("RSA PRIVATE KEY"), PSK keyword, name rule
+    encrypted: bool = False
+    fingerprint: str = ""  # sha256 of the decoded key body
+
+    @property
+    def group_readable(self) -> bool:
+        return bool(self.mode & stat.S_IRGRP)
+
+    @property
+    def world_readable(self) -> bool:
+        return bool(self.mode & stat.S_IROTH)
+
+
+@dataclass
+class Walk:
+    paths: List[str] = field(default_factory=list)
+    entries: int = 0  # regular files seen
+    read: int = 0  # files opened
+    too_large: int = 0
+    unreadable: int = 0
+    cut: bool = False  # max_files reached
+    found: List[SecretFile] = field(default_factory=list)
+    errors: List[str] = field(default_factory=list)
+
+
+def find_keys(data: bytes) -> List[tuple]:
+    """(label, encrypted, fingerprint) of every real PEM private key in ``data``."""
+    out = []
+    for m in _PEM.finditer(data):
+        label = m.group(1).decode()
+        body = re.sub(rb"\s", b"", m.group(3))
+        try:
+            der = base64.b64decode(body, validate=True)
+        except (ValueError, TypeError):
+            continue
+        if len(der) < 32:
+            continue
+        encrypted = label.startswith("ENCRYPTED") or b"ENCRYPTED" in m.group(2)
+        if label == "OPENSSH PRIVATE KEY" and der.startswith(b"openssh-key-v1\x00"):
+            # cipher name follows the magic as a length-prefixed string
+            n = int.from_bytes(der[15:19], "big")
+            encrypted = der[19:19 + n] != b"none"
+        out.append((label, encrypted, "sha256:" + hashlib.sha256(der).hexdigest()))
+    return out
+
+
+def scan(root, paths: List[str], max_files: int, max_file_size: int) -> Walk:
+    w = Walk(paths=list(paths))
+    for top in paths:
+        if w.cut:
+            break
+        if not root.is_dir(top):
+            continue
+        for path, st in root.walk(top, max_entries=4 * max_files):
+            if w.entries >= max_files:
+                w.cut = True
+                break
+            w.entries += 1
+            if not st.st_mode & (stat.S_IRGRP | stat.S_IROTH):
+                continue  # only the owner can read it: nothing to report
+            if st.st_size > max_file_size:
+                w.too_large += 1
+                continue
+            base = path.rpartition("/")[2]
+            r = root.read(path, max_file_size)
+            if not r.ok:
+                w.unreadable += 1
+                continue
+            w.read += 1
+            data = r.data
+            if b"PRIVATE KEY-----" in data:
+                for label, enc, fp in find_keys(data):
+                    w.found.append(SecretFile(path, "private-key", st.st_mode, st.st_uid, st.st_gid,
+                                              label, enc, fp))
+            psk = _PSK.search(data)
+            if psk and (b"network=" in data or b"[wifi" in data or b"ssid" in data.lower()
+                        or "hostapd" in path or "/iwd/" in path or "connman" in path):
+                w.found.append(SecretFile(path, "wifi-psk", st.st_mode, st.st_uid, st.st_gid,
+                                          psk.group(1).decode()))
+            elif base in SECRET_NAMES or (base.endswith(SECRET_SUFFIXES) and b"PRIVATE KEY" not in data
+                                          and b"PUBLIC KEY" not in data and b"CERTIFICATE" not in data):
+                w.found.append(SecretFile(path, "app-secret", st.st_mode, st.st_uid, st.st_gid,
+                                          f"file name '{base}'"))
+    return w
+
+
+def read(ctx) -> Walk:
+    s = ctx.config.secrets
+    return scan(ctx.root, list(s.paths), s.max_files, s.max_file_size)
+
+
+def file_mode(root, path: str) -> Optional[int]:
+    st = root.stat(path)
+    return st.st_mode if st is not None else None
