@@ -1,0 +1,67 @@
+"""agent.facts.pam: the stack sshd really runs, lockout and minimum length."""
+from conftest import make_tree
+
+from agent.facts import pam
+from agent.target import Root
+
+COMMON = {
+    "/etc/pam.d/sshd": "@include common-auth\naccount required pam_nologin.so\n"
+                       "auth substack extra-auth\n-session optional pam_systemd.so\n",
+    "/etc/pam.d/common-auth": "auth required pam_faildelay.so delay=4000000\n"
+                              "auth [success=1 default=ignore] pam_unix.so nullok\n"
+                              "auth requisite pam_deny.so\n",
+    "/etc/pam.d/extra-auth": "auth required pam_faillock.so preauth \\\n silent\n"
+                             "account required pam_faillock.so\n",
+    "/etc/security/faillock.conf": "# deny = 3\ndeny = 5\nunlock_time = 600\n",
+}
+
+
+def test_stack_follows_includes_and_substack(tree):
+    root = Root(tree(COMMON), live=False)
+    st = pam.stack(root, "sshd")
+    mods = [(r.type, r.module) for r in st.rules]
+    assert ("auth", "pam_unix.so") in mods and ("auth", "pam_faillock.so") in mods
+    assert ("account", "pam_faillock.so") not in mods  # substack of type auth only
+    assert st.of("auth", "pam_faillock.so")[0].args == ["preauth", "silent"]
+    assert st.rules[-1].optional_missing_ok
+    lk = pam.lockout(root, st)
+    assert lk.module == "pam_faillock.so" and lk.deny == 5 and lk.unlock_time == 600
+    assert lk.fail_delay_us == 4000000 and lk.source.startswith("/etc/pam.d/extra-auth:1")
+
+
+def test_tally2_without_deny_is_no_lockout_and_loop_bounded(tree):
+    root = Root(tree({"/etc/pam.d/sshd": "auth required pam_tally2.so onerr=fail\n@include sshd\n"}),
+                live=False)
+    st = pam.stack(root, "sshd")
+    assert pam.lockout(root, st).deny is None
+    assert any("loop" in e for e in st.errors)
+
+
+def test_other_fallback_and_pam_conf(tmp_path):
+    root = Root(make_tree(tmp_path / "a", {"/etc/pam.d/other": "auth required pam_deny.so\n"}), live=False)
+    assert pam.stack(root, "sshd").path == "/etc/pam.d/other"
+    root = Root(make_tree(tmp_path / "b", {"/etc/pam.conf": "sshd auth required pam_tally2.so deny=4\n"}),
+                live=False)
+    assert pam.lockout(root, pam.stack(root, "sshd")).deny == 4
+
+
+def test_min_length(tmp_path):
+    root = Root(make_tree(tmp_path / "a", {"/etc/pam.d/passwd": "password requisite pam_pwquality.so retry=3\n",
+                                           "/etc/security/pwquality.conf": "minlen = 12\n"}), live=False)
+    assert pam.min_length(root, pam.stack(root, "passwd")).length == 12
+    root = Root(make_tree(tmp_path / "b", {"/etc/pam.d/passwd": "password requisite pam_cracklib.so\n"}),
+                live=False)
+    assert pam.min_length(root, pam.stack(root, "passwd")).length == 6  # 9 minus 4 credits, floor 6
+    root = Root(make_tree(tmp_path / "c", {"/etc/pam.d/passwd": "password optional pam_pwquality.so minlen=20\n"
+                                                                "password required pam_unix.so minlen=8\n"}),
+                live=False)
+    ml = pam.min_length(root, pam.stack(root, "passwd"))
+    assert ml.length == 8 and ml.module == "pam_unix.so"
+
+
+def test_real_debian_stacks(debian_rootfs):
+    root = Root(debian_rootfs, live=False)
+    st = pam.stack(root, "sshd")
+    assert st.path == "/etc/pam.d/sshd" and st.of("auth", "pam_unix.so") and not st.errors
+    assert pam.lockout(root, st).deny is None
+    assert pam.min_length(root, pam.stack(root, "passwd")).length >= 8  # libpam-pwquality
