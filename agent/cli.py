@@ -22,6 +22,9 @@ VERBS = {
     "verify": ("agent.commands.verify", "verify an attestation"),
     "serve": ("agent.commands.serve", "answer attestation requests on a serial line"),
     "pull": ("agent.commands.pull", "request, receive and verify an attestation over serial"),
+    "store": ("agent.commands.store", "evidence store: ingest, query, export, retention, check-unique"),
+    "drift": ("agent.commands.drift", "security-relevant changes between two attestations"),
+    "factory": ("agent.commands.factory", "factory line: attest a unit, verify, store, PASS/FAIL"),
 }
 
 

@@ -146,6 +146,13 @@ class Store:
                             f"WHERE digest = {self.P}", (digest,))
         return self._record(rows[0]) if rows else None
 
+    def by_prefix(self, prefix: str, limit: int = 2) -> List[str]:
+        """Digests starting with ``prefix`` (hex), at most ``limit`` (an index range scan)."""
+        p = prefix.lower()
+        return [d for (d,) in self._select(
+            f"SELECT digest FROM attestations WHERE digest >= {self.P} AND digest < {self.P} "
+            f"ORDER BY digest LIMIT {int(limit)}", (p, p + "g"))]
+
     @staticmethod
     def _record(row: Tuple) -> Record:
         d = dict(zip(META_COLUMNS + ("envelope",), row))
@@ -161,6 +168,22 @@ class Store:
                       nonce=d["nonce"], boot_id=d["boot_id"], agent_version=d["agent_version"],
                       summary=summary if isinstance(summary, dict) else {},
                       failed=[f for f in (d["failed"] or "").split(",") if f], id=d["id"])
+
+    def groups(self, q: Optional[Query] = None) -> List[Tuple[Optional[str], Optional[str], int, float, float]]:
+        """(model, firmware_version, count, first received, last received) per model/version."""
+        where, params = self._where(q or Query())
+        return [(m, v, int(n), float(lo), float(hi)) for m, v, n, lo, hi in self._select(
+            "SELECT model, firmware_version, COUNT(*), MIN(received_at), MAX(received_at) "
+            f"FROM attestations{where} GROUP BY model, firmware_version ORDER BY model, firmware_version",
+            params)]
+
+    def stale_units(self, before: float) -> List[Tuple[str, float, int]]:
+        """(unit, last received, attestations) of units whose NEWEST attestation is older than
+        ``before``: nothing of theirs is left inside the window. A unit is its serial, else ueid."""
+        return [(u, float(last), int(n)) for u, last, n in self._select(
+            "SELECT COALESCE(serial, ueid, keyid) AS unit, MAX(received_at), COUNT(*) FROM attestations "
+            f"GROUP BY COALESCE(serial, ueid, keyid) HAVING MAX(received_at) < {self.P} ORDER BY unit",
+            (float(before),))]
 
     def conflicts(self, ueid: Optional[str] = None, keyid: Optional[str] = None) -> List[Conflict]:
         """Units that are not unique: one ueid signed by several keys or carrying several

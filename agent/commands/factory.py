@@ -1,0 +1,250 @@
+"""``factory``: one unit on the line — attest, verify, store, PASS/FAIL, JUnit, exit code.
+
+Per unit, in order (each step is a JUnit testcase, so the test station shows where it stopped):
+
+1. ``attest`` — locally (``--key``; over ``--root DIR`` or the live system, with every ``check``
+   option) or from the unit over its serial console (``--port DEV``, with ``pull``), always with
+   a fresh random nonce;
+2. ``verify`` — signature with the trusted key (``--pubkey``; locally, by default the public half
+   of ``--key``), the nonce, and age ``<= --max-age``;
+3. ``store`` — the verified envelope goes into the evidence store (idempotent);
+4. ``unique`` — no other device with this ueid, no other device signed by this key;
+5. ``serial`` — with ``--serial LABEL``: the label is recorded with the row (and checked against
+   a serial the report carries, if any);
+6. one testcase per criterion from the attested report.
+
+Prints PASS or FAIL in large letters; ``--junit FILE`` writes the JUnit XML. Exit status for the
+line's PLC/script: 0 PASS; 1 FAIL (the unit: a criterion failed, the attestation did not verify,
+or the unit is not unique); 2 the station could not test (bad options, unsafe key, store
+unreachable, serial port cannot be opened) — retest, do not reject the unit.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+from ..errors import RunError
+from .check import add_check_options, build_context, write_output
+from .store import add_store_option, open_from, station_name, store_errors
+
+BIG = {
+    "P": ["████ ", "█   █", "████ ", "█    ", "█    "],
+    "A": [" ███ ", "█   █", "█████", "█   █", "█   █"],
+    "S": [" ████", "█    ", " ███ ", "    █", "████ "],
+    "F": ["█████", "█    ", "████ ", "█    ", "█    "],
+    "I": ["█████", "  █  ", "  █  ", "  █  ", "█████"],
+    "L": ["█    ", "█    ", "█    ", "█    ", "█████"],
+}
+
+
+def big(word: str) -> str:
+    return "\n".join("  ".join(BIG[ch][row] for ch in word) for row in range(5))
+
+
+def add_arguments(p) -> None:
+    add_check_options(p)
+    add_store_option(p)
+    p.add_argument("--key", metavar="FILE", help="attest locally, signing with this private key")
+    p.add_argument("--port", metavar="DEV", help="pull the attestation from the unit over this serial port")
+    p.add_argument("--baud", type=int, default=115200, metavar="N", help="serial baud rate (default 115200)")
+    p.add_argument("--timeout", type=float, default=120.0, metavar="S", help="serial pull timeout (default 120)")
+    p.add_argument("--pubkey", metavar="PEM", help="trusted public key of the unit (default with --key: its public half)")
+    p.add_argument("--serial", metavar="LABEL", help="the unit's serial number as on its label (scanned)")
+    p.add_argument("--station", metavar="NAME", help="this station's name (default: $JCSTAR_STATION, else hostname)")
+    p.add_argument("--max-age", type=float, default=600.0, metavar="S",
+                   help="refuse an attestation issued more than S seconds ago (default 600)")
+    p.add_argument("--junit", metavar="FILE", help="write JUnit XML for the test station")
+    p.add_argument("--keep", metavar="DIR", help="also keep a copy of the verified envelope in DIR")
+    p.add_argument("--quiet", action="store_true", help="no big PASS/FAIL banner, one line only")
+
+
+@dataclass
+class Step:
+    name: str
+    ok: Optional[bool]   # None: skipped
+    message: str = ""
+
+
+@dataclass
+class Unit:
+    steps: List[Step] = field(default_factory=list)
+    predicate: Optional[dict] = None
+    record: object = None
+
+    def step(self, name: str, ok: Optional[bool], message: str = "") -> bool:
+        self.steps.append(Step(name, ok, message))
+        return bool(ok)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.steps) and all(s.ok is not False for s in self.steps) and \
+            not (self.record is not None and self.record.failed)
+
+
+def _attest_local(args, nonce: str) -> bytes:
+    from .. import check
+    from ..attest.api import attest_report, load_signer
+
+    signer = load_signer(args.key)
+    ctx = build_context(args)
+    report = check.run(ctx)
+    return attest_report(ctx, report, signer, nonce)
+
+
+def _attest_serial(args, nonce: str, unit: Unit) -> Optional[bytes]:
+    try:
+        from ..serial import device, host
+        from ..serial.framing import TransferError
+    except ImportError:
+        raise RunError("serial pull is not available in this version (agent.serial); attest locally with --key")
+    try:
+        port = device.open_port(args.port, args.baud)
+    except Exception as exc:
+        raise RunError(f"cannot open serial port: {exc}", args.port) from None
+    try:
+        return host.pull(port, nonce, args.timeout, args.baud)
+    except TransferError as exc:
+        unit.step("attest", False, f"serial pull from {args.port} failed: {exc}")
+        return None
+    finally:
+        port.close()
+
+
+def _trusted_pem(args) -> bytes:
+    if args.pubkey:
+        try:
+            with open(args.pubkey, "rb") as fh:
+                return fh.read(64 * 1024)
+        except OSError as exc:
+            raise RunError(f"cannot read public key: {exc.strerror or exc}", args.pubkey) from None
+    from ..attest.api import load_signer
+
+    return load_signer(args.key).public_key_pem()
+
+
+def run(args) -> int:
+    from ..attest.statement import check_nonce
+    from ..store.ingest import KeyRing, check
+
+    if bool(args.key) == bool(args.port):
+        raise RunError("give --key FILE (attest locally) or --port DEV (pull over serial), one of them")
+    if args.port and not args.pubkey:
+        raise RunError("--port needs --pubkey PEM: the unit's trusted public key")
+    if args.port and args.root:
+        raise RunError("--root inspects an image here; --port asks the unit itself: choose one")
+    ring = KeyRing()
+    ring.add_pem(_trusted_pem(args), args.pubkey or args.key)
+    station = station_name(args)
+    import secrets
+
+    nonce = check_nonce(secrets.token_urlsafe(24))
+    unit = Unit()
+    started = time.time()
+    with open_from(args) as store:  # unreachable store: exit 2 before the unit is touched
+        envelope = _attest_serial(args, nonce, unit) if args.port else _attest_local(args, nonce)
+        if envelope is not None:
+            unit.step("attest", True, f"{len(envelope)} bytes, " + (f"pulled over {args.port}" if args.port
+                                                                  else f"attested {'--root ' + args.root if args.root else 'live'}"))
+            v = check("unit", envelope, ring, station, serial=args.serial, nonce=nonce, max_age=args.max_age)
+            if v.refusal:
+                unit.step("verify", False, v.refusal.reason)
+            else:
+                rec, unit.record, unit.predicate = v.record, v.record, v.predicate
+                unit.step("verify", True, f"signature, nonce and age verified with key {rec.keyid[:16]}…")
+                store_errors(lambda: store.add_key(rec.keyid, ring.keys[rec.keyid]))
+                new = store_errors(lambda: store.add([rec]))[0]
+                unit.step("store", True, f"{'stored' if new else 'already stored'} in {store.engine} "
+                                         f"as {rec.digest[:16]}…")
+                conflicts = store_errors(lambda: store.conflicts(ueid=rec.ueid or "", keyid=rec.keyid))
+                if not rec.ueid:
+                    why = ((v.predicate or {}).get("attestation") or {}).get("absent", {}).get("ueid", "")
+                    unit.step("unique", False, "FACTORY-NO-UEID: the attestation names no device (no ueid"
+                                               + (f": {why}" if why else "") + "); declare product.serial_source")
+                else:
+                    unit.step("unique", not conflicts, "; ".join(f"{c.check}: {c.message}" for c in conflicts)
+                              or f"ueid {rec.ueid} and key {rec.keyid[:16]}… belong to this unit only")
+                reported = ((v.predicate or {}).get("target") or {}).get("serial")
+                if args.serial:
+                    same = reported in (None, "", args.serial)
+                    unit.step("serial", same, f"label {args.serial}" + ("" if same else
+                              f" but the report says {reported} (FACTORY-SERIAL-MISMATCH)"))
+                if args.keep:
+                    os.makedirs(args.keep, exist_ok=True)
+                    name = f"{args.serial or rec.ueid or 'unit'}-{rec.digest[:16]}.dsse.json"
+                    write_output(envelope.decode("utf-8"), os.path.join(args.keep, name.replace("/", "_")))
+    if args.junit:
+        write_output(junit(unit, station, time.time() - started, args.serial), args.junit)
+    _announce(unit, args)
+    return 0 if unit.passed else 1
+
+
+def _announce(unit: Unit, args) -> None:
+    word = "PASS" if unit.passed else "FAIL"
+    rec = unit.record
+    who = args.serial or (rec.ueid if rec else None) or "unit"
+    lines = []
+    for s in unit.steps:
+        mark = "ok  " if s.ok else ("skip" if s.ok is None else "FAIL")
+        lines.append(f"  [{mark}] {s.name}: {s.message}")
+    if rec is not None:
+        lines.append(f"  criteria: " + ", ".join(f"{rec.summary.get(k, 0)} {k}" for k in
+                                                  ("pass", "fail", "na", "manual", "error")) +
+                     (f"  (failing: {', '.join(rec.failed)})" if rec.failed else ""))
+    tty = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    colour = ("\033[1;32m" if unit.passed else "\033[1;31m") if tty else ""
+    reset = "\033[0m" if tty else ""
+    out = "\n".join(lines) + "\n"
+    if args.quiet:
+        out += f"{word} {who}\n"
+    else:
+        out += f"\n{colour}{big(word)}{reset}\n\n{word} {who}\n"
+    sys.stdout.write(out)
+    sys.stdout.flush()
+
+
+def junit(unit: Unit, station: str, seconds: float, serial: Optional[str]) -> str:
+    """JUnit XML: the station's steps, then one testcase per attested criterion."""
+    from xml.etree import ElementTree as ET
+
+    cases = []
+    for s in unit.steps:
+        cases.append((f"factory.{s.name}", s.name, "fail" if s.ok is False else ("skipped" if s.ok is None else "pass"),
+                      s.message, ""))
+    p = unit.predicate or {}
+    for c in p.get("criteria") or []:
+        if not isinstance(c, dict):
+            continue
+        body = "\n".join(f"[{f.get('severity')}] {f.get('check')}: {f.get('message')}"
+                         for f in c.get("findings") or [] if isinstance(f, dict))
+        v = c.get("verdict")
+        kind = {"fail": "fail", "error": "error", "na": "skipped", "manual": "skipped"}.get(v, "pass")
+        cases.append((f"jcstar.{c.get('id')}", f"{c.get('id')} {c.get('title', '')}", kind,
+                      f"{v}: {c.get('reason', '')}", body))
+    suite = ET.Element("testsuite", name="jcstar-factory", tests=str(len(cases)),
+                       failures=str(sum(k == "fail" for _, _, k, _, _ in cases)),
+                       errors=str(sum(k == "error" for _, _, k, _, _ in cases)),
+                       skipped=str(sum(k == "skipped" for _, _, k, _, _ in cases)), time=f"{seconds:.3f}")
+    props = ET.SubElement(suite, "properties")
+    rec = unit.record
+    for name, value in (("station", station), ("serial", serial), ("ueid", rec and rec.ueid),
+                        ("model", rec and rec.model), ("firmware_version", rec and rec.firmware_version),
+                        ("keyid", rec and rec.keyid), ("digest", rec and rec.digest),
+                        ("result", "PASS" if unit.passed else "FAIL")):
+        if value:
+            ET.SubElement(props, "property", name=name, value=str(value))
+    for classname, name, kind, message, body in cases:
+        case = ET.SubElement(suite, "testcase", classname=classname, name=name)
+        if kind == "fail":
+            ET.SubElement(case, "failure", message=message, type="fail").text = body or message
+        elif kind == "error":
+            ET.SubElement(case, "error", message=message, type="error").text = body or message
+        elif kind == "skipped":
+            ET.SubElement(case, "skipped", message=message)
+        elif message or body:
+            ET.SubElement(case, "system-out").text = "\n".join(x for x in (message, body) if x)
+    if hasattr(ET, "indent"):
+        ET.indent(suite)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"

@@ -1,0 +1,229 @@
+"""The ``store``, ``drift`` and ``factory`` verbs end to end, on both engines."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tarfile
+import time
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from conftest import set_verdict  # tests/store/conftest.py
+
+
+def write(dirpath, name, data: bytes) -> str:
+    os.makedirs(dirpath, exist_ok=True)
+    p = os.path.join(str(dirpath), name)
+    with open(p, "wb") as fh:
+        fh.write(data)
+    return p
+
+
+def test_ingest_query_export_retention_unique(cli, store_url, units, tmp_path):
+    pub = units.keys["a"]["pub"]
+    inbox = tmp_path / "inbox"
+    write(inbox, "u1.json", units.sign(serial="SN-C1", version="1.0.0", nonce="1"))
+    write(inbox, "u1b.json", units.sign(serial="SN-C1", version="1.1.0", nonce="2",
+                                        mutate=set_verdict("S1.1-05", "fail")))
+    write(inbox, "u2.json", units.sign(serial="SN-C2", version="1.0.0", nonce="3", key="b"))
+    keys = ("--pubkey", pub, "--pubkey", units.keys["b"]["pub"])
+
+    r = cli("store", "ingest", "--store", store_url, *keys, "--station", "line-7", str(inbox))
+    assert r.rc == 0, r.err
+    assert "3 stored, 0 already stored, 0 refused (station line-7)" in r.out
+    r = cli("store", "ingest", "--store", store_url, *keys, str(inbox))
+    assert r.rc == 0 and "0 stored, 3 already stored" in r.out
+
+    good = (inbox / "u2.json").read_bytes()
+    write(tmp_path / "bad", "forged.json", good.replace(b'"payload": "', b'"payload": "AAAA', 1))
+    r = cli("store", "ingest", "--store", store_url, *keys, str(tmp_path / "bad"))
+    assert r.rc == 1 and "REFUSED" in r.out and "forged.json" in r.out and "0 stored" in r.out
+
+    rows = cli("store", "query", "--store", store_url, "--format", "json").json()
+    assert len(rows) == 3 and all(r["station"] == "line-7" for r in rows)
+    assert all("envelope" not in r for r in rows)
+    u1 = next(r for r in rows if r["firmware_version"] == "1.1.0")["ueid"]
+    assert cli("store", "query", "--store", store_url, "--serial", u1, "--count").out.strip() == "2"
+    fails = cli("store", "query", "--store", store_url, "--failures", "--format", "json").json()
+    assert [f["failed"] for f in fails] == [["S1.1-05"]]
+    assert cli("store", "query", "--store", store_url, "--model", units.MODEL, "--version", "1.0.0",
+               "--count").out.strip() == "2"
+    assert cli("store", "query", "--store", store_url, "--since", "2000-01-01", "--until", "2001-01-01",
+               "--count").out.strip() == "0"
+    text = cli("store", "query", "--store", store_url, "--failures")
+    assert "FAIL S1.1-05" in text.out and units.MODEL in text.out
+
+    bundle = str(tmp_path / "unit.tar.gz")
+    r = cli("store", "export", "--store", store_url, "--serial", u1, "--output", bundle)
+    assert r.rc == 0 and "2 attestation(s)" in r.out and "all verified" in r.out, r.err
+    with tarfile.open(bundle) as tar:
+        files = {m.name.split("/", 1)[1]: tar.extractfile(m).read() for m in tar.getmembers()}
+    manifest = json.loads(files["MANIFEST.json"])
+    assert manifest["count"] == 2 and manifest["all_verified"] is True
+    sums = dict(reversed(line.split("  ", 1)) for line in files["SHA256SUMS"].decode().splitlines())
+    for name, digest in sums.items():
+        assert hashlib.sha256(files[name]).hexdigest() == digest
+    key_name = f"keys/{units.keys['a']['keyid']}.pub"
+    assert files[key_name] == units.keys["a"]["pem"]
+    envs = [n for n in files if n.startswith("envelopes/")]
+    assert len(envs) == 2
+    # an auditor verifies with nothing but the bundle and the agent
+    out = tmp_path / "audit"
+    for name in envs + [key_name]:
+        write(out / os.path.dirname(name), os.path.basename(name), files[name])
+    r = cli("verify", str(out / envs[0]), "--pubkey", str(out / key_name))
+    assert r.rc == 0, r.out + r.err
+
+    r = cli("store", "retention", "--store", store_url, "--format", "json")
+    assert r.rc == 0 and r.json()["outside_window"] == 0
+    later = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 3 * 365 * 86400))
+    r = cli("store", "retention", "--store", store_url, "--now", later)
+    assert r.rc == 1 and "3 outside the window" in r.out and "RETENTION-NO-CURRENT-EVIDENCE" in r.out
+
+    r = cli("store", "check-unique", "--store", store_url)
+    assert r.rc == 0 and "0 uniqueness problem(s) across 3 attestation(s)" in r.out
+    # a third unit signed with unit 1's key: one key copied between units
+    write(tmp_path / "copy", "u3.json", units.sign(serial="SN-C3", nonce="4"))
+    r = cli("store", "ingest", "--store", store_url, *keys, str(tmp_path / "copy"))
+    assert r.rc == 1 and "STORE-SHARED-KEY" in r.out and "1 stored" in r.out
+    assert cli("store", "check-unique", "--store", store_url).rc == 1
+
+
+def test_check_unique_clean_and_duplicate_ueid(cli, store_url, units, tmp_path):
+    d = tmp_path / "in"
+    write(d, "a.json", units.sign(serial="SN-D1", key="a"))
+    r = cli("store", "ingest", "--store", store_url, "--pubkey", units.keys["a"]["pub"], str(d))
+    assert r.rc == 0
+    assert cli("store", "check-unique", "--store", store_url).rc == 0
+    d2 = tmp_path / "in2"
+    write(d2, "clone.json", units.sign(serial="SN-D1", key="b"))  # a clone: same serial, other key
+    r = cli("store", "ingest", "--store", store_url, "--pubkey", units.keys["b"]["pub"], str(d2))
+    assert r.rc == 1 and "STORE-DUPLICATE-UEID" in r.out
+    r = cli("store", "check-unique", "--store", store_url, "--format", "json")
+    assert r.rc == 1 and [c["check"] for c in r.json()["conflicts"]] == ["STORE-DUPLICATE-UEID"]
+
+
+def test_run_level_errors_exit_2(cli, tmp_path, units):
+    r = cli("store", "ingest", "--store", str(tmp_path / "x.db"), str(tmp_path))
+    assert r.rc == 2 and "no trusted public key" in r.err
+    r = cli("store", "query", "--store", str(tmp_path / "nope" / "x.db"))
+    assert r.rc == 2 and "does not exist" in r.err
+    r = cli("store", "query", "--store", str(tmp_path / "x.db"), "--since", "last tuesday")
+    assert r.rc == 2 and "not a date" in r.err
+    r = cli("store", "ingest", "--store", str(tmp_path / "x.db"), "--pubkey", units.keys["a"]["private"], "-")
+    assert r.rc == 2 and "not a PEM public key" in r.err
+    assert cli("store").rc == 2
+
+
+def test_drift_between_label_time_and_now(cli, units, tmp_path):
+    before = write(tmp_path, "label.json", units.sign(serial="SN-DR", version="1.0.0", nonce="l"))
+    after_env = units.sign(serial="SN-DR", version="1.2.0", nonce="n", mutate=lambda rep: (
+        set_verdict("S1.1-12", "fail", [{"check": "SURFACE-UNDECLARED-LISTENER", "severity": "high",
+                                          "message": "tcp/23 (telnetd) is not declared",
+                                          "evidence": {"proto": "tcp", "port": 23, "process": "telnetd"}},
+                                         {"check": "CRED-NEW-ACCOUNT", "severity": "medium",
+                                          "message": "account 'support' can log in",
+                                          "evidence": {"path": "/etc/passwd", "account": "support"}}])(rep)))
+    after = write(tmp_path, "now.json", after_env)
+    same = write(tmp_path, "again.json", units.sign(serial="SN-DR", version="1.0.0", nonce="x"))
+    pub = units.keys["a"]["pub"]
+
+    r = cli("drift", before, after, "--pubkey", pub, "--format", "json")
+    assert r.rc == 1, r.err
+    got = r.json()
+    checks = {c["check"] for c in got["changes"] if c["relevant"]}
+    assert {"DRIFT-VERSION", "DRIFT-VERDICT", "DRIFT-LISTENER-NEW", "DRIFT-ACCOUNT-NEW",
+            "DRIFT-FINDING-NEW"} <= checks
+    new_listener = next(c for c in got["changes"] if c["check"] == "DRIFT-LISTENER-NEW")
+    assert new_listener["after"] == "tcp/23"
+    r = cli("drift", after, before, "--pubkey", pub)
+    assert r.rc == 1 and "DRIFT-LISTENER-REMOVED listener tcp/23 is gone (telnetd)" in r.out
+    r = cli("drift", before, same, "--pubkey", pub)
+    assert r.rc == 0 and "0 security-relevant change(s)" in r.out
+
+    # nothing unverified is compared
+    assert cli("drift", before, after).rc == 2
+    assert "does not verify" in cli("drift", before, after, "--pubkey", units.keys["b"]["pub"]).err
+    other = write(tmp_path, "other.json", units.sign(serial="SN-X", model="OTHER-9"))
+    r = cli("drift", before, other, "--pubkey", pub)
+    assert r.rc == 2 and "not the same device or product" in r.err
+    assert cli("drift", before, other, "--pubkey", pub, "--force").rc == 1
+
+
+def test_drift_from_the_store(cli, store_url, units, tmp_path):
+    d = tmp_path / "in"
+    write(d, "1.json", units.sign(serial="SN-DS", version="1.0.0"))
+    write(d, "2.json", units.sign(serial="SN-DS", version="2.0.0"))
+    assert cli("store", "ingest", "--store", store_url, "--pubkey", units.keys["a"]["pub"], str(d)).rc == 0
+    rows = cli("store", "query", "--store", store_url, "--format", "json").json()
+    r = cli("drift", "--store", store_url, "--serial", rows[0]["ueid"])
+    assert r.rc == 1 and "DRIFT-VERSION firmware version changed: 1.0.0 → 2.0.0" in r.out
+    r = cli("drift", rows[0]["digest"][:10], rows[1]["digest"][:10], "--store", store_url)
+    assert r.rc == 1 and "DRIFT-VERSION" in r.out
+    assert cli("drift", "abc", rows[1]["digest"][:10], "--store", store_url).rc == 2
+
+
+@pytest.fixture
+def line_unit(units):
+    """An image root of one unit plus its board config file, as a factory station has them."""
+    root = units.root("SN-F1", "3.0.0", units.MODEL)
+    cfg = os.path.join(os.path.dirname(root), "board-f1.toml")
+    with open(cfg, "w") as fh:
+        fh.write('[product]\nvendor = "Acme"\nmodel = "ACME-GW-100"\nmodel_source = "/etc/acme/model"\n'
+                 'serial_source = "/etc/acme/serial"\n[firmware]\nversion_source = "/etc/acme-release"\n'
+                 'version_key = ""\n')
+    return root, cfg
+
+
+def test_factory_line_local_attest(cli, store_url, units, line_unit, tmp_path):
+    root, cfg = line_unit
+    junit = str(tmp_path / "unit.xml")
+    args = ("factory", "--root", root, "--config", cfg, "--key", units.keys["p256"]["private"],
+            "--store", store_url, "--station", "line-1", "--serial", "LBL-0001", "--junit", junit,
+            "--keep", str(tmp_path / "kept"))
+    r = cli(*args)
+    word = "PASS" if r.rc == 0 else "FAIL"
+    assert r.rc in (0, 1), r.err
+    assert f"\n{word} LBL-0001\n" in r.out and "█" in r.out
+    assert "[ok  ] verify" in r.out and "[ok  ] store" in r.out and "[ok  ] unique" in r.out
+    suite = ET.parse(junit).getroot()
+    names = [c.get("name") for c in suite.iter("testcase")]
+    assert names[:5] == ["attest", "verify", "store", "unique", "serial"]
+    assert sum(n.startswith("S1.1-") for n in names) == 16
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert props["serial"] == "LBL-0001" and props["result"] == word and props["station"] == "line-1"
+    # the exit status follows the attested report: PASS only if no criterion fails or errors
+    rows = cli("store", "query", "--store", store_url, "--serial", "LBL-0001", "--format", "json").json()
+    assert len(rows) == 1 and rows[0]["ok"] == (r.rc == 0) and rows[0]["serial"] == "LBL-0001"
+    assert len(os.listdir(tmp_path / "kept")) == 1
+    # the same unit on the line again: a new attestation (new nonce), still unique
+    assert cli(*args).rc == r.rc
+    assert cli("store", "query", "--store", store_url, "--count").out.strip() == "2"
+
+
+def test_factory_refuses_a_unit_signed_by_an_untrusted_key(cli, store_url, units, line_unit):
+    root, cfg = line_unit
+    r = cli("factory", "--root", root, "--config", cfg, "--key", units.keys["a"]["private"],
+            "--pubkey", units.keys["b"]["pub"], "--store", store_url, "--quiet")
+    assert r.rc == 1 and "FAIL" in r.out and "[FAIL] verify" in r.out
+    assert cli("store", "query", "--store", store_url, "--count").out.strip() == "0"
+
+
+def test_factory_flags_a_cloned_identity(cli, store_url, units, line_unit):
+    root, cfg = line_unit
+    base = ("factory", "--root", root, "--config", cfg, "--store", store_url, "--quiet")
+    first = cli(*base, "--key", units.keys["a"]["private"])
+    clone = cli(*base, "--key", units.keys["b"]["private"])  # same serial, another key
+    assert "[ok  ] unique" in first.out
+    assert clone.rc == 1 and "[FAIL] unique" in clone.out and "STORE-DUPLICATE-UEID" in clone.out
+
+
+def test_factory_run_level_problems_exit_2(cli, units, line_unit, tmp_path):
+    root, cfg = line_unit
+    r = cli("factory", "--root", root, "--store", str(tmp_path / "no" / "x.db"), "--key", units.keys["a"]["private"])
+    assert r.rc == 2 and "does not exist" in r.err
+    assert cli("factory", "--root", root, "--store", str(tmp_path / "x.db")).rc == 2  # neither --key nor --port
+    r = cli("factory", "--port", "/dev/nonexistent-tty", "--store", str(tmp_path / "x.db"))
+    assert r.rc == 2 and "--pubkey" in r.err
