@@ -54,27 +54,23 @@ def run(args) -> int:
         port = device.open_port(args.port, args.baud)
     except Exception as exc:
         raise RunError(f"cannot open serial port: {exc}", args.port)
+    from serial import SerialException
+
+    progress = host.TerminalProgress()
     try:
         if args.ping:
-            try:
-                agent = host.ping(port, min(args.timeout, 10.0))
-            except TransferError as exc:
-                _say(str(exc))
-                return 1
-            print(agent)
+            print(host.ping(port, min(args.timeout, 10.0)))
             return 0
         nonce = host.new_nonce()
-        progress = host.TerminalProgress()
         started = time.monotonic()
-        try:
-            document = host.pull(port, nonce, args.timeout, args.baud, progress)
-        except TransferError as exc:
-            progress.done()
-            _say(str(exc))
-            return 1
+        document = host.pull(port, nonce, args.timeout, args.baud, progress)
+    except (TransferError, SerialException, OSError) as exc:
         progress.done()
+        _say(str(exc) if isinstance(exc, TransferError) else f"serial port failed: {exc}")
+        return 1
     finally:
         port.close()
+    progress.done()
     elapsed = time.monotonic() - started
     from ..attest.api import verify_envelope
 

@@ -65,17 +65,19 @@ class Responder:
         yield from self.last.lines()
 
 
-def open_port(port: str, baud: int, timeout: float = 0.2):
+def open_port(port: str, baud: int, timeout: float = 0.2, write_timeout: float = 30.0):
     """A pyserial port for a device path or a pyserial URL (``loop://``, ``socket://``)."""
     import serial  # pyserial, imported only by the serial verbs
 
-    return serial.serial_for_url(port, baudrate=baud, timeout=timeout)
+    return serial.serial_for_url(port, baudrate=baud, timeout=timeout, write_timeout=write_timeout)
 
 
 def serve(port, responder: Responder, stop: Callable[[], bool] = lambda: False,
           max_requests: Optional[int] = None) -> int:
     """Read request lines from ``port`` and write the answers until ``stop()`` (returns the number
     of requests answered). ``max_requests`` ends the loop after that many answers (tests)."""
+    from serial import SerialTimeoutException
+
     splitter = framing.LineSplitter(framing.MAX_REQUEST)
     answered = 0
     while not stop():
@@ -84,11 +86,16 @@ def serve(port, responder: Responder, stop: Callable[[], bool] = lambda: False,
             continue
         for line in splitter.feed(data):
             sent = False
-            for out in responder.handle(line):
-                port.write(out)
-                sent = True
+            try:
+                for out in responder.handle(line):
+                    port.write(out)
+                    sent = True
+                if sent:
+                    port.flush()
+            except SerialTimeoutException:  # nobody reads the line (cable out): drop the answer
+                responder.log("the line does not drain; answer dropped (the host can ask again)")
+                port.reset_output_buffer()
             if sent:
-                port.flush()
                 answered += 1
                 if max_requests is not None and answered >= max_requests:
                     return answered

@@ -231,3 +231,41 @@ def test_device_loop_over_pyserial_loop_url(kit):
         assert r.document() == doc and calls == ["nonce-over-loop"]
     finally:
         port.close()
+
+
+def test_device_drops_an_answer_nobody_reads_and_keeps_serving(kit):
+    """No flow control and no reader: the write times out, the answer is dropped, serving goes on."""
+    import select
+    import tty
+
+    from agent.serial import device, framing
+
+    logs = []
+    with pty_pair(kit["base"], "stall") as (dev, hostside):
+        port = device.open_port(dev, 115200, write_timeout=0.5)
+        responder = device.Responder(lambda n: os.urandom(600000), log=logs.append)
+        stop = threading.Event()
+        t = threading.Thread(target=device.serve, args=(port, responder), kwargs={"stop": stop.is_set},
+                             daemon=True)
+        t.start()
+        fd = os.open(hostside, os.O_RDWR | os.O_NOCTTY)
+        tty.setraw(fd)
+        try:
+            os.write(fd, framing.request("attest", "nobody-reads-this"))
+            deadline = time.monotonic() + 30
+            while not any("does not drain" in m for m in logs):
+                assert time.monotonic() < deadline, logs
+                time.sleep(0.1)
+            os.write(fd, framing.request("ping", "still-alive-1"))
+            seen, pong = b"", None
+            while pong is None and time.monotonic() < deadline:
+                if select.select([fd], [], [], 0.2)[0]:
+                    seen = (seen + os.read(fd, 65536))[-4096:]
+                    pong = next((f for f in map(framing.parse_line, seen.split(b"\n"))
+                                 if isinstance(f, framing.Pong)), None)
+            assert pong is not None and pong.nonce == "still-alive-1"
+        finally:
+            stop.set()
+            t.join(5)
+            port.close()
+            os.close(fd)
