@@ -57,6 +57,10 @@ class StateError(Exception):
     pass
 
 
+class StateUnreadable(StateError):
+    """The state exists but cannot be read (permissions): never set aside."""
+
+
 def _snapshot(d) -> Snapshot:
     if not isinstance(d, dict) or not isinstance(d.get("boot_id"), str):
         raise StateError("a snapshot has no boot_id")
@@ -173,6 +177,8 @@ class Store:
                 return key
         except FileNotFoundError:
             pass
+        except PermissionError:
+            raise StateUnreadable(f"needs root to read {self.state_dir}/{KEY_FILE}") from None
         key = os.urandom(32)
         self._atomic(KEY_FILE, key)
         return key
@@ -185,8 +191,10 @@ class Store:
                 data = fh.read(1 << 20)
         except FileNotFoundError:
             return None
+        except PermissionError:
+            raise StateUnreadable(f"needs root to read {self.state_dir}/{STATE_FILE}") from None
         except OSError as exc:
-            raise StateError(f"cannot read {self.state_dir}/{STATE_FILE}: {exc.strerror or exc}") from None
+            raise StateUnreadable(f"cannot read {self.state_dir}/{STATE_FILE}: {exc.strerror or exc}") from None
         return parse(data.decode("utf-8", "replace"))
 
     def save(self, state: State) -> None:
@@ -296,19 +304,27 @@ def observe(ctx, record: bool = True) -> Observation:
     except StateError as exc:
         obs.error = str(exc)
         return obs
+    state_error = None
     try:
         state = store.load()
+    except StateUnreadable as exc:
+        state_error, state = str(exc), None
+        record = False  # do not overwrite what we cannot read
     except StateError as exc:
         try:
             obs.set_aside = store.set_aside() if record else None
         except OSError:
             pass
-        obs.error = f"the agent's state {ctx.config.agent.state_dir}/{STATE_FILE} is unusable ({exc})"
+        state_error = f"the agent's state {ctx.config.agent.state_dir}/{STATE_FILE} is unusable ({exc})"
         state = None
-    if cred_error:
-        obs.error = obs.error or cred_error
+    obs.error = cred_error or state_error
+    key = b""
     try:
-        key = store.key() if record or os.path.exists(store._path(KEY_FILE)) else b""
+        if record or os.path.exists(store._path(KEY_FILE)):
+            key = store.key()
+    except StateUnreadable as exc:
+        obs.error = obs.error or str(exc)
+        record = False
     except OSError as exc:
         obs.write_error = f"cannot write {ctx.config.agent.state_dir}: {exc.strerror or exc}" + (
             " (needs root?)" if isinstance(exc, PermissionError) else "")
