@@ -25,6 +25,8 @@ def add_check_options(p) -> None:
                    help="run the declared erase command on a throw-away copy of --root")
     p.add_argument("--password-budget", type=float, metavar="SECONDS",
                    help="time budget of the default-password test (overrides the config)")
+    p.add_argument("--sbom", metavar="FILE",
+                   help="also write a CycloneDX 1.5 JSON SBOM of the installed packages to FILE")
 
 
 def add_output_options(p) -> None:
@@ -63,6 +65,10 @@ def build_context(args):
     options = Options(active=args.active, online=args.online, vulndb=args.vulndb,
                       erase_test=getattr(args, "erase_test", False),
                       password_budget=args.password_budget)
+    if getattr(args, "sbom", None):
+        if not os.path.isdir(os.path.dirname(os.path.abspath(args.sbom))):
+            raise RunError("folder of the SBOM file does not exist", args.sbom)
+        options.extra["sbom"] = args.sbom
     if args.vulndb and not os.path.isfile(args.vulndb):
         raise RunError("vulnerability database not found", args.vulndb)
     return Context(root, config, options)

@@ -1,0 +1,125 @@
+"""Listeners inferred from an image: what its boot would start, and on which ports.
+
+1. What starts: enabled systemd units (:mod:`.systemd`), SysV ``rc?.d`` scripts and BusyBox
+   ``inittab`` (:mod:`.initscripts`). With no recognisable init system at all, every installed
+   known daemon is assumed to start (said so in each listener's ``source``).
+2. Where it listens: systemd socket units directly; inetd/xinetd services (:mod:`.inetd`) when a
+   super-server starts; known daemons' flags and config files (:mod:`.daemons`).
+
+Each :class:`~agent.facts.listeners.Listener` names in ``source`` the file:line that made us
+think so. Also works on a live root (the live-socket reader uses it to say what the image
+enables). Transport weaknesses found in daemon configs travel alongside (:func:`surface`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Tuple
+
+from .listeners import Listener, Listeners
+
+INETD_NAMES = ("inetd", "openbsd-inetd", "inetutils-inetd", "xinetd")
+
+
+@dataclass
+class Surface:
+    listeners: List[Listener] = field(default_factory=list)
+    weaknesses: list = field(default_factory=list)  # daemons.Weakness
+    starts: list = field(default_factory=list)  # systemd.ServiceExec of every started command
+    init: str = ""  # "systemd", "sysv", "busybox", "systemd+sysv", "unknown"
+    errors: List[str] = field(default_factory=list)
+
+
+def _merge(items: List[Listener]) -> List[Listener]:
+    out: Dict[Tuple[str, int, str], Listener] = {}
+    for lst in items:
+        k = (lst.proto, lst.port, lst.address)
+        if k in out:
+            if lst.source and lst.source not in out[k].source:
+                out[k].source += f"; {lst.source}"
+            if out[k].tls is None:
+                out[k].tls = lst.tls
+            continue
+        out[k] = lst
+    return sorted(out.values(), key=lambda x: (x.port, x.proto, x.address))
+
+
+def surface(ctx) -> Surface:
+    from . import daemons, inetd, initscripts, systemd
+    from .sockets import is_loopback
+
+    root = ctx.root
+    s = Surface()
+    sd = ctx.fact(systemd.read)
+    s.errors += sd.errors
+
+    def native(name: str) -> bool:
+        return sd.present and (systemd._find(root, f"{name}.service") != (None, False))
+
+    init = initscripts.read(ctx, native)
+    s.errors += init.errors
+    kinds = (["systemd"] if sd.present else []) + ([init.kind] if init.kind else [])
+    s.init = "+".join(kinds) or "unknown"
+
+    starts = list(sd.services) + list(init.commands)
+
+    def known(name: str) -> bool:
+        return daemons.is_daemon(name) or name in INETD_NAMES
+
+    for script, enabled_by in init.scripts:
+        starts += initscripts.invocations(root, script, enabled_by, known)
+    if not kinds:
+        for name, paths in list(daemons.INSTALL_PATHS.items()) + [
+                (n, (f"/usr/sbin/{n}", f"/sbin/{n}")) for n in INETD_NAMES]:
+            hit = next((p for p in paths if root.is_executable(p)), None)
+            if hit:
+                starts.append(systemd.ServiceExec(name, [hit], f"{hit} (installed; init system "
+                                                  "not recognised, assumed to start)", hit))
+    s.starts = starts
+
+    items: List[Listener] = []
+    for sock in sd.sockets:
+        stem = sock.unit[:-len(".socket")].split("@")[0]
+        service = daemons.service_of(stem, sock.proto, sock.port, stem)
+        items.append(Listener(sock.proto, sock.port, sock.address, "systemd",
+                              f"{sock.source} ({sock.unit})", service,
+                              loopback_only=is_loopback(sock.address)))
+    super_servers = []
+    for st in starts:
+        name = st.argv[0].rsplit("/", 1)[-1]
+        if name == "busybox" and len(st.argv) > 1:
+            name = st.argv[1]
+        if name in INETD_NAMES:
+            super_servers.append((name, st))
+            continue
+        facts = daemons.read_daemon(ctx, st.argv, st.source)
+        if facts is None:
+            continue
+        for lst in facts.listeners:
+            if st.enabled_by and st.enabled_by not in lst.source and st.enabled_by != st.source:
+                lst.source += f" (started by {st.enabled_by})"
+        items += facts.listeners
+        s.weaknesses += facts.weaknesses
+        s.errors += facts.errors
+    if super_servers:
+        conf = ctx.fact(inetd.read)
+        s.errors += conf.errors
+        wanted = {"xinetd" if n == "xinetd" else "inetd" for n, _ in super_servers}
+        for svc in conf.services:
+            if svc.daemon not in wanted or svc.port is None:
+                continue
+            by = next(st for n, st in super_servers if (n == "xinetd") == (svc.daemon == "xinetd"))
+            prog = svc.program
+            items.append(Listener(svc.proto, svc.port, svc.address, svc.daemon,
+                                  f"{svc.source} (started by {by.enabled_by or by.source})",
+                                  daemons.service_of(prog, svc.proto, svc.port, svc.name),
+                                  loopback_only=is_loopback(svc.address),
+                                  tls=False if daemons.service_of(prog, svc.proto, svc.port, svc.name)
+                                  in ("telnet", "ftp", "rsh", "rlogin", "rexec", "tftp") else None))
+    s.listeners = _merge(items)
+    return s
+
+
+def read(ctx) -> Listeners:
+    s = ctx.fact(surface)
+    return Listeners(items=[Listener(**vars(x)) for x in s.listeners], origin="offline inference",
+                     errors=list(s.errors))

@@ -1,0 +1,291 @@
+"""systemd units in an image: which are enabled, which are masked, and what they run or listen on.
+
+Enablement is what a boot would start, not what a package *could* start: units reached from the
+default target (``default.target``, else ``multi-user.target``) and from the targets every boot
+reaches (``sysinit``/``basic``/``sockets``/``timers``/``network``), following ``*.wants/`` and
+``*.requires/`` symlinks and the ``Wants=``/``Requires=`` keys of the unit files. Presets
+(``*.preset``) are a distribution's *policy* for enabling at install time and are not read as
+enablement. A unit whose file in ``/etc/systemd/system`` points to ``/dev/null`` is masked and is
+never enabled, whatever links to it.
+
+Socket units give listeners directly (``ListenStream=`` TCP, ``ListenDatagram=`` UDP, each with
+the file:line that declared it); service units give the command line (``ExecStart=``, with
+``Environment=``/``EnvironmentFile=`` variables expanded) that the daemon readers interpret.
+"""
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Set, Tuple
+
+from . import keyvalue
+
+UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system",
+             "/usr/lib/systemd/system", "/lib/systemd/system")
+ALWAYS_REACHED = ("sysinit.target", "basic.target", "sockets.target", "timers.target",
+                  "network.target", "network-online.target", "local-fs.target",
+                  "multi-user.target")
+SYSTEMD_BINARIES = ("/lib/systemd/systemd", "/usr/lib/systemd/systemd")
+MAX_UNITS = 5000
+
+
+@dataclass
+class UnitFile:
+    name: str
+    path: str  # device path of the file read (after alias resolution)
+    # section -> [(key, value, line, file)]; drop-ins keep their own file and line
+    sections: Dict[str, List[Tuple[str, str, int, str]]] = field(default_factory=dict)
+    dropins: List[str] = field(default_factory=list)
+
+    def values(self, section: str, key: str) -> List[Tuple[str, str]]:
+        """(value, "file:line") of every assignment; an empty assignment resets the list."""
+        out: List[Tuple[str, str]] = []
+        for k, v, line, path in self.sections.get(section, []):
+            if k == key:
+                out = [] if v == "" else out + [(v, f"{path}:{line}")]
+        return out
+
+    def value(self, section: str, key: str) -> Optional[str]:
+        vals = self.values(section, key)
+        return vals[-1][0] if vals else None
+
+
+@dataclass
+class SocketListen:
+    proto: str  # tcp | udp
+    port: int
+    address: str  # "*" or the address
+    unit: str
+    source: str  # file:line
+
+
+@dataclass
+class ServiceExec:
+    unit: str
+    argv: List[str]
+    source: str  # file:line of ExecStart
+    enabled_by: str  # the wants/ link or unit that pulled it in
+
+
+@dataclass
+class Systemd:
+    present: bool = False  # systemd is the image's init (binary or unit links found)
+    enabled: Dict[str, str] = field(default_factory=dict)  # unit -> what enables it
+    masked: Set[str] = field(default_factory=set)
+    units: Dict[str, UnitFile] = field(default_factory=dict)
+    sockets: List[SocketListen] = field(default_factory=list)
+    services: List[ServiceExec] = field(default_factory=list)
+    errors: List[str] = field(default_factory=list)
+
+    def is_enabled(self, unit: str) -> bool:
+        return unit in self.enabled
+
+    def has_unit(self, unit: str) -> bool:
+        return unit in self.units
+
+
+_SECTION = re.compile(r"^\[([^\]]+)\]\s*$")
+
+
+def parse(text: str, path: str, unit: Optional[UnitFile] = None) -> UnitFile:
+    """Parse unit-file text (sections, repeated keys, backslash continuations) into ``unit``."""
+    u = unit or UnitFile(name=path.rsplit("/", 1)[-1], path=path)
+    section = ""
+    pending, start = "", 0
+    for n, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if pending:
+            line = pending + " " + line
+        elif not line or line[0] in "#;":
+            continue
+        if line.endswith("\\"):
+            pending, start = line[:-1].rstrip(), start or n
+            continue
+        first = start or n
+        pending, start = "", 0
+        m = _SECTION.match(line)
+        if m:
+            section = m.group(1)
+            continue
+        if "=" not in line or not section:
+            continue
+        k, v = line.split("=", 1)
+        u.sections.setdefault(section, []).append((k.strip(), v.strip(), first, path))
+    return u
+
+
+def _find(root, name: str) -> Tuple[Optional[str], bool]:
+    """(device path of the unit file, masked?) in unit search order."""
+    for d in UNIT_DIRS:
+        p = f"{d}/{name}"
+        if root.lstat(p) is None:
+            continue
+        real = root.realpath(p)
+        if real == "/dev/null":
+            return None, True
+        if real and root.is_file(real):
+            return real, False
+    return None, False
+
+
+def _template(name: str) -> Optional[Tuple[str, str]]:
+    m = re.match(r"^([^@]+)@([^.]*)\.(\w+)$", name)
+    if m and m.group(2):
+        return f"{m.group(1)}@.{m.group(3)}", m.group(2)
+    return None
+
+
+def load_unit(root, name: str, sd: Systemd) -> Optional[UnitFile]:
+    if name in sd.units:
+        return sd.units[name]
+    if len(sd.units) > MAX_UNITS:
+        return None
+    path, masked = _find(root, name)
+    instance = None
+    if path is None and not masked:
+        t = _template(name)
+        if t:
+            path, masked = _find(root, t[0])
+            instance = t[1]
+    if masked:
+        sd.masked.add(name)
+        return None
+    if path is None:
+        return None
+    r = root.read(path, 256 * 1024)
+    if not r.ok:
+        sd.errors.append(f"{path}: {r.error}")
+        return None
+    text = r.text.replace("%i", instance).replace("%I", instance) if instance else r.text
+    unit = parse(text, path)
+    unit.name = name
+    base = path.rsplit("/", 1)[-1]
+    for d in UNIT_DIRS:
+        for drop in (root.glob(f"{d}/{name}.d", "*.conf") +
+                     (root.glob(f"{d}/{base}.d", "*.conf") if base != name else [])):
+            dr = root.read(drop, 256 * 1024)
+            if dr.ok:
+                unit.dropins.append(drop)
+                parse(dr.text, drop, unit)
+    sd.units[name] = unit
+    return unit
+
+
+def _links(root, unit: str) -> List[Tuple[str, str]]:
+    """(target unit name, link path) of the .wants/.requires links of ``unit``."""
+    out = []
+    for d in UNIT_DIRS:
+        for suffix in (".wants", ".requires", ".upholds"):
+            folder = f"{d}/{unit}{suffix}"
+            for entry in root.listdir(folder):
+                out.append((entry, f"{folder}/{entry}"))
+    return out
+
+
+def _default_target(root) -> str:
+    for d in ("/etc/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system"):
+        link = root.readlink(f"{d}/default.target")
+        if link:
+            return link.rsplit("/", 1)[-1]
+    return "multi-user.target"
+
+
+def _listen(value: str) -> Optional[Tuple[str, int]]:
+    """(address, port) of a ListenStream/ListenDatagram value; None for unix/netlink sockets."""
+    v = value.strip()
+    if v.startswith(("/", "@")) or not v:
+        return None
+    m = re.match(r"^\[([^\]]+)\]:(\d+)$", v) or re.match(r"^([^:]+):(\d+)$", v)
+    if m:
+        addr, port = m.group(1), int(m.group(2))
+        if addr in ("0.0.0.0", "::"):
+            addr = "*"
+        return addr, port
+    if v.isdigit():
+        return "*", int(v)
+    return None
+
+
+def _environment(root, unit: UnitFile) -> Dict[str, str]:
+    env: Dict[str, str] = {}
+    for value, _ in unit.values("Service", "EnvironmentFile"):
+        for p in value.split():
+            text = root.text(p.lstrip("-"), 65536)
+            if text:
+                env.update(keyvalue.parse(text))
+    for value, _ in unit.values("Service", "Environment"):
+        try:
+            for word in shlex.split(value):
+                if "=" in word:
+                    k, v = word.split("=", 1)
+                    env[k] = v
+        except ValueError:
+            continue
+    return env
+
+
+def expand(argv_text: str, env: Dict[str, str]) -> List[str]:
+    """systemd-style: ``$VAR`` splits into words, ``${VAR}`` is one word."""
+    def one(word: str) -> List[str]:
+        m = re.fullmatch(r"\$([A-Za-z_][A-Za-z0-9_]*)", word)
+        if m:
+            return env.get(m.group(1), "").split()
+        return [re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", lambda x: env.get(x.group(1), ""), word)]
+    try:
+        words = shlex.split(argv_text)
+    except ValueError:
+        words = argv_text.split()
+    out: List[str] = []
+    for w in words:
+        out.extend(one(w))
+    return out
+
+
+def read(ctx) -> Systemd:
+    root = ctx.root
+    sd = Systemd()
+    has_links = any(root.glob(d, "*.wants") for d in UNIT_DIRS[:1])
+    sd.present = has_links or any(root.exists(b) for b in SYSTEMD_BINARIES)
+    if not sd.present:
+        return sd
+    queue: List[Tuple[str, str]] = [(_default_target(root), "default target")]
+    queue += [(t, "reached by every boot") for t in ALWAYS_REACHED]
+    while queue and len(sd.enabled) < MAX_UNITS:
+        name, why = queue.pop(0)
+        if name in sd.enabled:
+            continue
+        unit = load_unit(root, name, sd)
+        if name in sd.masked:
+            continue
+        sd.enabled[name] = why
+        for target, link in _links(root, name):
+            queue.append((target, link))
+        if unit is not None:
+            for key in ("Wants", "Requires", "Upholds"):
+                for value, at in unit.values("Unit", key):
+                    for dep in value.split():
+                        queue.append((dep, at))
+            if name.endswith(".socket"):
+                svc = unit.value("Socket", "Service") or name[:-len(".socket")] + ".service"
+                if unit.value("Socket", "Accept") in ("yes", "true", "1"):
+                    svc = name[:-len(".socket")] + "@.service"
+                queue.append((svc, unit.path))
+    for name, why in sd.enabled.items():
+        unit = sd.units.get(name)
+        if unit is None:
+            continue
+        if name.endswith(".socket"):
+            for key, proto in (("ListenStream", "tcp"), ("ListenDatagram", "udp")):
+                for value, at in unit.values("Socket", key):
+                    hit = _listen(value)
+                    if hit:
+                        sd.sockets.append(SocketListen(proto, hit[1], hit[0], name, at))
+        elif name.endswith(".service"):
+            execs = unit.values("Service", "ExecStart")
+            if execs:
+                value, at = execs[-1]
+                argv = expand(value.lstrip("-@:+!"), _environment(root, unit))
+                if argv:
+                    sd.services.append(ServiceExec(name, argv, at, why))
+    return sd

@@ -1,0 +1,427 @@
+"""Does each installed update framework verify what it installs? (S1.1-08)
+
+Frameworks come from :mod:`agent.facts.updates` (detection). Per framework:
+
+- RAUC: ``/etc/rauc/system.conf`` ``[keyring] path=``/``directory=`` names existing
+  certificates (RAUC refuses bundles it cannot verify against that keyring).
+- SWUpdate: a verification key is given, ``-k``/``--key`` on its command line (unit, init script,
+  ``/etc/default/swupdate``, ``conf.d`` ``SWUPDATE_ARGS``) or ``public-key-file`` in
+  ``swupdate.cfg``; the key file exists. (The binary must also be built with signed-image
+  support, which a config cannot show.)
+- Mender: ``ArtifactVerifyKey`` (≤ 3.x) or ``ArtifactVerifyKeys`` (4.x) in
+  ``/etc/mender/mender.conf`` or ``/var/lib/mender/mender.conf``; the key files exist.
+- apt: no source with ``trusted=yes``, ``allow-insecure=yes``, ``allow-weak=yes`` or
+  ``allow-downgrade-to-insecure=yes`` (one-line ``.list`` and deb822 ``.sources``, including
+  ``Trusted: yes``), no ``Acquire::AllowInsecureRepositories``,
+  ``Acquire::AllowWeakRepositories``, ``Acquire::AllowDowngradeToInsecureRepositories`` or
+  ``APT::Get::AllowUnauthenticated`` set true in apt.conf. A source without ``signed-by`` is
+  verified against the global keyring: noted, not a failure.
+- opkg: an ``option check_signature`` line exists (opkg enables checking when the line is
+  present, whatever its value); no feed marked ``[trusted=yes]``.
+- OSTree: no remote with ``gpg-verify=false`` unless ``sign-verify=true``.
+- apk: signature checking cannot be switched off in a config file; the keys in
+  ``/etc/apk/keys`` are noted.
+- custom: the device cannot show how a vendor's own tool verifies: documents must.
+
+Results are plain (framework, check, severity, message, evidence) records; never key material.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Dict, Iterator, List, Optional, Tuple
+
+
+@dataclass
+class Result:
+    framework: str
+    check: str
+    severity: str  # "info" when verification is in place
+    message: str
+    evidence: Dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class UpdateVerify:
+    frameworks: List[str] = field(default_factory=list)
+    results: List[Result] = field(default_factory=list)
+
+    def problems(self) -> List[Result]:
+        return [r for r in self.results if r.severity != "info"]
+
+
+TRUE = ("true", "yes", "1", "on")
+
+
+def _ini(text: str) -> Iterator[Tuple[str, str, str, int]]:
+    """(section, key, value, line) of an INI/keyfile text."""
+    section = ""
+    for n, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1].strip()
+            continue
+        if "=" in line:
+            k, v = line.split("=", 1)
+            yield section, k.strip(), v.strip(), n
+
+
+def _key_file(root, path: str, want: Tuple[str, ...] = ("BEGIN",)) -> Optional[str]:
+    """None when the key/cert file is usable, else the problem."""
+    st = root.stat(path)
+    if st is None:
+        return "missing"
+    if root.is_dir(path):
+        files = [p for p in root.glob(path, "*") if root.is_file(p)]
+        return None if files else "an empty folder"
+    r = root.read(path, 1 << 20)
+    if not r.ok:
+        return r.error
+    if not r.data.strip():
+        return "empty"
+    if b"-----BEGIN" not in r.data and not r.data[:1] in (b"\x30", b"\x99", b"\x98"):
+        return "not a PEM key or certificate"
+    return None
+
+
+# --- RAUC ----------------------------------------------------------------------------------
+def rauc(ctx) -> List[Result]:
+    root, path = ctx.root, "/etc/rauc/system.conf"
+    r = root.read(path)
+    if not r.ok:
+        return [Result("rauc", "UPDATE-VERIFY-MISSING", "high",
+                       f"RAUC is installed but {path} is {r.error}: no keyring to verify bundles",
+                       {"path": path})]
+    keyring = [(k, v, n) for s, k, v, n in _ini(r.text) if s == "keyring" and k in ("path", "directory")]
+    if not keyring:
+        return [Result("rauc", "UPDATE-VERIFY-MISSING", "high",
+                       f"RAUC {path} has no [keyring] path= or directory=: bundles cannot be verified",
+                       {"path": path})]
+    out = []
+    for k, v, n in keyring:
+        key = v if v.startswith("/") else f"/etc/rauc/{v}"
+        problem = _key_file(root, key)
+        where = f"{path}:{n}"
+        if problem:
+            out.append(Result("rauc", "UPDATE-VERIFY-KEY-MISSING", "high",
+                              f"RAUC keyring {key} ({where}) is {problem}", {"path": where, "key": key}))
+        else:
+            out.append(Result("rauc", "UPDATE-VERIFY-OK", "info",
+                              f"RAUC verifies bundles against keyring {key}", {"path": where, "key": key}))
+    return out
+
+
+# --- SWUpdate ------------------------------------------------------------------------------
+_KEY_FLAG = re.compile(r"""(?:^|[\s"'])(?:-k|--key)(?:\s+|=)["']?([^\s"']+)""")
+
+
+def swupdate(ctx) -> List[Result]:
+    root = ctx.root
+    keys: List[Tuple[str, str]] = []  # (key path, where)
+    for cfg in ("/etc/swupdate.cfg", "/etc/swupdate/swupdate.cfg"):
+        for n, line in enumerate((root.text(cfg) or "").splitlines(), 1):
+            m = re.match(r'^\s*public-key-file\s*[=:]\s*"([^"]+)"', line)
+            if m:
+                keys.append((m.group(1), f"{cfg}:{n}"))
+    files = ["/etc/default/swupdate"] + root.glob("/etc/swupdate/conf.d", "*") + \
+        root.glob("/usr/lib/swupdate/conf.d", "*")
+    for f in files:
+        for n, line in enumerate((root.text(f) or "").splitlines(), 1):
+            if line.lstrip().startswith("#"):
+                continue
+            for m in _KEY_FLAG.finditer(line):
+                keys.append((m.group(1), f"{f}:{n}"))
+    try:
+        from .listeners_offline import surface
+        for st in ctx.fact(surface).starts:
+            if st.argv and st.argv[0].rsplit("/", 1)[-1] == "swupdate":
+                for m in _KEY_FLAG.finditer(" " + " ".join(st.argv)):
+                    keys.append((m.group(1), st.source))
+    except Exception:  # noqa: BLE001 — the start list is a bonus source of -k flags
+        pass
+    if not keys:
+        return [Result("swupdate", "UPDATE-VERIFY-MISSING", "high",
+                       "SWUpdate is installed but no verification key is configured (no -k/--key "
+                       "argument, no public-key-file in swupdate.cfg): unsigned images are accepted",
+                       {"looked_in": ["/etc/swupdate.cfg", "/etc/swupdate/swupdate.cfg"] + files})]
+    out = []
+    for key, where in keys:
+        problem = _key_file(root, key)
+        if problem:
+            out.append(Result("swupdate", "UPDATE-VERIFY-KEY-MISSING", "high",
+                              f"SWUpdate verification key {key} ({where}) is {problem}",
+                              {"path": where, "key": key}))
+        else:
+            out.append(Result("swupdate", "UPDATE-VERIFY-OK", "info",
+                              f"SWUpdate verifies images with key {key}", {"path": where, "key": key}))
+    return out
+
+
+# --- Mender --------------------------------------------------------------------------------
+def mender(ctx) -> List[Result]:
+    root = ctx.root
+    keys: List[Tuple[str, str]] = []
+    read_any = []
+    out: List[Result] = []
+    for path in ("/etc/mender/mender.conf", "/var/lib/mender/mender.conf"):
+        r = root.read(path)
+        if r.missing:
+            continue
+        if not r.ok:
+            out.append(Result("mender", "UPDATE-CONFIG-UNREADABLE", "medium", f"{path}: {r.error}",
+                              {"path": path}))
+            continue
+        try:
+            conf = json.loads(r.text)
+        except json.JSONDecodeError as exc:
+            out.append(Result("mender", "UPDATE-CONFIG-UNREADABLE", "medium",
+                              f"{path}:{exc.lineno}: not valid JSON ({exc.msg})", {"path": path}))
+            continue
+        if not isinstance(conf, dict):
+            continue
+        read_any.append(path)
+        single = conf.get("ArtifactVerifyKey")
+        if isinstance(single, str) and single:
+            keys.append((single, f"{path} (ArtifactVerifyKey)"))
+        many = conf.get("ArtifactVerifyKeys")
+        if isinstance(many, list):
+            keys += [(k, f"{path} (ArtifactVerifyKeys)") for k in many if isinstance(k, str) and k]
+    if not keys and not out:
+        out.append(Result("mender", "UPDATE-VERIFY-MISSING", "high",
+                          "Mender is installed but neither ArtifactVerifyKey nor ArtifactVerifyKeys "
+                          "is set: unsigned artifacts are accepted",
+                          {"path": ", ".join(read_any) or "/etc/mender/mender.conf (missing)"}))
+    for key, where in keys:
+        problem = _key_file(root, key)
+        if problem:
+            out.append(Result("mender", "UPDATE-VERIFY-KEY-MISSING", "high",
+                              f"Mender artifact verification key {key} ({where}) is {problem}",
+                              {"path": where, "key": key}))
+        else:
+            out.append(Result("mender", "UPDATE-VERIFY-OK", "info",
+                              f"Mender verifies artifacts with key {key}", {"path": where, "key": key}))
+    return out
+
+
+# --- apt -----------------------------------------------------------------------------------
+APT_INSECURE_OPTIONS = {"trusted": "yes", "allow-insecure": "yes", "allow-weak": "yes",
+                        "allow-downgrade-to-insecure": "yes"}
+APT_CONF_INSECURE = ("acquire::allowinsecurerepositories", "acquire::allowweakrepositories",
+                     "acquire::allowdowngradetoinsecurerepositories",
+                     "apt::get::allowunauthenticated")
+
+
+def _deb822(text: str) -> Iterator[Tuple[int, Dict[str, str]]]:
+    cur: Dict[str, str] = {}
+    start, last = 0, None
+    for n, line in enumerate(text.splitlines() + [""], 1):
+        if line.startswith("#"):
+            continue
+        if not line.strip():
+            if cur:
+                yield start, cur
+            cur, last = {}, None
+            continue
+        if line[0] in " \t" and last:
+            cur[last] += "\n" + line.strip()
+            continue
+        k, sep, v = line.partition(":")
+        if sep:
+            if not cur:
+                start = n
+            last = k.strip().lower()
+            cur[last] = v.strip()
+    return
+
+
+def _one_line(line: str) -> Optional[Tuple[Dict[str, str], str]]:
+    """(options, uri) of a 'deb [opts] uri suite ...' line."""
+    m = re.match(r"^\s*(deb|deb-src)\s+(?:\[([^\]]*)\]\s+)?(\S+)", line)
+    if not m:
+        return None
+    opts: Dict[str, str] = {}
+    for word in (m.group(2) or "").split():
+        if "=" in word:
+            k, v = word.split("=", 1)
+            opts[k.strip().lower().rstrip("+-")] = v.strip()
+    return opts, m.group(3)
+
+
+def apt_conf(text: str) -> Iterator[Tuple[str, str, int]]:
+    """(full lower-case option name, value, line) of apt.conf syntax (scopes, '::', comments)."""
+    text = re.sub(r"/\*.*?\*/", lambda m: "\n" * m.group(0).count("\n"), text, flags=re.S)
+    toks: List[Tuple[str, int]] = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if line.lstrip().startswith("#"):
+            continue
+        line = re.sub(r"(^|\s)//.*$", "", line)
+        toks += [(t, n) for t in re.findall(r'"[^"]*"|[{};]|[^\s{};"]+', line)]
+    scope: List[str] = []
+    words: List[Tuple[str, int]] = []
+    for t, n in toks:
+        if t == "{":
+            if words:
+                scope.append(words[0][0])
+            words = []
+        elif t == "}":
+            if scope:
+                scope.pop()
+            words = []
+        elif t == ";":
+            if len(words) >= 2:
+                name = "::".join(scope + [words[0][0]]).lower()
+                yield name, words[1][0].strip('"'), words[0][1]
+            words = []
+        else:
+            words.append((t, n))
+
+
+def apt(ctx) -> List[Result]:
+    root = ctx.root
+    out: List[Result] = []
+    sources = 0
+    global_keys = [p for p in root.glob("/etc/apt/trusted.gpg.d", "*") if p.endswith((".gpg", ".asc"))]
+    if root.is_file("/etc/apt/trusted.gpg"):
+        global_keys.append("/etc/apt/trusted.gpg")
+
+    def insecure(opts: Dict[str, str], where: str, uri: str):
+        for opt, bad in APT_INSECURE_OPTIONS.items():
+            if opts.get(opt, "").lower() == bad:
+                out.append(Result("apt", "UPDATE-APT-INSECURE", "high",
+                                  f"apt source {uri} ({where}) sets {opt}={bad}: packages from it "
+                                  "are installed without signature verification"
+                                  if opt != "allow-downgrade-to-insecure" else
+                                  f"apt source {uri} ({where}) sets {opt}={bad}: a repository may "
+                                  "drop its signature and still be used",
+                                  {"path": where, "uri": uri, "option": f"{opt}={bad}"}))
+        if "signed-by" not in opts:
+            out.append(Result("apt", "UPDATE-APT-NO-SIGNED-BY", "info",
+                              f"apt source {uri} ({where}) has no signed-by: verified against the "
+                              f"global keyring ({len(global_keys)} key file(s) in "
+                              "/etc/apt/trusted.gpg.d and /etc/apt/trusted.gpg)",
+                              {"path": where, "uri": uri}))
+
+    files = ["/etc/apt/sources.list"] + root.glob("/etc/apt/sources.list.d", "*.list")
+    for path in files:
+        for n, line in enumerate((root.text(path) or "").splitlines(), 1):
+            parsed = _one_line(line.split("#", 1)[0])
+            if parsed:
+                sources += 1
+                insecure(parsed[0], f"{path}:{n}", parsed[1])
+    for path in root.glob("/etc/apt/sources.list.d", "*.sources"):
+        for start, st in _deb822(root.text(path) or ""):
+            if st.get("enabled", "yes").lower() in ("no", "false", "0"):
+                continue
+            sources += 1
+            opts = {k: v for k, v in st.items() if k in APT_INSECURE_OPTIONS or k == "signed-by"}
+            insecure(opts, f"{path}:{start}", st.get("uris", "?").split()[0] if st.get("uris") else "?")
+    conf_files = ["/etc/apt/apt.conf"] + [
+        p for p in root.glob("/etc/apt/apt.conf.d", "*")
+        if re.fullmatch(r"[A-Za-z0-9_.\-]+", p.rsplit("/", 1)[-1]) and
+        not re.search(r"\.(dpkg-[a-z]+|ucf-[a-z]+|bak|save|orig|disabled)$|~$", p)]
+    for path in conf_files:
+        for name, value, n in apt_conf(root.text(path) or ""):
+            if name in APT_CONF_INSECURE and value.lower() in TRUE:
+                out.append(Result("apt", "UPDATE-APT-INSECURE", "high",
+                                  f"apt option {name} is {value} ({path}:{n}): unsigned or "
+                                  "insecure repositories are accepted",
+                                  {"path": f"{path}:{n}", "option": name}))
+    if not any(r.severity != "info" for r in out):
+        out.append(Result("apt", "UPDATE-VERIFY-OK", "info",
+                          f"apt verifies repository signatures ({sources} source(s); none "
+                          "marked trusted or insecure)", {"sources": sources}))
+    return out
+
+
+# --- opkg ----------------------------------------------------------------------------------
+def opkg(ctx) -> List[Result]:
+    root = ctx.root
+    files = [p for p in ["/etc/opkg.conf"] + root.glob("/etc/opkg", "*.conf") if root.is_file(p)]
+    check_sig: Optional[str] = None
+    out: List[Result] = []
+    for path in files:
+        for n, raw in enumerate((root.text(path) or "").splitlines(), 1):
+            words = raw.split("#", 1)[0].split()
+            if len(words) >= 2 and words[0] == "option" and words[1] == "check_signature":
+                check_sig = check_sig or f"{path}:{n}"
+            if words and words[0].startswith("src") and "trusted=yes" in raw:
+                out.append(Result("opkg", "UPDATE-OPKG-TRUSTED-FEED", "high",
+                                  f"opkg feed on {path}:{n} is marked [trusted=yes]: its packages "
+                                  "are installed without signature verification",
+                                  {"path": f"{path}:{n}"}))
+    if check_sig is None:
+        out.append(Result("opkg", "UPDATE-VERIFY-MISSING", "high",
+                          "opkg has no 'option check_signature' line: feed signatures are not checked",
+                          {"looked_in": files or ["/etc/opkg/opkg.conf (missing)"]}))
+    else:
+        keys = root.glob("/etc/opkg/keys", "*")
+        out.append(Result("opkg", "UPDATE-VERIFY-OK", "info",
+                          f"opkg checks feed signatures ({check_sig}; {len(keys)} key(s) in "
+                          "/etc/opkg/keys)", {"path": check_sig}))
+    return out
+
+
+# --- OSTree --------------------------------------------------------------------------------
+def ostree(ctx) -> List[Result]:
+    root = ctx.root
+    out: List[Result] = []
+    files = [p for p in ("/ostree/repo/config", "/sysroot/ostree/repo/config") if root.is_file(p)]
+    files += root.glob("/etc/ostree/remotes.d", "*.conf")
+    remotes: Dict[str, Dict[str, Tuple[str, str]]] = {}
+    for path in files:
+        for section, k, v, n in _ini(root.text(path) or ""):
+            m = re.match(r'^remote\s+"([^"]+)"$', section)
+            if m:
+                remotes.setdefault(m.group(1), {})[k] = (v, f"{path}:{n}")
+    for name, kv in sorted(remotes.items()):
+        gpg = kv.get("gpg-verify", ("true", ""))
+        sign = kv.get("sign-verify", ("false", ""))
+        if gpg[0].lower() not in TRUE and sign[0].lower() not in TRUE:
+            out.append(Result("ostree", "UPDATE-VERIFY-MISSING", "high",
+                              f"OSTree remote '{name}' has gpg-verify={gpg[0]} ({gpg[1]}) and no "
+                              "sign-verify: commits are pulled without signature verification",
+                              {"path": gpg[1], "remote": name}))
+        else:
+            how = "gpg-verify" if gpg[0].lower() in TRUE else "sign-verify"
+            out.append(Result("ostree", "UPDATE-VERIFY-OK", "info",
+                              f"OSTree remote '{name}' verifies commits ({how})",
+                              {"path": (kv.get(how) or ("", ""))[1] or (files[0] if files else ""),
+                               "remote": name}))
+    if not remotes:
+        out.append(Result("ostree", "UPDATE-VERIFY-OK", "info",
+                          "OSTree has no remote configured (nothing is pulled over the network)",
+                          {"looked_in": files}))
+    return out
+
+
+def apk(ctx) -> List[Result]:
+    keys = ctx.root.glob("/etc/apk/keys", "*")
+    return [Result("apk", "UPDATE-VERIFY-OK", "info",
+                   f"apk verifies package signatures ({len(keys)} key(s) in /etc/apk/keys)",
+                   {"path": "/etc/apk/keys"})]
+
+
+def custom(ctx, evidence: str) -> List[Result]:
+    return [Result("custom", "UPDATE-CUSTOM", "info",
+                   f"custom update command {evidence}: how it verifies updates is not visible on "
+                   "the device (declare the technical document)", {"path": evidence})]
+
+
+READERS = {"rauc": rauc, "swupdate": swupdate, "mender": mender, "apt": apt, "opkg": opkg,
+           "ostree": ostree, "apk": apk}
+
+
+def read(ctx) -> UpdateVerify:
+    from . import updates
+
+    found = ctx.fact(updates.read).found
+    uv = UpdateVerify([f.name for f in found])
+    for fw in found:
+        if fw.name == "custom":
+            uv.results += custom(ctx, fw.evidence)
+        elif fw.name in READERS:
+            uv.results += READERS[fw.name](ctx)
+    return uv
