@@ -1,0 +1,89 @@
+"""agent.facts.credstores + agent.passwords.formats against files made by the real tools."""
+import base64
+import hashlib
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from agent.config.schema import BoardConfig, Login
+from agent.criteria.interface import Context
+from agent.facts import credstores
+from agent.passwords import formats
+from agent.target import Root
+
+
+def ctx_of(root, cfg=None):
+    return Context(Root(root, live=False), cfg or BoardConfig())
+
+
+def openssl_passwd(*args):
+    return subprocess.run(["openssl", "passwd", *args], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+@pytest.mark.skipif(not shutil.which("mosquitto_passwd"), reason="mosquitto_passwd not installed")
+def test_mosquitto_real_password_file(tree, tmp_path):
+    pwfile = tmp_path / "passwd"
+    pwfile.write_text("")
+    subprocess.run(["mosquitto_passwd", "-b", str(pwfile), "sensor", "public"], check=True,
+                   capture_output=True)
+    root = tree({"/etc/mosquitto/mosquitto.conf": "per_listener_settings false\n"
+                                                  "include_dir /etc/mosquitto/conf.d\n",
+                 "/etc/mosquitto/conf.d/lan.conf": "listener 1883 0.0.0.0\nallow_anonymous true\n"
+                                                   "listener 1884 127.0.0.1\n"
+                                                   "password_file /etc/mosquitto/passwd\n",
+                 "/etc/mosquitto/passwd": pwfile.read_bytes()})
+    cs = credstores.read(ctx_of(root))
+    assert [(s.path, s.fmt, s.service) for s in cs.stores] == [("/etc/mosquitto/passwd", "mosquitto", "mosquitto")]
+    e = cs.stores[0].entries[0]
+    assert e.user == "sensor" and e.line == 1
+    sch, verify = formats.verifier(e.stored, "mosquitto")
+    assert sch in ("mosquitto-pbkdf2", "mosquitto-sha512")
+    assert verify("public") and not verify("Public")
+    lst = {(m.port, m.address): m for m in cs.mqtt_listeners}
+    assert lst[(1883, "0.0.0.0")].allow_anonymous and not lst[(1883, "0.0.0.0")].loopback_only
+    assert lst[(1884, "127.0.0.1")].loopback_only
+
+
+def test_mosquitto_sha512_format():
+    salt = os.urandom(12)
+    stored = "$6$" + base64.b64encode(salt).decode() + "$" + \
+        base64.b64encode(hashlib.sha512(b"letmein" + salt).digest()).decode()
+    sch, verify = formats.verifier(stored, "mosquitto")
+    assert sch == "mosquitto-sha512" and verify("letmein") and not verify("x")
+
+
+def test_web_stores_and_formats(tree):
+    apr1 = openssl_passwd("-apr1", "-salt", "saltsalt", "admin")
+    sha = "{SHA}" + base64.b64encode(hashlib.sha1(b"password").digest()).decode()
+    digest = hashlib.md5(b"bob:realm:secret").hexdigest()
+    root = tree({"/etc/nginx/sites-enabled/default": "server {\n auth_basic \"x\";\n"
+                                                     "  auth_basic_user_file /etc/nginx/.htpasswd;\n}\n",
+                 "/etc/nginx/.htpasswd": f"admin:{apr1}\nguest:{sha}\n\ngarbage\n",
+                 "/etc/lighttpd/conf-enabled/05-auth.conf":
+                     'auth.backend.plain.userfile = "/etc/lighttpd/plain.user"\n'
+                     'auth.backend.htdigest.userfile = "/etc/lighttpd/digest.user"\n',
+                 "/etc/lighttpd/plain.user": "op:hunter2\n",
+                 "/etc/lighttpd/digest.user": f"bob:realm:{digest}\n",
+                 "/etc/apache2/sites-enabled/a.conf": "AuthUserFile \"/missing/htpasswd\"\n",
+                 "/opt/app/users.txt": "api:$6$abcdefgh$xyz\n"})
+    cfg = BoardConfig(logins=[Login(name="api", kind="app", store="/opt/app/users.txt", store_format="crypt")])
+    cs = credstores.read(ctx_of(root, cfg))
+    by = {s.path: s for s in cs.stores}
+    assert by["/etc/nginx/.htpasswd"].found_in == "/etc/nginx/sites-enabled/default:3"
+    assert [e.user for e in by["/etc/nginx/.htpasswd"].entries] == ["admin", "guest"]
+    assert by["/missing/htpasswd"].error == "missing"
+    assert by["/opt/app/users.txt"].login == "api" and by["/opt/app/users.txt"].fmt == "crypt"
+    checks = {"admin": "admin", "guest": "password", "op": "hunter2", "bob": "secret"}
+    for s in cs.stores:
+        for e in s.entries:
+            if e.user in checks:
+                sch, verify = formats.verifier(e.stored, s.fmt)
+                assert verify(checks[e.user]) and not verify("nope"), (e.user, sch)
+                assert sch in formats.WEAK
+
+
+def test_md5crypt_matches_openssl():
+    assert formats.md5crypt(b"pw", b"abcdefgh", b"$1$") == openssl_passwd("-1", "-salt", "abcdefgh", "pw")

@@ -1,0 +1,85 @@
+"""agent.libcrypt (ctypes crypt) and agent.passwords (candidates, parallel search)."""
+import threading
+import time
+
+import pytest
+
+from agent import libcrypt
+from agent.passwords import candidates, search
+
+SETTINGS = {"yescrypt": "$y$j9T$abcdefghijklmnop$", "sha512crypt": "$6$saltsalt$",
+            "sha256crypt": "$5$saltsalt$", "bcrypt": "$2b$05$abcdefghijklmnopqrstuu",
+            "md5crypt": "$1$saltsalt$", "des": "ab"}
+
+
+@pytest.fixture(scope="module")
+def lib():
+    c = libcrypt.load()
+    if c is None:
+        pytest.skip("no crypt library on this system")
+    return c
+
+
+@pytest.mark.parametrize("name", sorted(SETTINGS))
+def test_schemes(lib, name):
+    h = lib.hash("raspberry", SETTINGS[name])
+    assert h and libcrypt.scheme(h) == name
+    assert lib.verify("raspberry", h) and not lib.verify("Raspberry", h)
+    assert libcrypt.strong(name) == (name not in ("md5crypt", "des"))
+
+
+def test_unknown_scheme_and_nul(lib):
+    assert lib.hash("x", "$zz$nonsense") is None and not lib.supports("$zz$x$y")
+    assert lib.hash("a\x00b", "$6$saltsalt$") is None
+    assert libcrypt.scheme("!") == "unknown"
+
+
+def test_threads_share_no_state(lib):
+    hashes = {pw: lib.hash(pw, "$6$saltsalt$") for pw in ("a", "b", "c", "d")}
+    bad = []
+
+    def check(pw):
+        for _ in range(50):
+            if lib.hash(pw, "$6$saltsalt$") != hashes[pw]:
+                bad.append(pw)
+
+    ts = [threading.Thread(target=check, args=(pw,)) for pw in hashes]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+    assert not bad
+
+
+def test_candidates_order_and_labels():
+    dev = {"hostname": ["gw-0001"], "model": [], "serial": ["SN12345678"], "mac": ["b8:27:eb:ab:cd:ef"]}
+    c = candidates.build("pi", dev, ["vendor1"])
+    pw = [p for p, _ in c]
+    assert len(pw) == len(set(pw)) and pw[0] == "vendor1"
+    labels = dict(c)
+    assert labels["raspberry"] == candidates.BUNDLED_LABEL
+    assert labels["123456"] == candidates.BUNDLED_LABEL
+    assert labels["pi123"] == "derived from the account name"
+    assert labels["gw0001"] == "derived from the hostname"
+    assert labels["345678"] == "derived from the serial (last 6 characters)"
+    assert labels["B827EBABCDEF"].startswith("derived from a MAC") and labels["CDEF"].startswith("derived")
+    assert labels["b8-27-eb-ab-cd-ef"] == "derived from a MAC address (with separators)"
+    assert labels["adminabcdef"] == "derived from a MAC address (last 6 hex digits with a prefix)"
+    assert len(candidates.bundled()) < 400
+
+
+def test_search_first_hit_and_budget():
+    calls = []
+
+    def slow(target):
+        def verify(pw):
+            calls.append(pw)
+            time.sleep(0.01)
+            return pw == target
+        return verify
+
+    cands = [(str(i), "bundled default list") for i in range(40)]
+    res = search.search([search.Target("a", slow("3"), cands), search.Target("b", slow("none"), cands)],
+                        budget_seconds=30, threads=4)
+    assert res["a"].matched == "bundled default list" and res["a"].complete and res["a"].tried < 40
+    assert res["b"].matched is None and res["b"].complete and res["b"].tried == 40
+    res = search.search([search.Target("c", slow("none"), cands * 10)], budget_seconds=0.05, threads=2)
+    assert not res["c"].complete and 0 < res["c"].tried < 400

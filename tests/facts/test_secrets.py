@@ -1,0 +1,82 @@
+"""agent.facts.secrets: real keys (made by openssl/ssh-keygen) vs labels in binaries; PSKs; bounds."""
+import os
+import shutil
+import subprocess
+
+import pytest
+from conftest import make_tree
+
+from agent.facts import secrets
+from agent.target import Root
+
+
+def genkey(path, *args):
+    subprocess.run(["openssl", "genpkey", *args, "-out", str(path)], check=True, capture_output=True)
+    return path.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory):
+    d = tmp_path_factory.mktemp("keys")
+    out = {"pkcs8": genkey(d / "a.pem", "-algorithm", "ed25519"),
+           "ec": genkey(d / "b.pem", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"),
+           "enc": genkey(d / "c.pem", "-algorithm", "ed25519", "-aes256", "-pass", "pass:x")}
+    subprocess.run(["openssl", "rsa", "-traditional", "-in", str(d / "a.pem")], capture_output=True)
+    rsa = subprocess.run(["openssl", "genrsa", "-traditional", "1024"], capture_output=True)
+    if rsa.returncode == 0:
+        out["rsa"] = rsa.stdout
+    if shutil.which("ssh-keygen"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / "id")], check=True)
+        out["openssh"] = (d / "id").read_bytes()
+    return out
+
+
+def test_keys_found_labels_ignored(tmp_path, keys):
+    files = {f"/etc/app/{k}.key": v for k, v in keys.items()}
+    files["/etc/app/private.pem"] = keys["pkcs8"]
+    files["/opt/bin/tool"] = b"\x7fELF\x00-----BEGIN PRIVATE KEY-----\x00%s\x00-----END PRIVATE KEY-----\x00"
+    files["/etc/doc.txt"] = "-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----\n"
+    files["/root/ok.pem"] = keys["pkcs8"]
+    modes = {p: 0o644 for p in files}
+    modes["/etc/app/private.pem"] = 0o640
+    modes["/root/ok.pem"] = 0o600
+    root = Root(make_tree(tmp_path, files, modes), live=False)
+    w = secrets.scan(root, ["/etc", "/opt", "/root"], 1000, 1 << 20)
+    found = {f.path: f for f in w.found if f.kind == "private-key"}
+    assert set(found) == {f"/etc/app/{k}.key" for k in keys} | {"/etc/app/private.pem"}
+    assert found["/etc/app/enc.key"].encrypted and not found["/etc/app/pkcs8.key"].encrypted
+    if "openssh" in keys:
+        assert found["/etc/app/openssh.key"].detail == "OPENSSH PRIVATE KEY"
+        assert not found["/etc/app/openssh.key"].encrypted
+    assert found["/etc/app/private.pem"].group_readable and not found["/etc/app/private.pem"].world_readable
+    assert found["/etc/app/pkcs8.key"].fingerprint == found["/etc/app/private.pem"].fingerprint
+    assert w.entries == len(files) and w.read == len(files) - 1
+
+
+def test_psk_and_app_secrets(tmp_path):
+    files = {"/etc/wpa_supplicant/wpa_supplicant.conf": 'network={\n ssid="home"\n psk="hunter22"\n}\n',
+             "/etc/NetworkManager/system-connections/home.nmconnection":
+                 "[wifi]\nssid=home\n[wifi-security]\nkey-mgmt=wpa-psk\npsk=hunter22\n",
+             "/etc/hostapd/hostapd.conf": "ssid=ap\nwpa_passphrase=hunter22\n",
+             "/home/u/.netrc": "machine x login y password z\n",
+             "/etc/app/api.token": "abc\n",
+             "/etc/ssl/certs/x.key": "-----BEGIN CERTIFICATE-----\n",
+             "/etc/profile": "psk=not-wifi\n"}
+    root = Root(make_tree(tmp_path, files, {p: 0o644 for p in files}), live=False)
+    w = secrets.scan(root, ["/etc", "/home"], 1000, 1 << 20)
+    kinds = {f.path: f.kind for f in w.found}
+    assert kinds == {"/etc/wpa_supplicant/wpa_supplicant.conf": "wifi-psk",
+                     "/etc/NetworkManager/system-connections/home.nmconnection": "wifi-psk",
+                     "/etc/hostapd/hostapd.conf": "wifi-psk",
+                     "/home/u/.netrc": "app-secret", "/etc/app/api.token": "app-secret"}
+
+
+def test_bounds(tmp_path):
+    files = {f"/etc/d/f{i:03d}": "x" for i in range(50)}
+    files["/etc/big"] = b"-----BEGIN PRIVATE KEY-----\n" + b"A" * 5000
+    files["/etc/loop"] = ("symlink", "/etc")
+    root = Root(make_tree(tmp_path, files, {p: 0o644 for p in files if p != "/etc/loop"}), live=False)
+    w = secrets.scan(root, ["/etc"], 10, 4096)
+    assert w.cut and w.entries == 10
+    w = secrets.scan(root, ["/etc", "/nonexistent"], 1000, 4096)
+    assert not w.cut and w.too_large == 1 and w.entries == 51
