@@ -9,7 +9,7 @@ import pytest
 
 from agent.store import Query, StoreError, open_store
 from agent.store.ingest import check, ingest
-from conftest import set_verdict  # noqa: F401  (tests/store/conftest.py)
+from store_units import set_verdict
 
 DAY = 86400.0
 

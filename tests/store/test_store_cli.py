@@ -10,7 +10,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from conftest import set_verdict  # tests/store/conftest.py
+from store_units import set_verdict
 
 
 def write(dirpath, name, data: bytes) -> str:
