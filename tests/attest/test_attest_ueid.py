@@ -139,3 +139,20 @@ def test_live_mac_then_machine_id_in_a_namespace(netns, tree):
     assert statement.b64url_decode(out["ueid"]) == \
         statement.ueid_from_machine_id("0123456789abcdef0123456789abcdef")
     assert out["meta"]["ueid_source"] == "machine-id"
+
+
+def test_garbage_identity_files_do_not_crash(offline_ctx, tmp_path):
+    """Binary garbage, a huge file, a directory and a symlink loop as identity sources."""
+    cfg = BoardConfig(product=Product(serial_source="/sn", model_source="/model",
+                                      imei_source="/imei"),
+                      firmware=Firmware(version_source="/ver", version_key=""))
+    ctx = offline_ctx({"/sn": b"\x00\xff\xfe\x1b[31m" * 1000, "/model": b"\xff" * 5_000_000,
+                       "/imei": ("dir",), "/ver": ("symlink", "/ver")}, cfg)
+    st = _stmt(ctx)
+    meta = st["predicate"]["attestation"]
+    assert "imei: /imei unreadable" in meta["absent"].get("ueid", "") or meta["ueid_source"] == "serial"
+    assert "swversion" in meta["absent"]
+    from agent.attest import schemas
+
+    pytest.importorskip("jsonschema")
+    assert schemas.errors(st, "attestation-v1") == []
