@@ -1,0 +1,69 @@
+"""S1.1-01 on synthetic trees: each unauthenticated way in caught, the hardened variant passing."""
+from conftest import make_tree
+
+from agent.config.schema import BoardConfig, Listener
+from agent.criteria import s1_1_01
+from agent.criteria.interface import Context, Verdict
+from agent.facts import listeners
+from agent.target import Root
+
+BASE = {"/etc/passwd": "root:x:0:0:root:/root:/bin/sh\n", "/etc/shadow": "root:*:19000::::::\n",
+        "/usr/sbin/sshd": b"OpenSSH_9.2p1", "/etc/ssh/sshd_config": "PermitEmptyPasswords no\n"}
+
+
+def run(path, cfg=None, items=None):
+    ctx = Context(Root(path, live=False), cfg or BoardConfig())
+    if items is not None:  # the listener reader is another module's: give its answer directly
+        ctx._facts[listeners.read] = listeners.Listeners(items, "offline inference")
+    return s1_1_01.evaluate(ctx)
+
+
+def problems(out):
+    return sorted(f.check for f in out.findings if f.is_problem)
+
+
+def test_each_defect_caught(tmp_path):
+    root = make_tree(tmp_path, dict(BASE, **{
+        "/etc/passwd": "root:x:0:0:root:/root:/bin/sh\ntoor:x:0:0::/:/bin/sh\n",
+        "/etc/shadow": "root:*:19000::::::\ntoor::19000::::::\n",
+        "/etc/ssh/sshd_config": "Include /etc/ssh/sshd_config.d/*.conf\n",
+        "/etc/ssh/sshd_config.d/10-dev.conf": "Match Address 10.0.0.0/8\n PermitEmptyPasswords yes\n",
+        "/etc/default/dropbear": "DROPBEAR_EXTRA_ARGS=-B\n",
+        "/etc/inetd.conf": "telnet stream tcp nowait root /usr/sbin/tcpd /usr/sbin/in.telnetd\n",
+        "/etc/mosquitto/mosquitto.conf": "listener 1883\nallow_anonymous true\n"}))
+    out = run(root, items=[])
+    assert out.verdict is Verdict.FAIL
+    assert problems(out) == ["ACCT-DUPLICATE-UID0", "AUTH-CLEARTEXT-LOGIN", "AUTH-UID0-NO-PASSWORD",
+                             "DROPBEAR-BLANK-PASSWORDS", "MQTT-ANONYMOUS", "SSH-PERMIT-EMPTY-PASSWORDS"]
+    ssh = next(f for f in out.findings if f.check == "SSH-PERMIT-EMPTY-PASSWORDS")
+    assert ssh.evidence == {"path": "/etc/ssh/sshd_config.d/10-dev.conf:2", "match": "Address 10.0.0.0/8"}
+
+
+def test_hardened_passes_and_listeners_declared(tmp_path):
+    root = make_tree(tmp_path, dict(BASE, **{
+        "/etc/mosquitto/mosquitto.conf": "listener 1883 127.0.0.1\nallow_anonymous true\n"}))
+    items = [listeners.Listener("tcp", 22, "*", "sshd"), listeners.Listener("tcp", 631, "127.0.0.1"),
+             listeners.Listener("udp", 5353, "*", "avahi")]
+    cfg = BoardConfig(listeners=[Listener(port=22, auth="key"),
+                                 Listener(proto="udp", port=5353, auth="none", purpose="mDNS")])
+    out = run(root, cfg, items)
+    assert out.verdict is Verdict.PASS, out.reason
+    assert {f.check for f in out.findings} == {"LISTENER-AUTH-DECLARED", "LISTENER-NO-AUTH-DECLARED"}
+    cfg.listeners[0].auth = ""
+    out = run(root, cfg, items)
+    assert problems(out) == ["LISTENER-AUTH-UNDECLARED"]
+    out = run(root, BoardConfig(), items)
+    assert problems(out) == ["LISTENER-AUTH-UNDECLARED", "LISTENER-AUTH-UNDECLARED"]
+
+
+def test_listener_part_unavailable_is_manual_not_fail(tmp_path):
+    root = make_tree(tmp_path, BASE)
+    ctx = Context(Root(root, live=False), BoardConfig())
+    ctx._facts[listeners.read] = listeners.Listeners([], "offline inference", ["not implemented"])
+    out = s1_1_01.evaluate(ctx)
+    assert out.verdict is Verdict.MANUAL and "listener part could not run" in out.reason
+
+
+def test_declared_na(tmp_path):
+    out = run(make_tree(tmp_path, BASE), BoardConfig(not_applicable={"S1.1-01": "no IP at all"}))
+    assert out.verdict is Verdict.NA and "no IP at all" in out.reason
