@@ -1,0 +1,74 @@
+# jcstar-lib.sh: what post-build.sh and post-fakeroot.sh share (sourced; POSIX sh).
+#
+# Both get the target folder first, then BR2_ROOTFS_POST_SCRIPT_ARGS, which Buildroot passes to
+# EVERY post-build, post-fakeroot and post-image script: options that are not ours are skipped.
+#   --jcstar-config=FILE   the product's board config (TOML)
+#   --jcstar-board=NAME    or a board config shipped with the agent (board_configs/NAME.toml)
+#   --jcstar-warn-only     a fail or error verdict warns instead of failing the build
+#   --jcstar-formats=LIST  report formats besides json: "junit" (default), "junit text" ...
+# The same settings may come from the environment: JCSTAR_CONFIG, JCSTAR_BOARD,
+# JCSTAR_WARN_ONLY=1, JCSTAR_FORMATS, JCSTAR_AGENT (the agent command line).
+
+JCSTAR_HOOKS=$(cd "$(dirname "$0")/../.." && pwd)   # firmware_hooks/ of the agent's tree
+JCSTAR_SRC=$(cd "$JCSTAR_HOOKS/.." && pwd)
+
+jcstar_parse() {
+	JCSTAR_TARGET="${1:-}"
+	[ $# -gt 0 ] && shift
+	JCSTAR_CONFIG="${JCSTAR_CONFIG:-}" JCSTAR_BOARD="${JCSTAR_BOARD:-}"
+	JCSTAR_WARN_ONLY="${JCSTAR_WARN_ONLY:-0}" JCSTAR_FORMATS="${JCSTAR_FORMATS:-junit}"
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--jcstar-config=*) JCSTAR_CONFIG="${1#*=}" ;;
+		--jcstar-board=*) JCSTAR_BOARD="${1#*=}" ;;
+		--jcstar-formats=*) JCSTAR_FORMATS="${1#*=}" ;;
+		--jcstar-warn-only) JCSTAR_WARN_ONLY=1 ;;
+		--jcstar-config|--jcstar-board|--jcstar-formats)
+			[ $# -ge 2 ] || { echo "jcstar: $1 needs a value" >&2; exit 2; }
+			case "$1" in
+			--jcstar-config) JCSTAR_CONFIG="$2" ;;
+			--jcstar-board) JCSTAR_BOARD="$2" ;;
+			*) JCSTAR_FORMATS="$2" ;;
+			esac
+			shift ;;
+		--jcstar-*) echo "jcstar: unknown option $1" >&2; exit 2 ;;
+		*) ;;  # another script's argument
+		esac
+		shift
+	done
+	if [ -z "$JCSTAR_TARGET" ] || [ ! -d "$JCSTAR_TARGET" ]; then
+		echo "jcstar: the first argument must be the target folder, not '$JCSTAR_TARGET'" >&2
+		exit 2
+	fi
+	# Relative config paths are relative to Buildroot's top folder, where make runs.
+	if [ -n "$JCSTAR_CONFIG" ] && [ ! -f "$JCSTAR_CONFIG" ]; then
+		echo "jcstar: board config $JCSTAR_CONFIG not found" >&2
+		exit 2
+	fi
+	if [ -z "${JCSTAR_AGENT:-}" ] && [ -n "${HOST_DIR:-}" ] && [ -x "$HOST_DIR/bin/jcstar-agent" ]; then
+		JCSTAR_AGENT="$HOST_DIR/bin/jcstar-agent"   # host-python-jcstar-agent
+	fi
+	export JCSTAR_AGENT
+}
+
+# The board config file in effect ('' when none is declared).
+jcstar_config_file() {
+	if [ -n "$JCSTAR_CONFIG" ]; then
+		echo "$JCSTAR_CONFIG"
+	elif [ -n "$JCSTAR_BOARD" ]; then
+		echo "$JCSTAR_SRC/board_configs/$JCSTAR_BOARD.toml"
+	fi
+}
+
+# jcstar_check PREFIX: check $JCSTAR_TARGET, reports at PREFIX.json (+ formats); prints the
+# summary line; exit status of jcstar-image-check (0 pass, 1 fail/error, 2 could not run).
+jcstar_check() {
+	cfg=$(jcstar_config_file)
+	if [ -n "$cfg" ]; then
+		"$JCSTAR_HOOKS/common/jcstar-image-check" --root "$JCSTAR_TARGET" --output "$1" \
+			--formats "json $JCSTAR_FORMATS" --config "$cfg"
+	else
+		"$JCSTAR_HOOKS/common/jcstar-image-check" --root "$JCSTAR_TARGET" --output "$1" \
+			--formats "json $JCSTAR_FORMATS"
+	fi
+}
