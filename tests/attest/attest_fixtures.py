@@ -1,4 +1,5 @@
-"""Keys and a context for the attestation tests (one key pair per algorithm per session)."""
+"""Keys and a context for the attestation tests (not a conftest.py: a second `conftest` module
+would shadow tests/conftest.py for `from conftest import ...` elsewhere). Import the fixtures."""
 from __future__ import annotations
 
 import pytest

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from agent.attest import api, dsse, statement
+from attest_fixtures import offline_ctx  # noqa: F401 (pytest fixtures)
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -8,6 +8,7 @@ import pytest
 
 from agent import check
 from agent.attest import api, keys, statement
+from attest_fixtures import keypairs, offline_ctx  # noqa: F401 (pytest fixtures)
 
 sslib_dsse = pytest.importorskip("securesystemslib.dsse")
 sslib_signer = pytest.importorskip("securesystemslib.signer")

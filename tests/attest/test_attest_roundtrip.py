@@ -11,6 +11,7 @@ from agent.attest import api, dsse
 from agent.attest.statement import PREDICATE_TYPE, STATEMENT_TYPE
 from agent.config import BoardConfig
 from agent.errors import RunError
+from attest_fixtures import keypairs, offline_ctx  # noqa: F401 (pytest fixtures)
 
 NOW = 1_800_000_000.0
 

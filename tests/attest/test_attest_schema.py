@@ -12,6 +12,7 @@ from agent.attest import api, dsse, schemas, statement
 from agent.config import BoardConfig
 from agent.criteria import Context
 from agent.target import Root
+from attest_fixtures import keypairs, offline_ctx  # noqa: F401 (pytest fixtures)
 
 pytest.importorskip("jsonschema")
 

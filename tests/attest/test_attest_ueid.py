@@ -15,6 +15,7 @@ from agent.attest import statement
 from agent.config.schema import BoardConfig, Firmware, Product
 from agent.criteria import Context
 from agent.target import Root
+from attest_fixtures import offline_ctx  # noqa: F401 (pytest fixtures)
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
