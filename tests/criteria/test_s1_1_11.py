@@ -1,0 +1,74 @@
+"""S1.1-11: shadow modes, weak hashes (system and app stores), keys/PSKs/secrets readable."""
+import os
+import subprocess
+
+from conftest import make_tree
+
+from agent import libcrypt
+from agent.config.schema import BoardConfig
+from agent.criteria import s1_1_11
+from agent.criteria.interface import Context, Verdict
+from agent.target import Root
+
+
+def run(path, cfg=None):
+    return s1_1_11.evaluate(Context(Root(path, live=False), cfg or BoardConfig()))
+
+
+def problems(out):
+    return sorted(f.check for f in out.findings if f.is_problem)
+
+
+def good():
+    h = libcrypt.load().hash("x9#Lq!vB72mzP", "$y$j9T$abcdefghijklmnop$")
+    return {"/etc/passwd": "root:x:0:0::/root:/bin/sh\nop:x:1000:1000::/home/op:/bin/sh\n",
+            "/etc/shadow": f"root:*:1::::::\nop:{h}:19000::::::\n", "/etc/gshadow": "root:*::\n"}
+
+
+def test_hardened_passes_and_says_how_much_was_walked(tmp_path):
+    root = make_tree(tmp_path, good(), {"/etc/shadow": 0o640, "/etc/gshadow": 0o640})
+    out = run(root)
+    assert out.verdict is Verdict.PASS, out.reason
+    walk = next(f for f in out.findings if f.check == "SECRETS-WALK")
+    assert walk.evidence["files"] == 3 and "walked 3 file(s)" in out.reason
+
+
+def test_each_defect(tmp_path):
+    md5 = libcrypt.load().hash("pw", "$1$saltsalt$")
+    key = subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519"], capture_output=True,
+                         check=True).stdout
+    files = dict(good(), **{
+        "/etc/passwd": good()["/etc/passwd"] + f"old:{md5}:1001:1001::/:/bin/sh\nmd:x:1002:1002::/:/bin/sh\n",
+        "/etc/shadow": good()["/etc/shadow"] + f"md:{md5}:19000::::::\n",
+        "/etc/app/key.pem": key,
+        "/etc/wpa_supplicant/wpa_supplicant.conf": 'network={\n ssid="x"\n psk="hunter22"\n}\n',
+        "/etc/nginx/conf.d/a.conf": "auth_basic_user_file /etc/nginx/htpasswd;\n",
+        "/etc/nginx/htpasswd": "admin:{SHA}0DPiKuNIrrVmD8IUCuw1hQxNqZc=\n"})
+    modes = {"/etc/shadow": 0o644, "/etc/gshadow": 0o640, "/etc/app/key.pem": 0o644,
+             "/etc/wpa_supplicant/wpa_supplicant.conf": 0o644, "/etc/nginx/htpasswd": 0o644}
+    out = run(make_tree(tmp_path, files, modes))
+    assert problems(out) == ["APP-SECRET-WORLD-READABLE", "CRED-HASH-IN-PASSWD", "CRED-WEAK-HASH",
+                             "CRED-WEAK-HASH", "CRED-WEAK-HASH", "KEY-PRIVATE-READABLE",
+                             "SHADOW-WORLD-READABLE", "WIFI-PSK-WORLD-READABLE"]
+    k = next(f for f in out.findings if f.check == "KEY-PRIVATE-READABLE")
+    assert k.evidence["path"] == "/etc/app/key.pem" and k.evidence["mode"] == "0644"
+    assert k.evidence["fingerprint"].startswith("sha256:") and k.severity == "high"
+
+
+def test_group_readable_key_is_medium(tmp_path):
+    key = subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519"], capture_output=True,
+                         check=True).stdout
+    out = run(make_tree(tmp_path, dict(good(), **{"/etc/ssl/private/k.pem": key}),
+                        {"/etc/ssl/private/k.pem": 0o640, "/etc/shadow": 0o600, "/etc/gshadow": 0o600}))
+    assert problems(out) == ["KEY-PRIVATE-READABLE"]
+    assert out.findings[0].severity == "medium" and "group-readable" in out.findings[0].message
+
+
+def test_unreadable_shadow_is_error_when_not_root(tmp_path):
+    root = make_tree(tmp_path, good(), {"/etc/shadow": 0o600, "/etc/gshadow": 0o600})
+    os.chmod(os.path.join(root, "etc/shadow"), 0)
+    out = run(root)
+    if os.geteuid() == 0:
+        assert out.verdict is Verdict.PASS
+    else:
+        assert out.verdict is Verdict.ERROR and "needs root to read /etc/shadow" in out.reason
