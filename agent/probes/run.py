@@ -50,6 +50,7 @@ def _probe(sp: ServiceProbe, address: str, port: int, timeout: float, greeting_w
     if versions:
         sp.protocol = "tls"
         sp.tls_versions = versions
+        sp.weak_ciphers = tls.weak_ciphers(address, port, timeout, versions)
         if cert:
             sp.cert_key_type, sp.cert_key_bits, sp.cert_not_after = tls.certificate_info(cert)
         return

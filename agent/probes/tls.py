@@ -18,16 +18,20 @@ VERSIONS = (("TLSv1", "TLSv1"), ("TLSv1.1", "TLSv1_1"), ("TLSv1.2", "TLSv1_2"), 
 LEGACY = ("TLSv1", "TLSv1.1")
 
 
-def context(version_attr: Optional[str] = None) -> ssl.SSLContext:
+WEAK_CIPHERS = "NULL:eNULL:aNULL:RC4:DES:3DES:EXPORT:MD5:@SECLEVEL=0"
+
+
+def context(version_attr: Optional[str] = None, ciphers: str = "ALL:@SECLEVEL=0") -> ssl.SSLContext:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
         try:
-            ctx.set_ciphers("ALL:@SECLEVEL=0")
+            ctx.set_ciphers(ciphers)
         except ssl.SSLError:
-            pass
+            if ciphers != "ALL:@SECLEVEL=0":
+                raise  # this OpenSSL has none of the asked suites: nothing to offer
         if version_attr:
             v = getattr(ssl.TLSVersion, version_attr)
             ctx.minimum_version = v
@@ -40,13 +44,14 @@ def context(version_attr: Optional[str] = None) -> ssl.SSLContext:
     return ctx
 
 
-def handshake(address: str, port: int, timeout: float, version_attr: Optional[str] = None
-              ) -> Tuple[bool, Optional[str], Optional[bytes], str]:
-    """(accepted, negotiated version, peer certificate DER, error)."""
+def handshake(address: str, port: int, timeout: float, version_attr: Optional[str] = None,
+              ciphers: str = "ALL:@SECLEVEL=0") -> Tuple[bool, Optional[str], Optional[bytes], str]:
+    """(accepted, negotiated version, peer certificate DER, error); with weak ``ciphers`` the
+    version slot carries the negotiated cipher suite instead."""
     from .banner import connect
 
     try:
-        ctx = context(version_attr)
+        ctx = context(version_attr, ciphers)
     except (ValueError, ssl.SSLError, AttributeError) as exc:
         return False, None, None, f"this Python/OpenSSL cannot offer it: {exc}"
     try:
@@ -59,7 +64,7 @@ def handshake(address: str, port: int, timeout: float, version_attr: Optional[st
             tls = ctx.wrap_socket(raw, server_hostname=None, do_handshake_on_connect=False)
         tls.settimeout(timeout)
         tls.do_handshake()
-        version = tls.version()
+        version = tls.version() if ciphers == "ALL:@SECLEVEL=0" else (tls.cipher() or ("?",))[0]
         cert = tls.getpeercert(binary_form=True)
         try:
             tls.close()
@@ -70,6 +75,19 @@ def handshake(address: str, port: int, timeout: float, version_attr: Optional[st
         return False, None, None, str(getattr(exc, "reason", None) or exc)[:120]
     finally:
         raw.close()
+
+
+def weak_ciphers(address: str, port: int, timeout: float, versions: List[str]) -> List[str]:
+    """Weak suites (NULL, anonymous, RC4, DES/3DES, export, MD5) the server agrees to, per
+    accepted version below TLS 1.3 (1.3 has none); only those this OpenSSL can still offer."""
+    found: List[str] = []
+    for name, attr in VERSIONS:
+        if name not in versions or name == "TLSv1.3":
+            continue
+        ok, cipher, _, _ = handshake(address, port, timeout, attr, WEAK_CIPHERS)
+        if ok and cipher and cipher not in found:
+            found.append(cipher)
+    return found
 
 
 def probe(address: str, port: int, timeout: float):

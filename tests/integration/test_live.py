@@ -2,7 +2,8 @@
 
 The namespace (``ip netns add jcs-live-<pid>``) holds: sshd from a copy of the debootstrap rootfs
 (chrooted, ``MaxAuthTries 3`` and pam_faillock ``deny=3``), a plaintext telnetd behind inetd, an
-``openssl s_server`` that still accepts TLS 1.0, one that accepts only TLS 1.2+, a plain HTTP
+``openssl s_server`` that still accepts TLS 1.0 (and anonymous suites), one that accepts only
+TLS 1.2+, a plain HTTP
 server, an HTTP server redirecting to https, and mosquitto with a password file. The agent runs
 inside the same namespace (``ip netns exec``), so those listeners are its own.
 
@@ -168,7 +169,7 @@ def live_ns(tmp_path_factory):
                       log=str(work / "sshd.log"))
         daemons.start("/usr/sbin/inetd", "-d", str(work / "inetd.conf"))
         daemons.start("openssl", "s_server", "-quiet", "-accept", "4433", "-cert", cert, "-key", key,
-                      "-cipher", "DEFAULT@SECLEVEL=0", "-tls1")
+                      "-cipher", "ALL:@SECLEVEL=0", "-tls1")
         daemons.start("openssl", "s_server", "-quiet", "-accept", "4434", "-cert", cert, "-key", key,
                       "-no_tls1", "-no_tls1_1")
         daemons.start(sys.executable, "-m", "http.server", "8080", "--bind", "0.0.0.0",
@@ -245,9 +246,10 @@ def test_live_listeners_name_their_processes(active_run):
 def test_tls_versions_and_certificate(active_run):
     old = _service(active_run, 4433)
     assert old["protocol"] == "tls" and "TLSv1" in old["tls_versions"], old
+    assert old["weak_ciphers"], old  # ALL@SECLEVEL=0 also agrees to anonymous suites
     new = _service(active_run, 4434)
     assert new["protocol"] == "tls" and new["tls_versions"] == ["TLSv1.2", "TLSv1.3"], new
-    assert (new["cert_key_type"], new["cert_key_bits"]) == ("rsa", 2048)
+    assert (new["cert_key_type"], new["cert_key_bits"]) == ("rsa", 2048) and new["weak_ciphers"] == []
     assert new["cert_not_after"] > time.strftime("%Y-%m-%d")
 
 
