@@ -90,16 +90,13 @@ class Relay:
             view = memoryview(data)
             while view and not self.stop.is_set():
                 step = view[:128] if self.rate else view
-                if self.rate:  # the wire is busy until `free`; an idle line saves no credit
+                if self.rate:  # bytes arrive once their time on the wire is over; no idle credit
                     now = time.monotonic()
-                    if free > now:
-                        time.sleep(free - now)
-                    free = max(free, now)
+                    free = max(free, now) + len(step) / self.rate
+                    time.sleep(max(0.0, free - now))
                 try:
                     n = os.write(fout, step)
                 except OSError:
                     return
-                if self.rate:
-                    free += n / self.rate
                 self.moved[way] += n
                 view = view[n:]
