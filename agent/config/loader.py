@@ -19,7 +19,8 @@ from .schema import CRITERIA_WITH_NA, BoardConfig, Document
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 _KEY = re.compile(r"""^\s*((?:"[^"]*"|'[^']*'|[A-Za-z0-9_\-]+)(?:\s*\.\s*(?:"[^"]*"|'[^']*'|[A-Za-z0-9_\-]+))*)\s*=""")
-_ITEMS = {"S1.1-05": ("1", "2", "3"), "S1.1-16": ("1", "2", "3", "4", "5")}
+_ITEMS = {"S1.1-05": ("1", "2", "3"), "S1.1-16": ("1", "2", "3", "4", "5"),
+          "S1.1-12": ("1", "2")}  # S1.1-12: ① the device encrypts, ② VPN/leased line only
 
 
 def _split_key(text: str) -> Tuple[str, ...]:

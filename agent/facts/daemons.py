@@ -63,7 +63,7 @@ def service_of(program: str, proto: str = "", port: int = 0, name: str = "") -> 
 
 def addr(value: str) -> str:
     value = value.strip().strip("[]")
-    return "*" if value in ("", "*", "0.0.0.0", "::", "0:0:0:0:0:0:0:0") else value
+    return "*" if value in ("", "*", "0", "0.0.0.0", "::", "0:0:0:0:0:0:0:0") else value
 
 
 def host_port(value: str, default_port: Optional[int] = None) -> Tuple[str, Optional[int]]:

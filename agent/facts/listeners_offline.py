@@ -72,8 +72,8 @@ def surface(ctx) -> Surface:
                 (n, (f"/usr/sbin/{n}", f"/sbin/{n}")) for n in INETD_NAMES]:
             hit = next((p for p in paths if root.is_executable(p)), None)
             if hit:
-                starts.append(systemd.ServiceExec(name, [hit], f"{hit} (installed; init system "
-                                                  "not recognised, assumed to start)", hit))
+                why = f"{hit} installed; init system not recognised, assumed to start"
+                starts.append(systemd.ServiceExec(name, [hit], hit, why))
     s.starts = starts
 
     items: List[Listener] = []

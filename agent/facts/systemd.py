@@ -245,8 +245,11 @@ def expand(argv_text: str, env: Dict[str, str]) -> List[str]:
 def read(ctx) -> Systemd:
     root = ctx.root
     sd = Systemd()
-    has_links = any(root.glob(d, "*.wants") for d in UNIT_DIRS[:1])
-    sd.present = has_links or any(root.exists(b) for b in SYSTEMD_BINARIES)
+    # systemd boots this image: its binary, enablement links, or target units are there (a
+    # systemd-less image may still carry packages' .service files, never .target ones).
+    sd.present = (any(root.exists(b) for b in SYSTEMD_BINARIES) or
+                  bool(root.glob("/etc/systemd/system", "*.wants")) or
+                  any(root.glob(d, "*.target") for d in UNIT_DIRS))
     if not sd.present:
         return sd
     queue: List[Tuple[str, str]] = [(_default_target(root), "default target")]

@@ -145,7 +145,8 @@ def swupdate(ctx) -> List[Result]:
     if not keys:
         return [Result("swupdate", "UPDATE-VERIFY-MISSING", "high",
                        "SWUpdate is installed but no verification key is configured (no -k/--key "
-                       "argument, no public-key-file in swupdate.cfg): unsigned images are accepted",
+                       "argument in its start-up files, no public-key-file in /etc/swupdate.cfg or "
+                       "/etc/swupdate/swupdate.cfg): unsigned images are accepted",
                        {"looked_in": ["/etc/swupdate.cfg", "/etc/swupdate/swupdate.cfg"] + files})]
     out = []
     for key, where in keys:
@@ -190,10 +191,10 @@ def mender(ctx) -> List[Result]:
         if isinstance(many, list):
             keys += [(k, f"{path} (ArtifactVerifyKeys)") for k in many if isinstance(k, str) and k]
     if not keys and not out:
+        where = ", ".join(read_any) or "/etc/mender/mender.conf (missing)"
         out.append(Result("mender", "UPDATE-VERIFY-MISSING", "high",
-                          "Mender is installed but neither ArtifactVerifyKey nor ArtifactVerifyKeys "
-                          "is set: unsigned artifacts are accepted",
-                          {"path": ", ".join(read_any) or "/etc/mender/mender.conf (missing)"}))
+                          f"Mender is installed but neither ArtifactVerifyKey nor ArtifactVerifyKeys "
+                          f"is set in {where}: unsigned artifacts are accepted", {"path": where}))
     for key, where in keys:
         problem = _key_file(root, key)
         if problem:
@@ -353,9 +354,10 @@ def opkg(ctx) -> List[Result]:
                                   "are installed without signature verification",
                                   {"path": f"{path}:{n}"}))
     if check_sig is None:
+        where = ", ".join(files) or "/etc/opkg/opkg.conf (missing)"
         out.append(Result("opkg", "UPDATE-VERIFY-MISSING", "high",
-                          "opkg has no 'option check_signature' line: feed signatures are not checked",
-                          {"looked_in": files or ["/etc/opkg/opkg.conf (missing)"]}))
+                          f"opkg has no 'option check_signature' line ({where}): feed signatures "
+                          "are not checked", {"path": where}))
     else:
         keys = root.glob("/etc/opkg/keys", "*")
         out.append(Result("opkg", "UPDATE-VERIFY-OK", "info",
