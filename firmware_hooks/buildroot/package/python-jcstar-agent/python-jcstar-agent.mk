@@ -19,6 +19,8 @@ define PYTHON_JCSTAR_AGENT_INSTALL_INIT_SYSTEMD
 		$(TARGET_DIR)/usr/lib/systemd/system/jcstar-agent-attest.service
 	$(INSTALL) -D -m 0644 $(@D)/firmware_hooks/systemd/jcstar-agent-attest.timer \
 		$(TARGET_DIR)/usr/lib/systemd/system/jcstar-agent-attest.timer
+	$(INSTALL) -D -m 0644 $(@D)/firmware_hooks/systemd/jcstar-agent-serial@.service \
+		$(TARGET_DIR)/usr/lib/systemd/system/jcstar-agent-serial@.service
 	$(INSTALL) -d -m 0755 $(TARGET_DIR)/usr/lib/systemd/system/timers.target.wants
 	ln -sf ../jcstar-agent-attest.timer \
 		$(TARGET_DIR)/usr/lib/systemd/system/timers.target.wants/jcstar-agent-attest.timer

@@ -46,7 +46,8 @@ RDEPENDS:${PN}:class-native = "python3-native python3-psutil-native ${@d.getVar(
 
 # The device side: /etc/jcstar-agent/board.toml (the declaration the boot-time attestation
 # uses) when JCSTAR_BOARD_CONFIG is set, and the systemd units: the timer (enabled) starts the
-# oneshot attest service after boot and daily.
+# oneshot attest service after boot and daily; jcstar-agent-serial@.service answers attestation
+# requests on a serial line (enable an instance per port, e.g. jcstar-agent-serial@ttyS0).
 JCSTAR_BOARD_CONFIG ?= ""
 SYSTEMD_SERVICE:${PN} = "jcstar-agent-attest.timer"
 SYSTEMD_AUTO_ENABLE:${PN} = "enable"
@@ -58,12 +59,10 @@ do_install:append:class-target () {
 	fi
 	if ${@bb.utils.contains('DISTRO_FEATURES', 'systemd', 'true', 'false', d)}; then
 		install -d ${D}${systemd_system_unitdir}
-		for unit in jcstar-agent-attest.service jcstar-agent-attest.timer; do
-			install -m 0644 ${S}/firmware_hooks/systemd/$unit ${D}${systemd_system_unitdir}/
-		done
-		if [ -f ${S}/firmware_hooks/systemd/jcstar-agent-serial@.service ]; then
-			install -m 0644 ${S}/firmware_hooks/systemd/jcstar-agent-serial@.service ${D}${systemd_system_unitdir}/
-		fi
+		install -m 0644 ${S}/firmware_hooks/systemd/jcstar-agent-attest.service \
+			${S}/firmware_hooks/systemd/jcstar-agent-attest.timer \
+			${S}/firmware_hooks/systemd/jcstar-agent-serial@.service \
+			${D}${systemd_system_unitdir}/
 	fi
 }
 
