@@ -1,0 +1,228 @@
+"""The ``--erase-test`` sandbox: run the declared erase command on a throw-away copy of the root.
+
+Never on a live device, never on the original tree:
+
+1. The whole original tree is digested (every entry's path, type, mode, owner, size, mtime,
+   content SHA-256 or link target).
+2. It is copied (``cp -a``) into a fresh temporary folder.
+3. In the copy, a canary is planted in every declared path (a file ``jcstar-erase-canary``
+   inside a folder; a declared file is overwritten with canary content), so that "erased" is
+   proven on data that really was there. The firmware version is read.
+4. The command runs inside the copy: ``chroot`` (as root; in a new network namespace with
+   ``unshare -n`` when available) or, without root, in a user namespace
+   (``unshare -r -n chroot``). Bounded in time; its output is not kept (it could hold secrets).
+5. Each declared path is checked in the copy (gone, or canary gone / content replaced); the
+   firmware version must be unchanged.
+6. The copy is removed and the original is digested again: it must be byte-identical.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+CANARY_NAME = "jcstar-erase-canary"
+CANARY = b"jcstar-agent erase-test canary: this data must be gone after the erase\n"
+TIMEOUT = 300
+CATEGORIES = (("A", "data_paths", "data gathered in use"),
+              ("B", "settings_paths", "user settings"),
+              ("C", "credential_paths", "user-set credentials, keys and certificates"))
+
+
+class EraseError(Exception):
+    """The test could not be run (no root, copy failed ...): the criterion's error verdict."""
+
+
+@dataclass
+class PathResult:
+    category: str  # A, B, C
+    path: str
+    erased: bool
+    detail: str
+
+
+@dataclass
+class EraseRun:
+    command: List[str]
+    rc: Optional[int] = None
+    seconds: float = 0.0
+    how: str = ""  # "chroot", "unshare -r chroot" ...
+    paths: List[PathResult] = field(default_factory=list)
+    version_before: Optional[str] = None
+    version_after: Optional[str] = None
+    version_error: Optional[str] = None
+    digest_before: str = ""
+    digest_after: str = ""
+    entries: int = 0
+    failure: Optional[str] = None  # the command failed (rc, timeout)
+
+    @property
+    def original_intact(self) -> bool:
+        return bool(self.digest_before) and self.digest_before == self.digest_after
+
+
+def tree_digest(top: str) -> Tuple[str, int]:
+    """(SHA-256 over every entry of the tree, number of entries). Symlinks are not followed."""
+    h = hashlib.sha256()
+    count = 0
+    for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
+        dirnames.sort()
+        for name in [""] + sorted(filenames + [d for d in dirnames
+                                                if os.path.islink(os.path.join(dirpath, d))]):
+            path = os.path.join(dirpath, name) if name else dirpath
+            rel = os.path.relpath(path, top)
+            st = os.lstat(path)
+            count += 1
+            h.update(f"{rel}\0{st.st_mode:o}\0{st.st_uid}\0{st.st_gid}\0{st.st_size}\0"
+                     f"{st.st_mtime_ns}\0".encode("utf-8", "surrogateescape"))
+            if stat.S_ISLNK(st.st_mode):
+                h.update(os.readlink(path).encode("utf-8", "surrogateescape"))
+            elif stat.S_ISREG(st.st_mode):
+                with open(path, "rb") as fh:
+                    for chunk in iter(lambda: fh.read(1 << 20), b""):
+                        h.update(chunk)
+            elif stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
+                h.update(f"{os.major(st.st_rdev)}:{os.minor(st.st_rdev)}".encode())
+            h.update(b"\n")
+    return h.hexdigest(), count
+
+
+def _copy(src: str, dest: str) -> None:
+    cp = shutil.which("cp")
+    if cp:
+        p = subprocess.run([cp, "-a", "--", src, dest], capture_output=True, text=True)
+        if p.returncode != 0:
+            raise EraseError(f"copying the root failed: {(p.stderr or '').strip()[-200:]}")
+        return
+    try:
+        shutil.copytree(src, dest, symlinks=True)
+    except (OSError, shutil.Error) as exc:
+        raise EraseError(f"copying the root failed: {exc}"[:300])
+
+
+def _host(copy_root, path: str) -> Optional[str]:
+    host = copy_root.host_path(path)
+    if host is None or not (host == copy_root.path or host.startswith(copy_root.path + os.sep)):
+        return None
+    return host
+
+
+def _is_dir_decl(copy_root, path: str) -> bool:
+    return path.endswith("/") or copy_root.is_dir(path)
+
+
+def plant(copy_root, path: str) -> Optional[str]:
+    """Plant the canary for one declared path in the copy; returns a problem or None."""
+    host = _host(copy_root, path)
+    if host is None:
+        return "the path resolves outside the root or loops"
+    try:
+        if _is_dir_decl(copy_root, path):
+            os.makedirs(host, exist_ok=True)
+            with open(os.path.join(host, CANARY_NAME), "wb") as fh:
+                fh.write(CANARY)
+        else:
+            os.makedirs(os.path.dirname(host), exist_ok=True)
+            if os.path.islink(host) or os.path.isdir(host):
+                return "not a regular file"
+            with open(host, "wb") as fh:
+                fh.write(CANARY)
+    except OSError as exc:
+        return f"cannot plant a canary: {exc.strerror or exc}"
+    return None
+
+
+def erased(copy_root, path: str, was_dir: bool) -> Tuple[bool, str]:
+    if was_dir:
+        if not copy_root.exists(path):
+            return True, "folder removed"
+        if copy_root.exists(f"{path.rstrip('/')}/{CANARY_NAME}"):
+            left = len(copy_root.listdir(path))
+            return False, f"the planted data is still there ({left} entr{'y' if left == 1 else 'ies'} left)"
+        return True, "planted data removed"
+    r = copy_root.read(path, len(CANARY) + 1)
+    if r.missing:
+        return True, "file removed"
+    if r.ok and r.data == CANARY:
+        return False, "the planted content is still there"
+    return True, "content replaced"
+
+
+def _command(copy: str, argv: List[str]) -> Tuple[List[str], str]:
+    unshare = shutil.which("unshare")
+    chroot = shutil.which("chroot") or "/usr/sbin/chroot"
+    if os.geteuid() == 0:
+        if unshare:
+            return [unshare, "-n", chroot, copy] + argv, "chroot (new network namespace)"
+        return [chroot, copy] + argv, "chroot"
+    if unshare:
+        return [unshare, "-r", "-n", chroot, copy] + argv, "unshare -r -n chroot (user namespace)"
+    raise EraseError("running the erase command in a copy needs root (chroot) or unshare")
+
+
+def run(ctx, timeout: float = TIMEOUT) -> EraseRun:
+    """The erase test (raises EraseError when it cannot be run at all)."""
+    from .facts.identity import read_version
+    from .target import Root
+
+    if ctx.root.live or ctx.root.path == "/":
+        raise EraseError("the erase test runs only on a copy of an offline --root, never live")
+    decl, fw = ctx.config.erase, ctx.config.firmware
+    argv = [decl.command] + list(decl.arguments)
+    result = EraseRun(command=argv)
+    result.digest_before, result.entries = tree_digest(ctx.root.path)
+    work = tempfile.mkdtemp(prefix="jcstar-erase-")
+    copy = os.path.join(work, "root")
+    try:
+        _copy(ctx.root.path, copy)
+        croot = Root(copy, live=False)
+        kinds: Dict[str, bool] = {}
+        for cat, attr, _ in CATEGORIES:
+            for path in getattr(decl, attr):
+                kinds[path] = _is_dir_decl(croot, path)
+                problem = plant(croot, path)
+                if problem:
+                    result.paths.append(PathResult(cat, path, False, problem))
+        result.version_before, result.version_error = read_version(croot, fw.version_source,
+                                                                   fw.version_key)
+        cmd, result.how = _command(copy, argv)
+        env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+               "HOME": "/root", "LC_ALL": "C", "JCSTAR_ERASE_TEST": "1"}
+        started = time.monotonic()
+        try:
+            p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, env=env, timeout=timeout, cwd=copy)
+            result.rc = p.returncode
+            last = (p.stderr or b"").decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+            if p.returncode in (125, 126, 127) and ("chroot" in last[0] or "unshare" in last[0]):
+                raise EraseError(f"could not start the erase command in the copy: {last[0][:200]}")
+            if p.returncode != 0:
+                result.failure = f"exited with status {p.returncode}"
+        except subprocess.TimeoutExpired:
+            result.failure = f"did not finish within {timeout:.0f} s"
+        except OSError as exc:
+            raise EraseError(f"could not start the erase command: {exc.strerror or exc}")
+        result.seconds = time.monotonic() - started
+        failed = {p.path for p in result.paths}
+        for cat, attr, _ in CATEGORIES:
+            for path in getattr(decl, attr):
+                if path in failed:
+                    continue
+                ok, detail = erased(croot, path, kinds[path])
+                result.paths.append(PathResult(cat, path, ok, detail))
+        result.version_after, err = read_version(croot, fw.version_source, fw.version_key)
+        result.version_error = result.version_error or err
+    finally:
+        _remove(work)
+        result.digest_after, _ = tree_digest(ctx.root.path)
+    return result
+
+
+def _remove(work: str) -> None:
+    shutil.rmtree(work, ignore_errors=True)
