@@ -44,8 +44,8 @@ def _real_envelope(folder):
 
 def _transfer(folder, name, document, noise=None):
     sys.path.insert(0, os.path.join(PROJECT, "tests", "serial"))
-    from noise import Noise
-    from relay import Relay, pty_pair
+    from serial_noise import Noise
+    from serial_relay import Relay, pty_pair
 
     from agent.serial import device, host
 

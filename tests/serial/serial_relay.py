@@ -15,7 +15,7 @@ import tty
 from contextlib import contextmanager
 from typing import Optional
 
-from noise import Noise
+from serial_noise import Noise
 
 
 @contextmanager

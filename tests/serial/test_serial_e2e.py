@@ -14,25 +14,23 @@ from contextlib import contextmanager
 
 import pytest
 
-from conftest import MINIMAL, PROJECT, make_tree, run_process
-from noise import Noise
-from relay import Relay, pty_pair
+from serial_noise import Noise
+from serial_relay import Relay, pty_pair
 
 serial = pytest.importorskip("serial", reason="pyserial is the serial verbs' dependency (dev extra)")
 pytestmark = pytest.mark.integration
+PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-@pytest.fixture(scope="module")
-def kit(tmp_path_factory):
-    """A key pair (as keygen makes it), a small device root, a folder for ptys."""
+@pytest.fixture
+def kit(tmp_path, tree, proc):
+    """A key pair (as keygen makes it), a small device root, a folder for ptys, the CLI runner."""
     from agent.attest.keys import generate
 
-    base = tmp_path_factory.mktemp("serial")
-    key, pub, keyid = generate(str(base / "device.key"))
-    other, other_pub, _ = generate(str(base / "other.key"))
-    root = make_tree(base / "root", dict(MINIMAL))
-    return {"base": str(base), "key": key, "pub": pub, "keyid": keyid, "other_pub": other_pub,
-            "root": root}
+    key, pub, keyid = generate(str(tmp_path / "device.key"))
+    other, other_pub, _ = generate(str(tmp_path / "other.key"))
+    return {"base": str(tmp_path), "key": key, "pub": pub, "keyid": keyid, "other_pub": other_pub,
+            "root": tree(), "run": proc}
 
 
 @contextmanager
@@ -58,7 +56,7 @@ def serving(kit, port, *extra):
 
 
 def pull(kit, port, out, *extra, pub=None):
-    return run_process("pull", "--port", port, "--pubkey", pub or kit["pub"], "--output", out, *extra,
+    return kit["run"]("pull", "--port", port, "--pubkey", pub or kit["pub"], "--output", out, *extra,
                        timeout=180)
 
 
@@ -87,7 +85,7 @@ def test_pull_over_a_pty_pair(kit):
         assert pull(kit, hostside, out2).rc == 0
         assert check_envelope(kit, out2).claims["eat_nonce"] != v.claims["eat_nonce"]
         # ping answers with the agent's name and version
-        r = run_process("pull", "--port", hostside, "--ping")
+        r = kit["run"]("pull", "--port", hostside, "--ping")
         assert r.rc == 0 and r.out.startswith("jcstar-agent/"), r.err
         log = open(server.log).read()
         assert log.count("attest nonce=") == 2 and "Traceback" not in log
@@ -197,16 +195,16 @@ def test_pull_gives_up_when_nobody_answers(kit):
 
 def test_run_level_problems_exit_2(kit, tmp_path):
     out = str(tmp_path / "x.json")
-    assert run_process("pull", "--port", str(tmp_path / "nope"), "--pubkey", kit["pub"], "--output", out).rc == 2
-    r = run_process("pull", "--port", "loop://", "--output", out)
+    assert kit["run"]("pull", "--port", str(tmp_path / "nope"), "--pubkey", kit["pub"], "--output", out).rc == 2
+    r = kit["run"]("pull", "--port", "loop://", "--output", out)
     assert r.rc == 2 and "--pubkey" in r.err
-    r = run_process("pull", "--port", "loop://", "--pubkey", kit["key"] + ".missing", "--output", out)
+    r = kit["run"]("pull", "--port", "loop://", "--pubkey", kit["key"] + ".missing", "--output", out)
     assert r.rc == 2 and "Traceback" not in r.err
-    r = run_process("serve", "--port", "loop://", "--key", str(tmp_path / "nokey"), "--root", kit["root"])
+    r = kit["run"]("serve", "--port", "loop://", "--key", str(tmp_path / "nokey"), "--root", kit["root"])
     assert r.rc == 2 and "Traceback" not in r.err
-    r = run_process("serve", "--port", "loop://", "--key", kit["key"], "--root", str(tmp_path / "noroot"))
+    r = kit["run"]("serve", "--port", "loop://", "--key", kit["key"], "--root", str(tmp_path / "noroot"))
     assert r.rc == 2 and "Traceback" not in r.err
-    r = run_process("serve", "--port", str(tmp_path / "nodev"), "--key", kit["key"], "--root", kit["root"])
+    r = kit["run"]("serve", "--port", str(tmp_path / "nodev"), "--key", kit["key"], "--root", kit["root"])
     assert r.rc == 2 and "cannot open serial port" in r.err
 
 

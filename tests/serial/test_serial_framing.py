@@ -16,7 +16,7 @@ from agent.serial.device import Responder
 from agent.serial.framing import (MAX_REQUEST, Data, End, Header, LineSplitter, Reassembly,
                                   TransferError, encode, parse_line, parse_spec, request,
                                   resend_requests, seal)
-from noise import Noise
+from serial_noise import Noise
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

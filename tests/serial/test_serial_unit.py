@@ -10,8 +10,7 @@ import sys
 
 import pytest
 
-from conftest import PROJECT
-
+PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 UNIT = os.path.join(PROJECT, "firmware_hooks", "systemd", "jcstar-agent-serial@.service")
 
 
