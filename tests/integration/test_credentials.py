@@ -1,0 +1,124 @@
+"""Credentials over the real debootstrap rootfs: real users (useradd + chpasswd, real yescrypt
+hashes), openssh-server's real config, a key made by openssl genpkey, a real mosquitto password
+file — and no output format (json, text, junit) carries any planted secret."""
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+import rootfs as rootfs_builder
+
+STRONG = "vK7#qP2!zR9mW4xT"
+PSK = "wifi-psk-Zq81xLm0"
+MQTT_PW = "mqtt-Pw-7Rt2Yx"
+
+
+@pytest.fixture(scope="module")
+def planted(debian_rootfs, tmp_path_factory):
+    root = rootfs_builder.copy_rootfs(str(tmp_path_factory.mktemp("cred") / "rootfs"))
+    chroot = rootfs_builder.chroot
+    chroot(root, "useradd", "-m", "-s", "/bin/bash", "pi")
+    chroot(root, "useradd", "-m", "-s", "/bin/bash", "op")
+    chroot(root, "chpasswd", input=f"pi:raspberry\nop:{STRONG}\n")
+    os.makedirs(os.path.join(root, "etc/app"), exist_ok=True)
+    chroot(root, "openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+           "-out", "/etc/app/device-key.pem")
+    os.chmod(os.path.join(root, "etc/app/device-key.pem"), 0o644)
+    os.makedirs(os.path.join(root, "etc/wpa_supplicant"), exist_ok=True)
+    with open(os.path.join(root, "etc/wpa_supplicant/wpa_supplicant.conf"), "w") as fh:
+        fh.write(f'network={{\n ssid="lab"\n psk="{PSK}"\n}}\n')
+    os.chmod(os.path.join(root, "etc/wpa_supplicant/wpa_supplicant.conf"), 0o644)
+    secrets = ["raspberry", STRONG, PSK]
+    if shutil.which("mosquitto_passwd"):
+        os.makedirs(os.path.join(root, "etc/mosquitto"), exist_ok=True)
+        pw = os.path.join(root, "etc/mosquitto/passwd")
+        open(pw, "w").close()
+        subprocess.run(["mosquitto_passwd", "-b", pw, "sensor", MQTT_PW], check=True, capture_output=True)
+        with open(os.path.join(root, "etc/mosquitto/mosquitto.conf"), "w") as fh:
+            fh.write("listener 1883 0.0.0.0\nallow_anonymous true\npassword_file /etc/mosquitto/passwd\n")
+        secrets.append(MQTT_PW)
+        secrets += [ln.split(":", 1)[1].strip() for ln in open(pw) if ":" in ln]
+    shadow = open(os.path.join(root, "etc/shadow")).read()
+    hashes = [ln.split(":")[1] for ln in shadow.splitlines() if ln.startswith(("pi:", "op:"))]
+    assert all(h.startswith("$y$") for h in hashes)  # real yescrypt from chpasswd
+    secrets += hashes + [h.rsplit("$", 1)[1] for h in hashes]
+    key = open(os.path.join(root, "etc/app/device-key.pem")).read()
+    body = [ln for ln in key.splitlines() if ln and not ln.startswith("-----")]
+    secrets += body + ["".join(body)]
+    return root, secrets
+
+
+@pytest.fixture(scope="module")
+def reports(planted):
+    """One check run, rendered in every output format (the renderers are the formats)."""
+    from agent import check
+    from agent.config.schema import BoardConfig
+    from agent.criteria.interface import Context, Options
+    from agent.report import render
+    from agent.target import Root
+
+    root, _ = planted
+    report = check.run(Context(Root(root, live=False), BoardConfig(), Options(password_budget=120)))
+    return {fmt: render(report, fmt) for fmt in ("json", "text", "junit")}
+
+
+def criterion(report, cid):
+    return next(c for c in report["criteria"] if c["id"] == cid)
+
+
+def test_default_password_caught_strong_not(reports):
+    c = criterion(json.loads(reports["json"]), "S1.1-02")
+    assert c["verdict"] == "fail"
+    hits = [f for f in c["findings"] if f["check"] == "CRED-DEFAULT-PASSWORD"]
+    assert [f["evidence"]["account"] for f in hits] == ["pi"]
+    assert hits[0]["evidence"]["matched"] == "bundled default list"
+    assert hits[0]["evidence"]["path"].startswith("/etc/shadow:")
+    run = next(f for f in c["findings"] if f["check"] == "CRED-DICTIONARY-RUN")
+    assert run["evidence"]["partial"] is False and run["evidence"]["tested"] >= 2
+
+
+def test_real_sshd_config_drives_01_03_04(reports):
+    rep = json.loads(reports["json"])
+    c4 = criterion(rep, "S1.1-04")
+    f = next(f for f in c4["findings"] if f["check"] == "AUTH-BRUTEFORCE-UNPROTECTED")
+    assert f["evidence"]["openssh_version"].startswith("9.") and f["evidence"]["usepam"] == "yes"
+    assert f["evidence"]["maxauthtries_source"].startswith("default")
+    c3 = criterion(rep, "S1.1-03")
+    assert {f["evidence"]["account"] for f in c3["findings"]} == {"pi", "op"}
+    assert {f["check"] for f in c3["findings"]} == {"CRED-CHANGE-AVAILABLE"}
+    if shutil.which("mosquitto_passwd"):  # the mosquitto store has no declared change mechanism
+        assert c3["verdict"] == "manual" and "/etc/mosquitto/passwd" in c3["reason"]
+    else:
+        assert c3["verdict"] == "pass"
+    c1 = criterion(rep, "S1.1-01")
+    assert "SSH-PERMIT-EMPTY-PASSWORDS" not in {f["check"] for f in c1["findings"]}
+    if shutil.which("mosquitto_passwd"):
+        assert "MQTT-ANONYMOUS" in {f["check"] for f in c1["findings"]}
+
+
+def test_readable_key_and_psk_caught(reports):
+    c = criterion(json.loads(reports["json"]), "S1.1-11")
+    assert c["verdict"] == "fail"
+    by = {f["evidence"].get("path"): f for f in c["findings"] if f["severity"] != "info"}
+    key = by["/etc/app/device-key.pem"]
+    assert key["check"] == "KEY-PRIVATE-READABLE" and key["evidence"]["mode"] == "0644"
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", key["evidence"]["fingerprint"])
+    assert by["/etc/wpa_supplicant/wpa_supplicant.conf"]["check"] == "WIFI-PSK-WORLD-READABLE"
+    # ssh host keys are 0600: not reported
+    assert not any(p and p.startswith("/etc/ssh/ssh_host_") for p in by)
+    walk = next(f for f in c["findings"] if f["check"] == "SECRETS-WALK")
+    assert walk["evidence"]["files"] > 100 and not walk["evidence"]["cut"]
+
+
+def test_no_output_format_leaks_a_secret(planted, reports):
+    _, secrets = planted
+    assert len(secrets) >= 8
+    for fmt, text in reports.items():
+        for s in secrets:
+            assert s not in text, f"{fmt} output contains a planted secret"
+        # also not encoded: a base64 of the key body would be a leak too
+        assert base64.b64encode(STRONG.encode()).decode() not in text
