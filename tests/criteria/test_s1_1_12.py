@@ -1,0 +1,122 @@
+"""S1.1-12: cleartext services and weak TLS, the VPN/leased-line declaration, probe results."""
+import hashlib
+
+from agent import probes
+from agent.check import evaluate
+from agent.config import BoardConfig, load
+from agent.criteria import Context, Options, Verdict
+from agent.target import Root
+
+LIB = "/lib/systemd/system"
+WANTS = "/etc/systemd/system/multi-user.target.wants"
+
+
+def enabled(name, execstart):
+    return {f"{LIB}/{name}.service": f"[Service]\nExecStart={execstart}\n",
+            f"{WANTS}/{name}.service": ("symlink", f"{LIB}/{name}.service")}
+
+
+TELNET = dict(enabled("inetd", "/usr/sbin/inetd"), **{
+    "/etc/inetd.conf": "# x\ntelnet stream tcp nowait root /usr/sbin/tcpd /usr/sbin/telnetd\n"})
+
+
+def ctx(root, toml=None, tmp_path=None, live=False):
+    cfg = BoardConfig()
+    if toml is not None:
+        p = tmp_path / "board.toml"
+        p.write_text(toml)
+        cfg = load(str(p))
+    return Context(Root(root, live=live), cfg, Options())
+
+
+def problems(out):
+    return [f for f in out.findings if f.is_problem]
+
+
+def test_telnet_in_inetd_fails_naming_port_and_file(tree):
+    out = evaluate(ctx(tree(TELNET)), "S1.1-12")
+    assert out.verdict is Verdict.FAIL
+    [f] = problems(out)
+    assert f.check == "TRANSPORT-PLAINTEXT-SERVICE" and f.evidence["port"] == 23
+    assert "/etc/inetd.conf:2" in f.message and "telnet" in f.message
+
+
+def test_loopback_plaintext_is_info_and_nothing_found_is_manual(tree):
+    out = evaluate(ctx(tree({"/etc/inittab": "::respawn:/usr/sbin/telnetd -F -b 127.0.0.1\n"})), "S1.1-12")
+    assert out.verdict is Verdict.MANUAL and "[[documents]]" in out.reason
+    assert [f.check for f in out.findings] == ["TRANSPORT-PLAINTEXT-LOOPBACK"]
+
+
+def test_http_mqtt_and_weak_tls_configs(tree):
+    files = dict(enabled("nginx", "/usr/sbin/nginx"), **enabled("mosquitto", "/usr/sbin/mosquitto"))
+    files.update({
+        "/etc/nginx/nginx.conf": "http { server { listen 80; } server { listen 443 ssl; "
+                                 "ssl_protocols TLSv1 TLSv1.2; } }\n",
+        "/etc/mosquitto/mosquitto.conf": "listener 1883\nlistener 8883\ncertfile /c.pem\n",
+    })
+    out = evaluate(ctx(tree(files)), "S1.1-12")
+    got = sorted((f.check, f.evidence.get("port")) for f in problems(out))
+    assert got == [("TRANSPORT-PLAINTEXT-SERVICE", 80), ("TRANSPORT-PLAINTEXT-SERVICE", 1883),
+                   ("TRANSPORT-WEAK-TLS", 443)]
+    assert "/etc/nginx/nginx.conf:1" in next(f.message for f in problems(out) if f.check == "TRANSPORT-WEAK-TLS")
+
+
+def test_hardened_services_with_document_pass(tree, tmp_path):
+    files = dict(enabled("nginx", "/usr/sbin/nginx"), **{
+        "/etc/nginx/nginx.conf": "http { server { listen 443 ssl; ssl_protocols TLSv1.2 TLSv1.3; }"
+                                 " server { listen 127.0.0.1:8080; } }\n",
+        "/usr/share/doc/acme/tls.txt": "the device uses TLS 1.2+ to the cloud\n"})
+    digest = hashlib.sha256(b"the device uses TLS 1.2+ to the cloud\n").hexdigest()
+    toml = (f'[[documents]]\ncriterion = "S1.1-12"\ntitle = "TLS design"\nfile = "/usr/share/doc/acme/tls.txt"\n'
+            f'sha256 = "{digest}"\nitems = ["1"]\n')
+    out = evaluate(ctx(tree(files), toml, tmp_path), "S1.1-12")
+    assert out.verdict is Verdict.PASS, out.reason
+    assert {f.check for f in out.findings} == {"TRANSPORT-PLAINTEXT-LOOPBACK", "DOC-REFERENCE"}
+
+
+def test_snmp_v1v2c_reachable_fails_loopback_is_info(tree):
+    files = dict(enabled("snmpd", "/usr/sbin/snmpd -f"), **{
+        "/etc/snmp/snmpd.conf": "agentaddress udp:161\nrocommunity public\n"})
+    out = evaluate(ctx(tree(files)), "S1.1-12")
+    [f] = problems(out)
+    assert f.check == "TRANSPORT-SNMP-V1V2C" and f.evidence["path"] == "/etc/snmp/snmpd.conf:2"
+    assert "public" not in repr(out.findings)
+    root = tree({"/etc/snmp/snmpd.conf": "agentaddress 127.0.0.1,[::1]\nrocommunity public\n"})
+    out = evaluate(ctx(root), "S1.1-12")
+    assert problems(out) == []
+
+
+def test_vpn_only_deployment_passes_by_its_document(tree, tmp_path):
+    toml = ('[[documents]]\ncriterion = "S1.1-12"\ntitle = "Install only behind the site VPN"\n'
+            'url = "https://example.com/manual#vpn"\nitems = ["2"]\n')
+    out = evaluate(ctx(tree(TELNET), toml, tmp_path), "S1.1-12")
+    assert out.verdict is Verdict.PASS and "VPN" in out.reason
+    f = next(f for f in out.findings if f.check == "TRANSPORT-PLAINTEXT-SERVICE")
+    assert f.severity == "info" and "accepted" in f.message
+
+
+def test_not_applicable(tree, tmp_path):
+    out = evaluate(ctx(tree(TELNET), '[not_applicable]\n"S1.1-12" = "sends nothing protected: a '
+                                     'standalone light sensor"\n', tmp_path), "S1.1-12")
+    assert out.verdict is Verdict.NA and "light sensor" in out.reason
+
+
+def test_probe_results_are_consumed(tree):
+    c = ctx(tree({}))
+    c._facts[probes.results] = probes.ProbeResults(services=[
+        probes.ServiceProbe("tcp", 21, "10.0.0.1", protocol="ftp", plaintext=True),
+        probes.ServiceProbe("tcp", 443, "10.0.0.1", protocol="tls", tls_versions=["TLSv1.1", "TLSv1.2"],
+                            weak_ciphers=["RC4-SHA"]),
+        probes.ServiceProbe("tcp", 80, "10.0.0.1", protocol="http", plaintext=True,
+                            http_redirects_to_https=False),
+        probes.ServiceProbe("tcp", 8080, "10.0.0.1", protocol="http", plaintext=True,
+                            http_redirects_to_https=True),
+        probes.ServiceProbe("tcp", 9999, "10.0.0.1", error="timed out"),
+    ])
+    out = evaluate(c, "S1.1-12")
+    assert out.verdict is Verdict.FAIL
+    got = sorted((f.check, f.evidence["port"]) for f in problems(out))
+    assert got == [("TRANSPORT-PROBE-HTTP-NO-REDIRECT", 80), ("TRANSPORT-PROBE-OLD-TLS", 443),
+                   ("TRANSPORT-PROBE-PLAINTEXT", 21), ("TRANSPORT-PROBE-WEAK-CIPHER", 443)]
+    infos = {f.check for f in out.findings if not f.is_problem}
+    assert {"TRANSPORT-PROBE-HTTP-REDIRECT", "TRANSPORT-PROBE-INCOMPLETE"} <= infos
