@@ -110,6 +110,8 @@ def add_arguments(p) -> None:
     a.add_argument("--station", metavar="NAME", help="recorded with each row (default: $JCSTAR_STATION, else hostname)")
     a.add_argument("--batch", type=int, default=500, metavar="N", help="envelopes per transaction (default 500)")
     a.add_argument("--progress", action="store_true", help="print 'committed N' after every transaction")
+    a.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
+                   help="processes verifying signatures in parallel (default: the CPU count)")
     a.add_argument("--format", choices=("text", "json"), default="text")
     a.add_argument("paths", nargs="+", metavar="PATH", help="envelope file, folder of envelopes, or - (stdin)")
 
@@ -173,8 +175,8 @@ def run(args) -> int:
 def do_ingest(args) -> int:
     from ..store.ingest import ingest, read_sources
 
-    if args.batch < 1:
-        raise RunError("--batch must be at least 1")
+    if args.batch < 1 or args.workers < 1:
+        raise RunError("--batch and --workers must be at least 1")
     ring = keyring(args)
     station = station_name(args)
     with open_from(args) as store:
@@ -182,7 +184,8 @@ def do_ingest(args) -> int:
             if args.progress:
                 print(f"committed {n}", flush=True)
         res = store_errors(lambda: ingest(store, read_sources(args.paths), ring, station,
-                                          batch=args.batch, on_commit=committed))
+                                          batch=args.batch, on_commit=committed,
+                                          workers=args.workers))
         conflicts = store_errors(lambda: [c for c in store.conflicts()
                                           if c.value in {r.ueid for r in res.stored} | {r.keyid for r in res.stored}])
     if args.format == "json":

@@ -28,12 +28,32 @@ def inbox(units, tmp_path_factory):
     return str(d)
 
 
+def _no_orphan_verifiers(cmd) -> None:
+    """The verifier processes (forked, same command line) died with their parent."""
+    import psutil
+
+    deadline = time.monotonic() + 10
+    left = []
+    while time.monotonic() < deadline:
+        left = []
+        for proc in psutil.process_iter(["cmdline"]):
+            try:
+                if proc.info["cmdline"] == cmd:
+                    left.append(proc.pid)
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                pass
+        if not left:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"verifier processes outlived the killed ingest: {left}")
+
+
 def test_sigkill_mid_ingest_loses_nothing_committed(store_url, units, inbox):
     from agent.attest import dsse
     from agent.attest.api import verify_envelope
 
     cmd = [sys.executable, "-m", "agent", "store", "ingest", "--store", store_url, "--pubkey",
-           units.keys["a"]["pub"], "--batch", str(BATCH), "--progress", inbox]
+           units.keys["a"]["pub"], "--batch", str(BATCH), "--workers", "2", "--progress", inbox]
     p = subprocess.Popen(cmd, cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     committed = 0
     try:
@@ -53,6 +73,7 @@ def test_sigkill_mid_ingest_loses_nothing_committed(store_url, units, inbox):
         p.stderr.close()
     assert p.returncode == -signal.SIGKILL, "the ingest finished before it could be killed"
     assert 0 < committed < N
+    _no_orphan_verifiers(cmd)
 
     with open_store(store_url) as store:
         n = store.count()

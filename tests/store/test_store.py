@@ -164,3 +164,57 @@ def test_open_errors_are_store_errors(tmp_path):
         open_store(str(bad))
     with pytest.raises(StoreError):
         open_store("postgresql://nobody@/nodb?host=/nonexistent-socket-dir&connect_timeout=2")
+
+
+def test_export_reverifies_and_flags_rows_altered_behind_the_store(store, units, tmp_path):
+    import tarfile
+
+    from agent.store.export import export
+
+    ring = units.keyring("a")
+    envs = [units.sign(serial="SN-EX", nonce="1"), units.sign(serial="SN-EX", nonce="2")]
+    ingest(store, src(*envs), ring, "s")
+    ueid = store.query()[0].ueid
+    ok = export(store, Query(serial=ueid), str(tmp_path / "ok.tar.gz"), ueid)
+    assert ok.count == 2 and ok.failed == []
+    # someone with database access drops the guard and edits the evidence
+    db = store._conn()
+    target = store.query()[1].digest
+    forged = _tamper_payload(envs[1])
+    if store.engine == "sqlite":
+        db.execute("DROP TRIGGER attestations_no_update")
+        db.execute("UPDATE attestations SET envelope = ? WHERE digest = ?", (forged, target))
+    else:
+        db.execute("DROP TRIGGER attestations_append_only ON attestations")
+        db.execute("UPDATE attestations SET envelope = %s WHERE digest = %s", (forged, target))
+    bad = export(store, Query(serial=ueid), str(tmp_path / "bad.tar.gz"), ueid)
+    assert bad.failed == [target]
+    with tarfile.open(tmp_path / "bad.tar.gz") as tar:
+        manifest = json.loads(tar.extractfile("bad/MANIFEST.json").read())
+    assert manifest["all_verified"] is False
+    flagged = [a for a in manifest["attestations"] if not a["verified"]]
+    assert [a["digest"] for a in flagged] == [target] and "signature" in flagged[0]["verification"]
+
+
+def test_retention_window_is_two_calendar_years(store, units):
+    from datetime import datetime, timezone
+
+    from agent.store import retention
+
+    def t(*ymd):
+        return datetime(*ymd, tzinfo=timezone.utc).timestamp()
+
+    assert retention.years_before(t(2028, 2, 29), 2) == t(2026, 2, 28)
+    assert retention.years_before(t(2027, 6, 1, 12), 2) == t(2025, 6, 1, 12)
+    ring = units.keyring("a")
+    now = t(2027, 6, 1)
+    ingest(store, src(units.sign(serial="SN-R1", nonce="old")), ring, "s", received_at=t(2025, 5, 31))
+    ingest(store, src(units.sign(serial="SN-R1", nonce="new")), ring, "s", received_at=t(2026, 1, 1))
+    ingest(store, src(units.sign(serial="SN-R2", nonce="old2")), ring, "s", received_at=t(2025, 1, 1))
+    rep = retention.report(store, now)
+    assert (rep.total, rep.outside) == (3, 2)
+    assert [g[2] for g in rep.groups] == [2]
+    # SN-R1 still has evidence inside the window; SN-R2 has none left
+    assert len(rep.stale_units) == 1 and rep.stale_units[0][2] == 1
+    d = rep.to_dict()
+    assert d["cutoff"] == "2025-06-01T00:00:00Z" and d["inside_window"] == 1
