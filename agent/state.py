@@ -171,8 +171,11 @@ class Store:
         """The per-device HMAC key; created (32 random bytes, 0600) on first use."""
         path = self._path(KEY_FILE)
         try:
-            with open(path, "rb") as fh:
-                key = fh.read(4096)
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK)
+            try:
+                key = os.read(fd, 4096)
+            finally:
+                os.close(fd)
             if len(key) >= 16:
                 return key
         except FileNotFoundError:
@@ -187,8 +190,11 @@ class Store:
         """The stored state; None when there is none yet; StateError when it is unusable."""
         path = self._path(STATE_FILE)
         try:
-            with open(path, "rb") as fh:
-                data = fh.read(1 << 20)
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK)
+            try:
+                data = os.read(fd, 1 << 20)
+            finally:
+                os.close(fd)
         except FileNotFoundError:
             return None
         except PermissionError:
