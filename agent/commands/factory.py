@@ -3,8 +3,9 @@
 Per unit, in order (each step is a JUnit testcase, so the test station shows where it stopped):
 
 1. ``attest`` — locally (``--key``; over ``--root DIR`` or the live system, with every ``check``
-   option) or from the unit over its serial console (``--port DEV``, with ``pull``), always with
-   a fresh random nonce;
+   option), from the unit over its serial console (``--port DEV``, with ``pull``), or from any
+   command that prints the envelope (``--command 'ssh UNIT jcstar-agent attest … --nonce
+   "$JCSTAR_NONCE"'``), always with a fresh random nonce;
 2. ``verify`` — signature with the trusted key (``--pubkey``; locally, by default the public half
    of ``--key``), the nonce, and age ``<= --max-age``;
 3. ``store`` — the verified envelope goes into the evidence store (idempotent);
@@ -49,8 +50,12 @@ def add_arguments(p) -> None:
     add_store_option(p)
     p.add_argument("--key", metavar="FILE", help="attest locally, signing with this private key")
     p.add_argument("--port", metavar="DEV", help="pull the attestation from the unit over this serial port")
+    p.add_argument("--command", metavar="CMD",
+                   help="get the envelope from a shell command (e.g. ssh UNIT jcstar-agent attest … "
+                        "--nonce \"$JCSTAR_NONCE\"): its stdout is the envelope")
     p.add_argument("--baud", type=int, default=115200, metavar="N", help="serial baud rate (default 115200)")
-    p.add_argument("--timeout", type=float, default=120.0, metavar="S", help="serial pull timeout (default 120)")
+    p.add_argument("--timeout", type=float, default=120.0, metavar="S",
+                   help="give up on --port/--command after S seconds (default 120)")
     p.add_argument("--pubkey", metavar="PEM", help="trusted public key of the unit (default with --key: its public half)")
     p.add_argument("--serial", metavar="LABEL", help="the unit's serial number as on its label (scanned)")
     p.add_argument("--station", metavar="NAME", help="this station's name (default: $JCSTAR_STATION, else hostname)")
@@ -113,6 +118,31 @@ def _attest_serial(args, nonce: str, unit: Unit) -> Optional[bytes]:
         port.close()
 
 
+def _attest_command(args, nonce: str, unit: Unit) -> Optional[bytes]:
+    """Run CMD with JCSTAR_NONCE set; its stdout is the envelope (attest's exit 1 — a failing
+    unit — still prints the envelope, so any output is taken and verified)."""
+    import subprocess
+
+    from ..store.ingest import MAX_ENVELOPE
+
+    try:
+        p = subprocess.run(["/bin/sh", "-c", args.command], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           stdin=subprocess.DEVNULL, timeout=args.timeout,
+                           env=dict(os.environ, JCSTAR_NONCE=nonce))
+    except subprocess.TimeoutExpired:
+        unit.step("attest", False, f"--command did not finish within {args.timeout:g} s")
+        return None
+    except OSError as exc:
+        raise RunError(f"cannot run --command: {exc.strerror or exc}") from None
+    if not p.stdout.strip() or len(p.stdout) > MAX_ENVELOPE:
+        err = p.stderr.decode("utf-8", "replace").strip().splitlines()
+        unit.step("attest", False, f"--command exited {p.returncode} and printed "
+                                   f"{'no envelope' if not p.stdout.strip() else 'too much'}"
+                                   + (f": {err[-1][:200]}" if err else ""))
+        return None
+    return p.stdout
+
+
 def _trusted_pem(args) -> bytes:
     if args.pubkey:
         try:
@@ -129,12 +159,15 @@ def run(args) -> int:
     from ..attest.statement import check_nonce
     from ..store.ingest import KeyRing, check
 
-    if bool(args.key) == bool(args.port):
-        raise RunError("give --key FILE (attest locally) or --port DEV (pull over serial), one of them")
-    if args.port and not args.pubkey:
-        raise RunError("--port needs --pubkey PEM: the unit's trusted public key")
-    if args.port and args.root:
-        raise RunError("--root inspects an image here; --port asks the unit itself: choose one")
+    modes = [m for m in ("key", "port", "command") if getattr(args, m)]
+    if len(modes) != 1:
+        raise RunError("give one of --key FILE (attest locally), --port DEV (pull over serial) or "
+                       "--command CMD (envelope from a command)")
+    remote = args.port or args.command
+    if remote and not args.pubkey:
+        raise RunError(f"{'--port' if args.port else '--command'} needs --pubkey PEM: the unit's trusted public key")
+    if remote and args.root:
+        raise RunError("--root inspects an image here; --port/--command ask the unit itself: choose one")
     ring = KeyRing()
     ring.add_pem(_trusted_pem(args), args.pubkey or args.key)
     station = station_name(args)
@@ -144,10 +177,14 @@ def run(args) -> int:
     unit = Unit()
     started = time.time()
     with open_from(args) as store:  # unreachable store: exit 2 before the unit is touched
-        envelope = _attest_serial(args, nonce, unit) if args.port else _attest_local(args, nonce)
+        if args.port:
+            envelope, how = _attest_serial(args, nonce, unit), f"pulled over {args.port}"
+        elif args.command:
+            envelope, how = _attest_command(args, nonce, unit), "from --command"
+        else:
+            envelope, how = _attest_local(args, nonce), f"attested {'--root ' + args.root if args.root else 'live'}"
         if envelope is not None:
-            unit.step("attest", True, f"{len(envelope)} bytes, " + (f"pulled over {args.port}" if args.port
-                                                                  else f"attested {'--root ' + args.root if args.root else 'live'}"))
+            unit.step("attest", True, f"{len(envelope)} bytes, {how}")
             v = check("unit", envelope, ring, station, serial=args.serial, nonce=nonce, max_age=args.max_age)
             if v.refusal:
                 unit.step("verify", False, v.refusal.reason)

@@ -227,3 +227,23 @@ def test_factory_run_level_problems_exit_2(cli, units, line_unit, tmp_path):
     assert cli("factory", "--root", root, "--store", str(tmp_path / "x.db")).rc == 2  # neither --key nor --port
     r = cli("factory", "--port", "/dev/nonexistent-tty", "--store", str(tmp_path / "x.db"))
     assert r.rc == 2 and "--pubkey" in r.err
+
+
+def test_factory_envelope_from_a_command(cli, store_url, units, line_unit, tmp_path):
+    """The SSH-style flow: the unit attests with the station's nonce, the station verifies."""
+    import shlex
+    import sys
+
+    root, cfg = line_unit
+    attest = (f"{shlex.quote(sys.executable)} -m agent attest --root {shlex.quote(root)} --config {shlex.quote(cfg)} "
+              f"--key {shlex.quote(units.keys['a']['private'])} --nonce \"$JCSTAR_NONCE\"")
+    base = ("factory", "--store", store_url, "--pubkey", units.keys["a"]["pub"], "--quiet")
+    r = cli(*base, "--command", attest)
+    assert r.rc in (0, 1) and "[ok  ] verify" in r.out and "from --command" in r.out, r.out + r.err
+    # a replayed envelope (fixed nonce, not the station's) is refused
+    replay = attest.replace('"$JCSTAR_NONCE"', "old-nonce")
+    r = cli(*base, "--command", replay)
+    assert r.rc == 1 and "[FAIL] verify" in r.out and "wrong nonce" in r.out
+    r = cli(*base, "--command", "echo nothing >&2; exit 3")
+    assert r.rc == 1 and "[FAIL] attest" in r.out and "exited 3" in r.out
+    assert cli("store", "query", "--store", store_url, "--count").out.strip() == "1"
