@@ -16,15 +16,20 @@ PROJECT = os.path.dirname(HERE)
 
 
 def _per_call(fn, seconds=1.0):
-    """(seconds per call, calls per second) over about ``seconds`` of wall time."""
+    """(CPU seconds per call, calls per CPU second, calls per wall second) over ~``seconds``.
+
+    CPU time (this process, pinned to one core) is the figure: on a shared, loaded machine wall
+    time also counts the time other processes held the core.
+    """
     fn()  # warm
-    n, t0 = 0, time.perf_counter()
+    n, t0, c0 = 0, time.perf_counter(), time.process_time()
     while True:
         fn()
         n += 1
         el = time.perf_counter() - t0
         if el >= seconds:
-            return el / n, n / el
+            cpu = max(time.process_time() - c0, 1e-9)
+            return cpu / n, n / cpu, n / el
 
 
 def run(args):
@@ -57,14 +62,16 @@ def run(args):
             ctx = Context(Root(root, live=False), BoardConfig())
             report = check.run(ctx)
             env = api.attest_report(ctx, report, signer, "bench-nonce")
-            sign_s, _ = _per_call(lambda: api.attest_report(ctx, report, signer, "bench-nonce"))
-            ver_s, per_s = _per_call(lambda: api.verify_envelope(env, pem, nonce="bench-nonce", max_age=3600))
+            sign_s, _, _ = _per_call(lambda: api.attest_report(ctx, report, signer, "bench-nonce"))
+            ver_s, per_s, per_wall = _per_call(
+                lambda: api.verify_envelope(env, pem, nonce="bench-nonce", max_age=3600))
             assert api.verify_envelope(env, pem, nonce="bench-nonce").ok
             note = f"{label}, envelope {len(env) / 1024:.1f} KiB"
-            rows.append(Row(f"{alg}: attest_report (build+sign)", sign_s * 1000, "ms", note=note))
-            rows.append(Row(f"{alg}: verify_envelope", ver_s * 1000, "ms", note=note))
+            rows.append(Row(f"{alg}: attest_report (build+sign), CPU", sign_s * 1000, "ms", note=note))
+            rows.append(Row(f"{alg}: verify_envelope, CPU", ver_s * 1000, "ms", note=note))
             rows.append(Row(f"{alg}: verify throughput, one core", per_s, "env/s",
-                            target=">= 2000/s", ok=per_s >= 2000))
+                            target=">= 2000/s", ok=per_s >= 2000,
+                            note=f"per CPU second; {per_wall:.0f}/s per wall second on this box"))
     finally:
         if old_aff is not None:
             os.sched_setaffinity(0, old_aff)
