@@ -111,11 +111,12 @@ def evaluate(ctx: Context) -> Outcome:
             what = f"Wi-Fi PSK ({f.detail})" if f.kind == "wifi-psk" else f"app secret ({f.detail})"
             findings.append(Finding(check, "high", f"{what} in {f.path} is world-readable ({mode})", ev))
     walked = (f"walked {walk.entries} file(s) under {', '.join(walk.paths)}; read {walk.read}, "
-              f"{walk.too_large} above the size cap, {walk.unreadable} unreadable"
+              f"{walk.too_large} above the size cap, {walk.skipped_type} binary/media skipped by name, "
+              f"{walk.unreadable} unreadable"
               + ("; cut at max_files" if walk.cut else ""))
     findings.append(Finding("SECRETS-WALK", "info", walked,
                             {"files": walk.entries, "read": walk.read, "too_large": walk.too_large,
-                             "unreadable": walk.unreadable, "cut": walk.cut, "paths": walk.paths,
+                             "unreadable": walk.unreadable, "skipped_type": walk.skipped_type, "cut": walk.cut, "paths": walk.paths,
                              "max_files": ctx.config.secrets.max_files,
                              "max_file_size": ctx.config.secrets.max_file_size}))
 

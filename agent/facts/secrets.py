@@ -31,6 +31,12 @@ SECRET_NAMES = (".netrc", ".pgpass", ".git-credentials", "credentials", "credent
                 "secrets.json", "secrets.yaml", "secrets.yml", "token", ".env", "api_key",
                 "client_secret.json", "service-account.json")
 SECRET_SUFFIXES = (".token", ".secret", ".psk", ".key")
+# Never a text secret: compiled code, archives, media, translations (counted, not read).
+SKIP_SUFFIXES = (".pyc", ".pyo", ".so", ".a", ".o", ".ko", ".gz", ".xz", ".bz2", ".zst", ".lz4",
+                 ".zip", ".jar", ".whl", ".deb", ".ipk", ".apk", ".rpm", ".png", ".jpg", ".jpeg",
+                 ".gif", ".ico", ".bmp", ".webp", ".svgz", ".woff", ".woff2", ".ttf", ".otf", ".mo",
+                 ".wav", ".mp3", ".mp4", ".ogg")
+_PSK_HINTS = (b"psk", b"assphrase", b"PreSharedKey", b"sae_password")
 
 
 @dataclass
@@ -59,6 +65,7 @@ class Walk:
     entries: int = 0  # regular files seen
     read: int = 0  # files opened
     too_large: int = 0
+    skipped_type: int = 0  # binary/media/archive files by name (SKIP_SUFFIXES)
     unreadable: int = 0
     cut: bool = False  # max_files reached
     found: List[SecretFile] = field(default_factory=list)
@@ -104,6 +111,9 @@ def scan(root, paths: List[str], max_files: int, max_file_size: int) -> Walk:
                 w.too_large += 1
                 continue
             base = path.rpartition("/")[2]
+            if base.endswith(SKIP_SUFFIXES) or ".so." in base:
+                w.skipped_type += 1
+                continue
             r = root.read(path, max_file_size)
             if not r.ok:
                 w.unreadable += 1
@@ -114,7 +124,7 @@ def scan(root, paths: List[str], max_files: int, max_file_size: int) -> Walk:
                 for label, enc, fp in find_keys(data):
                     w.found.append(SecretFile(path, "private-key", st.st_mode, st.st_uid, st.st_gid,
                                               label, enc, fp))
-            psk = _PSK.search(data)
+            psk = _PSK.search(data) if any(h in data for h in _PSK_HINTS) else None
             if psk and (b"network=" in data or b"[wifi" in data or b"ssid" in data.lower()
                         or "hostapd" in path or "/iwd/" in path or "connman" in path):
                 w.found.append(SecretFile(path, "wifi-psk", st.st_mode, st.st_uid, st.st_gid,
