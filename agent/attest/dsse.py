@@ -85,6 +85,8 @@ class Envelope:
             obj = json.loads(data)
         except (ValueError, UnicodeDecodeError) as exc:
             raise EnvelopeError(f"not JSON: {exc}") from None
+        except RecursionError:
+            raise EnvelopeError("not JSON: nested too deeply") from None
         return cls.from_dict(obj)
 
     @classmethod

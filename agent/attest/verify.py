@@ -74,8 +74,8 @@ def verify(data: bytes, pubkey_pem: bytes, nonce: Optional[str] = None,
                             keyid=keyid)
     try:
         statement = json.loads(env.payload)
-    except (ValueError, UnicodeDecodeError) as exc:
-        return Verification(False, f"signed payload is not JSON: {exc}", keyid=keyid)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        return Verification(False, f"signed payload is not JSON: {str(exc)[:200]}", keyid=keyid)
     if not isinstance(statement, dict) or statement.get("_type") != STATEMENT_TYPE:
         got = statement.get("_type") if isinstance(statement, dict) else type(statement).__name__
         return Verification(False, f"statement _type is {got!r}, expected {STATEMENT_TYPE!r}",

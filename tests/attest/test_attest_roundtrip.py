@@ -163,7 +163,7 @@ def test_too_old_and_future(signed):
 @pytest.mark.parametrize("garbage", [b"", b"not json", b"[]", b'{"payload": 1}',
                                      b'{"payload":"!!","payloadType":"x","signatures":[{"sig":"AA"}]}',
                                      b'{"payload":"","payloadType":"application/vnd.in-toto+json","signatures":[]}',
-                                     b"\xff\xfe" * 100])
+                                     b"\xff\xfe" * 100, b"[" * 200_000 + b"]" * 200_000])
 def test_garbage_is_invalid_not_a_crash(garbage, keypairs):
     v = api.verify_envelope(garbage, keypairs["ed25519"][1])
     assert not v.ok and v.reason
@@ -199,3 +199,12 @@ def test_bad_nonce_rejected(keypairs, offline_ctx):
     ctx = offline_ctx()
     with pytest.raises(RunError):
         api.attest_report(ctx, check.run(ctx), api.load_signer(keypairs["ed25519"][0]), "a\nb")
+
+
+def test_signed_deeply_nested_payload_is_invalid(keypairs):
+    priv, pub = keypairs["ed25519"]
+    signer = api.load_signer(priv)
+    env = dsse.Envelope(dsse.PAYLOAD_TYPE_INTOTO, b"[" * 200_000 + b"]" * 200_000)
+    env.signatures.append(dsse.Signature(signer.sign(env.pae()), signer.keyid))
+    v = api.verify_envelope(env.to_json(), pub)
+    assert not v.ok and "not JSON" in v.reason
