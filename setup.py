@@ -17,6 +17,7 @@ setup(
     packages=find_packages(include=["agent", "agent.*"]) + ["agent.board_configs"],
     package_dir={"agent.board_configs": "board_configs"},
     package_data={"agent": ["criteria/*.json", "*.json", "**/*.json", "**/*.txt"],
+                  "agent.passwords": ["*.txt"],
                   "agent.board_configs": ["*.toml"]},
     install_requires=[
         "psutil>=5.8",
