@@ -226,7 +226,7 @@ class _Parser:
                         self.parse_file(inc, depth + 1, match)
                 continue
             if not args:
-                cfg.errors.append(f"{where}: '{kw}' without a value")
+                cfg.errors.append(f"{where}: {kw[:40]!r} without a value")
                 continue
             value = " ".join(args)
             if match is not None:

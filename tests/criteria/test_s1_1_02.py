@@ -136,3 +136,34 @@ def test_na_contradicted(tree):
     root = tree(files([f"op:{h('x9#Lq!vB72mzP')}:19000:0:99999:7:::\n"], "op:x:1000:1000::/home/op:/bin/sh\n"))
     cfg = BoardConfig(not_applicable={"S1.1-02": "none"})
     assert checks(run(root, cfg)) == ["CRED-NA-CONTRADICTED"]
+
+
+def test_garbage_everywhere_no_crash(tmp_path):
+    """Garbage bytes, a FIFO, a symlink loop, a huge file in every file the credential readers
+    open: every criterion still answers with a verdict and a reason, never an internal error."""
+    import os
+
+    from conftest import make_tree
+
+    from agent import check
+
+    junk = bytes(range(256)) * 64 + b"\n:::\n\xff\xfe:\x00:x:y:z:\n[sshd\nenabled = \x00\n"
+    paths = ["/etc/passwd", "/etc/shadow", "/etc/group", "/etc/login.defs", "/etc/ssh/sshd_config",
+             "/etc/pam.d/sshd", "/etc/pam.d/passwd", "/etc/default/dropbear", "/etc/config/dropbear",
+             "/etc/fail2ban/jail.conf", "/etc/mosquitto/mosquitto.conf", "/etc/nginx/nginx.conf",
+             "/etc/lighttpd/lighttpd.conf", "/etc/inetd.conf", "/var/lib/dpkg/status",
+             "/etc/security/pwquality.conf", "/usr/sbin/sshd", "/etc/wpa_supplicant/wpa_supplicant.conf"]
+    files = {p: junk for p in paths}
+    files["/etc/ssh/sshd_config"] = junk + b"\nInclude /etc/ssh/loop/*\nPort 99999\nPort abc\n"
+    files["/etc/ssh/loop/a"] = ("symlink", "/etc/ssh/loop/a")
+    files["/etc/nginx/conf.d/x.conf"] = "auth_basic_user_file /dev/zero;\n"
+    files["/etc/mosquitto/mosquitto.conf"] = junk + b"\npassword_file /etc/mosquitto/huge\ninclude_dir /etc\n"
+    files["/etc/mosquitto/huge"] = b"u:" + b"A" * (5 << 20)
+    root = make_tree(tmp_path, files)
+    os.mkfifo(os.path.join(root, "etc/app.fifo"))
+    cfg = BoardConfig(logins=[Login(name="x", kind="app", store="/etc/app.fifo")])
+    rep = check.run(Context(Root(root, live=False), cfg, Options(password_budget=5)),
+                    only=("S1.1-01", "S1.1-02", "S1.1-03", "S1.1-04", "S1.1-11"))
+    assert len(rep.criteria) == 5
+    for c in rep.criteria:
+        assert c.reason and "internal error" not in c.reason, (c.id, c.reason)
