@@ -58,3 +58,15 @@ def units(tmp_path_factory):
     from store_units import Units
 
     return Units(str(tmp_path_factory.mktemp("units")))
+
+
+@pytest.fixture
+def line_unit(units):
+    """An image root of one unit plus its board config file, as a factory station has them."""
+    root = units.root("SN-F1", "3.0.0", units.MODEL)
+    cfg = os.path.join(os.path.dirname(root), "board-f1.toml")
+    with open(cfg, "w") as fh:
+        fh.write('[product]\nvendor = "Acme"\nmodel = "ACME-GW-100"\nmodel_source = "/etc/acme/model"\n'
+                 'serial_source = "/etc/acme/serial"\n[firmware]\nversion_source = "/etc/acme-release"\n'
+                 'version_key = ""\n')
+    return root, cfg

@@ -8,8 +8,6 @@ import tarfile
 import time
 from xml.etree import ElementTree as ET
 
-import pytest
-
 from store_units import set_verdict
 
 
@@ -163,18 +161,6 @@ def test_drift_from_the_store(cli, store_url, units, tmp_path):
     r = cli("drift", rows[0]["digest"][:10], rows[1]["digest"][:10], "--store", store_url)
     assert r.rc == 1 and "DRIFT-VERSION" in r.out
     assert cli("drift", "abc", rows[1]["digest"][:10], "--store", store_url).rc == 2
-
-
-@pytest.fixture
-def line_unit(units):
-    """An image root of one unit plus its board config file, as a factory station has them."""
-    root = units.root("SN-F1", "3.0.0", units.MODEL)
-    cfg = os.path.join(os.path.dirname(root), "board-f1.toml")
-    with open(cfg, "w") as fh:
-        fh.write('[product]\nvendor = "Acme"\nmodel = "ACME-GW-100"\nmodel_source = "/etc/acme/model"\n'
-                 'serial_source = "/etc/acme/serial"\n[firmware]\nversion_source = "/etc/acme-release"\n'
-                 'version_key = ""\n')
-    return root, cfg
 
 
 def test_factory_line_local_attest(cli, store_url, units, line_unit, tmp_path):
