@@ -38,33 +38,6 @@ def _dpkg_order(c: str) -> int:
     return ord(c) + 256
 
 
-def _verrevcmp(a: str, b: str) -> int:
-    i = j = 0
-    while i < len(a) or j < len(b):
-        first_diff = 0
-        while (i < len(a) and not a[i].isdigit()) or (j < len(b) and not b[j].isdigit()):
-            ac = _dpkg_order(a[i]) if i < len(a) else 0
-            bc = _dpkg_order(b[j]) if j < len(b) else 0
-            if ac != bc:
-                return ac - bc
-            i, j = i + 1, j + 1
-        while i < len(a) and a[i] == "0":
-            i += 1
-        while j < len(b) and b[j] == "0":
-            j += 1
-        while i < len(a) and a[i].isdigit() and j < len(b) and b[j].isdigit():
-            if not first_diff:
-                first_diff = ord(a[i]) - ord(b[j])
-            i, j = i + 1, j + 1
-        if i < len(a) and a[i].isdigit():
-            return 1
-        if j < len(b) and b[j].isdigit():
-            return -1
-        if first_diff:
-            return first_diff
-    return 0
-
-
 def _debian_split(v: str) -> Tuple[int, str, str]:
     v = v.strip()
     epoch = 0
@@ -75,17 +48,38 @@ def _debian_split(v: str) -> Tuple[int, str, str]:
     return epoch, upstream, revision
 
 
+@functools.lru_cache(maxsize=65536)
+def _dpkg_key(part: str) -> Tuple:
+    """Alternating (non-digit run as a tuple of dpkg orders + end mark, digit run as int)."""
+    key: List = []
+    for nondigit, digit in re.findall(r"(\D*)(\d*)", part):
+        if not nondigit and not digit:
+            continue
+        key.append(tuple(_dpkg_order(c) for c in nondigit) + (0,))
+        key.append(int(digit) if digit else 0)
+    return tuple(key)
+
+
+def _keycmp(ka: Tuple, kb: Tuple) -> int:
+    n = max(len(ka), len(kb))
+    pad = ((0,), 0) * ((n - min(len(ka), len(kb))) // 2 + 1)
+    ka, kb = (ka + pad)[:n + (n % 2)], (kb + pad)[:n + (n % 2)]
+    return (ka > kb) - (ka < kb)
+
+
+@functools.lru_cache(maxsize=65536)
+def _debian_key(v: str) -> Tuple[int, Tuple, Tuple]:
+    epoch, upstream, revision = _debian_split(v)
+    return epoch, _dpkg_key(upstream), _dpkg_key(revision)
+
+
 def debian_compare(a: str, b: str) -> int:
     """dpkg --compare-versions ordering: <0, 0, >0."""
-    ea, ua, ra = _debian_split(a)
-    eb, ub, rb = _debian_split(b)
+    ea, ua, ra = _debian_key(a)
+    eb, ub, rb = _debian_key(b)
     if ea != eb:
         return -1 if ea < eb else 1
-    c = _verrevcmp(ua, ub)
-    if c:
-        return -1 if c < 0 else 1
-    c = _verrevcmp(ra, rb)
-    return (c > 0) - (c < 0)
+    return _keycmp(ua, ub) or _keycmp(ra, rb)
 
 
 _APK_SUFFIX = {"alpha": -4, "beta": -3, "pre": -2, "rc": -1, "cvs": 1, "svn": 2, "git": 3,

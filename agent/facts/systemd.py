@@ -172,14 +172,22 @@ def load_unit(root, name: str, sd: Systemd) -> Optional[UnitFile]:
     return unit
 
 
-def _links(root, unit: str) -> List[Tuple[str, str]]:
-    """(target unit name, link path) of the .wants/.requires links of ``unit``."""
-    out = []
+def _link_map(root) -> Dict[str, List[Tuple[str, str]]]:
+    """unit -> [(target unit, link path)] of every ``*.wants``/``*.requires``/``*.upholds`` folder
+    (each unit folder listed once; /lib and /usr/lib are one folder on merged-/usr images)."""
+    out: Dict[str, List[Tuple[str, str]]] = {}
+    seen = set()
     for d in UNIT_DIRS:
-        for suffix in (".wants", ".requires", ".upholds"):
-            folder = f"{d}/{unit}{suffix}"
-            for entry in root.listdir(folder):
-                out.append((entry, f"{folder}/{entry}"))
+        real = root.realpath(d)
+        if real in seen:
+            continue
+        seen.add(real)
+        for entry in root.listdir(d):
+            for suffix in (".wants", ".requires", ".upholds"):
+                if entry.endswith(suffix):
+                    folder = f"{d}/{entry}"
+                    out.setdefault(entry[:-len(suffix)], []).extend(
+                        (t, f"{folder}/{t}") for t in root.listdir(folder))
     return out
 
 
@@ -254,6 +262,7 @@ def read(ctx) -> Systemd:
         return sd
     queue: List[Tuple[str, str]] = [(_default_target(root), "default target")]
     queue += [(t, "reached by every boot") for t in ALWAYS_REACHED]
+    links = _link_map(root)
     while queue and len(sd.enabled) < MAX_UNITS:
         name, why = queue.pop(0)
         if name in sd.enabled:
@@ -262,8 +271,7 @@ def read(ctx) -> Systemd:
         if name in sd.masked:
             continue
         sd.enabled[name] = why
-        for target, link in _links(root, name):
-            queue.append((target, link))
+        queue.extend(links.get(name, []))
         if unit is not None:
             for key in ("Wants", "Requires", "Upholds"):
                 for value, at in unit.values("Unit", key):

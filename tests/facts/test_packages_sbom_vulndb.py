@@ -1,5 +1,8 @@
 """Package databases, the CycloneDX SBOM, and OSV matching with each ecosystem's ordering."""
 import json
+import random
+import shutil
+import subprocess
 import zipfile
 
 import pytest
@@ -104,6 +107,18 @@ def test_purl_encodes_epoch():
 def test_debian_ordering(a, b, want):
     assert vulndb.debian_compare(a, b) == want
     assert vulndb.debian_compare(b, a) == -want
+
+
+@pytest.mark.skipif(not shutil.which("dpkg"), reason="dpkg is not installed on this host")
+def test_debian_ordering_agrees_with_real_dpkg():
+    rnd = random.Random(7)
+    chars = "0123456789.~+ab"
+    for _ in range(120):
+        a, b = ("1" + "".join(rnd.choice(chars) for _ in range(rnd.randint(0, 6))) +
+                rnd.choice(["", "-1", "-1~b1", "-2+deb12u1"]) for _ in range(2))
+        want = vulndb.debian_compare(a, b)
+        op = {-1: "lt", 0: "eq", 1: "gt"}[want]
+        assert subprocess.run(["dpkg", "--compare-versions", a, op, b]).returncode == 0, (a, op, b)
 
 
 @pytest.mark.parametrize("a,b,want", [
