@@ -173,19 +173,21 @@ def run(args) -> int:
 
 
 def do_ingest(args) -> int:
-    from ..store.ingest import ingest, read_sources
+    from ..store.ingest import expand, ingest, read_sources
 
     if args.batch < 1 or args.workers < 1:
         raise RunError("--batch and --workers must be at least 1")
     ring = keyring(args)
     station = station_name(args)
+    files = expand(args.paths)
+    workers = args.workers if len(files) >= 200 else 1  # a pool costs more than it saves on a few
     with open_from(args) as store:
         def committed(n: int) -> None:
             if args.progress:
                 print(f"committed {n}", flush=True)
-        res = store_errors(lambda: ingest(store, read_sources(args.paths), ring, station,
+        res = store_errors(lambda: ingest(store, read_sources(files), ring, station,
                                           batch=args.batch, on_commit=committed,
-                                          workers=args.workers))
+                                          workers=workers))
         conflicts = store_errors(lambda: [c for c in store.conflicts()
                                           if c.value in {r.ueid for r in res.stored} | {r.keyid for r in res.stored}])
     if args.format == "json":

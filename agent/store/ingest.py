@@ -119,27 +119,32 @@ def check(source: str, data: bytes, keyring: KeyRing, station: str,
     return Verified(record=rec, predicate=v.predicate)
 
 
+def expand(paths: Iterable[str]) -> List[str]:
+    """Files to ingest: each file, each regular file of a folder (sorted, not recursive, no
+    dot-files), or ``-`` (standard input, one envelope)."""
+    out: List[str] = []
+    for path in paths:
+        if path != "-" and os.path.isdir(path):
+            names = sorted(n for n in os.listdir(path) if not n.startswith("."))
+            out += [p for p in (os.path.join(path, n) for n in names) if os.path.isfile(p)]
+        else:
+            out.append(path)
+    return out
+
+
 def read_sources(paths: Iterable[str]) -> Iterator[Tuple[str, Optional[bytes], str]]:
-    """(name, bytes or None, why not) for each file, each regular file of a folder (sorted,
-    not recursive), or ``-`` (standard input, one envelope)."""
+    """(name, bytes or None, why not) for each of ``expand(paths)``, read lazily."""
     import sys
 
-    for path in paths:
-        if path == "-":
+    for p in expand(paths):
+        if p == "-":
             yield "<stdin>", sys.stdin.buffer.read(MAX_ENVELOPE + 1), ""
             continue
-        if os.path.isdir(path):
-            names = sorted(os.listdir(path))
-            files = [os.path.join(path, n) for n in names if not n.startswith(".")]
-            files = [p for p in files if os.path.isfile(p)]
-        else:
-            files = [path]
-        for p in files:
-            try:
-                with open(p, "rb") as fh:
-                    yield p, fh.read(MAX_ENVELOPE + 1), ""
-            except OSError as exc:
-                yield p, None, f"cannot read: {exc.strerror or exc}"
+        try:
+            with open(p, "rb") as fh:
+                yield p, fh.read(MAX_ENVELOPE + 1), ""
+        except OSError as exc:
+            yield p, None, f"cannot read: {exc.strerror or exc}"
 
 
 _POOL_RING: Optional[KeyRing] = None
@@ -194,7 +199,12 @@ def ingest(store: Store, sources: Iterable[Tuple[str, Optional[bytes], str]], ke
         ctx = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() \
             else multiprocessing.get_context()
         pool = ctx.Pool(workers, _pool_init, (keyring, station, received_at))
-        checked: Iterable[Verified] = pool.imap(_pool_check, sources, chunksize=32)
+
+        def windows() -> Iterator[Verified]:
+            # bounded windows, not imap: imap would read every source into memory at once
+            for window in chunks(sources, max(batch, 64 * workers)):
+                yield from pool.map(_pool_check, window, chunksize=32)
+        checked: Iterable[Verified] = windows()
     else:
         checked = _verified_serial(sources, keyring, station, received_at)
 
