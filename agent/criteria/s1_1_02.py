@@ -266,7 +266,10 @@ def evaluate(ctx: Context) -> Outcome:
                              "seconds": round(elapsed, 2), "partial": bool(partial),
                              "budget_seconds": budget}))
     if any(f.is_problem for f in findings):
-        return Outcome.from_findings(findings, "")
+        out = Outcome.from_findings(findings, "")
+        if acc.shadow_error and acc.shadow_error != "missing" and reach:
+            out.reason += "; system accounts not tested: needs root to read /etc/shadow"
+        return out
     if acc.shadow_error and acc.shadow_error != "missing" and reach:
         return Outcome.error(f"needs root to read /etc/shadow ({acc.shadow_error}); "
                              f"application stores: {summary}", findings)

@@ -72,3 +72,45 @@ def test_unreadable_shadow_is_error_when_not_root(tmp_path):
         assert out.verdict is Verdict.PASS
     else:
         assert out.verdict is Verdict.ERROR and "needs root to read /etc/shadow" in out.reason
+
+
+def test_unprivileged_run_says_needs_root(tmp_path):
+    """A real unprivileged process (setpriv to nobody): /etc/shadow unreadable → S1.1-02 and -11
+    say `error` "needs root to read /etc/shadow"; the other checks still run and report."""
+    import json
+    import shutil
+    import tempfile
+
+    if os.geteuid() != 0:
+        import pytest
+        pytest.skip("needs root to drop privileges with setpriv")
+    py = "/usr/bin/python3"
+    if not (shutil.which("setpriv") and os.path.exists(py)):
+        import pytest
+        pytest.skip("setpriv or a system python3 missing")
+    base = tempfile.mkdtemp(dir="/tmp", prefix="jcstar-nobody-")
+    try:
+        os.chmod(base, 0o755)
+        key = subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519"], capture_output=True,
+                             check=True).stdout
+        files = dict(good(), **{"/usr/sbin/sshd": b"OpenSSH_9.2p1", "/etc/ssh/sshd_config": "UsePAM yes\n",
+                                "/etc/app/key.pem": key})
+        root = make_tree(os.path.join(base, "root"), files,
+                         {"/etc/shadow": 0o600, "/etc/gshadow": 0o600, "/etc/app/key.pem": 0o644})
+        for dirpath, dirs, _ in os.walk(root):
+            for d in dirs:
+                os.chmod(os.path.join(dirpath, d), 0o755)
+        os.chmod(root, 0o755)
+        project = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", py, "-m",
+                            "agent", "check", "--root", root, "--format", "json", "--password-budget", "5"],
+                           cwd=project, capture_output=True, text=True, timeout=120)
+        assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr
+        rep = {c["id"]: c for c in json.loads(p.stdout)["criteria"]}
+        assert rep["S1.1-02"]["verdict"] == "error" and "needs root to read /etc/shadow" in rep["S1.1-02"]["reason"]
+        c11 = rep["S1.1-11"]
+        assert c11["verdict"] == "fail" and "needs root to read /etc/shadow" in c11["reason"]
+        assert any(f["check"] == "KEY-PRIVATE-READABLE" for f in c11["findings"])
+        assert rep["S1.1-04"]["verdict"] == "fail"  # ... and the rest still runs
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
