@@ -48,12 +48,12 @@ def strong(name: str) -> bool:
 class Crypt:
     """One loaded crypt implementation; ``hash`` is thread-safe (per-thread crypt_data)."""
 
-    def __init__(self, lib, path: str):
+    def __init__(self, lib, path: str, prefer_rn: bool = True):
         import ctypes
 
         self.path = path
         self._local = threading.local()
-        fn = getattr(lib, "crypt_rn", None)
+        fn = getattr(lib, "crypt_rn", None) if prefer_rn else None
         self.function = "crypt_rn" if fn is not None else "crypt_r"
         if fn is None:
             fn = lib.crypt_r

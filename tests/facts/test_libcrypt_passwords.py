@@ -83,3 +83,14 @@ def test_search_first_hit_and_budget():
     assert res["b"].matched is None and res["b"].complete and res["b"].tried == 40
     res = search.search([search.Target("c", slow("none"), cands * 10)], budget_seconds=0.05, threads=2)
     assert not res["c"].complete and 0 < res["c"].tried < 400
+
+
+def test_crypt_r_path_as_on_musl(lib):
+    """musl has crypt_r only: the same library driven through crypt_r gives the same hashes."""
+    import ctypes
+
+    plain = libcrypt.Crypt(ctypes.CDLL(lib.path), lib.path, prefer_rn=False)
+    assert plain.function == "crypt_r"
+    for setting in ("$6$saltsalt$", "$y$j9T$abcdefghijklmnop$", "ab"):
+        assert plain.hash("pw", setting) == lib.hash("pw", setting)
+    assert plain.hash("pw", "$zz$bad") is None
