@@ -74,6 +74,21 @@ def evaluate(ctx: Context) -> Outcome:
                                         f"{sch} scheme ({a.hash_source})",
                                         {"account": a.name, "path": a.hash_source, "scheme": sch}))
 
+    method = acc.login_defs.get("ENCRYPT_METHOD", "").upper()
+    if method in ("DES", "MD5"):
+        findings.append(Finding("CRED-WEAK-HASH-CONFIG", "medium",
+                                f"/etc/login.defs ENCRYPT_METHOD {method}: new passwords set with "
+                                f"shadow tools are hashed weakly", {"path": accounts_facts.LOGIN_DEFS,
+                                                                   "setting": f"ENCRYPT_METHOD {method}"}))
+    from ..facts import pam
+
+    for rule in ctx.fact(pam.passwd_stack).of("password", "pam_unix.so"):
+        weak = [a for a in ("md5", "bigcrypt", "descrypt") if rule.arg(a) is not None]
+        if weak:
+            findings.append(Finding("CRED-WEAK-HASH-CONFIG", "medium",
+                                    f"pam_unix hashes new passwords with {weak[0]} ({rule.source})",
+                                    {"path": rule.source, "setting": weak[0]}))
+
     stores = ctx.fact(credstores.read)
     for s in stores.stores:
         st = root.stat(s.path)

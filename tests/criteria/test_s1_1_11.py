@@ -114,3 +114,15 @@ def test_unprivileged_run_says_needs_root(tmp_path):
         assert rep["S1.1-04"]["verdict"] == "fail"  # ... and the rest still runs
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_weak_hash_configuration(tmp_path):
+    files = dict(good(), **{"/etc/login.defs": "ENCRYPT_METHOD MD5\n",
+                            "/etc/pam.d/passwd": "@include common-password\n",
+                            "/etc/pam.d/common-password": "password [success=1 default=ignore] pam_unix.so obscure md5\n"})
+    out = run(make_tree(tmp_path, files, {"/etc/shadow": 0o600, "/etc/gshadow": 0o600}))
+    weak = [f for f in out.findings if f.check == "CRED-WEAK-HASH-CONFIG"]
+    assert [f.evidence["path"] for f in weak] == ["/etc/login.defs", "/etc/pam.d/common-password:1"]
+    files["/etc/login.defs"] = "ENCRYPT_METHOD YESCRYPT\n"
+    files["/etc/pam.d/common-password"] = "password [success=1 default=ignore] pam_unix.so obscure yescrypt\n"
+    assert run(make_tree(tmp_path / "ok", files, {"/etc/shadow": 0o600, "/etc/gshadow": 0o600})).verdict is Verdict.PASS
