@@ -23,7 +23,8 @@ import time
 import pytest
 
 import rootfs as rootfs_builder
-from conftest import PROJECT
+
+PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 pytestmark = pytest.mark.integration
 
