@@ -57,6 +57,18 @@ def tree(tmp_path):
     return _make
 
 
+@pytest.fixture
+def trees(tmp_path):
+    """A factory for several separate synthetic roots in one test (no MINIMAL files added):
+    trees(files, modes=None, base=None) -> a new root folder on each call."""
+    made = []
+
+    def _make(files, modes=None, base=None):
+        made.append(1)
+        return make_tree(os.path.join(str(base or tmp_path), f"tree{len(made)}"), files, modes)
+    return _make
+
+
 class CliResult:
     def __init__(self, rc, out, err):
         self.rc, self.out, self.err = rc, out, err

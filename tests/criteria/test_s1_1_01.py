@@ -1,6 +1,4 @@
 """S1.1-01 on synthetic trees: each unauthenticated way in caught, the hardened variant passing."""
-from conftest import make_tree
-
 from agent.config.schema import BoardConfig, Listener
 from agent.criteria import s1_1_01
 from agent.criteria.interface import Context, Verdict
@@ -22,8 +20,8 @@ def problems(out):
     return sorted(f.check for f in out.findings if f.is_problem)
 
 
-def test_each_defect_caught(tmp_path):
-    root = make_tree(tmp_path, dict(BASE, **{
+def test_each_defect_caught(trees):
+    root = trees(dict(BASE, **{
         "/etc/passwd": "root:x:0:0:root:/root:/bin/sh\ntoor:x:0:0::/:/bin/sh\n",
         "/etc/shadow": "root:*:19000::::::\ntoor::19000::::::\n",
         "/etc/ssh/sshd_config": "Include /etc/ssh/sshd_config.d/*.conf\n",
@@ -39,8 +37,8 @@ def test_each_defect_caught(tmp_path):
     assert ssh.evidence == {"path": "/etc/ssh/sshd_config.d/10-dev.conf:2", "match": "Address 10.0.0.0/8"}
 
 
-def test_hardened_passes_and_listeners_declared(tmp_path):
-    root = make_tree(tmp_path, dict(BASE, **{
+def test_hardened_passes_and_listeners_declared(trees):
+    root = trees(dict(BASE, **{
         "/etc/mosquitto/mosquitto.conf": "listener 1883 127.0.0.1\nallow_anonymous true\n"}))
     items = [listeners.Listener("tcp", 22, "*", "sshd"), listeners.Listener("tcp", 631, "127.0.0.1"),
              listeners.Listener("udp", 5353, "*", "avahi")]
@@ -56,14 +54,14 @@ def test_hardened_passes_and_listeners_declared(tmp_path):
     assert problems(out) == ["LISTENER-AUTH-UNDECLARED", "LISTENER-AUTH-UNDECLARED"]
 
 
-def test_listener_part_unavailable_is_manual_not_fail(tmp_path):
-    root = make_tree(tmp_path, BASE)
+def test_listener_part_unavailable_is_manual_not_fail(trees):
+    root = trees(BASE)
     ctx = Context(Root(root, live=False), BoardConfig())
     ctx._facts[listeners.read] = listeners.Listeners([], "offline inference", ["not implemented"])
     out = s1_1_01.evaluate(ctx)
     assert out.verdict is Verdict.MANUAL and "listener part could not run" in out.reason
 
 
-def test_declared_na(tmp_path):
-    out = run(make_tree(tmp_path, BASE), BoardConfig(not_applicable={"S1.1-01": "no IP at all"}))
+def test_declared_na(trees):
+    out = run(trees(BASE), BoardConfig(not_applicable={"S1.1-01": "no IP at all"}))
     assert out.verdict is Verdict.NA and "no IP at all" in out.reason

@@ -138,12 +138,10 @@ def test_na_contradicted(tree):
     assert checks(run(root, cfg)) == ["CRED-NA-CONTRADICTED"]
 
 
-def test_garbage_everywhere_no_crash(tmp_path):
+def test_garbage_everywhere_no_crash(trees):
     """Garbage bytes, a FIFO, a symlink loop, a huge file in every file the credential readers
     open: every criterion still answers with a verdict and a reason, never an internal error."""
     import os
-
-    from conftest import make_tree
 
     from agent import check
 
@@ -159,7 +157,7 @@ def test_garbage_everywhere_no_crash(tmp_path):
     files["/etc/nginx/conf.d/x.conf"] = "auth_basic_user_file /dev/zero;\n"
     files["/etc/mosquitto/mosquitto.conf"] = junk + b"\npassword_file /etc/mosquitto/huge\ninclude_dir /etc\n"
     files["/etc/mosquitto/huge"] = b"u:" + b"A" * (5 << 20)
-    root = make_tree(tmp_path, files)
+    root = trees(files)
     os.mkfifo(os.path.join(root, "etc/app.fifo"))
     cfg = BoardConfig(logins=[Login(name="x", kind="app", store="/etc/app.fifo")])
     rep = check.run(Context(Root(root, live=False), cfg, Options(password_budget=5)),

@@ -1,8 +1,6 @@
 """S1.1-03: a change mechanism per login."""
 import os
 
-from conftest import make_tree
-
 from agent import libcrypt
 from agent.config.schema import BoardConfig, Login
 from agent.criteria import s1_1_03
@@ -21,28 +19,28 @@ def run(path, cfg=None):
     return s1_1_03.evaluate(Context(Root(path, live=False), cfg or BoardConfig()))
 
 
-def test_passwd_present_passes_missing_fails(tmp_path):
+def test_passwd_present_passes_missing_fails(trees):
     files = dict(base(), **{"/usr/bin/passwd": "#!/bin/sh\n"})
-    root = make_tree(tmp_path / "a", files, {"/usr/bin/passwd": 0o755})
+    root = trees(files, {"/usr/bin/passwd": 0o755})
     out = run(root)
     assert out.verdict is Verdict.PASS and out.findings[0].evidence == {"account": "op", "path": "/usr/bin/passwd"}
-    out = run(make_tree(tmp_path / "b", base()))
+    out = run(trees(base()))
     assert out.verdict is Verdict.FAIL and [f.check for f in out.findings] == ["CRED-CHANGE-MISSING"]
     assert "'op'" in out.reason
 
 
-def test_busybox_applet_link(tmp_path):
+def test_busybox_applet_link(trees):
     files = dict(base(), **{"/bin/busybox": "", "/bin/passwd": ("symlink", "busybox")})
-    root = make_tree(tmp_path, files)
+    root = trees(files)
     os.chmod(os.path.join(root, "bin/busybox"), 0o755)
     assert run(root).verdict is Verdict.PASS
 
 
-def test_app_logins(tmp_path):
+def test_app_logins(trees):
     files = dict(base(), **{"/usr/bin/passwd": "", "/usr/bin/webpw": "",
                             "/etc/mosquitto/mosquitto.conf": "password_file /etc/mosquitto/pw\n",
                             "/etc/mosquitto/pw": "u:$7$101$abc$def\n"})
-    root = make_tree(tmp_path, files, {"/usr/bin/passwd": 0o755, "/usr/bin/webpw": 0o755})
+    root = trees(files, {"/usr/bin/passwd": 0o755, "/usr/bin/webpw": 0o755})
     out = run(root)
     assert out.verdict is Verdict.MANUAL and "/etc/mosquitto/pw" in out.reason
     cfg = BoardConfig(logins=[
@@ -58,7 +56,7 @@ def test_app_logins(tmp_path):
     assert run(root, cfg).verdict is Verdict.MANUAL
 
 
-def test_nothing_found_is_manual_and_na_declared(tmp_path):
-    root = make_tree(tmp_path, {"/etc/passwd": "root:x:0:0::/root:/bin/sh\n", "/etc/shadow": "root:*:1::::::\n"})
+def test_nothing_found_is_manual_and_na_declared(trees):
+    root = trees({"/etc/passwd": "root:x:0:0::/root:/bin/sh\n", "/etc/shadow": "root:*:1::::::\n"})
     assert run(root).verdict is Verdict.MANUAL
     assert run(root, BoardConfig(not_applicable={"S1.1-03": "no login"})).verdict is Verdict.NA

@@ -1,6 +1,4 @@
 """S1.1-04: sshd penalties, PAM lockout in the stack sshd uses, fail2ban, dropbear, probes, NA."""
-from conftest import make_tree
-
 from agent import probes
 from agent.config.schema import BoardConfig, Login
 from agent.criteria import s1_1_04
@@ -26,63 +24,63 @@ def problems(out):
     return [f.check for f in out.findings if f.is_problem]
 
 
-def test_stock_openssh_92_unprotected(tmp_path):
-    out = run(make_tree(tmp_path, BASE))
+def test_stock_openssh_92_unprotected(trees):
+    out = run(trees(BASE))
     assert out.verdict is Verdict.FAIL and problems(out) == ["AUTH-BRUTEFORCE-UNPROTECTED"]
     ev = out.findings[0].evidence
     assert ev["port"] == 22 and ev["maxauthtries"] == "3" and ev["openssh_version"] == "9.2"
 
 
-def test_openssh_98_penalties_default_and_disabled(tmp_path):
-    root = make_tree(tmp_path / "a", dict(BASE, **{"/var/lib/dpkg/status": DPKG.format("9.8p1")}))
+def test_openssh_98_penalties_default_and_disabled(trees):
+    root = trees(dict(BASE, **{"/var/lib/dpkg/status": DPKG.format("9.8p1")}))
     out = run(root)
     assert out.verdict is Verdict.PASS and "PerSourcePenalties yes (default" in out.findings[0].message
-    root = make_tree(tmp_path / "b", dict(BASE, **{"/var/lib/dpkg/status": DPKG.format("9.8p1"),
+    root = trees(dict(BASE, **{"/var/lib/dpkg/status": DPKG.format("9.8p1"),
                                                    "/etc/ssh/sshd_config": "PerSourcePenalties no\n"}))
     assert problems(run(root)) == ["AUTH-BRUTEFORCE-UNPROTECTED"]
 
 
-def test_faillock_counts_only_with_usepam(tmp_path):
+def test_faillock_counts_only_with_usepam(trees):
     auth = {"/etc/pam.d/common-auth": "auth required pam_faillock.so preauth deny=5\n"
                                       "auth [success=1 default=ignore] pam_unix.so\n"}
-    out = run(make_tree(tmp_path / "a", dict(BASE, **auth)))
+    out = run(trees(dict(BASE, **auth)))
     assert out.verdict is Verdict.PASS and "pam_faillock.so deny=5 (/etc/pam.d/common-auth:1)" in out.reason + out.findings[0].message
-    out = run(make_tree(tmp_path / "b", dict(BASE, **auth, **{"/etc/ssh/sshd_config": "UsePAM no\n"})))
+    out = run(trees(dict(BASE, **auth, **{"/etc/ssh/sshd_config": "UsePAM no\n"})))
     assert problems(out) == ["AUTH-BRUTEFORCE-UNPROTECTED"]
 
 
-def test_fail2ban_jail_and_key_only_ssh(tmp_path):
+def test_fail2ban_jail_and_key_only_ssh(trees):
     f2b = {"/etc/fail2ban/jail.conf": "[sshd]\nport=ssh\n", "/etc/fail2ban/jail.d/x.conf": "[sshd]\nenabled=true\n"}
-    assert run(make_tree(tmp_path / "a", dict(BASE, **f2b))).verdict is Verdict.PASS
+    assert run(trees(dict(BASE, **f2b))).verdict is Verdict.PASS
     f2b["/etc/fail2ban/jail.d/x.conf"] = "[sshd]\nenabled=false\n"
-    assert problems(run(make_tree(tmp_path / "b", dict(BASE, **f2b)))) == ["AUTH-BRUTEFORCE-UNPROTECTED"]
+    assert problems(run(trees(dict(BASE, **f2b)))) == ["AUTH-BRUTEFORCE-UNPROTECTED"]
     keyonly = {"/etc/ssh/sshd_config": "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"}
-    out = run(make_tree(tmp_path / "c", dict(BASE, **keyonly)))
+    out = run(trees(dict(BASE, **keyonly)))
     assert out.verdict is Verdict.MANUAL and not problems(out)
 
 
-def test_dropbear_needs_a_guard(tmp_path):
+def test_dropbear_needs_a_guard(trees):
     files = {"/etc/passwd": "root:x:0:0::/root:/bin/sh\n", "/etc/shadow": "root:*:1::::::\n",
              "/etc/default/dropbear": "DROPBEAR_PORT=2222\n", "/usr/sbin/sshguard": ""}
-    out = run(make_tree(tmp_path / "a", files))
+    out = run(trees(files))
     assert problems(out) == ["AUTH-BRUTEFORCE-UNPROTECTED"] and out.findings[0].evidence["port"] == 2222
-    root = make_tree(tmp_path / "b", files, {"/usr/sbin/sshguard": 0o755})
+    root = trees(files, {"/usr/sbin/sshguard": 0o755})
     assert run(root).verdict is Verdict.PASS
 
 
-def test_probe_results_win(tmp_path):
-    root = make_tree(tmp_path, dict(BASE, **{"/var/lib/dpkg/status": DPKG.format("9.8p1")}))
+def test_probe_results_win(trees):
+    root = trees(dict(BASE, **{"/var/lib/dpkg/status": DPKG.format("9.8p1")}))
     bad = probes.BruteForceProbe("ssh", "ssh", 22, attempts=30, seconds=3.1, protected=False)
     out = run(root, probe=probes.ProbeResults(brute_force=[bad]))
     assert problems(out) == ["AUTH-BRUTEFORCE-PROBE-UNPROTECTED"]
     assert out.findings[0].evidence["attempts"] == 30 and "port 22" in out.reason
     good = probes.BruteForceProbe("ssh", "ssh", 22, attempts=8, seconds=20.0, delayed=True, protected=True)
-    out = run(make_tree(tmp_path / "x", BASE), probe=probes.ProbeResults(brute_force=[good]))
+    out = run(trees(BASE), probe=probes.ProbeResults(brute_force=[good]))
     assert out.verdict is Verdict.PASS
 
 
-def test_app_logins_and_na(tmp_path):
-    root = make_tree(tmp_path, {"/etc/passwd": "root:x:0:0::/root:/bin/sh\n"})
+def test_app_logins_and_na(trees):
+    root = trees({"/etc/passwd": "root:x:0:0::/root:/bin/sh\n"})
     cfg = BoardConfig(logins=[Login(name="web", kind="app", protocol="http-form", port=443)])
     assert run(root, cfg).verdict is Verdict.MANUAL
     cfg.logins[0].lockout = "5 failures lock the account for 10 minutes"

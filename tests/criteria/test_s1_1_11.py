@@ -2,8 +2,6 @@
 import os
 import subprocess
 
-from conftest import make_tree
-
 from agent import libcrypt
 from agent.config.schema import BoardConfig
 from agent.criteria import s1_1_11
@@ -25,15 +23,15 @@ def good():
             "/etc/shadow": f"root:*:1::::::\nop:{h}:19000::::::\n", "/etc/gshadow": "root:*::\n"}
 
 
-def test_hardened_passes_and_says_how_much_was_walked(tmp_path):
-    root = make_tree(tmp_path, good(), {"/etc/shadow": 0o640, "/etc/gshadow": 0o640})
+def test_hardened_passes_and_says_how_much_was_walked(trees):
+    root = trees(good(), {"/etc/shadow": 0o640, "/etc/gshadow": 0o640})
     out = run(root)
     assert out.verdict is Verdict.PASS, out.reason
     walk = next(f for f in out.findings if f.check == "SECRETS-WALK")
     assert walk.evidence["files"] == 3 and "walked 3 file(s)" in out.reason
 
 
-def test_each_defect(tmp_path):
+def test_each_defect(trees):
     md5 = libcrypt.load().hash("pw", "$1$saltsalt$")
     key = subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519"], capture_output=True,
                          check=True).stdout
@@ -46,7 +44,7 @@ def test_each_defect(tmp_path):
         "/etc/nginx/htpasswd": "admin:{SHA}0DPiKuNIrrVmD8IUCuw1hQxNqZc=\n"})
     modes = {"/etc/shadow": 0o644, "/etc/gshadow": 0o640, "/etc/app/key.pem": 0o644,
              "/etc/wpa_supplicant/wpa_supplicant.conf": 0o644, "/etc/nginx/htpasswd": 0o644}
-    out = run(make_tree(tmp_path, files, modes))
+    out = run(trees(files, modes))
     assert problems(out) == ["APP-SECRET-WORLD-READABLE", "CRED-HASH-IN-PASSWD", "CRED-WEAK-HASH",
                              "CRED-WEAK-HASH", "CRED-WEAK-HASH", "KEY-PRIVATE-READABLE",
                              "SHADOW-WORLD-READABLE", "WIFI-PSK-WORLD-READABLE"]
@@ -55,17 +53,17 @@ def test_each_defect(tmp_path):
     assert k.evidence["fingerprint"].startswith("sha256:") and k.severity == "high"
 
 
-def test_group_readable_key_is_medium(tmp_path):
+def test_group_readable_key_is_medium(trees):
     key = subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519"], capture_output=True,
                          check=True).stdout
-    out = run(make_tree(tmp_path, dict(good(), **{"/etc/ssl/private/k.pem": key}),
+    out = run(trees(dict(good(), **{"/etc/ssl/private/k.pem": key}),
                         {"/etc/ssl/private/k.pem": 0o640, "/etc/shadow": 0o600, "/etc/gshadow": 0o600}))
     assert problems(out) == ["KEY-PRIVATE-READABLE"]
     assert out.findings[0].severity == "medium" and "group-readable" in out.findings[0].message
 
 
-def test_unreadable_shadow_is_error_when_not_root(tmp_path):
-    root = make_tree(tmp_path, good(), {"/etc/shadow": 0o600, "/etc/gshadow": 0o600})
+def test_unreadable_shadow_is_error_when_not_root(trees):
+    root = trees(good(), {"/etc/shadow": 0o600, "/etc/gshadow": 0o600})
     os.chmod(os.path.join(root, "etc/shadow"), 0)
     out = run(root)
     if os.geteuid() == 0:
@@ -74,7 +72,7 @@ def test_unreadable_shadow_is_error_when_not_root(tmp_path):
         assert out.verdict is Verdict.ERROR and "needs root to read /etc/shadow" in out.reason
 
 
-def test_unprivileged_run_says_needs_root(tmp_path):
+def test_unprivileged_run_says_needs_root(trees):
     """A real unprivileged process (setpriv to nobody): /etc/shadow unreadable → S1.1-02 and -11
     say `error` "needs root to read /etc/shadow"; the other checks still run and report."""
     import json
@@ -95,8 +93,8 @@ def test_unprivileged_run_says_needs_root(tmp_path):
                              check=True).stdout
         files = dict(good(), **{"/usr/sbin/sshd": b"OpenSSH_9.2p1", "/etc/ssh/sshd_config": "UsePAM yes\n",
                                 "/etc/app/key.pem": key})
-        root = make_tree(os.path.join(base, "root"), files,
-                         {"/etc/shadow": 0o600, "/etc/gshadow": 0o600, "/etc/app/key.pem": 0o644})
+        root = trees(files, {"/etc/shadow": 0o600, "/etc/gshadow": 0o600, "/etc/app/key.pem": 0o644},
+                     base=base)
         for dirpath, dirs, _ in os.walk(root):
             for d in dirs:
                 os.chmod(os.path.join(dirpath, d), 0o755)
@@ -116,13 +114,13 @@ def test_unprivileged_run_says_needs_root(tmp_path):
         shutil.rmtree(base, ignore_errors=True)
 
 
-def test_weak_hash_configuration(tmp_path):
+def test_weak_hash_configuration(trees):
     files = dict(good(), **{"/etc/login.defs": "ENCRYPT_METHOD MD5\n",
                             "/etc/pam.d/passwd": "@include common-password\n",
                             "/etc/pam.d/common-password": "password [success=1 default=ignore] pam_unix.so obscure md5\n"})
-    out = run(make_tree(tmp_path, files, {"/etc/shadow": 0o600, "/etc/gshadow": 0o600}))
+    out = run(trees(files, {"/etc/shadow": 0o600, "/etc/gshadow": 0o600}))
     weak = [f for f in out.findings if f.check == "CRED-WEAK-HASH-CONFIG"]
     assert [f.evidence["path"] for f in weak] == ["/etc/login.defs", "/etc/pam.d/common-password:1"]
     files["/etc/login.defs"] = "ENCRYPT_METHOD YESCRYPT\n"
     files["/etc/pam.d/common-password"] = "password [success=1 default=ignore] pam_unix.so obscure yescrypt\n"
-    assert run(make_tree(tmp_path / "ok", files, {"/etc/shadow": 0o600, "/etc/gshadow": 0o600})).verdict is Verdict.PASS
+    assert run(trees(files, {"/etc/shadow": 0o600, "/etc/gshadow": 0o600})).verdict is Verdict.PASS

@@ -1,6 +1,4 @@
 """agent.facts.dropbear and agent.facts.bruteforce_guards."""
-from conftest import make_tree
-
 from agent.config.schema import BoardConfig
 from agent.criteria.interface import Context
 from agent.facts import bruteforce_guards, dropbear
@@ -11,26 +9,26 @@ def ctx_of(root):
     return Context(Root(root, live=False), BoardConfig())
 
 
-def test_dropbear_flags_from_default_uci_and_unit(tmp_path):
-    root = make_tree(tmp_path / "a", {
+def test_dropbear_flags_from_default_uci_and_unit(trees):
+    root = trees({
         "/usr/sbin/dropbear": "",
         "/etc/default/dropbear": 'DROPBEAR_EXTRA_ARGS="-B -w -T3"\nDROPBEAR_PORT=2222\n'})
     d = dropbear.read(ctx_of(root))
     assert d.installed and d.blank_passwords and not d.root_login and d.max_auth_tries == 3
     assert d.ports == [2222] and d.password_auth
-    root = make_tree(tmp_path / "b", {
+    root = trees({
         "/etc/config/dropbear": "config dropbear\n\toption PasswordAuth 'off'\n\toption Port '22'\n"})
     d = dropbear.read(ctx_of(root))
     assert d.installed and not d.password_auth and not d.blank_passwords
-    root = make_tree(tmp_path / "c", {
+    root = trees({
         "/lib/systemd/system/dropbear.service": "[Service]\nExecStart=-/usr/sbin/dropbear -F -E -p 10.0.0.1:22 -s $OPTS\n"})
     d = dropbear.read(ctx_of(root))
     assert d.ports == [22] and not d.password_auth
-    assert not dropbear.read(ctx_of(make_tree(tmp_path / "d", {"/etc/x": ""}))).installed
+    assert not dropbear.read(ctx_of(trees({"/etc/x": ""}))).installed
 
 
-def test_fail2ban_jails(tmp_path):
-    root = make_tree(tmp_path / "a", {
+def test_fail2ban_jails(trees):
+    root = trees({
         "/usr/bin/fail2ban-server": "",
         "/etc/fail2ban/jail.conf": "[DEFAULT]\nmaxretry = 5\n[sshd]\nport = ssh\n[dropbear]\nport = ssh\n",
         "/etc/fail2ban/jail.d/defaults-debian.conf": "[sshd]\nenabled = true\n",
@@ -46,6 +44,6 @@ def test_fail2ban_jails(tmp_path):
     assert not g.sshguard_installed
 
 
-def test_nothing_installed(tmp_path):
-    g = bruteforce_guards.read(ctx_of(make_tree(tmp_path, {"/etc/x": ""})))
+def test_nothing_installed(trees):
+    g = bruteforce_guards.read(ctx_of(trees({"/etc/x": ""})))
     assert not g.fail2ban_installed and not g.enabled_jails()

@@ -1,6 +1,4 @@
 """agent.facts.pam: the stack sshd really runs, lockout and minimum length."""
-from conftest import make_tree
-
 from agent.facts import pam
 from agent.target import Root
 
@@ -37,22 +35,22 @@ def test_tally2_without_deny_is_no_lockout_and_loop_bounded(tree):
     assert any("loop" in e for e in st.errors)
 
 
-def test_other_fallback_and_pam_conf(tmp_path):
-    root = Root(make_tree(tmp_path / "a", {"/etc/pam.d/other": "auth required pam_deny.so\n"}), live=False)
+def test_other_fallback_and_pam_conf(trees):
+    root = Root(trees({"/etc/pam.d/other": "auth required pam_deny.so\n"}), live=False)
     assert pam.stack(root, "sshd").path == "/etc/pam.d/other"
-    root = Root(make_tree(tmp_path / "b", {"/etc/pam.conf": "sshd auth required pam_tally2.so deny=4\n"}),
+    root = Root(trees({"/etc/pam.conf": "sshd auth required pam_tally2.so deny=4\n"}),
                 live=False)
     assert pam.lockout(root, pam.stack(root, "sshd")).deny == 4
 
 
-def test_min_length(tmp_path):
-    root = Root(make_tree(tmp_path / "a", {"/etc/pam.d/passwd": "password requisite pam_pwquality.so retry=3\n",
+def test_min_length(trees):
+    root = Root(trees({"/etc/pam.d/passwd": "password requisite pam_pwquality.so retry=3\n",
                                            "/etc/security/pwquality.conf": "minlen = 12\n"}), live=False)
     assert pam.min_length(root, pam.stack(root, "passwd")).length == 12
-    root = Root(make_tree(tmp_path / "b", {"/etc/pam.d/passwd": "password requisite pam_cracklib.so\n"}),
+    root = Root(trees({"/etc/pam.d/passwd": "password requisite pam_cracklib.so\n"}),
                 live=False)
     assert pam.min_length(root, pam.stack(root, "passwd")).length == 6  # 9 minus 4 credits, floor 6
-    root = Root(make_tree(tmp_path / "c", {"/etc/pam.d/passwd": "password optional pam_pwquality.so minlen=20\n"
+    root = Root(trees({"/etc/pam.d/passwd": "password optional pam_pwquality.so minlen=20\n"
                                                                 "password required pam_unix.so minlen=8\n"}),
                 live=False)
     ml = pam.min_length(root, pam.stack(root, "passwd"))

@@ -4,8 +4,6 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import make_tree
-
 from agent.facts import secrets
 from agent.target import Root
 
@@ -31,7 +29,7 @@ def keys(tmp_path_factory):
     return out
 
 
-def test_keys_found_labels_ignored(tmp_path, keys):
+def test_keys_found_labels_ignored(trees, keys):
     files = {f"/etc/app/{k}.key": v for k, v in keys.items()}
     files["/etc/app/private.pem"] = keys["pkcs8"]
     files["/opt/bin/tool"] = b"\x7fELF\x00-----BEGIN PRIVATE KEY-----\x00%s\x00-----END PRIVATE KEY-----\x00"
@@ -40,7 +38,7 @@ def test_keys_found_labels_ignored(tmp_path, keys):
     modes = {p: 0o644 for p in files}
     modes["/etc/app/private.pem"] = 0o640
     modes["/root/ok.pem"] = 0o600
-    root = Root(make_tree(tmp_path, files, modes), live=False)
+    root = Root(trees(files, modes), live=False)
     w = secrets.scan(root, ["/etc", "/opt", "/root"], 1000, 1 << 20)
     found = {f.path: f for f in w.found if f.kind == "private-key"}
     assert set(found) == {f"/etc/app/{k}.key" for k in keys} | {"/etc/app/private.pem"}
@@ -53,7 +51,7 @@ def test_keys_found_labels_ignored(tmp_path, keys):
     assert w.entries == len(files) and w.read == len(files) - 1
 
 
-def test_psk_and_app_secrets(tmp_path):
+def test_psk_and_app_secrets(trees):
     files = {"/etc/wpa_supplicant/wpa_supplicant.conf": 'network={\n ssid="home"\n psk="hunter22"\n}\n',
              "/etc/NetworkManager/system-connections/home.nmconnection":
                  "[wifi]\nssid=home\n[wifi-security]\nkey-mgmt=wpa-psk\npsk=hunter22\n",
@@ -62,7 +60,7 @@ def test_psk_and_app_secrets(tmp_path):
              "/etc/app/api.token": "abc\n",
              "/etc/ssl/certs/x.key": "-----BEGIN CERTIFICATE-----\n",
              "/etc/profile": "psk=not-wifi\n"}
-    root = Root(make_tree(tmp_path, files, {p: 0o644 for p in files}), live=False)
+    root = Root(trees(files, {p: 0o644 for p in files}), live=False)
     w = secrets.scan(root, ["/etc", "/home"], 1000, 1 << 20)
     kinds = {f.path: f.kind for f in w.found}
     assert kinds == {"/etc/wpa_supplicant/wpa_supplicant.conf": "wifi-psk",
@@ -71,11 +69,11 @@ def test_psk_and_app_secrets(tmp_path):
                      "/home/u/.netrc": "app-secret", "/etc/app/api.token": "app-secret"}
 
 
-def test_bounds(tmp_path):
+def test_bounds(trees):
     files = {f"/etc/d/f{i:03d}": "x" for i in range(50)}
     files["/etc/big"] = b"-----BEGIN PRIVATE KEY-----\n" + b"A" * 5000
     files["/etc/loop"] = ("symlink", "/etc")
-    root = Root(make_tree(tmp_path, files, {p: 0o644 for p in files if p != "/etc/loop"}), live=False)
+    root = Root(trees(files, {p: 0o644 for p in files if p != "/etc/loop"}), live=False)
     w = secrets.scan(root, ["/etc"], 10, 4096)
     assert w.cut and w.entries == 10
     w = secrets.scan(root, ["/etc", "/nonexistent"], 1000, 4096)
