@@ -117,6 +117,35 @@ def _glob(root, pattern: str, base: str) -> List[str]:
     return root.glob(d, pat)
 
 
+class ConfigFiles:
+    """Breadth-first walk over a daemon's config files and the ones they include.
+
+    Iterating yields (path, text); ``add(paths)`` queues included files. Each file is read once,
+    at most MAX_FILES; unreadable files (other than missing ones) go to ``out.errors``.
+    """
+
+    def __init__(self, root, first: List[str], out: "DaemonFacts"):
+        self.root, self.out = root, out
+        self.queue: List[str] = list(first)
+        self.seen: set = set()
+
+    def add(self, paths: List[str]) -> None:
+        self.queue.extend(paths)
+
+    def __iter__(self):
+        while self.queue and len(self.seen) < MAX_FILES:
+            path = self.queue.pop(0)
+            if path in self.seen:
+                continue
+            self.seen.add(path)
+            r = self.root.read(path)
+            if not r.ok:
+                if not r.missing:
+                    self.out.errors.append(f"{path}: {r.error}")
+                continue
+            yield path, r.text
+
+
 def weak_protocols(words: List[str]) -> List[str]:
     """Protocol names enabled in a list (nginx ssl_protocols, Apache SSLProtocol ...)."""
     out = []
@@ -218,20 +247,15 @@ def _apache(ctx, argv, src) -> DaemonFacts:
     prog = argv[0].rsplit("/", 1)[-1]
     base = "/etc/apache2" if root.is_dir("/etc/apache2") else "/etc/httpd"
     mains = [f"{base}/apache2.conf", f"{base}/conf/httpd.conf", f"{base}/httpd.conf"]
-    queue = [p for p in mains if root.is_file(p)]
-    seen = set()
-    while queue and len(seen) < MAX_FILES:
-        path = queue.pop(0)
-        if path in seen:
-            continue
-        seen.add(path)
-        for n, line in enumerate((root.text(path) or "").splitlines(), 1):
+    files = ConfigFiles(root, [p for p in mains if root.is_file(p)], out)
+    for path, text in files:
+        for n, line in enumerate(text.splitlines(), 1):
             words = line.split("#", 1)[0].split()
             if not words:
                 continue
             key = words[0].lower()
             if key in ("include", "includeoptional") and len(words) > 1:
-                queue += _glob(root, words[1].strip('"'), base)
+                files.add(_glob(root, words[1].strip('"'), base))
             elif key == "listen" and len(words) > 1:
                 a, p = host_port(words[1], None)
                 if p:
@@ -245,7 +269,7 @@ def _apache(ctx, argv, src) -> DaemonFacts:
                 for w in weak_cipher_words(words[-1]):
                     out.weaknesses.append(Weakness("weak-cipher", prog, f"{path}:{n}",
                                                    f"Apache SSLCipherSuite allows {w} ciphers"))
-    if not seen:
+    if not files.seen:
         out.listeners.append(_listener("tcp", 80, "*", prog, f"{src} (no config: default port)", "http", False))
     return out
 
@@ -370,18 +394,9 @@ def _lighttpd(ctx, argv, src) -> DaemonFacts:
     sockets: List[Tuple[str, str, dict]] = []  # (value, where, settings)
     current: List[Optional[dict]] = []
     settings_global: dict = {}
-    queue, seen = [conf], set()
-    while queue and len(seen) < MAX_FILES:
-        path = queue.pop(0)
-        if path in seen:
-            continue
-        seen.add(path)
-        r = root.read(path)
-        if not r.ok:
-            if not r.missing:
-                out.errors.append(f"{path}: {r.error}")
-            continue
-        for n, raw in enumerate(r.text.splitlines(), 1):
+    files = ConfigFiles(root, [conf], out)
+    for path, text in files:
+        for n, raw in enumerate(text.splitlines(), 1):
             line = raw.split("#", 1)[0].strip() if '"#' not in raw else raw.strip()
             if not line:
                 continue
@@ -401,10 +416,10 @@ def _lighttpd(ctx, argv, src) -> DaemonFacts:
                 continue
             m = re.match(r'^include\s+"([^"]+)"', line)
             if m:
-                queue += _glob(root, m.group(1), base)
+                files.add(_glob(root, m.group(1), base))
                 continue
             if line.startswith("include_shell") and "include-conf-enabled" in line:
-                queue += root.glob(f"{base}/conf-enabled", "*.conf")
+                files.add(root.glob(f"{base}/conf-enabled", "*.conf"))
                 continue
             m = re.match(r'^([\w.\-]+)\s*(\+?=|:=)\s*(.*)$', line)
             if not m:
@@ -442,7 +457,7 @@ def _lighttpd(ctx, argv, src) -> DaemonFacts:
                 for w in weak_cipher_words(value.strip('"')):
                     out.weaknesses.append(Weakness("weak-cipher", "lighttpd", where,
                                                    f"lighttpd ssl.cipher-list allows {w} ciphers"))
-    if seen and root.exists(conf) or not seen:
+    if root.exists(conf) or not files.seen:
         out.listeners.append(_listener("tcp", glob_port, glob_bind, "lighttpd", port_src,
                                        "https" if glob_ssl else "http", glob_ssl))
     for value, where, entry in sockets:
@@ -461,18 +476,9 @@ def _mosquitto(ctx, argv, src) -> DaemonFacts:
     default = {"port": None, "bind": "*", "tls": False, "where": "", "tls_version": None,
                "websockets": False}
     cur = default
-    queue, seen = [conf], set()
-    while queue and len(seen) < MAX_FILES:
-        path = queue.pop(0)
-        if path in seen:
-            continue
-        seen.add(path)
-        r = root.read(path)
-        if not r.ok:
-            if not r.missing:
-                out.errors.append(f"{path}: {r.error}")
-            continue
-        for n, raw in enumerate(r.text.splitlines(), 1):
+    files = ConfigFiles(root, [conf], out)
+    for path, text in files:
+        for n, raw in enumerate(text.splitlines(), 1):
             words = raw.split("#", 1)[0].split() if not raw.lstrip().startswith("#") else []
             if not words:
                 continue
@@ -492,7 +498,7 @@ def _mosquitto(ctx, argv, src) -> DaemonFacts:
             elif key == "protocol" and args and args[0] == "websockets":
                 cur["websockets"] = True
             elif key == "include_dir" and args:
-                queue += sorted(root.glob(args[0], "*.conf"))
+                files.add(sorted(root.glob(args[0], "*.conf")))
     if default["port"] is not None:
         listeners.insert(0, default)
     elif not listeners:
@@ -520,13 +526,9 @@ def _dnsmasq(ctx, argv, src) -> DaemonFacts:
         if a.startswith("--") and "=" in a:
             k, v = a[2:].split("=", 1)
             opts.setdefault(k, []).append((v, src))
-    queue, seen = [conf], set()
-    while queue and len(seen) < MAX_FILES:
-        path = queue.pop(0)
-        if path in seen:
-            continue
-        seen.add(path)
-        for n, raw in enumerate((root.text(path) or "").splitlines(), 1):
+    files = ConfigFiles(root, [conf], out)
+    for path, text in files:
+        for n, raw in enumerate(text.splitlines(), 1):
             line = raw.split("#", 1)[0].strip()
             if not line:
                 continue
@@ -536,10 +538,10 @@ def _dnsmasq(ctx, argv, src) -> DaemonFacts:
             if k == "conf-dir" and v:
                 d, *rest = v.split(",")
                 suffixes = [x[1:] for x in rest if x.startswith("*")]
-                queue += [p for p in root.glob(d, "*") if not p.endswith((".dpkg-dist", ".dpkg-old", "~"))
-                          and (not suffixes or p.endswith(tuple(suffixes)))]
+                files.add([p for p in root.glob(d, "*") if not p.endswith((".dpkg-dist", ".dpkg-old", "~"))
+                           and (not suffixes or p.endswith(tuple(suffixes)))])
             elif k == "conf-file" and v:
-                queue.append(v)
+                files.add([v])
     port_v = opts.get("port", [("53", f"{conf} (default port 53)")])[-1]
     addresses = [a for v, _ in opts.get("listen-address", []) for a in v.split(",")]
     ifaces = [i for v, _ in opts.get("interface", []) for i in v.split(",")]

@@ -87,6 +87,21 @@ def _key_file(root, path: str, want: Tuple[str, ...] = ("BEGIN",)) -> Optional[s
     return None
 
 
+def key_results(root, framework: str, label: str, verifies: str,
+                keys: List[Tuple[str, str]]) -> List[Result]:
+    """One result per configured key: usable (info) or missing/empty/not a key (high)."""
+    out = []
+    for key, where in keys:
+        problem = _key_file(root, key)
+        if problem:
+            out.append(Result(framework, "UPDATE-VERIFY-KEY-MISSING", "high",
+                              f"{label} {key} ({where}) is {problem}", {"path": where, "key": key}))
+        else:
+            out.append(Result(framework, "UPDATE-VERIFY-OK", "info", f"{verifies} {key}",
+                              {"path": where, "key": key}))
+    return out
+
+
 # --- RAUC ----------------------------------------------------------------------------------
 def rauc(ctx) -> List[Result]:
     root, path = ctx.root, "/etc/rauc/system.conf"
@@ -100,18 +115,8 @@ def rauc(ctx) -> List[Result]:
         return [Result("rauc", "UPDATE-VERIFY-MISSING", "high",
                        f"RAUC {path} has no [keyring] path= or directory=: bundles cannot be verified",
                        {"path": path})]
-    out = []
-    for k, v, n in keyring:
-        key = v if v.startswith("/") else f"/etc/rauc/{v}"
-        problem = _key_file(root, key)
-        where = f"{path}:{n}"
-        if problem:
-            out.append(Result("rauc", "UPDATE-VERIFY-KEY-MISSING", "high",
-                              f"RAUC keyring {key} ({where}) is {problem}", {"path": where, "key": key}))
-        else:
-            out.append(Result("rauc", "UPDATE-VERIFY-OK", "info",
-                              f"RAUC verifies bundles against keyring {key}", {"path": where, "key": key}))
-    return out
+    keys = [(v if v.startswith("/") else f"/etc/rauc/{v}", f"{path}:{n}") for _, v, n in keyring]
+    return key_results(root, "rauc", "RAUC keyring", "RAUC verifies bundles against keyring", keys)
 
 
 # --- SWUpdate ------------------------------------------------------------------------------
@@ -148,17 +153,8 @@ def swupdate(ctx) -> List[Result]:
                        "argument in its start-up files, no public-key-file in /etc/swupdate.cfg or "
                        "/etc/swupdate/swupdate.cfg): unsigned images are accepted",
                        {"looked_in": ["/etc/swupdate.cfg", "/etc/swupdate/swupdate.cfg"] + files})]
-    out = []
-    for key, where in keys:
-        problem = _key_file(root, key)
-        if problem:
-            out.append(Result("swupdate", "UPDATE-VERIFY-KEY-MISSING", "high",
-                              f"SWUpdate verification key {key} ({where}) is {problem}",
-                              {"path": where, "key": key}))
-        else:
-            out.append(Result("swupdate", "UPDATE-VERIFY-OK", "info",
-                              f"SWUpdate verifies images with key {key}", {"path": where, "key": key}))
-    return out
+    return key_results(root, "swupdate", "SWUpdate verification key",
+                       "SWUpdate verifies images with key", keys)
 
 
 # --- Mender --------------------------------------------------------------------------------
@@ -195,16 +191,8 @@ def mender(ctx) -> List[Result]:
         out.append(Result("mender", "UPDATE-VERIFY-MISSING", "high",
                           f"Mender is installed but neither ArtifactVerifyKey nor ArtifactVerifyKeys "
                           f"is set in {where}: unsigned artifacts are accepted", {"path": where}))
-    for key, where in keys:
-        problem = _key_file(root, key)
-        if problem:
-            out.append(Result("mender", "UPDATE-VERIFY-KEY-MISSING", "high",
-                              f"Mender artifact verification key {key} ({where}) is {problem}",
-                              {"path": where, "key": key}))
-        else:
-            out.append(Result("mender", "UPDATE-VERIFY-OK", "info",
-                              f"Mender verifies artifacts with key {key}", {"path": where, "key": key}))
-    return out
+    return out + key_results(root, "mender", "Mender artifact verification key",
+                             "Mender verifies artifacts with key", keys)
 
 
 # --- apt -----------------------------------------------------------------------------------

@@ -4,24 +4,14 @@ import os
 import pytest
 
 from agent.check import evaluate
-from agent.config import BoardConfig, load
-from agent.criteria import Context, Options, Verdict
+from agent.criteria import Verdict
 from agent.facts import update_verify
-from agent.target import Root
+from surface_testlib import make_ctx as ctx
 
 PEM_CERT = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"
 PEM_PUB = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAfake\n-----END PUBLIC KEY-----\n"
 EXE = {"/usr/bin/rauc": "#!/bin/sh\n", "/usr/bin/swupdate": "#!/bin/sh\n", "/usr/bin/mender": "#!/bin/sh\n",
        "/usr/bin/opkg": "#!/bin/sh\n", "/usr/bin/ostree": "#!/bin/sh\n"}
-
-
-def ctx(root, toml=None, tmp_path=None):
-    cfg = BoardConfig()
-    if toml is not None:
-        p = tmp_path / "board.toml"
-        p.write_text(toml)
-        cfg = load(str(p))
-    return Context(Root(root, live=False), cfg, Options())
 
 
 def write_tree(base, files, exes=()):

@@ -3,34 +3,12 @@ import hashlib
 
 from agent import probes
 from agent.check import evaluate
-from agent.config import BoardConfig, load
-from agent.criteria import Context, Options, Verdict
-from agent.target import Root
-
-LIB = "/lib/systemd/system"
-WANTS = "/etc/systemd/system/multi-user.target.wants"
-
-
-def enabled(name, execstart):
-    return {f"{LIB}/{name}.service": f"[Service]\nExecStart={execstart}\n",
-            f"{WANTS}/{name}.service": ("symlink", f"{LIB}/{name}.service")}
+from agent.criteria import Verdict
+from surface_testlib import enabled, make_ctx as ctx, problems
 
 
 TELNET = dict(enabled("inetd", "/usr/sbin/inetd"), **{
     "/etc/inetd.conf": "# x\ntelnet stream tcp nowait root /usr/sbin/tcpd /usr/sbin/telnetd\n"})
-
-
-def ctx(root, toml=None, tmp_path=None, live=False):
-    cfg = BoardConfig()
-    if toml is not None:
-        p = tmp_path / "board.toml"
-        p.write_text(toml)
-        cfg = load(str(p))
-    return Context(Root(root, live=live), cfg, Options())
-
-
-def problems(out):
-    return [f for f in out.findings if f.is_problem]
 
 
 def test_telnet_in_inetd_fails_naming_port_and_file(tree):

@@ -3,14 +3,11 @@ the offline known-vulnerability scan."""
 import json
 
 from agent.check import evaluate
-from agent.config import BoardConfig, load
-from agent.criteria import Context, Options, Verdict
+from agent.criteria import Verdict
 from agent.criteria import s1_1_13
 from agent.facts import peripherals
-from agent.target import Root
+from surface_testlib import LIB, make_ctx as ctx, problems, WANTS
 
-LIB = "/lib/systemd/system"
-WANTS = "/etc/systemd/system/multi-user.target.wants"
 TELNET = {
     f"{LIB}/inetd.service": "[Service]\nExecStart=/usr/sbin/inetd\n",
     f"{WANTS}/inetd.service": ("symlink", f"{LIB}/inetd.service"),
@@ -18,19 +15,6 @@ TELNET = {
     "/etc/inittab": "",
 }
 STATUS = "Package: openssl\nStatus: install ok installed\nArchitecture: amd64\nVersion: 3.0.11-1~deb12u2\n\n"
-
-
-def ctx(root, toml=None, tmp_path=None, live=False, **opts):
-    cfg = BoardConfig()
-    if toml is not None:
-        p = tmp_path / "board.toml"
-        p.write_text(toml)
-        cfg = load(str(p))
-    return Context(Root(root, live=live), cfg, Options(**opts))
-
-
-def problems(out):
-    return [f for f in out.findings if f.is_problem]
 
 
 def test_undeclared_telnet_fails(tree):
