@@ -241,6 +241,18 @@ class MinLength:
     source: str = ""
 
 
+def _credits(rule: PamRule, conf: Dict[str, str], default: int) -> int:
+    """Sum of the positive d/u/l/o credits: each lets a password be one character shorter."""
+    total = 0
+    for c in ("dcredit", "ucredit", "lcredit", "ocredit"):
+        v = rule.arg(c) if rule.arg(c) is not None else conf.get(c)
+        try:
+            total += max(0, int(v)) if v is not None else default
+        except ValueError:
+            pass
+    return total
+
+
 def min_length(root, st: PamStack) -> MinLength:
     """Longest enforced minimum among the password-quality modules of the password stack."""
     best = MinLength()
@@ -251,24 +263,9 @@ def min_length(root, st: PamStack) -> MinLength:
         if r.module == "pam_pwquality.so":
             conf = conf_values(root, "/etc/security/pwquality.conf", "/etc/security/pwquality.conf.d")
             minlen = _int(r.arg("minlen")) or _int(conf.get("minlen")) or 8
-            credits = 0
-            for c in ("dcredit", "ucredit", "lcredit", "ocredit"):
-                v = r.arg(c) if r.arg(c) is not None else conf.get(c)
-                try:
-                    credits += max(0, int(v)) if v is not None else 0
-                except ValueError:
-                    pass
-            n = max(6, minlen - credits)
+            n = max(6, minlen - _credits(r, conf, 0))
         elif r.module == "pam_cracklib.so":
-            minlen = _int(r.arg("minlen")) or 9
-            credits = 0
-            for c in ("dcredit", "ucredit", "lcredit", "ocredit"):
-                v = r.arg(c)
-                try:
-                    credits += max(0, int(v)) if v is not None else 1
-                except ValueError:
-                    pass
-            n = max(6, minlen - credits)
+            n = max(6, (_int(r.arg("minlen")) or 9) - _credits(r, {}, 1))
         elif r.module == "pam_passwdqc.so":
             mins = (r.arg("min") or "disabled,24,11,8,7").split(",")
             vals = [int(m) for m in mins if m.isdigit()]

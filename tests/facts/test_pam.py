@@ -63,3 +63,12 @@ def test_real_debian_stacks(debian_rootfs):
     assert st.path == "/etc/pam.d/sshd" and st.of("auth", "pam_unix.so") and not st.errors
     assert pam.lockout(root, st).deny is None
     assert pam.min_length(root, pam.stack(root, "passwd")).length >= 8  # libpam-pwquality
+
+
+def test_positive_credits_shorten_the_minimum(trees):
+    root = Root(trees({"/etc/pam.d/passwd": "password requisite pam_pwquality.so dcredit=2\n",
+                       "/etc/security/pwquality.conf": "minlen = 10\nucredit = 1\nlcredit = -1\n"}), live=False)
+    assert pam.min_length(root, pam.stack(root, "passwd")).length == 7
+    root = Root(trees({"/etc/pam.d/passwd": "password required pam_cracklib.so minlen=14 dcredit=-1 "
+                                            "ucredit=-1 lcredit=0 ocredit=bad\n"}), live=False)
+    assert pam.min_length(root, pam.stack(root, "passwd")).length == 14
