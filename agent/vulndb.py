@@ -240,17 +240,26 @@ def records(path: str) -> Iterator[dict]:
     yield from _parse(blob, path)
 
 
+# A database's own rating -> finding severity. Debian's "unimportant" (and Ubuntu's
+# "negligible") mean "not a security problem in this distribution's build": info, not a failure.
 _SEVERITY = {"low": "low", "moderate": "medium", "medium": "medium", "high": "high",
-             "critical": "critical", "important": "high", "unimportant": "low",
-             "negligible": "low"}
+             "critical": "critical", "important": "high", "unimportant": "info",
+             "negligible": "info", "not yet assigned": "high", "end-of-life": "high"}
 
 
-def _severity(rec: dict) -> str:
-    for holder in [rec.get("database_specific") or {}] + [
-            a.get("database_specific") or {} for a in rec.get("affected") or [] if isinstance(a, dict)]:
-        s = holder.get("severity") if isinstance(holder, dict) else None
-        if isinstance(s, str) and s.lower() in _SEVERITY:
-            return _SEVERITY[s.lower()]
+def _severity(rec: dict, aff: Optional[dict] = None) -> str:
+    """Severity from ``database_specific.severity`` or a Debian/Ubuntu ``urgency``/``priority``
+    (record or affected entry); ``high`` when the database gives none."""
+    holders = [rec.get("database_specific")]
+    if isinstance(aff, dict):
+        holders += [aff.get("database_specific"), aff.get("ecosystem_specific")]
+    for holder in holders:
+        if not isinstance(holder, dict):
+            continue
+        for key in ("severity", "urgency", "priority"):
+            s = holder.get(key)
+            if isinstance(s, str) and s.lower().rstrip("*") in _SEVERITY:
+                return _SEVERITY[s.lower().rstrip("*")]
     return "high"
 
 
@@ -343,7 +352,7 @@ def match(packages, path: str) -> Tuple[List[Match], int]:
                                  for e in (r.get("events") or []) if isinstance(e, dict) and "fixed" in e]
                         out.append(Match(str(rec.get("id", "?")), list(rec.get("aliases") or []),
                                          p.name, p.version, rec_eco, rec_name, fixed,
-                                         str(rec.get("summary", ""))[:200], _severity(rec)))
+                                         str(rec.get("summary", ""))[:200], _severity(rec, aff)))
     return out, count
 
 

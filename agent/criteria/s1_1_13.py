@@ -226,9 +226,11 @@ def evaluate(ctx: Context) -> Outcome:
             for m in matches:
                 fixed = f"; fixed in {', '.join(m.fixed)}" if m.fixed else "; no fix listed"
                 alias = f" ({', '.join(m.aliases[:3])})" if m.aliases else ""
+                rated = (" (the database rates it unimportant/negligible for this distribution)"
+                         if m.severity == "info" else "")
                 findings.append(Finding(
                     "VULN-KNOWN", m.severity,
-                    f"{m.package} {m.version} is affected by {m.id}{alias}{fixed}",
+                    f"{m.package} {m.version} is affected by {m.id}{alias}{fixed}{rated}",
                     {"id": m.id, "aliases": m.aliases, "package": m.package, "version": m.version,
                      "ecosystem": m.ecosystem, "fixed": m.fixed, "summary": m.summary}))
             findings.append(Finding("VULN-SCAN", "info",

@@ -214,8 +214,8 @@ def _dropbear(ctx, argv, src) -> DaemonFacts:
 
 def _telnetd(ctx, argv, src) -> DaemonFacts:
     out = DaemonFacts()
-    if "-i" in argv[1:] or "-l" in argv[1:] and "-F" not in argv and argv[0].endswith("in.telnetd"):
-        return out  # inetd mode
+    if "-i" in argv[1:]:
+        return out  # BusyBox telnetd -i: inetd mode, the super-server owns the port
     prog = argv[0].rsplit("/", 1)[-1]
     port = next((int(p) for p in _flag_values(argv, "-p") if p.isdigit()), 23)
     b = _flag_values(argv, "-b")

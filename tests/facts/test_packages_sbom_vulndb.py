@@ -173,6 +173,15 @@ def test_matching_per_ecosystem(pkgroot, tmp_path):
     assert m.severity == "medium" and m.fixed == ["2.31.0"]
 
 
+def test_debian_urgency_unimportant_is_info(pkgroot, tmp_path):
+    r = rec("DEBIAN-CVE-1", "Debian:12", "bash", [{"introduced": "0"}])
+    r["affected"][0]["ecosystem_specific"] = {"urgency": "unimportant"}
+    db = tmp_path / "db.json"
+    db.write_text(json.dumps([r, rec("DEBIAN-CVE-2", "Debian:12", "bash", [{"introduced": "0"}])]))
+    sev = {m.id: m.severity for m in vulndb.match(packages.read(ctx(pkgroot)), str(db))[0]}
+    assert sev == {"DEBIAN-CVE-1": "info", "DEBIAN-CVE-2": "high"}
+
+
 def test_database_formats(pkgroot, tmp_path):
     pk = packages.read(ctx(pkgroot))
     z = tmp_path / "all.zip"
