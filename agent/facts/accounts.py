@@ -213,6 +213,11 @@ def network_logins(ctx) -> List[NetLogin]:
               (s.get("kbdinteractiveauthentication") == "yes" and s.get("usepam") == "yes"))
         for _crit, value, _src in s.overrides("passwordauthentication"):
             pw = pw or value == "yes"
+        methods = (s.get("authenticationmethods") or "any").lower()
+        if methods != "any" and "password" not in methods and "keyboard-interactive" not in methods \
+                and not any(("password" in v.lower() or "keyboard" in v.lower())
+                            for _c, v, _s in s.overrides("authenticationmethods")):
+            pw = False  # e.g. "publickey" only: no password is ever asked
         prl = s.get("permitrootlogin") or "prohibit-password"
         root_pw = prl == "yes" or any(v == "yes" for _c, v, _s in s.overrides("permitrootlogin"))
         allow = " ".join(s.values("allowusers")).split() or None

@@ -59,3 +59,10 @@ def test_network_logins_sshd_and_telnet(tree):
     b = accounts.Account("eve", 1001, 1001, shell="/bin/sh")
     assert ssh.admits(a) and not ssh.admits(b)
     assert nl["telnet"].port == 23 and nl["telnet"].source.startswith("/etc/inetd.conf:2")
+
+
+def test_authentication_methods_publickey_only_takes_no_password(tree):
+    root = tree({"/usr/sbin/sshd": b"OpenSSH_9.2p1",
+                 "/etc/ssh/sshd_config": "PasswordAuthentication yes\nAuthenticationMethods publickey\n"})
+    ssh = next(n for n in accounts.network_logins(ctx_of(root)) if n.service == "ssh")
+    assert not ssh.password
