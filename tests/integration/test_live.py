@@ -299,14 +299,21 @@ def test_active_report_whole_and_state_recorded(active_run):
     s14 = by["S1.1-14"]
     assert s14["verdict"] == "pass", s14
     assert any(f["check"] == "STATE-RECORDED" for f in s14["findings"])
+    # S1.1-12 consumes the service probes, naming the port
     s12 = by["S1.1-12"]
-    if s12["reason"] != "not implemented":  # S1.1-12 consumes the service probes
-        assert s12["verdict"] == "fail", s12
-        ports = {f["evidence"].get("port") for f in s12["findings"]}
-        assert ports & {23, 4433}, s12["findings"]
+    assert s12["verdict"] == "fail", s12
+    old_tls = [f for f in s12["findings"] if f["check"] == "TRANSPORT-PROBE-OLD-TLS"]
+    assert [f["evidence"]["port"] for f in old_tls] == [4433], s12["findings"]
+    assert any(f["evidence"].get("port") == 23 and f["severity"] == "high" for f in s12["findings"])
+    assert any(f["check"] == "TRANSPORT-PROBE-HTTP-REDIRECT" and f["evidence"]["port"] == 8081
+               for f in s12["findings"])
+    # S1.1-04 consumes the brute-force probes
     s04 = by["S1.1-04"]
-    if s04["reason"] != "not implemented":  # S1.1-04 consumes the brute-force probes
-        assert s04["verdict"] == "fail", s04
+    assert s04["verdict"] == "fail", s04
+    checks = {(f["check"], f["evidence"].get("port")) for f in s04["findings"]}
+    assert ("AUTH-BRUTEFORCE-PROBE-PROTECTED", 22) in checks, checks
+    assert ("AUTH-BRUTEFORCE-PROBE-UNPROTECTED", 1883) in checks, checks
+    assert ("AUTH-BRUTEFORCE-PROBE-UNPROTECTED", 8080) in checks, checks
 
 
 def test_unprivileged_run_says_needs_root(live_ns):
