@@ -181,3 +181,14 @@ def test_never_runs_live(tmp_path):
 def test_cli_refuses_erase_test_live(cli):
     r = cli("check", "--erase-test")
     assert r.rc == 2 and "never live" in r.err
+
+
+@needs_chroot
+def test_command_that_cannot_execute_in_the_copy_is_an_error(tmp_path):
+    root, cfg = make(tmp_path)
+    with open(os.path.join(root, "usr/sbin/factory-reset"), "w") as fh:
+        fh.write("#!/usr/bin/python9\nreset()\n")  # its interpreter is not in the image
+    before = erase.tree_digest(root)
+    out = evaluate(ctx(root, cfg), "S1.1-15")
+    assert out.verdict is Verdict.ERROR and "could not start" in out.reason
+    assert erase.tree_digest(root) == before
