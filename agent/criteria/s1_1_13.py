@@ -238,6 +238,9 @@ def evaluate(ctx: Context) -> Outcome:
                                     f"{ctx.options.vulndb}; {len(matches)} match(es)",
                                     {"vulndb": ctx.options.vulndb, "records": count,
                                      "matches": len(matches)}))
+    if ctx.config.documents_for("S1.1-13"):
+        from .documents import evaluate_documents
+        findings += evaluate_documents(ctx, "S1.1-13", "interface/vulnerability document").findings
     problems = [f for f in findings if f.is_problem]
     if problems:
         return Outcome.from_findings(findings, "")

@@ -226,6 +226,11 @@ def _deb822(text: str) -> Iterator[Tuple[int, Dict[str, str]]]:
     return
 
 
+def _safe_uri(uri: str) -> str:
+    """A repository URI without credentials (http://user:pass@host/ -> http://***@host/)."""
+    return re.sub(r"^([a-z][a-z0-9+.\-]*://)[^/@\s]*@", r"\1***@", uri, flags=re.I)
+
+
 def _one_line(line: str) -> Optional[Tuple[Dict[str, str], str]]:
     """(options, uri) of a 'deb [opts] uri suite ...' line."""
     m = re.match(r"^\s*(deb|deb-src)\s+(?:\[([^\]]*)\]\s+)?(\S+)", line)
@@ -277,6 +282,7 @@ def apt(ctx) -> List[Result]:
         global_keys.append("/etc/apt/trusted.gpg")
 
     def insecure(opts: Dict[str, str], where: str, uri: str):
+        uri = _safe_uri(uri)
         for opt, bad in APT_INSECURE_OPTIONS.items():
             if opts.get(opt, "").lower() == bad:
                 out.append(Result("apt", "UPDATE-APT-INSECURE", "high",

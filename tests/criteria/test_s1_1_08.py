@@ -125,6 +125,13 @@ def test_apt_hardened_and_without_signed_by_passes(tree):
     assert len(nosb) == 1 and nosb[0].severity == "info"
 
 
+def test_apt_uri_credentials_never_reported(tree):
+    root = tree({"/etc/apt/sources.list": "deb [trusted=yes] https://bob:hunter2@repo.example.com/x stable main\n"})
+    out = evaluate(ctx(root), "S1.1-08")
+    assert out.verdict is Verdict.FAIL and "hunter2" not in repr(out) and "bob" not in repr(out)
+    assert "https://***@repo.example.com/x" in out.findings[0].message
+
+
 def test_apt_conf_parser_scopes():
     got = list(update_verify.apt_conf('Acquire { http { Proxy "x"; }; AllowWeakRepositories "true"; };\n'
                                       '# comment\nDir::Etc "/etc";\n'))
