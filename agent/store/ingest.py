@@ -170,7 +170,16 @@ def _pool_check(item: Tuple[str, Optional[bytes], str]) -> Verified:
         return Verified(refusal=Refusal(name, why))
     v = check(name, data, _POOL_RING, *_POOL_ARGS)
     v.predicate = None  # not needed by ingest; keep the pipe light
+    if v.record is not None:
+        v.record.envelope = b""  # the parent has the bytes
     return v
+
+
+def _attach(window, job) -> Iterator[Verified]:
+    for (_name, data, _why), v in zip(window, job.get()):
+        if v.record is not None:
+            v.record.envelope = bytes(data)
+        yield v
 
 
 def _verified_serial(sources, keyring, station, received_at) -> Iterator[Verified]:
@@ -201,9 +210,17 @@ def ingest(store: Store, sources: Iterable[Tuple[str, Optional[bytes], str]], ke
         pool = ctx.Pool(workers, _pool_init, (keyring, station, received_at))
 
         def windows() -> Iterator[Verified]:
-            # bounded windows, not imap: imap would read every source into memory at once
+            # Bounded windows (imap would read every source into memory at once), one verified
+            # ahead while this process stores the previous one. Workers send back no envelope
+            # bytes; they are put back here.
+            pending = None
             for window in chunks(sources, max(batch, 64 * workers)):
-                yield from pool.map(_pool_check, window, chunksize=32)
+                job = pool.map_async(_pool_check, window, chunksize=32)
+                if pending is not None:
+                    yield from _attach(*pending)
+                pending = (window, job)
+            if pending is not None:
+                yield from _attach(*pending)
         checked: Iterable[Verified] = windows()
     else:
         checked = _verified_serial(sources, keyring, station, received_at)

@@ -2,7 +2,9 @@
 
 WAL journal (readers never block the writer), ``synchronous=FULL`` (a committed batch survives
 power loss, not only a killed process), explicit ``BEGIN IMMEDIATE … COMMIT`` per batch, and
-triggers that make the table append-only.
+triggers that make the tables append-only. The envelope bytes sit in a side table
+(``envelopes``, same id, written in the same transaction) so that scanning the searchable columns
+of 100,000 units reads a few MB, not a 24 KB row per unit.
 """
 from __future__ import annotations
 
@@ -29,8 +31,11 @@ CREATE TABLE IF NOT EXISTS attestations (
     agent_version    TEXT,
     ok               INTEGER NOT NULL,
     summary          TEXT    NOT NULL,
-    failed           TEXT    NOT NULL,
-    envelope         BLOB    NOT NULL
+    failed           TEXT    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS envelopes (
+    id       INTEGER PRIMARY KEY REFERENCES attestations (id),
+    envelope BLOB    NOT NULL
 );
 CREATE INDEX IF NOT EXISTS attestations_serial   ON attestations (serial);
 CREATE INDEX IF NOT EXISTS attestations_ueid     ON attestations (ueid);
@@ -46,19 +51,26 @@ CREATE TRIGGER IF NOT EXISTS attestations_no_update BEFORE UPDATE ON attestation
     BEGIN SELECT RAISE(ABORT, 'evidence store is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS attestations_no_delete BEFORE DELETE ON attestations
     BEGIN SELECT RAISE(ABORT, 'evidence store is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS envelopes_no_update BEFORE UPDATE ON envelopes
+    BEGIN SELECT RAISE(ABORT, 'evidence store is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS envelopes_no_delete BEFORE DELETE ON envelopes
+    BEGIN SELECT RAISE(ABORT, 'evidence store is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS keys_no_update BEFORE UPDATE ON keys
     BEGIN SELECT RAISE(ABORT, 'evidence store is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS keys_no_delete BEFORE DELETE ON keys
     BEGIN SELECT RAISE(ABORT, 'evidence store is append-only'); END;
 """
 
-_INSERT = (f"INSERT OR IGNORE INTO attestations ({', '.join(INSERT_COLUMNS)}) "
-           f"VALUES ({', '.join('?' * len(INSERT_COLUMNS))})")
+_ROW = INSERT_COLUMNS[:-1]  # the envelope goes to its own table, same transaction
+_INSERT = (f"INSERT OR IGNORE INTO attestations ({', '.join(_ROW)}) "
+           f"VALUES ({', '.join('?' * len(_ROW))})")
 
 
 class SqliteStore(Store):
     engine = "sqlite"
     P = "?"
+    _FROM_ENVELOPE = "attestations a JOIN envelopes e ON e.id = a.id"
+    _ENVELOPE = "e.envelope"
     _errors = (sqlite3.Error,)
 
     def __init__(self, path: str):
@@ -71,6 +83,9 @@ class SqliteStore(Store):
             self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
+            # checkpoint (and fsync the database file) every ~32 MB of WAL, not every 4 MB:
+            # a batch of 24 KB envelopes would otherwise pay several fsyncs
+            self._db.execute("PRAGMA wal_autocheckpoint=8192")
             self._db.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
         except sqlite3.Error as exc:
             raise StoreError(f"{path}: cannot open the evidence store: {exc}") from None
@@ -97,7 +112,13 @@ class SqliteStore(Store):
 
     def _insert_many(self, rows: List[Tuple]) -> List[bool]:
         def work(db):
-            return [db.execute(_INSERT, row).rowcount == 1 for row in rows]
+            new = []
+            for row in rows:
+                cur = db.execute(_INSERT, row[:-1])
+                if cur.rowcount == 1:
+                    db.execute("INSERT INTO envelopes (id, envelope) VALUES (?, ?)", (cur.lastrowid, row[-1]))
+                new.append(cur.rowcount == 1)
+            return new
         return self._tx(work)
 
     def add_key(self, keyid: str, pem: bytes) -> None:
