@@ -148,7 +148,9 @@ def receive(s: socket.socket, timeout: float, limit: int = 4096) -> bytes:
         if not chunk:
             break
         data += chunk
-        if data.startswith((b"SSH-", b"220", b"HTTP/")) and b"\n" in data and not data.startswith(b"HTTP/"):
+        if data[0] == IAC and len(data) >= 3:
+            break  # telnet option negotiation: enough to know, the server now waits for us
+        if data.startswith((b"SSH-", b"220")) and b"\n" in data:
             break
     return data
 
