@@ -128,10 +128,13 @@ def evaluate(ctx: Context) -> Outcome:
     walked = (f"walked {walk.entries} file(s) under {', '.join(walk.paths)}; read {walk.read}, "
               f"{walk.too_large} above the size cap, {walk.skipped_type} binary/media skipped by name, "
               f"{walk.unreadable} unreadable"
+              + (f"; toolchain/cache folders not walked: {', '.join(walk.skipped_dirs)}"
+                 if walk.skipped_dirs else "")
               + ("; cut at max_files" if walk.cut else ""))
     findings.append(Finding("SECRETS-WALK", "info", walked,
                             {"files": walk.entries, "read": walk.read, "too_large": walk.too_large,
-                             "unreadable": walk.unreadable, "skipped_type": walk.skipped_type, "cut": walk.cut, "paths": walk.paths,
+                             "unreadable": walk.unreadable, "skipped_type": walk.skipped_type,
+                             "skipped_dirs": walk.skipped_dirs, "cut": walk.cut, "paths": walk.paths,
                              "max_files": ctx.config.secrets.max_files,
                              "max_file_size": ctx.config.secrets.max_file_size}))
 

@@ -37,6 +37,8 @@ SKIP_SUFFIXES = (".pyc", ".pyo", ".so", ".a", ".o", ".ko", ".gz", ".xz", ".bz2",
                  ".gif", ".ico", ".bmp", ".webp", ".svgz", ".woff", ".woff2", ".ttf", ".otf", ".mo",
                  ".wav", ".mp3", ".mp4", ".ogg")
 _PSK_HINTS = (b"psk", b"assphrase", b"PreSharedKey", b"sae_password")
+# Developer toolchains and caches in home folders (a build host's, never a device's secrets).
+HOME_SKIP = (".pyenv", ".rustup", ".cargo", ".npm", ".m2", ".gradle", ".cache", ".nvm", ".gem")
 
 
 @dataclass
@@ -66,6 +68,7 @@ class Walk:
     read: int = 0  # files opened
     too_large: int = 0
     skipped_type: int = 0  # binary/media/archive files by name (SKIP_SUFFIXES)
+    skipped_dirs: List[str] = field(default_factory=list)  # HOME_SKIP folders present
     unreadable: int = 0
     cut: bool = False  # max_files reached
     found: List[SecretFile] = field(default_factory=list)
@@ -100,7 +103,10 @@ def scan(root, paths: List[str], max_files: int, max_file_size: int) -> Walk:
             break
         if not root.is_dir(top):
             continue
-        for path, st in root.walk(top, max_entries=4 * max_files):
+        homes = ["/root"] + root.glob("/home")
+        skip = tuple(f"{h}/{d}" for h in homes for d in HOME_SKIP if root.is_dir(f"{h}/{d}"))
+        w.skipped_dirs += [d for d in skip if d not in w.skipped_dirs and d.startswith(top.rstrip("/") + "/")]
+        for path, st in root.walk(top, max_entries=4 * max_files, skip=skip):
             if w.entries >= max_files:
                 w.cut = True
                 break

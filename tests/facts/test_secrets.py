@@ -78,3 +78,12 @@ def test_bounds(trees):
     assert w.cut and w.entries == 10
     w = secrets.scan(root, ["/etc", "/nonexistent"], 1000, 4096)
     assert not w.cut and w.too_large == 1 and w.entries == 51
+
+
+def test_home_toolchains_not_walked_but_named(trees, keys):
+    files = {"/root/.pyenv/versions/3.11/lib/test/key.pem": keys["pkcs8"],
+             "/home/dev/.cache/pip/key.pem": keys["pkcs8"], "/root/app/key.pem": keys["pkcs8"]}
+    root = Root(trees(files, {p: 0o644 for p in files}), live=False)
+    w = secrets.scan(root, ["/home", "/root"], 1000, 1 << 20)
+    assert [f.path for f in w.found] == ["/root/app/key.pem"]
+    assert w.skipped_dirs == ["/home/dev/.cache", "/root/.pyenv"]
