@@ -3,7 +3,8 @@
 **What is checked.** Every account a network login reaches (sshd and dropbear with password
 authentication, telnet/rlogin, declared ``[[logins]]``) and every application credential store
 (mosquitto ``password_file``, nginx ``auth_basic_user_file``, lighttpd/Apache htpasswd,
-declared stores):
+declared stores — htpasswd, mosquitto, crypt lines, or vendor JSON with objects holding a user
+and a password/hash key):
 
 - an empty password fails (``CRED-EMPTY-PASSWORD``);
 - each stored hash is tested, through the system's crypt(3), against the vendor's list

@@ -14,7 +14,9 @@
   their matching END line (PKCS#8, RSA, EC, DSA, OpenSSH), not bare labels inside binaries — that
   are group- or world-readable, Wi-Fi PSKs (wpa_supplicant, NetworkManager, hostapd, iwd,
   connman) and app secrets (``.netrc``, ``*.token``, ``credentials`` ...) that are world-readable.
-  The report says how much was walked (``SECRETS-WALK``).
+  Compiled/binary/media files (by name) and developer toolchains and caches in home folders
+  (``.pyenv``, ``.rustup``, ``.cache`` ...) are not read. The report says how much was walked and
+  what was left out (``SECRETS-WALK``).
 
 Evidence names the path, mode, owner and the key's SHA-256 fingerprint — never the secret.
 

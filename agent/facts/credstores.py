@@ -68,8 +68,7 @@ def parse_store(root, store: Store) -> Store:
         store.error = r.error
         return store
     if store.fmt == "json":
-        store.error = "vendor JSON store: format not parsed, test it by declaration"
-        return store
+        return _parse_json(store, r.text)
     for n, line in enumerate(r.text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
@@ -83,6 +82,39 @@ def parse_store(root, store: Store) -> Store:
         user, sep, stored = line.partition(":")
         if sep:
             store.entries.append(Entry(user.strip(), stored.strip(), n))
+    return store
+
+
+_USER_KEYS = ("username", "user", "login", "name", "account")
+_SECRET_KEYS = ("password_hash", "passwordHash", "hash", "password", "passwd", "pass", "pwd",
+                "secret")
+
+
+def _parse_json(store: Store, text: str) -> Store:
+    """A vendor JSON store: objects holding a user key and a password/hash key, at any depth."""
+    import json
+
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        store.error = f"not valid JSON ({str(exc)[:80]})"
+        return store
+    stack = [doc]
+    seen = 0
+    while stack and len(store.entries) < MAX_ENTRIES and seen < 100000:
+        node = stack.pop()
+        seen += 1
+        if isinstance(node, dict):
+            user = next((node[k] for k in _USER_KEYS if isinstance(node.get(k), str)), None)
+            secret = next((node[k] for k in _SECRET_KEYS if isinstance(node.get(k), str)), None)
+            if user is not None and secret is not None:
+                line = text[:text.find(json.dumps(user))].count("\n") + 1 if json.dumps(user) in text else 0
+                store.entries.append(Entry(user, secret, line))
+            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, (dict, list)))
+    if not store.entries:
+        store.error = "no user/password objects found in the JSON store"
     return store
 
 

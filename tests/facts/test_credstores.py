@@ -87,3 +87,21 @@ def test_web_stores_and_formats(tree):
 
 def test_md5crypt_matches_openssl():
     assert formats.md5crypt(b"pw", b"abcdefgh", b"$1$") == openssl_passwd("-1", "-salt", "abcdefgh", "pw")
+
+
+def test_vendor_json_store(tree):
+    from agent import libcrypt
+
+    h = libcrypt.load().hash("admin", "$2b$05$abcdefghijklmnopqrstuu")
+    root = tree({"/opt/app/users.json": '{"version": 2, "users": [\n {"username": "admin", "password_hash": "%s"},\n'
+                                        ' {"username": "viewer", "password": "viewer"}],\n "x": [1, "a"]}\n' % h,
+                 "/opt/app/bad.json": "{not json"})
+    cfg = BoardConfig(logins=[Login(name="web", kind="app", store="/opt/app/users.json", store_format="json"),
+                              Login(name="b", kind="app", store="/opt/app/bad.json", store_format="json")])
+    by = {s.path: s for s in credstores.read(ctx_of(root, cfg)).stores}
+    entries = {e.user: e for e in by["/opt/app/users.json"].entries}
+    assert set(entries) == {"admin", "viewer"} and entries["admin"].line == 2
+    sch, verify = formats.verifier(entries["admin"].stored, "json")
+    assert sch == "bcrypt" and verify("admin")
+    assert formats.verifier(entries["viewer"].stored, "json")[0] == "plaintext"
+    assert by["/opt/app/bad.json"].error.startswith("not valid JSON")
