@@ -118,7 +118,10 @@ def _parse_json(store: Store, text: str) -> Store:
     return store
 
 
-def _mosquitto(root, out: CredStores) -> None:
+def _mosquitto(ctx, out: CredStores) -> None:
+    from .sshd import package_version
+
+    root = ctx.root
     main = "/etc/mosquitto/mosquitto.conf"
     if not root.exists(main):
         return
@@ -163,12 +166,17 @@ def _mosquitto(root, out: CredStores) -> None:
                 out.stores.append(Store(args[0], "mosquitto", "mosquitto", where))
     if default_port is not None:
         listeners.insert(0, default_port)
-    if not listeners:  # mosquitto 2.x without listeners: loopback 1883 only
-        listeners.append(MqttListener(1883, "127.0.0.1", None, main))
+    version, vsource = package_version(ctx, ("mosquitto",))
+    legacy = version is not None and version < (2, 0)  # 1.x: all addresses, anonymous allowed
+    if not listeners:  # 2.x without listeners: loopback 1883 only
+        listeners.append(MqttListener(1883, "" if legacy else "127.0.0.1", None, main))
     for lst in listeners:
         if lst.allow_anonymous is None and global_anon is not None:
             lst.allow_anonymous = global_anon
             lst.source = f"{lst.source}; allow_anonymous at {global_anon_src}"
+        elif lst.allow_anonymous is None and legacy:
+            lst.allow_anonymous = True
+            lst.source = f"{lst.source}; allow_anonymous defaults to true before mosquitto 2.0 ({vsource})"
     out.mqtt_listeners = listeners
 
 
@@ -184,7 +192,7 @@ _WEB = (
 def read(ctx) -> CredStores:
     root = ctx.root
     out = CredStores()
-    _mosquitto(root, out)
+    _mosquitto(ctx, out)
     for service, top, rx, fmt in _WEB:
         if not root.is_dir(top):
             continue

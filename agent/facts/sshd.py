@@ -140,30 +140,15 @@ def defaults(version: Optional[Tuple[int, int]]) -> Dict[str, str]:
     return d
 
 
-def _version_from_packages(root) -> Tuple[Optional[Tuple[int, int]], str]:
-    # dpkg: a stanza per package; opkg: same format; apk: P:/V: lines.
-    for db in ("/var/lib/dpkg/status", "/var/lib/opkg/status", "/usr/lib/opkg/status"):
-        text = root.text(db, limit=32 << 20)
-        if not text:
-            continue
-        for stanza in text.split("\n\n"):
-            if not re.search(r"^Package:\s*openssh-server\s*$", stanza, re.M) and \
-                    not re.search(r"^Package:\s*openssh-sshd\s*$", stanza, re.M):
-                continue
-            m = re.search(r"^Version:\s*(\S+)", stanza, re.M)
-            if m:
-                vm = re.match(r"^(?:\d+:)?(\d+)\.(\d+)", m.group(1))
-                if vm:
-                    return (int(vm.group(1)), int(vm.group(2))), f"{db}: openssh-server {m.group(1)}"
-    text = root.text("/lib/apk/db/installed", limit=32 << 20)
-    if text:
-        for stanza in text.split("\n\n"):
-            if re.search(r"^P:openssh-server(?:-pam)?$", stanza, re.M):
-                m = re.search(r"^V:(\S+)", stanza, re.M)
-                vm = re.match(r"^(\d+)\.(\d+)", m.group(1)) if m else None
-                if vm:
-                    return (int(vm.group(1)), int(vm.group(2))), \
-                        f"/lib/apk/db/installed: openssh-server {m.group(1)}"
+def package_version(ctx, names) -> Tuple[Optional[Tuple[int, int]], str]:
+    """(major, minor) and 'database: name version' of the first installed package named so."""
+    from . import packages
+
+    for p in ctx.fact(packages.read).items:
+        if p.ecosystem != "python" and p.name in names:
+            vm = re.match(r"^(?:\d+:)?(\d+)\.(\d+)", p.version)
+            if vm:
+                return (int(vm.group(1)), int(vm.group(2))), f"{p.database}: {p.name} {p.version}"
     return None, ""
 
 
@@ -261,7 +246,8 @@ def read(ctx) -> SshdConfig:
     cfg.installed = bool(cfg.binary or path)
     if not cfg.installed:
         return cfg
-    cfg.version, cfg.version_source = _version_from_packages(root)
+    cfg.version, cfg.version_source = package_version(
+        ctx, ("openssh-server", "openssh-sshd", "openssh-server-pam", "openssh"))
     if cfg.version is None and cfg.binary:
         cfg.version = _version_from_binary(root, cfg.binary)
         cfg.version_source = cfg.binary if cfg.version else ""

@@ -105,3 +105,16 @@ def test_vendor_json_store(tree):
     assert sch == "bcrypt" and verify("admin")
     assert formats.verifier(entries["viewer"].stored, "json")[0] == "plaintext"
     assert by["/opt/app/bad.json"].error.startswith("not valid JSON")
+
+
+def test_mosquitto_defaults_by_version(trees):
+    conf = {"/etc/mosquitto/mosquitto.conf": "# nothing configured\n"}
+    old = dict(conf, **{"/var/lib/dpkg/status": "Package: mosquitto\nStatus: install ok installed\n"
+                                                 "Version: 1.6.12-1\n\n"})
+    lst = credstores.read(ctx_of(trees(old))).mqtt_listeners
+    assert [(m.port, m.address, m.allow_anonymous) for m in lst] == [(1883, "", True)]
+    assert "before mosquitto 2.0" in lst[0].source
+    new = dict(conf, **{"/var/lib/dpkg/status": "Package: mosquitto\nStatus: install ok installed\n"
+                                                 "Version: 2.0.11-1.2\n\n"})
+    lst = credstores.read(ctx_of(trees(new))).mqtt_listeners
+    assert [(m.port, m.address, m.allow_anonymous) for m in lst] == [(1883, "127.0.0.1", None)]
