@@ -24,6 +24,8 @@ def planted(debian_rootfs, tmp_path_factory):
     chroot(root, "useradd", "-m", "-s", "/bin/bash", "pi")
     chroot(root, "useradd", "-m", "-s", "/bin/bash", "op")
     chroot(root, "chpasswd", input=f"pi:raspberry\nop:{STRONG}\n")
+    with open(os.path.join(root, "etc/ssh/sshd_config.d/50-lab.conf"), "w") as fh:
+        fh.write("MaxAuthTries 3\nMatch User op\n  PermitEmptyPasswords yes\n")
     os.makedirs(os.path.join(root, "etc/app"), exist_ok=True)
     chroot(root, "openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
            "-out", "/etc/app/device-key.pem")
@@ -86,7 +88,9 @@ def test_real_sshd_config_drives_01_03_04(reports):
     c4 = criterion(rep, "S1.1-04")
     f = next(f for f in c4["findings"] if f["check"] == "AUTH-BRUTEFORCE-UNPROTECTED")
     assert f["evidence"]["openssh_version"].startswith("9.") and f["evidence"]["usepam"] == "yes"
-    assert f["evidence"]["maxauthtries_source"].startswith("default")
+    # Debian's real sshd_config includes sshd_config.d/*.conf before its own settings
+    assert f["evidence"]["maxauthtries"] == "3"
+    assert f["evidence"]["maxauthtries_source"] == "/etc/ssh/sshd_config.d/50-lab.conf:1"
     c3 = criterion(rep, "S1.1-03")
     assert {f["evidence"]["account"] for f in c3["findings"]} == {"pi", "op"}
     assert {f["check"] for f in c3["findings"]} == {"CRED-CHANGE-AVAILABLE"}
@@ -95,7 +99,9 @@ def test_real_sshd_config_drives_01_03_04(reports):
     else:
         assert c3["verdict"] == "pass"
     c1 = criterion(rep, "S1.1-01")
-    assert "SSH-PERMIT-EMPTY-PASSWORDS" not in {f["check"] for f in c1["findings"]}
+    empty = [f for f in c1["findings"] if f["check"] == "SSH-PERMIT-EMPTY-PASSWORDS"]
+    assert [(f["evidence"]["match"], f["evidence"]["path"]) for f in empty] == [
+        ("User op", "/etc/ssh/sshd_config.d/50-lab.conf:3")]
     if shutil.which("mosquitto_passwd"):
         assert "MQTT-ANONYMOUS" in {f["check"] for f in c1["findings"]}
 
