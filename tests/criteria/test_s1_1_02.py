@@ -165,3 +165,19 @@ def test_garbage_everywhere_no_crash(trees):
     assert len(rep.criteria) == 5
     for c in rep.criteria:
         assert c.reason and "internal error" not in c.reason, (c.id, c.reason)
+
+
+def test_readme_login_example_loads(tmp_path):
+    """The README's credentials example is a valid board config for the strict loader."""
+    import os
+    import re
+
+    from agent.config import loader
+
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "..", "README.md"), encoding="utf-8").read()
+    section = readme[readme.index("<!-- BEGIN catalogue-credentials -->"):
+                     readme.index("<!-- END catalogue-credentials -->")]
+    path = tmp_path / "board.toml"
+    path.write_text(re.search(r"```toml\n(.*?)```", section, re.S).group(1))
+    cfg = loader.load(str(path))
+    assert [lg.default_password for lg in cfg.logins] == ["forced-change", "unique"]
