@@ -50,6 +50,20 @@ def _budget(ctx: Context) -> float:
     return float(ctx.config.passwords.budget_seconds)
 
 
+def _threads(ctx: Context, schemes) -> Optional[int]:
+    """Every core, but on a live device with little free memory fewer threads for the
+    memory-hard schemes (a yescrypt call takes ~16-32 MiB)."""
+    from ..passwords import search
+
+    if not ctx.live or not schemes & {"yescrypt", "gost-yescrypt", "scrypt"}:
+        return None
+    for line in (ctx.root.text("/proc/meminfo", 65536) or "").splitlines():
+        if line.startswith("MemAvailable:") and line.split()[1].isdigit():
+            mib = int(line.split()[1]) // 1024
+            return max(1, min(search.workers(), mib // 64))
+    return None
+
+
 def vendor_words(ctx: Context) -> Tuple[List[str], List[str]]:
     """(vendor candidates, errors) from the config's list and file."""
     import os
@@ -164,8 +178,9 @@ def evaluate(ctx: Context) -> Outcome:
         meta[key] = {"account": e.user, "path": f"{s.path}:{e.line}", "store": s.path,
                      "service": s.service, "scheme": sch, "login": s.login}
     budget = _budget(ctx)
+    threads = _threads(ctx, {m["scheme"] for m in meta.values()})
     started = time.monotonic()
-    results = search.search(targets, budget) if targets else {}
+    results = search.search(targets, budget, threads) if targets else {}
     elapsed = time.monotonic() - started
     tried = sum(r.tried for r in results.values())
     total = sum(r.total for r in results.values())

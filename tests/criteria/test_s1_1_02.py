@@ -181,3 +181,11 @@ def test_readme_login_example_loads(tmp_path):
     path.write_text(re.search(r"```toml\n(.*?)```", section, re.S).group(1))
     cfg = loader.load(str(path))
     assert [lg.default_password for lg in cfg.logins] == ["forced-change", "unique"]
+
+
+def test_threads_capped_by_free_memory_for_memory_hard_schemes(trees):
+    root = trees({"/proc/meminfo": "MemTotal: 262144 kB\nMemAvailable: 100000 kB\n"})
+    live = Context(Root(root, live=True), BoardConfig())
+    assert s1_1_02._threads(live, {"yescrypt"}) == 1  # ~97 MiB free: one 64 MiB slot
+    assert s1_1_02._threads(live, {"sha512crypt"}) is None
+    assert s1_1_02._threads(Context(Root(root, live=False), BoardConfig()), {"yescrypt"}) is None
