@@ -25,7 +25,7 @@ from bench import Row
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROJECT = os.path.dirname(HERE)
-N_INGEST = 4000
+N_INGEST = 3000
 UNITS = int(os.environ.get("JCSTAR_BENCH_UNITS", "100000"))
 
 
@@ -56,29 +56,41 @@ def _bulk(store, template, units: int, start: int) -> None:
         store.add(batch)
 
 
-def _engine_rows(label: str, url: str, envelopes, ring, units) -> list:
+def _ingest_rate(new_url, sources, ring, workers: int, repeat: int = 3) -> float:
+    """Best of ``repeat`` runs, each into a fresh store (this machine is shared: best-of shows
+    what the code does, not what the neighbours do)."""
+    from agent.store import open_store
+    from agent.store.ingest import ingest
+
+    best = 0.0
+    for _ in range(repeat):
+        with open_store(new_url()) as store:
+            t0 = time.perf_counter()
+            res = ingest(store, sources, ring, station="bench", batch=500, workers=workers)
+            rate = len(sources) / (time.perf_counter() - t0)
+            assert len(res.stored) == len(sources) and not res.refused, res.refused[:3]
+        best = max(best, rate)
+    return best
+
+
+def _engine_rows(label: str, new_url, envelopes, ring, units) -> list:
     from agent.store import Query, open_store, retention
     from agent.store.ingest import check, ingest
 
     rows = []
-    with open_store(url) as store:
-        sources = [(f"e{i}", e, "") for i, e in enumerate(envelopes)]
-        half = len(sources) // 2
-        t0 = time.perf_counter()
-        res = ingest(store, sources[:half], ring, station="bench", batch=500, workers=1)
-        one = half / (time.perf_counter() - t0)
-        workers = os.cpu_count() or 1
-        t0 = time.perf_counter()
-        res2 = ingest(store, sources[half:], ring, station="bench", batch=500, workers=workers)
-        rate = (len(sources) - half) / (time.perf_counter() - t0)
-        assert len(res.stored) + len(res2.stored) == len(envelopes) and not res.refused + res2.refused
-        size = f"{half} envelopes of {len(envelopes[0]) // 1024} KiB, batches of 500"
-        rows.append(Row(f"{label}: verified ingest, 1 process", one, "env/s", note=size))
-        rows.append(Row(f"{label}: verified ingest, {workers} verifiers", rate, "env/s",
+    sources = [(f"e{i}", e, "") for i, e in enumerate(envelopes)]
+    size = f"{len(sources)} envelopes of {len(envelopes[0]) // 1024} KiB, batches of 500, best of 3"
+    workers = os.cpu_count() or 1
+    for w in sorted({1, workers}):
+        rate = _ingest_rate(new_url, sources, ring, w)
+        rows.append(Row(f"{label}: verified ingest, {w} verifier process(es)", rate, "env/s",
                         target=">= 2000/s" if label == "sqlite" else "",
-                        ok=(rate >= 2000) if label == "sqlite" else None, note=size))
+                        ok=(rate >= 2000) if label == "sqlite" and w == workers else None,
+                        note=f"{size}; load average {os.getloadavg()[0]:.1f} on {workers} cores"))
+    with open_store(new_url()) as store:
+        ingest(store, sources, ring, station="bench", batch=500)
         t0 = time.perf_counter()
-        again = ingest(store, sources[:1000], ring, station="bench", batch=500, workers=os.cpu_count() or 1)
+        again = ingest(store, sources[:1000], ring, station="bench", batch=500)
         rows.append(Row(f"{label}: re-ingest (all duplicates)", 1000 / (time.perf_counter() - t0), "env/s",
                         note=f"{len(again.duplicates)} duplicates, 0 new rows"))
         template = check("t", envelopes[0], ring, "bench").record
@@ -96,13 +108,13 @@ def _engine_rows(label: str, url: str, envelopes, ring, units) -> list:
             ("failures in a 30-day window (count)", lambda: store.count(Query(
                 failures=True, since=time.time() - 60 * 86400, until=time.time() - 30 * 86400))),
             ("failures, newest 100 (list)", lambda: store.query(Query(failures=True, newest_first=True, limit=100))),
-            ("export-size fetch: unit with envelopes", lambda: store.query(Query(serial=f"SN{mid:06d}"), envelopes=True)),
+            ("one unit with its envelopes (export)", lambda: store.query(Query(serial=f"SN{mid:06d}"), envelopes=True)),
             ("retention report", lambda: retention.report(store, time.time())),
             ("check-unique (whole store)", lambda: store.conflicts()),
         ]
         for name, fn in queries:
-            rows.append(Row(f"{label}: {name} @ {total}", _median_ms(fn), "ms", target="<= 1000 ms",
-                            ok=None))
+            ms = _median_ms(fn)
+            rows.append(Row(f"{label}: {name} @ {total}", ms, "ms", target="<= 1000 ms", ok=ms <= 1000))
     return rows
 
 
@@ -118,14 +130,15 @@ def run(args) -> list:
     sign = (time.perf_counter() - t0) / N_INGEST
     ring = u.keyring("a")
     rows = [Row("sign one envelope (attest_report, for scale)", sign * 1000, "ms")]
-    rows += _engine_rows("sqlite", os.path.join(work, "evidence.db"), envelopes, ring, UNITS)
+    n = iter(range(1000))
+    rows += _engine_rows("sqlite", lambda: os.path.join(work, f"evidence-{next(n)}.db"), envelopes, ring, UNITS)
     why = unavailable()
     if why:
         rows.append(Row("postgresql: skipped", 0, "", note=why))
     else:
         server = PgServer(durable=True).start()
         try:
-            rows += _engine_rows("postgresql", server.new_db(), envelopes, ring, UNITS)
+            rows += _engine_rows("postgresql", server.new_db, envelopes, ring, UNITS)
         finally:
             server.stop()
     import shutil
