@@ -48,4 +48,28 @@ def run(args):
                         ok=(pooled >= 0.65 * cores * single) if cores > 1 and idle else None,
                         note=f"CPU {pooled_cpu:.2f} s per wall s; load {load:.1f} on {cores} cores"
                              f"{'' if idle else ' (busy machine: not judged)'}; {lib.path} {lib.function}"))
+    rows.append(_gil_row(lib))
     return rows
+
+
+def _gil_row(lib):
+    """Python keeps running while another thread is inside crypt: the GIL is released."""
+    import threading
+
+    stored = lib.hash("x", "$2b$08$abcdefghijklmnopqrstuu")
+
+    def spin(seconds, stop):
+        n, t0 = 0, time.perf_counter()
+        while not stop and time.perf_counter() - t0 < seconds:
+            n += 1
+        return n / (time.perf_counter() - t0)
+
+    base = spin(0.5, [])
+    stop = []
+    th = threading.Thread(target=lambda: ([lib.verify(f"c{i}", stored) for i in range(20)], stop.append(1)))
+    th.start()
+    during = spin(30, stop)
+    th.join()
+    return Row("python loop rate while a thread is in crypt", during / base * 100, "%",
+               target=">= 50% of the idle rate (GIL released)", ok=during >= 0.5 * base,
+               note="a held GIL would stall the loop for every call")
