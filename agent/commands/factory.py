@@ -29,7 +29,7 @@ from typing import List, Optional
 
 from ..errors import RunError
 from .check import add_check_options, build_context, write_output
-from .store import add_store_option, open_from, station_name, store_errors
+from .store import add_store_option, open_from, serial_pull, station_name, store_errors
 
 BIG = {
     "P": ["████ ", "█   █", "████ ", "█    ", "█    "],
@@ -100,22 +100,10 @@ def _attest_local(args, nonce: str) -> bytes:
 
 
 def _attest_serial(args, nonce: str, unit: Unit) -> Optional[bytes]:
-    try:
-        from ..serial import device, host
-        from ..serial.framing import TransferError
-    except ImportError:
-        raise RunError("serial pull is not available in this version (agent.serial); attest locally with --key")
-    try:
-        port = device.open_port(args.port, args.baud)
-    except Exception as exc:
-        raise RunError(f"cannot open serial port: {exc}", args.port) from None
-    try:
-        return host.pull(port, nonce, args.timeout, args.baud)
-    except TransferError as exc:
-        unit.step("attest", False, f"serial pull from {args.port} failed: {exc}")
-        return None
-    finally:
-        port.close()
+    data, why = serial_pull(args.port, args.baud, args.timeout, nonce)
+    if data is None:
+        unit.step("attest", False, why)
+    return data
 
 
 def _attest_command(args, nonce: str, unit: Unit) -> Optional[bytes]:

@@ -83,6 +83,26 @@ def parse_time(text: Optional[str], option: str) -> Optional[float]:
     return t.timestamp()
 
 
+def serial_pull(port: str, baud: int, timeout: float, nonce: str):
+    """(envelope bytes, "") pulled from a unit running ``serve``, or (None, why). RunError when
+    the port cannot be opened or the serial verbs are not installed."""
+    try:
+        from ..serial import device, host
+        from ..serial.framing import TransferError
+    except ImportError:
+        raise RunError("serial pull is not available in this installation (agent.serial, pyserial)") from None
+    try:
+        handle = device.open_port(port, baud)
+    except Exception as exc:
+        raise RunError(f"cannot open serial port: {exc}", port) from None
+    try:
+        return host.pull(handle, nonce, timeout, baud), ""
+    except TransferError as exc:
+        return None, f"serial pull from {port} failed: {exc}"
+    finally:
+        handle.close()
+
+
 def store_errors(fn):
     """Run fn(); a StoreError mid-run is a run-level problem (exit 2, one line)."""
     from ..store import StoreError
@@ -113,7 +133,11 @@ def add_arguments(p) -> None:
     a.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
                    help="processes verifying signatures in parallel (default: the CPU count)")
     a.add_argument("--format", choices=("text", "json"), default="text")
-    a.add_argument("paths", nargs="+", metavar="PATH", help="envelope file, folder of envelopes, or - (stdin)")
+    a.add_argument("--port", metavar="DEV", help="also pull one fresh attestation (own nonce) from a unit "
+                                                 "running 'serve' on this serial port, and ingest it")
+    a.add_argument("--baud", type=int, default=115200, metavar="N", help="with --port (default 115200)")
+    a.add_argument("--timeout", type=float, default=120.0, metavar="S", help="with --port (default 120)")
+    a.add_argument("paths", nargs="*", metavar="PATH", help="envelope file, folder of envelopes, or - (stdin)")
 
     q = sub.add_parser("query", help="list stored attestations",
                        description="List stored attestations; every filter given narrows the list.")
@@ -179,6 +203,9 @@ def do_ingest(args) -> int:
         raise RunError("--batch and --workers must be at least 1")
     ring = keyring(args)
     station = station_name(args)
+    if not args.paths and not args.port:
+        raise RunError("nothing to ingest: give envelope files/folders, - (stdin), or --port DEV")
+    pulled = _pull_for_ingest(args, ring, station) if args.port else None
     files = expand(args.paths)
     workers = args.workers if len(files) >= 200 else 1  # a pool costs more than it saves on a few
     with open_from(args) as store:
@@ -188,6 +215,11 @@ def do_ingest(args) -> int:
         res = store_errors(lambda: ingest(store, read_sources(files), ring, station,
                                           batch=args.batch, on_commit=committed,
                                           workers=workers))
+        if pulled is not None and pulled.refusal:
+            res.refused.append(pulled.refusal)
+        elif pulled is not None:
+            new = store_errors(lambda: store.add([pulled.record]))[0]
+            (res.stored if new else res.duplicates).append(pulled.record)
         conflicts = store_errors(lambda: [c for c in store.conflicts()
                                           if c.value in {r.ueid for r in res.stored} | {r.keyid for r in res.stored}])
     if args.format == "json":
@@ -202,6 +234,18 @@ def do_ingest(args) -> int:
         print(f"{len(res.stored)} stored, {len(res.duplicates)} already stored, {len(res.refused)} refused "
               f"(station {station})")
     return 1 if res.refused or conflicts else 0
+
+
+def _pull_for_ingest(args, ring, station):
+    """Pull from the unit with our own fresh nonce; verify signature AND nonce."""
+    from ..serial.host import new_nonce
+    from ..store.ingest import Refusal, Verified, check
+
+    nonce = new_nonce()
+    data, why = serial_pull(args.port, args.baud, args.timeout, nonce)
+    if data is None:
+        return Verified(refusal=Refusal(args.port, why))
+    return check(args.port, data, ring, station, nonce=nonce)
 
 
 def _when(t: Optional[float]) -> str:

@@ -57,3 +57,30 @@ def test_factory_serial_nobody_answers(cli, units, tmp_path):
         r = cli("factory", "--port", station_end, "--pubkey", units.keys["a"]["pub"],
                 "--store", str(tmp_path / "e.db"), "--timeout", "3", "--quiet")
     assert r.rc == 1 and "[FAIL] attest" in r.out and "serial pull" in r.out
+
+
+def test_store_ingest_straight_from_pull(cli, units, line_unit, tmp_path):
+    from serial_relay import pty_pair
+
+    root, cfg = line_unit
+    db = str(tmp_path / "evidence.db")
+    log = tmp_path / "serve.log"
+    with pty_pair(str(tmp_path), "ing") as (device_end, station_end), open(log, "w+") as fh:
+        p = subprocess.Popen([sys.executable, "-m", "agent", "serve", "--port", device_end, "--key",
+                              units.keys["a"]["private"], "--root", root, "--config", cfg],
+                             cwd=PROJECT, stderr=fh, stdout=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 30
+            while "serving on" not in log.read_text():
+                assert p.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.05)
+            r = cli("store", "ingest", "--store", db, "--pubkey", units.keys["a"]["pub"], "--port", station_end,
+                    "--timeout", "60", "--station", "bench-3")
+            assert r.rc == 0 and "1 stored, 0 already stored, 0 refused (station bench-3)" in r.out, r.out + r.err
+            r = cli("store", "ingest", "--store", db, "--pubkey", units.keys["b"]["pub"], "--port", station_end,
+                    "--timeout", "60")
+            assert r.rc == 1 and f"REFUSED {station_end}" in r.out
+        finally:
+            p.send_signal(signal.SIGTERM)
+            p.wait(10)
+    assert cli("store", "query", "--store", db, "--count").out.strip() == "1"
