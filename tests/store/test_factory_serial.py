@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -17,13 +18,15 @@ pytestmark = pytest.mark.integration
 PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def test_factory_pulls_over_serial_verifies_and_stores(cli, units, line_unit, tmp_path):
+@contextmanager
+def unit_on_the_line(units, line_unit, tmp_path, name):
+    """A pty pair with ``jcstar-agent serve`` (a real process, key 'a') on the device end;
+    yields the station end once the unit listens."""
     from serial_relay import pty_pair
 
     root, cfg = line_unit
-    db = str(tmp_path / "evidence.db")
-    log = tmp_path / "serve.log"
-    with pty_pair(str(tmp_path), "line") as (device_end, station_end), open(log, "w+") as fh:
+    log = tmp_path / f"serve-{name}.log"
+    with pty_pair(str(tmp_path), name) as (device_end, station_end), open(log, "w+") as fh:
         p = subprocess.Popen([sys.executable, "-m", "agent", "serve", "--port", device_end, "--key",
                               units.keys["a"]["private"], "--root", root, "--config", cfg],
                              cwd=PROJECT, stderr=fh, stdout=subprocess.DEVNULL)
@@ -32,20 +35,26 @@ def test_factory_pulls_over_serial_verifies_and_stores(cli, units, line_unit, tm
             while "serving on" not in log.read_text():
                 assert p.poll() is None and time.monotonic() < deadline, log.read_text()
                 time.sleep(0.05)
-            junit = str(tmp_path / "unit.xml")
-            r = cli("factory", "--port", station_end, "--pubkey", units.keys["a"]["pub"], "--store", db,
-                    "--serial", "LBL-SER-1", "--junit", junit, "--timeout", "60")
-            assert r.rc in (0, 1), r.err
-            assert f"pulled over {station_end}" in r.out and "[ok  ] verify" in r.out, r.out
-            assert "[ok  ] store" in r.out and "[ok  ] unique" in r.out
-            assert ET.parse(junit).getroot().find("testcase").get("name") == "attest"
-            # the wrong trusted key: the unit's attestation is refused, nothing stored
-            r = cli("factory", "--port", station_end, "--pubkey", units.keys["b"]["pub"], "--store", db,
-                    "--timeout", "60", "--quiet")
-            assert r.rc == 1 and "[FAIL] verify" in r.out
+            yield station_end
         finally:
             p.send_signal(signal.SIGTERM)
             p.wait(10)
+
+
+def test_factory_pulls_over_serial_verifies_and_stores(cli, units, line_unit, tmp_path):
+    db = str(tmp_path / "evidence.db")
+    with unit_on_the_line(units, line_unit, tmp_path, "line") as station_end:
+        junit = str(tmp_path / "unit.xml")
+        r = cli("factory", "--port", station_end, "--pubkey", units.keys["a"]["pub"], "--store", db,
+                "--serial", "LBL-SER-1", "--junit", junit, "--timeout", "60")
+        assert r.rc in (0, 1), r.err
+        assert f"pulled over {station_end}" in r.out and "[ok  ] verify" in r.out, r.out
+        assert "[ok  ] store" in r.out and "[ok  ] unique" in r.out
+        assert ET.parse(junit).getroot().find("testcase").get("name") == "attest"
+        # the wrong trusted key: the unit's attestation is refused, nothing stored
+        r = cli("factory", "--port", station_end, "--pubkey", units.keys["b"]["pub"], "--store", db,
+                "--timeout", "60", "--quiet")
+        assert r.rc == 1 and "[FAIL] verify" in r.out
     rows = cli("store", "query", "--store", db, "--format", "json").json()
     assert len(rows) == 1 and rows[0]["serial"] == "LBL-SER-1"
 
@@ -60,27 +69,12 @@ def test_factory_serial_nobody_answers(cli, units, tmp_path):
 
 
 def test_store_ingest_straight_from_pull(cli, units, line_unit, tmp_path):
-    from serial_relay import pty_pair
-
-    root, cfg = line_unit
     db = str(tmp_path / "evidence.db")
-    log = tmp_path / "serve.log"
-    with pty_pair(str(tmp_path), "ing") as (device_end, station_end), open(log, "w+") as fh:
-        p = subprocess.Popen([sys.executable, "-m", "agent", "serve", "--port", device_end, "--key",
-                              units.keys["a"]["private"], "--root", root, "--config", cfg],
-                             cwd=PROJECT, stderr=fh, stdout=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 30
-            while "serving on" not in log.read_text():
-                assert p.poll() is None and time.monotonic() < deadline, log.read_text()
-                time.sleep(0.05)
-            r = cli("store", "ingest", "--store", db, "--pubkey", units.keys["a"]["pub"], "--port", station_end,
-                    "--timeout", "60", "--station", "bench-3")
-            assert r.rc == 0 and "1 stored, 0 already stored, 0 refused (station bench-3)" in r.out, r.out + r.err
-            r = cli("store", "ingest", "--store", db, "--pubkey", units.keys["b"]["pub"], "--port", station_end,
-                    "--timeout", "60")
-            assert r.rc == 1 and f"REFUSED {station_end}" in r.out
-        finally:
-            p.send_signal(signal.SIGTERM)
-            p.wait(10)
+    with unit_on_the_line(units, line_unit, tmp_path, "ing") as station_end:
+        r = cli("store", "ingest", "--store", db, "--pubkey", units.keys["a"]["pub"], "--port", station_end,
+                "--timeout", "60", "--station", "bench-3")
+        assert r.rc == 0 and "1 stored, 0 already stored, 0 refused (station bench-3)" in r.out, r.out + r.err
+        r = cli("store", "ingest", "--store", db, "--pubkey", units.keys["b"]["pub"], "--port", station_end,
+                "--timeout", "60")
+        assert r.rc == 1 and f"REFUSED {station_end}" in r.out
     assert cli("store", "query", "--store", db, "--count").out.strip() == "1"
