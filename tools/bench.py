@@ -44,16 +44,30 @@ class Measure:
     rc: int
 
 
+_TIME = "/usr/bin/time"  # GNU time (Debian package 'time')
+
+
 def measure(cmd: Sequence[str], repeat: int = 5, env=None, cwd=PROJECT) -> Measure:
-    """Median wall time and max peak RSS of a whole process."""
-    walls, rss, rc = [], 0, 0
+    """Median wall time and max peak RSS of a whole process.
+
+    Peak RSS is read through GNU time, which forks the command from its own small process: a
+    child forked straight from this (larger) Python process would inherit our high-water mark
+    until exec, and every figure would read at least our own size.
+    """
+    import tempfile
+
+    walls, rss, rc = [], 0.0, 0
+    use_time = os.access(_TIME, os.X_OK)
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        p = subprocess.Popen(list(cmd), cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-        _, status, usage = os.wait4(p.pid, 0)
-        walls.append(time.perf_counter() - t0)
-        rss = max(rss, usage.ru_maxrss)  # KiB on Linux
+        with tempfile.NamedTemporaryFile("r", suffix=".time") as out:
+            full = [_TIME, "-q", "-f", "%M", "-o", out.name, *cmd] if use_time else list(cmd)
+            t0 = time.perf_counter()
+            p = subprocess.Popen(full, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+            _, status, usage = os.wait4(p.pid, 0)
+            walls.append(time.perf_counter() - t0)
+            kib = float(out.read().strip().splitlines()[-1]) if use_time else usage.ru_maxrss
+        rss = max(rss, kib)  # KiB on Linux
         rc = os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status >> 8
     return Measure(statistics.median(walls), rss / 1024, rc)
 

@@ -12,7 +12,7 @@ import errno
 import os
 import stat as stat_mod
 from dataclasses import dataclass
-from typing import Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 DEFAULT_CAP = 1 << 20  # 1 MiB: every config file the agent reads is far smaller
 _MAX_LINKS = 40  # same bound as the kernel's ELOOP
@@ -57,6 +57,8 @@ class Root:
     def __init__(self, path: str = "/", live: Optional[bool] = None):
         self.path = os.path.abspath(path)
         self.live = (self.path == "/") if live is None else live
+        self._prefix = "" if self.path == "/" else self.path
+        self._cache: Dict[Tuple[str, str], Optional[Tuple[str, bool]]] = {}
 
     def __repr__(self) -> str:
         return f"Root({self.path!r}, live={self.live})"
@@ -68,35 +70,55 @@ class Root:
         Returns None on a symlink loop. A missing component ends resolution: the rest is
         appended as is (like ``os.path.realpath``), so callers can still report the path.
         """
-        parts = [p for p in path.split("/") if p not in ("", ".")]
-        resolved: List[str] = []
-        links = 0
-        while parts:
-            name = parts.pop(0)
+        return self._resolve("/", [p for p in path.split("/") if p not in ("", ".")], 0)
+
+    def _resolve(self, cur: str, parts: List[str], depth: int) -> Optional[str]:
+        for i, name in enumerate(parts):
             if name == "..":
-                if resolved:
-                    resolved.pop()
+                cur = cur.rsplit("/", 1)[0] or "/"  # ".." stops at the root
                 continue
-            candidate = resolved + [name]
-            host = self._host(candidate)
+            step = self._component(cur, name, depth)
+            if step is None:
+                return None
+            cur, exists = step
+            if not exists:
+                return "/".join([cur] + parts[i + 1:]) if i + 1 < len(parts) else cur
+        return cur
+
+    def _component(self, parent: str, name: str, depth: int) -> Optional[Tuple[str, bool]]:
+        """(real device path, exists) of ``name`` inside the real directory ``parent``.
+
+        Directories and symlinks are cached per run (a Root lives for one run): a walk reads
+        thousands of files under the same few directories, and resolving each path from the root
+        again was most of the cost of a check. Plain files and missing names are not cached.
+        """
+        key = (parent, name)
+        if key in self._cache:
+            return self._cache[key]
+        if depth > _MAX_LINKS:
+            return None
+        joined = parent.rstrip("/") + "/" + name
+        host = self._host_of(joined)
+        try:
+            st = os.lstat(host)
+        except OSError:
+            return (joined, False)
+        if stat_mod.S_ISREG(st.st_mode):
+            return (joined, True)  # a leaf: one lstat, not worth a cache entry
+        result: Optional[Tuple[str, bool]] = (joined, True)
+        if stat_mod.S_ISLNK(st.st_mode):
             try:
-                st = os.lstat(host)
+                target = os.readlink(host)
             except OSError:
-                return "/" + "/".join(candidate + parts)
-            if stat_mod.S_ISLNK(st.st_mode):
-                links += 1
-                if links > _MAX_LINKS:
-                    return None
-                try:
-                    target = os.readlink(host)
-                except OSError:
-                    return None
-                if target.startswith("/"):
-                    resolved = []
-                parts = [p for p in target.split("/") if p not in ("", ".")] + parts
-                continue
-            resolved = candidate
-        return "/" + "/".join(resolved)
+                return None
+            base = "/" if target.startswith("/") else parent  # absolute targets are re-rooted
+            real = self._resolve(base, [p for p in target.split("/") if p not in ("", ".")], depth + 1)
+            result = None if real is None else (real, os.path.lexists(self._host_of(real)))
+        self._cache[key] = result
+        return result
+
+    def _host_of(self, real: str) -> str:
+        return self._prefix + real if real != "/" else (self._prefix or "/")
 
     def _host(self, parts: List[str]) -> str:
         return os.path.join(self.path, *parts) if parts else self.path
@@ -104,9 +126,7 @@ class Root:
     def host_path(self, path: str) -> Optional[str]:
         """Host path of a device path after resolution inside the root (None on a loop)."""
         real = self.realpath(path)
-        if real is None:
-            return None
-        return self._host([p for p in real.split("/") if p])
+        return None if real is None else self._host_of(real)
 
     # --- metadata --------------------------------------------------------------------------
     def stat(self, path: str) -> Optional[os.stat_result]:
