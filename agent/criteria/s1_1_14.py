@@ -36,25 +36,19 @@ CREDENTIAL_FILES = ("/etc/shadow", "/etc/passwd", "/etc/gshadow")
 
 
 def storage_findings(ctx: Context):
-    paths = list(CREDENTIAL_FILES) + [l.store for l in ctx.config.logins if l.store]
+    files = [(p, "credential file") for p in CREDENTIAL_FILES]
+    files += [(l.store, "credential file") for l in ctx.config.logins if l.store]
+    files.append((ctx.config.firmware.version_source, "version file"))
     findings, checked = [], []
-    for path in paths:
+    for path, kind in files:
         if not ctx.root.exists(path):
             continue
         checked.append(path)
         st = mounts.storage_of(ctx, path)
         if st.volatile:
             findings.append(Finding("STORAGE-VOLATILE", "high",
-                                    f"credential file {path} is on volatile storage: {st.why}",
+                                    f"{kind} {path} is on volatile storage: {st.why}",
                                     {"path": path, "real_path": st.real_path}))
-    src = ctx.config.firmware.version_source
-    if ctx.root.exists(src):
-        checked.append(src)
-        st = mounts.storage_of(ctx, src)
-        if st.volatile:
-            findings.append(Finding("STORAGE-VOLATILE", "high",
-                                    f"version file {src} is on volatile storage: {st.why}",
-                                    {"path": src, "real_path": st.real_path}))
     return findings, checked
 
 

@@ -120,9 +120,6 @@ class Root:
     def _host_of(self, real: str) -> str:
         return self._prefix + real if real != "/" else (self._prefix or "/")
 
-    def _host(self, parts: List[str]) -> str:
-        return os.path.join(self.path, *parts) if parts else self.path
-
     def host_path(self, path: str) -> Optional[str]:
         """Host path of a device path after resolution inside the root (None on a loop)."""
         real = self.realpath(path)
@@ -138,14 +135,17 @@ class Root:
         except OSError:
             return None
 
-    def lstat(self, path: str) -> Optional[os.stat_result]:
-        """Stat of the path itself (a symlink stays a symlink); its parents are resolved."""
+    def _unresolved_host(self, path: str) -> Optional[str]:
+        """Host path of ``path`` with its parents resolved but not its last component."""
         parent, _, name = path.rstrip("/").rpartition("/")
         real_parent = self.realpath(parent or "/")
-        if real_parent is None:
-            return None
+        return None if real_parent is None else self._host_of(real_parent.rstrip("/") + "/" + name)
+
+    def lstat(self, path: str) -> Optional[os.stat_result]:
+        """Stat of the path itself (a symlink stays a symlink); its parents are resolved."""
+        host = self._unresolved_host(path)
         try:
-            return os.lstat(self._host([p for p in real_parent.split("/") if p] + [name]))
+            return os.lstat(host) if host else None
         except OSError:
             return None
 
@@ -165,12 +165,9 @@ class Root:
         return st is not None and stat_mod.S_ISREG(st.st_mode) and bool(st.st_mode & 0o111)
 
     def readlink(self, path: str) -> Optional[str]:
-        parent, _, name = path.rstrip("/").rpartition("/")
-        real_parent = self.realpath(parent or "/")
-        if real_parent is None:
-            return None
+        host = self._unresolved_host(path)
         try:
-            return os.readlink(self._host([p for p in real_parent.split("/") if p] + [name]))
+            return os.readlink(host) if host else None
         except OSError:
             return None
 
@@ -254,7 +251,7 @@ class Root:
         seen = 0
         while queue:
             directory, depth = queue.pop(0)
-            host = self._host([p for p in directory.split("/") if p])
+            host = self._host_of(directory)
             try:
                 names = sorted(os.listdir(host))
             except OSError:
