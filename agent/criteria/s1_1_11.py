@@ -130,7 +130,7 @@ def evaluate(ctx: Context) -> Outcome:
     walked = (f"walked {walk.entries} file(s) under {', '.join(walk.paths)}; read {walk.read}, "
               f"{walk.too_large} above the size cap, {walk.skipped_type} binary/media skipped by name, "
               f"{walk.unreadable} unreadable"
-              + (f"; toolchain/cache folders not walked: {', '.join(walk.skipped_dirs)}"
+              + (f"; package databases and toolchain/cache folders not walked: {', '.join(walk.skipped_dirs)}"
                  if walk.skipped_dirs else "")
               + ("; cut at max_files" if walk.cut else ""))
     findings.append(Finding("SECRETS-WALK", "info", walked,

@@ -39,6 +39,10 @@ SKIP_SUFFIXES = (".pyc", ".pyo", ".so", ".a", ".o", ".ko", ".gz", ".xz", ".bz2",
 _PSK_HINTS = (b"psk", b"assphrase", b"PreSharedKey", b"sae_password")
 # Developer toolchains and caches in home folders (a build host's, never a device's secrets).
 HOME_SKIP = (".pyenv", ".rustup", ".cargo", ".npm", ".m2", ".gradle", ".cache", ".nvm", ".gem")
+# Package managers' own metadata (file lists, checksums, maintainer scripts, index files):
+# thousands of world-readable files by design, never a secret; most of a walk's cost on Debian.
+PACKAGE_DB_SKIP = ("/var/lib/dpkg/info", "/var/lib/apt/lists", "/var/lib/opkg/info",
+                   "/usr/lib/opkg/info")
 
 
 @dataclass
@@ -68,7 +72,7 @@ class Walk:
     read: int = 0  # files opened
     too_large: int = 0
     skipped_type: int = 0  # binary/media/archive files by name (SKIP_SUFFIXES)
-    skipped_dirs: List[str] = field(default_factory=list)  # HOME_SKIP folders present
+    skipped_dirs: List[str] = field(default_factory=list)  # HOME_SKIP/PACKAGE_DB_SKIP present
     unreadable: int = 0
     cut: bool = False  # max_files reached
     found: List[SecretFile] = field(default_factory=list)
@@ -105,6 +109,7 @@ def scan(root, paths: List[str], max_files: int, max_file_size: int) -> Walk:
             continue
         homes = ["/root"] + root.glob("/home")
         skip = tuple(f"{h}/{d}" for h in homes for d in HOME_SKIP if root.is_dir(f"{h}/{d}"))
+        skip += tuple(d for d in PACKAGE_DB_SKIP if root.is_dir(d))
         w.skipped_dirs += [d for d in skip if d not in w.skipped_dirs and d.startswith(top.rstrip("/") + "/")]
         for path, st in root.walk(top, max_entries=4 * max_files, skip=skip):
             if w.entries >= max_files:
