@@ -9,6 +9,12 @@
 - every listener reachable over IP (live sockets, or inferred from the image) is declared in
   ``[[listeners]]`` with its ``auth``; ``auth = "none"`` is the vendor's statement that the
   listener serves nothing protected and is carried as evidence.
+- live with ``--active``: an unauthenticated request must be refused where the declaration says
+  there is authentication — an MQTT broker that accepts a CONNECT without credentials, or an
+  HTTP listener of a declared ``http-basic`` login that answers ``GET /`` with 2xx instead of
+  401, fails ``AUTH-PROBE-UNAUTHENTICATED-ACCEPTED`` naming the port; a refusal is recorded as
+  ``AUTH-PROBE-UNAUTHENTICATED-REFUSED`` (info). Form logins answer 200 with their login page,
+  so they are not judged this way.
 
 **Why.** Anything reachable over the network without credentials is open to everyone on it.
 
@@ -116,6 +122,8 @@ def evaluate(ctx: Context) -> Outcome:
             findings.append(Finding("LISTENER-AUTH-DECLARED", "info",
                                     f"listener {where}: {match[0].auth}", ev))
 
+    findings += probe_findings(ctx)
+
     if any(f.is_problem for f in findings):
         out = Outcome.from_findings(findings, "")
         if notes:
@@ -128,3 +136,39 @@ def evaluate(ctx: Context) -> Outcome:
     if notes:
         reason += f"; {'; '.join(notes)}"
     return Outcome.passed(reason, findings)
+
+
+def probe_findings(ctx: Context) -> List[Finding]:
+    """Live + --active: did each listener that should authenticate refuse a credential-less request?"""
+    from .. import probes
+    from ..facts import listeners
+
+    results = ctx.fact(probes.results)
+    if results is None:
+        return []
+    reachable = {i.port for i in ctx.fact(listeners.read).items
+                 if i.proto == "tcp" and not (i.loopback_only or i.address in LOOPBACK)}
+    basic_ports = {l.port for l in ctx.config.logins if l.protocol == "http-basic" and l.port}
+    authed = {d.port for d in ctx.config.listeners if d.proto == "tcp" and d.auth not in ("", "none")}
+    out = []
+    for sp in results.services:
+        if sp.port not in reachable:
+            continue  # loopback only: not an access path over IP
+        ev = {"port": sp.port, "address": sp.address, "protocol": sp.protocol}
+        if sp.protocol == "mqtt" and sp.mqtt_connack is not None:
+            ev["mqtt_connack"] = sp.mqtt_connack
+            accepted, what = sp.mqtt_connack == 0, "an MQTT CONNECT without credentials"
+        elif sp.protocol == "http" and sp.http_status is not None and (
+                sp.port in basic_ports or (sp.port in authed and sp.http_status in (401, 403))):
+            ev["http_status"] = sp.http_status
+            accepted, what = 200 <= sp.http_status < 300, "GET / without credentials"
+        else:
+            continue
+        if accepted and (sp.protocol == "mqtt" or sp.port in basic_ports):
+            declared = "" if sp.port in authed else " (no authentication declared for it)"
+            out.append(Finding("AUTH-PROBE-UNAUTHENTICATED-ACCEPTED", "high",
+                               f"tcp/{sp.port} ({sp.protocol}) accepted {what}{declared}", ev))
+        elif not accepted:
+            out.append(Finding("AUTH-PROBE-UNAUTHENTICATED-REFUSED", "info",
+                               f"tcp/{sp.port} ({sp.protocol}) refused {what}", ev))
+    return out

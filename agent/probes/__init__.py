@@ -24,6 +24,8 @@ class ServiceProbe:
     cert_key_type: Optional[str] = None
     cert_not_after: Optional[str] = None  # ISO date
     http_redirects_to_https: Optional[bool] = None
+    http_status: Optional[int] = None  # status of a GET / sent without credentials
+    mqtt_connack: Optional[int] = None  # CONNACK code of a CONNECT without credentials (0 = accepted)
     banner: str = ""  # first printable bytes, trimmed (never credentials)
     seconds: float = 0.0
     error: Optional[str] = None

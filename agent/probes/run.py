@@ -63,13 +63,16 @@ def _probe(sp: ServiceProbe, address: str, port: int, timeout: float, greeting_w
         sp.protocol = "http"
         sp.banner = sp.banner or banner.printable(answer)
         sp.http_redirects_to_https = banner.redirects_to_https(*http)
+        sp.http_status = http[0]
         return
     try:
         answer = banner.exchange(address, port, banner.mqtt_connect("jcstar-probe"), timeout, 4)
     except OSError:
         answer = b""
-    if banner.parse_connack(answer) is not None:
+    code = banner.parse_connack(answer)
+    if code is not None:
         sp.protocol = "mqtt"
+        sp.mqtt_connack = code
 
 
 def own_address_for(interfaces):

@@ -402,3 +402,15 @@ def test_reboot_with_factory_shadow_fails_s1_1_14(debian_rootfs, tmp_path):
         h = line.split(":")[1]
         if len(h) > 2:
             assert h not in state_text
+
+
+def test_unauthenticated_requests_judged_for_s1_1_01(active_run):
+    """S1.1-01 live: the http-basic login on 8080 (python http.server: no auth at all) accepted a
+    credential-less GET; mosquitto (allow_anonymous false) refused a credential-less CONNECT."""
+    by = {c["id"]: c for c in active_run["report"]["criteria"]}
+    s01 = by["S1.1-01"]
+    assert s01["verdict"] == "fail", s01
+    checks = {(f["check"], f["evidence"].get("port")) for f in s01["findings"]}
+    assert ("AUTH-PROBE-UNAUTHENTICATED-ACCEPTED", 8080) in checks, checks
+    assert ("AUTH-PROBE-UNAUTHENTICATED-REFUSED", 1883) in checks, checks
+    assert ("AUTH-PROBE-UNAUTHENTICATED-ACCEPTED", 1883) not in checks
