@@ -11,13 +11,21 @@ or a reference unit with a later one (same product), and list:
 ``DRIFT-VERDICT``            a criterion's verdict changed (pass → fail, na → pass, …)
 ``DRIFT-LISTENER-NEW``       a network listener appeared (proto/port)
 ``DRIFT-LISTENER-REMOVED``   a listener went away
+``DRIFT-LISTENER-EXPOSED``   a listener that was loopback-only is now reachable over IP
 ``DRIFT-ACCOUNT-NEW``        a login account appeared
 ``DRIFT-FINDING-NEW``        a finding (criterion + check id + evidence) appeared
 and, for information only (they do not make the exit status non-zero):
-``DRIFT-ACCOUNT-REMOVED``, ``DRIFT-FINDING-REMOVED``, ``DRIFT-AGENT-VERSION``, ``DRIFT-DEVICE``.
+``DRIFT-ACCOUNT-REMOVED``, ``DRIFT-FINDING-REMOVED``, ``DRIFT-FINDING-INFO`` (an ``info``-severity
+finding appeared or its figures changed, e.g. the secrets walk's file count), ``DRIFT-AGENT-VERSION``,
+``DRIFT-DEVICE``.
 
-Listeners and accounts are read from what the report holds: any top-level ``listeners`` /
-``accounts`` list, and every finding whose evidence names a ``port`` or an ``account``.
+Listeners are read from the report's listener inventory: S1.1-13 reports every listener it sees
+as exactly one of SURFACE-LISTENER-DECLARED / -LOOPBACK / SURFACE-UNDECLARED-LISTENER (with proto,
+port, address, process). A report without those (another agent, a criterion that could not run)
+falls back to every finding whose evidence names a ``port`` — except findings about a port that
+is NOT open (declared but not found, enabled but not running, a declared app login). A top-level
+``listeners`` list is read too. Accounts: a top-level ``accounts`` list and every finding whose
+evidence names an ``account``.
 Pure functions over two predicate dicts: no I/O, no verification (the caller verifies).
 """
 from __future__ import annotations
@@ -26,7 +34,13 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
-INFO_ONLY = {"DRIFT-ACCOUNT-REMOVED", "DRIFT-FINDING-REMOVED", "DRIFT-AGENT-VERSION", "DRIFT-DEVICE"}
+INFO_ONLY = {"DRIFT-ACCOUNT-REMOVED", "DRIFT-FINDING-REMOVED", "DRIFT-FINDING-INFO", "DRIFT-AGENT-VERSION",
+             "DRIFT-DEVICE"}
+# S1.1-13's listener inventory: one of these per listener the agent saw (open now / enabled)
+INVENTORY = {"SURFACE-LISTENER-DECLARED", "SURFACE-LISTENER-LOOPBACK", "SURFACE-UNDECLARED-LISTENER"}
+# findings that name a port which is NOT an open listener
+NOT_LISTENING = {"SURFACE-DECLARED-NOT-FOUND", "SURFACE-ENABLED-NOT-RUNNING", "AUTH-BRUTEFORCE-DECLARED"}
+LOOPBACK = ("127.", "::1", "localhost", "[::1]")
 # evidence keys that change from run to run without meaning anything
 VOLATILE = {"pid", "boot_id", "iat", "elapsed", "seconds", "duration", "duration_seconds", "time",
             "timestamp", "generated_at", "attempts_per_second"}
@@ -91,26 +105,43 @@ def _port(value) -> Optional[int]:
     return port if 0 <= port <= 65535 else None
 
 
-def listeners(p: Dict[str, Any]) -> Dict[str, str]:
-    """{"tcp/22": "sshd", …}: every listener the report shows."""
-    out: Dict[str, str] = {}
+def _inventory(p: Dict[str, Any]) -> Dict[str, Tuple[str, bool]]:
+    """{"tcp/22": ("sshd", reachable over IP?), …}: every listener the report shows."""
+    out: Dict[str, Tuple[str, bool]] = {}
 
-    def add(item: Dict[str, Any]) -> None:
+    def add(item: Dict[str, Any], loopback: bool = False) -> None:
         port = _port(item.get("port"))
         if port is None:
             return
-        proto = str(item.get("proto") or item.get("protocol") or "tcp").lower()
-        key = f"{proto}/{port}"
+        proto = str(item.get("proto") or "").lower()
+        if proto not in ("tcp", "udp", "tcp6", "udp6", "sctp"):
+            alt = str(item.get("protocol") or "").lower()  # an application protocol (mqtt, ssh) is no proto
+            proto = alt if alt in ("tcp", "udp", "sctp") else "tcp"
+        key = f"{proto.rstrip('6')}/{port}"
         name = str(item.get("process") or item.get("service") or "")
-        if name or key not in out:
-            out[key] = name or out.get(key, "")
+        addr = str(item.get("address") or "")
+        reachable = not loopback and not addr.startswith(LOOPBACK)
+        old_name, old_reach = out.get(key, ("", False))
+        out[key] = (name or old_name, reachable or old_reach)
 
     for item in p.get("listeners") or []:
         if isinstance(item, dict):
             add(item)
-    for _cid, f in _findings(p):
-        add(_d(f.get("evidence")))
+    found = [(f.get("check"), _d(f.get("evidence"))) for _cid, f in _findings(p)]
+    if any(check in INVENTORY for check, _ev in found):
+        for check, ev in found:
+            if check in INVENTORY:
+                add(ev, loopback=check == "SURFACE-LISTENER-LOOPBACK")
+    else:
+        for check, ev in found:
+            if check not in NOT_LISTENING:
+                add(ev)
     return out
+
+
+def listeners(p: Dict[str, Any]) -> Dict[str, str]:
+    """{"tcp/22": "sshd", …}: every listener the report shows."""
+    return {k: name for k, (name, _reach) in _inventory(p).items()}
 
 
 def accounts(p: Dict[str, Any]) -> Set[str]:
@@ -162,18 +193,34 @@ def compare(a: Side, b: Side) -> List[Change]:
     for key in sorted(set(la) - set(lb), key=_listener_order):
         out.append(Change("DRIFT-LISTENER-REMOVED", f"listener {key} is gone" + (f" ({la[key]})" if la[key] else ""),
                           key, None, {"listener": key, "process": la[key]}))
+    ia, ib = _inventory(pa), _inventory(pb)
+    for key in sorted(set(la) & set(lb), key=_listener_order):
+        if ib[key][1] and not ia[key][1]:
+            out.append(Change("DRIFT-LISTENER-EXPOSED", f"listener {key}" + (f" ({lb[key]})" if lb[key] else "")
+                              + " was loopback-only, now reachable over IP", "loopback", "reachable",
+                              {"listener": key, "process": lb[key]}))
     aa, ab = accounts(pa), accounts(pb)
     for name in sorted(ab - aa):
         out.append(Change("DRIFT-ACCOUNT-NEW", f"new account '{name}'", None, name, {"account": name}))
 
     fa = {(cid, str(f.get("check")), _stable(f.get("evidence"))): f for cid, f in _findings(pa)}
     fb = {(cid, str(f.get("check")), _stable(f.get("evidence"))): f for cid, f in _findings(pb)}
+    info_changed = set()
     for key in sorted(set(fb) - set(fa)):
         f = fb[key]
+        if str(f.get("severity", "")).lower() == "info":
+            # an informational finding: its figures move from run to run (files walked, candidates
+            # tried); a new listener or account it shows is reported above as such
+            info_changed.add((key[0], key[1]))
+            out.append(Change("DRIFT-FINDING-INFO", f"{key[0]} {key[1]} (info): {f.get('message', '')}", None,
+                              key[1], {"criterion": key[0], "evidence": _d(f.get("evidence"))}))
+            continue
         out.append(Change("DRIFT-FINDING-NEW", f"{key[0]} {key[1]}: {f.get('message', '')}", None,
                           key[1], {"criterion": key[0], "evidence": _d(f.get("evidence"))}))
     for key in sorted(set(fa) - set(fb)):
         f = fa[key]
+        if (key[0], key[1]) in info_changed:
+            continue  # the same info finding with other figures: said once above
         out.append(Change("DRIFT-FINDING-REMOVED", f"{key[0]} {key[1]} no longer reported: "
                                                    f"{f.get('message', '')}", key[1], None,
                           {"criterion": key[0], "evidence": _d(f.get("evidence"))}))

@@ -70,3 +70,30 @@ def test_garbage_shapes_do_not_crash():
             "listeners": [None, {"port": "nope"}, {"port": 99999}], "accounts": [1, {"name": 2}]}
     assert isinstance(compare(Side(junk), Side(report())), list)
     assert listeners(junk) == {} and accounts(junk) == set()
+
+
+def test_listener_inventory_not_ports_of_absent_or_probed_things():
+    """A port declared but not found, or named by a probe's application protocol, is no listener."""
+    inv = {"S1.1-13": [{"check": "SURFACE-LISTENER-DECLARED", "severity": "info",
+                        "evidence": {"proto": "tcp", "port": 1883, "address": "127.0.0.1", "process": "mosquitto"}},
+                       {"check": "SURFACE-DECLARED-NOT-FOUND", "severity": "info",
+                        "evidence": {"declared": 1, "proto": "tcp", "port": 23}}],
+           "S1.1-01": [{"check": "AUTH-PROBE-UNAUTHENTICATED-REFUSED", "severity": "info",
+                        "evidence": {"port": 1883, "protocol": "mqtt"}}]}
+    assert listeners(report(findings=inv)) == {"tcp/1883": "mosquitto"}
+    exposed = {"S1.1-13": [dict(inv["S1.1-13"][0], evidence=dict(inv["S1.1-13"][0]["evidence"], address="*"))]}
+    got = compare(Side(report(findings=inv)), Side(report(findings=exposed)))
+    assert [c.check for c in got if c.relevant] == ["DRIFT-LISTENER-EXPOSED"]
+    # without an inventory, other findings' ports count, but never a declared-not-found one
+    fallback = {"S1.1-13": [inv["S1.1-13"][1]], "S1.1-01": inv["S1.1-01"]}
+    assert listeners(report(findings=fallback)) == {"tcp/1883": ""}
+
+
+def test_info_findings_changing_figures_are_information_only():
+    a = {"S1.1-11": [{"check": "SECRETS-WALK", "severity": "info", "evidence": {"files": 186}}]}
+    b = {"S1.1-11": [{"check": "SECRETS-WALK", "severity": "info", "evidence": {"files": 191}}]}
+    got = compare(Side(report(findings=a)), Side(report(findings=b)))
+    assert [c.check for c in got] == ["DRIFT-FINDING-INFO"] and not got[0].relevant
+    c = {"S1.1-11": [{"check": "SECRETS-EXPOSED", "severity": "high", "evidence": {"path": "/etc/x"}}]}
+    got = compare(Side(report(findings=a)), Side(report(findings=dict(c, **{"S1.1-12": b["S1.1-11"]}))))
+    assert "DRIFT-FINDING-NEW" in [x.check for x in got if x.relevant]
