@@ -31,6 +31,7 @@ KEY_FILE = "hmac.key"
 MAX_BOOTS = 32
 BOOT_ID = "/proc/sys/kernel/random/boot_id"
 SHADOW = "/etc/shadow"
+PASSWD = "/etc/passwd"
 HOST_KEYS = "/etc/ssh"
 
 
@@ -127,6 +128,14 @@ def credential_fields(root, extra_stores=()) -> Tuple[Dict[str, bytes], Optional
         error = f"needs root to read {SHADOW}"
     else:
         error = f"cannot read {SHADOW}: {r.error}"
+    # Hashes kept in /etc/passwd itself (BusyBox images without shadow, or a mix): field 2 is
+    # the hash unless it is the 'x' pointer to shadow.
+    p = root.read(PASSWD)
+    if p.ok:
+        for line in p.text.splitlines():
+            f = line.split(":")
+            if len(f) >= 2 and f[0] and f[1] not in ("x", "") and f"shadow:{f[0]}" not in out:
+                out[f"passwd:{f[0]}"] = f[1].encode("utf-8", "replace")
     for store in extra_stores:
         s = root.read(store)
         if s.ok:

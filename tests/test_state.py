@@ -109,6 +109,32 @@ def test_state_dir_on_tmpfs_fails(device):
     assert f.evidence["path"] == "/var/lib/jcstar-agent" and "tmpfs" in f.message
 
 
+def test_state_dir_on_overlay_with_ram_upper_layer_fails(device):
+    """A read-only root with an overlay whose upper layer is tmpfs (the volatile-overlay setups)."""
+    os.makedirs(os.path.join(device, "proc/self"))
+    with open(os.path.join(device, "proc/self/mountinfo"), "w") as fh:
+        fh.write("20 1 179:2 / /media/ro ro,relatime - squashfs /dev/mmcblk0p2 ro\n"
+                 "21 1 0:30 / /media/rw rw,relatime - tmpfs tmpfs rw,size=65536k\n"
+                 "22 1 0:31 / / rw,relatime - overlay overlay rw,lowerdir=/media/ro,"
+                 "upperdir=/media/rw/upper,workdir=/media/rw/work\n")
+    out = run14(device)
+    assert out.verdict.value == "fail"
+    f = next(f for f in out.findings if f.check == "STATE-VOLATILE")
+    assert "overlay" in f.message and "/media/rw/upper" in f.message and "tmpfs" in f.message
+
+
+def test_state_dir_on_persistent_overlay_passes(device):
+    os.makedirs(os.path.join(device, "proc/self"))
+    with open(os.path.join(device, "proc/self/mountinfo"), "w") as fh:
+        fh.write("20 1 179:2 / /media/ro ro,relatime - squashfs /dev/mmcblk0p2 ro\n"
+                 "21 1 179:3 / /data rw,relatime - ext4 /dev/mmcblk0p3 rw\n"
+                 "22 1 0:31 / / rw,relatime - overlay overlay rw,lowerdir=/media/ro,"
+                 "upperdir=/data/upper,workdir=/data/work\n")
+    out = run14(device)
+    assert out.verdict.value == "pass", out.reason
+    assert not [f for f in out.findings if f.check in ("STATE-VOLATILE", "STORAGE-VOLATILE")]
+
+
 def test_garbage_state_is_an_error_and_set_aside(device):
     d = os.path.join(device, "var/lib/jcstar-agent")
     os.makedirs(d)
@@ -148,3 +174,30 @@ def test_parse_rejects_wrong_shapes():
                  '{"schema": "%s", "boots": [{"x": 1}]}' % state.SCHEMA):
         with pytest.raises(state.StateError):
             state.parse(text)
+
+
+def test_busybox_hashes_in_passwd_reverted_after_reboot_fail(tree):
+    """No /etc/shadow: the hash lives in /etc/passwd (BusyBox images); a revert is still seen."""
+    factory = "root:$1$fact$OrYzVd6bBvUx5dN0H2dJ0.:0:0:root:/root:/bin/sh\nbin:x:1:1:bin:/bin:/bin/false\n"
+    changed = "root:$1$user$8Lh0c3hVZ0aN3VZp5y8QH/:0:0:root:/root:/bin/sh\nbin:x:1:1:bin:/bin:/bin/false\n"
+    path = tree({"/etc/passwd": factory})
+    os.remove(os.path.join(path, "etc/shadow"))
+
+    def passwd(text):
+        with open(os.path.join(path, "etc/passwd"), "w") as fh:
+            fh.write(text)
+
+    boot(path, 1)
+    assert run14(path).verdict.value == "pass"
+    passwd(changed)
+    assert run14(path).verdict.value == "pass"
+    boot(path, 2)
+    assert run14(path).verdict.value == "pass"
+    boot(path, 3)
+    passwd(factory)
+    out = run14(path)
+    assert out.verdict.value == "fail", out.reason
+    f = [f for f in out.findings if f.check == "STATE-CREDENTIAL-REVERTED"]
+    assert [x.evidence["credential"] for x in f] == ["passwd:root"]
+    text = open(os.path.join(path, "var/lib/jcstar-agent/state.json")).read()
+    assert "$1$" not in text and "passwd:bin" not in text

@@ -58,6 +58,8 @@ def recognise_greeting(data: bytes) -> Optional[str]:
 
 
 def http_request(host: str, path: str = "/") -> bytes:
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 literal in Host is bracketed (RFC 9110 7.2 / RFC 3986)
     return (f"GET {path} HTTP/1.0\r\nHost: {host}\r\nUser-Agent: jcstar-agent-probe\r\n"
             "Connection: close\r\n\r\n").encode()
 

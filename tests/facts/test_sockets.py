@@ -86,3 +86,34 @@ def test_interfaces_have_loopback():
 def test_interfaces_offline_say_why(tree):
     got = netifs.read(Context(Root(tree(), live=False), BoardConfig()))
     assert got.items == [] and "live" in got.error
+
+
+def test_running_not_enabled_and_enabled_not_running_reported(tree):
+    """Live over a root whose image enables a socket unit on a port nothing listens on, while this
+    test holds a reachable listener the image does not enable: S1.1-13 names both."""
+    from agent.criteria import s1_1_13
+
+    root = tree({"/lib/systemd/system/demo.socket":
+                 "[Socket]\nListenStream=47123\n[Install]\nWantedBy=sockets.target\n"})
+    os.makedirs(os.path.join(root, "etc/systemd/system/sockets.target.wants"))
+    os.symlink("/lib/systemd/system/demo.socket",
+               os.path.join(root, "etc/systemd/system/sockets.target.wants/demo.socket"))
+    os.makedirs(os.path.join(root, "sbin"), exist_ok=True)
+    os.symlink("/lib/systemd/systemd", os.path.join(root, "sbin/init"))
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 47123))  # nothing else on the host may hold the enabled port
+    probe.close()
+    s = socket.socket()
+    s.bind(("0.0.0.0", 0))
+    s.listen(1)
+    port = s.getsockname()[1]
+    try:
+        ctx = Context(Root(root, live=True), BoardConfig())
+        assert [(l.proto, l.port) for l in ctx.fact(listeners.read).inferred] == [("tcp", 47123)]
+        out = s1_1_13.evaluate(ctx)
+    finally:
+        s.close()
+    found = {(f.check, f.evidence.get("port")) for f in out.findings}
+    assert ("SURFACE-RUNNING-NOT-ENABLED", port) in found, found
+    assert ("SURFACE-ENABLED-NOT-RUNNING", 47123) in found, found
+    assert ("SURFACE-UNDECLARED-LISTENER", port) in found

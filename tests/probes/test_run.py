@@ -1,0 +1,125 @@
+"""The --active run: only own addresses are ever probed, and the time budget stops it.
+
+Real loopback HTTP servers answer the probes; the listener and interface facts are given to the
+run (pre-filled in the context) so the test decides which addresses are "own".
+"""
+import http.server
+import threading
+
+from agent.config import BoardConfig
+from agent.config.schema import Login
+from agent.criteria import Context
+from agent.criteria.interface import Options
+from agent.facts import listeners, netifs
+from agent.facts.listeners import Listener, Listeners
+from agent.probes import run as runner
+from agent.target import Root
+
+
+class Http:
+    def __init__(self):
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+IFACES = netifs.Interfaces([netifs.Interface("eth0", "00:16:3e:00:00:01", ["192.0.2.10"], True),
+                            netifs.Interface("lo", None, ["127.0.0.1", "::1"], True, True)])
+
+
+def _ctx(items, extra=None, logins=()):
+    cfg = BoardConfig()
+    cfg.logins = list(logins)
+    ctx = Context(Root("/", live=True), cfg, Options(active=True, extra=dict(extra or {})))
+    ctx._facts[listeners.read] = Listeners(items, "live sockets")
+    ctx._facts[netifs.read] = IFACES
+    return ctx
+
+
+def test_address_for_only_loopback_and_own_addresses():
+    address_for = runner.own_address_for(IFACES)
+    assert address_for(Listener("tcp", 80, "*", source="socket (ipv4)")) == "127.0.0.1"
+    assert address_for(Listener("tcp", 80, "*", source="socket (ipv6)")) == "::1"
+    assert address_for(Listener("tcp", 80, "127.0.0.53")) == "127.0.0.53"
+    assert address_for(Listener("tcp", 80, "192.0.2.10")) == "192.0.2.10"
+    for other in ("198.51.100.7", "192.0.2.11", "2001:db8::1", "localhost.example"):
+        assert address_for(Listener("tcp", 80, other)) is None, other
+    assert runner.own_address_for(None)(Listener("tcp", 80, "192.0.2.10")) is None
+
+
+def test_run_never_probes_other_hosts_and_names_them():
+    s = Http()
+    try:
+        items = [Listener("tcp", s.port, "127.0.0.1", source="socket (ipv4)"),
+                 Listener("tcp", 9, "198.51.100.7", source="socket (ipv4)")]
+        login = Login(name="far", kind="app", protocol="http-basic", port=9)
+        got = runner.run(_ctx(items, logins=[login]))
+    finally:
+        s.close()
+    assert [(p.address, p.port) for p in got.services] == [("127.0.0.1", s.port)]
+    assert got.services[0].protocol == "http" and got.services[0].http_status == 200
+    assert any("198.51.100.7" in e and "not an own address" in e for e in got.errors), got.errors
+    far = [b for b in got.brute_force if b.login == "far"]
+    assert far and far[0].attempts == 0 and "not an own address" in far[0].error
+
+
+def test_run_stops_at_the_time_budget():
+    servers = [Http(), Http(), Http()]
+    try:
+        items = [Listener("tcp", x.port, "127.0.0.1", source="socket (ipv4)") for x in servers]
+        got = runner.run(_ctx(items, {"probe_budget": 0.5}))  # one probe waits 1 s for a greeting
+    finally:
+        for x in servers:
+            x.close()
+    assert len(got.services) == 1 and got.services[0].seconds >= 0.5
+    spent = [e for e in got.errors if "budget is spent" in e]
+    assert len(spent) == 2, got.errors
+
+
+def test_ipv6_http_listener_probed_with_a_bracketed_host():
+    import socket
+
+    import pytest
+
+    try:
+        socket.socket(socket.AF_INET6).close()
+    except OSError:
+        pytest.skip("no IPv6 on this host")
+    hosts = []
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hosts.append(self.headers.get("Host"))
+            self.send_response(301)
+            self.send_header("Location", "https://gw.local/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    class V6(http.server.ThreadingHTTPServer):
+        address_family = socket.AF_INET6
+
+    httpd = V6(("::1", 0), H)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        sp = runner.probe_service("::1", httpd.server_address[1])
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert sp.protocol == "http" and sp.http_redirects_to_https is True and sp.http_status == 301
+    assert hosts[-1] == "[::1]", hosts
