@@ -7,14 +7,17 @@ Predicate = the full ``check`` report (schema ``jcstar-agent/report/v1``, every 
 ``iat``        issued-at, NumericDate: integer seconds since the Unix epoch (UTC)
 ``ueid``       the device's universal entity id, RFC 9711 §4.2.1: one type byte + id bytes,
                base64url without padding (RFC 9711's JSON encoding of a byte string)
-``hwmodel``    the model the device shows (else the declared one), as text
-``swname``     the firmware name (``firmware.name``, else os-release ``NAME``)
-``swversion``  the firmware version, read from ``firmware.version_source``
+``hwmodel``    RFC 9711 §4.2.4 ``bytes .size (1..32)``, base64url without padding: the UTF-8 of
+               the model the device shows (else the declared one) when it is 1-32 bytes long,
+               else its SHA-256 (32 bytes); ``attestation.hwmodel_text`` keeps the text
+``swname``     the firmware name (``firmware.name``, else os-release ``NAME``), text
+``swversion``  RFC 9711 §4.2.7 ``[version]`` (an array: the version text, no scheme), the
+               version read from ``firmware.version_source``
 ``boot_id``    live: ``/proc/sys/kernel/random/boot_id`` (changes every boot); absent offline
 
-and an ``attestation`` object saying how the ueid was made and why any claim is absent
-(offline/--root runs have no boot and say so). ``hwmodel`` and ``swversion`` are text, not
-RFC 9711's byte string / ``[version, scheme]`` array, so a reader needs no decoder.
+and an ``attestation`` object saying how the ueid was made, the model as text, and why any
+claim is absent (offline/--root runs have no boot and say so). The claim values have RFC 9711's
+JSON types, so an EAT-aware reader can take them as they are.
 
 UEID, in this order of preference (RFC 9711 type bytes):
 
@@ -68,6 +71,42 @@ def b64url(data: bytes) -> str:
 
 def b64url_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+MAX_HWMODEL = 32  # RFC 9711 hardware-model-type = bytes .size (1..32)
+
+
+def hwmodel_claim(model: str) -> Tuple[str, str]:
+    """(RFC 9711 hwmodel claim as base64url, encoding 'utf-8' or 'sha256') for a model name."""
+    raw = model.encode("utf-8")
+    if 1 <= len(raw) <= MAX_HWMODEL:
+        return b64url(raw), "utf-8"
+    return b64url(hashlib.sha256(raw).digest()), "sha256"
+
+
+def hwmodel_display(claim: Any, meta: Optional[dict] = None) -> Optional[str]:
+    """Readable model of a predicate: ``attestation.hwmodel_text``, else the decoded claim."""
+    text = (meta or {}).get("hwmodel_text") if isinstance(meta, dict) else None
+    if isinstance(text, str) and text:
+        return text
+    if not isinstance(claim, str):
+        return None
+    try:
+        raw = b64url_decode(claim)
+    except ValueError:
+        return claim
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.hex()
+    return text if text.isprintable() else raw.hex()
+
+
+def swversion_display(claim: Any) -> Optional[str]:
+    """The version text of an RFC 9711 swversion claim (``[version, ?scheme]``)."""
+    if isinstance(claim, list) and claim and isinstance(claim[0], str):
+        return claim[0]
+    return claim if isinstance(claim, str) else None
 
 
 # ---------------------------------------------------------------- UEID
@@ -228,13 +267,17 @@ def build(ctx, report, nonce: Optional[str], signer=None, now: Optional[float] =
     claims["ueid"] = b64url(ueid.value) if ueid.value else None
     if not ueid.value:
         absent["ueid"] = "no device identifier: " + "; ".join(ueid.tried)
-    claims["hwmodel"] = ident.model or ctx.config.product.model or None
-    if not claims["hwmodel"]:
+    model = ident.model or ctx.config.product.model or None
+    hw_encoding = None
+    claims["hwmodel"] = None
+    if model:
+        claims["hwmodel"], hw_encoding = hwmodel_claim(model)
+    else:
         absent["hwmodel"] = "the device shows no model and none is declared (product.model)"
     claims["swname"] = ident.firmware_name or None
     if not claims["swname"]:
         absent["swname"] = "no firmware.name declared and os-release has no NAME"
-    claims["swversion"] = ident.firmware_version
+    claims["swversion"] = [ident.firmware_version] if ident.firmware_version else None
     if not claims["swversion"]:
         absent["swversion"] = ident.version_error or "no firmware version"
     claims["boot_id"], why = boot_id(ctx)
@@ -250,7 +293,7 @@ def build(ctx, report, nonce: Optional[str], signer=None, now: Optional[float] =
     if src.ok:
         subjects.append({"name": "firmware:version-source",
                          "digest": {"sha256": hashlib.sha256(src.data).hexdigest()},
-                         "annotations": {"path": fw.version_source, "swversion": claims["swversion"]}})
+                         "annotations": {"path": fw.version_source, "swversion": ident.firmware_version}})
     if fw.image_digest:
         subjects.append({"name": "firmware:image",
                          "digest": parse_image_digest(fw.image_digest, ctx.config.path)})
@@ -261,6 +304,7 @@ def build(ctx, report, nonce: Optional[str], signer=None, now: Optional[float] =
     meta: Dict[str, Any] = {
         "claims": list(CLAIMS),
         "ueid_type": ueid.type_name, "ueid_source": ueid.source or None, "ueid_from": ueid.where or None,
+        "hwmodel_text": model, "hwmodel_encoding": hw_encoding,
         "absent": absent,
     }
     if signer is not None:

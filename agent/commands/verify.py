@@ -58,8 +58,10 @@ def describe(v) -> str:
     c, meta = v.claims, p.get("attestation") if isinstance(p.get("attestation"), dict) else {}
     target = p.get("target") if isinstance(p.get("target"), dict) else {}
     ueid = f"{c['ueid']} ({meta.get('ueid_type')} from {meta.get('ueid_source')})" if c["ueid"] else "none"
-    lines += [f"  device:    {c['hwmodel'] or 'unknown model'}, ueid {ueid}",
-              f"  firmware:  {c['swname'] or '?'} {c['swversion'] or '?'}",
+    from ..attest.statement import hwmodel_display, swversion_display
+
+    lines += [f"  device:    {hwmodel_display(c['hwmodel'], meta) or 'unknown model'}, ueid {ueid}",
+              f"  firmware:  {c['swname'] or '?'} {swversion_display(c['swversion']) or '?'}",
               f"  target:    {target.get('mode', '?')} {target.get('root', '?')}",
               f"  issued:    {_when(c['iat'])}",
               f"  nonce:     {c['eat_nonce'] if c['eat_nonce'] is not None else 'none'}",

@@ -48,7 +48,7 @@ def test_attest_then_verify(cli, tree, key, tmp_path):
     assert stmt["subject"][2]["digest"] == {"sha256": "ab" * 32}
     assert stmt["predicate"]["ueid"] == statement.b64url(bytes.fromhex("02 00163eaabbcc"))
     j = cli("verify", env_path, "--pubkey", pub, "--json")
-    assert j.rc == 0 and j.json()["claims"]["hwmodel"] == "ACME-GW-100"
+    assert j.rc == 0 and j.json()["claims"]["hwmodel"] == statement.b64url(b"ACME-GW-100")  # RFC 9711 bytes
 
 
 def test_verify_exit_1_cases(cli, tree, key, tmp_path):

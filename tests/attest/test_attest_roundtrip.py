@@ -44,7 +44,7 @@ def test_round_trip(signed):
     for key in ("schema", "agent", "target", "config", "summary", "criteria"):
         assert v.predicate[key] == rep[key]
     assert v.claims["eat_nonce"] == "nonce-123"
-    assert v.claims["swversion"] == "1.2.3" and v.claims["swname"] == "Acme Linux"
+    assert v.claims["swversion"] == ["1.2.3"] and v.claims["swname"] == "Acme Linux"
     assert abs(v.claims["iat"] - __import__("time").time()) < 60
     assert set(v.claims) == {"eat_nonce", "iat", "ueid", "hwmodel", "swname", "swversion", "boot_id"}
     d = json.loads(env)
@@ -208,3 +208,37 @@ def test_signed_deeply_nested_payload_is_invalid(keypairs):
     env.signatures.append(dsse.Signature(signer.sign(env.pae()), signer.keyid))
     v = api.verify_envelope(env.to_json(), pub)
     assert not v.ok and "not JSON" in v.reason
+
+
+def test_eat_claims_have_rfc9711_json_types(keypairs, offline_ctx, tmp_path):
+    """RFC 9711 in JSON: iat a NumericDate (integer), eat_nonce text, ueid and hwmodel byte strings
+    as base64url (hwmodel 1..32 bytes: a longer model name is hashed), swname text, swversion
+    the array [version, ?scheme]."""
+    import hashlib
+
+    from agent.attest import statement
+    from agent.config import load as load_config
+
+    priv, pub = keypairs["ed25519"]
+    signer = api.load_signer(priv)
+    cases = {"ACME-GW-100": (b"ACME-GW-100", "utf-8"),
+             "Acme Industrial Gateway Model 9000 Rev C": (None, "sha256")}
+    for model, (raw, encoding) in cases.items():
+        cfg = tmp_path / f"{encoding}.toml"
+        cfg.write_text(f'[product]\nvendor = "Acme"\nmodel = "{model}"\nmac_addresses = ["00:16:3e:aa:bb:cc"]\n')
+        ctx = offline_ctx(config=load_config(str(cfg)))
+        env = api.attest_report(ctx, check.run(ctx), signer, "n-12345678")
+        v = api.verify_envelope(env, pub)
+        assert v.ok, v.reason
+        c, meta = v.claims, v.predicate["attestation"]
+        assert isinstance(c["iat"], int) and not isinstance(c["iat"], bool)
+        assert c["eat_nonce"] == "n-12345678"
+        hw = statement.b64url_decode(c["hwmodel"])
+        assert 1 <= len(hw) <= 32 and "=" not in c["hwmodel"]
+        assert hw == (raw if raw else hashlib.sha256(model.encode()).digest())
+        assert meta["hwmodel_text"] == model and meta["hwmodel_encoding"] == encoding
+        assert statement.hwmodel_display(c["hwmodel"], meta) == model
+        assert isinstance(c["swversion"], list) and c["swversion"] == ["1.2.3"]
+        assert statement.swversion_display(c["swversion"]) == "1.2.3"
+        ueid = statement.b64url_decode(c["ueid"])
+        assert ueid[0] == 0x02 and len(ueid) == 7  # IEEE EUI-48 with its type byte
