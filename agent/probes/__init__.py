@@ -16,7 +16,7 @@ class ServiceProbe:
     proto: str
     port: int
     address: str  # the address probed
-    protocol: str = "unknown"  # "tls", "ssh", "telnet", "ftp", "http", "mqtt", "smtp", "unknown"
+    protocol: str = "unknown"  # "tls", "ssh", "telnet", "ftp", "http", "mqtt", "smtp", "imap", "pop3", "unknown"
     plaintext: bool = False  # speaks a cleartext protocol that can carry credentials/data
     tls_versions: List[str] = field(default_factory=list)  # accepted: "TLSv1", "TLSv1.1", ...
     weak_ciphers: List[str] = field(default_factory=list)

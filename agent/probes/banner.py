@@ -15,8 +15,8 @@ from typing import Optional, Tuple
 
 IAC = 0xFF
 TELNET_VERBS = (0xFB, 0xFC, 0xFD, 0xFE, 0xFA)  # WILL WONT DO DONT SB
-PLAINTEXT = {"telnet": True, "ftp": True, "smtp": True, "http": True, "mqtt": True, "ssh": False,
-             "tls": False}
+PLAINTEXT = {"telnet": True, "ftp": True, "smtp": True, "http": True, "mqtt": True, "imap": True,
+             "pop3": True, "ssh": False, "tls": False}
 
 
 def printable(data: bytes, limit: int = 80) -> str:

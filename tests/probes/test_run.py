@@ -123,3 +123,28 @@ def test_ipv6_http_listener_probed_with_a_bracketed_host():
         httpd.server_close()
     assert sp.protocol == "http" and sp.http_redirects_to_https is True and sp.http_status == 301
     assert hosts[-1] == "[::1]", hosts
+
+
+def test_server_first_plaintext_mail_protocols_are_cleartext():
+    """A POP3 or IMAP server greeting in cleartext is recognised and counted as plaintext."""
+    import socket
+
+    for greeting, proto in ((b"+OK POP3 server ready\r\n", "pop3"), (b"* OK IMAP4rev1 ready\r\n", "imap")):
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(4)
+
+        def serve(srv=srv, greeting=greeting):
+            try:
+                conn, _ = srv.accept()
+                conn.sendall(greeting)
+                conn.recv(64)
+                conn.close()
+            except OSError:
+                pass
+        threading.Thread(target=serve, daemon=True).start()
+        try:
+            sp = runner.probe_service("127.0.0.1", srv.getsockname()[1])
+        finally:
+            srv.close()
+        assert sp.protocol == proto and sp.plaintext, sp
