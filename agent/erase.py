@@ -171,13 +171,16 @@ def run(ctx, timeout: float = TIMEOUT) -> EraseRun:
     from .facts.identity import read_version
     from .target import Root
 
-    if ctx.root.live or ctx.root.path == "/":
+    if ctx.root.live or _is_system_root(ctx.root.path):
         raise EraseError("the erase test runs only on a copy of an offline --root, never live")
     decl, fw = ctx.config.erase, ctx.config.firmware
     argv = [decl.command] + list(decl.arguments)
     result = EraseRun(command=argv)
     result.digest_before, result.entries = tree_digest(ctx.root.path)
-    work = tempfile.mkdtemp(prefix="jcstar-erase-")
+    tmp = tempfile.gettempdir()
+    if _inside(tmp, ctx.root.path):  # never copy the tree into itself (nor touch it)
+        tmp = os.path.dirname(os.path.realpath(ctx.root.path))
+    work = tempfile.mkdtemp(prefix="jcstar-erase-", dir=tmp)
     copy = os.path.join(work, "root")
     try:
         _copy(ctx.root.path, copy)
@@ -222,6 +225,19 @@ def run(ctx, timeout: float = TIMEOUT) -> EraseRun:
         _remove(work)
         result.digest_after, _ = tree_digest(ctx.root.path)
     return result
+
+
+def _is_system_root(path: str) -> bool:
+    """The running system's own root, however it is spelt (``/``, ``//``, a symlink to ``/``)."""
+    try:
+        return os.path.realpath(path) == "/" or os.path.samefile(path, "/")
+    except OSError:
+        return False
+
+
+def _inside(path: str, top: str) -> bool:
+    path, top = os.path.realpath(path), os.path.realpath(top)
+    return path == top or path.startswith(top.rstrip("/") + "/")
 
 
 def _remove(work: str) -> None:

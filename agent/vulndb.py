@@ -187,6 +187,7 @@ class Match:
     fixed: List[str] = field(default_factory=list)
     summary: str = ""
     severity: str = "high"
+    related: List[str] = field(default_factory=list)  # Debian DSA/DLA records list CVEs here
 
 
 def _records_from_json(data, origin: str) -> Iterator[dict]:
@@ -267,6 +268,10 @@ def _eco_matches(record_eco: str, names: Tuple[str, ...], distro: Dict[str, str]
     base, _, release = record_eco.partition(":")
     if base not in names:
         return False
+    ids = {distro.get("ID", "").lower()} | set(distro.get("ID_LIKE", "").lower().split())
+    if distro.get("ID") and base in ("Debian", "Ubuntu") and \
+            (base == "Ubuntu") != (distro.get("ID", "").lower() == "ubuntu" or "ubuntu" in ids):
+        return False  # Debian records for Debian (and derivatives), Ubuntu's for Ubuntu
     if not release:
         return True
     ours = distro.get("VERSION_ID", "")
@@ -277,14 +282,14 @@ def _eco_matches(record_eco: str, names: Tuple[str, ...], distro: Dict[str, str]
 
 
 def affected(version: str, affected_entry: dict, cmp: Callable[[str, str], int]) -> bool:
-    versions = affected_entry.get("versions") or []
+    versions = _list(affected_entry.get("versions"))
     if any(isinstance(v, str) and cmp(version, v) == 0 for v in versions):
         return True
-    for rng in affected_entry.get("ranges") or []:
+    for rng in _list(affected_entry.get("ranges")):
         if not isinstance(rng, dict) or rng.get("type") == "GIT":
             continue
         compare = semver_compare if rng.get("type") == "SEMVER" else cmp
-        events = [e for e in rng.get("events") or [] if isinstance(e, dict) and e]
+        events = [e for e in _list(rng.get("events")) if isinstance(e, dict) and e]
 
         def ev_version(e):
             return next((str(v) for v in e.values()), "0")
@@ -348,12 +353,21 @@ def match(packages, path: str) -> Tuple[List[Match], int]:
                         continue
                     if hit:
                         seen.add(key)
-                        fixed = [str(e["fixed"]) for r in aff.get("ranges") or []
-                                 for e in (r.get("events") or []) if isinstance(e, dict) and "fixed" in e]
-                        out.append(Match(str(rec.get("id", "?")), list(rec.get("aliases") or []),
+                        fixed = [str(e["fixed"]) for r in _list(aff.get("ranges")) if isinstance(r, dict)
+                                 for e in _list(r.get("events")) if isinstance(e, dict) and "fixed" in e]
+                        out.append(Match(str(rec.get("id", "?")), _strings(rec.get("aliases")),
                                          p.name, p.version, rec_eco, rec_name, fixed,
-                                         str(rec.get("summary", ""))[:200], _severity(rec, aff)))
+                                         str(rec.get("summary", ""))[:200], _severity(rec, aff),
+                                         _strings(rec.get("related"))))
     return out, count
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _strings(value) -> List[str]:
+    return [x for x in _list(value) if isinstance(x, str)][:20]
 
 
 def _norm(ecosystem: str, name: str) -> str:

@@ -222,16 +222,20 @@ def evaluate(ctx: Context) -> Outcome:
             matches, count = vulndb.match(ctx.fact(packages.read), ctx.options.vulndb)
         except vulndb.VulnDbError as exc:
             db_error = str(exc)
+            findings.append(Finding("VULN-SCAN", "info", f"vulnerability database unreadable: "
+                                    f"{db_error}"[:300], {"vulndb": ctx.options.vulndb}))
         else:
             for m in matches:
                 fixed = f"; fixed in {', '.join(m.fixed)}" if m.fixed else "; no fix listed"
-                alias = f" ({', '.join(m.aliases[:3])})" if m.aliases else ""
+                also = m.aliases or m.related
+                alias = f" ({', '.join(also[:3])})" if also else ""
                 rated = (" (the database rates it unimportant/negligible for this distribution)"
                          if m.severity == "info" else "")
                 findings.append(Finding(
                     "VULN-KNOWN", m.severity,
                     f"{m.package} {m.version} is affected by {m.id}{alias}{fixed}{rated}",
-                    {"id": m.id, "aliases": m.aliases, "package": m.package, "version": m.version,
+                    {"id": m.id, "aliases": m.aliases, "related": m.related,
+                     "package": m.package, "version": m.version,
                      "ecosystem": m.ecosystem, "fixed": m.fixed, "summary": m.summary}))
             findings.append(Finding("VULN-SCAN", "info",
                                     f"{count} vulnerability record(s) read from "

@@ -19,10 +19,11 @@ back security updates.
 ``ERASE-NOT-ERASED`` "(C) /etc/app/users.json: the planted content is still there".
 
 **Verdicts.** ``manual`` when no erase command is declared, or (without ``--erase-test``, or
-live) when the command exists but was not exercised; ``fail`` when the command is missing, fails,
-or leaves declared data, or changes the firmware version; ``error`` when the test cannot run
+live) when the command exists but was not exercised, or when the test passed but a category
+(A)/(B)/(C) has no declared path, so nothing shows it is erased; ``fail`` when the command is
+missing, fails, or leaves declared data, or changes the firmware version; ``error`` when the test cannot run
 (no root or user namespaces, copy failed, foreign architecture without an emulator); ``pass``
-when the test proves erasure of every declared category and the version is kept.
+when the test proves erasure of all three categories and the version is kept.
 
 **NA rule.** None: the original allows no NA for this criterion.
 
@@ -116,5 +117,10 @@ def evaluate(ctx: Context) -> Outcome:
                                 f"firmware version {run.version_after} ({vsrc}) kept after the erase",
                                 {"path": vsrc, "version": run.version_after}))
     cats = ", ".join(c for c in ("A", "B", "C") if declared[c])
+    missing = [f"({c}) {what}" for c, _, what in erase.CATEGORIES if not declared[c]]
+    if missing and not any(f.is_problem for f in findings):
+        return Outcome.manual(f"the erase test removed every declared path ({cats}) and kept the "
+                              f"firmware version, but nothing shows that {' and '.join(missing)} "
+                              "are erased: declare their paths in [erase]", findings)
     return Outcome.from_findings(findings, f"the erase test removed every declared path ({cats}) "
                                            "and kept the firmware version")

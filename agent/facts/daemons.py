@@ -502,9 +502,17 @@ def _mosquitto(ctx, argv, src) -> DaemonFacts:
     if default["port"] is not None:
         listeners.insert(0, default)
     elif not listeners:
-        # mosquitto 2.x with no listener configured binds the loopback interface only.
-        default.update(port=1883, bind="127.0.0.1",
-                       where=f"{conf} (no listener configured: mosquitto 2 binds loopback only)")
+        # mosquitto 2.x with no listener configured binds the loopback interface only; 1.x binds
+        # every address.
+        from .sshd import package_version
+        version, vsource = package_version(ctx, ("mosquitto",))
+        if version is not None and version < (2, 0):
+            default.update(port=1883, bind="*",
+                           where=f"{conf} (no listener configured: mosquitto {version[0]}.{version[1]} "
+                                 f"binds every address; {vsource})")
+        else:
+            default.update(port=1883, bind="127.0.0.1",
+                           where=f"{conf} (no listener configured: mosquitto 2 binds loopback only)")
         listeners.append(default)
     for lst in listeners:
         service = "mqtt-websockets" if lst["websockets"] else ("mqtts" if lst["tls"] else "mqtt")

@@ -2,7 +2,8 @@
 
 - SysV: the ``S??name`` links of the default runlevel (``id:N:initdefault:`` in
   ``/etc/inittab``, else 2 — Debian's — with 3 and 5 as fallbacks when 2 is empty) and of
-  ``rcS.d``. ``K??`` links stop, they do not start. Under systemd, a script only counts when no
+  ``rcS.d``. ``K??`` links stop, they do not start. ``/etc/inittab``'s own processes of that
+  runlevel (``respawn`` …) start too. Under systemd, a script only counts when no
   native unit of that name exists (what ``systemd-sysv-generator`` does).
 - BusyBox/Buildroot: ``/etc/inittab`` lines ``id:runlevels:action:process``; ``respawn``,
   ``once``, ``sysinit``, ``wait`` and ``askfirst`` start ``process``. When ``rcS`` is started, the
@@ -31,8 +32,8 @@ class InitScripts:
     errors: List[str] = field(default_factory=list)
 
 
-def _inittab(root) -> Tuple[Optional[str], List[Tuple[str, str, int]]]:
-    """(initdefault runlevel, [(action, process, line)])."""
+def _inittab(root) -> Tuple[Optional[str], List[Tuple[str, str, int, str]]]:
+    """(initdefault runlevel, [(action, process, line, runlevels)])."""
     text = root.text("/etc/inittab", 256 * 1024)
     default, entries = None, []
     for n, line in enumerate((text or "").splitlines(), 1):
@@ -46,7 +47,7 @@ def _inittab(root) -> Tuple[Optional[str], List[Tuple[str, str, int]]]:
         if action == "initdefault":
             default = levels.strip()[:1] or None
         elif action in START_ACTIONS and process.strip():
-            entries.append((action, process.strip(), n))
+            entries.append((action, process.strip(), n, levels.strip()))
     return default, entries
 
 
@@ -57,11 +58,15 @@ def _argv(text: str) -> List[str]:
         return text.split()
 
 
-def read(ctx, native_units: Optional[Callable[[str], bool]] = None) -> InitScripts:
-    """``native_units(name)``: True when systemd has a unit for script ``name`` (then skipped)."""
+def read(ctx, native_units: Optional[Callable[[str], bool]] = None,
+         under_systemd: bool = False) -> InitScripts:
+    """``native_units(name)``: True when systemd has a unit for script ``name`` (then skipped).
+    ``under_systemd``: systemd is the init, which never reads ``/etc/inittab``."""
     root = ctx.root
     out = InitScripts()
     default, entries = _inittab(root)
+    if under_systemd:
+        entries = []
     rc_dirs = [d for d in ("/etc/rc2.d", "/etc/rc3.d", "/etc/rc5.d", "/etc/rcS.d") if root.is_dir(d)]
     if rc_dirs:
         out.kind = "sysv"
@@ -79,9 +84,18 @@ def read(ctx, native_units: Optional[Callable[[str], bool]] = None) -> InitScrip
                     continue
                 real = root.realpath(link) or link
                 out.scripts.append((real, link))
+        # sysvinit also starts inittab's own processes (gettys, and sometimes daemons)
+        for action, process, n, levels in entries:
+            if levels and action not in ("sysinit",) and (out.runlevel or "") not in levels:
+                continue
+            argv = _argv(process.lstrip("-+"))
+            if not argv or argv[0].endswith(("/rc", "/rcS")):
+                continue
+            out.commands.append(ServiceExec(argv[0].rsplit("/", 1)[-1], argv, f"/etc/inittab:{n}",
+                                            f"/etc/inittab:{n} ({action})"))
     elif entries:
         out.kind = "busybox"
-        for action, process, n in entries:
+        for action, process, n, _ in entries:
             argv = _argv(process.lstrip("-"))
             if not argv:
                 continue

@@ -18,6 +18,8 @@ from typing import Dict, List, Tuple
 from .listeners import Listener, Listeners
 
 INETD_NAMES = ("inetd", "openbsd-inetd", "inetutils-inetd", "xinetd")
+# Started programs other readers look at (Bluetooth for S1.1-13, update agents' flags for S1.1-08).
+OTHER_STARTS = ("bluetoothd", "swupdate", "rauc")
 
 
 @dataclass
@@ -55,7 +57,7 @@ def surface(ctx) -> Surface:
     def native(name: str) -> bool:
         return sd.present and (systemd._find(root, f"{name}.service") != (None, False))
 
-    init = initscripts.read(ctx, native)
+    init = initscripts.read(ctx, native, under_systemd=sd.present)
     s.errors += init.errors
     kinds = (["systemd"] if sd.present else []) + ([init.kind] if init.kind else [])
     s.init = "+".join(kinds) or "unknown"
@@ -63,7 +65,7 @@ def surface(ctx) -> Surface:
     starts = list(sd.services) + list(init.commands)
 
     def known(name: str) -> bool:
-        return daemons.is_daemon(name) or name in INETD_NAMES
+        return daemons.is_daemon(name) or name in INETD_NAMES or name in OTHER_STARTS
 
     for script, enabled_by in init.scripts:
         starts += initscripts.invocations(root, script, enabled_by, known)

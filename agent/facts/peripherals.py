@@ -4,7 +4,9 @@ Live: Bluetooth controllers in ``/sys/class/bluetooth`` and their rfkill state
 (``/sys/class/rfkill/*/{type,soft,hard}``); USB gadgets bound to a device controller in configfs
 (``/sys/kernel/config/usb_gadget/*/UDC``); USB host buses and their ``authorized_default``
 (``/sys/bus/usb/devices/usb*``: 0 = new devices are not authorised, 2 = internal ports only).
-Offline (and live, as what the image enables): the Bluetooth service enabled, BlueZ installed,
+Offline (and live, as what the image enables): the Bluetooth service enabled (reached at boot,
+linked in ``bluetooth.target.wants`` — udev starts that target when a controller appears — or
+aliased as ``dbus-org.bluez.service``; started by an init script), BlueZ installed,
 gadget modules/overlays loaded at boot, and kernel modules switched off by modprobe
 ``blacklist``/``install … /bin/false`` lines.
 """
@@ -112,6 +114,15 @@ def read(ctx) -> Peripherals:
     for unit, why in sd.enabled.items():
         if unit in ("bluetooth.service", "bluez.service", "dbus-org.bluez.service"):
             p.bt_service.append(f"{unit} ({why})")
+    if sd.present and not p.bt_service:
+        # BlueZ's unit is WantedBy=bluetooth.target, which udev starts as soon as a controller
+        # appears, and Alias=dbus-org.bluez.service (D-Bus activation): enabled either way.
+        unit_path, masked = systemd._find(root, "bluetooth.service")
+        for d in systemd.UNIT_DIRS if unit_path and not masked else ():
+            for link in (f"{d}/bluetooth.target.wants/bluetooth.service", f"{d}/dbus-org.bluez.service"):
+                if root.lstat(link) is not None and not p.bt_service:
+                    p.bt_service.append(f"bluetooth.service ({link}: started when a controller "
+                                        "appears)")
     try:
         from .listeners_offline import surface
         for st in ctx.fact(surface).starts:

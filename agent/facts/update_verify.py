@@ -2,17 +2,18 @@
 
 Frameworks come from :mod:`agent.facts.updates` (detection). Per framework:
 
-- RAUC: ``/etc/rauc/system.conf`` ``[keyring] path=``/``directory=`` names existing
-  certificates (RAUC refuses bundles it cannot verify against that keyring).
+- RAUC: the first ``system.conf`` of ``/etc/rauc``, ``/run/rauc``, ``/usr/lib/rauc`` (or the
+  ``--conf`` its service is started with) has ``[keyring] path=``/``directory=`` naming existing,
+  readable certificates (relative to the config's folder; RAUC refuses bundles it cannot verify).
 - SWUpdate: a verification key is given, ``-k``/``--key`` on its command line (unit, init script,
-  ``/etc/default/swupdate``, ``conf.d`` ``SWUPDATE_ARGS``) or ``public-key-file`` in
+  ``/etc/default/swupdate``, ``conf.d`` ``SWUPDATE_ARGS``, ``/etc/init.d``) or ``public-key-file`` in
   ``swupdate.cfg``; the key file exists. (The binary must also be built with signed-image
   support, which a config cannot show.)
 - Mender: ``ArtifactVerifyKey`` (≤ 3.x) or ``ArtifactVerifyKeys`` (4.x) in
   ``/etc/mender/mender.conf`` or ``/var/lib/mender/mender.conf``; the key files exist.
-- apt: no source with ``trusted=yes``, ``allow-insecure=yes``, ``allow-weak=yes`` or
-  ``allow-downgrade-to-insecure=yes`` (one-line ``.list`` and deb822 ``.sources``, including
-  ``Trusted: yes``), no ``Acquire::AllowInsecureRepositories``,
+- apt: no source with ``trusted``, ``allow-insecure``, ``allow-weak`` or
+  ``allow-downgrade-to-insecure`` set true (apt's booleans: yes/true/with/on/enable/non-zero; one-line
+  ``.list`` and deb822 ``.sources``, including ``Trusted: yes``), no ``Acquire::AllowInsecureRepositories``,
   ``Acquire::AllowWeakRepositories``, ``Acquire::AllowDowngradeToInsecureRepositories`` or
   ``APT::Get::AllowUnauthenticated`` set true in apt.conf. A source without ``signed-by`` is
   verified against the global keyring: noted, not a failure.
@@ -52,6 +53,14 @@ class UpdateVerify:
 
 
 TRUE = ("true", "yes", "1", "on")
+
+
+def apt_bool(value: str) -> bool:
+    """apt's StringToBool: yes/true/with/on/enable or a non-zero number are true."""
+    v = value.strip().strip('"').lower()
+    if v in ("yes", "true", "with", "on", "enable"):
+        return True
+    return v.lstrip("+-").isdigit() and int(v) != 0
 
 
 def _ini(text: str) -> Iterator[Tuple[str, str, str, int]]:
@@ -103,8 +112,25 @@ def key_results(root, framework: str, label: str, verifies: str,
 
 
 # --- RAUC ----------------------------------------------------------------------------------
+RAUC_CONFS = ("/etc/rauc/system.conf", "/run/rauc/system.conf", "/usr/lib/rauc/system.conf")
+
+
 def rauc(ctx) -> List[Result]:
-    root, path = ctx.root, "/etc/rauc/system.conf"
+    """RAUC reads the first system.conf of /etc/rauc, /run/rauc, /usr/lib/rauc (or ``--conf``)."""
+    root = ctx.root
+    path = next((p for p in RAUC_CONFS if root.exists(p)), RAUC_CONFS[0])
+    try:
+        from .listeners_offline import surface
+        for st in ctx.fact(surface).starts:
+            if st.argv and st.argv[0].rsplit("/", 1)[-1] == "rauc":
+                for a, b in zip(st.argv, st.argv[1:] + [""]):
+                    if a.startswith("--conf="):
+                        path = a.split("=", 1)[1]
+                    elif a in ("-c", "--conf") and b:
+                        path = b
+    except Exception:  # noqa: BLE001 — the start list is a bonus source of --conf
+        pass
+    base = path.rsplit("/", 1)[0] or "/"
     r = root.read(path)
     if not r.ok:
         return [Result("rauc", "UPDATE-VERIFY-MISSING", "high",
@@ -115,7 +141,7 @@ def rauc(ctx) -> List[Result]:
         return [Result("rauc", "UPDATE-VERIFY-MISSING", "high",
                        f"RAUC {path} has no [keyring] path= or directory=: bundles cannot be verified",
                        {"path": path})]
-    keys = [(v if v.startswith("/") else f"/etc/rauc/{v}", f"{path}:{n}") for _, v, n in keyring]
+    keys = [(v if v.startswith("/") else f"{base}/{v}", f"{path}:{n}") for _, v, n in keyring]
     return key_results(root, "rauc", "RAUC keyring", "RAUC verifies bundles against keyring", keys)
 
 
@@ -127,16 +153,24 @@ def swupdate(ctx) -> List[Result]:
     root = ctx.root
     keys: List[Tuple[str, str]] = []  # (key path, where)
     for cfg in ("/etc/swupdate.cfg", "/etc/swupdate/swupdate.cfg"):
-        for n, line in enumerate((root.text(cfg) or "").splitlines(), 1):
-            m = re.match(r'^\s*public-key-file\s*[=:]\s*"([^"]+)"', line)
-            if m:
+        text = re.sub(r"/\*.*?\*/", lambda m: "\n" * m.group(0).count("\n"), root.text(cfg) or "",
+                      flags=re.S)  # libconfig: /* */, // and # comments
+        for n, line in enumerate(text.splitlines(), 1):
+            line = re.sub(r'(#|//).*$', "", line) if '"' not in line else \
+                re.sub(r'^\s*(#|//).*$', "", line)
+            for m in re.finditer(r'(?:^|[\s{;,])public-key-file\s*[=:]\s*"([^"]+)"', line):
                 keys.append((m.group(1), f"{cfg}:{n}"))
     files = ["/etc/default/swupdate"] + root.glob("/etc/swupdate/conf.d", "*") + \
-        root.glob("/usr/lib/swupdate/conf.d", "*")
+        root.glob("/usr/lib/swupdate/conf.d", "*") + root.glob("/etc/init.d", "*swupdate*")
     for f in files:
+        variables: Dict[str, str] = {}
         for n, line in enumerate((root.text(f) or "").splitlines(), 1):
             if line.lstrip().startswith("#"):
                 continue
+            a = re.match(r"""^\s*(?:export\s+)?([A-Za-z_]\w*)=["']?([^"'\s]*)""", line)
+            if a:
+                variables[a.group(1)] = a.group(2)
+            line = re.sub(r"\$\{?([A-Za-z_]\w*)\}?", lambda x: variables.get(x.group(1), x.group(0)), line)
             for m in _KEY_FLAG.finditer(line):
                 keys.append((m.group(1), f"{f}:{n}"))
     try:
@@ -196,8 +230,7 @@ def mender(ctx) -> List[Result]:
 
 
 # --- apt -----------------------------------------------------------------------------------
-APT_INSECURE_OPTIONS = {"trusted": "yes", "allow-insecure": "yes", "allow-weak": "yes",
-                        "allow-downgrade-to-insecure": "yes"}
+APT_INSECURE_OPTIONS = ("trusted", "allow-insecure", "allow-weak", "allow-downgrade-to-insecure")
 APT_CONF_INSECURE = ("acquire::allowinsecurerepositories", "acquire::allowweakrepositories",
                      "acquire::allowdowngradetoinsecurerepositories",
                      "apt::get::allowunauthenticated")
@@ -283,8 +316,9 @@ def apt(ctx) -> List[Result]:
 
     def insecure(opts: Dict[str, str], where: str, uri: str):
         uri = _safe_uri(uri)
-        for opt, bad in APT_INSECURE_OPTIONS.items():
-            if opts.get(opt, "").lower() == bad:
+        for opt in APT_INSECURE_OPTIONS:
+            bad = opts.get(opt, "")
+            if apt_bool(bad):
                 out.append(Result("apt", "UPDATE-APT-INSECURE", "high",
                                   f"apt source {uri} ({where}) sets {opt}={bad}: packages from it "
                                   "are installed without signature verification"
@@ -319,7 +353,7 @@ def apt(ctx) -> List[Result]:
         not re.search(r"\.(dpkg-[a-z]+|ucf-[a-z]+|bak|save|orig|disabled)$|~$", p)]
     for path in conf_files:
         for name, value, n in apt_conf(root.text(path) or ""):
-            if name in APT_CONF_INSECURE and value.lower() in TRUE:
+            if name in APT_CONF_INSECURE and apt_bool(value):
                 out.append(Result("apt", "UPDATE-APT-INSECURE", "high",
                                   f"apt option {name} is {value} ({path}:{n}): unsigned or "
                                   "insecure repositories are accepted",
@@ -339,10 +373,11 @@ def opkg(ctx) -> List[Result]:
     out: List[Result] = []
     for path in files:
         for n, raw in enumerate((root.text(path) or "").splitlines(), 1):
-            words = raw.split("#", 1)[0].split()
+            line = raw.split("#", 1)[0]
+            words = line.split()
             if len(words) >= 2 and words[0] == "option" and words[1] == "check_signature":
                 check_sig = check_sig or f"{path}:{n}"
-            if words and words[0].startswith("src") and "trusted=yes" in raw:
+            if words and words[0].startswith("src") and re.search(r"(?:^|[\s\[])trusted=yes\b", line):
                 out.append(Result("opkg", "UPDATE-OPKG-TRUSTED-FEED", "high",
                                   f"opkg feed on {path}:{n} is marked [trusted=yes]: its packages "
                                   "are installed without signature verification",

@@ -165,3 +165,100 @@ def test_garbage_update_configs_do_not_crash(tree):
     write_tree(root, {}, list(EXE))
     out = evaluate(ctx(root), "S1.1-08")
     assert out.verdict in (Verdict.FAIL, Verdict.PASS) and "internal error" not in out.reason
+
+
+# --- audit additions: each rule's other spellings, each with its hardened variant ------------------
+MORE = [
+    # RAUC: keyring relative to the config found in /usr/lib/rauc; unreadable/empty keyring fails
+    ("rauc-usr-lib-keyring-empty", "/usr/bin/rauc",
+     {"/usr/lib/rauc/system.conf": "[keyring]\npath=ca.pem\n", "/usr/lib/rauc/ca.pem": ""},
+     "UPDATE-VERIFY-KEY-MISSING",
+     {"/usr/lib/rauc/system.conf": "[keyring]\npath=ca.pem\n", "/usr/lib/rauc/ca.pem": PEM_CERT}),
+    ("rauc-keyring-directory-empty", "/usr/bin/rauc",
+     {"/etc/rauc/system.conf": "[keyring]\ndirectory=certs\n", "/etc/rauc/certs/.keep": None},
+     "UPDATE-VERIFY-KEY-MISSING",
+     {"/etc/rauc/system.conf": "[keyring]\ndirectory=certs\n", "/etc/rauc/certs/a.pem": PEM_CERT}),
+    # SWUpdate: -k in the systemd unit that starts it; key given through a variable
+    ("swupdate-unit-k-missing", "/usr/bin/swupdate",
+     {"/lib/systemd/system/swupdate.service": "[Service]\nExecStart=/usr/bin/swupdate -v -w \"-r /www\" -k /etc/sw/nope.pem\n",
+      "/etc/systemd/system/multi-user.target.wants/swupdate.service": ("symlink", "/lib/systemd/system/swupdate.service")},
+     "UPDATE-VERIFY-KEY-MISSING",
+     {"/lib/systemd/system/swupdate.service": "[Service]\nExecStart=/usr/bin/swupdate -v --key=/etc/sw/pub.pem\n",
+      "/etc/systemd/system/multi-user.target.wants/swupdate.service": ("symlink", "/lib/systemd/system/swupdate.service"),
+      "/etc/sw/pub.pem": PEM_PUB}),
+    ("swupdate-default-commented", "/usr/bin/swupdate",
+     {"/etc/default/swupdate": "# SWUPDATE_ARGS=\"-k /etc/sw/pub.pem\"\n", "/etc/sw/pub.pem": PEM_PUB,
+      "/etc/swupdate.cfg": '/* public-key-file = "/etc/sw/pub.pem"; */\nglobals: { verbose = true; };\n'},
+     "UPDATE-VERIFY-MISSING",
+     {"/etc/default/swupdate": "KEY=/etc/sw/pub.pem\nSWUPDATE_ARGS=\"-v -k ${KEY}\"\n", "/etc/sw/pub.pem": PEM_PUB}),
+    ("swupdate-cfg-one-line", "/usr/bin/swupdate",
+     {"/etc/swupdate/swupdate.cfg": 'globals: { public-key-file = "/etc/sw/gone.pem"; };\n'},
+     "UPDATE-VERIFY-KEY-MISSING",
+     {"/etc/swupdate/swupdate.cfg": 'globals: { public-key-file = "/etc/sw/pub.pem"; };\n', "/etc/sw/pub.pem": PEM_PUB}),
+    # Mender 3.x single key: missing key file fails, present passes
+    ("mender-single-key-missing", "/usr/bin/mender",
+     {"/etc/mender/mender.conf": '{"ArtifactVerifyKey": "/etc/mender/gone.pem"}'}, "UPDATE-VERIFY-KEY-MISSING",
+     {"/etc/mender/mender.conf": '{"ArtifactVerifyKey": "/etc/mender/a.pem"}', "/etc/mender/a.pem": PEM_PUB}),
+    # opkg: the check_signature line counts whatever its value; a trusted feed in a second file fails
+    ("opkg-trusted-feed-customfeeds", "/usr/bin/opkg",
+     {"/etc/opkg.conf": "option check_signature\n", "/etc/opkg/customfeeds.conf": "src/gz [trusted=yes] x http://x\n"},
+     "UPDATE-OPKG-TRUSTED-FEED",
+     {"/etc/opkg.conf": "option check_signature\n",
+      "/etc/opkg/customfeeds.conf": "src/gz x http://x\n# src/gz [trusted=yes] y http://y\n"}),
+    # OSTree: remotes.d, sign-verify=false alongside gpg-verify=false
+    ("ostree-remotes-d", "/usr/bin/ostree",
+     {"/etc/ostree/remotes.d/os.conf": '[remote "os"]\nurl=https://x\ngpg-verify=false\nsign-verify=false\n'},
+     "UPDATE-VERIFY-MISSING",
+     {"/etc/ostree/remotes.d/os.conf": '[remote "os"]\nurl=https://x\ngpg-verify=true\n'}),
+]
+
+
+def _tree_with_links(base, files, exe):
+    plain = {k: v for k, v in files.items() if isinstance(v, str)}
+    write_tree(base, plain, [exe])
+    for dev, v in files.items():
+        host = os.path.join(str(base), dev.lstrip("/"))
+        os.makedirs(os.path.dirname(host), exist_ok=True)
+        if isinstance(v, tuple):
+            os.symlink(v[1], host)
+        elif v is None:  # an empty folder
+            os.makedirs(os.path.dirname(host), exist_ok=True)
+    return str(base)
+
+
+@pytest.mark.parametrize("name,exe,weak,check,hardened", MORE, ids=[c[0] for c in MORE])
+def test_more_framework_spellings(tmp_path, name, exe, weak, check, hardened):
+    out = evaluate(ctx(_tree_with_links(tmp_path / "weak", weak, exe)), "S1.1-08")
+    assert out.verdict is Verdict.FAIL, out.reason
+    assert check in checks(out), [(f.check, f.message) for f in out.findings]
+    out = evaluate(ctx(_tree_with_links(tmp_path / "hard", hardened, exe)), "S1.1-08")
+    assert out.verdict is Verdict.PASS, (out.reason, [(f.check, f.message) for f in out.findings])
+
+
+@pytest.mark.parametrize("spelling", ["trusted=true", "trusted=1", "allow-insecure=on",
+                                      "allow-weak=enable", "allow-insecure=with"])
+def test_apt_booleans_are_apt_booleans(tree, spelling):
+    out = evaluate(ctx(tree({"/etc/apt/sources.list": f"deb [{spelling}] http://x y z\n"})), "S1.1-08")
+    assert out.verdict is Verdict.FAIL and "UPDATE-APT-INSECURE" in checks(out)
+    out = evaluate(ctx(tree({"/etc/apt/sources.list": "deb [trusted=no] http://x y z\n",
+                             "/etc/apt/apt.conf.d/10x": 'APT::Get::AllowUnauthenticated "false";\n'
+                                                       'Acquire::AllowInsecureRepositories "0";\n'})), "S1.1-08")
+    assert out.verdict is Verdict.PASS
+
+
+def test_apt_conf_enable_spelling_fails(tree):
+    out = evaluate(ctx(tree({"/etc/apt/apt.conf.d/50x": 'Acquire::AllowInsecureRepositories "enable";\n'})),
+                   "S1.1-08")
+    assert out.verdict is Verdict.FAIL
+
+
+def test_apt_missing_signed_by_is_noted_in_list_and_deb822(tree):
+    root = tree({
+        "/etc/apt/sources.list.d/a.list": "deb http://a.example bookworm main\n"
+                                          "deb [signed-by=/usr/share/keyrings/b.gpg] http://b.example s main\n",
+        "/etc/apt/sources.list.d/c.sources": "Types: deb\nURIs: https://c.example\nSuites: s\nComponents: main\n",
+    })
+    out = evaluate(ctx(root), "S1.1-08")
+    assert out.verdict is Verdict.PASS
+    nosb = {f.evidence["path"] for f in out.findings if f.check == "UPDATE-APT-NO-SIGNED-BY"}
+    assert nosb == {"/etc/apt/sources.list.d/a.list:1", "/etc/apt/sources.list.d/c.sources:1"}

@@ -118,3 +118,13 @@ def test_sbom_evidence_and_cli_sbom_file(tree, tmp_path, cli):
     assert json.loads(out_file.read_text())["components"][0]["name"] == "openssl"
     r = cli("check", "--root", root, "--sbom", str(tmp_path / "no" / "such" / "bom.json"))
     assert r.rc == 2 and "SBOM" in r.err
+
+
+def test_unreadable_database_is_reported_even_when_interfaces_fail(tree, tmp_path):
+    root = tree({"/var/lib/dpkg/status": STATUS, "/etc/inittab": "::respawn:/usr/sbin/telnetd -F\n"})
+    db = tmp_path / "osv.json"
+    db.write_text("{broken")
+    out = evaluate(ctx(root, vulndb=str(db)), "S1.1-13")
+    assert out.verdict is Verdict.FAIL
+    scan = [f for f in out.findings if f.check == "VULN-SCAN"]
+    assert scan and "unreadable" in scan[0].message and "osv.json" in scan[0].message

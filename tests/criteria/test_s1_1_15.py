@@ -192,3 +192,35 @@ def test_command_that_cannot_execute_in_the_copy_is_an_error(tmp_path):
     out = evaluate(ctx(root, cfg), "S1.1-15")
     assert out.verdict is Verdict.ERROR and "could not start" in out.reason
     assert erase.tree_digest(root) == before
+
+
+# --- audit additions ---------------------------------------------------------------------------
+def test_never_runs_on_the_system_root_spelt_otherwise(tmp_path):
+    _, cfg = make(tmp_path)
+    link = tmp_path / "slash"
+    os.symlink("/", link)
+    for spelling in (str(link), "//", "/./"):
+        with pytest.raises(erase.EraseError, match="never live"):
+            erase.run(ctx(spelling, cfg, live=False))
+        out = evaluate(ctx(spelling, cfg, live=False), "S1.1-15")
+        assert out.verdict is not Verdict.PASS
+
+
+@needs_chroot
+def test_an_undeclared_category_is_not_a_pass(tmp_path):
+    root, cfg = make(tmp_path, config=CONFIG.replace('settings_paths = ["/etc/app/settings.json"]\n', ""))
+    out = evaluate(ctx(root, cfg), "S1.1-15")
+    assert out.verdict is Verdict.MANUAL and "(B) user settings" in out.reason
+    assert {f.evidence["category"] for f in out.findings if f.check == "ERASE-ERASED"} == {"A", "C"}
+
+
+@needs_chroot
+def test_work_copy_is_never_made_inside_the_root(tmp_path, monkeypatch):
+    root, cfg = make(tmp_path)
+    inner = os.path.join(root, "tmp")
+    os.makedirs(inner, exist_ok=True)
+    monkeypatch.setattr("tempfile.tempdir", inner)
+    before = erase.tree_digest(root)
+    out = evaluate(ctx(root, cfg), "S1.1-15")
+    assert out.verdict is Verdict.PASS, out.reason
+    assert erase.tree_digest(root) == before and os.listdir(inner) == []

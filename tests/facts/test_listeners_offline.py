@@ -279,3 +279,50 @@ def test_read_works_on_a_live_root_too(tree):
     root = tree({"/etc/inittab": "::respawn:/usr/sbin/telnetd -F\n"})
     ls = listeners_offline.read(ctx_of(root, live=True))
     assert ls.origin == "offline inference" and [x.port for x in ls.items] == [23]
+
+
+# --- audit additions ---------------------------------------------------------------------------
+def test_mosquitto_1x_without_listener_binds_every_address(tree):
+    root = tree({"/etc/mosquitto/mosquitto.conf": "persistence true\n",
+                 "/var/lib/dpkg/status": "Package: mosquitto\nStatus: install ok installed\n"
+                                         "Architecture: armhf\nVersion: 1.5.7-1+deb10u1\n"})
+    f = facts(root, ["/usr/sbin/mosquitto", "-c", "/etc/mosquitto/mosquitto.conf"])
+    [lst] = f.listeners
+    assert (lst.port, lst.address, lst.loopback_only, lst.tls) == (1883, "*", False, False)
+    assert "1.5" in lst.source and "/var/lib/dpkg/status" in lst.source
+
+
+def test_socket_unit_address_spellings_and_masked_socket(tree):
+    root = tree({
+        f"{LIB}/multi.socket": "[Socket]\nListenStream=[::]:22\nListenStream=127.0.0.1:8080\n"
+                               "ListenStream=0.0.0.0:80\nListenDatagram=[::1]:161\nListenStream=2323\n",
+        f"{LIB}/multi.service": unit("/usr/bin/true"),
+        f"{LIB}/gone.socket": "[Socket]\nListenStream=4444\n",
+        "/etc/systemd/system/sockets.target.wants/multi.socket": ("symlink", f"{LIB}/multi.socket"),
+        "/etc/systemd/system/sockets.target.wants/gone.socket": ("symlink", f"{LIB}/gone.socket"),
+        "/etc/systemd/system/gone.socket": ("symlink", "/dev/null"),  # masked; no /dev/null in the image
+    })
+    ports, _ = by_port(root)
+    got = {k: (v.address, v.loopback_only, v.source.split(" ")[0]) for k, v in ports.items()}
+    assert got == {("tcp", 22): ("*", False, f"{LIB}/multi.socket:2"),
+                   ("tcp", 8080): ("127.0.0.1", True, f"{LIB}/multi.socket:3"),
+                   ("tcp", 80): ("*", False, f"{LIB}/multi.socket:4"),
+                   ("udp", 161): ("::1", True, f"{LIB}/multi.socket:5"),
+                   ("tcp", 2323): ("*", False, f"{LIB}/multi.socket:6")}
+
+
+def test_sysvinit_inittab_processes_of_the_runlevel_start_too(tree):
+    root = tree({
+        "/etc/inittab": "id:5:initdefault:\nsi::sysinit:/etc/init.d/rcS\nl5:5:wait:/etc/init.d/rc 5\n"
+                        "T0:12345:respawn:/usr/sbin/telnetd -F -p 2323\n"
+                        "T1:1:respawn:/usr/sbin/telnetd -F -p 2424\n",  # single-user only: not at 5
+        "/etc/rc5.d/S01dummy": ("symlink", "../init.d/dummy"),
+        "/etc/init.d/dummy": "#!/bin/sh\ntrue\n",
+    })
+    ports, s = by_port(root)
+    assert s.init == "sysv" and set(ports) == {("tcp", 2323)}
+    assert ports[("tcp", 2323)].source.startswith("/etc/inittab:4")
+    # under systemd /etc/inittab is never read
+    root = tree({"/lib/systemd/systemd": "", "/etc/inittab": "::respawn:/usr/sbin/telnetd -F\n"})
+    ports, s = by_port(root)
+    assert s.init.startswith("systemd") and ("tcp", 23) not in ports

@@ -1,5 +1,6 @@
 """Package databases, the CycloneDX SBOM, and OSV matching with each ecosystem's ordering."""
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -210,3 +211,31 @@ def test_range_events_unsorted_and_limit():
     assert not vulndb.affected("3.6", aff, cmp)
     semver = {"ranges": [{"type": "SEMVER", "events": [{"introduced": "1.2.0-rc.1"}, {"fixed": "1.2.0"}]}]}
     assert vulndb.affected("1.2.0-rc.2", semver, cmp) and not vulndb.affected("1.2.0", semver, cmp)
+
+
+# --- audit additions ---------------------------------------------------------------------------
+def test_malformed_records_are_skipped_not_crashed(pkgroot, tmp_path):
+    bad = [
+        {"id": "X-1", "aliases": "CVE-1", "affected": [{"package": {"ecosystem": "Debian:12", "name": "openssl"},
+                                                         "ranges": ["nope", {"events": "x"}], "versions": "3"}]},
+        {"id": "X-2", "affected": [{"package": {"ecosystem": "Debian:12", "name": "openssl"},
+                                    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}, 7]}],
+         "aliases": "CVE-2", "related": ["CVE-2024-1", 5]},
+    ]
+    db = tmp_path / "db.json"
+    db.write_text(json.dumps(bad))
+    matches, count = vulndb.match(packages.read(ctx(pkgroot)), str(db))
+    assert count == 2 and [(m.id, m.aliases, m.related) for m in matches] == [("X-2", [], ["CVE-2024-1"])]
+
+
+def test_debian_and_ubuntu_records_stay_with_their_distribution(tree, tmp_path):
+    status = "Package: bash\nStatus: install ok installed\nVersion: 5.1-6ubuntu1\n"
+    db = tmp_path / "db.json"
+    db.write_text(json.dumps([rec("DEB", "Debian", "bash", [{"introduced": "0"}]),
+                              rec("UBU", "Ubuntu:22.04:LTS", "bash", [{"introduced": "0"}])]))
+    ubuntu = tree({"/etc/os-release": 'ID=ubuntu\nID_LIKE=debian\nVERSION_ID="22.04"\n',
+                   "/var/lib/dpkg/status": status})
+    assert {m.id for m in vulndb.match(packages.read(ctx(ubuntu)), str(db))[0]} == {"UBU"}
+    with open(os.path.join(ubuntu, "etc/os-release"), "w") as fh:
+        fh.write('ID=raspbian\nID_LIKE=debian\nVERSION_ID="22.04"\n')
+    assert {m.id for m in vulndb.match(packages.read(ctx(ubuntu)), str(db))[0]} == {"DEB"}

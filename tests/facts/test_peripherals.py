@@ -65,3 +65,28 @@ def test_offline_service_bluez_blacklist_and_gadget_config(tree):
 def test_nothing_and_garbage(tree):
     p = read(tree({"/etc/modprobe.d/x.conf": bytes(range(256)) * 10, "/boot/config.txt": b"\xff" * 100}))
     assert p.bt_service == [] and p.gadget_config == [] and p.bluez is None
+
+
+def test_debian_bluez_enablement_via_bluetooth_target_and_dbus_alias(trees):
+    base = {f"{LIB}/bluetooth.service": "[Service]\nExecStart=/usr/libexec/bluetooth/bluetoothd\n"
+                                        "[Install]\nWantedBy=bluetooth.target\nAlias=dbus-org.bluez.service\n",
+            "/lib/systemd/systemd": "", f"{LIB}/multi-user.target": "[Unit]\n"}
+    wants = "/etc/systemd/system/bluetooth.target.wants/bluetooth.service"
+    p = read(trees(dict(base, **{wants: ("symlink", f"{LIB}/bluetooth.service")})))
+    assert p.bt_service and wants in p.bt_service[0]
+    alias = "/etc/systemd/system/dbus-org.bluez.service"
+    p = read(trees(dict(base, **{alias: ("symlink", f"{LIB}/bluetooth.service")})))
+    assert p.bt_service and alias in p.bt_service[0]
+    masked = dict(base, **{wants: ("symlink", f"{LIB}/bluetooth.service"),
+                           "/etc/systemd/system/bluetooth.service": ("symlink", "/dev/null")})
+    assert read(trees(masked)).bt_service == []
+    assert read(trees(base)).bt_service == []  # installed, never enabled
+
+
+def test_busybox_init_script_starting_bluetoothd(tree):
+    p = read(tree({"/etc/inittab": "::sysinit:/etc/init.d/rcS\n",
+                   "/etc/init.d/S40bluetoothd": "#!/bin/sh\nDAEMON=/usr/libexec/bluetooth/bluetoothd\n"
+                                                "start() {\n\tprintf 'Starting bluetoothd: '\n"
+                                                "\tstart-stop-daemon -S -q -m -b -p /run/bt.pid --exec $DAEMON -- -n\n}\n"
+                                                "stop() {\n\tstart-stop-daemon -K -q -p /run/bt.pid\n}\n"}))
+    assert p.bt_service == ["/etc/init.d/S40bluetoothd:5"]

@@ -127,3 +127,46 @@ def test_erase_test_on_a_copy_leaves_the_original_byte_identical(weakened, cli, 
     assert os.path.exists(os.path.join(weakened, "etc/ssh/ssh_host_ed25519_key"))
     assert not os.path.exists(os.path.join(weakened, "etc/acme/.reset-done"))
     assert {f["evidence"]["category"] for f in s15["findings"] if f["check"] == "ERASE-ERASED"} == {"A", "B", "C"}
+
+
+# Debian security-tracker records as osv.dev exports them (DSA: CVEs under "related"; the fixed
+# version carries the epoch). DSA-5724-1 is the real regreSSHion advisory, fixed long before the
+# installed 1:9.2p1-2+deb12u10; the other openssh record is fixed only after it.
+DEBIAN_OSV = [
+    {"schema_version": "1.6.0", "id": "DSA-5724-1", "summary": "openssh - security update",
+     "published": "2024-07-01T00:00:00Z", "modified": "2024-07-02T00:00:00Z",
+     "related": ["CVE-2024-6387"],
+     "affected": [{"package": {"ecosystem": "Debian:12", "name": "openssh",
+                               "purl": "pkg:deb/debian/openssh?arch=source"},
+                   "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"},
+                                                               {"fixed": "1:9.2p1-2+deb12u3"}]}]}],
+     "references": [{"type": "ADVISORY", "url": "https://www.debian.org/security/2024/dsa-5724"}]},
+    {"schema_version": "1.6.0", "id": "DEBIAN-CVE-2099-0001", "summary": "openssh: audit test record",
+     "modified": "2099-01-01T00:00:00Z", "aliases": [],  "related": ["CVE-2099-0001"],
+     "affected": [{"package": {"ecosystem": "Debian:12", "name": "openssh",
+                               "purl": "pkg:deb/debian/openssh?arch=source"},
+                   "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "1:9.2p1-1"},
+                                                               {"fixed": "1:9.2p1-2+deb12u11"}]}],
+                   "ecosystem_specific": {"urgency": "high"}}]},
+    {"id": "DSA-0000-1", "affected": [{"package": {"ecosystem": "Debian:11", "name": "glibc"},
+                                       "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]}]},
+]
+
+
+def test_vulndb_debian_record_hits_the_installed_openssh(debian_rootfs, cli, tmp_path):
+    status = open(os.path.join(debian_rootfs, "var/lib/dpkg/status")).read()
+    stanza = status.split("Package: openssh-server\n", 1)[1].split("\n\n", 1)[0]
+    version = next(ln.split(": ", 1)[1] for ln in stanza.splitlines() if ln.startswith("Version: "))
+    assert version.startswith("1:9.2p1-2+deb12u")
+    db = tmp_path / "debian.json"
+    db.write_text(json.dumps(DEBIAN_OSV))
+    c = criteria(cli("check", "--root", debian_rootfs, "--vulndb", str(db), "--format", "json"))["S1.1-13"]
+    assert c["verdict"] == "fail"
+    hits = [f for f in c["findings"] if f["check"] == "VULN-KNOWN"]
+    assert {f["evidence"]["id"] for f in hits} == {"DEBIAN-CVE-2099-0001"}
+    server = next(f for f in hits if f["evidence"]["package"] == "openssh-server")
+    assert server["evidence"]["version"] == version and server["severity"] == "high"
+    for word in ("openssh-server", version, "DEBIAN-CVE-2099-0001", "CVE-2099-0001", "1:9.2p1-2+deb12u11"):
+        assert word in server["message"]
+    scan = next(f for f in c["findings"] if f["check"] == "VULN-SCAN")
+    assert scan["evidence"]["records"] == 3
