@@ -30,7 +30,8 @@ VERBS = {
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # exit 2 with one line, as the contract says
-        raise RunError(f"{self.prog}: {message}", hint=f"see '{self.prog} --help'")
+        verb = self.prog[len("jcstar-agent"):].strip()
+        raise RunError(f"{verb}: {message}" if verb else message, hint=f"see '{self.prog} --help'")
 
 
 def _parser(verb: Optional[str]) -> argparse.ArgumentParser:

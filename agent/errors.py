@@ -10,7 +10,8 @@ class RunError(Exception):
 
     def __init__(self, message: str, path: Optional[str] = None, line: Optional[int] = None,
                  hint: Optional[str] = None):
-        self.message = message
+        # One line, whatever the source (psycopg, OpenSSL ... put newlines in their messages).
+        self.message = " ".join(str(message).split())
         self.path = path
         self.line = line
         self.hint = hint

@@ -45,6 +45,8 @@ def test_run_level_problems_exit_2_with_one_line(tree, proc, tmp_path):
         (["frobnicate"], "invalid choice"),
         (["check", "--board", "no-such-board"], "unknown board"),
         (["check", "--root", tree(), "--vulndb", str(tmp_path / "none.json")], "vulnerability database not found"),
+        (["check", "--root", tree(), "--output", str(tmp_path / "no" / "r.json")], "folder of this output file does not exist"),
+        (["check", "--root", tree(), "--junit-output", str(tmp_path / "no" / "r.xml")], "mkdir -p"),
     ]
     for args, fragment in cases:
         r = proc(*args)
@@ -52,6 +54,27 @@ def test_run_level_problems_exit_2_with_one_line(tree, proc, tmp_path):
         assert fragment in r.err, (args, r.err)
         assert len(r.err.strip().splitlines()) == 1 and "Traceback" not in r.err
         assert r.out == ""
+
+
+def test_parser_errors_name_the_verb_once(proc):
+    r = proc("check", "--format", "xml")
+    assert r.err.startswith("jcstar-agent: check: argument --format: invalid choice"), r.err
+
+
+def test_extra_outputs_come_from_the_same_run(tree, cli, tmp_path):
+    import xml.etree.ElementTree as ET
+    j, x, t = tmp_path / "r.json", tmp_path / "r.xml", tmp_path / "r.txt"
+    r = cli("check", "--root", tree(), "--output", str(j), "--junit-output", str(x), "--text-output", str(t))
+    report = json.loads(j.read_text())
+    suite = ET.fromstring(x.read_text())
+    assert suite.get("timestamp") == report["generated_at"]  # one run, not two
+    assert suite.get("failures") == str(report["summary"]["fail"])
+    assert "summary:" in t.read_text() and r.out == ""
+
+
+def test_run_errors_are_one_line_even_from_multiline_sources():
+    from agent.errors import RunError
+    assert str(RunError("connection failed:\n\tno such socket", "x.db")) == "x.db: connection failed: no such socket"
 
 
 def test_help_and_version(proc):

@@ -33,6 +33,9 @@ def add_output_options(p) -> None:
     p.add_argument("--format", choices=("text", "json", "junit"),
                    help="report format (default: text on a terminal, json otherwise)")
     p.add_argument("--output", metavar="FILE", help="write the report to FILE (default: stdout)")
+    for fmt in ("json", "junit", "text"):
+        p.add_argument(f"--{fmt}-output", metavar="FILE", dest=f"{fmt}_output",
+                       help=f"also write the report as {fmt} to FILE, from the same run")
 
 
 def add_arguments(p) -> None:
@@ -74,6 +77,17 @@ def build_context(args):
     return Context(root, config, options)
 
 
+def check_writable(path) -> None:
+    """Fail before the work, not after it: the folder of an output file must exist."""
+    if path:
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise RunError("the folder of this output file does not exist", path,
+                           hint=f"mkdir -p {folder}")
+        if not os.access(folder, os.W_OK):
+            raise RunError("the folder of this output file is not writable", path)
+
+
 def write_output(text: str, output) -> None:
     if output:
         tmp = f"{output}.tmp{os.getpid()}"
@@ -92,10 +106,16 @@ def run(args) -> int:
     from .. import check
     from ..report import render
 
+    extra = [(fmt, getattr(args, f"{fmt}_output", None)) for fmt in ("json", "junit", "text")]
+    for path in [args.output] + [path for _, path in extra]:
+        check_writable(path)
     ctx = build_context(args)
     report = check.run(ctx)
     to_terminal = not args.output and sys.stdout.isatty()
     fmt = args.format or ("text" if to_terminal else "json")
     colour = to_terminal and fmt == "text" and not os.environ.get("NO_COLOR")
     write_output(render(report, fmt, colour), args.output)
+    for other, path in extra:
+        if path:
+            write_output(render(report, other), path)
     return 0 if report.ok else 1

@@ -140,12 +140,29 @@ def _check_rules(cfg: BoardConfig, v: _Validator) -> None:
         v.fail(("update", "network"), "update.network = false needs update.description",
                "describe how updates reach the device (S1.1-08 NA reason)")
     for crit, reason in cfg.not_applicable.items():
+        if not re.fullmatch(r"S1\.1-(0[1-9]|1[0-6])", crit):
+            v.fail(("not_applicable", crit), f"unknown criterion '{crit}' in [not_applicable]",
+                   "criterion ids are S1.1-01 … S1.1-16")
         if crit not in CRITERIA_WITH_NA:
             v.fail(("not_applicable", crit), f"{crit} cannot be declared not applicable",
                    "the original allows NA only for " + ", ".join(CRITERIA_WITH_NA))
         if not reason.strip():
             v.fail(("not_applicable", crit), f"the NA reason for {crit} is empty",
                    "the checklist requires a written reason")
+    digest = cfg.firmware.image_digest
+    if digest:
+        m = re.fullmatch(r"(sha256|sha384|sha512):([0-9a-fA-F]+)", digest.strip())
+        if not m or len(m.group(2)) != {"sha256": 64, "sha384": 96, "sha512": 128}[m.group(1)]:
+            v.fail(("firmware", "image_digest"), f"firmware.image_digest {digest!r} is not "
+                   "'sha256:<64 hex digits>' (or sha384/sha512)", "sha256sum of the image file")
+    for key, value in ((("update", "command"), cfg.update.command), (("erase", "command"), cfg.erase.command),
+                       (("firmware", "version_source"), cfg.firmware.version_source),
+                       (("product", "model_source"), cfg.product.model_source),
+                       (("product", "serial_source"), cfg.product.serial_source),
+                       (("agent", "state_dir"), cfg.agent.state_dir)):
+        if value and not value.startswith("/"):
+            v.fail(key, f"{'.'.join(key)} = {value!r} must be an absolute device path",
+                   f"write \"/{value.lstrip('./')}\"")
     for i, lst in enumerate(cfg.listeners):
         if not 1 <= lst.port <= 65535:
             v.fail(("listeners", i, "port"), f"listeners[{i}].port must be 1-65535, not {lst.port}")

@@ -85,6 +85,10 @@ def test_defaults_declare_nothing():
     ('[[documents]]\ncriterion = "S1.1-05"\nfile = "vdp.pdf"\n', 3, "without its sha256"),
     ('[[documents]]\ncriterion = "S1.1-16"\nurl = "https://x"\nitems = ["6"]\n', 4, "S1.1-16 has no item '6'"),
     ('listeners = 3\n', 1, "'listeners' must be an array"),
+    ('[not_applicable]\n"S1.1-5" = "x"\n', 2, "unknown criterion 'S1.1-5'"),
+    ('[firmware]\nimage_digest = "sha256:xyz"\n', 2, "is not 'sha256:<64 hex digits>'"),
+    ('[erase]\ncommand = "usr/sbin/reset"\n', 2, "erase.command = 'usr/sbin/reset' must be an absolute device path"),
+    ('[firmware]\nversion_source = "etc/version"\n', 2, "must be an absolute device path"),
     ('[product\nmodel = "x"\n', 1, "invalid TOML"),
     ('[product]\nmodel = "unterminated\n', 2, "invalid TOML"),
 ])
