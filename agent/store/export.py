@@ -76,19 +76,28 @@ def export(store: Store, q: Query, out: str, unit: str, now: Optional[float] = N
         "files": {n: hashlib.sha256(d).hexdigest() for n, d in sorted(files.items())},
     }
     files["MANIFEST.json"] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
-    first = entries[0]["file"] if entries else "envelopes/X.dsse.json"
-    key = f"keys/{entries[0]['keyid']}.pub" if entries else "keys/K.pub"
+    base = os.path.basename(out).split(".")[0] or "evidence"
+    verify = "".join(f"     jcstar-agent verify {e['file']} --pubkey keys/{e['keyid']}.pub\n" for e in entries)
     files["README.txt"] = (
         f"Evidence bundle of unit {unit}: {len(rows)} signed attestation(s) (JC-STAR ★1).\n"
-        f"Exported {iso(now)} by jcstar-agent {__version__}.\n\n"
-        "Check the files:        sha256sum -c SHA256SUMS\n"
-        f"Verify an attestation: jcstar-agent verify {first} --pubkey {key}\n"
-        "MANIFEST.json lists each attestation's model, firmware version, verdict summary, station and times.\n"
+        f"Exported {iso(now)} by jcstar-agent {__version__} from a {store.engine} evidence store.\n\n"
+        f"An auditor needs only this bundle and the agent (pip install jcstar-agent):\n\n"
+        f"  0. Unpack and go into the folder:\n"
+        f"     tar xzf {os.path.basename(out)} && cd {base}\n"
+        "  1. Check that every file is as exported:\n"
+        "     sha256sum -c SHA256SUMS\n"
+        "  2. Verify each attestation's signature with the public key that signed it\n"
+        "     (exit 0 and VALID = the envelope is exactly what the unit signed):\n"
+        + (verify or "     (no attestation matched)\n") +
+        "  3. Check that each key in keys/ is the one registered for this product/unit: its file\n"
+        "     name is its keyid, the hex SHA-256 of the DER public key:\n"
+        "     openssl pkey -pubin -in keys/<keyid>.pub -outform DER | sha256sum\n\n"
+        "MANIFEST.json lists each attestation's model, firmware version, verdict summary, failing\n"
+        "criteria, station and times, and whether it verified again at export ('verified').\n"
     ).encode()
     files["SHA256SUMS"] = "".join(f"{hashlib.sha256(d).hexdigest()}  {n}\n"
                                   for n, d in sorted(files.items())).encode()
     tmp = f"{out}.tmp{os.getpid()}"
-    base = os.path.basename(out).split(".")[0] or "evidence"
     with tarfile.open(tmp, "w:gz") as tar:
         for name in sorted(files):
             _add(tar, f"{base}/{name}", files[name], now)

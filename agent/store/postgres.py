@@ -2,8 +2,8 @@
 
 Opened by URL: ``postgresql://user@host/db`` or with a unix socket,
 ``postgresql://user@/db?host=/run/postgresql``. Each batch is one transaction; inserts are
-pipelined (``executemany``) with ``ON CONFLICT (digest) DO NOTHING``; a trigger refuses UPDATE
-and DELETE. The schema is created on first use under an advisory lock, so several stations may
+pipelined (``executemany``) with ``ON CONFLICT (digest) DO NOTHING``; triggers refuse UPDATE,
+DELETE and TRUNCATE. The schema is created on first use under an advisory lock, so several stations may
 start at once. Host-side only: install with ``pip install 'jcstar-agent[store]'``.
 """
 from __future__ import annotations
@@ -55,6 +55,11 @@ CREATE TRIGGER attestations_append_only BEFORE UPDATE OR DELETE ON attestations
     FOR EACH ROW EXECUTE FUNCTION jcstar_append_only();
 CREATE TRIGGER keys_append_only BEFORE UPDATE OR DELETE ON keys
     FOR EACH ROW EXECUTE FUNCTION jcstar_append_only();
+-- TRUNCATE fires no row trigger: refuse it per statement
+CREATE TRIGGER attestations_no_truncate BEFORE TRUNCATE ON attestations
+    FOR EACH STATEMENT EXECUTE FUNCTION jcstar_append_only();
+CREATE TRIGGER keys_no_truncate BEFORE TRUNCATE ON keys
+    FOR EACH STATEMENT EXECUTE FUNCTION jcstar_append_only();
 """
 
 _INSERT = (f"INSERT INTO attestations ({', '.join(INSERT_COLUMNS)}) "

@@ -1,6 +1,7 @@
 """A line-noise model of a console UART, shared by the property tests, the pty relay and the
 serial benchmark: lines dropped, duplicated, corrupted (a byte flipped, a line cut short, a
-kernel message written into the middle of it) and garbage lines injected between them."""
+kernel message written into the middle of it, with or without a newline before it, or the tail
+of one glued in front) and garbage lines injected between them."""
 from __future__ import annotations
 
 import random
@@ -23,6 +24,7 @@ class Noise:
         self.rng = random.Random(seed)
         self.drop, self.dup, self.corrupt, self.garbage = drop, dup, corrupt, garbage
         self.stats = {"lines": 0, "dropped": 0, "duplicated": 0, "corrupted": 0, "injected": 0}
+        self.kinds = [0] * 5  # corruptions by kind (see mangle)
 
     def junk(self) -> bytes:
         r = self.rng
@@ -38,14 +40,20 @@ class Noise:
         body = line.rstrip(b"\n")
         if not body:
             return self.junk()
-        kind = r.randrange(3)
+        kind = r.randrange(5)
+        self.kinds[kind] += 1
         i = r.randrange(len(body))
         if kind == 0:  # one byte changed
             return body[:i] + bytes([(body[i] + r.randrange(1, 256)) % 256]).replace(b"\n", b"x") + body[i + 1:]
         if kind == 1:  # cut short
             return body[:i]
-        # a kernel message printed into the middle of our line
-        return body[:i] + b"\n" + r.choice(KERNEL) + b"\n" + body[i:]
+        if kind == 2:  # a kernel message printed into the middle of our line, on lines of its own
+            return body[:i] + b"\n" + r.choice(KERNEL) + b"\n" + body[i:]
+        if kind == 3:  # a printk in the middle of our line as a console shows it: no newline before
+            return body[:i] + r.choice(KERNEL) + b"\r\n" + body[i:]
+        # the tail of a kernel message still going out when our line starts: glued in front
+        k = r.choice(KERNEL)
+        return k[r.randrange(len(k)):] + body
 
     def lines(self, lines: Iterable[bytes]) -> List[bytes]:
         """What arrives for these lines (each without or with its newline)."""

@@ -233,3 +233,68 @@ def test_factory_envelope_from_a_command(cli, store_url, units, line_unit, tmp_p
     r = cli(*base, "--command", "echo nothing >&2; exit 3")
     assert r.rc == 1 and "[FAIL] attest" in r.out and "exited 3" in r.out
     assert cli("store", "query", "--store", store_url, "--count").out.strip() == "1"
+
+
+def test_auditor_follows_the_bundle_readme(store_url, units, tmp_path):
+    """The README.txt inside an exported bundle, followed literally by an auditor with nothing but
+    the bundle, sha256sum, openssl and the agent: every command it names succeeds."""
+    import re
+    import subprocess
+    import sys
+
+    from agent.store import Query
+    from agent.store import open_store
+    from agent.store.export import export
+    from agent.store.ingest import ingest
+
+    project = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    envs = [units.sign(serial="SN-AUD", nonce="1", key="a"), units.sign(serial="SN-AUD", nonce="2", key="p256")]
+    with open_store(store_url) as store:
+        ingest(store, [(f"e{i}", e, "") for i, e in enumerate(envs)], units.keyring("a", "p256"), "s")
+        ueid = store.query()[0].ueid
+        bundle = str(tmp_path / "sn-aud.tar.gz")
+        assert export(store, Query(serial=ueid), bundle, "SN-AUD").failed == []
+    with tarfile.open(bundle) as tar:
+        readme = tar.extractfile("sn-aud/README.txt").read().decode()
+    commands = [line.strip() for line in readme.splitlines() if line.startswith("     ")]
+    assert commands[0] == "tar xzf sn-aud.tar.gz && cd sn-aud" and commands[1] == "sha256sum -c SHA256SUMS"
+    verifies = [c for c in commands if c.startswith("jcstar-agent verify ")]
+    assert len(verifies) == 2  # one per attestation, each with the key that signed it
+    auditor = tmp_path / "auditor"
+    auditor.mkdir()
+    subprocess.run(["cp", bundle, str(auditor)], check=True)
+    subprocess.run(commands[0].split(" && ")[0].split(), cwd=str(auditor), check=True)
+    here = auditor / "sn-aud"
+    assert subprocess.run(commands[1].split(), cwd=str(here), capture_output=True).returncode == 0
+    env = dict(os.environ, PYTHONPATH=project)
+    keyids = set()
+    for c in verifies:
+        argv = c.split()
+        p = subprocess.run([sys.executable, "-m", "agent"] + argv[1:], cwd=str(here), env=env,
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0 and p.stdout.startswith("VALID"), c + p.stdout + p.stderr
+        keyids.add(re.search(r"keys/([0-9a-f]{64})\.pub", c).group(1))
+    assert keyids == {units.keys["a"]["keyid"], units.keys["p256"]["keyid"]}
+    for keyid in keyids:  # step 3: the key file's name is its keyid, as openssl computes it
+        der = subprocess.run(["openssl", "pkey", "-pubin", "-in", f"keys/{keyid}.pub", "-outform", "DER"],
+                             cwd=str(here), capture_output=True, check=True).stdout
+        assert hashlib.sha256(der).hexdigest() == keyid
+
+
+def test_factory_flags_one_key_on_two_units(cli, store_url, units, line_unit, tmp_path):
+    """Two units with their own serials (so their own ueids) signed with ONE key: the key was
+    copied between units; the second unit on the line FAILs with STORE-SHARED-KEY."""
+    root, cfg = line_unit
+    other = units.root("SN-F2", "3.0.0", units.MODEL)
+    key = units.keys["a"]["private"]
+    first = cli("factory", "--root", root, "--config", cfg, "--key", key, "--store", store_url, "--quiet")
+    assert "[ok  ] unique" in first.out, first.out
+    second = cli("factory", "--root", other, "--config", cfg, "--key", key, "--store", store_url, "--quiet",
+                 "--junit", str(tmp_path / "second.xml"))
+    assert second.rc == 1 and "[FAIL] unique" in second.out and "STORE-SHARED-KEY" in second.out
+    assert second.out.rstrip().endswith("FAIL unit") or "FAIL " in second.out.splitlines()[-1]
+    suite = ET.parse(str(tmp_path / "second.xml")).getroot()
+    unique = next(c for c in suite.iter("testcase") if c.get("name") == "unique")
+    assert unique.find("failure") is not None and "STORE-SHARED-KEY" in unique.find("failure").get("message")
+    rows = cli("store", "query", "--store", store_url, "--format", "json").json()
+    assert len({r["ueid"] for r in rows}) == 2 and len({r["keyid"] for r in rows}) == 1
