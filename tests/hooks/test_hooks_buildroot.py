@@ -186,3 +186,15 @@ def test_on_the_debootstrap_rootfs(debian_rootfs, br, write_config, tmp_path):
     assert verdict(read_report(os.path.join(br["BINARIES_DIR"], "jcstar-report.json")),
                    "S1.1-10")["verdict"] == "fail"
     assert os.path.getsize(os.path.join(br["BINARIES_DIR"], "jcstar-report.junit.xml")) > 0
+
+
+@needs_fakeroot
+def test_extra_check_options_reach_the_agent(tree, br, write_config, tmp_path):
+    """--jcstar-check-args passes `check` options (here --sbom) like Yocto's JCSTAR_CHECK_ARGS."""
+    target = tree({"/etc/product-model": "ACME-GW-100\n"})
+    cfg = write_config(PLANTED_FAIL.format(source="/etc/product-model"))
+    sbom = tmp_path / "sbom.cdx.json"
+    r, _ = run_fakeroot_stage(br, target, f"--jcstar-config={cfg}", f"--jcstar-check-args=--sbom {sbom}",
+                              users_table=[("/etc/shadow", "0:0")])
+    assert sbom.exists(), r.stdout + r.stderr
+    assert '"bomFormat": "CycloneDX"' in sbom.read_text()

@@ -6,8 +6,10 @@
 #   --jcstar-board=NAME    or a board config shipped with the agent (board_configs/NAME.toml)
 #   --jcstar-warn-only     a fail or error verdict warns instead of failing the build
 #   --jcstar-formats=LIST  report formats besides json: "junit" (default), "junit text" ...
+#   --jcstar-check-args="OPTS"  more `jcstar-agent check` options, e.g. "--vulndb /x/osv.json
+#                          --erase-test" (split on spaces, like Yocto's JCSTAR_CHECK_ARGS)
 # The same settings may come from the environment: JCSTAR_CONFIG, JCSTAR_BOARD,
-# JCSTAR_WARN_ONLY=1, JCSTAR_FORMATS, JCSTAR_AGENT (the agent command line).
+# JCSTAR_WARN_ONLY=1, JCSTAR_FORMATS, JCSTAR_CHECK_ARGS, JCSTAR_AGENT (the agent command line).
 
 JCSTAR_HOOKS=$(cd "$(dirname "$0")/../.." && pwd)   # firmware_hooks/ of the agent's tree
 JCSTAR_SRC=$(cd "$JCSTAR_HOOKS/.." && pwd)
@@ -17,11 +19,13 @@ jcstar_parse() {
 	[ $# -gt 0 ] && shift
 	JCSTAR_CONFIG="${JCSTAR_CONFIG:-}" JCSTAR_BOARD="${JCSTAR_BOARD:-}"
 	JCSTAR_WARN_ONLY="${JCSTAR_WARN_ONLY:-0}" JCSTAR_FORMATS="${JCSTAR_FORMATS:-junit}"
+	JCSTAR_CHECK_ARGS="${JCSTAR_CHECK_ARGS:-}"
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--jcstar-config=*) JCSTAR_CONFIG="${1#*=}" ;;
 		--jcstar-board=*) JCSTAR_BOARD="${1#*=}" ;;
 		--jcstar-formats=*) JCSTAR_FORMATS="${1#*=}" ;;
+		--jcstar-check-args=*) JCSTAR_CHECK_ARGS="${1#*=}" ;;
 		--jcstar-warn-only) JCSTAR_WARN_ONLY=1 ;;
 		--jcstar-config|--jcstar-board|--jcstar-formats)
 			[ $# -ge 2 ] || { echo "jcstar: $1 needs a value" >&2; exit 2; }
@@ -64,11 +68,12 @@ jcstar_config_file() {
 # summary line; exit status of jcstar-image-check (0 pass, 1 fail/error, 2 could not run).
 jcstar_check() {
 	cfg=$(jcstar_config_file)
+	# shellcheck disable=SC2086 # JCSTAR_CHECK_ARGS is a list of options on purpose
 	if [ -n "$cfg" ]; then
 		"$JCSTAR_HOOKS/common/jcstar-image-check" --root "$JCSTAR_TARGET" --output "$1" \
-			--formats "json $JCSTAR_FORMATS" --config "$cfg"
+			--formats "json $JCSTAR_FORMATS" --config "$cfg" -- $JCSTAR_CHECK_ARGS
 	else
 		"$JCSTAR_HOOKS/common/jcstar-image-check" --root "$JCSTAR_TARGET" --output "$1" \
-			--formats "json $JCSTAR_FORMATS"
+			--formats "json $JCSTAR_FORMATS" -- $JCSTAR_CHECK_ARGS
 	fi
 }
