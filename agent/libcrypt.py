@@ -93,7 +93,18 @@ class Crypt:
     def supports(self, hashed: str) -> bool:
         """The library can compute this scheme (tried with a throwaway password)."""
         out = self.hash("jcstar-probe", hashed)
-        return out is not None and out[:3] == hashed[:3]
+        return out is not None and out[:_setting_len(hashed)] == hashed[:_setting_len(hashed)]
+
+
+def _setting_len(hashed: str) -> int:
+    """How many leading characters name the scheme (and salt) and so survive any password:
+    2 for DES (the salt), 9 for BSDi ``_`` (count + salt), the ``$id$`` prefix otherwise."""
+    if hashed.startswith("$"):
+        end = hashed.find("$", 1)
+        return end + 1 if end > 0 else 1
+    if hashed.startswith("_"):
+        return 9
+    return 2
 
 
 _lock = threading.Lock()

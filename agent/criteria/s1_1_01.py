@@ -22,7 +22,9 @@
 "sshd permits empty passwords (…/10-dev.conf:1)".
 
 **NA** only when the product has no IP access path to protected assets at all, declared in
-``[not_applicable]`` with the reason. Products with the Japanese [T]/[A] conformity mark are
+``[not_applicable]`` with the reason; a declaration the device contradicts (an sshd, dropbear,
+telnet/rlogin login, an app credential store, a mosquitto listener on a non-loopback address, a
+declared login) fails ``CRED-NA-CONTRADICTED`` instead. Products with the Japanese [T]/[A] conformity mark are
 deemed to meet this criterion (``product.conformity_certification``).
 
 **References.** ETSI EN 303 645 5.1-3; ETSI TS 103 701; IEC 62443-4-2 CR 1.1/1.2.
@@ -43,7 +45,8 @@ def evaluate(ctx: Context) -> Outcome:
 
     declared_na = ctx.config.not_applicable.get(ID)
     if declared_na:
-        return Outcome.na(f"declared not applicable: {declared_na}")
+        return na_or_contradicted(ctx, ID, declared_na, accounts_facts.access_paths(ctx),
+                                  "IP access paths")
     findings: List[Finding] = []
     notes: List[str] = []
 
@@ -136,6 +139,17 @@ def evaluate(ctx: Context) -> Outcome:
     if notes:
         reason += f"; {'; '.join(notes)}"
     return Outcome.passed(reason, findings)
+
+
+def na_or_contradicted(ctx: Context, cid: str, declared: str, found: List[str], what: str) -> Outcome:
+    """A declared NA holds only when the device shows nothing that contradicts it."""
+    if not found:
+        return Outcome.na(f"declared not applicable: {declared}")
+    return Outcome.from_findings(
+        [Finding("CRED-NA-CONTRADICTED", "high",
+                 f"{cid} is declared not applicable ({declared[:120]}), but the device has {what}: "
+                 f"{', '.join(found[:5])}" + (f" and {len(found) - 5} more" if len(found) > 5 else ""),
+                 {"criterion": cid, "found": found[:20]})], "")
 
 
 def probe_findings(ctx: Context) -> List[Finding]:

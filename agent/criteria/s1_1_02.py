@@ -14,8 +14,10 @@ and a password/hash key):
   well-known IoT defaults and common passwords. A hit fails (``CRED-DEFAULT-PASSWORD``) and says
   *which list or derivation* matched, never the password or hash;
 - option ② (change forced at first start) is accepted for a hit only when the account must change
-  its password at first login (shadow field 3 = 0) **and** the PAM password stack (pwquality,
-  cracklib, passwdqc, pam_unix ``minlen``) or the declared app rule enforces at least 8 characters;
+  its password at first login (shadow field 3 = 0) **and** the PAM password stack that sets the new
+  password (sshd's own with ``UsePAM yes``, login's for telnet, else ``passwd``'s; pwquality
+  unless ``enforcing = 0``, cracklib, passwdqc unless ``enforce=none``, pam_unix ``minlen``) or the
+  declared app rule enforces at least 8 characters;
 - option ① (unique per device) needs no hit and the declared ``generation`` method.
 
 The test runs on all cores with a time budget (``[passwords] budget_seconds``,
@@ -92,9 +94,23 @@ def _declared_for(ctx: Context, account: str, services: List[str]):
     return None
 
 
+def _change_min(ctx: Context, via: List[str]):
+    """(MinLength, stack path) of the weakest stack that sets the new password when the account
+    changes its expired password at login over any of ``via``."""
+    from ..facts import pam
+
+    out = None
+    for service in via or ["passwd"]:
+        st = pam.change_stack(ctx, service)
+        ml = pam.min_length(ctx.root, st)
+        if out is None or ml.length < out[0].length:
+            out = (ml, st.path)
+    return out
+
+
 def evaluate(ctx: Context) -> Outcome:
     from ..facts import accounts as accounts_facts
-    from ..facts import credstores, pam
+    from ..facts import credstores
     from ..passwords import candidates, formats, search
 
     declared_na = ctx.config.not_applicable.get(ID)
@@ -186,7 +202,6 @@ def evaluate(ctx: Context) -> Outcome:
     total = sum(r.total for r in results.values())
     partial = [k for k, r in results.items() if not r.complete]
 
-    passwd_min = pam.min_length(ctx.root, ctx.fact(pam.passwd_stack))
     for key, r in sorted(results.items()):
         if r.matched is None:
             continue
@@ -195,13 +210,15 @@ def evaluate(ctx: Context) -> Outcome:
         ev.pop("scheme", None)
         if key.startswith("system:"):
             a = acc.get(m["account"])
+            passwd_min, stack_path = _change_min(ctx, m["logins"])
             if a.forced_change and passwd_min.length >= 8:
                 findings.append(Finding("CRED-DEFAULT-PASSWORD-FORCED-CHANGE", "info",
                                         f"account '{a.name}' has a guessable initial password "
                                         f"({r.matched}) but must change it at first login and "
                                         f"{passwd_min.module} enforces {passwd_min.length}+ "
                                         f"characters (option 2)",
-                                        dict(ev, min_length_source=passwd_min.source)))
+                                        dict(ev, min_length_source=passwd_min.source,
+                                             pam_stack=stack_path)))
                 continue
             if a.forced_change:
                 findings.append(Finding("CRED-FORCED-CHANGE-WEAK-LENGTH", "high",
@@ -209,7 +226,7 @@ def evaluate(ctx: Context) -> Outcome:
                                         f"password at first login, but no PAM rule enforces 8+ "
                                         f"characters for the new one (found: "
                                         f"{passwd_min.length or 'none'})",
-                                        dict(ev, min_length=passwd_min.length)))
+                                        dict(ev, min_length=passwd_min.length, pam_stack=stack_path)))
                 continue
             findings.append(Finding("CRED-DEFAULT-PASSWORD", "high",
                                     f"account '{a.name}' ({'/'.join(m['logins'])}) uses a "
@@ -244,13 +261,14 @@ def evaluate(ctx: Context) -> Outcome:
                                     f"but account '{name}' is not marked to change its password "
                                     f"(shadow field 3 is not 0)",
                                     {"account": name, "path": a.hash_source, "login": login.name}))
+        passwd_min, stack_path = _change_min(ctx, reach[name])
         if login.default_password == "forced-change" and passwd_min.length < 8:
             findings.append(Finding("CRED-FORCED-CHANGE-WEAK-LENGTH", "high",
                                     f"login '{login.name}' declares a forced change, but the PAM "
                                     f"password stack enforces no 8+ character minimum (found: "
                                     f"{passwd_min.length or 'none'})",
                                     {"account": name, "login": login.name,
-                                     "path": ctx.fact(pam.passwd_stack).path}))
+                                     "path": stack_path}))
         if login.default_password == "unique" and not login.generation.strip():
             findings.append(Finding("CRED-UNIQUE-UNDOCUMENTED", "medium",
                                     f"login '{login.name}' declares unique per-device passwords "

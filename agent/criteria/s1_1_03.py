@@ -14,7 +14,8 @@ login saying how users change it is ``manual``.
 "account 'admin' logs in over ssh but no passwd/chpasswd is installed".
 
 **NA** only when the product has no network user authentication, declared in
-``[not_applicable]`` with the reason.
+``[not_applicable]`` with the reason; a password login some account can use, an app credential
+store or a declared login on the device contradicts it (``CRED-NA-CONTRADICTED``, fail).
 
 **References.** ETSI EN 303 645 5.1-4; ETSI TS 103 701 (test of 5.1-4); NISTIR 8425.
 """
@@ -34,7 +35,11 @@ def evaluate(ctx: Context) -> Outcome:
 
     declared_na = ctx.config.not_applicable.get(ID)
     if declared_na:
-        return Outcome.na(f"declared not applicable: {declared_na}")
+        from .s1_1_01 import na_or_contradicted
+
+        return na_or_contradicted(ctx, ID, declared_na,
+                                  accounts_facts.access_paths(ctx, password_only=True),
+                                  "network logins with user authentication")
     acc = ctx.fact(accounts_facts.read)
     logins = ctx.fact(accounts_facts.network_logins)
     findings: List[Finding] = []

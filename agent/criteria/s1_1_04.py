@@ -22,7 +22,9 @@
 
 **NA** when the product has no network user access, or is a *constrained device*, both only by
 declaration with the reason (``product.constrained`` + ``constrained_reason``, or
-``[not_applicable]``).
+``[not_applicable]``). A ``[not_applicable]`` declaration is checked: a password login some account
+can use, an app credential store or a declared login contradicts it (``CRED-NA-CONTRADICTED``,
+fail); the constrained-device declaration is the vendor's statement and is carried as such.
 
 **References.** ETSI EN 303 645 5.1-5; ETSI TS 103 701 (test of 5.1-5); NISTIR 8425;
 IEC 62443-4-2 CR 1.11 (unsuccessful login attempts).
@@ -75,7 +77,12 @@ def evaluate(ctx: Context) -> Outcome:
                               "needs its reason")
     declared_na = ctx.config.not_applicable.get(ID)
     if declared_na:
-        return Outcome.na(f"declared not applicable: {declared_na}")
+        from ..facts import accounts as accounts_facts
+        from .s1_1_01 import na_or_contradicted
+
+        return na_or_contradicted(ctx, ID, declared_na,
+                                  accounts_facts.access_paths(ctx, password_only=True),
+                                  "network logins that take a password")
 
     logins = [n for n in ctx.fact(accounts_facts.network_logins) if n.password]
     guards = ctx.fact(bruteforce_guards.read)

@@ -249,3 +249,33 @@ def network_logins(ctx) -> List[NetLogin]:
             out.append(NetLogin(login.name, login.port or None, f"declared login '{login.name}'",
                                 allow_users=list(login.accounts) or None))
     return out
+
+
+def access_paths(ctx, password_only: bool = False) -> List[str]:
+    """What on the device contradicts a "no network user access" NA declaration: network logins
+    (sshd, dropbear, telnet/rlogin — with a password when ``password_only``), application
+    credential stores, mosquitto listeners on a non-loopback address, declared logins."""
+    from . import credstores
+
+    acc = ctx.fact(read)
+    out: List[str] = []
+    for n in ctx.fact(network_logins):
+        if password_only and not n.password:
+            continue
+        if password_only and n.service in ("ssh", "dropbear") and not any(
+                n.admits(a) and a.state in ("usable", "empty", "unknown") and a.interactive
+                and not a.expired for a in acc.accounts):
+            continue  # a password login no account can use
+        out.append(f"{n.service} on port {n.port} ({n.source})" if n.port else
+                   f"{n.service} ({n.source})")
+    stores = ctx.fact(credstores.read)
+    for s in stores.stores:
+        if s.entries:
+            out.append(f"{s.service} credential store {s.path}")
+    if not password_only:
+        for lst in stores.mqtt_listeners:
+            if not lst.loopback_only:
+                out.append(f"mqtt listener on port {lst.port} ({lst.source.split(';')[0]})")
+    for login in ctx.config.logins:
+        out.append(f"declared login '{login.name}'")
+    return out

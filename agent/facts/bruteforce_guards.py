@@ -3,7 +3,8 @@
 fail2ban: ``jail.conf`` then ``jail.d/*.conf``, ``jail.local``, ``jail.d/*.local`` (the order
 fail2ban reads them, later wins); a jail counts only when ``enabled = true`` (its own section or
 ``[DEFAULT]``). Whether the service starts at boot is seen from systemd ``*.wants`` links or a
-SysV ``rc?.d/S*`` link, when present. sshguard: the binary and its configuration.
+SysV ``rc?.d/S*`` link, when present. fail2ban counts as installed only with its program
+(``fail2ban-server``/``fail2ban-client``): a removed package leaves its jail files behind. sshguard: the binary and its configuration.
 """
 from __future__ import annotations
 
@@ -68,7 +69,11 @@ def read(ctx) -> Guards:
 
     root = ctx.root
     g = Guards()
-    g.fail2ban_installed = root.is_dir(F2B) or bool(root.which("fail2ban-server"))
+    # The program, not its configuration: conffiles stay behind when the package is removed.
+    g.fail2ban_installed = bool(root.which("fail2ban-server") or root.which("fail2ban-client"))
+    if root.is_dir(F2B) and not g.fail2ban_installed:
+        g.errors.append(f"{F2B} present but no fail2ban-server/fail2ban-client installed: its jails "
+                        f"protect nothing")
     if g.fail2ban_installed:
         files = [f"{F2B}/jail.conf"] + root.glob(f"{F2B}/jail.d", "*.conf") + \
             [f"{F2B}/jail.local"] + root.glob(f"{F2B}/jail.d", "*.local")

@@ -181,12 +181,25 @@ def _mosquitto(ctx, out: CredStores) -> None:
 
 
 _WEB = (
-    ("nginx", "/etc/nginx", re.compile(r"^\s*auth_basic_user_file\s+\"?([^\s;\"]+)"), "htpasswd"),
+    # nginx: any number of directives on a line ("location / { auth_basic x; auth_basic_user_file f; }")
+    ("nginx", "/etc/nginx", re.compile(r"(?:^|[;{}\s])auth_basic_user_file\s+[\"']?([^\s;\"']+)"), "htpasswd"),
     ("apache", "/etc/apache2", re.compile(r"^\s*AuthUserFile\s+\"?([^\s\"]+)", re.I), "htpasswd"),
     ("apache", "/etc/httpd", re.compile(r"^\s*AuthUserFile\s+\"?([^\s\"]+)", re.I), "htpasswd"),
     ("lighttpd", "/etc/lighttpd",
      re.compile(r"^\s*auth\.backend\.(htpasswd|plain|htdigest)\.userfile\s*=\s*\"([^\"]+)\""), None),
 )
+
+
+def _web_store(out: CredStores, service: str, top: str, m, fmt: Optional[str], where: str) -> None:
+    if fmt is None:
+        kind, store_path = m.group(1), m.group(2)
+        store_fmt = {"plain": "plain", "htdigest": "htdigest"}.get(kind, "htpasswd")
+    else:
+        store_path, store_fmt = m.group(1), fmt
+    if not store_path.startswith("/"):
+        store_path = f"{top}/{store_path}"
+    if not any(s.path == store_path for s in out.stores):
+        out.stores.append(Store(store_path, store_fmt, service, where))
 
 
 def read(ctx) -> CredStores:
@@ -199,18 +212,8 @@ def read(ctx) -> CredStores:
         for path in _conf_files(root, top):
             text = root.text(path) or ""
             for n, line in enumerate(text.splitlines(), 1):
-                m = rx.match(line)
-                if not m:
-                    continue
-                if fmt is None:
-                    kind, store_path = m.group(1), m.group(2)
-                    store_fmt = {"plain": "plain", "htdigest": "htdigest"}.get(kind, "htpasswd")
-                else:
-                    store_path, store_fmt = m.group(1), fmt
-                if not store_path.startswith("/"):
-                    store_path = f"{top}/{store_path}"
-                if not any(s.path == store_path for s in out.stores):
-                    out.stores.append(Store(store_path, store_fmt, service, f"{path}:{n}"))
+                for m in rx.finditer(line.split("#", 1)[0]):
+                    _web_store(out, service, top, m, fmt, f"{path}:{n}")
     for login in ctx.config.logins:
         if login.store and not any(s.path == login.store for s in out.stores):
             fmt = login.store_format or ("mosquitto" if "mosquitto" in login.store else "htpasswd")

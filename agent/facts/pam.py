@@ -182,6 +182,20 @@ def passwd_stack(ctx) -> PamStack:
     return stack(ctx.root, "passwd")
 
 
+def change_stack(ctx, service: str) -> PamStack:
+    """The stack that sets the new password when an expired one (shadow field 3 = 0) is changed at
+    login: sshd's own with ``UsePAM yes`` (sshd calls pam_chauthtok on its handle), login's for
+    telnet, rlogin's for rlogin; otherwise ``passwd`` (sshd without PAM runs passwd)."""
+    if service == "ssh":
+        from . import sshd
+
+        if (ctx.fact(sshd.read).get("usepam") or "").lower() == "yes":
+            return ctx.fact(sshd_stack)
+    elif service in ("telnet", "rlogin"):
+        return stack(ctx.root, "login" if service == "telnet" else "rlogin")
+    return ctx.fact(passwd_stack)
+
+
 def conf_values(root, path: str, confdir: str = "") -> Dict[str, str]:
     """key = value files (faillock.conf, pwquality.conf + .d), later files win."""
     out: Dict[str, str] = {}
@@ -224,6 +238,10 @@ def lockout(root, st: PamStack) -> Lockout:
             out.module, out.source = r.module, r.source
             out.deny = 3 if deny is None else deny  # pam_faillock's default is 3
             out.unlock_time = _int(r.arg("unlock_time")) or _int(conf.get("unlock_time"))
+            if not any(x.module == "pam_faillock.so" and x.arg("preauth") is None
+                       and x.arg("authsucc") is None for x in st.of("auth")):
+                out.deny = None  # only "preauth" (and "authsucc"): no rule records a failure
+                out.source += " (no 'authfail' rule: failures are never counted)"
         elif r.module in ("pam_tally2.so", "pam_tally.so") and not out.module:
             out.module, out.source = r.module, r.source
             out.deny = _int(r.arg("deny"))  # no deny= means count only, never lock
@@ -262,11 +280,16 @@ def min_length(root, st: PamStack) -> MinLength:
         n: Optional[int] = None
         if r.module == "pam_pwquality.so":
             conf = conf_values(root, "/etc/security/pwquality.conf", "/etc/security/pwquality.conf.d")
+            enforcing = r.arg("enforcing") if r.arg("enforcing") is not None else conf.get("enforcing")
+            if enforcing is not None and enforcing.strip() == "0":
+                continue  # "enforcing = 0": a failed check only prints a warning
             minlen = _int(r.arg("minlen")) or _int(conf.get("minlen")) or 8
             n = max(6, minlen - _credits(r, conf, 0))
         elif r.module == "pam_cracklib.so":
             n = max(6, (_int(r.arg("minlen")) or 9) - _credits(r, {}, 1))
         elif r.module == "pam_passwdqc.so":
+            if (r.arg("enforce") or "everyone") == "none":
+                continue  # warns only
             mins = (r.arg("min") or "disabled,24,11,8,7").split(",")
             vals = [int(m) for m in mins if m.isdigit()]
             n = min(vals) if vals else None

@@ -6,7 +6,8 @@ the owner can read are opened (a 0600 key is fine wherever it is), so the walk c
 
 A private key is a *real PEM body*: a ``-----BEGIN ... PRIVATE KEY-----`` line, base64 lines (PEM
 headers of legacy encrypted keys allowed) and the matching ``-----END`` line — the bare label
-inside a binary (ssh, openssl, libraries carry it) is not a key. RSA, EC, DSA, PKCS#8 (plain and
+inside a binary (ssh, openssl, libraries carry it) is not a key. A key kept in a JSON/YAML string
+with escaped line breaks (``\\n``), as cloud and app configs store it, is found too. RSA, EC, DSA, PKCS#8 (plain and
 encrypted) and OpenSSH formats. Evidence is the path, mode, owner and a SHA-256 fingerprint of
 the decoded body; the body itself is never kept.
 """
@@ -80,7 +81,17 @@ class Walk:
 
 
 def find_keys(data: bytes) -> List[tuple]:
-    """(label, encrypted, fingerprint) of every real PEM private key in ``data``."""
+    """(label, encrypted, fingerprint) of every real PEM private key in ``data`` — also one stored
+    with escaped line breaks inside a JSON/YAML/env string ("-----BEGIN PRIVATE KEY-----\\nMC4C...")."""
+    out = _find_keys(data)
+    if b"PRIVATE KEY-----\\n" in data:
+        seen = {fp for _l, _e, fp in out}
+        out += [k for k in _find_keys(data.replace(b"\\r\\n", b"\n").replace(b"\\n", b"\n"))
+                if k[2] not in seen]
+    return out
+
+
+def _find_keys(data: bytes) -> List[tuple]:
     out = []
     for m in _PEM.finditer(data):
         label = m.group(1).decode()

@@ -63,5 +63,18 @@ def test_listener_part_unavailable_is_manual_not_fail(trees):
 
 
 def test_declared_na(trees):
-    out = run(trees(BASE), BoardConfig(not_applicable={"S1.1-01": "no IP at all"}))
+    quiet = {"/etc/passwd": BASE["/etc/passwd"], "/etc/shadow": BASE["/etc/shadow"]}
+    out = run(trees(quiet), BoardConfig(not_applicable={"S1.1-01": "no IP at all"}))
     assert out.verdict is Verdict.NA and "no IP at all" in out.reason
+
+
+def test_declared_na_contradicted_by_a_real_login(trees):
+    """An sshd (even key-only), a LAN MQTT listener: the device has an IP access path."""
+    cfg = BoardConfig(not_applicable={"S1.1-01": "no IP at all"})
+    out = run(trees(dict(BASE, **{"/etc/ssh/sshd_config": "PasswordAuthentication no\n"})), cfg)
+    assert out.verdict is Verdict.FAIL and problems(out) == ["CRED-NA-CONTRADICTED"]
+    assert "ssh on port 22" in out.reason and out.findings[0].evidence["criterion"] == "S1.1-01"
+    mqtt = {"/etc/passwd": BASE["/etc/passwd"],
+            "/etc/mosquitto/mosquitto.conf": "listener 1883 0.0.0.0\nallow_anonymous false\n"}
+    out = run(trees(mqtt), cfg)
+    assert problems(out) == ["CRED-NA-CONTRADICTED"] and "mqtt listener on port 1883" in out.reason

@@ -11,6 +11,7 @@ from agent.target import Root
 
 SSHD = {"/usr/sbin/sshd": b"OpenSSH_9.2p1", "/etc/ssh/sshd_config": "UsePAM yes\n"}
 PWQ = {"/etc/pam.d/passwd": "@include common-password\n",
+       "/etc/pam.d/sshd": "@include common-auth\n@include common-password\n",  # as Debian's
        "/etc/pam.d/common-password": "password requisite pam_pwquality.so retry=3\n"
                                      "password [success=1 default=ignore] pam_unix.so obscure yescrypt\n"
                                      "password requisite pam_deny.so\n"}
@@ -46,6 +47,15 @@ def test_bundled_default_caught_without_leaking(tree):
     assert f.evidence["account"] == "pi" and f.evidence["matched"] == "bundled default list"
     text = json.dumps([vars(x) for x in out.findings]) + out.reason
     assert "raspberry" not in text and hashed not in text and hashed.split("$")[-1] not in text
+
+
+def test_des_hash_of_an_old_image_is_cracked(tree):
+    """Old BusyBox images store DES crypt (13 characters): tested, not 'not testable'."""
+    hashed = h("admin", "ab")
+    assert len(hashed) == 13
+    root = tree(files([f"admin:{hashed}:19000:0:99999:7:::\n"], "admin:x:1000:1000::/home/admin:/bin/sh\n"))
+    out = run(root)
+    assert checks(out) == ["CRED-DEFAULT-PASSWORD"] and "not testable" not in out.reason
 
 
 def test_strong_password_not_caught_manual_without_declaration(tree):
@@ -85,6 +95,26 @@ def test_option2_forced_change_with_pwquality_passes(tree):
     out = run(root, cfg)
     assert out.verdict is Verdict.PASS, out.reason
     assert [f.check for f in out.findings][0] == "CRED-DEFAULT-PASSWORD-FORCED-CHANGE"
+
+
+def test_option2_judges_the_stack_that_sets_the_new_password(tree):
+    """With UsePAM yes sshd changes an expired password through its own PAM stack: a pwquality
+    rule in passwd's stack alone does not bind the first-login change over ssh."""
+    pam_files = {"/etc/pam.d/passwd": PWQ["/etc/pam.d/passwd"],
+                 "/etc/pam.d/common-password": PWQ["/etc/pam.d/common-password"],
+                 "/etc/pam.d/sshd": "auth required pam_unix.so\npassword required pam_unix.so\n"}
+    root = tree(files([f"pi:{h('raspberry')}:0:0:99999:7:::\n"], "pi:x:1000:1000::/home/pi:/bin/bash\n",
+                      pam_files))
+    cfg = BoardConfig(logins=[Login(name="ssh", protocol="ssh", accounts=["pi"],
+                                    default_password="forced-change")])
+    out = run(root, cfg)
+    assert "CRED-FORCED-CHANGE-WEAK-LENGTH" in checks(out)
+    weak = next(f for f in out.findings if f.check == "CRED-FORCED-CHANGE-WEAK-LENGTH")
+    assert weak.evidence["pam_stack"] == "/etc/pam.d/sshd"
+    pam_files["/etc/pam.d/sshd"] = "auth required pam_unix.so\n@include common-password\n"
+    root = tree(files([f"pi:{h('raspberry')}:0:0:99999:7:::\n"], "pi:x:1000:1000::/home/pi:/bin/bash\n",
+                      pam_files))
+    assert run(root, cfg).verdict is Verdict.PASS
 
 
 def test_option2_without_length_rule_fails(tree):

@@ -60,3 +60,17 @@ def test_nothing_found_is_manual_and_na_declared(trees):
     root = trees({"/etc/passwd": "root:x:0:0::/root:/bin/sh\n", "/etc/shadow": "root:*:1::::::\n"})
     assert run(root).verdict is Verdict.MANUAL
     assert run(root, BoardConfig(not_applicable={"S1.1-03": "no login"})).verdict is Verdict.NA
+
+
+def test_declared_na_contradicted_by_a_password_login(trees):
+    from agent import libcrypt
+
+    files = {"/etc/passwd": "root:x:0:0::/root:/bin/sh\nop:x:1000:1000::/home/op:/bin/sh\n",
+             "/etc/shadow": f"root:*:1::::::\nop:{libcrypt.load().hash('x9#Lq!vB72mzP', '$6$abcdefgh$')}:1::::::\n",
+             "/usr/sbin/sshd": b"OpenSSH_9.2p1", "/etc/ssh/sshd_config": "UsePAM yes\n"}
+    cfg = BoardConfig(not_applicable={"S1.1-03": "no network user authentication"})
+    out = run(trees(files), cfg)
+    assert out.verdict is Verdict.FAIL and [f.check for f in out.findings] == ["CRED-NA-CONTRADICTED"]
+    # key-only sshd: no user authentication by password, the declaration holds
+    files["/etc/ssh/sshd_config"] = "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+    assert run(trees(files), cfg).verdict is Verdict.NA

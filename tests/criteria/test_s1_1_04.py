@@ -42,7 +42,8 @@ def test_openssh_98_penalties_default_and_disabled(trees):
 
 def test_faillock_counts_only_with_usepam(trees):
     auth = {"/etc/pam.d/common-auth": "auth required pam_faillock.so preauth deny=5\n"
-                                      "auth [success=1 default=ignore] pam_unix.so\n"}
+                                      "auth [success=1 default=ignore] pam_unix.so\n"
+                                      "auth [default=die] pam_faillock.so authfail deny=5\n"}
     out = run(trees(dict(BASE, **auth)))
     assert out.verdict is Verdict.PASS and "pam_faillock.so deny=5 (/etc/pam.d/common-auth:1)" in out.reason + out.findings[0].message
     out = run(trees(dict(BASE, **auth, **{"/etc/ssh/sshd_config": "UsePAM no\n"})))
@@ -50,10 +51,15 @@ def test_faillock_counts_only_with_usepam(trees):
 
 
 def test_fail2ban_jail_and_key_only_ssh(trees):
-    f2b = {"/etc/fail2ban/jail.conf": "[sshd]\nport=ssh\n", "/etc/fail2ban/jail.d/x.conf": "[sshd]\nenabled=true\n"}
-    assert run(trees(dict(BASE, **f2b))).verdict is Verdict.PASS
+    f2b = {"/etc/fail2ban/jail.conf": "[sshd]\nport=ssh\n", "/etc/fail2ban/jail.d/x.conf": "[sshd]\nenabled=true\n",
+           "/usr/bin/fail2ban-server": "#!/usr/bin/python3\n"}
+    exe = {"/usr/bin/fail2ban-server": 0o755}
+    assert run(trees(dict(BASE, **f2b), exe)).verdict is Verdict.PASS
+    # the package removed, its conffiles left: the jail protects nothing
+    removed = {k: v for k, v in f2b.items() if k != "/usr/bin/fail2ban-server"}
+    assert problems(run(trees(dict(BASE, **removed)))) == ["AUTH-BRUTEFORCE-UNPROTECTED"]
     f2b["/etc/fail2ban/jail.d/x.conf"] = "[sshd]\nenabled=false\n"
-    assert problems(run(trees(dict(BASE, **f2b)))) == ["AUTH-BRUTEFORCE-UNPROTECTED"]
+    assert problems(run(trees(dict(BASE, **f2b), exe))) == ["AUTH-BRUTEFORCE-UNPROTECTED"]
     keyonly = {"/etc/ssh/sshd_config": "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"}
     out = run(trees(dict(BASE, **keyonly)))
     assert out.verdict is Verdict.MANUAL and not problems(out)
@@ -91,3 +97,17 @@ def test_app_logins_and_na(trees):
     cfg.product.constrained_reason = "battery-only sensor, no credential input"
     out = run(root, cfg)
     assert out.verdict is Verdict.NA and "battery-only" in out.reason
+
+
+def test_declared_na_contradicted_by_a_password_login(trees):
+    from agent import libcrypt
+
+    files = {"/etc/passwd": "root:x:0:0::/root:/bin/sh\npi:x:1000:1000::/home/pi:/bin/bash\n",
+             "/etc/shadow": f"root:*:1::::::\npi:{libcrypt.load().hash('x9#Lq!vB72mzP', '$6$abcdefgh$')}:1::::::\n",
+             "/usr/sbin/sshd": b"OpenSSH_9.2p1", "/etc/ssh/sshd_config": "UsePAM yes\n"}
+    cfg = BoardConfig(not_applicable={"S1.1-04": "no network user access"})
+    out = run(trees(files), cfg)
+    assert out.verdict is Verdict.FAIL and [f.check for f in out.findings] == ["CRED-NA-CONTRADICTED"]
+    assert "ssh on port 22" in out.reason
+    files["/etc/shadow"] = "root:*:1::::::\npi:!:1::::::\n"  # nobody can use the password login
+    assert run(trees(files), cfg).verdict is Verdict.NA

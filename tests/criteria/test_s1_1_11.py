@@ -124,3 +124,22 @@ def test_weak_hash_configuration(trees):
     files["/etc/login.defs"] = "ENCRYPT_METHOD YESCRYPT\n"
     files["/etc/pam.d/common-password"] = "password [success=1 default=ignore] pam_unix.so obscure yescrypt\n"
     assert run(trees(files, {"/etc/shadow": 0o600, "/etc/gshadow": 0o600})).verdict is Verdict.PASS
+
+
+def test_every_weak_shadow_scheme_fails_strong_ones_pass(trees):
+    """DES, MD5-crypt and NT hashes in /etc/shadow fail; yescrypt, bcrypt, sha512/256-crypt pass."""
+    lib = libcrypt.load()
+    settings = {"des": "ab", "md5crypt": "$1$saltsalt$", "nthash": "$3$", "bsdicrypt": "_J9..abcd",
+                "yescrypt": "$y$j9T$abcdefghijklmnop$", "bcrypt": "$2b$05$abcdefghijklmnopqrstuu",
+                "sha512crypt": "$6$saltsalt$", "sha256crypt": "$5$saltsalt$"}
+    names = sorted(settings)
+    hashes = {n: lib.hash("pw-" + n, settings[n]) for n in names}
+    names = [n for n in names if hashes[n]]  # schemes this crypt library computes
+    files = {"/etc/passwd": "".join(f"{n}:x:{1000 + i}:1000::/:/bin/sh\n" for i, n in enumerate(names)),
+             "/etc/shadow": "".join(f"{n}:{hashes[n]}:19000::::::\n" for n in names)}
+    out = run(trees(files, {"/etc/shadow": 0o600}))
+    weak = {f.evidence["account"]: f.evidence["scheme"] for f in out.findings if f.check == "CRED-WEAK-HASH"}
+    assert weak == {n: n for n in names if n in ("des", "md5crypt", "nthash", "bsdicrypt")}
+    assert {"des", "md5crypt", "nthash"} <= set(weak)
+    text = out.reason + repr([f.evidence for f in out.findings]) + repr([f.message for f in out.findings])
+    assert not any(hashes[n] in text for n in names)

@@ -118,3 +118,58 @@ def test_mosquitto_defaults_by_version(trees):
                                                  "Version: 2.0.11-1.2\n\n"})
     lst = credstores.read(ctx_of(trees(new))).mqtt_listeners
     assert [(m.port, m.address, m.allow_anonymous) for m in lst] == [(1883, "127.0.0.1", None)]
+
+
+@pytest.mark.skipif(not shutil.which("htpasswd"), reason="htpasswd (apache2-utils) not installed")
+def test_htpasswd_real_tool_every_format_cracked(tree, tmp_path):
+    """Files made by Apache's own htpasswd (bcrypt, apr1, {SHA}, DES crypt, plain), found through an
+    nginx config that writes its directives on one line, and every default password found."""
+    from agent.criteria import s1_1_02, s1_1_11
+    from agent.criteria.interface import Options
+
+    made = {}
+    for flag, pw in (("-B", "admin"), ("-m", "password"), ("-s", "123456"), ("-d", "12345"),
+                     ("-p", "guest")):
+        f = tmp_path / f"ht{flag[1]}"
+        subprocess.run(["htpasswd", "-c", "-b", flag, str(f), "bob", pw], check=True, capture_output=True)
+        made[f"/etc/nginx/ht{flag[1]}"] = f.read_bytes()
+    assert made["/etc/nginx/htB"].startswith(b"bob:$2y$") and b"$apr1$" in made["/etc/nginx/htm"]
+    conf = "".join(f"location /{p[-3:]} {{ auth_basic \"x\"; auth_basic_user_file {p}; }}\n" for p in made)
+    conf += "# auth_basic_user_file /etc/nginx/commented;\n"
+    root = tree(dict(made, **{"/etc/nginx/conf.d/sites.conf": conf}))
+    ctx = Context(Root(root, live=False), BoardConfig(), Options(password_budget=60))
+    assert sorted(s.path for s in credstores.read(ctx).stores) == sorted(made)
+    out = s1_1_02.evaluate(ctx)
+    hits = {f.evidence["store"] for f in out.findings if f.check == "CRED-DEFAULT-PASSWORD"}
+    assert hits == set(made), out.reason
+    assert "not testable" not in out.reason
+    weak = {f.evidence["path"]: f.evidence["scheme"] for f in s1_1_11.evaluate(ctx).findings
+            if f.check == "CRED-WEAK-HASH"}
+    assert weak == {"/etc/nginx/htm": "apr1", "/etc/nginx/hts": "sha1", "/etc/nginx/htd": "des",
+                    "/etc/nginx/htp": "plaintext"}
+
+
+@pytest.mark.skipif(not shutil.which("mosquitto_passwd"), reason="mosquitto_passwd not installed")
+def test_mosquitto_both_hash_formats_made_by_the_real_tool_cracked(tree, tmp_path):
+    """mosquitto_passwd -H sha512 ($6$, the 1.x default) and -H sha512-pbkdf2 ($7$): both tested by
+    S1.1-02; the single salted SHA-512 is a weak hash for S1.1-11, PBKDF2 is not."""
+    from agent.criteria import s1_1_02, s1_1_11
+    from agent.criteria.interface import Options
+
+    pw = tmp_path / "passwd"
+    pw.write_text("")
+    for algo, user, secret in (("sha512", "cam", "admin"), ("sha512-pbkdf2", "hub", "changeme"),
+                               ("sha512-pbkdf2", "ops", "Zx9!kk2LmQp0w-7")):
+        subprocess.run(["mosquitto_passwd", "-H", algo, "-b", str(pw), user, secret], check=True,
+                       capture_output=True)
+    stored = dict(ln.split(":", 1) for ln in pw.read_text().splitlines())
+    assert stored["cam"].startswith("$6$") and stored["hub"].startswith("$7$")
+    root = tree({"/etc/mosquitto/mosquitto.conf": "listener 8883\npassword_file /etc/mosquitto/passwd\n",
+                 "/etc/mosquitto/passwd": pw.read_bytes()}, {"/etc/mosquitto/passwd": 0o600})
+    ctx = Context(Root(root, live=False), BoardConfig(), Options(password_budget=60))
+    out = s1_1_02.evaluate(ctx)
+    hits = sorted(f.evidence["account"] for f in out.findings if f.check == "CRED-DEFAULT-PASSWORD")
+    assert hits == ["cam", "hub"], out.reason
+    weak = [(f.evidence["scheme"], f.evidence["accounts"]) for f in s1_1_11.evaluate(ctx).findings
+            if f.check == "CRED-WEAK-HASH"]
+    assert weak == [("mosquitto-sha512", ["cam"])]

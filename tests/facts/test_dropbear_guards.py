@@ -34,7 +34,8 @@ def test_fail2ban_jails(trees):
         "/etc/fail2ban/jail.d/defaults-debian.conf": "[sshd]\nenabled = true\n",
         "/etc/fail2ban/jail.local": "[dropbear]\nenabled = false ; off\n[broken\n",
         "/etc/systemd/system/multi-user.target.wants/fail2ban.service": ("symlink", "/lib/systemd/system/fail2ban.service"),
-        "/lib/systemd/system/fail2ban.service": "[Service]\nExecStart=/usr/bin/fail2ban-server\n[Install]\nWantedBy=multi-user.target\n"})
+        "/lib/systemd/system/fail2ban.service": "[Service]\nExecStart=/usr/bin/fail2ban-server\n[Install]\nWantedBy=multi-user.target\n"},
+        {"/usr/bin/fail2ban-server": 0o755})
     g = bruteforce_guards.read(ctx_of(root))
     assert g.fail2ban_installed
     assert [j.name for j in g.enabled_jails()] == ["sshd"]
@@ -42,6 +43,14 @@ def test_fail2ban_jails(trees):
     assert g.errors and "jail.local" in g.errors[0]
     assert g.fail2ban_boot is True
     assert not g.sshguard_installed
+
+
+def test_fail2ban_config_left_by_a_removed_package_counts_for_nothing(trees):
+    """'apt remove fail2ban' keeps jail.d/defaults-debian.conf ([sshd] enabled = true)."""
+    g = bruteforce_guards.read(ctx_of(trees({"/etc/fail2ban/jail.conf": "[sshd]\nport = ssh\n",
+                                             "/etc/fail2ban/jail.d/defaults-debian.conf": "[sshd]\nenabled = true\n"})))
+    assert not g.fail2ban_installed and not g.enabled_jails()
+    assert "no fail2ban-server" in g.errors[0]
 
 
 def test_nothing_installed(trees):

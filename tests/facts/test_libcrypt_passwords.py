@@ -1,4 +1,8 @@
 """agent.libcrypt (ctypes crypt) and agent.passwords (candidates, parallel search)."""
+import os
+import shutil
+import subprocess
+import sys
 import threading
 import time
 
@@ -6,6 +10,8 @@ import pytest
 
 from agent import libcrypt
 from agent.passwords import candidates, search
+
+PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 SETTINGS = {"yescrypt": "$y$j9T$abcdefghijklmnop$", "sha512crypt": "$6$saltsalt$",
             "sha256crypt": "$5$saltsalt$", "bcrypt": "$2b$05$abcdefghijklmnopqrstuu",
@@ -26,6 +32,15 @@ def test_schemes(lib, name):
     assert h and libcrypt.scheme(h) == name
     assert lib.verify("raspberry", h) and not lib.verify("Raspberry", h)
     assert libcrypt.strong(name) == (name not in ("md5crypt", "des"))
+
+
+@pytest.mark.parametrize("name", sorted(SETTINGS) + ["bsdicrypt"])
+def test_supports_every_scheme_the_library_computes(lib, name):
+    """DES hashes keep only the 2-character salt of the setting, BSDi the 9-character one."""
+    h = lib.hash("raspberry", SETTINGS.get(name, "_J9..abcd"))
+    if h is None:
+        pytest.skip(f"{name} not built into this crypt library")
+    assert lib.supports(h)
 
 
 def test_unknown_scheme_and_nul(lib):
@@ -94,3 +109,27 @@ def test_crypt_r_path_as_on_musl(lib):
     for setting in ("$6$saltsalt$", "$y$j9T$abcdefghijklmnop$", "ab"):
         assert plain.hash("pw", setting) == lib.hash("pw", setting)
     assert plain.hash("pw", "$zz$bad") is None
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("ip"), reason="needs root and iproute2")
+def test_live_candidates_use_the_interfaces_macs():
+    """Live, the MACs come from the interfaces themselves (psutil), not only the declaration: a
+    veth with a known MAC in a namespace of our own shows up as derived candidates."""
+    ns = f"jcs-mac-{os.getpid()}"
+    code = ("from agent.config.schema import BoardConfig\n"
+            "from agent.criteria.interface import Context\n"
+            "from agent.target import Root\n"
+            "from agent.passwords import candidates\n"
+            "d = candidates.device_data(Context(Root('/', live=True), BoardConfig()))\n"
+            "c = dict(candidates.build('op', d))\n"
+            "print(d['mac'].count('02:11:22:a1:b2:c3'), c.get('a1b2c3'), c.get('B2C3'), c.get('021122A1B2C3'))\n")
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    try:
+        subprocess.run(["ip", "-n", ns, "link", "add", "v0", "address", "02:11:22:a1:b2:c3", "type", "veth",
+                        "peer", "name", "v1"], check=True)
+        out = subprocess.run(["ip", "netns", "exec", ns, sys.executable, "-c", code], check=True,
+                             capture_output=True, text=True, cwd=PROJECT).stdout.strip()
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], check=False)
+    assert out == ("1 derived from a MAC address (last 6 hex digits) derived from a MAC address "
+                   "(last 4 hex digits) derived from a MAC address (all 12 hex digits)")

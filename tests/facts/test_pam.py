@@ -9,6 +9,7 @@ COMMON = {
                               "auth [success=1 default=ignore] pam_unix.so nullok\n"
                               "auth requisite pam_deny.so\n",
     "/etc/pam.d/extra-auth": "auth required pam_faillock.so preauth \\\n silent\n"
+                             "auth [default=die] pam_faillock.so authfail\n"
                              "account required pam_faillock.so\n",
     "/etc/security/faillock.conf": "# deny = 3\ndeny = 5\nunlock_time = 600\n",
 }
@@ -72,3 +73,30 @@ def test_positive_credits_shorten_the_minimum(trees):
     root = Root(trees({"/etc/pam.d/passwd": "password required pam_cracklib.so minlen=14 dcredit=-1 "
                                             "ucredit=-1 lcredit=0 ocredit=bad\n"}), live=False)
     assert pam.min_length(root, pam.stack(root, "passwd")).length == 14
+
+
+def test_warning_only_quality_modules_enforce_nothing(trees):
+    """pwquality 'enforcing = 0' (conf or argument) and passwdqc 'enforce=none' only print a warning."""
+    root = Root(trees({"/etc/pam.d/passwd": "password requisite pam_pwquality.so minlen=12\n",
+                       "/etc/security/pwquality.conf": "enforcing = 0\n"}), live=False)
+    assert pam.min_length(root, pam.stack(root, "passwd")).length == 0
+    root = Root(trees({"/etc/pam.d/passwd": "password requisite pam_pwquality.so enforcing=0\n"}), live=False)
+    assert pam.min_length(root, pam.stack(root, "passwd")).length == 0
+    root = Root(trees({"/etc/pam.d/passwd": "password requisite pam_pwquality.so enforcing=1\n"}), live=False)
+    assert pam.min_length(root, pam.stack(root, "passwd")).length == 8
+    root = Root(trees({"/etc/pam.d/passwd": "password requisite pam_passwdqc.so enforce=none\n"}), live=False)
+    assert pam.min_length(root, pam.stack(root, "passwd")).length == 0
+    root = Root(trees({"/etc/pam.d/passwd": "password requisite pam_passwdqc.so min=disabled,10,10,8,8\n"}),
+                live=False)
+    assert pam.min_length(root, pam.stack(root, "passwd")).length == 8
+
+
+def test_faillock_preauth_alone_records_no_failure(trees):
+    auth = ("auth requisite pam_faillock.so preauth deny=4\nauth [success=1 default=ignore] pam_unix.so\n"
+            "{}auth requisite pam_deny.so\nauth required pam_permit.so\n")
+    root = Root(trees({"/etc/pam.d/sshd": auth.format("auth [default=die] pam_faillock.so authfail\n")}), live=False)
+    lk = pam.lockout(root, pam.stack(root, "sshd"))
+    assert lk.module == "pam_faillock.so" and lk.deny == 4
+    root = Root(trees({"/etc/pam.d/sshd": auth.format("")}), live=False)
+    lk = pam.lockout(root, pam.stack(root, "sshd"))
+    assert lk.deny is None and "no 'authfail' rule" in lk.source

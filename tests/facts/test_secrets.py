@@ -87,3 +87,23 @@ def test_home_toolchains_not_walked_but_named(trees, keys):
     w = secrets.scan(root, ["/home", "/root"], 1000, 1 << 20)
     assert [f.path for f in w.found] == ["/root/app/key.pem"]
     assert w.skipped_dirs == ["/home/dev/.cache", "/root/.pyenv"]
+
+
+def test_traditional_ec_and_json_escaped_keys(trees, tmp_path):
+    """'openssl ecparam -genkey' (EC PARAMETERS + EC PRIVATE KEY) and a PKCS#8 key kept in a JSON
+    string with escaped line breaks (cloud/app configs) are keys; the escaped form of a label
+    without a body is not."""
+    import json
+
+    ec = subprocess.run(["openssl", "ecparam", "-genkey", "-name", "prime256v1"], check=True,
+                        capture_output=True).stdout
+    pk = genkey(tmp_path / "k.pem", "-algorithm", "ed25519").decode()
+    files = {"/etc/app/ec.pem": ec,
+             "/opt/app/config.json": json.dumps({"device": {"id": "x", "private_key": pk}}),
+             "/opt/app/doc.json": json.dumps({"hint": "-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----"})}
+    root = Root(trees(files, {p: 0o644 for p in files}), live=False)
+    found = {f.path: f for f in secrets.scan(root, ["/etc", "/opt"], 100, 1 << 20).found}
+    assert found["/etc/app/ec.pem"].detail == "EC PRIVATE KEY"
+    assert found["/opt/app/config.json"].detail == "PRIVATE KEY"
+    assert found["/opt/app/config.json"].fingerprint == secrets.find_keys(pk.encode())[0][2]
+    assert "/opt/app/doc.json" not in found

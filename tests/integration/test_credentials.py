@@ -15,6 +15,7 @@ import rootfs as rootfs_builder
 STRONG = "vK7#qP2!zR9mW4xT"
 PSK = "wifi-psk-Zq81xLm0"
 MQTT_PW = "mqtt-Pw-7Rt2Yx"
+WEB_PW = "web-Pw-9Qz4Lk"
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +45,21 @@ def planted(debian_rootfs, tmp_path_factory):
             fh.write("listener 1883 0.0.0.0\nallow_anonymous true\npassword_file /etc/mosquitto/passwd\n")
         secrets.append(MQTT_PW)
         secrets += [ln.split(":", 1)[1].strip() for ln in open(pw) if ":" in ln]
+    if shutil.which("htpasswd"):  # Apache's own tool; nginx config with one-line directives
+        os.makedirs(os.path.join(root, "etc/nginx/conf.d"), exist_ok=True)
+        ht = os.path.join(root, "etc/nginx/htpasswd")
+        subprocess.run(["htpasswd", "-c", "-b", "-B", "-C", "5", ht, "web", WEB_PW], check=True,
+                       capture_output=True)
+        with open(os.path.join(root, "etc/nginx/conf.d/admin.conf"), "w") as fh:
+            fh.write("location /admin { auth_basic \"admin\"; auth_basic_user_file /etc/nginx/htpasswd; }\n")
+        secrets += [WEB_PW] + [ln.split(":", 1)[1].strip() for ln in open(ht) if ":" in ln]
+    # a key in a JSON string with escaped line breaks, world-readable
+    os.makedirs(os.path.join(root, "opt/app"), exist_ok=True)
+    json_key = subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519"], check=True,
+                              capture_output=True, text=True).stdout
+    with open(os.path.join(root, "opt/app/cloud.json"), "w") as fh:
+        json.dump({"endpoint": "mqtts://example.invalid", "private_key": json_key}, fh)
+    secrets += [ln for ln in json_key.splitlines() if ln and not ln.startswith("-----")]
     shadow = open(os.path.join(root, "etc/shadow")).read()
     hashes = [ln.split(":")[1] for ln in shadow.splitlines() if ln.startswith(("pi:", "op:"))]
     assert all(h.startswith("$y$") for h in hashes)  # real yescrypt from chpasswd
@@ -81,6 +97,9 @@ def test_default_password_caught_strong_not(reports):
     assert hits[0]["evidence"]["path"].startswith("/etc/shadow:")
     run = next(f for f in c["findings"] if f["check"] == "CRED-DICTIONARY-RUN")
     assert run["evidence"]["partial"] is False and run["evidence"]["tested"] >= 2
+    if shutil.which("htpasswd"):  # the nginx bcrypt store was found and tested (strong password)
+        assert run["evidence"]["tested"] >= 3 + bool(shutil.which("mosquitto_passwd"))
+        assert "not testable" not in run["message"]
 
 
 def test_real_sshd_config_drives_01_03_04(reports):
@@ -96,7 +115,9 @@ def test_real_sshd_config_drives_01_03_04(reports):
     assert {f["check"] for f in c3["findings"]} == {"CRED-CHANGE-AVAILABLE"}
     if shutil.which("mosquitto_passwd"):  # the mosquitto store has no declared change mechanism
         assert c3["verdict"] == "manual" and "/etc/mosquitto/passwd" in c3["reason"]
-    else:
+    if shutil.which("htpasswd"):
+        assert c3["verdict"] == "manual" and "/etc/nginx/htpasswd" in c3["reason"]
+    elif not shutil.which("htpasswd"):
         assert c3["verdict"] == "pass"
     c1 = criterion(rep, "S1.1-01")
     empty = [f for f in c1["findings"] if f["check"] == "SSH-PERMIT-EMPTY-PASSWORDS"]
@@ -114,6 +135,7 @@ def test_readable_key_and_psk_caught(reports):
     assert key["check"] == "KEY-PRIVATE-READABLE" and key["evidence"]["mode"] == "0644"
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", key["evidence"]["fingerprint"])
     assert by["/etc/wpa_supplicant/wpa_supplicant.conf"]["check"] == "WIFI-PSK-WORLD-READABLE"
+    assert by["/opt/app/cloud.json"]["check"] == "KEY-PRIVATE-READABLE"
     # ssh host keys are 0600: not reported
     assert not any(p and p.startswith("/etc/ssh/ssh_host_") for p in by)
     walk = next(f for f in c["findings"] if f["check"] == "SECRETS-WALK")
