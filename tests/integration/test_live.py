@@ -314,6 +314,13 @@ def test_active_report_whole_and_state_recorded(active_run):
     assert ("AUTH-BRUTEFORCE-PROBE-PROTECTED", 22) in checks, checks
     assert ("AUTH-BRUTEFORCE-PROBE-UNPROTECTED", 1883) in checks, checks
     assert ("AUTH-BRUTEFORCE-PROBE-UNPROTECTED", 8080) in checks, checks
+    # the figures are in the evidence: attempts made and the time they took, per login
+    for f in s04["findings"]:
+        if f["check"].startswith("AUTH-BRUTEFORCE-PROBE-") and f["check"] != "AUTH-BRUTEFORCE-PROBE-ERROR":
+            assert f["evidence"]["attempts"] == 10 and f["evidence"]["seconds"] >= 0, f
+    ssh = next(f for f in s04["findings"] if f["check"] == "AUTH-BRUTEFORCE-PROBE-PROTECTED"
+               and f["evidence"]["port"] == 22)
+    assert ssh["evidence"]["closed"] is True and ssh["evidence"]["seconds"] > 0
 
 
 def test_unprivileged_run_says_needs_root(live_ns):
