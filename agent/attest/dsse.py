@@ -23,6 +23,7 @@ from typing import List, Optional
 PAYLOAD_TYPE_INTOTO = "application/vnd.in-toto+json"
 _STRICT = sys.version_info >= (3, 11)
 MAX_ENVELOPE = 16 << 20  # 16 MiB: far above any report; bounds memory on hostile input
+MAX_SIGNATURES = 16  # each is a public-key operation for the verifier: bound the work too
 
 
 class EnvelopeError(ValueError):
@@ -101,6 +102,8 @@ class Envelope:
         sigs = obj["signatures"]
         if not isinstance(sigs, list) or not sigs:
             raise EnvelopeError("envelope has no signatures")
+        if len(sigs) > MAX_SIGNATURES:
+            raise EnvelopeError(f"envelope has {len(sigs)} signatures, more than {MAX_SIGNATURES}")
         out = []
         for i, s in enumerate(sigs):
             if not isinstance(s, dict) or "sig" not in s:

@@ -242,3 +242,15 @@ def test_eat_claims_have_rfc9711_json_types(keypairs, offline_ctx, tmp_path):
         assert statement.swversion_display(c["swversion"]) == "1.2.3"
         ueid = statement.b64url_decode(c["ueid"])
         assert ueid[0] == 0x02 and len(ueid) == 7  # IEEE EUI-48 with its type byte
+
+
+def test_too_many_signatures_is_refused_before_any_verification(signed):
+    """A hostile envelope with thousands of signatures costs the verifier no public-key work."""
+    env, pub, _, _ = signed
+    d = json.loads(env)
+    good = d["signatures"][0]
+    d["signatures"] = [{"keyid": "", "sig": base64.b64encode(b"\0" * 64).decode()}] * 5000 + [good]
+    v = api.verify_envelope(json.dumps(d).encode(), pub)
+    assert not v.ok and "5001 signatures" in v.reason
+    d["signatures"] = [{"keyid": "x", "sig": base64.b64encode(b"\0" * 64).decode()}] * 3 + [good]
+    assert api.verify_envelope(json.dumps(d).encode(), pub).ok  # a few extra ones are fine
