@@ -30,6 +30,23 @@ class ServiceProbe:
     seconds: float = 0.0
     error: Optional[str] = None
 
+    def certificate_problems(self, today: Optional[str] = None) -> List[str]:
+        """What is wrong with the certificate this listener presented, one sentence each: a key
+        below 2048 bits (RSA, RSA-PSS, DSA) or 256 bits (EC), or a notAfter date already past
+        (``today``: ISO date, default the current UTC date). Empty when fine or not TLS."""
+        out: List[str] = []
+        kind, bits = self.cert_key_type, self.cert_key_bits
+        floor = {"rsa": 2048, "rsa-pss": 2048, "dsa": 2048, "ec": 256}.get(kind or "")
+        if floor and bits is not None and bits < floor:
+            out.append(f"certificate {kind} key is {bits} bits (below {floor})")
+        if self.cert_not_after:
+            import datetime
+
+            now = today or datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+            if self.cert_not_after < now:
+                out.append(f"certificate expired on {self.cert_not_after}")
+        return out
+
 
 @dataclass
 class BruteForceProbe:
