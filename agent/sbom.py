@@ -24,7 +24,9 @@ PURL_TYPES = {"dpkg": "deb", "apk": "apk", "python": "pypi", "opkg": "generic"}
 
 
 def _q(s: str) -> str:
-    return quote(s, safe=".-_~+")
+    """Percent-encoding of the purl spec's canonical form (as packageurl-python writes it):
+    everything but unreserved characters is encoded, '+' as %2B, and ':' stays literal."""
+    return quote(s, safe="/").replace("%3A", ":")
 
 
 def purl(pkg, distro: Dict[str, str]) -> str:

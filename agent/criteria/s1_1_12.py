@@ -14,7 +14,8 @@ eavesdropping (by the device itself, or only over a VPN / leased line).
   weak cipher suites, HTTP that does not redirect to HTTPS (each naming the port).
 
 Listeners bound to loopback only cannot be eavesdropped on the network: they are listed as
-``info``, not failed.
+``info``, not failed. An nginx ``server`` whose only answer is ``return 301 https://…`` (or a
+``rewrite … https://… permanent``) sends clients to HTTPS: listed as ``info``.
 
 **Why.** Credentials and settings sent in cleartext can be read by anyone on the path
 (ETSI EN 303 645 5.5-1).
@@ -92,6 +93,10 @@ def evaluate(ctx: Context) -> Outcome:
     for lst in ls.items:
         kind = plaintext(lst)
         if not kind:
+            if service_name(lst) == "http-redirect":
+                findings.append(Finding("TRANSPORT-HTTP-REDIRECT", "info",
+                                        f"{lst.proto} port {lst.port} answers HTTP only with a "
+                                        f"redirect to HTTPS ({lst.source})", _where(lst)))
             continue
         where = f" ({lst.source})" if lst.source else ""
         if lst.loopback_only:

@@ -354,6 +354,12 @@ def _nginx(ctx, argv, src) -> DaemonFacts:
                 http_protocols.append((words[1:], where))
         elif key == "ssl" and len(words) > 1 and words[1] == "on" and cur is not None:
             cur["ssl_on"] = True
+        elif cur is not None and stack and stack[-1] == "server" and (
+                (key == "return" and len(words) > 2 and words[1] in ("301", "302", "303", "307", "308")
+                 and words[2].lower().startswith("https://")) or
+                (key == "rewrite" and len(words) > 3 and words[2].lower().startswith("https://")
+                 and words[3] in ("permanent", "redirect"))):
+            cur["redirect"] = where  # the whole server only sends clients to HTTPS
         elif key == "ssl_ciphers" and len(words) > 1:
             for w in weak_cipher_words(words[1]):
                 out.weaknesses.append(Weakness("weak-cipher", "nginx", where,
@@ -373,6 +379,8 @@ def _nginx(ctx, argv, src) -> DaemonFacts:
             tls = "ssl" in args[1:] or s["ssl_on"] or "quic" in args[1:]
             proto = "udp" if ("udp" in args[1:] or "quic" in args[1:]) else "tcp"
             service = "" if s["stream"] else ("https" if tls else "http")
+            if service == "http" and s.get("redirect"):
+                service, where = "http-redirect", f"{where}; redirects to HTTPS at {s['redirect']}"
             out.listeners.append(_listener(proto, p, a, "nginx", where, service, tls))
             if tls:
                 tls_ports.append(p)

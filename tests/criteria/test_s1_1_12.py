@@ -98,3 +98,17 @@ def test_probe_results_are_consumed(tree):
                    ("TRANSPORT-PROBE-PLAINTEXT", 21), ("TRANSPORT-PROBE-WEAK-CIPHER", 443)]
     infos = {f.check for f in out.findings if not f.is_problem}
     assert {"TRANSPORT-PROBE-HTTP-REDIRECT", "TRANSPORT-PROBE-INCOMPLETE"} <= infos
+
+
+def test_nginx_server_that_only_redirects_to_https_is_not_cleartext(tree):
+    files = dict(enabled("nginx", "/usr/sbin/nginx"), **{
+        "/etc/nginx/nginx.conf": "http {\n include /etc/nginx/sites-enabled/*;\n}\n",
+        "/etc/nginx/sites-enabled/default":
+            "server {\n  listen 80;\n  listen [::]:80;\n  return 301 https://$host$request_uri;\n}\n"
+            "server {\n  listen 8080;\n  location / { return 301 https://$host$request_uri; }\n}\n"
+            "server {\n  listen 8081;\n  return 302 http://other.example/;\n}\n"
+            "server {\n  listen 443 ssl;\n  ssl_protocols TLSv1.2 TLSv1.3;\n}\n"})
+    out = evaluate(ctx(tree(files)), "S1.1-12")
+    assert sorted(f.evidence["port"] for f in problems(out)) == [8080, 8081]  # only server-wide https redirects count
+    redirect = [f for f in out.findings if f.check == "TRANSPORT-HTTP-REDIRECT"]
+    assert [f.evidence["port"] for f in redirect] == [80] and "sites-enabled/default:4" in redirect[0].message

@@ -96,7 +96,7 @@ def test_sbom_is_valid_cyclonedx_1_5(pkgroot, tmp_path):
 
 def test_purl_encodes_epoch():
     p = packages.Package("x", "1:2.0+dfsg-1", "dpkg", "arm64")
-    assert sbom.purl(p, {"ID": "debian"}) == "pkg:deb/debian/x@1%3A2.0+dfsg-1?arch=arm64"
+    assert sbom.purl(p, {"ID": "debian"}) == "pkg:deb/debian/x@1:2.0%2Bdfsg-1?arch=arm64"
 
 
 # --- version orderings -----------------------------------------------------------------------

@@ -67,6 +67,17 @@ def test_real_rootfs_passes_s1_1_08_and_lists_real_packages(debian_rootfs, cli, 
               if {"name": "jcstar:package-manager", "value": "dpkg"} in x["properties"]}
     assert listed == installed and len(installed) > 80
     assert {"openssh-server", "openbsd-inetd", "inetutils-telnetd"} <= {n for n, _ in listed}
+    # every purl is what packageurl-python parses back to the same package and writes canonically
+    # (epochs' ':' literal, '+' as %2B); bom-refs are unique; cyclonedx-python-lib loads the BOM
+    from cyclonedx.model.bom import Bom
+    from packageurl import PackageURL
+    for comp in bom["components"]:
+        p = PackageURL.from_string(comp["purl"])
+        assert p.to_string() == comp["purl"] and (p.name, p.version) == (comp["name"], comp["version"])
+    refs = [x["bom-ref"] for x in bom["components"]] + [bom["metadata"]["component"]["bom-ref"]]
+    assert len(refs) == len(set(refs))
+    assert any(":" in x["version"] and "+" in x["version"] for x in bom["components"])  # epochs and '+' seen
+    assert len(Bom.from_json(bom).components) == len(bom["components"])
 
 
 def test_telnet_enabled_by_update_inetd_fails_12_and_13(weakened, cli):
