@@ -10,8 +10,9 @@ Per unit, in order (each step is a JUnit testcase, so the test station shows whe
    of ``--key``), the nonce, and age ``<= --max-age``;
 3. ``store`` — the verified envelope goes into the evidence store (idempotent);
 4. ``unique`` — no other device with this ueid, no other device signed by this key;
-5. ``serial`` — with ``--serial LABEL``: the label is recorded with the row (and checked against
-   a serial the report carries, if any);
+5. ``serial`` — with ``--serial LABEL``: the label is recorded with the row and checked against
+   the unit's own serial: the one the report carries, or, when the unit's ueid is made from its
+   serial, the ueid the label gives with the vendor of ``--config``/``--board``;
 6. one testcase per criterion from the attested report.
 
 Prints PASS or FAIL in large letters; ``--junit FILE`` writes the JUnit XML. Exit status for the
@@ -143,6 +144,36 @@ def _trusted_pem(args) -> bytes:
     return load_signer(args.key).public_key_pem()
 
 
+def _vendor(args) -> Optional[str]:
+    """product.vendor of --config/--board (what the unit's serial ueid is made with), else None."""
+    if not (args.config or args.board):
+        return None
+    from ..config import board_path, load
+
+    return load(args.config or board_path(args.board)).product.vendor
+
+
+def _label_matches(label: str, vendor: Optional[str], predicate: dict, rec):
+    """(same?, message) for the scanned label against the unit: the serial the report carries, or
+    — when the unit's ueid was made from its serial (RAND ueid = SHA-256 of vendor and serial) —
+    the ueid that label gives with the declared vendor."""
+    reported = (predicate.get("target") or {}).get("serial") if isinstance(predicate.get("target"), dict) else None
+    if reported not in (None, ""):
+        same = reported == label
+        return same, f"label {label}" + ("" if same else f" but the report says {reported} (FACTORY-SERIAL-MISMATCH)")
+    meta = predicate.get("attestation") if isinstance(predicate.get("attestation"), dict) else {}
+    if meta.get("ueid_source") != "serial" or not rec.ueid:
+        return True, f"label {label} recorded (the unit's ueid is not made from a serial: not compared)"
+    if vendor is None:
+        return True, f"label {label} recorded (give --config/--board to compare it with the unit's own serial)"
+    from ..attest.statement import b64url, ueid_from_serial
+
+    if b64url(ueid_from_serial(label.strip(), vendor)) == rec.ueid:
+        return True, f"label {label} is the unit's own serial (its ueid matches)"
+    return False, (f"label {label} is not the serial the unit reports: its ueid is made from another serial "
+                   "(FACTORY-SERIAL-MISMATCH: wrong label, or the unit's serial storage is wrong)")
+
+
 def run(args) -> int:
     from ..attest.statement import check_nonce
     from ..store.ingest import KeyRing, check
@@ -158,6 +189,7 @@ def run(args) -> int:
         raise RunError("--root inspects an image here; --port/--command ask the unit itself: choose one")
     ring = KeyRing()
     ring.add_pem(_trusted_pem(args), args.pubkey or args.key)
+    vendor = _vendor(args)  # an unreadable config: exit 2 before the unit is touched
     station = station_name(args)
     import secrets
 
@@ -191,11 +223,8 @@ def run(args) -> int:
                 else:
                     unit.step("unique", not conflicts, "; ".join(f"{c.check}: {c.message}" for c in conflicts)
                               or f"ueid {rec.ueid} and key {rec.keyid[:16]}… belong to this unit only")
-                reported = ((v.predicate or {}).get("target") or {}).get("serial")
                 if args.serial:
-                    same = reported in (None, "", args.serial)
-                    unit.step("serial", same, f"label {args.serial}" + ("" if same else
-                              f" but the report says {reported} (FACTORY-SERIAL-MISMATCH)"))
+                    unit.step("serial", *_label_matches(args.serial, vendor, v.predicate or {}, rec))
                 if args.keep:
                     os.makedirs(args.keep, exist_ok=True)
                     name = f"{args.serial or rec.ueid or 'unit'}-{rec.digest[:16]}.dsse.json"

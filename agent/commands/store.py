@@ -171,7 +171,11 @@ def add_arguments(p) -> None:
 
 
 def add_filters(p, failures: bool = True) -> None:
-    p.add_argument("--serial", metavar="S", help="the unit: its serial (station label) or its ueid")
+    p.add_argument("--serial", metavar="S", help="the unit: its serial (station label, or the serial its "
+                                                 "ueid was made from — see --vendor) or its ueid")
+    p.add_argument("--vendor", metavar="V", default="",
+                   help="the board config's product.vendor, with which a unit's ueid is made from its serial "
+                        "(default: none declared); finds a unit by serial when no label was recorded")
     p.add_argument("--model", metavar="M")
     p.add_argument("--version", metavar="V", help="firmware version")
     p.add_argument("--keyid", metavar="HEX", help="signing key id")
@@ -184,7 +188,12 @@ def add_filters(p, failures: bool = True) -> None:
 def query_of(args):
     from ..store import Query
 
-    return Query(serial=args.serial, model=args.model, version=args.version, keyid=args.keyid,
+    serial_ueid = None
+    if args.serial:
+        from ..attest.statement import b64url, ueid_from_serial
+
+        serial_ueid = b64url(ueid_from_serial(args.serial.strip(), getattr(args, "vendor", "") or ""))
+    return Query(serial=args.serial, serial_ueid=serial_ueid, model=args.model, version=args.version, keyid=args.keyid,
                  failures=getattr(args, "failures", False),
                  since=parse_time(args.since, "--since"), until=parse_time(args.until, "--until"),
                  limit=getattr(args, "limit", None), newest_first=getattr(args, "newest_first", False))

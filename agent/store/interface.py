@@ -27,6 +27,7 @@ INSERT_COLUMNS = META_COLUMNS[1:] + ("envelope",)
 class Query:
     """What to look for; every field given narrows the result (AND)."""
     serial: Optional[str] = None     # the unit: matches its serial or its ueid
+    serial_ueid: Optional[str] = None  # …or this ueid (the one made from the serial, see query_of)
     model: Optional[str] = None
     version: Optional[str] = None
     keyid: Optional[str] = None
@@ -116,8 +117,8 @@ class Store:
     def _where(self, q: Query) -> Tuple[str, List[Any]]:
         P, parts, params = self.P, [], []
         if q.serial is not None:
-            parts.append(f"(serial = {P} OR ueid = {P})")
-            params += [q.serial, q.serial]
+            parts.append(f"(serial = {P} OR ueid = {P} OR ueid = {P})")
+            params += [q.serial, q.serial, q.serial_ueid or q.serial]
         for col, val in (("model", q.model), ("firmware_version", q.version), ("keyid", q.keyid)):
             if val is not None:
                 parts.append(f"{col} = {P}")

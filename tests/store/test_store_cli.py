@@ -167,22 +167,23 @@ def test_factory_line_local_attest(cli, store_url, units, line_unit, tmp_path):
     root, cfg = line_unit
     junit = str(tmp_path / "unit.xml")
     args = ("factory", "--root", root, "--config", cfg, "--key", units.keys["p256"]["private"],
-            "--store", store_url, "--station", "line-1", "--serial", "LBL-0001", "--junit", junit,
+            "--store", store_url, "--station", "line-1", "--serial", "SN-F1", "--junit", junit,
             "--keep", str(tmp_path / "kept"))
     r = cli(*args)
     word = "PASS" if r.rc == 0 else "FAIL"
     assert r.rc in (0, 1), r.err
-    assert f"\n{word} LBL-0001\n" in r.out and "█" in r.out
+    assert f"\n{word} SN-F1\n" in r.out and "█" in r.out
     assert "[ok  ] verify" in r.out and "[ok  ] store" in r.out and "[ok  ] unique" in r.out
+    assert "[ok  ] serial: label SN-F1 is the unit's own serial" in r.out
     suite = ET.parse(junit).getroot()
     names = [c.get("name") for c in suite.iter("testcase")]
     assert names[:5] == ["attest", "verify", "store", "unique", "serial"]
     assert sum(n.startswith("S1.1-") for n in names) == 16
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}
-    assert props["serial"] == "LBL-0001" and props["result"] == word and props["station"] == "line-1"
+    assert props["serial"] == "SN-F1" and props["result"] == word and props["station"] == "line-1"
     # the exit status follows the attested report: PASS only if no criterion fails or errors
-    rows = cli("store", "query", "--store", store_url, "--serial", "LBL-0001", "--format", "json").json()
-    assert len(rows) == 1 and rows[0]["ok"] == (r.rc == 0) and rows[0]["serial"] == "LBL-0001"
+    rows = cli("store", "query", "--store", store_url, "--serial", "SN-F1", "--format", "json").json()
+    assert len(rows) == 1 and rows[0]["ok"] == (r.rc == 0) and rows[0]["serial"] == "SN-F1"
     assert len(os.listdir(tmp_path / "kept")) == 1
     # the same unit on the line again: a new attestation (new nonce), still unique
     assert cli(*args).rc == r.rc
@@ -298,3 +299,32 @@ def test_factory_flags_one_key_on_two_units(cli, store_url, units, line_unit, tm
     assert unique.find("failure") is not None and "STORE-SHARED-KEY" in unique.find("failure").get("message")
     rows = cli("store", "query", "--store", store_url, "--format", "json").json()
     assert len({r["ueid"] for r in rows}) == 2 and len({r["keyid"] for r in rows}) == 1
+
+
+def test_factory_label_that_is_not_the_units_serial_fails(cli, store_url, units, line_unit):
+    """The scanned label against the unit's own serial (its ueid is made from vendor + serial)."""
+    root, cfg = line_unit
+    base = ("factory", "--root", root, "--config", cfg, "--key", units.keys["a"]["private"],
+            "--store", store_url, "--quiet")
+    r = cli(*base, "--serial", "SN-F9")
+    assert r.rc == 1 and "[FAIL] serial" in r.out and "FACTORY-SERIAL-MISMATCH" in r.out, r.out
+    r = cli(*base, "--serial", "SN-F1")
+    assert "[ok  ] serial" in r.out and "FACTORY-SERIAL-MISMATCH" not in r.out, r.out
+
+
+def test_query_by_serial_without_a_recorded_label(cli, store_url, units, tmp_path):
+    """Envelopes ingested from files carry no label; the unit's ueid is made from vendor + serial,
+    so ``--serial S --vendor V`` still finds the unit (and export bundles it)."""
+    d = tmp_path / "field"
+    write(d, "1.json", units.sign(serial="SN-FIELD-7", nonce="1"))
+    write(d, "2.json", units.sign(serial="SN-OTHER", nonce="2", key="b"))
+    r = cli("store", "ingest", "--store", store_url, "--pubkey", units.keys["a"]["pub"], "--pubkey",
+            units.keys["b"]["pub"], str(d))
+    assert r.rc == 0, r.out
+    q = ("store", "query", "--store", store_url, "--count")
+    assert cli(*q, "--serial", "SN-FIELD-7", "--vendor", "Acme").out.strip() == "1"
+    assert cli(*q, "--serial", "SN-FIELD-7").out.strip() == "0"  # another vendor's ueid
+    assert cli(*q, "--serial", "SN-FIELD-8", "--vendor", "Acme").out.strip() == "0"
+    r = cli("store", "export", "--store", store_url, "--serial", "SN-FIELD-7", "--vendor", "Acme",
+            "--output", str(tmp_path / "f.tar.gz"))
+    assert r.rc == 0 and "1 attestation(s) of SN-FIELD-7" in r.out
