@@ -29,9 +29,9 @@ setup(
         "dev": [
             "pytest>=7",
             "hypothesis>=6",
-            "jsonschema>=4",
+            "jsonschema>=4.18",  # agent.attest.schemas uses its referencing registry
             "pyserial>=3.4",
-            "securesystemslib>=0.28",
+            "securesystemslib>=1.0",  # interop tests: SSlibKey.from_crypto, CryptoSigner(key), dict signatures
             "cyclonedx-python-lib>=6",
             "psycopg[binary]>=3.1",
             "paramiko>=2.7",
