@@ -267,16 +267,25 @@ class Observation:
     set_aside: Optional[str] = None
 
 
-def _vkey(v: str):
-    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"[.\-+~_]", v)]
+_NUMERIC_VERSION = re.compile(r"[vV]?(\d+(?:\.\d+)*)")
+
+
+def _numeric(v: str) -> Optional[Tuple[int, ...]]:
+    m = _NUMERIC_VERSION.fullmatch(v.strip())
+    if not m:
+        return None
+    parts = [int(p) for p in m.group(1).split(".")]
+    while len(parts) > 1 and parts[-1] == 0:
+        parts.pop()  # 1.2 == 1.2.0
+    return tuple(parts)
 
 
 def older(a: str, b: str) -> bool:
-    """Loose version order: is a older than b?"""
-    try:
-        return _vkey(a) < _vkey(b)
-    except TypeError:
-        return False
+    """Is version a older than b? Only decided for plain dotted numbers (``1.2.10``, ``v2.0``):
+    suffixes (``-rc1``, ``+git…``, ``~beta``) and vendor schemes have no order the agent can know,
+    so there only a version seen on an earlier boot counts as a revert (``compare``)."""
+    ka, kb = _numeric(a), _numeric(b)
+    return ka is not None and kb is not None and ka < kb
 
 
 def compare(previous: Snapshot, current: Snapshot, factory: Optional[Snapshot],

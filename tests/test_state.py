@@ -166,7 +166,23 @@ def test_key_fingerprint_matches_openssh_format():
 
 def test_older():
     assert state.older("1.2.9", "1.2.10") and not state.older("2.0", "1.9")
-    assert not state.older("1.0", "1.0")
+    assert not state.older("1.0", "1.0") and not state.older("1.2", "1.2.0")
+    assert state.older("v1.2", "v1.3") and state.older("1.2", "V1.3")
+    # no order is guessed for suffixes or mixed schemes: an update rc -> final is not a downgrade
+    assert not state.older("1.0", "1.0-rc1") and not state.older("1.3", "v1.2-beta")
+    assert not state.older("2024.06+git1", "2024.06+git2")
+
+
+def test_update_from_release_candidate_to_final_is_not_a_revert(device):
+    boot(device, 1, version="2.0-rc1")
+    run14(device)
+    boot(device, 2, version="2.0")
+    out = run14(device)
+    assert out.verdict.value == "pass", [f.message for f in out.findings]
+    boot(device, 3, version="2.0-rc1")  # but going back to the rc that ran before is a revert
+    out = run14(device)
+    assert out.verdict.value == "fail"
+    assert [f.evidence["firmware_version"] for f in out.findings if f.check == "STATE-VERSION-REVERTED"] == ["2.0-rc1"]
 
 
 def test_parse_rejects_wrong_shapes():
