@@ -2,7 +2,8 @@
 
 **What is checked.**
 
-- sshd ``PermitEmptyPasswords yes`` (globally or in a ``Match`` block), dropbear ``-B``;
+- sshd ``PermitEmptyPasswords yes`` (globally or in a ``Match`` block), dropbear ``-B`` — when
+  the server program is installed (a config left by a removed package logs nobody in);
 - accounts with UID 0 and an empty password, and more than one UID-0 account;
 - telnet/rlogin logins (inetd, xinetd, listeners): cleartext logins over IP;
 - mosquitto listeners on a non-loopback address with ``allow_anonymous true``;
@@ -51,7 +52,7 @@ def evaluate(ctx: Context) -> Outcome:
     notes: List[str] = []
 
     s = ctx.fact(sshd.read)
-    if s.installed:
+    if s.installed and s.binary:  # a config left without the program logs nobody in
         if s.get("permitemptypasswords") == "yes":
             findings.append(Finding("SSH-PERMIT-EMPTY-PASSWORDS", "critical",
                                     f"sshd permits empty passwords ({s.source('permitemptypasswords')})",
@@ -63,7 +64,7 @@ def evaluate(ctx: Context) -> Outcome:
                                         {"path": src, "match": crit}))
         notes += [f"sshd: {e}" for e in s.errors]
     d = ctx.fact(dropbear.read)
-    if d.installed and d.blank_passwords:
+    if d.installed and d.binary and d.blank_passwords:
         findings.append(Finding("DROPBEAR-BLANK-PASSWORDS", "critical",
                                 f"dropbear allows blank passwords (-B) ({', '.join(d.sources)})",
                                 {"path": ", ".join(d.sources), "ports": d.ports}))

@@ -21,7 +21,8 @@ and a password/hash key):
 - option ① (unique per device) needs no hit and the declared ``generation`` method.
 
 The test runs on all cores with a time budget (``[passwords] budget_seconds``,
-``--password-budget``); a run cut short says "partial" in the reason.
+``--password-budget``); a run cut short says "partial" in the reason and, having found nothing,
+is ``manual`` — never a pass on candidates it did not try.
 
 **Why.** Universal default passwords (pi/raspberry, admin/admin) are how Mirai-style botnets
 take IoT devices over.
@@ -310,6 +311,9 @@ def evaluate(ctx: Context) -> Outcome:
     if untestable:
         return Outcome.manual(f"no default password found, but some hashes could not be tested "
                               f"with this system's crypt library: {summary}", findings)
+    if partial:
+        return Outcome.manual(f"no default password found so far, but the test is partial ({summary}): "
+                              f"raise [passwords] budget_seconds or --password-budget", findings)
     if undeclared:
         return Outcome.manual(f"no empty or guessable password found ({summary}), but how the "
                               f"initial password is set is not declared for "

@@ -3,7 +3,8 @@
 **What is checked.** For every network login that takes a password:
 
 - **sshd** (effective config with ``Include`` and ``Match``, defaults of the installed OpenSSH
-  version): ``PerSourcePenalties`` (on by default from OpenSSH 9.8; ``no`` turns it off), the
+  version): ``PerSourcePenalties`` (on by default from OpenSSH 9.8; ``no`` turns it off; written
+  into the config of an older sshd it protects nothing), the
   lockout in the PAM stack sshd really uses when ``UsePAM yes`` (``pam_faillock`` ``deny=`` with
   faillock.conf, ``pam_tally2``/``pam_tally`` ``deny=``), an enabled fail2ban jail for sshd, or
   sshguard installed and started at boot. ``MaxAuthTries``, ``pam_faildelay`` and ``MaxStartups``
@@ -122,7 +123,11 @@ def evaluate(ctx: Context) -> Outcome:
             evidence.update(maxauthtries=s.get("maxauthtries"), maxauthtries_source=s.source("maxauthtries"),
                             persourcepenalties=psp, openssh_version=".".join(map(str, s.version or ())),
                             usepam=s.get("usepam"))
-            if psp is not None and psp.lower() != "no":
+            if psp is not None and s.version is not None and s.version < (9, 8):
+                evidence["persourcepenalties_note"] = (f"set at {s.source('persourcepenalties')}, but "
+                                                       f"OpenSSH {s.version[0]}.{s.version[1]} has no "
+                                                       f"such option (9.8+)")
+            elif psp is not None and psp.lower() != "no":
                 protection.append(f"PerSourcePenalties {psp} ({s.source('persourcepenalties')})")
             if (s.get("usepam") or "").lower() == "yes":
                 stack = ctx.fact(pam.sshd_stack)

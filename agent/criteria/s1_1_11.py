@@ -2,7 +2,8 @@
 
 **What is checked.**
 
-- ``/etc/shadow`` and ``/etc/gshadow`` are not world-readable; no password hash sits in the
+- ``/etc/shadow`` and ``/etc/gshadow`` (and their ``-`` backups, ``/etc/security/opasswd``) are not
+  world-readable; no password hash sits in the
   world-readable ``/etc/passwd``;
 - password hashes use a strong scheme (yescrypt, bcrypt, sha512/sha256-crypt, scrypt, PBKDF2);
   DES, MD5-crypt, apr1, ``{SHA}``, htdigest, single-round salted SHA-512 (mosquitto ``$6$``) and
@@ -53,7 +54,10 @@ def evaluate(ctx: Context) -> Outcome:
 
     root = ctx.root
     findings: List[Finding] = []
-    for path in (accounts_facts.SHADOW, accounts_facts.GSHADOW):
+    # the backups shadow tools leave beside them ("-") and pam_unix's old-password store hold
+    # hashes too
+    for path in (accounts_facts.SHADOW, accounts_facts.GSHADOW, accounts_facts.SHADOW + "-",
+                 accounts_facts.GSHADOW + "-", "/etc/security/opasswd"):
         st = root.stat(path)
         if st is None:
             continue

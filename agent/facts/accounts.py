@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from .. import libcrypt
 
@@ -172,12 +172,24 @@ class NetLogin:
     empty_allowed: bool = True  # an empty password logs in (sshd PermitEmptyPasswords ...)
     allow_users: Optional[List[str]] = None  # sshd AllowUsers patterns (None: everyone)
     deny_users: List[str] = field(default_factory=list)
+    # sshd "Match User <patterns>" blocks that set the password methods, in file order:
+    # (patterns, password login allowed for those users); the first matching one wins
+    user_rules: List[Tuple[List[str], bool]] = field(default_factory=list)
+    base_password: Optional[bool] = None  # for users no rule matches (None: as ``password``)
 
     def admits(self, account: Account) -> bool:
         import fnmatch
 
         if not self.password:
             return False
+        for patterns, allowed in self.user_rules:
+            if _match_list(account.name, patterns):
+                if not allowed:
+                    return False
+                break
+        else:
+            if self.base_password is False:
+                return False
         if account.uid == 0 and not self.root_password:
             return False
         if any(fnmatch.fnmatchcase(account.name, p.split("@")[0]) for p in self.deny_users):
@@ -185,6 +197,40 @@ class NetLogin:
         if self.allow_users is not None:
             return any(fnmatch.fnmatchcase(account.name, p.split("@")[0]) for p in self.allow_users)
         return True
+
+
+def _match_list(name: str, patterns: List[str]) -> bool:
+    """sshd's match_pattern_list: a negated pattern that matches wins (no), else any match."""
+    import fnmatch
+
+    hit = False
+    for p in patterns:
+        neg = p.startswith("!")
+        if fnmatch.fnmatchcase(name, p[1:] if neg else p):
+            if neg:
+                return False
+            hit = True
+    return hit
+
+
+def _sshd_user_rules(s) -> List[Tuple[List[str], bool]]:
+    """Per-user password rules from ``Match User`` blocks. Only when no other kind of Match block
+    (Address, Host ...) turns a password method on: such a block may match any user's connection."""
+    keys = ("passwordauthentication", "kbdinteractiveauthentication")
+    rules: List[Tuple[List[str], bool]] = []
+    for m in s.matches:
+        words = m.criteria.split()
+        sets = {k: m.options[k][0].lower() for k in keys if m.options.get(k)}
+        if not sets:
+            continue
+        if len(words) != 2 or words[0].lower() != "user":
+            if "yes" in sets.values():
+                return []
+            continue
+        pa = sets.get("passwordauthentication", (s.get("passwordauthentication") or "").lower())
+        kb = sets.get("kbdinteractiveauthentication", (s.get("kbdinteractiveauthentication") or "").lower())
+        rules.append((words[1].split(","), pa == "yes" or (kb == "yes" and s.get("usepam") == "yes")))
+    return rules
 
 
 def _inetd_services(ctx) -> List[NetLogin]:
@@ -203,16 +249,20 @@ def _inetd_services(ctx) -> List[NetLogin]:
 
 
 def network_logins(ctx) -> List[NetLogin]:
-    """Facts reader: every network login that takes an OS account's password (cached)."""
+    """Facts reader: every network login that takes an OS account's password (cached). sshd and
+    dropbear count only with their program installed: a removed package leaves its config."""
     from . import dropbear, listeners, sshd
 
     out: List[NetLogin] = []
     s = ctx.fact(sshd.read)
-    if s.installed:
+    if s.installed and s.binary:  # a config without the program: left by a removed package
         pw = (s.get("passwordauthentication") == "yes" or
               (s.get("kbdinteractiveauthentication") == "yes" and s.get("usepam") == "yes"))
         for _crit, value, _src in s.overrides("passwordauthentication"):
             pw = pw or value == "yes"
+        if s.get("usepam") == "yes":  # PAM asks for the password over keyboard-interactive
+            for _crit, value, _src in s.overrides("kbdinteractiveauthentication"):
+                pw = pw or value == "yes"
         methods = (s.get("authenticationmethods") or "any").lower()
         if methods != "any" and "password" not in methods and "keyboard-interactive" not in methods \
                 and not any(("password" in v.lower() or "keyboard" in v.lower())
@@ -224,10 +274,15 @@ def network_logins(ctx) -> List[NetLogin]:
         deny = " ".join(s.values("denyusers")).split()
         empty = s.get("permitemptypasswords") == "yes" or any(
             v == "yes" for _c, v, _s in s.overrides("permitemptypasswords"))
+        rules = _sshd_user_rules(s)
+        base = None
+        if rules:  # users no "Match User" block names get the global setting
+            base = (s.get("passwordauthentication") == "yes" or
+                    (s.get("kbdinteractiveauthentication") == "yes" and s.get("usepam") == "yes"))
         out.append(NetLogin("ssh", s.ports[0] if s.ports else 22, s.path or s.binary, pw, root_pw,
-                            empty, allow, deny))
+                            empty, allow, deny, rules, base))
     d = ctx.fact(dropbear.read)
-    if d.installed:
+    if d.installed and d.binary:
         out.append(NetLogin("dropbear", d.ports[0] if d.ports else 22,
                             ", ".join(d.sources) or d.binary, d.password_auth,
                             d.root_password_auth and d.root_login, d.blank_passwords))
@@ -255,13 +310,17 @@ def access_paths(ctx, password_only: bool = False) -> List[str]:
     """What on the device contradicts a "no network user access" NA declaration: network logins
     (sshd, dropbear, telnet/rlogin — with a password when ``password_only``), application
     credential stores, mosquitto listeners on a non-loopback address, declared logins."""
-    from . import credstores
+    from . import credstores, sshd
 
     acc = ctx.fact(read)
     out: List[str] = []
+    ssh_addrs = ctx.fact(sshd.read).listen_addresses
     for n in ctx.fact(network_logins):
         if password_only and not n.password:
             continue
+        if n.service == "ssh" and ssh_addrs and all(
+                a in ("127.0.0.1", "::1", "localhost") or a.startswith("127.") for a in ssh_addrs):
+            continue  # bound to loopback only: no way in over IP
         if password_only and n.service in ("ssh", "dropbear") and not any(
                 n.admits(a) and a.state in ("usable", "empty", "unknown") and a.interactive
                 and not a.expired for a in acc.accounts):

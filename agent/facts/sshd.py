@@ -4,7 +4,8 @@ Reads ``/etc/ssh/sshd_config`` and follows ``Include`` (globs, relative to ``/et
 depth), keeps ``Match`` blocks apart from the global settings, and fills every keyword not set
 with the default of the installed OpenSSH version (defaults changed over time:
 ``PermitRootLogin`` became ``prohibit-password`` in 7.0, ``PerSourcePenalties`` exists and is on
-from 9.8). The version comes from the package database (dpkg, opkg, apk) or, failing that, from
+from 9.8, ``ChallengeResponseAuthentication`` is an alias of ``KbdInteractiveAuthentication`` from
+8.7 and turned keyboard-interactive on by itself before). The version comes from the package database (dpkg, opkg, apk) or, failing that, from
 the ``OpenSSH_X.Y`` string inside the sshd binary (bounded read). No verdicts here.
 
 As in sshd, the first value obtained for a keyword wins, except for keywords that accumulate
@@ -56,6 +57,12 @@ class SshdConfig:
     def get(self, keyword: str, default: Optional[str] = None) -> Optional[str]:
         """Effective global value of a keyword (set value, else the version's default)."""
         k = keyword.lower()
+        if k == "kbdinteractiveauthentication" and self.version and self.version < (8, 7):
+            # before 8.7 sshd turned keyboard-interactive on for ChallengeResponseAuthentication
+            # (default yes) or KbdInteractiveAuthentication (default no)
+            cr = (self.options.get("challengeresponseauthentication") or ["yes"])[0].lower()
+            kb = (self.options.get(k) or ["no"])[0].lower()
+            return "yes" if "yes" in (cr, kb) else "no"
         if k in self.options and self.options[k]:
             return self.options[k][0]
         d = defaults(self.version).get(k)
@@ -197,6 +204,8 @@ class _Parser:
             if not line or line.startswith("#"):
                 continue
             kw, args = _split(line)
+            if kw == "challengeresponseauthentication" and (cfg.version is None or cfg.version >= (8, 7)):
+                kw = "kbdinteractiveauthentication"  # a deprecated alias since OpenSSH 8.7
             where = f"{path}:{n}"
             if kw == "match":
                 match = MatchBlock(" ".join(args), where)  # "Match all" too: applies to all

@@ -26,7 +26,7 @@ def test_each_defect_caught(trees):
         "/etc/shadow": "root:*:19000::::::\ntoor::19000::::::\n",
         "/etc/ssh/sshd_config": "Include /etc/ssh/sshd_config.d/*.conf\n",
         "/etc/ssh/sshd_config.d/10-dev.conf": "Match Address 10.0.0.0/8\n PermitEmptyPasswords yes\n",
-        "/etc/default/dropbear": "DROPBEAR_EXTRA_ARGS=-B\n",
+        "/etc/default/dropbear": "DROPBEAR_EXTRA_ARGS=-B\n", "/usr/sbin/dropbear": b"",
         "/etc/inetd.conf": "telnet stream tcp nowait root /usr/sbin/tcpd /usr/sbin/in.telnetd\n",
         "/etc/mosquitto/mosquitto.conf": "listener 1883\nallow_anonymous true\n"}))
     out = run(root, items=[])
@@ -35,6 +35,17 @@ def test_each_defect_caught(trees):
                              "DROPBEAR-BLANK-PASSWORDS", "MQTT-ANONYMOUS", "SSH-PERMIT-EMPTY-PASSWORDS"]
     ssh = next(f for f in out.findings if f.check == "SSH-PERMIT-EMPTY-PASSWORDS")
     assert ssh.evidence == {"path": "/etc/ssh/sshd_config.d/10-dev.conf:2", "match": "Address 10.0.0.0/8"}
+
+
+def test_config_left_by_a_removed_server_logs_nobody_in(trees):
+    """'apt remove openssh-server dropbear' keeps sshd_config and /etc/default/dropbear."""
+    files = {"/etc/passwd": BASE["/etc/passwd"], "/etc/shadow": BASE["/etc/shadow"],
+             "/etc/ssh/sshd_config": "PermitEmptyPasswords yes\n",
+             "/etc/default/dropbear": "DROPBEAR_EXTRA_ARGS=-B\n"}
+    out = run(trees(files), items=[])
+    assert problems(out) == [] and out.verdict is Verdict.PASS
+    files.update({"/usr/sbin/sshd": b"OpenSSH_9.2p1", "/usr/sbin/dropbear": b""})
+    assert problems(run(trees(files), items=[])) == ["DROPBEAR-BLANK-PASSWORDS", "SSH-PERMIT-EMPTY-PASSWORDS"]
 
 
 def test_hardened_passes_and_listeners_declared(trees):
@@ -74,6 +85,9 @@ def test_declared_na_contradicted_by_a_real_login(trees):
     out = run(trees(dict(BASE, **{"/etc/ssh/sshd_config": "PasswordAuthentication no\n"})), cfg)
     assert out.verdict is Verdict.FAIL and problems(out) == ["CRED-NA-CONTRADICTED"]
     assert "ssh on port 22" in out.reason and out.findings[0].evidence["criterion"] == "S1.1-01"
+    # an sshd bound to loopback only is no way in over IP
+    lo = dict(BASE, **{"/etc/ssh/sshd_config": "ListenAddress 127.0.0.1\nListenAddress [::1]:22\n"})
+    assert run(trees(lo), cfg).verdict is Verdict.NA
     mqtt = {"/etc/passwd": BASE["/etc/passwd"],
             "/etc/mosquitto/mosquitto.conf": "listener 1883 0.0.0.0\nallow_anonymous false\n"}
     out = run(trees(mqtt), cfg)

@@ -137,6 +137,12 @@ def test_budget_cut_says_partial(tree):
                       "op:x:1000:1000::/home/op:/bin/sh\n"))
     out = run(root, budget=0.2)
     assert "partial" in out.reason
+    # everything declared, nothing found, but not every candidate tried: not a pass
+    cfg = BoardConfig(logins=[Login(name="ssh", protocol="ssh", accounts=["op"], default_password="unique",
+                                    generation="printed label, 12 random chars from the HSM")])
+    out = run(root, cfg, budget=0.2)
+    assert out.verdict is Verdict.MANUAL and "partial" in out.reason
+    assert run(root, cfg, budget=120).verdict is Verdict.PASS
 
 
 def test_locked_and_nologin_accounts_skipped(tree):

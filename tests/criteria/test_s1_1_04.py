@@ -38,6 +38,11 @@ def test_openssh_98_penalties_default_and_disabled(trees):
     root = trees(dict(BASE, **{"/var/lib/dpkg/status": DPKG.format("9.8p1"),
                                                    "/etc/ssh/sshd_config": "PerSourcePenalties no\n"}))
     assert problems(run(root)) == ["AUTH-BRUTEFORCE-UNPROTECTED"]
+    # written into the config of an OpenSSH without the option (9.2): no protection
+    root = trees(dict(BASE, **{"/etc/ssh/sshd_config": "UsePAM yes\nPerSourcePenalties yes\n"}))
+    out = run(root)
+    assert problems(out) == ["AUTH-BRUTEFORCE-UNPROTECTED"]
+    assert "9.8+" in out.findings[0].evidence["persourcepenalties_note"]
 
 
 def test_faillock_counts_only_with_usepam(trees):
@@ -67,7 +72,8 @@ def test_fail2ban_jail_and_key_only_ssh(trees):
 
 def test_dropbear_needs_a_guard(trees):
     files = {"/etc/passwd": "root:x:0:0::/root:/bin/sh\n", "/etc/shadow": "root:*:1::::::\n",
-             "/etc/default/dropbear": "DROPBEAR_PORT=2222\n", "/usr/sbin/sshguard": ""}
+             "/etc/default/dropbear": "DROPBEAR_PORT=2222\n", "/usr/sbin/sshguard": "",
+             "/usr/sbin/dropbear": ""}
     out = run(trees(files))
     assert problems(out) == ["AUTH-BRUTEFORCE-UNPROTECTED"] and out.findings[0].evidence["port"] == 2222
     root = trees(files, {"/usr/sbin/sshguard": 0o755})

@@ -143,3 +143,16 @@ def test_every_weak_shadow_scheme_fails_strong_ones_pass(trees):
     assert {"des", "md5crypt", "nthash"} <= set(weak)
     text = out.reason + repr([f.evidence for f in out.findings]) + repr([f.message for f in out.findings])
     assert not any(hashes[n] in text for n in names)
+
+
+def test_world_readable_shadow_backups_fail(trees):
+    """'/etc/shadow-' (left by useradd/passwd) and pam_unix's opasswd hold hashes as well."""
+    files = dict(good(), **{"/etc/shadow-": good()["/etc/shadow"], "/etc/gshadow-": "root:*::\n",
+                            "/etc/security/opasswd": "op:1000:1:$6$x$y\n"})
+    modes = {"/etc/shadow": 0o640, "/etc/gshadow": 0o640, "/etc/shadow-": 0o644, "/etc/gshadow-": 0o600,
+             "/etc/security/opasswd": 0o644}
+    out = run(trees(files, modes))
+    assert sorted(f.evidence["path"] for f in out.findings if f.check == "SHADOW-WORLD-READABLE") == [
+        "/etc/security/opasswd", "/etc/shadow-"]
+    modes.update({"/etc/shadow-": 0o600, "/etc/security/opasswd": 0o600})
+    assert run(trees(files, modes)).verdict is Verdict.PASS

@@ -66,3 +66,34 @@ def test_authentication_methods_publickey_only_takes_no_password(tree):
                  "/etc/ssh/sshd_config": "PasswordAuthentication yes\nAuthenticationMethods publickey\n"})
     ssh = next(n for n in accounts.network_logins(ctx_of(root)) if n.service == "ssh")
     assert not ssh.password
+
+
+def test_match_user_blocks_decide_per_account(tree):
+    """'Match User pi' turning passwords off keeps pi out (no false default-password finding for a
+    key-only account); turning them on for one user only does not let the others in."""
+    root = tree({"/usr/sbin/sshd": b"OpenSSH_9.2p1",
+                 "/etc/ssh/sshd_config": "PasswordAuthentication yes\nKbdInteractiveAuthentication no\n"
+                                         "Match User pi,!op\n PasswordAuthentication no\n"})
+    ssh = next(n for n in accounts.network_logins(ctx_of(root)) if n.service == "ssh")
+    acct = {n: accounts.Account(n, 1000 + i, 1000, shell="/bin/sh") for i, n in enumerate(("pi", "op", "eve"))}
+    assert [n for n, a in acct.items() if ssh.admits(a)] == ["op", "eve"]
+    root = tree({"/etc/ssh/sshd_config": "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+                                         "Match User admin\n PasswordAuthentication yes\n"})
+    ssh = next(n for n in accounts.network_logins(ctx_of(root)) if n.service == "ssh")
+    assert ssh.password and [n for n in ("admin", "op") if ssh.admits(accounts.Account(n, 1, 1, shell="/bin/sh"))] == ["admin"]
+    # any other kind of Match block that turns passwords on may match anyone's connection
+    root = tree({"/etc/ssh/sshd_config": "PasswordAuthentication yes\nKbdInteractiveAuthentication no\n"
+                                         "Match Address 10.0.0.0/8\n PasswordAuthentication yes\n"
+                                         "Match User pi\n PasswordAuthentication no\n"})
+    ssh = next(n for n in accounts.network_logins(ctx_of(root)) if n.service == "ssh")
+    assert ssh.admits(acct["pi"])
+
+
+def test_match_block_turning_keyboard_interactive_on_is_a_password_login(tree):
+    """With UsePAM yes, keyboard-interactive is PAM asking for the password."""
+    conf = ("PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM {}\n"
+            "Match Address 192.168.0.0/16\n KbdInteractiveAuthentication yes\n")
+    root = tree({"/usr/sbin/sshd": b"OpenSSH_9.2p1", "/etc/ssh/sshd_config": conf.format("yes")})
+    assert next(n for n in accounts.network_logins(ctx_of(root)) if n.service == "ssh").password
+    root = tree({"/usr/sbin/sshd": b"OpenSSH_9.2p1", "/etc/ssh/sshd_config": conf.format("no")})
+    assert not next(n for n in accounts.network_logins(ctx_of(root)) if n.service == "ssh").password

@@ -82,3 +82,29 @@ def test_real_debian_config(debian_rootfs):
     assert cfg.get("kbdinteractiveauthentication") == "no"
     assert cfg.ports == [22] and cfg.listen_addresses == []
     assert cfg.errors == []
+
+
+def test_challenge_response_alias_by_version(trees):
+    """Debian 11 / Raspberry Pi OS bullseye images say 'ChallengeResponseAuthentication no': from
+    8.7 an alias of KbdInteractiveAuthentication, before it the switch itself (what 'sshd -T'
+    prints). Key-only configs written that way take no password."""
+    from agent.facts import accounts
+
+    conf = "PasswordAuthentication no\nChallengeResponseAuthentication no\nUsePAM yes\n"
+    for version, extra, want in (("9.2p1", "", "no"), ("8.4p1", "", "no"),
+                                 ("8.4p1", "KbdInteractiveAuthentication yes\n", "yes")):
+        root = trees({"/var/lib/dpkg/status": DPKG.format(v=version),
+                      "/usr/sbin/sshd": b"", "/etc/ssh/sshd_config": conf + extra})
+        ctx = ctx_of(root)
+        cfg = sshd.read(ctx)
+        assert cfg.get("kbdinteractiveauthentication") == want, (version, extra)
+        ssh = next(n for n in accounts.network_logins(ctx) if n.service == "ssh")
+        assert ssh.password is (want == "yes")
+    root = trees({"/var/lib/dpkg/status": DPKG.format(v="8.4p1"), "/usr/sbin/sshd": b"",
+                  "/etc/ssh/sshd_config": "UsePAM yes\n"})
+    assert sshd.read(ctx_of(root)).get("kbdinteractiveauthentication") == "yes"  # 8.4's default
+    root = trees({"/usr/sbin/sshd": b"OpenSSH_9.2p1",
+                  "/etc/ssh/sshd_config": "ChallengeResponseAuthentication no\nKbdInteractiveAuthentication yes\n"})
+    cfg = sshd.read(ctx_of(root))
+    assert cfg.get("kbdinteractiveauthentication") == "no"  # one option: the first value wins
+    assert cfg.source("kbdinteractiveauthentication").endswith("sshd_config:1")
