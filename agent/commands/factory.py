@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 from ..errors import RunError
-from .check import add_check_options, build_context, write_output
+from .check import add_check_options, build_context, check_writable, write_output
 from .store import add_store_option, open_from, serial_pull, station_name, store_errors
 
 BIG = {
@@ -190,6 +190,7 @@ def run(args) -> int:
     ring = KeyRing()
     ring.add_pem(_trusted_pem(args), args.pubkey or args.key)
     vendor = _vendor(args)  # an unreadable config: exit 2 before the unit is touched
+    check_writable(args.junit)  # the same for a JUnit file that could not be written
     station = station_name(args)
     import secrets
 

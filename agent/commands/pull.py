@@ -34,7 +34,7 @@ def _say(msg: str) -> None:
 def run(args) -> int:
     from ..serial import device, host
     from ..serial.framing import TransferError
-    from .check import write_output
+    from .check import check_writable, write_output
 
     if args.timeout <= 0 or args.baud <= 0:
         raise RunError("--timeout and --baud must be positive")
@@ -50,6 +50,7 @@ def run(args) -> int:
         from ..attest.keys import load_public
 
         load_public(pem, args.pubkey)  # not a public key: exit 2 before touching the line
+        check_writable(args.output)  # nowhere to write it: exit 2 now, not after the transfer
     try:
         port = device.open_port(args.port, args.baud)
     except Exception as exc:

@@ -13,6 +13,7 @@ or a reference unit with a later one (same product), and list:
 ``DRIFT-LISTENER-REMOVED``   a listener went away
 ``DRIFT-LISTENER-EXPOSED``   a listener that was loopback-only is now reachable over IP
 ``DRIFT-ACCOUNT-NEW``        a login account appeared
+``DRIFT-PACKAGES``           the installed software changed (the SBOM digest S1.1-13 reports)
 ``DRIFT-FINDING-NEW``        a finding (criterion + check id + evidence) appeared
 and, for information only (they do not make the exit status non-zero):
 ``DRIFT-ACCOUNT-REMOVED``, ``DRIFT-FINDING-REMOVED``, ``DRIFT-FINDING-INFO`` (an ``info``-severity
@@ -144,6 +145,15 @@ def listeners(p: Dict[str, Any]) -> Dict[str, str]:
     return {k: name for k, (name, _reach) in _inventory(p).items()}
 
 
+def _sbom(p: Dict[str, Any]) -> Optional[Tuple[str, Any]]:
+    """(components digest, count) of the report's software bill of materials, if it has one."""
+    for _cid, f in _findings(p):
+        ev = _d(f.get("evidence"))
+        if isinstance(ev.get("components_sha256"), str):
+            return ev["components_sha256"], ev.get("components")
+    return None
+
+
 def accounts(p: Dict[str, Any]) -> Set[str]:
     out: Set[str] = set()
     for item in p.get("accounts") or []:
@@ -199,6 +209,10 @@ def compare(a: Side, b: Side) -> List[Change]:
             out.append(Change("DRIFT-LISTENER-EXPOSED", f"listener {key}" + (f" ({lb[key]})" if lb[key] else "")
                               + " was loopback-only, now reachable over IP", "loopback", "reachable",
                               {"listener": key, "process": lb[key]}))
+    sa, sb = _sbom(pa), _sbom(pb)
+    if sa and sb and sa[0] != sb[0]:
+        out.append(Change("DRIFT-PACKAGES", f"installed software changed: {sa[1]} → {sb[1]} components, "
+                                            f"SBOM sha256 {sa[0][:16]}… → {sb[0][:16]}…", sa[0], sb[0]))
     aa, ab = accounts(pa), accounts(pb)
     for name in sorted(ab - aa):
         out.append(Change("DRIFT-ACCOUNT-NEW", f"new account '{name}'", None, name, {"account": name}))

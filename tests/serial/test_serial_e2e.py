@@ -200,6 +200,8 @@ def test_run_level_problems_exit_2(kit, tmp_path):
     assert r.rc == 2 and "--pubkey" in r.err
     r = kit["run"]("pull", "--port", "loop://", "--pubkey", kit["key"] + ".missing", "--output", out)
     assert r.rc == 2 and "Traceback" not in r.err
+    r = kit["run"]("pull", "--port", "loop://", "--pubkey", kit["pub"], "--output", str(tmp_path / "no" / "x.json"))
+    assert r.rc == 2 and "folder of this output file does not exist" in r.err  # before the transfer
     r = kit["run"]("serve", "--port", "loop://", "--key", str(tmp_path / "nokey"), "--root", kit["root"])
     assert r.rc == 2 and "Traceback" not in r.err
     r = kit["run"]("serve", "--port", "loop://", "--key", kit["key"], "--root", str(tmp_path / "noroot"))

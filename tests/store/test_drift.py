@@ -97,3 +97,11 @@ def test_info_findings_changing_figures_are_information_only():
     c = {"S1.1-11": [{"check": "SECRETS-EXPOSED", "severity": "high", "evidence": {"path": "/etc/x"}}]}
     got = compare(Side(report(findings=a)), Side(report(findings=dict(c, **{"S1.1-12": b["S1.1-11"]}))))
     assert "DRIFT-FINDING-NEW" in [x.check for x in got if x.relevant]
+
+
+def test_installed_software_change_is_relevant():
+    sbom = lambda d, n: {"S1.1-13": [{"check": "VULN-SBOM", "severity": "info",
+                                      "evidence": {"components": n, "components_sha256": d}}]}
+    got = compare(Side(report(findings=sbom("aa" * 32, 128))), Side(report(findings=sbom("bb" * 32, 129))))
+    assert [c.check for c in got if c.relevant] == ["DRIFT-PACKAGES"] and "128 → 129" in got[0].message
+    assert compare(Side(report(findings=sbom("aa" * 32, 128))), Side(report(findings=sbom("aa" * 32, 128)))) == []

@@ -4,6 +4,7 @@ file, telnet enabled in inetd and a new login account added with useradd)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 
 BOARD = """[product]
@@ -107,3 +108,15 @@ def test_drift_sees_listeners_accounts_and_ignores_figures_in_real_reports(cli, 
     r = drift(bare_before, bare_after, "--force")
     assert r.rc == 1
     assert [c for c in checks(r) if c[0].startswith("DRIFT-LISTENER")] == [("DRIFT-LISTENER-NEW", "tcp/23")]
+
+    # a package replaced by another version (same firmware version string): the SBOM digest moves
+    status = os.path.join(root, "var/lib/dpkg/status")
+    with open(status) as fh:
+        text = fh.read()
+    changed = re.sub(r"(Package: openssh-server\n(?:[^\n]+\n)*?Version: )([^\n]+)", r"\1\2~old1", text, count=1)
+    assert changed != text
+    with open(status, "w") as fh:
+        fh.write(changed)
+    older_sshd = attest("older-sshd", config=False)
+    r = drift(bare_after, older_sshd, "--force")
+    assert r.rc == 1 and [c[0] for c in checks(r)] == ["DRIFT-PACKAGES"], checks(r)

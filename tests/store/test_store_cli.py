@@ -214,6 +214,10 @@ def test_factory_run_level_problems_exit_2(cli, units, line_unit, tmp_path):
     assert cli("factory", "--root", root, "--store", str(tmp_path / "x.db")).rc == 2  # neither --key nor --port
     r = cli("factory", "--port", "/dev/nonexistent-tty", "--store", str(tmp_path / "x.db"))
     assert r.rc == 2 and "--pubkey" in r.err
+    r = cli("factory", "--root", root, "--config", cfg, "--store", str(tmp_path / "x.db"), "--key",
+            units.keys["a"]["private"], "--junit", str(tmp_path / "no" / "unit.xml"))
+    assert r.rc == 2 and "folder of this output file does not exist" in r.err
+    assert cli("store", "query", "--store", str(tmp_path / "x.db"), "--count").out.strip() == "0"  # untouched
 
 
 def test_factory_envelope_from_a_command(cli, store_url, units, line_unit, tmp_path):
