@@ -116,7 +116,19 @@ def build(ctx) -> Dict[str, Any]:
 
 
 def write(bom: Dict[str, Any], path: str) -> None:
-    """Write atomically (a temporary file renamed over ``path``)."""
+    """Write atomically (a temporary file renamed over ``path``); a path that exists and is not a
+    regular file (``/dev/null``, ``/dev/stdout``, a FIFO) is written in place, never replaced."""
+    import stat
+
+    try:
+        special = not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        special = False
+    if special:
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(bom, fh, indent=1, sort_keys=False)
+            fh.write("\n")
+        return
     tmp = f"{path}.tmp{os.getpid()}"
     with open(tmp, "w", encoding="utf-8") as fh:
         json.dump(bom, fh, indent=1, sort_keys=False)

@@ -347,10 +347,11 @@ def apt(ctx) -> List[Result]:
             sources += 1
             opts = {k: v for k, v in st.items() if k in APT_INSECURE_OPTIONS or k == "signed-by"}
             insecure(opts, f"{path}:{start}", st.get("uris", "?").split()[0] if st.get("uris") else "?")
+    # apt reads the apt.conf.d files named [A-Za-z0-9_.-] with no '.' at all or ending '.conf'
     conf_files = ["/etc/apt/apt.conf"] + [
         p for p in root.glob("/etc/apt/apt.conf.d", "*")
-        if re.fullmatch(r"[A-Za-z0-9_.\-]+", p.rsplit("/", 1)[-1]) and
-        not re.search(r"\.(dpkg-[a-z]+|ucf-[a-z]+|bak|save|orig|disabled)$|~$", p)]
+        if re.fullmatch(r"[A-Za-z0-9_\-][A-Za-z0-9_.\-]*", p.rsplit("/", 1)[-1]) and
+        ("." not in p.rsplit("/", 1)[-1] or p.endswith(".conf"))]
     for path in conf_files:
         for name, value, n in apt_conf(root.text(path) or ""):
             if name in APT_CONF_INSECURE and apt_bool(value):

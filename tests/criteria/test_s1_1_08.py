@@ -262,3 +262,15 @@ def test_apt_missing_signed_by_is_noted_in_list_and_deb822(tree):
     assert out.verdict is Verdict.PASS
     nosb = {f.evidence["path"] for f in out.findings if f.check == "UPDATE-APT-NO-SIGNED-BY"}
     assert nosb == {"/etc/apt/sources.list.d/a.list:1", "/etc/apt/sources.list.d/c.sources:1"}
+
+
+def test_apt_conf_d_files_apt_reads_and_ignores(tree):
+    bad = 'Acquire::AllowInsecureRepositories "true";\n'
+    for name in ("99x.local", "99x.dpkg-dist", "99x~", ".99x", "99 x"):
+        out = evaluate(ctx(tree({f"/etc/apt/apt.conf.d/{name}": bad})), "S1.1-08")
+        assert out.verdict is Verdict.PASS, name
+        os.unlink(os.path.join(ctx(tree()).root.path, "etc/apt/apt.conf.d", name))
+    for name in ("99x", "99x.conf", "zz_local-1.conf"):
+        out = evaluate(ctx(tree({f"/etc/apt/apt.conf.d/{name}": bad})), "S1.1-08")
+        assert out.verdict is Verdict.FAIL, name
+        os.unlink(os.path.join(ctx(tree()).root.path, "etc/apt/apt.conf.d", name))

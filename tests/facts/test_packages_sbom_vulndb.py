@@ -239,3 +239,34 @@ def test_debian_and_ubuntu_records_stay_with_their_distribution(tree, tmp_path):
     with open(os.path.join(ubuntu, "etc/os-release"), "w") as fh:
         fh.write('ID=raspbian\nID_LIKE=debian\nVERSION_ID="22.04"\n')
     assert {m.id for m in vulndb.match(packages.read(ctx(ubuntu)), str(db))[0]} == {"DEB"}
+
+
+def test_last_affected_is_inclusive_and_epochs_and_tildes_order_ranges():
+    cmp = vulndb.debian_compare
+    la = {"ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "1:1.0"}, {"last_affected": "1:1.5-2"}]}]}
+    assert vulndb.affected("1:1.5-2", la, cmp) and vulndb.affected("1:1.0", la, cmp)
+    assert not vulndb.affected("1:1.5-2+deb12u1", la, cmp)
+    assert not vulndb.affected("1.9", la, cmp)  # no epoch: 0 < 1, before the introduced version
+    assert not vulndb.affected("2:0.1", la, cmp)  # a higher epoch beats any upstream
+    fx = {"ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.0.13-1~deb12u1"}]}]}
+    assert vulndb.affected("3.0.13-1~deb11u1", fx, cmp)  # ~deb11 sorts before ~deb12
+    assert not vulndb.affected("3.0.13-1", fx, cmp)  # the release sorts after its ~ backport
+    pairs = {"ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "1.0"}, {"fixed": "1.2"},
+                                                          {"introduced": "2.0"}, {"fixed": "2.1"}]}]}
+    assert [vulndb.affected(v, pairs, cmp) for v in ("0.9", "1.1", "1.2", "1.9", "2.0", "2.0.5", "2.1")] == \
+        [False, True, False, False, True, True, False]
+
+
+def test_sbom_written_to_a_fifo_or_device_is_not_replaced(pkgroot, tmp_path):
+    import stat
+    import threading
+    fifo = tmp_path / "bom.fifo"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo).read()))
+    reader.start()
+    sbom.write(sbom.build(ctx(pkgroot)), str(fifo))
+    reader.join(10)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)  # still the FIFO, not a renamed-over file
+    assert json.loads(got[0])["bomFormat"] == "CycloneDX"
+    assert sorted(os.listdir(tmp_path)) == ["bom.fifo", "root"]
