@@ -187,11 +187,13 @@ class Store:
 
     def stale_units(self, before: float) -> List[Tuple[str, float, int]]:
         """(unit, last received, attestations) of units whose NEWEST attestation is older than
-        ``before``: nothing of theirs is left inside the window. A unit is its serial, else ueid."""
+        ``before``: nothing of theirs is left inside the window. A unit is its ueid (the device's
+        own identity: a row labelled at the factory and a later unlabelled one are the same unit),
+        else its serial label, else its key; it is named by its label when one was recorded."""
         return [(u, float(last), int(n)) for u, last, n in self._select(
-            "SELECT COALESCE(serial, ueid, keyid) AS unit, MAX(received_at), COUNT(*) FROM attestations "
-            f"GROUP BY COALESCE(serial, ueid, keyid) HAVING MAX(received_at) < {self.P} ORDER BY unit",
-            (float(before),))]
+            "SELECT COALESCE(MAX(serial), COALESCE(ueid, serial, keyid)) AS unit, MAX(received_at), COUNT(*) "
+            "FROM attestations GROUP BY COALESCE(ueid, serial, keyid) "
+            f"HAVING MAX(received_at) < {self.P} ORDER BY unit", (float(before),))]
 
     def conflicts(self, ueid: Optional[str] = None, keyid: Optional[str] = None) -> List[Conflict]:
         """Units that are not unique: one ueid signed by several keys or carrying several

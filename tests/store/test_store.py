@@ -222,3 +222,24 @@ def test_retention_window_is_two_calendar_years(store, units):
     assert len(rep.stale_units) == 1 and rep.stale_units[0][2] == 1
     d = rep.to_dict()
     assert d["cutoff"] == "2025-06-01T00:00:00Z" and d["inside_window"] == 1
+
+
+def test_retention_a_unit_is_its_ueid_labelled_or_not(store, units):
+    """A unit labelled at the factory long ago and attested again (unlabelled, from the field)
+    inside the window still has current evidence."""
+    from datetime import datetime, timezone
+
+    from agent.store import retention
+    from agent.store.ingest import check as verify_one
+
+    def t(*ymd):
+        return datetime(*ymd, tzinfo=timezone.utc).timestamp()
+
+    ring = units.keyring("a")
+    old = verify_one("f", units.sign(serial="SN-RL", nonce="factory"), ring, "line-1", received_at=t(2024, 1, 1),
+                     serial="LABEL-RL")
+    store.add([old.record])
+    ingest(store, src(units.sign(serial="SN-RL", nonce="field")), ring, "s", received_at=t(2026, 6, 1))
+    assert retention.report(store, t(2027, 1, 1)).stale_units == []
+    stale = retention.report(store, t(2029, 1, 1)).stale_units
+    assert [(u, n) for u, _, n in stale] == [("LABEL-RL", 2)]  # named by its label, both rows counted
