@@ -5,7 +5,9 @@
 - sshd ``PermitEmptyPasswords yes`` (globally or in a ``Match`` block), dropbear ``-B`` — when
   the server program is installed (a config left by a removed package logs nobody in);
 - accounts with UID 0 and an empty password, and more than one UID-0 account;
-- telnet/rlogin logins (inetd, xinetd, listeners): cleartext logins over IP;
+- telnet/rlogin logins (inetd, xinetd, listeners): cleartext logins over IP; a telnetd started
+  with a shell as its login program (BusyBox ``telnetd -l /bin/sh`` in inittab, an init script, a
+  unit, inetd; live, also a running process) is a shell with no authentication at all;
 - mosquitto listeners on a non-loopback address with ``allow_anonymous true``;
 - every listener reachable over IP (live sockets, or inferred from the image) is declared in
   ``[[listeners]]`` with its ``auth``; ``auth = "none"`` is the vendor's statement that the
@@ -82,6 +84,11 @@ def evaluate(ctx: Context) -> Outcome:
                                 f"{', '.join(a.name for a in uid0)} (/etc/passwd)",
                                 {"accounts": [a.name for a in uid0], "path": "/etc/passwd",
                                  "lines": [a.line for a in uid0]}))
+    for prog, shell, where in ctx.fact(accounts_facts.shell_logins):
+        findings.append(Finding("AUTH-SHELL-WITHOUT-LOGIN", "critical",
+                                f"{prog.rsplit('/', 1)[-1]} runs {shell} instead of login ({where}): "
+                                f"a shell over the network with no authentication at all",
+                                {"program": prog, "login_program": shell, "path": where}))
     for n in ctx.fact(accounts_facts.network_logins):
         if n.service in ("telnet", "rlogin"):
             findings.append(Finding("AUTH-CLEARTEXT-LOGIN", "high",

@@ -338,3 +338,59 @@ def access_paths(ctx, password_only: bool = False) -> List[str]:
     for login in ctx.config.logins:
         out.append(f"declared login '{login.name}'")
     return out
+
+
+TELNETDS = ("telnetd", "utelnetd", "in.telnetd", "telnetd.real")
+SHELLS = ("sh", "ash", "bash", "dash", "zsh", "ksh", "mksh", "hush", "busybox")
+
+
+def _login_program(argv: List[str]) -> Optional[str]:
+    """The program a telnetd runs instead of login(1): BusyBox/utelnetd ``-l``, netkit ``-L``,
+    inetutils ``-E``/``--exec-login=``."""
+    for i, a in enumerate(argv[1:], 1):
+        if a in ("-l", "-L", "-E", "--exec-login") and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith("--exec-login="):
+            return a.split("=", 1)[1]
+        if len(a) > 2 and a[:2] in ("-l", "-L", "-E") and not a.startswith("--"):
+            return a[2:]
+    return None
+
+
+def shell_logins(ctx) -> List[Tuple[str, str, str]]:
+    """Facts reader: (program, shell, where) of every telnetd started with a shell as its login
+    program (``telnetd -l /bin/sh``): a shell over the network without any authentication.
+    Started commands of the image (systemd, SysV/BusyBox init, inetd/xinetd); live, also the
+    running processes."""
+    from . import inetd, listeners_offline
+
+    cmds: List[Tuple[List[str], str]] = []
+    for st in ctx.fact(listeners_offline.surface).starts:
+        cmds.append((list(st.argv), st.source))
+    for svc in ctx.fact(inetd.read).services:
+        # inetd.conf: the arguments start with argv[0] (tcpd's: the wrapped program's path);
+        # xinetd's server_args do not
+        argv = list(svc.args) if svc.daemon == "inetd" and svc.args else [svc.server] + list(svc.args)
+        if argv[0].rsplit("/", 1)[-1] == "tcpd" and len(argv) > 1:
+            argv = argv[1:]
+        cmds.append((argv, svc.source))
+    if ctx.live:
+        try:
+            import psutil
+
+            for p in psutil.process_iter(["cmdline"]):
+                argv = p.info.get("cmdline") or []
+                if argv:
+                    cmds.append((argv, f"process {p.pid}"))
+        except Exception:  # psutil missing or a process gone: the file view still stands
+            pass
+    out: List[Tuple[str, str, str]] = []
+    for argv, where in cmds:
+        if argv and argv[0].rsplit("/", 1)[-1] == "busybox":
+            argv = argv[1:]
+        if not argv or argv[0].rsplit("/", 1)[-1] not in TELNETDS:
+            continue
+        login = _login_program(argv)
+        if login and login.rsplit("/", 1)[-1] in SHELLS and (argv[0], login, where) not in out:
+            out.append((argv[0], login, where))
+    return out

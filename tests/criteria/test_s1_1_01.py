@@ -92,3 +92,22 @@ def test_declared_na_contradicted_by_a_real_login(trees):
             "/etc/mosquitto/mosquitto.conf": "listener 1883 0.0.0.0\nallow_anonymous false\n"}
     out = run(trees(mqtt), cfg)
     assert problems(out) == ["CRED-NA-CONTRADICTED"] and "mqtt listener on port 1883" in out.reason
+
+
+def test_telnetd_running_a_shell_is_a_login_without_authentication(trees):
+    """BusyBox 'telnetd -l /bin/sh' from inittab (the Mirai-era camera default) and netkit's
+    in.telnetd -L /bin/bash behind tcpd: a shell for anyone; telnetd -l /bin/login is not."""
+    files = {"/etc/passwd": BASE["/etc/passwd"], "/etc/shadow": BASE["/etc/shadow"],
+             "/etc/inittab": "::sysinit:/etc/init.d/rcS\n::respawn:/usr/sbin/telnetd -F -l /bin/sh\n"
+                             "::respawn:/sbin/getty 115200 ttyS0\n",
+             "/etc/inetd.conf": "telnet stream tcp nowait root /usr/sbin/tcpd /usr/sbin/in.telnetd -L /bin/bash\n"
+                                "2323 stream tcp nowait root /usr/sbin/in.telnetd in.telnetd -L /bin/login\n"}
+    out = run(trees(files), items=[])
+    shells = [f for f in out.findings if f.check == "AUTH-SHELL-WITHOUT-LOGIN"]
+    assert sorted((f.evidence["login_program"], f.evidence["path"]) for f in shells) == [
+        ("/bin/bash", "/etc/inetd.conf:1"), ("/bin/sh", "/etc/inittab:2")]
+    assert out.verdict is Verdict.FAIL and all(f.severity == "critical" for f in shells)
+    files["/etc/inittab"] = "::respawn:/usr/sbin/telnetd -F -l /bin/login\n"
+    files["/etc/inetd.conf"] = "telnet stream tcp nowait root /usr/sbin/tcpd /usr/sbin/in.telnetd\n"
+    out = run(trees(files), items=[])
+    assert not [f for f in out.findings if f.check == "AUTH-SHELL-WITHOUT-LOGIN"]

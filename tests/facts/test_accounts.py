@@ -97,3 +97,19 @@ def test_match_block_turning_keyboard_interactive_on_is_a_password_login(tree):
     assert next(n for n in accounts.network_logins(ctx_of(root)) if n.service == "ssh").password
     root = tree({"/usr/sbin/sshd": b"OpenSSH_9.2p1", "/etc/ssh/sshd_config": conf.format("no")})
     assert not next(n for n in accounts.network_logins(ctx_of(root)) if n.service == "ssh").password
+
+
+def test_live_running_telnetd_with_a_shell_is_seen(tmp_path):
+    """Live, a running 'telnetd -l /bin/sh' counts even when no file in the image starts it."""
+    import subprocess
+    import sys
+
+    p = subprocess.Popen(["telnetd", "-c", "import time; time.sleep(60)", "-l", "/bin/sh"],
+                         executable=sys.executable)
+    try:
+        ctx = Context(Root("/", live=True), BoardConfig())
+        found = [x for x in accounts.shell_logins(ctx) if x[2] == f"process {p.pid}"]
+    finally:
+        p.kill()
+        p.wait()
+    assert found == [("telnetd", "/bin/sh", f"process {p.pid}")]
