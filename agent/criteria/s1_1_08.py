@@ -4,17 +4,19 @@
 apt, opkg, OSTree, apk, or the declared custom command) is asked whether it verifies what it
 installs:
 
-- RAUC: ``/etc/rauc/system.conf`` has a ``[keyring]`` whose certificates exist.
+- RAUC: its ``system.conf`` (``/etc/rauc``, ``/run/rauc``, ``/usr/lib/rauc`` or ``--conf``) has a
+  ``[keyring]`` whose certificates exist and are readable.
 - SWUpdate: a key is given (``-k``/``--key``, ``public-key-file`` in ``swupdate.cfg``) and exists.
 - Mender: ``ArtifactVerifyKey`` / ``ArtifactVerifyKeys`` set, key files exist.
-- apt: no ``trusted=yes`` / ``allow-insecure=yes`` / ``allow-weak=yes`` /
-  ``allow-downgrade-to-insecure=yes`` source (``.list`` and deb822 ``.sources``), no
+- apt: no ``trusted`` / ``allow-insecure`` / ``allow-weak`` / ``allow-downgrade-to-insecure``
+  source set true (``yes``, ``true``, ``1``, ``on`` …; ``.list`` and deb822 ``.sources``), no
   ``AllowInsecureRepositories`` / ``AllowWeakRepositories`` /
   ``AllowDowngradeToInsecureRepositories`` / ``AllowUnauthenticated`` in apt.conf. Sources
   without ``signed-by`` use the global keyring (noted as info).
 - opkg: an ``option check_signature`` line (its presence enables checking); no
   ``[trusted=yes]`` feed.
-- OSTree: no remote with ``gpg-verify=false`` unless ``sign-verify=true``.
+- OSTree: no remote with ``gpg-verify=false`` unless ``sign-verify`` is true or names engines
+  (``ed25519``).
 
 **Why.** An update path that installs unsigned software lets anyone on the path (or a hijacked
 mirror) install their own firmware (ETSI EN 303 645 5.3-7).

@@ -19,7 +19,8 @@ Frameworks come from :mod:`agent.facts.updates` (detection). Per framework:
   verified against the global keyring: noted, not a failure.
 - opkg: an ``option check_signature`` line exists (opkg enables checking when the line is
   present, whatever its value); no feed marked ``[trusted=yes]``.
-- OSTree: no remote with ``gpg-verify=false`` unless ``sign-verify=true``.
+- OSTree: no remote with ``gpg-verify=false`` unless ``sign-verify`` is true or names signature
+  engines (``sign-verify=ed25519``, as ``ostree remote add --sign-verify=ed25519=…`` writes).
 - apk: signature checking cannot be switched off in a config file; the keys in
   ``/etc/apk/keys`` are noted.
 - custom: the device cannot show how a vendor's own tool verifies: documents must.
@@ -411,16 +412,20 @@ def ostree(ctx) -> List[Result]:
     for name, kv in sorted(remotes.items()):
         gpg = kv.get("gpg-verify", ("true", ""))
         sign = kv.get("sign-verify", ("false", ""))
-        if gpg[0].lower() not in TRUE and sign[0].lower() not in TRUE:
+        # sign-verify is a boolean or a list of engines ("ed25519", "ed25519;spki"): a list verifies
+        sign_on = sign[0].lower() in TRUE or (
+            sign[0].strip() != "" and sign[0].lower() not in ("false", "no", "0", "off"))
+        if gpg[0].lower() not in TRUE and not sign_on:
             out.append(Result("ostree", "UPDATE-VERIFY-MISSING", "high",
                               f"OSTree remote '{name}' has gpg-verify={gpg[0]} ({gpg[1]}) and no "
                               "sign-verify: commits are pulled without signature verification",
                               {"path": gpg[1], "remote": name}))
         else:
-            how = "gpg-verify" if gpg[0].lower() in TRUE else "sign-verify"
+            how = "gpg-verify" if gpg[0].lower() in TRUE else f"sign-verify={sign[0]}"
             out.append(Result("ostree", "UPDATE-VERIFY-OK", "info",
                               f"OSTree remote '{name}' verifies commits ({how})",
-                              {"path": (kv.get(how) or ("", ""))[1] or (files[0] if files else ""),
+                              {"path": (kv.get(how.split("=")[0]) or ("", ""))[1] or
+                               (files[0] if files else ""),
                                "remote": name}))
     if not remotes:
         out.append(Result("ostree", "UPDATE-VERIFY-OK", "info",

@@ -210,6 +210,11 @@ MORE = [
      {"/etc/ostree/remotes.d/os.conf": '[remote "os"]\nurl=https://x\ngpg-verify=false\nsign-verify=false\n'},
      "UPDATE-VERIFY-MISSING",
      {"/etc/ostree/remotes.d/os.conf": '[remote "os"]\nurl=https://x\ngpg-verify=true\n'}),
+    ("ostree-sign-verify-engine-list", "/usr/bin/ostree",
+     {"/ostree/repo/config": '[remote "os"]\nurl=https://x\ngpg-verify=false\nsign-verify=false\n'},
+     "UPDATE-VERIFY-MISSING",
+     {"/ostree/repo/config": '[remote "os"]\nurl=https://x\ngpg-verify=false\nsign-verify=ed25519\n'
+                             'verification-ed25519-file=/etc/ostree/trusted.ed25519\n'}),
 ]
 
 
