@@ -9,7 +9,10 @@ eavesdropping (by the device itself, or only over a VPN / leased line).
   scripts, daemon configs); live from the socket table.
 - Weak TLS in daemon configs: nginx ``ssl_protocols`` with SSLv3/TLSv1/TLSv1.1, Apache
   ``SSLProtocol``, lighttpd ``ssl.use-sslv3`` / ``MinProtocol`` / ``Protocol``, mosquitto
-  ``tls_version tlsv1``/``tlsv1.1``, cipher lists allowing RC4/DES/NULL/EXPORT/MD5.
+  ``tls_version tlsv1``/``tlsv1.1``, cipher lists allowing RC4/DES/NULL/EXPORT/MD5; and the
+  defaults of old versions when the setting is absent (nginx before 1.23.4 without
+  ``ssl_protocols``, mosquitto 1.x without ``tls_version``, the version read from the package
+  database).
 - Live with ``--active``: what each TCP listener answered — plaintext protocol, TLS below 1.2,
   weak cipher suites, HTTP that does not redirect to HTTPS (each naming the port).
 

@@ -36,6 +36,8 @@ PORT_SERVICE = {("tcp", 21): "ftp", ("tcp", 22): "ssh", ("tcp", 23): "telnet", (
 WEAK_PROTOCOLS = ("SSLv2", "SSLv3", "TLSv1", "TLSv1.1")
 WEAK_CIPHER_WORDS = ("RC4", "DES", "3DES", "NULL", "EXPORT", "EXP-", "aNULL", "eNULL", "MD5", "ADH")
 MAX_FILES = 200
+NGINX_PACKAGES = ("nginx", "nginx-core", "nginx-light", "nginx-full", "nginx-extras", "nginx-ssl",
+                  "nginx-mainline")
 
 
 @dataclass
@@ -390,6 +392,16 @@ def _nginx(ctx, argv, src) -> DaemonFacts:
                 out.weaknesses.append(Weakness("weak-tls-protocol", "nginx", protocols[1],
                                                f"nginx ssl_protocols enables {weak} on port "
                                                f"{tls_ports[0]}", tls_ports[0]))
+        elif tls_ports:
+            # without ssl_protocols, nginx before 1.23.4 enables TLSv1 and TLSv1.1
+            from .sshd import package_version
+            version, vsource = package_version(ctx, NGINX_PACKAGES)
+            if version is not None and version < (1, 23):
+                out.weaknesses.append(Weakness(
+                    "weak-tls-protocol", "nginx", s["where"],
+                    f"nginx {version[0]}.{version[1]} server without ssl_protocols enables TLSv1 and "
+                    f"TLSv1.1 by default (before 1.23.4; {vsource}) on port {tls_ports[0]}",
+                    tls_ports[0]))
     return out
 
 
@@ -531,6 +543,15 @@ def _mosquitto(ctx, argv, src) -> DaemonFacts:
             out.weaknesses.append(Weakness("weak-tls-protocol", "mosquitto", tv[1],
                                            f"mosquitto tls_version {tv[0]} on port {lst['port']} "
                                            "allows TLS older than 1.2", lst["port"]))
+        elif not tv and lst["tls"]:
+            # without tls_version, mosquitto 1.x allows TLS 1.1 (1.6) or 1.0 (1.5 and older) too
+            from .sshd import package_version
+            version, vsource = package_version(ctx, ("mosquitto",))
+            if version is not None and version < (2, 0):
+                out.weaknesses.append(Weakness(
+                    "weak-tls-protocol", "mosquitto", lst["where"] or conf,
+                    f"mosquitto {version[0]}.{version[1]} TLS listener on port {lst['port']} without "
+                    f"tls_version allows TLS older than 1.2 by default ({vsource})", lst["port"]))
     return out
 
 

@@ -326,3 +326,21 @@ def test_sysvinit_inittab_processes_of_the_runlevel_start_too(tree):
     root = tree({"/lib/systemd/systemd": "", "/etc/inittab": "::respawn:/usr/sbin/telnetd -F\n"})
     ports, s = by_port(root)
     assert s.init.startswith("systemd") and ("tcp", 23) not in ports
+
+
+def test_old_nginx_and_mosquitto_default_tls_versions_are_weak(trees):
+    def dpkg(name, version):
+        return {"/var/lib/dpkg/status": f"Package: {name}\nStatus: install ok installed\nVersion: {version}\n"}
+    nginx = {"/etc/nginx/nginx.conf": "http {\n  server {\n    listen 443 ssl;\n  }\n}\n"}
+    old = trees(dict(nginx, **dpkg("nginx-core", "1.18.0-6.1+deb11u3")))
+    f = daemons.read_daemon(ctx_of(old), ["/usr/sbin/nginx"], "t")
+    [w] = f.weaknesses
+    assert w.port == 443 and w.source == "/etc/nginx/nginx.conf:2" and "1.18" in w.message
+    for version in ("1.24.0-2", None):  # new enough, or version unknown: the default is not assumed weak
+        root = trees(dict(nginx, **(dpkg("nginx", version) if version else {})))
+        assert daemons.read_daemon(ctx_of(root), ["/usr/sbin/nginx"], "t").weaknesses == []
+    mq = {"/etc/mosquitto/mosquitto.conf": "listener 8883\ncertfile /c.pem\nkeyfile /k.pem\n"}
+    f = daemons.read_daemon(ctx_of(trees(dict(mq, **dpkg("mosquitto", "1.6.9-1")))), ["mosquitto"], "t")
+    assert [(w.port, w.source) for w in f.weaknesses] == [(8883, "/etc/mosquitto/mosquitto.conf:1")]
+    f = daemons.read_daemon(ctx_of(trees(dict(mq, **dpkg("mosquitto", "2.0.11-1.2+deb12u1")))), ["mosquitto"], "t")
+    assert f.weaknesses == []
