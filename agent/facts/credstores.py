@@ -2,7 +2,8 @@
 
 Discovered: mosquitto ``password_file`` (with its listeners and ``allow_anonymous``), nginx
 ``auth_basic_user_file``, lighttpd ``auth.backend.htpasswd.userfile`` / ``.plain.userfile`` /
-``.htdigest.userfile``, Apache ``AuthUserFile``; plus the stores the board config declares in
+``.htdigest.userfile``, Apache ``AuthUserFile`` (also in ``.htaccess`` files under /var/www,
+/srv/www, /srv/http); plus the stores the board config declares in
 ``[[logins]] store``. Each store is parsed into ``user:stored`` entries; the stored values stay
 in memory for the default-password test and are never printed (``repr`` hides them).
 """
@@ -13,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 MAX_CONF_FILES = 400
+MAX_WEB_FILES = 5000  # entries seen under a web root while looking for .htaccess files
+HTACCESS_ROOTS = ("/var/www", "/srv/www", "/srv/http")
 MAX_ENTRIES = 10000
 
 
@@ -180,11 +183,12 @@ def _mosquitto(ctx, out: CredStores) -> None:
     out.mqtt_listeners = listeners
 
 
+_APACHE_RX = re.compile(r"^\s*AuthUserFile\s+\"?([^\s\"]+)", re.I)
 _WEB = (
     # nginx: any number of directives on a line ("location / { auth_basic x; auth_basic_user_file f; }")
     ("nginx", "/etc/nginx", re.compile(r"(?:^|[;{}\s])auth_basic_user_file\s+[\"']?([^\s;\"']+)"), "htpasswd"),
-    ("apache", "/etc/apache2", re.compile(r"^\s*AuthUserFile\s+\"?([^\s\"]+)", re.I), "htpasswd"),
-    ("apache", "/etc/httpd", re.compile(r"^\s*AuthUserFile\s+\"?([^\s\"]+)", re.I), "htpasswd"),
+    ("apache", "/etc/apache2", _APACHE_RX, "htpasswd"),
+    ("apache", "/etc/httpd", _APACHE_RX, "htpasswd"),
     ("lighttpd", "/etc/lighttpd",
      re.compile(r"^\s*auth\.backend\.(htpasswd|plain|htdigest)\.userfile\s*=\s*\"([^\"]+)\""), None),
 )
@@ -214,6 +218,16 @@ def read(ctx) -> CredStores:
             for n, line in enumerate(text.splitlines(), 1):
                 for m in rx.finditer(line.split("#", 1)[0]):
                     _web_store(out, service, top, m, fmt, f"{path}:{n}")
+    # Apache per-directory configuration: AuthUserFile in the web root's .htaccess files
+    for top in HTACCESS_ROOTS:
+        if not root.is_dir(top):
+            continue
+        for path, _st in root.walk(top, max_entries=MAX_WEB_FILES, max_depth=8):
+            if path.rpartition("/")[2] != ".htaccess":
+                continue
+            for n, line in enumerate((root.text(path, 65536) or "").splitlines(), 1):
+                for m in _APACHE_RX.finditer(line.split("#", 1)[0]):
+                    _web_store(out, "apache", "/etc/apache2", m, "htpasswd", f"{path}:{n}")
     for login in ctx.config.logins:
         if login.store and not any(s.path == login.store for s in out.stores):
             fmt = login.store_format or ("mosquitto" if "mosquitto" in login.store else "htpasswd")

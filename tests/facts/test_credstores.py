@@ -173,3 +173,16 @@ def test_mosquitto_both_hash_formats_made_by_the_real_tool_cracked(tree, tmp_pat
     weak = [(f.evidence["scheme"], f.evidence["accounts"]) for f in s1_1_11.evaluate(ctx).findings
             if f.check == "CRED-WEAK-HASH"]
     assert weak == [("mosquitto-sha512", ["cam"])]
+
+
+def test_apache_htaccess_in_the_web_root(tree):
+    """AuthUserFile in a .htaccess (AllowOverride AuthConfig) protects a folder just as well."""
+    apr1 = openssl_passwd("-apr1", "-salt", "saltsalt", "admin")
+    root = tree({"/var/www/html/admin/.htaccess": "AuthType Basic\nAuthName \"admin\"\n"
+                                                  "AuthUserFile /var/www/.htpasswd\n# AuthUserFile /nope\n"
+                                                  "Require valid-user\n",
+                 "/var/www/.htpasswd": f"admin:{apr1}\n"})
+    stores = credstores.read(ctx_of(root)).stores
+    assert [(s.path, s.service, s.found_in) for s in stores] == [
+        ("/var/www/.htpasswd", "apache", "/var/www/html/admin/.htaccess:3")]
+    assert [e.user for e in stores[0].entries] == ["admin"]
