@@ -94,3 +94,19 @@ def test_offline_check_imports_neither_cryptography_nor_psutil(tree):
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        cwd=os.path.dirname(os.path.dirname(__file__)))
     assert p.stdout.split() == ["False", "False"], p.stderr
+
+
+def test_output_to_a_device_or_fifo_is_written_in_place(tree, cli, tmp_path):
+    """--output /dev/null must never replace the device node with a regular file."""
+    import stat
+    import threading
+    r = cli("check", "--root", tree(), "--output", "/dev/null")
+    assert r.rc in (0, 1) and stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo).read()))
+    reader.start()
+    cli("check", "--root", tree(), "--output", str(fifo))
+    reader.join(10)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and json.loads(got[0])["schema"]

@@ -5,6 +5,7 @@ The common options here are shared by every verb that runs checks (``attest``, `
 from __future__ import annotations
 
 import os
+import stat
 import sys
 
 from ..errors import RunError
@@ -89,17 +90,30 @@ def check_writable(path) -> None:
 
 
 def write_output(text: str, output) -> None:
-    if output:
-        tmp = f"{output}.tmp{os.getpid()}"
-        try:
-            with open(tmp, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, output)
-        except OSError as exc:
-            raise RunError(f"cannot write report: {exc.strerror or exc}", output)
-    else:
+    """Write to stdout, or to ``output`` atomically (temp file + rename) when it is a regular file.
+
+    A device or FIFO (``/dev/null``, a named pipe a station reads) is written in place: renaming
+    over it would replace the device node with an ordinary file.
+    """
+    if not output:
         sys.stdout.write(text)
         sys.stdout.flush()
+        return
+    try:
+        st = os.stat(output)
+    except OSError:
+        st = None
+    try:
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            return
+        tmp = f"{output}.tmp{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, output)
+    except OSError as exc:
+        raise RunError(f"cannot write report: {exc.strerror or exc}", output)
 
 
 def run(args) -> int:
