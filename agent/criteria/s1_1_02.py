@@ -151,6 +151,9 @@ def evaluate(ctx: Context) -> Outcome:
         return Outcome.manual(why + ": declare [not_applicable] S1.1-02 with the reason if the "
                                     "product has no password authentication over the network")
 
+    # What cannot be checked: said, never passed over.
+    findings += uncheckable(ctx, acc, reach, stores)
+
     # Empty passwords.
     for name, via in sorted(reach.items()):
         a = acc.get(name)
@@ -293,9 +296,6 @@ def evaluate(ctx: Context) -> Outcome:
         summary += f"; not testable: {', '.join(untestable[:5])}"
     if notes:
         summary += f"; {'; '.join(notes)}"
-    for s in stores.stores:
-        if s.error:
-            summary += f"; store {s.path}: {s.error}"
     findings.append(Finding("CRED-DICTIONARY-RUN", "info", summary,
                             {"tested": len(targets), "candidates": total, "tried": tried,
                              "seconds": round(elapsed, 2), "partial": bool(partial),
@@ -308,6 +308,10 @@ def evaluate(ctx: Context) -> Outcome:
     if acc.shadow_error and acc.shadow_error != "missing" and reach:
         return Outcome.error(f"needs root to read /etc/shadow ({acc.shadow_error}); "
                              f"application stores: {summary}", findings)
+    denied = [s.path for s in stores.stores if s.error and "permission denied" in s.error]
+    if denied:
+        return Outcome.error(f"needs root to read the credential store(s) {', '.join(denied)}; "
+                             f"{summary}", findings)
     if untestable:
         return Outcome.manual(f"no default password found, but some hashes could not be tested "
                               f"with this system's crypt library: {summary}", findings)
@@ -321,3 +325,36 @@ def evaluate(ctx: Context) -> Outcome:
                               f"('unique' with generation, 'forced-change' or 'none')", findings)
     return Outcome.passed(f"no empty or guessable password and every login's default-password "
                           f"scheme is declared and consistent ({summary})", findings)
+
+
+def uncheckable(ctx: Context, acc, reach: Dict[str, List[str]], stores) -> List[Finding]:
+    """Credentials the test cannot reach: a declared account or store that is not there, a
+    store that does not parse, an account with no shadow entry. Each is a finding naming it."""
+    out: List[Finding] = []
+    for login in ctx.config.logins:
+        for name in login.accounts:
+            if login.kind == "system" and acc.get(name) is None and not acc.errors:
+                out.append(Finding("CRED-DECLARED-ACCOUNT-MISSING", "medium",
+                                   f"login '{login.name}' declares account '{name}', which is not "
+                                   f"in /etc/passwd", {"account": name, "login": login.name,
+                                                        "path": "/etc/passwd"}))
+    for s in stores.stores:
+        if s.error and "permission denied" not in s.error:
+            out.append(Finding("CRED-STORE-UNREADABLE", "medium",
+                               f"credential store {s.path} ({s.found_in}) cannot be checked: "
+                               f"{s.error}", {"path": s.path, "service": s.service}))
+    if acc.shadow_readable:
+        for name in sorted(reach):
+            a = acc.get(name)
+            if a.state == "unknown":
+                out.append(Finding("CRED-UNCHECKABLE", "medium",
+                                   f"account '{name}' logs in over {'/'.join(reach[name])} but "
+                                   f"/etc/shadow has no entry for it: its password cannot be checked",
+                                   {"account": name, "path": "/etc/shadow"}))
+        if acc.shadow_malformed:
+            lines = ", ".join(str(n) for n in acc.shadow_malformed[:5])
+            out.append(Finding("CRED-UNCHECKABLE", "medium",
+                               f"/etc/shadow has {len(acc.shadow_malformed)} line(s) that do not "
+                               f"parse (lines {lines})", {"path": "/etc/shadow",
+                                                          "lines": acc.shadow_malformed[:20]}))
+    return out

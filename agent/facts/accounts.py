@@ -74,6 +74,7 @@ class Accounts:
     accounts: List[Account] = field(default_factory=list)
     groups: List[Group] = field(default_factory=list)
     shadow_error: Optional[str] = None  # why /etc/shadow could not be read
+    shadow_malformed: List[int] = field(default_factory=list)  # line numbers that do not parse
     login_defs: Dict[str, str] = field(default_factory=dict)
     errors: List[str] = field(default_factory=list)
 
@@ -132,7 +133,9 @@ def read(ctx) -> Accounts:
         by_name = {a.name: a for a in acc.accounts}
         for n, line in enumerate(s.text.splitlines(), 1):
             f = line.split(":")
-            if len(f) < 2 or not f[0]:
+            if len(f) < 2 or not f[0] or not f[0].isprintable():
+                if line.strip():
+                    acc.shadow_malformed.append(n)
                 continue
             a = by_name.get(f[0])
             if a is None or a.hash_source.startswith(PASSWD) and f[1] in ("x", "*", "!"):
