@@ -99,6 +99,12 @@ def evaluate(ctx: Context) -> Outcome:
 
     if any(f.is_problem for f in findings):
         return Outcome.from_findings(findings, "")
+    guessed = [a.name for a, _ in reached if a.state == "unknown"]
+    if guessed and acc.shadow_error and acc.shadow_error != "missing":
+        # Without /etc/shadow every account looks like it may log in: the list would be a guess.
+        return Outcome.error(f"needs root to read /etc/shadow ({acc.shadow_error}): which of "
+                             f"{', '.join(guessed[:5])} can log in over the network is unknown",
+                             findings)
     if manual:
         return Outcome.manual("; ".join(manual), findings)
     if not reached and not ctx.config.logins:
