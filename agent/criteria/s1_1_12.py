@@ -196,4 +196,9 @@ def _probe_findings(results, flagged) -> List[Finding]:
                                f"{s.proto} port {s.port} accepts weak cipher suites: "
                                f"{', '.join(s.weak_ciphers[:5])}",
                                dict(ev, weak_ciphers=list(s.weak_ciphers))))
+        for problem in s.certificate_problems():
+            out.append(Finding("TRANSPORT-PROBE-WEAK-CERT", "medium",
+                               f"{s.proto} port {s.port}: {problem}",
+                               dict(ev, cert_key_type=s.cert_key_type, cert_key_bits=s.cert_key_bits,
+                                    cert_not_after=s.cert_not_after)))
     return out

@@ -112,3 +112,19 @@ def test_nginx_server_that_only_redirects_to_https_is_not_cleartext(tree):
     assert sorted(f.evidence["port"] for f in problems(out)) == [8080, 8081]  # only server-wide https redirects count
     redirect = [f for f in out.findings if f.check == "TRANSPORT-HTTP-REDIRECT"]
     assert [f.evidence["port"] for f in redirect] == [80] and "sites-enabled/default:4" in redirect[0].message
+
+
+def test_probe_weak_or_expired_certificate_is_a_finding():
+    """A TLS listener presenting a 1024-bit RSA or expired certificate: TRANSPORT-PROBE-WEAK-CERT."""
+    from agent.criteria.s1_1_12 import _probe_findings
+    from agent.probes import ProbeResults, ServiceProbe
+
+    weak = ServiceProbe("tcp", 8443, "127.0.0.1", protocol="tls", tls_versions=["TLSv1.2", "TLSv1.3"],
+                        cert_key_type="rsa", cert_key_bits=1024, cert_not_after="2020-01-01")
+    good = ServiceProbe("tcp", 9443, "127.0.0.1", protocol="tls", tls_versions=["TLSv1.3"],
+                        cert_key_type="ec", cert_key_bits=256, cert_not_after="2999-01-01")
+    found = [f for f in _probe_findings(ProbeResults(services=[weak, good]), set())
+             if f.check == "TRANSPORT-PROBE-WEAK-CERT"]
+    assert sorted(f.message for f in found) == [
+        "tcp port 8443: certificate expired on 2020-01-01",
+        "tcp port 8443: certificate rsa key is 1024 bits (below 2048)"]
