@@ -192,9 +192,9 @@ def run(args) -> int:
     vendor = _vendor(args)  # an unreadable config: exit 2 before the unit is touched
     check_writable(args.junit)  # the same for a JUnit file that could not be written
     station = station_name(args)
-    import secrets
+    from ..serial.host import new_nonce
 
-    nonce = check_nonce(secrets.token_urlsafe(24))
+    nonce = check_nonce(new_nonce())  # never starts with "-": --command passes it as an argument
     unit = Unit()
     started = time.time()
     with open_from(args) as store:  # unreachable store: exit 2 before the unit is touched

@@ -22,8 +22,13 @@ Progress = Callable[[int, Optional[int], float], None]
 
 
 def new_nonce() -> str:
-    """A fresh random nonce (32 URL-safe characters, 192 bits)."""
-    return secrets.token_urlsafe(24)
+    """A fresh random nonce (32 URL-safe characters, 192 bits). Never starting with ``-``: it is
+    also handed to command lines (``attest --nonce "$JCSTAR_NONCE"``), where one would read as an
+    option."""
+    while True:
+        nonce = secrets.token_urlsafe(24)
+        if not nonce.startswith("-"):
+            return nonce
 
 
 class _Line:

@@ -215,7 +215,9 @@ def compare(a: Side, b: Side) -> List[Change]:
                                             f"SBOM sha256 {sa[0][:16]}… → {sb[0][:16]}…", sa[0], sb[0]))
     aa, ab = accounts(pa), accounts(pb)
     for name in sorted(ab - aa):
-        out.append(Change("DRIFT-ACCOUNT-NEW", f"new account '{name}'", None, name, {"account": name}))
+        out.append(Change("DRIFT-ACCOUNT-NEW", f"new account '{name}' (the earlier report does not name it: "
+                                               "added, or newly given a password or a login)", None, name,
+                          {"account": name}))
 
     fa = {(cid, str(f.get("check")), _stable(f.get("evidence"))): f for cid, f in _findings(pa)}
     fb = {(cid, str(f.get("check")), _stable(f.get("evidence"))): f for cid, f in _findings(pb)}

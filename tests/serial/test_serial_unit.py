@@ -46,3 +46,21 @@ def test_systemd_accepts_an_instance_of_the_template(tmp_path):
                        timeout=60)
     assert p.returncode == 0, p.stderr
     assert not [l for l in p.stderr.splitlines() if "Unknown" in l or "ignoring" in l or "Invalid" in l], p.stderr
+
+
+def test_host_nonces_are_fresh_and_never_look_like_an_option(monkeypatch):
+    """The factory hands the nonce to a command line (attest --nonce "$JCSTAR_NONCE"): a nonce
+    starting with '-' would be read as an option there (1 in 64 of token_urlsafe's draws)."""
+    import secrets
+
+    from agent.serial import framing, host
+
+    draws = iter(["-starts-with-a-dash-aaaaaaaaaaaaa", "-again-bbbbbbbbbbbbbbbbbbbbbbbbb",
+                  "fine-nonce-ccccccccccccccccccccc"])
+    monkeypatch.setattr(secrets, "token_urlsafe", lambda n: next(draws))
+    assert host.new_nonce() == "fine-nonce-ccccccccccccccccccccc"
+    monkeypatch.undo()
+    got = {host.new_nonce() for _ in range(2000)}
+    assert len(got) == 2000 and not any(n.startswith("-") for n in got)
+    assert all(framing.valid_nonce(n) and len(n) == 32 for n in got)
+

@@ -332,3 +332,25 @@ def test_query_by_serial_without_a_recorded_label(cli, store_url, units, tmp_pat
     r = cli("store", "export", "--store", store_url, "--serial", "SN-FIELD-7", "--vendor", "Acme",
             "--output", str(tmp_path / "f.tar.gz"))
     assert r.rc == 0 and "1 attestation(s) of SN-FIELD-7" in r.out
+
+
+def test_factory_command_gets_a_nonce_attest_accepts(cli, tmp_path, monkeypatch):
+    """Even when the random draw starts with '-', the factory's --command receives a nonce that
+    'attest --nonce "$JCSTAR_NONCE"' parses (the flake this test pins down)."""
+    import secrets
+
+    from agent.attest.keys import generate
+
+    draws = iter(["-Zm9vYmFyLWRhc2gtZmlyc3QtbG9uZw", "second-draw-no-dash-xxxxxxxxxxxx"])
+    real = secrets.token_urlsafe
+    monkeypatch.setattr(secrets, "token_urlsafe", lambda n=None: next(draws, None) or real(n))
+    key, pub, _ = generate(str(tmp_path / "k"))
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc/os-release").write_text('ID=acme\nVERSION_ID="1"\n')
+    import shlex
+    import sys
+    cmd = (f"{shlex.quote(sys.executable)} -m agent attest --root {shlex.quote(str(root))} "
+           f"--key {shlex.quote(key)} --nonce \"$JCSTAR_NONCE\"")
+    r = cli("factory", "--store", str(tmp_path / "e.db"), "--pubkey", pub, "--command", cmd, "--quiet")
+    assert "[ok  ] verify" in r.out, r.out + r.err
