@@ -96,7 +96,8 @@ def evaluate(ctx: Context) -> Outcome:
         for p in probe_results.brute_force:
             ev = {"login": p.login, "protocol": p.protocol, "port": p.port, "attempts": p.attempts,
                   "seconds": round(p.seconds, 2), "locked_out": p.locked_out, "delayed": p.delayed,
-                  "closed": p.closed}
+                  "closed": p.closed,
+                  "seconds_per_attempt": [round(x, 3) for x in p.seconds_per_attempt]}
             if p.error:
                 findings.append(Finding("AUTH-BRUTEFORCE-PROBE-ERROR", "info",
                                         f"brute-force probe of {p.login} (port {p.port}) could not "

@@ -318,6 +318,7 @@ def test_active_report_whole_and_state_recorded(active_run):
     for f in s04["findings"]:
         if f["check"].startswith("AUTH-BRUTEFORCE-PROBE-") and f["check"] != "AUTH-BRUTEFORCE-PROBE-ERROR":
             assert f["evidence"]["attempts"] == 10 and f["evidence"]["seconds"] >= 0, f
+            assert len(f["evidence"]["seconds_per_attempt"]) == f["evidence"]["attempts"], f
     ssh = next(f for f in s04["findings"] if f["check"] == "AUTH-BRUTEFORCE-PROBE-PROTECTED"
                and f["evidence"]["port"] == 22)
     assert ssh["evidence"]["closed"] is True and ssh["evidence"]["seconds"] > 0
