@@ -60,7 +60,7 @@ def run(ctx: Context, only: Optional[tuple] = None) -> Report:
             id=cid, verdict=outcome.verdict, title=info.title, title_ja=info.title_ja,
             methods=list(info.methods), refs=info.refs, reason=outcome.reason,
             findings=outcome.findings))
-    from .facts import identity
+    from .facts import accounts, identity
 
     ident = ctx.fact(identity.read)
     report = Report(
@@ -70,4 +70,12 @@ def run(ctx: Context, only: Optional[tuple] = None) -> Report:
         config_path=ctx.config.path, config_sha256=ctx.config.sha256, criteria=results,
         generated_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         duration_seconds=time.monotonic() - started)
+    report.extra["accounts"] = account_inventory(ctx.fact(accounts.read))
     return report
+
+
+def account_inventory(acc) -> list:
+    """The accounts of /etc/passwd as evidence (names, ids, shells, password state — never a hash):
+    what `drift` compares to find accounts added since an earlier attestation."""
+    return [{"name": a.name, "uid": a.uid, "shell": a.shell, "password": a.state}
+            for a in acc.accounts]

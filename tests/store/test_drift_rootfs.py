@@ -85,12 +85,14 @@ def test_drift_sees_listeners_accounts_and_ignores_figures_in_real_reports(cli, 
     pw = subprocess.run(["openssl", "passwd", "-6", "-salt", "driftsalt", "Corr3ct-Horse-Battery"],
                         capture_output=True, text=True, check=True).stdout.strip()
     subprocess.run(["useradd", "-R", root, "-m", "-s", "/bin/bash", "-p", pw, "alice"], check=True)
+    subprocess.run(["useradd", "-R", root, "-s", "/bin/sh", "bob"], check=True)  # locked: no password
     now = attest("now")
     r = drift(same, now)
     assert r.rc == 1, r.err
     got = checks(r)
     assert ("DRIFT-LISTENER-NEW", "tcp/23") in got
     assert ("DRIFT-ACCOUNT-NEW", "alice") in got
+    assert ("DRIFT-ACCOUNT-NEW", "bob") in got  # from the report's account inventory
     assert ("DRIFT-VERDICT", "fail") in got  # S1.1-12: telnet is cleartext
     assert [c for c in got if c[0] == "DRIFT-LISTENER-NEW"] == [("DRIFT-LISTENER-NEW", "tcp/23")]
     text = cli("drift", same, now, "--pubkey", pub)
