@@ -25,11 +25,12 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Dict, List, Optional, Tuple
 
+from .facts import identity
+
 SCHEMA = "jcstar-agent/state/v1"
 STATE_FILE = "state.json"
 KEY_FILE = "hmac.key"
 MAX_BOOTS = 32
-BOOT_ID = "/proc/sys/kernel/random/boot_id"
 SHADOW = "/etc/shadow"
 PASSWD = "/etc/passwd"
 HOST_KEYS = "/etc/ssh"
@@ -91,12 +92,6 @@ def parse(text: str) -> State:
 
 
 # --- what this boot looks like ----------------------------------------------------------------
-def boot_id(root) -> Optional[str]:
-    text = root.text(BOOT_ID, 256)
-    text = (text or "").strip()
-    return text if re.fullmatch(r"[0-9a-fA-F-]{8,64}", text) else None
-
-
 def key_fingerprint(pub_line: str) -> Optional[str]:
     """OpenSSH-style SHA256 fingerprint of a public key line ('ssh-ed25519 AAAA... comment')."""
     f = pub_line.split()
@@ -314,12 +309,10 @@ def observe(ctx, record: bool = True) -> Observation:
     if not root.live:
         obs.error = "the cross-boot comparison applies to live runs only"
         return obs
-    bid = boot_id(root)
+    bid = identity.boot_id(root)
     if bid is None:
-        obs.error = f"cannot read the boot id ({BOOT_ID})"
+        obs.error = f"cannot read the boot id ({identity.BOOT_ID})"
         return obs
-    from .facts import identity
-
     ident = ctx.fact(identity.read)
     stores = [l.store for l in ctx.config.logins if l.store]
     fields, cred_error = credential_fields(root, stores)

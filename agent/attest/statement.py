@@ -242,10 +242,10 @@ def parse_image_digest(value: str, config_path: Optional[str] = None) -> Dict[st
 def boot_id(ctx) -> Tuple[Optional[str], str]:
     if not ctx.live:
         return None, "offline (--root) build-time run: the image has not booted, there is no boot_id"
-    text = ctx.root.text("/proc/sys/kernel/random/boot_id", 256)
-    if text and re.fullmatch(r"[0-9a-f-]{36}", text.strip()):
-        return text.strip(), ""
-    return None, "/proc/sys/kernel/random/boot_id unreadable"
+    from ..facts.identity import BOOT_ID, boot_id as read_boot_id
+
+    bid = read_boot_id(ctx.root)
+    return (bid, "") if bid else (None, f"{BOOT_ID} unreadable")
 
 
 def report_dict(report) -> Dict[str, Any]:

@@ -5,6 +5,7 @@ and serial come from the files the board config declares.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
@@ -44,6 +45,15 @@ def _first(root, paths) -> Tuple[Optional[str], Optional[str]]:
         if r.ok and clean(r.text):
             return clean(r.text), p
     return None, None
+
+
+BOOT_ID = "/proc/sys/kernel/random/boot_id"
+
+
+def boot_id(root) -> Optional[str]:
+    """This boot's id (the kernel's random UUID), or None when it cannot be read."""
+    text = (root.text(BOOT_ID, 256) or "").strip()
+    return text if re.fullmatch(r"[0-9a-f-]{36}", text) else None
 
 
 def os_release(root) -> dict:
