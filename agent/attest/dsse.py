@@ -18,7 +18,7 @@ import binascii
 import json
 import sys
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import List
 
 PAYLOAD_TYPE_INTOTO = "application/vnd.in-toto+json"
 _STRICT = sys.version_info >= (3, 11)

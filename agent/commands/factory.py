@@ -245,7 +245,7 @@ def _announce(unit: Unit, args) -> None:
         mark = "ok  " if s.ok else ("skip" if s.ok is None else "FAIL")
         lines.append(f"  [{mark}] {s.name}: {s.message}")
     if rec is not None:
-        lines.append(f"  criteria: " + ", ".join(f"{rec.summary.get(k, 0)} {k}" for k in
+        lines.append("  criteria: " + ", ".join(f"{rec.summary.get(k, 0)} {k}" for k in
                                                   ("pass", "fail", "na", "manual", "error")) +
                      (f"  (failing: {', '.join(rec.failed)})" if rec.failed else ""))
     tty = sys.stdout.isatty() and not os.environ.get("NO_COLOR")

@@ -18,7 +18,7 @@ import socket
 import sys
 import time
 from datetime import datetime, timezone
-from typing import List, Optional
+from typing import Optional
 
 from ..errors import RunError
 

@@ -78,7 +78,6 @@ def evaluate(ctx: Context) -> Outcome:
                               "needs its reason")
     declared_na = ctx.config.not_applicable.get(ID)
     if declared_na:
-        from ..facts import accounts as accounts_facts
         from .s1_1_01 import na_or_contradicted
 
         return na_or_contradicted(ctx, ID, declared_na,

@@ -7,7 +7,6 @@ no field that a report would print, and ``repr`` hides it.
 """
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple

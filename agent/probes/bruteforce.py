@@ -12,11 +12,10 @@ evidence; passwords tried are never recorded.
 from __future__ import annotations
 
 import base64
-import os
 import secrets
 import socket
 import time
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, List, Tuple
 
 from . import BruteForceProbe
 from . import banner

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import time
-from typing import List, Optional
+from typing import Optional
 
 from . import ProbeResults, ServiceProbe
 from . import banner, bruteforce, tls
