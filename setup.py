@@ -1,9 +1,9 @@
-"""Distribution jcstar-agent: the device agent (package ``agent``) and its board configs."""
+"""Distribution jcstar-agent: the device agent (package ``jcstar_agent``) and its board configs."""
 import re
 
 from setuptools import find_packages, setup
 
-with open("agent/__init__.py", encoding="utf-8") as fh:
+with open("jcstar_agent/__init__.py", encoding="utf-8") as fh:
     VERSION = re.search(r'__version__ = "([^"]+)"', fh.read()).group(1)
 
 setup(
@@ -14,11 +14,11 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.9",
-    packages=find_packages(include=["agent", "agent.*"]) + ["agent.board_configs"],
-    package_dir={"agent.board_configs": "board_configs"},
-    package_data={"agent": ["criteria/*.json", "*.json", "**/*.json", "**/*.txt"],
-                  "agent.passwords": ["*.txt"],
-                  "agent.board_configs": ["*.toml"]},
+    packages=find_packages(include=["jcstar_agent", "jcstar_agent.*"]) + ["jcstar_agent.board_configs"],
+    package_dir={"jcstar_agent.board_configs": "board_configs"},
+    package_data={"jcstar_agent": ["criteria/*.json", "*.json", "**/*.json", "**/*.txt"],
+                  "jcstar_agent.passwords": ["*.txt"],
+                  "jcstar_agent.board_configs": ["*.toml"]},
     install_requires=[
         "psutil>=5.8",
         "cryptography>=3.4",
@@ -29,7 +29,7 @@ setup(
         "dev": [
             "pytest>=7",
             "hypothesis>=6",
-            "jsonschema>=4.18",  # agent.attest.schemas uses its referencing registry
+            "jsonschema>=4.18",  # jcstar_agent.attest.schemas uses its referencing registry
             "pyserial>=3.4",
             "securesystemslib>=1.0",  # interop tests: SSlibKey.from_crypto, CryptoSigner(key), dict signatures
             "cyclonedx-python-lib>=6",
@@ -39,7 +39,7 @@ setup(
         "store": ["psycopg[binary]>=3.1"],
         "probe-ssh": ["paramiko>=2.7"],
     },
-    entry_points={"console_scripts": ["jcstar-agent=agent.cli:main"]},
+    entry_points={"console_scripts": ["jcstar-agent=jcstar_agent.cli:main"]},
     classifiers=[
         "Programming Language :: Python :: 3",
         "Operating System :: POSIX :: Linux",

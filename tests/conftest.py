@@ -79,7 +79,7 @@ class CliResult:
 
 def run_cli(*args: str) -> CliResult:
     """Run ``jcstar-agent ARGS`` in-process (fast); stdout is not a terminal, so JSON by default."""
-    from agent.cli import main
+    from jcstar_agent.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
@@ -88,8 +88,8 @@ def run_cli(*args: str) -> CliResult:
 
 
 def run_process(*args: str, env=None, timeout=300) -> CliResult:
-    """Run ``python3 -m agent ARGS`` as a real process (exit codes, tracebacks, stderr)."""
-    p = subprocess.run([sys.executable, "-m", "agent", *args], cwd=PROJECT, capture_output=True,
+    """Run ``python3 -m jcstar_agent ARGS`` as a real process (exit codes, tracebacks, stderr)."""
+    p = subprocess.run([sys.executable, "-m", "jcstar_agent", *args], cwd=PROJECT, capture_output=True,
                        text=True, timeout=timeout, env=dict(os.environ, **(env or {})))
     return CliResult(p.returncode, p.stdout, p.stderr)
 

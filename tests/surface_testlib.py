@@ -1,8 +1,8 @@
 """Helpers shared by the attack-surface tests (S1.1-08, -12, -13): a context from a root and an
 optional board config text, enabled systemd units, the problem findings of an outcome."""
-from agent.config import BoardConfig, load
-from agent.criteria import Context, Options
-from agent.target import Root
+from jcstar_agent.config import BoardConfig, load
+from jcstar_agent.criteria import Context, Options
+from jcstar_agent.target import Root
 
 LIB = "/lib/systemd/system"
 WANTS = "/etc/systemd/system/multi-user.target.wants"

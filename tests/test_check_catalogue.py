@@ -10,7 +10,7 @@ NOT_CHECK_IDS = {"UTF-8", "ACME-GW-100"}  # string literals that merely look lik
 
 def _code() -> str:
     out = []
-    for dirpath, _, files in os.walk(os.path.join(PROJECT, "agent")):
+    for dirpath, _, files in os.walk(os.path.join(PROJECT, "jcstar_agent")):
         out += [open(os.path.join(dirpath, f), encoding="utf-8").read() for f in files if f.endswith(".py")]
     return "\n".join(out)
 

@@ -2,7 +2,7 @@
 import json
 import os
 
-from agent.criteria import IDS
+from jcstar_agent.criteria import IDS
 
 
 def test_check_offline_json_has_all_16_in_order(tree, cli):
@@ -73,7 +73,7 @@ def test_extra_outputs_come_from_the_same_run(tree, cli, tmp_path):
 
 
 def test_run_errors_are_one_line_even_from_multiline_sources():
-    from agent.errors import RunError
+    from jcstar_agent.errors import RunError
     assert str(RunError("connection failed:\n\tno such socket", "x.db")) == "x.db: connection failed: no such socket"
 
 
@@ -87,7 +87,7 @@ def test_help_and_version(proc):
 def test_offline_check_imports_neither_cryptography_nor_psutil(tree):
     import subprocess
     import sys
-    code = ("import sys, io, contextlib\nfrom agent.cli import main\n"
+    code = ("import sys, io, contextlib\nfrom jcstar_agent.cli import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
             f"    main(['check', '--root', {tree()!r}])\n"
             "print('cryptography' in sys.modules, 'psutil' in sys.modules)")

@@ -10,11 +10,11 @@ import stat
 
 import pytest
 
-from agent import state
-from agent.config import BoardConfig
-from agent.criteria import Context
-from agent.criteria import s1_1_14
-from agent.target import Root
+from jcstar_agent import state
+from jcstar_agent.config import BoardConfig
+from jcstar_agent.criteria import Context
+from jcstar_agent.criteria import s1_1_14
+from jcstar_agent.target import Root
 
 SHADOW0 = "root:$y$j9T$factory$hash:19000:0:99999:7:::\nadmin:$y$j9T$adminfactory$x:19000::::::\n"
 SHADOW1 = "root:$y$j9T$changed$hash:19001:0:99999:7:::\nadmin:$y$j9T$adminfactory$x:19000::::::\n"

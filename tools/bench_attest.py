@@ -36,11 +36,11 @@ def run(args):
     sys.path.insert(0, os.path.join(PROJECT, "tests"))
     sys.path.insert(0, PROJECT)
     import rootfs
-    from agent import check
-    from agent.attest import api, keys
-    from agent.config import BoardConfig
-    from agent.criteria import Context
-    from agent.target import Root
+    from jcstar_agent import check
+    from jcstar_agent.attest import api, keys
+    from jcstar_agent.config import BoardConfig
+    from jcstar_agent.criteria import Context
+    from jcstar_agent.target import Root
 
     tmp = tempfile.mkdtemp(prefix="bench-attest-")
     if rootfs.unavailable():
@@ -78,10 +78,10 @@ def run(args):
     base = floor(args.repeat)
     priv = os.path.join(tmp, "ed25519")
     envf = os.path.join(tmp, "env.json")
-    m = measure([sys.executable, "-m", "agent", "attest", "--root", root, "--key", priv,
+    m = measure([sys.executable, "-m", "jcstar_agent", "attest", "--root", root, "--key", priv,
                  "--output", envf], args.repeat)
     rows.append(Row("attest --root (process): wall", m.wall, "s", floor=base.wall, note=f"peak RSS {m.rss_mb:.1f} MB"))
-    m = measure([sys.executable, "-m", "agent", "verify", envf, "--pubkey", priv + ".pub"], args.repeat)
+    m = measure([sys.executable, "-m", "jcstar_agent", "verify", envf, "--pubkey", priv + ".pub"], args.repeat)
     rows.append(Row("verify (process): wall", m.wall, "s", floor=base.wall,
                     ok=m.rc == 0, target="exit 0", note=f"peak RSS {m.rss_mb:.1f} MB"))
     return rows

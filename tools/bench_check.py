@@ -18,7 +18,7 @@ def run(args):
     if not rootfs.unavailable():
         targets.append(("check --root debootstrap", ["--root", rootfs.build()]))
     for name, extra in targets:
-        m = measure([sys.executable, "-m", "agent", "check", "--format", "json", *extra], args.repeat)
+        m = measure([sys.executable, "-m", "jcstar_agent", "check", "--format", "json", *extra], args.repeat)
         rows.append(Row(f"{name}: wall", m.wall, "s", floor=base.wall, target="<= 10x floor",
                         ok=m.wall <= 10 * base.wall))
         rows.append(Row(f"{name}: peak RSS", m.rss_mb, "MB", floor=base.rss_mb, target="<= 30 MB",

@@ -1,5 +1,5 @@
 """Default-password test throughput: crypt(3) calls per second through ctypes, one thread
-(the floor) against the thread pool of :mod:`agent.passwords.search` on every core.
+(the floor) against the thread pool of :mod:`jcstar_agent.passwords.search` on every core.
 
 Target: the pool beats the single-thread floor by at least 0.65 x the core count (ctypes releases
 the GIL during crypt; the rest is Python bookkeeping). The target is judged only on an idle
@@ -18,8 +18,8 @@ SETTINGS = (("yescrypt", "$y$j9T$abcdefghijklmnop$", 1.5), ("sha512crypt", "$6$s
 
 def run(args):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    from agent import libcrypt
-    from agent.passwords import search
+    from jcstar_agent import libcrypt
+    from jcstar_agent.passwords import search
 
     lib = libcrypt.load()
     if lib is None:

@@ -32,9 +32,9 @@ def run(args):
             os.makedirs(os.path.join(root, "etc"))
             with open(os.path.join(root, "etc", "os-release"), "w") as fh:
                 fh.write('NAME="Bench"\nVERSION_ID="1"\n')
-        agent = f"{sys.executable} -m agent"
+        agent = f"{sys.executable} -m jcstar_agent"
         env = dict(os.environ, PYTHONPATH=PROJECT, JCSTAR_AGENT=agent)
-        plain = measure([sys.executable, "-m", "agent", "check", "--root", root, "--config", BOARD,
+        plain = measure([sys.executable, "-m", "jcstar_agent", "check", "--root", root, "--config", BOARD,
                          "--format", "json", "--output", os.path.join(tmp, "plain.json")],
                         args.repeat, env=env)
         rows = [Row(f"check --root {where} (one run)", plain.wall, "s",

@@ -17,8 +17,8 @@ from bench import PROJECT, Row, floor, measure
 
 HELPER = """
 import argparse, dataclasses, json, sys
-from agent.commands import check as cmd
-from agent import check, probes
+from jcstar_agent.commands import check as cmd
+from jcstar_agent import check, probes
 p = argparse.ArgumentParser(); cmd.add_arguments(p)
 ctx = cmd.build_context(p.parse_args(sys.argv[1:]))
 check.run(ctx)
@@ -79,7 +79,7 @@ def run(args):
             fh.write(f'[agent]\nstate_dir = "{work}/state"\n')
         base = floor(args.repeat)
         rows = [Row("python3 -c pass (floor)", base.wall, "s", note=f"peak RSS {base.rss_mb:.1f} MB")]
-        m = measure([sys.executable, "-m", "agent", "check", "--format", "json", "--config", cfg],
+        m = measure([sys.executable, "-m", "jcstar_agent", "check", "--format", "json", "--config", cfg],
                     args.repeat)
         rows.append(Row("check (live, no --active): wall", m.wall, "s", floor=base.wall,
                         target="<= 10x floor", ok=m.wall <= 10 * base.wall))

@@ -34,11 +34,11 @@ def run(args):
     sys.path.insert(0, os.path.join(project, "tests"))
     import rootfs
 
-    from agent import vulndb
-    from agent.config import BoardConfig
-    from agent.criteria import Context, Options
-    from agent.facts import packages
-    from agent.target import Root
+    from jcstar_agent import vulndb
+    from jcstar_agent.config import BoardConfig
+    from jcstar_agent.criteria import Context, Options
+    from jcstar_agent.facts import packages
+    from jcstar_agent.target import Root
 
     base = floor(args.repeat)
     rows = [Row("python3 -c pass (floor)", base.wall, "s", note=f"peak RSS {base.rss_mb:.1f} MB")]
@@ -47,7 +47,7 @@ def run(args):
     root = rootfs.build()
     with tempfile.TemporaryDirectory() as tmp:
         bom = os.path.join(tmp, "bom.json")
-        m = measure([sys.executable, "-m", "agent", "check", "--format", "json", "--root", root,
+        m = measure([sys.executable, "-m", "jcstar_agent", "check", "--format", "json", "--root", root,
                      "--sbom", bom], args.repeat)
         n = len(json.load(open(bom))["components"])
         rows.append(Row("check --root --sbom: wall", m.wall, "s", floor=base.wall,
@@ -57,7 +57,7 @@ def run(args):
         pk = packages.read(Context(Root(root, live=False), BoardConfig(), Options()))
         db = os.path.join(tmp, "osv.json")
         _db(db, pk)
-        m = measure([sys.executable, "-m", "agent", "check", "--format", "json", "--root", root,
+        m = measure([sys.executable, "-m", "jcstar_agent", "check", "--format", "json", "--root", root,
                      "--vulndb", db], args.repeat)
         rows.append(Row(f"check --vulndb ({RECORDS} records): wall", m.wall, "s", floor=base.wall,
                         target="informative"))

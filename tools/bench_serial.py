@@ -1,6 +1,6 @@
 """Serial transfer of a real signed report at 115200 baud over a pty pair, paced like a UART.
 
-The device loop (``agent.serial.device.serve``) and the host client (``agent.serial.host.pull``)
+The device loop (``jcstar_agent.serial.device.serve``) and the host client (``jcstar_agent.serial.host.pull``)
 run over two socat pty pairs joined by a relay that paces each direction to 115200 baud 8N1
 (11,520 bytes/s, the line-rate limit). Figures: effective payload rate, framing overhead (protocol
 bytes on the wire beyond the base64 text, as a share of the line), and the zlib gain on a real
@@ -25,10 +25,10 @@ def _real_envelope(folder):
     sys.path.insert(0, os.path.join(PROJECT, "tests"))
     import rootfs
 
-    from agent import check
-    from agent.attest.api import attest_report, load_signer
-    from agent.attest.keys import generate
-    from agent.commands.check import build_context
+    from jcstar_agent import check
+    from jcstar_agent.attest.api import attest_report, load_signer
+    from jcstar_agent.attest.keys import generate
+    from jcstar_agent.commands.check import build_context
 
     root = None if rootfs.unavailable() else rootfs.build()
     args = Namespace(root=root, config=None, board=None, active=False, online=False, vulndb=None,
@@ -47,7 +47,7 @@ def _transfer(folder, name, document, noise=None):
     from serial_noise import Noise
     from serial_relay import Relay, pty_pair
 
-    from agent.serial import device, host
+    from jcstar_agent.serial import device, host
 
     with pty_pair(folder, name + "d") as (dev, rd), pty_pair(folder, name + "h") as (rh, hostside):
         down = Noise(1, *noise) if noise else None
@@ -72,7 +72,7 @@ def _transfer(folder, name, document, noise=None):
 
 
 def run(args):
-    from agent.serial import framing
+    from jcstar_agent.serial import framing
 
     rows = []
     with tempfile.TemporaryDirectory() as folder:

@@ -1,7 +1,7 @@
 """Evidence store: verified-ingest throughput and query time at 100,000 stored units.
 
-Ingest: N real envelopes (signed by ``agent.attest.api``, distinct nonces) go through the real
-path — ``agent.store.ingest.ingest``: parse, verify the signature with the trusted key, extract
+Ingest: N real envelopes (signed by ``jcstar_agent.attest.api``, distinct nonces) go through the real
+path — ``jcstar_agent.store.ingest.ingest``: parse, verify the signature with the trusted key, extract
 the fields, insert in transactions of 500 — into SQLite and into a private PostgreSQL server
 (unix socket, durable settings: fsync on). Target: >= 2,000 envelopes/s into SQLite.
 
@@ -59,8 +59,8 @@ def _bulk(store, template, units: int, start: int) -> None:
 def _ingest_rate(new_url, sources, ring, workers: int, repeat: int = 3) -> float:
     """Best of ``repeat`` runs, each into a fresh store (this machine is shared: best-of shows
     what the code does, not what the neighbours do)."""
-    from agent.store import open_store
-    from agent.store.ingest import ingest
+    from jcstar_agent.store import open_store
+    from jcstar_agent.store.ingest import ingest
 
     best = 0.0
     for _ in range(repeat):
@@ -74,8 +74,8 @@ def _ingest_rate(new_url, sources, ring, workers: int, repeat: int = 3) -> float
 
 
 def _engine_rows(label: str, new_url, envelopes, ring, units) -> list:
-    from agent.store import Query, open_store, retention
-    from agent.store.ingest import check, ingest
+    from jcstar_agent.store import Query, open_store, retention
+    from jcstar_agent.store.ingest import check, ingest
 
     rows = []
     sources = [(f"e{i}", e, "") for i, e in enumerate(envelopes)]

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write the README's board config reference from agent/config/schema.py (the one source).
+"""Write the README's board config reference from jcstar_agent/config/schema.py (the one source).
 
     python3 tools/config_reference.py          # rewrite the section between the markers
     python3 tools/config_reference.py --check  # exit 1 when the README is out of date
@@ -54,7 +54,7 @@ def rows(cls, prefix=""):
 
 
 def section() -> str:
-    from agent.config.schema import BoardConfig
+    from jcstar_agent.config.schema import BoardConfig
 
     lines = [BEGIN, "", "| key | type | default | meaning |", "|---|---|---|---|", *rows(BoardConfig), "", END]
     return "\n".join(lines)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from agent.config import BoardConfig
-from agent.criteria import Context
-from agent.target import Root
+from jcstar_agent.config import BoardConfig
+from jcstar_agent.criteria import Context
+from jcstar_agent.target import Root
 
 
 @pytest.fixture(scope="session")
 def keypairs(tmp_path_factory):
     """{'ed25519': (private path, public pem bytes), 'ecdsa-p256': ...}, made by keygen itself."""
-    from agent.attest import keys
+    from jcstar_agent.attest import keys
 
     out = {}
     d = tmp_path_factory.mktemp("keys")

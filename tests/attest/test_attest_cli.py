@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from agent.attest import api, dsse, statement
+from jcstar_agent.attest import api, dsse, statement
 from attest_fixtures import offline_ctx  # noqa: F401 (pytest fixtures)
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -17,7 +17,7 @@ PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file
 
 @pytest.fixture(scope="module")
 def key(tmp_path_factory):
-    from agent.attest import keys
+    from jcstar_agent.attest import keys
 
     d = tmp_path_factory.mktemp("clikey")
     priv, pub, keyid = keys.generate(str(d / "dev.key"))
@@ -69,7 +69,7 @@ def test_verify_exit_1_cases(cli, tree, key, tmp_path):
 def test_verify_stale(cli, offline_ctx, key, tmp_path):
     """An envelope issued an hour ago is rejected by --max-age 60 and accepted by --max-age 7200."""
     priv, pub, _ = key
-    from agent import check
+    from jcstar_agent import check
 
     signer = api.load_signer(priv)
     ctx = offline_ctx()
@@ -104,12 +104,12 @@ def test_verify_exit_2_cases(cli, key, tmp_path):
 
 def test_verify_from_stdin_and_url_safe(key, tree, tmp_path):
     priv, pub, _ = key
-    out = subprocess.run([sys.executable, "-m", "agent", "attest", "--root", tree(), "--key", priv],
+    out = subprocess.run([sys.executable, "-m", "jcstar_agent", "attest", "--root", tree(), "--key", priv],
                          cwd=PROJECT, capture_output=True, check=False)
     assert out.returncode in (0, 1) and out.stdout.startswith(b"{")
     d = json.loads(out.stdout)
     d["payload"] = base64.urlsafe_b64encode(base64.b64decode(d["payload"])).rstrip(b"=").decode()
-    v = subprocess.run([sys.executable, "-m", "agent", "verify", "-", "--pubkey", pub], cwd=PROJECT,
+    v = subprocess.run([sys.executable, "-m", "jcstar_agent", "verify", "-", "--pubkey", pub], cwd=PROJECT,
                        input=json.dumps(d).encode(), capture_output=True)
     assert v.returncode == 0 and v.stdout.startswith(b"VALID"), v.stdout + v.stderr
 
@@ -132,7 +132,7 @@ def test_live_attest_carries_boot_id(key, tmp_path):
     """Live (no --root): boot_id is this boot's, iat is now, and the envelope verifies."""
     priv, pub, _ = key
     env = tmp_path / "live.json"
-    p = subprocess.run([sys.executable, "-m", "agent", "attest", "--key", priv, "--nonce", "live-1",
+    p = subprocess.run([sys.executable, "-m", "jcstar_agent", "attest", "--key", priv, "--nonce", "live-1",
                         "--output", str(env)], cwd=PROJECT, capture_output=True, text=True, timeout=300)
     assert p.returncode in (0, 1), p.stderr
     v = api.verify_envelope(env.read_bytes(), open(pub, "rb").read(), nonce="live-1", max_age=300)
@@ -144,7 +144,7 @@ def test_live_attest_carries_boot_id(key, tmp_path):
 
 def test_check_never_imports_cryptography(tree, tmp_path):
     """`check` (even the whole CLI path) never loads cryptography; attest does."""
-    code = ("import sys\nfrom agent.cli import main\nrc = main(sys.argv[1:])\n"
+    code = ("import sys\nfrom jcstar_agent.cli import main\nrc = main(sys.argv[1:])\n"
             "print('CRYPTO=' + ','.join(sorted(m for m in sys.modules if m.split('.')[0] == 'cryptography')[:3]),"
             " file=sys.stderr)\n")
     root = tree()
@@ -152,7 +152,7 @@ def test_check_never_imports_cryptography(tree, tmp_path):
                         "--output", str(tmp_path / "r.json")], cwd=PROJECT, capture_output=True, text=True)
     assert p.returncode in (0, 1), p.stderr
     assert "CRYPTO=\n" in p.stderr, p.stderr
-    from agent.attest import keys
+    from jcstar_agent.attest import keys
 
     priv, _, _ = keys.generate(str(tmp_path / "k"))
     p = subprocess.run([sys.executable, "-c", code, "attest", "--root", root, "--key", priv,

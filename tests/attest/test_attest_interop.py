@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from agent import check
-from agent.attest import api, keys, statement
+from jcstar_agent import check
+from jcstar_agent.attest import api, keys, statement
 from attest_fixtures import keypairs, offline_ctx  # noqa: F401 (pytest fixtures)
 
 sslib_dsse = pytest.importorskip("securesystemslib.dsse")
@@ -56,7 +56,7 @@ def test_we_verify_securesystemslib_signed(alg, keypairs, offline_ctx):
 
 
 def test_pae_agrees_with_securesystemslib():
-    from agent.attest import dsse
+    from jcstar_agent.attest import dsse
 
     for ptype, body in [("application/vnd.in-toto+json", b'{"a":1}'), ("", b""),
                         ("text/plain", "\u00fcml\u00e4ut \x00 bytes".encode())]:

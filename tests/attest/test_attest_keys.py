@@ -10,8 +10,8 @@ import subprocess
 
 import pytest
 
-from agent.attest import keys
-from agent.errors import RunError
+from jcstar_agent.attest import keys
+from jcstar_agent.errors import RunError
 
 
 def _mode(path):
@@ -161,7 +161,7 @@ def test_not_a_key_missing_encrypted_unsupported(cli, tree, tmp_path):
 
 
 def test_signer_repr_has_no_secret(keyfile):
-    from agent.attest.api import load_signer
+    from jcstar_agent.attest.api import load_signer
 
     s = load_signer(keyfile)
     body = open(keyfile).read().split("-----")[2].strip()

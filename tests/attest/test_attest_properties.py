@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from agent.attest import dsse, keys
-from agent.attest.signer import FileSigner, verify_signature
+from jcstar_agent.attest import dsse, keys
+from jcstar_agent.attest.signer import FileSigner, verify_signature
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import given, settings, strategies as st  # noqa: E402

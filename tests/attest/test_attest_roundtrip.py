@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from agent import check
-from agent.attest import api, dsse
-from agent.attest.statement import PREDICATE_TYPE, STATEMENT_TYPE
-from agent.config import BoardConfig
-from agent.errors import RunError
+from jcstar_agent import check
+from jcstar_agent.attest import api, dsse
+from jcstar_agent.attest.statement import PREDICATE_TYPE, STATEMENT_TYPE
+from jcstar_agent.config import BoardConfig
+from jcstar_agent.errors import RunError
 from attest_fixtures import keypairs, offline_ctx  # noqa: F401 (pytest fixtures)
 
 NOW = 1_800_000_000.0
@@ -122,7 +122,7 @@ def test_swapped_key(signed, keypairs):
 def test_keyid_in_envelope_is_not_trusted(signed, keypairs, tmp_path):
     """Relabelling the signature with the verifier's own keyid does not make it verify."""
     env, pub, signer, _ = signed
-    from agent.attest import keys
+    from jcstar_agent.attest import keys
 
     _, other_pub, other_id = keys.generate(str(tmp_path / "k"), signer.algorithm)
     relabelled = _edit(env, lambda d: d["signatures"][0].update(keyid=other_id))
@@ -216,8 +216,8 @@ def test_eat_claims_have_rfc9711_json_types(keypairs, offline_ctx, tmp_path):
     the array [version, ?scheme]."""
     import hashlib
 
-    from agent.attest import statement
-    from agent.config import load as load_config
+    from jcstar_agent.attest import statement
+    from jcstar_agent.config import load as load_config
 
     priv, pub = keypairs["ed25519"]
     signer = api.load_signer(priv)

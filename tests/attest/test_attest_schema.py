@@ -7,20 +7,20 @@ import os
 
 import pytest
 
-from agent import check
-from agent.attest import api, dsse, schemas, statement
-from agent.config import BoardConfig
-from agent.criteria import Context
-from agent.target import Root
+from jcstar_agent import check
+from jcstar_agent.attest import api, dsse, schemas, statement
+from jcstar_agent.config import BoardConfig
+from jcstar_agent.criteria import Context
+from jcstar_agent.target import Root
 from attest_fixtures import keypairs, offline_ctx  # noqa: F401 (pytest fixtures)
 
 pytest.importorskip("jsonschema")
 
 
 def test_schemas_are_package_data():
-    import agent
+    import jcstar_agent
 
-    pkg = os.path.dirname(agent.__file__)
+    pkg = os.path.dirname(jcstar_agent.__file__)
     for name in schemas.NAMES:
         p = schemas.path(name)
         assert p.startswith(pkg) and os.path.isfile(p)
@@ -31,7 +31,7 @@ def test_schemas_are_package_data():
     for name in schemas.NAMES:
         jsonschema.Draft202012Validator.check_schema(schemas.load(name))
     with open(os.path.join(os.path.dirname(pkg), "setup.py"), encoding="utf-8") as fh:
-        assert '"**/*.json"' in fh.read()  # ships agent/attest/schema/*.json
+        assert '"**/*.json"' in fh.read()  # ships jcstar_agent/attest/schema/*.json
 
 
 def test_report_and_statement_validate(offline_ctx, keypairs):

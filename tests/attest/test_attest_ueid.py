@@ -10,11 +10,11 @@ import uuid
 
 import pytest
 
-from agent import check
-from agent.attest import statement
-from agent.config.schema import BoardConfig, Firmware, Product
-from agent.criteria import Context
-from agent.target import Root
+from jcstar_agent import check
+from jcstar_agent.attest import statement
+from jcstar_agent.config.schema import BoardConfig, Firmware, Product
+from jcstar_agent.criteria import Context
+from jcstar_agent.target import Root
 from attest_fixtures import offline_ctx  # noqa: F401 (pytest fixtures)
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -92,11 +92,11 @@ def test_mac_helpers():
 
 LIVE_PROBE = """
 import json, sys
-from agent import check
-from agent.attest import statement
-from agent.config import BoardConfig
-from agent.criteria import Context
-from agent.target import Root
+from jcstar_agent import check
+from jcstar_agent.attest import statement
+from jcstar_agent.config import BoardConfig
+from jcstar_agent.criteria import Context
+from jcstar_agent.target import Root
 ctx = Context(Root(sys.argv[1], live=True), BoardConfig())
 st = statement.build(ctx, check.run(ctx), None)
 print(json.dumps({"ueid": st["predicate"].get("ueid"), "meta": st["predicate"]["attestation"]}))
@@ -153,7 +153,7 @@ def test_garbage_identity_files_do_not_crash(offline_ctx, tmp_path):
     meta = st["predicate"]["attestation"]
     assert "imei: /imei unreadable" in meta["absent"].get("ueid", "") or meta["ueid_source"] == "serial"
     assert "swversion" in meta["absent"]
-    from agent.attest import schemas
+    from jcstar_agent.attest import schemas
 
     pytest.importorskip("jsonschema")
     assert schemas.errors(st, "attestation-v1") == []

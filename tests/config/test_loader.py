@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from agent.config import BoardConfig, board_path, load
-from agent.config.schema import CRITERIA_WITH_NA
-from agent.errors import RunError
+from jcstar_agent.config import BoardConfig, board_path, load
+from jcstar_agent.config.schema import CRITERIA_WITH_NA
+from jcstar_agent.errors import RunError
 
 GOOD = '''
 [product]
@@ -108,14 +108,14 @@ def test_not_utf8_and_missing(tmp_path):
 
 
 def test_na_allowed_only_where_the_original_allows():
-    from agent.criteria import catalogue
+    from jcstar_agent.criteria import catalogue
     allowed = {c.id for c in catalogue.load() if c.na}
     assert set(CRITERIA_WITH_NA) == allowed
 
 
 def test_document_items_match_the_catalogue():
-    from agent.config.loader import _ITEMS
-    from agent.criteria import catalogue
+    from jcstar_agent.config.loader import _ITEMS
+    from jcstar_agent.criteria import catalogue
     for cid, keys in _ITEMS.items():
         assert tuple(i.key for i in catalogue.get(cid).items) == keys
 

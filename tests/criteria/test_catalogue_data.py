@@ -1,4 +1,4 @@
-"""Data checks for agent/criteria/catalogue.json (the JC-STAR ★1 criterion catalogue).
+"""Data checks for jcstar_agent/criteria/catalogue.json (the JC-STAR ★1 criterion catalogue).
 
 The strong checks re-read the authoritative Japanese original
 (shared/reference/000_75a0ee47ab0a2f8b.txt) and compare the catalogue's
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CATALOGUE = ROOT / "agent" / "criteria" / "catalogue.json"
+CATALOGUE = ROOT / "jcstar_agent" / "criteria" / "catalogue.json"
 REFERENCE = Path(__file__).resolve().parents[3] / "shared/reference/000_75a0ee47ab0a2f8b.txt"
 
 IDS = [f"S1.1-{n:02d}" for n in range(1, 17)]

@@ -5,10 +5,10 @@ import threading
 
 import pytest
 
-from agent.check import evaluate
-from agent.config import load
-from agent.criteria import Context, Options, Verdict
-from agent.target import Root
+from jcstar_agent.check import evaluate
+from jcstar_agent.config import load
+from jcstar_agent.criteria import Context, Options, Verdict
+from jcstar_agent.target import Root
 
 
 def ctx_for(tmp_path, root, toml, online=False):

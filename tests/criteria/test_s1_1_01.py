@@ -1,9 +1,9 @@
 """S1.1-01 on synthetic trees: each unauthenticated way in caught, the hardened variant passing."""
-from agent.config.schema import BoardConfig, Listener
-from agent.criteria import s1_1_01
-from agent.criteria.interface import Context, Verdict
-from agent.facts import listeners
-from agent.target import Root
+from jcstar_agent.config.schema import BoardConfig, Listener
+from jcstar_agent.criteria import s1_1_01
+from jcstar_agent.criteria.interface import Context, Verdict
+from jcstar_agent.facts import listeners
+from jcstar_agent.target import Root
 
 BASE = {"/etc/passwd": "root:x:0:0:root:/root:/bin/sh\n", "/etc/shadow": "root:*:19000::::::\n",
         "/usr/sbin/sshd": b"OpenSSH_9.2p1", "/etc/ssh/sshd_config": "PermitEmptyPasswords no\n"}

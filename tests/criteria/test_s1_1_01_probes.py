@@ -1,12 +1,12 @@
 """S1.1-01 live judgement of credential-less requests (probe results as the probe run gives them)."""
-from agent import probes
-from agent.config import load
-from agent.criteria import Context, Options
-from agent.criteria.s1_1_01 import probe_findings
-from agent.facts import listeners
-from agent.facts.listeners import Listener, Listeners
-from agent.probes import ProbeResults, ServiceProbe
-from agent.target import Root
+from jcstar_agent import probes
+from jcstar_agent.config import load
+from jcstar_agent.criteria import Context, Options
+from jcstar_agent.criteria.s1_1_01 import probe_findings
+from jcstar_agent.facts import listeners
+from jcstar_agent.facts.listeners import Listener, Listeners
+from jcstar_agent.probes import ProbeResults, ServiceProbe
+from jcstar_agent.target import Root
 
 CONFIG = """
 [[listeners]]

@@ -3,11 +3,11 @@ import json
 
 import pytest
 
-from agent import libcrypt
-from agent.config.schema import BoardConfig, Login
-from agent.criteria import s1_1_02
-from agent.criteria.interface import Context, Options, Verdict
-from agent.target import Root
+from jcstar_agent import libcrypt
+from jcstar_agent.config.schema import BoardConfig, Login
+from jcstar_agent.criteria import s1_1_02
+from jcstar_agent.criteria.interface import Context, Options, Verdict
+from jcstar_agent.target import Root
 
 SSHD = {"/usr/sbin/sshd": b"OpenSSH_9.2p1", "/etc/ssh/sshd_config": "UsePAM yes\n"}
 PWQ = {"/etc/pam.d/passwd": "@include common-password\n",
@@ -179,7 +179,7 @@ def test_garbage_everywhere_no_crash(trees):
     open: every criterion still answers with a verdict and a reason, never an internal error."""
     import os
 
-    from agent import check
+    from jcstar_agent import check
 
     junk = bytes(range(256)) * 64 + b"\n:::\n\xff\xfe:\x00:x:y:z:\n[sshd\nenabled = \x00\n"
     paths = ["/etc/passwd", "/etc/shadow", "/etc/group", "/etc/login.defs", "/etc/ssh/sshd_config",
@@ -208,7 +208,7 @@ def test_readme_login_example_loads(tmp_path):
     import os
     import re
 
-    from agent.config import loader
+    from jcstar_agent.config import loader
 
     readme = open(os.path.join(os.path.dirname(__file__), "..", "..", "README.md"), encoding="utf-8").read()
     section = readme[readme.index("<!-- BEGIN catalogue-credentials -->"):

@@ -1,10 +1,10 @@
 """S1.1-02: what the password test cannot reach is a finding naming it, never a silent pass."""
 import os
 
-from agent.check import evaluate
-from agent.config import load
-from agent.criteria import Context, Options, Verdict
-from agent.target import Root
+from jcstar_agent.check import evaluate
+from jcstar_agent.config import load
+from jcstar_agent.criteria import Context, Options, Verdict
+from jcstar_agent.target import Root
 
 SSH = {"/usr/sbin/sshd": "x", "/etc/ssh/sshd_config": "PasswordAuthentication yes\nKbdInteractiveAuthentication no\n"}
 PASSWD = "root:x:0:0::/root:/bin/sh\nadmin:x:1000:1000::/home/admin:/bin/sh\n"

@@ -1,11 +1,11 @@
 """S1.1-03: a change mechanism per login."""
 import os
 
-from agent import libcrypt
-from agent.config.schema import BoardConfig, Login
-from agent.criteria import s1_1_03
-from agent.criteria.interface import Context, Verdict
-from agent.target import Root
+from jcstar_agent import libcrypt
+from jcstar_agent.config.schema import BoardConfig, Login
+from jcstar_agent.criteria import s1_1_03
+from jcstar_agent.criteria.interface import Context, Verdict
+from jcstar_agent.target import Root
 
 
 def base():
@@ -63,7 +63,7 @@ def test_nothing_found_is_manual_and_na_declared(trees):
 
 
 def test_declared_na_contradicted_by_a_password_login(trees):
-    from agent import libcrypt
+    from jcstar_agent import libcrypt
 
     files = {"/etc/passwd": "root:x:0:0::/root:/bin/sh\nop:x:1000:1000::/home/op:/bin/sh\n",
              "/etc/shadow": f"root:*:1::::::\nop:{libcrypt.load().hash('x9#Lq!vB72mzP', '$6$abcdefgh$')}:1::::::\n",

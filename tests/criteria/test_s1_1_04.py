@@ -1,9 +1,9 @@
 """S1.1-04: sshd penalties, PAM lockout in the stack sshd uses, fail2ban, dropbear, probes, NA."""
-from agent import probes
-from agent.config.schema import BoardConfig, Login
-from agent.criteria import s1_1_04
-from agent.criteria.interface import Context, Verdict
-from agent.target import Root
+from jcstar_agent import probes
+from jcstar_agent.config.schema import BoardConfig, Login
+from jcstar_agent.criteria import s1_1_04
+from jcstar_agent.criteria.interface import Context, Verdict
+from jcstar_agent.target import Root
 
 DPKG = "Package: openssh-server\nStatus: install ok installed\nVersion: 1:{}-1\n\n"
 BASE = {"/etc/passwd": "root:x:0:0::/root:/bin/sh\n", "/etc/shadow": "root:*:1::::::\n",
@@ -106,7 +106,7 @@ def test_app_logins_and_na(trees):
 
 
 def test_declared_na_contradicted_by_a_password_login(trees):
-    from agent import libcrypt
+    from jcstar_agent import libcrypt
 
     files = {"/etc/passwd": "root:x:0:0::/root:/bin/sh\npi:x:1000:1000::/home/pi:/bin/bash\n",
              "/etc/shadow": f"root:*:1::::::\npi:{libcrypt.load().hash('x9#Lq!vB72mzP', '$6$abcdefgh$')}:1::::::\n",

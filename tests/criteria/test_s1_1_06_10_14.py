@@ -1,10 +1,10 @@
 """S1.1-06 (update, version, persistence), S1.1-10 (model), S1.1-14 storage half."""
 import os
 
-from agent.check import evaluate
-from agent.config import BoardConfig, load
-from agent.criteria import Context, Options, Verdict
-from agent.target import Root
+from jcstar_agent.check import evaluate
+from jcstar_agent.config import BoardConfig, load
+from jcstar_agent.criteria import Context, Options, Verdict
+from jcstar_agent.target import Root
 
 
 def ctx(root, toml=None, tmp_path=None, live=False):
@@ -103,7 +103,7 @@ def test_s1_1_14_credentials_on_volatile_overlay_fail(tree, tmp_path):
 
 
 def test_mountinfo_overlay_with_tmpfs_upper_is_volatile():
-    from agent.facts.mounts import Mounts, parse_mountinfo
+    from jcstar_agent.facts.mounts import Mounts, parse_mountinfo
     text = ("20 1 0:20 / / rw - overlay overlay rw,lowerdir=/ro,upperdir=/run/rw/upper,workdir=/run/rw/work\n"
             "21 20 0:21 / /run rw,nosuid - tmpfs tmpfs rw\n"
             "22 20 179:2 / /data rw - ext4 /dev/mmcblk0p2 rw\n"

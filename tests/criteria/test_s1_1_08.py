@@ -3,9 +3,9 @@ import os
 
 import pytest
 
-from agent.check import evaluate
-from agent.criteria import Verdict
-from agent.facts import update_verify
+from jcstar_agent.check import evaluate
+from jcstar_agent.criteria import Verdict
+from jcstar_agent.facts import update_verify
 from surface_testlib import make_ctx as ctx
 
 PEM_CERT = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"

@@ -2,11 +2,11 @@
 import os
 import subprocess
 
-from agent import libcrypt
-from agent.config.schema import BoardConfig
-from agent.criteria import s1_1_11
-from agent.criteria.interface import Context, Verdict
-from agent.target import Root
+from jcstar_agent import libcrypt
+from jcstar_agent.config.schema import BoardConfig
+from jcstar_agent.criteria import s1_1_11
+from jcstar_agent.criteria.interface import Context, Verdict
+from jcstar_agent.target import Root
 
 
 def run(path, cfg=None):
@@ -101,7 +101,7 @@ def test_unprivileged_run_says_needs_root(trees):
         os.chmod(root, 0o755)
         project = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", py, "-m",
-                            "agent", "check", "--root", root, "--format", "json", "--password-budget", "5"],
+                            "jcstar_agent", "check", "--root", root, "--format", "json", "--password-budget", "5"],
                            cwd=project, capture_output=True, text=True, timeout=120)
         assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr
         rep = {c["id"]: c for c in json.loads(p.stdout)["criteria"]}

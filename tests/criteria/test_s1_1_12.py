@@ -1,9 +1,9 @@
 """S1.1-12: cleartext services and weak TLS, the VPN/leased-line declaration, probe results."""
 import hashlib
 
-from agent import probes
-from agent.check import evaluate
-from agent.criteria import Verdict
+from jcstar_agent import probes
+from jcstar_agent.check import evaluate
+from jcstar_agent.criteria import Verdict
 from surface_testlib import enabled, make_ctx as ctx, problems
 
 
@@ -116,8 +116,8 @@ def test_nginx_server_that_only_redirects_to_https_is_not_cleartext(tree):
 
 def test_probe_weak_or_expired_certificate_is_a_finding():
     """A TLS listener presenting a 1024-bit RSA or expired certificate: TRANSPORT-PROBE-WEAK-CERT."""
-    from agent.criteria.s1_1_12 import _probe_findings
-    from agent.probes import ProbeResults, ServiceProbe
+    from jcstar_agent.criteria.s1_1_12 import _probe_findings
+    from jcstar_agent.probes import ProbeResults, ServiceProbe
 
     weak = ServiceProbe("tcp", 8443, "127.0.0.1", protocol="tls", tls_versions=["TLSv1.2", "TLSv1.3"],
                         cert_key_type="rsa", cert_key_bits=1024, cert_not_after="2020-01-01")

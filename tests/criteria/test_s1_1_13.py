@@ -2,10 +2,10 @@
 the offline known-vulnerability scan."""
 import json
 
-from agent.check import evaluate
-from agent.criteria import Verdict
-from agent.criteria import s1_1_13
-from agent.facts import peripherals
+from jcstar_agent.check import evaluate
+from jcstar_agent.criteria import Verdict
+from jcstar_agent.criteria import s1_1_13
+from jcstar_agent.facts import peripherals
 from surface_testlib import LIB, make_ctx as ctx, problems, WANTS
 
 TELNET = {

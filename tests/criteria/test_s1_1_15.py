@@ -10,11 +10,11 @@ import subprocess
 
 import pytest
 
-from agent.check import evaluate
-from agent.config import BoardConfig, load
-from agent.criteria import Context, Options, Verdict
-from agent import erase
-from agent.target import Root
+from jcstar_agent.check import evaluate
+from jcstar_agent.config import BoardConfig, load
+from jcstar_agent.criteria import Context, Options, Verdict
+from jcstar_agent import erase
+from jcstar_agent.target import Root
 
 RESET = """#!/bin/sh
 # factory reset: user data, settings, credentials; keep the firmware

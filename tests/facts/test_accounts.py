@@ -1,11 +1,11 @@
-"""agent.facts.accounts: passwd/shadow states, forced change, expiry, network logins."""
+"""jcstar_agent.facts.accounts: passwd/shadow states, forced change, expiry, network logins."""
 import os
 
-from agent import libcrypt
-from agent.config.schema import BoardConfig
-from agent.criteria.interface import Context
-from agent.facts import accounts
-from agent.target import Root
+from jcstar_agent import libcrypt
+from jcstar_agent.config.schema import BoardConfig
+from jcstar_agent.criteria.interface import Context
+from jcstar_agent.facts import accounts
+from jcstar_agent.target import Root
 
 
 def ctx_of(root, cfg=None):

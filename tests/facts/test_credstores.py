@@ -1,4 +1,4 @@
-"""agent.facts.credstores + agent.passwords.formats against files made by the real tools."""
+"""jcstar_agent.facts.credstores + jcstar_agent.passwords.formats against files made by the real tools."""
 import base64
 import hashlib
 import os
@@ -7,11 +7,11 @@ import subprocess
 
 import pytest
 
-from agent.config.schema import BoardConfig, Login
-from agent.criteria.interface import Context
-from agent.facts import credstores
-from agent.passwords import formats
-from agent.target import Root
+from jcstar_agent.config.schema import BoardConfig, Login
+from jcstar_agent.criteria.interface import Context
+from jcstar_agent.facts import credstores
+from jcstar_agent.passwords import formats
+from jcstar_agent.target import Root
 
 
 def ctx_of(root, cfg=None):
@@ -90,7 +90,7 @@ def test_md5crypt_matches_openssl():
 
 
 def test_vendor_json_store(tree):
-    from agent import libcrypt
+    from jcstar_agent import libcrypt
 
     h = libcrypt.load().hash("admin", "$2b$05$abcdefghijklmnopqrstuu")
     root = tree({"/opt/app/users.json": '{"version": 2, "users": [\n {"username": "admin", "password_hash": "%s"},\n'
@@ -124,8 +124,8 @@ def test_mosquitto_defaults_by_version(trees):
 def test_htpasswd_real_tool_every_format_cracked(tree, tmp_path):
     """Files made by Apache's own htpasswd (bcrypt, apr1, {SHA}, DES crypt, plain), found through an
     nginx config that writes its directives on one line, and every default password found."""
-    from agent.criteria import s1_1_02, s1_1_11
-    from agent.criteria.interface import Options
+    from jcstar_agent.criteria import s1_1_02, s1_1_11
+    from jcstar_agent.criteria.interface import Options
 
     made = {}
     for flag, pw in (("-B", "admin"), ("-m", "password"), ("-s", "123456"), ("-d", "12345"),
@@ -153,8 +153,8 @@ def test_htpasswd_real_tool_every_format_cracked(tree, tmp_path):
 def test_mosquitto_both_hash_formats_made_by_the_real_tool_cracked(tree, tmp_path):
     """mosquitto_passwd -H sha512 ($6$, the 1.x default) and -H sha512-pbkdf2 ($7$): both tested by
     S1.1-02; the single salted SHA-512 is a weak hash for S1.1-11, PBKDF2 is not."""
-    from agent.criteria import s1_1_02, s1_1_11
-    from agent.criteria.interface import Options
+    from jcstar_agent.criteria import s1_1_02, s1_1_11
+    from jcstar_agent.criteria.interface import Options
 
     pw = tmp_path / "passwd"
     pw.write_text("")

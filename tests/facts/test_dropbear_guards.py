@@ -1,8 +1,8 @@
-"""agent.facts.dropbear and agent.facts.bruteforce_guards."""
-from agent.config.schema import BoardConfig
-from agent.criteria.interface import Context
-from agent.facts import bruteforce_guards, dropbear
-from agent.target import Root
+"""jcstar_agent.facts.dropbear and jcstar_agent.facts.bruteforce_guards."""
+from jcstar_agent.config.schema import BoardConfig
+from jcstar_agent.criteria.interface import Context
+from jcstar_agent.facts import bruteforce_guards, dropbear
+from jcstar_agent.target import Root
 
 
 def ctx_of(root):

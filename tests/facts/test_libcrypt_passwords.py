@@ -1,4 +1,4 @@
-"""agent.libcrypt (ctypes crypt) and agent.passwords (candidates, parallel search)."""
+"""jcstar_agent.libcrypt (ctypes crypt) and jcstar_agent.passwords (candidates, parallel search)."""
 import os
 import shutil
 import subprocess
@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from agent import libcrypt
-from agent.passwords import candidates, search
+from jcstar_agent import libcrypt
+from jcstar_agent.passwords import candidates, search
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -116,10 +116,10 @@ def test_live_candidates_use_the_interfaces_macs():
     """Live, the MACs come from the interfaces themselves (psutil), not only the declaration: a
     veth with a known MAC in a namespace of our own shows up as derived candidates."""
     ns = f"jcs-mac-{os.getpid()}"
-    code = ("from agent.config.schema import BoardConfig\n"
-            "from agent.criteria.interface import Context\n"
-            "from agent.target import Root\n"
-            "from agent.passwords import candidates\n"
+    code = ("from jcstar_agent.config.schema import BoardConfig\n"
+            "from jcstar_agent.criteria.interface import Context\n"
+            "from jcstar_agent.target import Root\n"
+            "from jcstar_agent.passwords import candidates\n"
             "d = candidates.device_data(Context(Root('/', live=True), BoardConfig()))\n"
             "c = dict(candidates.build('op', d))\n"
             "print(d['mac'].count('02:11:22:a1:b2:c3'), c.get('a1b2c3'), c.get('B2C3'), c.get('021122A1B2C3'))\n")

@@ -1,10 +1,10 @@
 """Offline listener inference: systemd, inetd/xinetd, SysV/BusyBox init, daemon configs."""
 import os
 
-from agent.config import BoardConfig
-from agent.criteria import Context, Options
-from agent.facts import daemons, inetd, initscripts, listeners_offline, systemd
-from agent.target import Root
+from jcstar_agent.config import BoardConfig
+from jcstar_agent.criteria import Context, Options
+from jcstar_agent.facts import daemons, inetd, initscripts, listeners_offline, systemd
+from jcstar_agent.target import Root
 
 
 def ctx_of(root, live=False):

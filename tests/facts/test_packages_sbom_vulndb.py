@@ -8,11 +8,11 @@ import zipfile
 
 import pytest
 
-from agent import sbom, vulndb
-from agent.config import BoardConfig
-from agent.criteria import Context, Options
-from agent.facts import packages
-from agent.target import Root
+from jcstar_agent import sbom, vulndb
+from jcstar_agent.config import BoardConfig
+from jcstar_agent.criteria import Context, Options
+from jcstar_agent.facts import packages
+from jcstar_agent.target import Root
 
 DPKG = """Package: openssl
 Status: install ok installed

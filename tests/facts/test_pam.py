@@ -1,6 +1,6 @@
-"""agent.facts.pam: the stack sshd really runs, lockout and minimum length."""
-from agent.facts import pam
-from agent.target import Root
+"""jcstar_agent.facts.pam: the stack sshd really runs, lockout and minimum length."""
+from jcstar_agent.facts import pam
+from jcstar_agent.target import Root
 
 COMMON = {
     "/etc/pam.d/sshd": "@include common-auth\naccount required pam_nologin.so\n"

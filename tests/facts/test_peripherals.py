@@ -1,8 +1,8 @@
 """Bluetooth and USB facts: live sysfs views (on a synthetic live root) and offline image hints."""
-from agent.config import BoardConfig
-from agent.criteria import Context, Options
-from agent.facts import peripherals
-from agent.target import Root
+from jcstar_agent.config import BoardConfig
+from jcstar_agent.criteria import Context, Options
+from jcstar_agent.facts import peripherals
+from jcstar_agent.target import Root
 
 LIB = "/lib/systemd/system"
 

@@ -1,11 +1,11 @@
-"""agent.facts.secrets: real keys (made by openssl/ssh-keygen) vs labels in binaries; PSKs; bounds."""
+"""jcstar_agent.facts.secrets: real keys (made by openssl/ssh-keygen) vs labels in binaries; PSKs; bounds."""
 import os
 import shutil
 import subprocess
 
 import pytest
-from agent.facts import secrets
-from agent.target import Root
+from jcstar_agent.facts import secrets
+from jcstar_agent.target import Root
 
 
 def genkey(path, *args):

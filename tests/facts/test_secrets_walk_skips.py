@@ -1,9 +1,9 @@
 """The secrets walk skips package-manager metadata, and says so in its evidence."""
-from agent.check import evaluate
-from agent.config import BoardConfig
-from agent.criteria import Context, Options
-from agent.facts import secrets
-from agent.target import Root
+from jcstar_agent.check import evaluate
+from jcstar_agent.config import BoardConfig
+from jcstar_agent.criteria import Context, Options
+from jcstar_agent.facts import secrets
+from jcstar_agent.target import Root
 
 
 def test_package_databases_are_not_walked_and_the_report_says_so(tree):

@@ -4,11 +4,11 @@ import socket
 
 import pytest
 
-from agent.config import BoardConfig
-from agent.criteria import Context
-from agent.facts import listeners, netifs, sockets
-from agent.facts.listeners import Listener, Listeners
-from agent.target import Root
+from jcstar_agent.config import BoardConfig
+from jcstar_agent.criteria import Context
+from jcstar_agent.facts import listeners, netifs, sockets
+from jcstar_agent.facts.listeners import Listener, Listeners
+from jcstar_agent.target import Root
 
 
 def live_ctx():
@@ -91,7 +91,7 @@ def test_interfaces_offline_say_why(tree):
 def test_running_not_enabled_and_enabled_not_running_reported(tree):
     """Live over a root whose image enables a socket unit on a port nothing listens on, while this
     test holds a reachable listener the image does not enable: S1.1-13 names both."""
-    from agent.criteria import s1_1_13
+    from jcstar_agent.criteria import s1_1_13
 
     root = tree({"/lib/systemd/system/demo.socket":
                  "[Socket]\nListenStream=47123\n[Install]\nWantedBy=sockets.target\n"})

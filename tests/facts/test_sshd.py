@@ -1,8 +1,8 @@
-"""agent.facts.sshd: the effective sshd configuration (Include, Match, version defaults)."""
-from agent.config.schema import BoardConfig
-from agent.criteria.interface import Context
-from agent.facts import sshd
-from agent.target import Root
+"""jcstar_agent.facts.sshd: the effective sshd configuration (Include, Match, version defaults)."""
+from jcstar_agent.config.schema import BoardConfig
+from jcstar_agent.criteria.interface import Context
+from jcstar_agent.facts import sshd
+from jcstar_agent.target import Root
 
 DPKG = "Package: openssh-server\nStatus: install ok installed\nVersion: 1:{v}-2+deb12u3\n\n"
 
@@ -88,7 +88,7 @@ def test_challenge_response_alias_by_version(trees):
     """Debian 11 / Raspberry Pi OS bullseye images say 'ChallengeResponseAuthentication no': from
     8.7 an alias of KbdInteractiveAuthentication, before it the switch itself (what 'sshd -T'
     prints). Key-only configs written that way take no password."""
-    from agent.facts import accounts
+    from jcstar_agent.facts import accounts
 
     conf = "PasswordAuthentication no\nChallengeResponseAuthentication no\nUsePAM yes\n"
     for version, extra, want in (("9.2p1", "", "no"), ("8.4p1", "", "no"),

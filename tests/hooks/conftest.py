@@ -19,7 +19,7 @@ def build_bin(tmp_path):
     bindir = tmp_path / "sysroot-native" / "usr" / "bin"
     bindir.mkdir(parents=True)
     agent = bindir / "jcstar-agent"
-    agent.write_text(f'#!/bin/sh\nPYTHONPATH="{PROJECT}" exec "{sys.executable}" -m agent "$@"\n')
+    agent.write_text(f'#!/bin/sh\nPYTHONPATH="{PROJECT}" exec "{sys.executable}" -m jcstar_agent "$@"\n')
     agent.chmod(agent.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     os.symlink(IMAGE_CHECK, bindir / "jcstar-image-check")
     return f"{bindir}:{os.environ.get('PATH', '/usr/bin:/bin')}"

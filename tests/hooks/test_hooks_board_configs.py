@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from agent.config import load
+from jcstar_agent.config import load
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BOARDS_DIR = os.path.join(PROJECT, "board_configs")

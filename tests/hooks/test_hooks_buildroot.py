@@ -80,8 +80,8 @@ def test_external_tree_files():
     mk = open(os.path.join(pkg, "python-jcstar-agent.mk")).read()
     assert "$(eval $(python-package))" in mk and "$(eval $(host-python-package))" in mk
     version = re.search(r"^PYTHON_JCSTAR_AGENT_VERSION = (\S+)$", mk, re.M).group(1)
-    import agent
-    assert version == agent.__version__
+    import jcstar_agent
+    assert version == jcstar_agent.__version__
     for rel in re.findall(r"\$\(@D\)/(\S+)", mk):
         assert os.path.isfile(os.path.join(PROJECT, rel)), rel
     for script in (POST_BUILD, POST_FAKEROOT):

@@ -10,7 +10,7 @@ from hookutil import IMAGE_CHECK, PROJECT, read_report
 def test_one_run_writes_json_and_junit(tree, tmp_path):
     log = tmp_path / "calls.log"
     wrapper = tmp_path / "agent.sh"
-    wrapper.write_text(f'#!/bin/sh\necho "$@" >> {log}\ncd {PROJECT} && exec {sys.executable} -m agent "$@"\n')
+    wrapper.write_text(f'#!/bin/sh\necho "$@" >> {log}\ncd {PROJECT} && exec {sys.executable} -m jcstar_agent "$@"\n')
     os.chmod(wrapper, 0o755)
     out = tmp_path / "deploy" / "image"
     p = subprocess.run(["sh", IMAGE_CHECK, "--root", tree(), "--output", str(out),

@@ -101,7 +101,7 @@ def test_attest_service():
 
 def test_exec_start_is_a_valid_attest_command():
     """The agent's own parser accepts the command line; its files are the declared ones."""
-    from agent.cli import _parser
+    from jcstar_agent.cli import _parser
 
     unit = parse_unit(os.path.join(UNITS, SERVICE))
     argv = shlex.split(one(unit, "Service", "ExecStart"))

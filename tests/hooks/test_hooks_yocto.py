@@ -49,16 +49,16 @@ STDLIB_SPLITS = {
 TOML_READERS = ("tomllib", "tomli")  # ${JCSTAR_TOML}: python3-tomllib, or python3-tomli < 3.11
 DEVICE_THIRD_PARTY = {"psutil": "python3-psutil", "cryptography": "python3-cryptography",
                       "serial": "python3-pyserial"}
-# Imported by agent/ but not needed on the device: optional extras and host-side dev tools.
+# Imported by jcstar_agent/ but not needed on the device: optional extras and host-side dev tools.
 NOT_ON_DEVICE = {"paramiko": "optional probe-ssh extra", "jsonschema": "host/dev schema checks",
                  "referencing": "host/dev schema checks", "psycopg": "evidence store (host)"}
-HOST_ONLY_PACKAGES = ("agent/store",)  # the evidence store runs on the factory/office host
+HOST_ONLY_PACKAGES = ("jcstar_agent/store",)  # the evidence store runs on the factory/office host
 
 
 def agent_imports():
-    """{module: first file} of every absolute import in the device code under agent/."""
+    """{module: first file} of every absolute import in the device code under jcstar_agent/."""
     found = {}
-    for folder, _, files in os.walk(os.path.join(PROJECT, "agent")):
+    for folder, _, files in os.walk(os.path.join(PROJECT, "jcstar_agent")):
         rel = os.path.relpath(folder, PROJECT)
         if any(rel == h or rel.startswith(h + os.sep) for h in HOST_ONLY_PACKAGES):
             continue
@@ -75,7 +75,7 @@ def agent_imports():
                 else:
                     continue
                 for m in mods:
-                    if not m.startswith("agent"):
+                    if not m.startswith("jcstar_agent"):
                         found.setdefault(m, os.path.relpath(path, PROJECT))
     return found
 
@@ -127,7 +127,7 @@ def test_recipe_rdepends_are_exactly_what_the_agent_imports():
             needed.add("python3-" + split_of(module))
         else:
             unknown.append(f"{module} ({where})")
-    assert not unknown, ("agent/ imports modules this test cannot place; add them to STDLIB_SPLITS "
+    assert not unknown, ("jcstar_agent/ imports modules this test cannot place; add them to STDLIB_SPLITS "
                          "(oe-core python3-manifest.json) or DEVICE_THIRD_PARTY, and the recipe: "
                          + ", ".join(unknown))
     declared = {p for p in rdepends if p.startswith("python3-")}

@@ -73,11 +73,11 @@ def planted(debian_rootfs, tmp_path_factory):
 @pytest.fixture(scope="module")
 def reports(planted):
     """One check run, rendered in every output format (the renderers are the formats)."""
-    from agent import check
-    from agent.config.schema import BoardConfig
-    from agent.criteria.interface import Context, Options
-    from agent.report import render
-    from agent.target import Root
+    from jcstar_agent import check
+    from jcstar_agent.config.schema import BoardConfig
+    from jcstar_agent.criteria.interface import Context, Options
+    from jcstar_agent.report import render
+    from jcstar_agent.target import Root
 
     root, _ = planted
     report = check.run(Context(Root(root, live=False), BoardConfig(), Options(password_budget=120)))

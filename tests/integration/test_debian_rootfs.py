@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from agent.criteria import IDS
+from jcstar_agent.criteria import IDS
 
 pytestmark = pytest.mark.integration
 

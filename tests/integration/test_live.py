@@ -49,10 +49,10 @@ REDIRECT_SERVER = textwrap.dedent("""
 # facts and probe results the criteria consumed (so the test sees what the probes produced).
 AGENT = textwrap.dedent("""
     import argparse, dataclasses, json, sys
-    from agent.commands import check as cmd
-    from agent import check, probes
-    from agent.facts import listeners
-    from agent.report import render
+    from jcstar_agent.commands import check as cmd
+    from jcstar_agent import check, probes
+    from jcstar_agent.facts import listeners
+    from jcstar_agent.report import render
     p = argparse.ArgumentParser(); cmd.add_arguments(p)
     ctx = cmd.build_context(p.parse_args(sys.argv[1:]))
     report = check.run(ctx)
@@ -339,7 +339,7 @@ def test_unprivileged_run_says_needs_root(live_ns):
         with open(cfg, "w") as fh:
             fh.write('[agent]\nstate_dir = "/var/lib/jcstar-agent-nobody-test"\n')
         os.chmod(cfg, 0o644)
-        p = _netns("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", py, "-m", "agent",
+        p = _netns("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", py, "-m", "jcstar_agent",
                    "check", "--format", "json", "--config", cfg, cwd=PROJECT, capture_output=True,
                    text=True, timeout=120, env=dict(os.environ, PYTHONPATH=PROJECT))
     finally:
@@ -359,8 +359,8 @@ def test_unprivileged_run_says_needs_root(live_ns):
         assert "internal error" not in c["reason"], (c["id"], c["reason"])
     assert not os.path.exists("/var/lib/jcstar-agent-nobody-test/state.json")
     # the daemons' sockets are listed, their root-owned processes are not named, and it says why
-    code = ("import dataclasses, json; from agent.config import BoardConfig; from agent.criteria "
-            "import Context; from agent.target import Root; from agent.facts import sockets; "
+    code = ("import dataclasses, json; from jcstar_agent.config import BoardConfig; from jcstar_agent.criteria "
+            "import Context; from jcstar_agent.target import Root; from jcstar_agent.facts import sockets; "
             "print(json.dumps(dataclasses.asdict(sockets.read(Context(Root('/'), BoardConfig())))))")
     p = _netns("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", py, "-c", code,
                cwd=PROJECT, capture_output=True, text=True, timeout=60,
@@ -381,10 +381,10 @@ def _boot(root: str, n: int) -> None:
 
 
 def test_reboot_with_factory_shadow_fails_s1_1_14(debian_rootfs, tmp_path):
-    from agent import check
-    from agent.config import BoardConfig
-    from agent.criteria import Context
-    from agent.target import Root
+    from jcstar_agent import check
+    from jcstar_agent.config import BoardConfig
+    from jcstar_agent.criteria import Context
+    from jcstar_agent.target import Root
 
     root = rootfs_builder.copy_rootfs(str(tmp_path / "rootfs"))
     factory_shadow = open(os.path.join(root, "etc/shadow"), "rb").read()

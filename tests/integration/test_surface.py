@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 import rootfs as rootfs_builder
-from agent import erase
+from jcstar_agent import erase
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="chroot and the debootstrap rootfs need root")
 

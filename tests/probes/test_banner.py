@@ -1,5 +1,5 @@
 """Plaintext recognition (pure functions) and the MQTT packets."""
-from agent.probes import banner
+from jcstar_agent.probes import banner
 
 
 def test_telnet_iac_is_telnet_and_banner_drops_negotiation():

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from agent.config.schema import Login
-from agent.probes import bruteforce
+from jcstar_agent.config.schema import Login
+from jcstar_agent.probes import bruteforce
 
 
 class Server:

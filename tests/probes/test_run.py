@@ -6,14 +6,14 @@ run (pre-filled in the context) so the test decides which addresses are "own".
 import http.server
 import threading
 
-from agent.config import BoardConfig
-from agent.config.schema import Login
-from agent.criteria import Context
-from agent.criteria.interface import Options
-from agent.facts import listeners, netifs
-from agent.facts.listeners import Listener, Listeners
-from agent.probes import run as runner
-from agent.target import Root
+from jcstar_agent.config import BoardConfig
+from jcstar_agent.config.schema import Login
+from jcstar_agent.criteria import Context
+from jcstar_agent.criteria.interface import Options
+from jcstar_agent.facts import listeners, netifs
+from jcstar_agent.facts.listeners import Listener, Listeners
+from jcstar_agent.probes import run as runner
+from jcstar_agent.target import Root
 
 
 class Http:

@@ -5,8 +5,8 @@ import socket
 import ssl
 import threading
 
-from agent.probes import ServiceProbe
-from agent.probes import run as runner
+from jcstar_agent.probes import ServiceProbe
+from jcstar_agent.probes import run as runner
 
 
 def _cert(tmp_path, bits, not_after):

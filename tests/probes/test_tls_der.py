@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from agent.probes import tls
+from jcstar_agent.probes import tls
 
 pytestmark = pytest.mark.skipif(not shutil.which("openssl"), reason="needs the openssl command")
 

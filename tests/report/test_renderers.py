@@ -2,8 +2,8 @@
 import json
 import xml.etree.ElementTree as ET
 
-from agent.criteria import IDS, Finding, Verdict, catalogue
-from agent.report import CriterionResult, Report, Target, render
+from jcstar_agent.criteria import IDS, Finding, Verdict, catalogue
+from jcstar_agent.report import CriterionResult, Report, Target, render
 
 VERDICT_OF = {"S1.1-01": Verdict.FAIL, "S1.1-02": Verdict.ERROR, "S1.1-03": Verdict.NA,
               "S1.1-04": Verdict.MANUAL}

@@ -25,7 +25,7 @@ PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file
 @pytest.fixture
 def kit(tmp_path, tree, proc):
     """A key pair (as keygen makes it), a small device root, a folder for ptys, the CLI runner."""
-    from agent.attest.keys import generate
+    from jcstar_agent.attest.keys import generate
 
     key, pub, keyid = generate(str(tmp_path / "device.key"))
     other, other_pub, _ = generate(str(tmp_path / "other.key"))
@@ -37,7 +37,7 @@ def kit(tmp_path, tree, proc):
 def serving(kit, port, *extra):
     """``jcstar-agent serve`` as a real process on ``port``; yields the process once it listens."""
     log = open(os.path.join(kit["base"], f"serve-{os.path.basename(port)}.log"), "w+")
-    p = subprocess.Popen([sys.executable, "-m", "agent", "serve", "--port", port, "--key", kit["key"],
+    p = subprocess.Popen([sys.executable, "-m", "jcstar_agent", "serve", "--port", port, "--key", kit["key"],
                           "--root", kit["root"], *extra], cwd=PROJECT, stderr=log,
                          stdout=subprocess.DEVNULL)
     try:
@@ -61,7 +61,7 @@ def pull(kit, port, out, *extra, pub=None):
 
 
 def check_envelope(kit, path):
-    from agent.attest.api import verify_envelope
+    from jcstar_agent.attest.api import verify_envelope
 
     data = open(path, "rb").read()
     v = verify_envelope(data, open(kit["pub"], "rb").read())
@@ -110,7 +110,7 @@ def test_progress_line_only_on_a_terminal(kit):
     out = os.path.join(kit["base"], "tty.json")
     master, slave = os.openpty()
     with pty_pair(kit["base"], "tty") as (dev, hostside), serving(kit, dev):
-        p = subprocess.Popen([sys.executable, "-m", "agent", "pull", "--port", hostside, "--pubkey", kit["pub"],
+        p = subprocess.Popen([sys.executable, "-m", "jcstar_agent", "pull", "--port", hostside, "--pubkey", kit["pub"],
                               "--output", out], cwd=PROJECT, stderr=slave, stdout=subprocess.DEVNULL)
         os.close(slave)
         seen = b""
@@ -130,10 +130,10 @@ def test_progress_line_only_on_a_terminal(kit):
 
 def test_wrong_key_or_replayed_nonce_is_refused_and_nothing_written(kit):
     """A device signing with another key, and one replaying an envelope made for another nonce."""
-    from agent.attest.api import attest_report, load_signer
-    from agent import check
-    from agent.commands.check import build_context
-    from agent.serial import device
+    from jcstar_agent.attest.api import attest_report, load_signer
+    from jcstar_agent import check
+    from jcstar_agent.commands.check import build_context
+    from jcstar_agent.serial import device
 
     class Args:
         root, config, board, active, online, vulndb, password_budget = kit["root"], None, None, False, False, None, None
@@ -166,7 +166,7 @@ def test_device_ignores_junk_and_oversized_requests_and_keeps_serving(kit):
         tty.setraw(fd)
         os.write(fd, os.urandom(20000).replace(b"\n", b"") + b"@JCS1 Q attest abcdefghij 00000000\n")
         os.write(fd, b"@JCS1 Q shell /bin/sh 12345678\n/bin/sh -c id\n\x03\x04")
-        from agent.serial.framing import seal
+        from jcstar_agent.serial.framing import seal
         os.write(fd, b"\n" + seal("Q", "attest", "../../etc/shadow"))
         time.sleep(0.5)
         os.close(fd)
@@ -212,7 +212,7 @@ def test_run_level_problems_exit_2(kit, tmp_path):
 
 def test_device_loop_over_pyserial_loop_url(kit):
     """The serve loop and the host's reassembly over pyserial's loop:// (what is written is read)."""
-    from agent.serial import device, framing
+    from jcstar_agent.serial import device, framing
 
     doc = json.dumps({"hello": "world" * 2000}).encode()
     port = device.open_port("loop://", 115200)
@@ -238,7 +238,7 @@ def test_device_drops_an_answer_nobody_reads_and_keeps_serving(kit):
     import select
     import tty
 
-    from agent.serial import device, framing
+    from jcstar_agent.serial import device, framing
 
     logs = []
     with pty_pair(kit["base"], "stall") as (dev, hostside):

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.serial import framing
-from agent.serial.device import Responder
-from agent.serial.framing import (MAX_REQUEST, Data, End, Header, LineSplitter, Reassembly,
+from jcstar_agent.serial import framing
+from jcstar_agent.serial.device import Responder
+from jcstar_agent.serial.framing import (MAX_REQUEST, Data, End, Header, LineSplitter, Reassembly,
                                   TransferError, encode, parse_line, parse_spec, request,
                                   resend_requests, seal)
 from serial_noise import Noise

@@ -24,7 +24,7 @@ def directives(text):
 
 
 def test_exec_start_is_a_serve_command_our_cli_accepts():
-    from agent.cli import _parser
+    from jcstar_agent.cli import _parser
 
     d = directives(open(UNIT).read())
     argv = shlex.split(d["ExecStart"][0].replace("%I", "ttyGS0"))
@@ -39,7 +39,7 @@ def test_exec_start_is_a_serve_command_our_cli_accepts():
 def test_systemd_accepts_an_instance_of_the_template(tmp_path):
     if not shutil.which("systemd-analyze"):
         pytest.skip("systemd-analyze is not installed (apt-get install systemd)")
-    text = open(UNIT).read().replace("/usr/bin/jcstar-agent", f"{sys.executable} -m agent")
+    text = open(UNIT).read().replace("/usr/bin/jcstar-agent", f"{sys.executable} -m jcstar_agent")
     inst = tmp_path / "jcstar-agent-serial@ttyGS0.service"
     inst.write_text(text)
     p = subprocess.run(["systemd-analyze", "verify", "--man=no", str(inst)], capture_output=True, text=True,
@@ -53,7 +53,7 @@ def test_host_nonces_are_fresh_and_never_look_like_an_option(monkeypatch):
     starting with '-' would be read as an option there (1 in 64 of token_urlsafe's draws)."""
     import secrets
 
-    from agent.serial import framing, host
+    from jcstar_agent.serial import framing, host
 
     draws = iter(["-starts-with-a-dash-aaaaaaaaaaaaa", "-again-bbbbbbbbbbbbbbbbbbbbbbbbb",
                   "fine-nonce-ccccccccccccccccccccc"])

@@ -45,7 +45,7 @@ def store_url(request, tmp_path):
 
 @pytest.fixture
 def store(store_url):
-    from agent.store import open_store
+    from jcstar_agent.store import open_store
 
     s = open_store(store_url)
     yield s

@@ -1,5 +1,5 @@
 """Signed attestations of synthetic units for the store tests and the store benchmark:
-real envelopes from ``agent.attest.api`` (no signing of our own)."""
+real envelopes from ``jcstar_agent.attest.api`` (no signing of our own)."""
 from __future__ import annotations
 
 import copy
@@ -15,13 +15,13 @@ def _write(root: str, files) -> None:
 
 
 class Units:
-    """Signs real attestations (agent.attest.api) of synthetic units: one image root per
+    """Signs real attestations (jcstar_agent.attest.api) of synthetic units: one image root per
     (serial, version), the check report computed once and re-targeted per unit."""
 
     MODEL = "ACME-GW-100"
 
     def __init__(self, base: str):
-        from agent.attest import keys
+        from jcstar_agent.attest import keys
 
         self.base = base
         self.keys = {}
@@ -34,7 +34,7 @@ class Units:
         self._report = None
 
     def signer(self, key: str):
-        from agent.attest.api import load_signer
+        from jcstar_agent.attest.api import load_signer
 
         if key not in self._signers:
             self._signers[key] = load_signer(self.keys[key]["private"])
@@ -55,8 +55,8 @@ class Units:
         return root
 
     def config(self, model: str):
-        from agent.config import BoardConfig
-        from agent.config.schema import Firmware, Product
+        from jcstar_agent.config import BoardConfig
+        from jcstar_agent.config.schema import Firmware, Product
 
         return BoardConfig(product=Product(vendor="Acme", model=model, model_source="/etc/acme/model",
                                            serial_source="/etc/acme/serial"),
@@ -64,8 +64,8 @@ class Units:
                                              version_key=""))
 
     def ctx(self, serial: str, version: str, model: str):
-        from agent.criteria import Context
-        from agent.target import Root
+        from jcstar_agent.criteria import Context
+        from jcstar_agent.target import Root
 
         k = (serial, version, model)
         if k not in self._ctx:
@@ -74,7 +74,7 @@ class Units:
 
     def report(self) -> dict:
         if self._report is None:
-            from agent import check
+            from jcstar_agent import check
 
             rep = check.run(self.ctx("SN-BASE", "1.0.0", self.MODEL)).to_dict()
             # A healthy unit: the criteria still being written in parallel may say error/manual
@@ -86,7 +86,7 @@ class Units:
     def sign(self, serial: str = "SN0001", version: str = "1.0.0", model: str = MODEL,
              nonce=None, key: str = "a", mutate=None) -> bytes:
         """A real, signed envelope; ``mutate(report_dict)`` edits the report before signing."""
-        from agent.attest.api import attest_report
+        from jcstar_agent.attest.api import attest_report
 
         rep = self.report()
         rep["target"]["model"], rep["target"]["firmware_version"] = model, version
@@ -95,7 +95,7 @@ class Units:
         return attest_report(self.ctx(serial, version, model), rep, self.signer(key), nonce)
 
     def keyring(self, *names: str):
-        from agent.store.ingest import KeyRing
+        from jcstar_agent.store.ingest import KeyRing
 
         ring = KeyRing()
         for n in names or ("a",):

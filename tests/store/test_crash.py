@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from agent.store import open_store
+from jcstar_agent.store import open_store
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROJECT = os.path.dirname(os.path.dirname(HERE))
@@ -49,10 +49,10 @@ def _no_orphan_verifiers(cmd) -> None:
 
 
 def test_sigkill_mid_ingest_loses_nothing_committed(store_url, units, inbox):
-    from agent.attest import dsse
-    from agent.attest.api import verify_envelope
+    from jcstar_agent.attest import dsse
+    from jcstar_agent.attest.api import verify_envelope
 
-    cmd = [sys.executable, "-m", "agent", "store", "ingest", "--store", store_url, "--pubkey",
+    cmd = [sys.executable, "-m", "jcstar_agent", "store", "ingest", "--store", store_url, "--pubkey",
            units.keys["a"]["pub"], "--batch", str(BATCH), "--workers", "2", "--progress", inbox]
     p = subprocess.Popen(cmd, cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     committed = 0

@@ -1,7 +1,7 @@
 """Drift over report dicts: what counts as a security-relevant change, and what does not."""
 from __future__ import annotations
 
-from agent.store.drift import Side, accounts, compare, listeners, same_subject
+from jcstar_agent.store.drift import Side, accounts, compare, listeners, same_subject
 
 
 def report(version="1.0", verdicts=None, findings=None, extra=None):

@@ -36,7 +36,7 @@ def _edit(path, old, new):
 
 
 def test_drift_sees_listeners_accounts_and_ignores_figures_in_real_reports(cli, debian_copy, tmp_path):
-    from agent.attest.keys import generate
+    from jcstar_agent.attest.keys import generate
 
     root = debian_copy
     key, pub, _ = generate(str(tmp_path / "unit.key"))

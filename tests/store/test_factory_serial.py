@@ -27,7 +27,7 @@ def unit_on_the_line(units, line_unit, tmp_path, name):
     root, cfg = line_unit
     log = tmp_path / f"serve-{name}.log"
     with pty_pair(str(tmp_path), name) as (device_end, station_end), open(log, "w+") as fh:
-        p = subprocess.Popen([sys.executable, "-m", "agent", "serve", "--port", device_end, "--key",
+        p = subprocess.Popen([sys.executable, "-m", "jcstar_agent", "serve", "--port", device_end, "--key",
                               units.keys["a"]["private"], "--root", root, "--config", cfg],
                              cwd=PROJECT, stderr=fh, stdout=subprocess.DEVNULL)
         try:

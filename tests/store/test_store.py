@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from agent.store import Query, StoreError, open_store
-from agent.store.ingest import check, ingest
+from jcstar_agent.store import Query, StoreError, open_store
+from jcstar_agent.store.ingest import check, ingest
 from store_units import set_verdict
 
 DAY = 86400.0
@@ -113,7 +113,7 @@ def test_queries(store, units):
 
 
 def test_station_serial_is_recorded_and_searchable(store, units):
-    from agent.store.ingest import check as verify_one
+    from jcstar_agent.store.ingest import check as verify_one
 
     v = verify_one("x", units.sign(serial="SN-LBL"), units.keyring("a"), "s", serial="LABEL-0042")
     store.add([v.record])
@@ -172,7 +172,7 @@ def test_open_errors_are_store_errors(tmp_path):
 def test_export_reverifies_and_flags_rows_altered_behind_the_store(store, units, tmp_path):
     import tarfile
 
-    from agent.store.export import export
+    from jcstar_agent.store.export import export
 
     ring = units.keyring("a")
     envs = [units.sign(serial="SN-EX", nonce="1"), units.sign(serial="SN-EX", nonce="2")]
@@ -203,7 +203,7 @@ def test_export_reverifies_and_flags_rows_altered_behind_the_store(store, units,
 def test_retention_window_is_two_calendar_years(store, units):
     from datetime import datetime, timezone
 
-    from agent.store import retention
+    from jcstar_agent.store import retention
 
     def t(*ymd):
         return datetime(*ymd, tzinfo=timezone.utc).timestamp()
@@ -229,8 +229,8 @@ def test_retention_a_unit_is_its_ueid_labelled_or_not(store, units):
     inside the window still has current evidence."""
     from datetime import datetime, timezone
 
-    from agent.store import retention
-    from agent.store.ingest import check as verify_one
+    from jcstar_agent.store import retention
+    from jcstar_agent.store.ingest import check as verify_one
 
     def t(*ymd):
         return datetime(*ymd, tzinfo=timezone.utc).timestamp()

@@ -226,7 +226,7 @@ def test_factory_envelope_from_a_command(cli, store_url, units, line_unit, tmp_p
     import sys
 
     root, cfg = line_unit
-    attest = (f"{shlex.quote(sys.executable)} -m agent attest --root {shlex.quote(root)} --config {shlex.quote(cfg)} "
+    attest = (f"{shlex.quote(sys.executable)} -m jcstar_agent attest --root {shlex.quote(root)} --config {shlex.quote(cfg)} "
               f"--key {shlex.quote(units.keys['a']['private'])} --nonce \"$JCSTAR_NONCE\"")
     base = ("factory", "--store", store_url, "--pubkey", units.keys["a"]["pub"], "--quiet")
     r = cli(*base, "--command", attest)
@@ -247,10 +247,10 @@ def test_auditor_follows_the_bundle_readme(store_url, units, tmp_path):
     import subprocess
     import sys
 
-    from agent.store import Query
-    from agent.store import open_store
-    from agent.store.export import export
-    from agent.store.ingest import ingest
+    from jcstar_agent.store import Query
+    from jcstar_agent.store import open_store
+    from jcstar_agent.store.export import export
+    from jcstar_agent.store.ingest import ingest
 
     project = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     envs = [units.sign(serial="SN-AUD", nonce="1", key="a"), units.sign(serial="SN-AUD", nonce="2", key="p256")]
@@ -275,7 +275,7 @@ def test_auditor_follows_the_bundle_readme(store_url, units, tmp_path):
     keyids = set()
     for c in verifies:
         argv = c.split()
-        p = subprocess.run([sys.executable, "-m", "agent"] + argv[1:], cwd=str(here), env=env,
+        p = subprocess.run([sys.executable, "-m", "jcstar_agent"] + argv[1:], cwd=str(here), env=env,
                            capture_output=True, text=True, timeout=60)
         assert p.returncode == 0 and p.stdout.startswith("VALID"), c + p.stdout + p.stderr
         keyids.add(re.search(r"keys/([0-9a-f]{64})\.pub", c).group(1))
@@ -339,7 +339,7 @@ def test_factory_command_gets_a_nonce_attest_accepts(cli, tmp_path, monkeypatch)
     'attest --nonce "$JCSTAR_NONCE"' parses (the flake this test pins down)."""
     import secrets
 
-    from agent.attest.keys import generate
+    from jcstar_agent.attest.keys import generate
 
     draws = iter(["-Zm9vYmFyLWRhc2gtZmlyc3QtbG9uZw", "second-draw-no-dash-xxxxxxxxxxxx"])
     real = secrets.token_urlsafe
@@ -350,7 +350,7 @@ def test_factory_command_gets_a_nonce_attest_accepts(cli, tmp_path, monkeypatch)
     (root / "etc/os-release").write_text('ID=acme\nVERSION_ID="1"\n')
     import shlex
     import sys
-    cmd = (f"{shlex.quote(sys.executable)} -m agent attest --root {shlex.quote(str(root))} "
+    cmd = (f"{shlex.quote(sys.executable)} -m jcstar_agent attest --root {shlex.quote(str(root))} "
            f"--key {shlex.quote(key)} --nonce \"$JCSTAR_NONCE\"")
     r = cli("factory", "--store", str(tmp_path / "e.db"), "--pubkey", pub, "--command", cmd, "--quiet")
     assert "[ok  ] verify" in r.out, r.out + r.err

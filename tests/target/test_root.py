@@ -4,7 +4,7 @@ import stat
 
 import pytest
 
-from agent.target import Root
+from jcstar_agent.target import Root
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ inherit externalsrc setuptools3 systemd
 JCSTAR_TOML = "${@'python3-tomli' if bb.utils.vercmp_string_op(d.getVar('PYTHON_BASEVERSION'), '3.11', '<') else 'python3-tomllib'}"
 
 # Exactly the modules the device code imports (tests/hooks/test_hooks_yocto.py keeps this list in
-# step with agent/): the third-party ones, then oe-core's python3 splits of the standard library
-# (each split pulls its own dependencies). The evidence store (agent/store) is host-side and the
+# step with jcstar_agent/): the third-party ones, then oe-core's python3 splits of the standard library
+# (each split pulls its own dependencies). The evidence store (jcstar_agent/store) is host-side and the
 # optional SSH brute-force probe (paramiko) is an extra: neither is needed here.
 RDEPENDS:${PN} = "\
     python3-psutil \

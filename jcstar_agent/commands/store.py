@@ -90,7 +90,7 @@ def serial_pull(port: str, baud: int, timeout: float, nonce: str):
         from ..serial import device, host
         from ..serial.framing import TransferError
     except ImportError:
-        raise RunError("serial pull is not available in this installation (agent.serial, pyserial)") from None
+        raise RunError("serial pull is not available in this installation (jcstar_agent.serial, pyserial)") from None
     try:
         handle = device.open_port(port, baud)
     except Exception as exc:

@@ -1,4 +1,4 @@
-"""The JSON Schemas shipped in the package (``agent/attest/schema/*.schema.json``).
+"""The JSON Schemas shipped in the package (``jcstar_agent/attest/schema/*.schema.json``).
 
 ``report-v1``: the report (``check --format json``, and the core of the predicate);
 ``attestation-v1``: the in-toto Statement in an ``attest`` envelope (predicate = report + claims).

@@ -87,7 +87,7 @@ class Store:
 
     def add(self, records: Sequence[Record]) -> List[bool]:
         """Store records in one transaction. Returns, per record, True if new, False if it was
-        already there (same payload digest). Only :func:`agent.store.ingest.ingest` builds
+        already there (same payload digest). Only :func:`jcstar_agent.store.ingest.ingest` builds
         records from verified envelopes: call that, not this, with anything received."""
         if not records:
             return []

@@ -7,7 +7,7 @@ Stable; extend, never break::
     v = verify_envelope(envelope, pubkey_pem, nonce="n", max_age=300)
     v.ok, v.reason, v.statement, v.predicate, v.keyid, v.claims["ueid"]
 
-``report`` is an ``agent.report.Report`` (or its ``to_dict()``); ``attest_report`` raises RunError
+``report`` is an ``jcstar_agent.report.Report`` (or its ``to_dict()``); ``attest_report`` raises RunError
 when ``nonce`` is not 1-512 printable characters or ``firmware.image_digest`` is malformed.
 ``verify_envelope`` raises
 RunError only when ``pubkey_pem`` is not a usable public key; anything wrong with the envelope is

@@ -1,6 +1,6 @@
 """Ingest: verify every envelope with a trusted public key, then store it — or refuse it.
 
-An envelope is stored only when ``agent.attest.api.verify_envelope`` says it is valid with a key
+An envelope is stored only when ``jcstar_agent.attest.api.verify_envelope`` says it is valid with a key
 from the key ring (the envelope's own ``keyid`` only picks which trusted key to try; it is never
 trusted by itself). Anything else — not JSON, not DSSE, tampered, signed by an unknown key,
 wrong nonce, too old — is refused with the reason and never stored. Verified envelopes are

@@ -4,7 +4,7 @@ Timing, for a console with no flow control: the attest request is repeated until
 acknowledges it (``A`` line; it then runs the checks, which may take a while); lines missing when
 a batch ends (``E`` line) or when the line goes quiet are asked for again by number; everything is
 bounded by one overall timeout. Verifying the signature and the nonce is the caller's business
-(``agent.attest.api.verify_envelope``); this module only guarantees that the document returned is
+(``jcstar_agent.attest.api.verify_envelope``); this module only guarantees that the document returned is
 byte for byte the one whose digest the device announced.
 """
 from __future__ import annotations

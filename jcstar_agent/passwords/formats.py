@@ -2,7 +2,7 @@
 
 ``verifier(stored, fmt)`` returns ``(scheme, verify)`` where ``verify(candidate) -> bool``, or
 ``(scheme, None)`` when the value cannot be tested (locked, unknown scheme, library missing).
-Schemes: everything crypt(3) knows (through :mod:`agent.libcrypt`), Apache ``$apr1$`` and
+Schemes: everything crypt(3) knows (through :mod:`jcstar_agent.libcrypt`), Apache ``$apr1$`` and
 ``{SHA}``, mosquitto ``$6$`` (salted SHA-512) and ``$7$`` (PBKDF2-SHA512), and ``plaintext``
 (a store holding the password itself).
 """

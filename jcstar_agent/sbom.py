@@ -1,7 +1,7 @@
 """A CycloneDX 1.5 JSON SBOM of the installed software, with the standard library only.
 
 One component per installed package (dpkg, opkg, apk, Python distributions — see
-:mod:`agent.facts.packages`), each with a package URL (``pkg:deb/debian/openssl@3.0.11-1?arch=amd64
+:mod:`jcstar_agent.facts.packages`), each with a package URL (``pkg:deb/debian/openssl@3.0.11-1?arch=amd64
 &distro=debian-12``, ``pkg:apk/alpine/…``, ``pkg:pypi/…``; opkg has no registered purl type, so
 ``pkg:generic/…``) and properties naming the database it came from and its source package.
 The firmware itself is ``metadata.component``. Components are sorted, so

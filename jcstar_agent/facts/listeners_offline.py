@@ -6,7 +6,7 @@
 2. Where it listens: systemd socket units directly; inetd/xinetd services (:mod:`.inetd`) when a
    super-server starts; known daemons' flags and config files (:mod:`.daemons`).
 
-Each :class:`~agent.facts.listeners.Listener` names in ``source`` the file:line that made us
+Each :class:`~jcstar_agent.facts.listeners.Listener` names in ``source`` the file:line that made us
 think so. Also works on a live root (the live-socket reader uses it to say what the image
 enables). Transport weaknesses found in daemon configs travel alongside (:func:`surface`).
 """

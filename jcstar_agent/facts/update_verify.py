@@ -1,6 +1,6 @@
 """Does each installed update framework verify what it installs? (S1.1-08)
 
-Frameworks come from :mod:`agent.facts.updates` (detection). Per framework:
+Frameworks come from :mod:`jcstar_agent.facts.updates` (detection). Per framework:
 
 - RAUC: the first ``system.conf`` of ``/etc/rauc``, ``/run/rauc``, ``/usr/lib/rauc`` (or the
   ``--conf`` its service is started with) has ``[keyring] path=``/``directory=`` naming existing,

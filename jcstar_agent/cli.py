@@ -16,15 +16,15 @@ from .errors import RunError
 
 # verb -> (module, one-line help). The CONTRACT.md verbs; add, never rename.
 VERBS = {
-    "check": ("agent.commands.check", "run the JC-STAR ★1 checks, print a report"),
-    "attest": ("agent.commands.attest", "run check, emit a signed attestation (DSSE envelope)"),
-    "keygen": ("agent.commands.keygen", "create a signing key pair"),
-    "verify": ("agent.commands.verify", "verify an attestation"),
-    "serve": ("agent.commands.serve", "answer attestation requests on a serial line"),
-    "pull": ("agent.commands.pull", "request, receive and verify an attestation over serial"),
-    "store": ("agent.commands.store", "evidence store: ingest, query, export, retention, check-unique"),
-    "drift": ("agent.commands.drift", "security-relevant changes between two attestations"),
-    "factory": ("agent.commands.factory", "factory line: attest a unit, verify, store, PASS/FAIL"),
+    "check": ("jcstar_agent.commands.check", "run the JC-STAR ★1 checks, print a report"),
+    "attest": ("jcstar_agent.commands.attest", "run check, emit a signed attestation (DSSE envelope)"),
+    "keygen": ("jcstar_agent.commands.keygen", "create a signing key pair"),
+    "verify": ("jcstar_agent.commands.verify", "verify an attestation"),
+    "serve": ("jcstar_agent.commands.serve", "answer attestation requests on a serial line"),
+    "pull": ("jcstar_agent.commands.pull", "request, receive and verify an attestation over serial"),
+    "store": ("jcstar_agent.commands.store", "evidence store: ingest, query, export, retention, check-unique"),
+    "drift": ("jcstar_agent.commands.drift", "security-relevant changes between two attestations"),
+    "factory": ("jcstar_agent.commands.factory", "factory line: attest a unit, verify, store, PASS/FAIL"),
 }
 
 

@@ -28,7 +28,7 @@ def evaluate(ctx: Context, criterion_id: str) -> Outcome:
         return Outcome.na("the product complies with UK PSTI (declared product.psti_compliant): "
                           "exempt from this criterion since 2026-01-01")
     try:
-        module = importlib.import_module(f"agent.criteria.{info.module}")
+        module = importlib.import_module(f"jcstar_agent.criteria.{info.module}")
         outcome = module.evaluate(ctx)
     except Exception as exc:  # a bug or a device we did not foresee: report it, keep going
         if os.environ.get("JCSTAR_DEBUG"):

@@ -8,7 +8,7 @@ must lie on persistent storage — not tmpfs/ramfs/zram, nor an overlay whose up
 mount that makes it volatile.
 
 Cross-boot half (live): the agent keeps its own state (``agent.state_dir``, default
-``/var/lib/jcstar-agent/state.json``, 0600, atomic writes; see :mod:`agent.state`): per boot the
+``/var/lib/jcstar-agent/state.json``, 0600, atomic writes; see :mod:`jcstar_agent.state`): per boot the
 kernel's boot_id, the firmware version, HMAC-keyed fingerprints of the credential fields
 (``/etc/shadow``, hashes kept in ``/etc/passwd`` on shadow-less BusyBox images, declared stores;
 never the hashes) and SSH host key fingerprints; the first snapshot ever recorded is the factory state.

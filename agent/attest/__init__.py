@@ -1,4 +1,0 @@
-"""Signed attestations: in-toto Statement v1 in a DSSE envelope, Ed25519 / ECDSA P-256.
-
-The API is :mod:`agent.attest.api`. Nothing here imports ``cryptography`` at import time.
-"""

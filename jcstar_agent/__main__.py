@@ -1,0 +1,3 @@
+from jcstar_agent.cli import main
+
+raise SystemExit(main())
