@@ -1,0 +1,114 @@
+"""A corpus of real-package Debian trees: real daemons installed by apt, with their own defaults.
+
+One base tree (the debootstrap rootfs of :mod:`rootfs` plus :data:`PACKAGES`, installed once by
+``chroot … apt-get install`` with a policy-rc.d that forbids starting anything) is cached under
+the rootfs cache, keyed by the package list. Each case is a cheap copy of it: files hard-linked,
+``/etc``, ``/root`` and ``/home`` copied for real (a case edits only those, with the image's own
+tools run in a chroot: chpasswd, update-inetd), and every service switched off except the ones
+the case starts (:func:`only`).
+
+Run as a script to pre-build: ``python3 tests/integration/corpus.py``.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from typing import Iterable
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import rootfs  # noqa: E402
+
+PACKAGES = (
+    "openssh-server", "openbsd-inetd", "inetutils-telnetd", "mosquitto", "lighttpd",
+    "nginx-light", "ssl-cert", "vsftpd", "snmpd", "dropbear-bin", "dropbear-run",
+)
+# The services the base tree may start, each with its systemd units and SysV script names.
+SERVICES = {
+    "ssh": (("ssh.service", "sshd.service", "ssh.socket"), ("ssh",)),
+    "inetd": (("inetd.service",), ("openbsd-inetd",)),
+    "mosquitto": (("mosquitto.service",), ("mosquitto",)),
+    "lighttpd": (("lighttpd.service",), ("lighttpd",)),
+    "nginx": (("nginx.service",), ("nginx",)),
+    "vsftpd": (("vsftpd.service",), ("vsftpd",)),
+    "snmpd": (("snmpd.service",), ("snmpd",)),
+    "dropbear": (("dropbear.service",), ("dropbear",)),
+}
+
+
+def key() -> str:
+    return hashlib.sha256((rootfs.key() + " ".join(PACKAGES)).encode()).hexdigest()[:12]
+
+
+def path() -> str:
+    return os.path.join(rootfs.CACHE, f"corpus-{key()}")
+
+
+def build() -> str:
+    """Path of the base tree, building it (once) from the debootstrap rootfs."""
+    dest = path()
+    if os.path.exists(os.path.join(dest, ".jcstar-complete")):
+        return dest
+    base = rootfs.build()
+    work = tempfile.mkdtemp(prefix="corpus-build-", dir=rootfs.CACHE)
+    tree = os.path.join(work, "t")
+    try:
+        subprocess.run(["cp", "-a", "--reflink=auto", base, tree], check=True)
+        rc = os.path.join(tree, "usr/sbin/policy-rc.d")
+        with open(rc, "w") as fh:
+            fh.write("#!/bin/sh\nexit 101\n")
+        os.chmod(rc, 0o755)
+        rootfs._run(["chroot", tree, "apt-get", "update", "-q"])
+        rootfs._run(["chroot", tree, "apt-get", "install", "-y", "-q", "--no-install-recommends",
+                     *PACKAGES])
+        rootfs._run(["chroot", tree, "apt-get", "clean"])
+        os.unlink(rc)
+        open(os.path.join(tree, ".jcstar-complete"), "w").close()
+        if os.path.exists(dest):
+            shutil.rmtree(dest)
+        os.rename(tree, dest)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return dest
+
+
+def copy_case(dest: str) -> str:
+    """A private case tree: hard links to the base tree's files, /etc /root /home copied for
+    real (the only places a case changes; new files elsewhere go into fresh folders)."""
+    src = build()
+    subprocess.run(["cp", "-al", src, dest], check=True)
+    for sub in ("etc", "root", "home"):
+        shutil.rmtree(os.path.join(dest, sub))
+        subprocess.run(["cp", "-a", os.path.join(src, sub), os.path.join(dest, sub)], check=True)
+    return dest
+
+
+def only(root: str, started: Iterable[str]) -> None:
+    """Switch off every corpus service but ``started``: their systemd enablement links and SysV
+    rc links are removed, as ``systemctl disable`` / ``update-rc.d disable`` would."""
+    keep = set(started)
+    units, scripts = set(), set()
+    for name, (u, s) in SERVICES.items():
+        if name not in keep:
+            units.update(u)
+            scripts.update(s)
+    sd = os.path.join(root, "etc/systemd/system")
+    for dirpath, _dirs, files in os.walk(sd):
+        for f in files:
+            p = os.path.join(dirpath, f)
+            if f in units and os.path.islink(p):
+                os.unlink(p)
+    for level in "0123456S":
+        d = os.path.join(root, f"etc/rc{level}.d")
+        if not os.path.isdir(d):
+            continue
+        for f in os.listdir(d):
+            if f[:1] in "SK" and f[3:] in scripts:
+                os.unlink(os.path.join(d, f))
+
+
+if __name__ == "__main__":
+    print(build())

@@ -1,0 +1,217 @@
+"""The agent over the real-package corpus (tests/integration/corpus.py): Debian's own packages,
+their own default configs, passwords set with the image's own chpasswd, no board config.
+
+Each case's verdicts were written here as an auditor decides them, before the agent was run on
+the tree: ``fail`` lists the criteria that must fail, ``ok`` those that must not fail (pass, na,
+manual are all "not fail"), and ``not_pass`` those that must not pass (what the agent cannot see
+is manual, never a pass). One cause fails one criterion: an undeclared listener is S1.1-13's
+failure, and a daemon whose authentication the agent reads (sshd, dropbear, vsftpd) does not
+fail S1.1-01 for being undeclared.
+"""
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Tuple
+
+import pytest
+
+import rootfs as rootfs_builder
+from integration import corpus
+
+pytestmark = pytest.mark.integration
+
+chroot = rootfs_builder.chroot
+PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _write(root: str, dev: str, text: str, mode: Optional[int] = None) -> None:
+    host = os.path.join(root, dev.lstrip("/"))
+    os.makedirs(os.path.dirname(host), exist_ok=True)
+    if os.path.islink(host):  # an absolute link in the image points into the host: never follow
+        os.unlink(host)
+    with open(host, "w") as fh:
+        fh.write(text)
+    if mode is not None:
+        os.chmod(host, mode)
+
+
+def _telnet(root):
+    chroot(root, "update-inetd", "--enable", "telnet")
+
+
+def _telnet_line_only(root):  # the line is enabled, but nothing starts inetd
+    chroot(root, "update-inetd", "--enable", "telnet")
+
+
+def _mosquitto_open(root):
+    _write(root, "/etc/mosquitto/conf.d/open.conf", "listener 1883 0.0.0.0\nallow_anonymous true\n")
+
+
+def _nginx_tls(root):
+    _write(root, "/etc/nginx/sites-enabled/default",
+           "server {\n listen 80 default_server;\n return 301 https://$host$request_uri;\n}\n"
+           "server {\n listen 443 ssl default_server;\n"
+           " ssl_certificate /etc/ssl/certs/ssl-cert-snakeoil.pem;\n"
+           " ssl_certificate_key /etc/ssl/private/ssl-cert-snakeoil.key;\n"
+           " root /var/www/html;\n}\n")
+
+
+def _vsftpd_admin(root):
+    chroot(root, "useradd", "-m", "-s", "/bin/bash", "admin")
+    chroot(root, "chpasswd", input="admin:admin\n")
+
+
+def _snmpd_public(root):
+    path = os.path.join(root, "etc/snmp/snmpd.conf")
+    text = open(path).read().replace("agentaddress  127.0.0.1,[::1]", "agentaddress  udp:161")
+    assert "agentaddress  udp:161" in text
+    open(path, "w").write(text)
+
+
+def _dropbear_blank(root):
+    _write(root, "/etc/default/dropbear", 'DROPBEAR_EXTRA_ARGS="-B"\n')
+
+
+def _apt_trusted(root):
+    _write(root, "/etc/apt/sources.list.d/vendor.list",
+           "deb [trusted=yes] http://updates.example.com/debian bookworm main\n")
+
+
+def _md5crypt(root):
+    chroot(root, "useradd", "-m", "-s", "/bin/bash", "op")
+    chroot(root, "chpasswd", "-c", "MD5", input="op:vK7#qP2!zR9mW4xT\n")
+
+
+def _readable_key(root):
+    os.makedirs(os.path.join(root, "etc/app"), exist_ok=True)
+    chroot(root, "openssl", "genpkey", "-algorithm", "ed25519", "-out", "/etc/app/device-key.pem")
+    os.chmod(os.path.join(root, "etc/app/device-key.pem"), 0o644)
+
+
+def _key_in_root_only_folder(root):  # 0644, but /root is 0700: no other user reaches it
+    os.makedirs(os.path.join(root, "root/app"), exist_ok=True)
+    chroot(root, "openssl", "genpkey", "-algorithm", "ed25519", "-out", "/root/app/key.pem")
+    os.chmod(os.path.join(root, "root/app/key.pem"), 0o644)
+    os.chmod(os.path.join(root, "root"), 0o700)
+
+
+def _group_key(root):  # 0640 root:ops, and ops has a member
+    chroot(root, "groupadd", "ops")
+    chroot(root, "useradd", "-m", "-G", "ops", "-s", "/bin/bash", "alice")
+    os.makedirs(os.path.join(root, "etc/app"), exist_ok=True)
+    chroot(root, "openssl", "genpkey", "-algorithm", "ed25519", "-out", "/etc/app/ops-key.pem")
+    chroot(root, "chgrp", "ops", "/etc/app/ops-key.pem")
+    os.chmod(os.path.join(root, "etc/app/ops-key.pem"), 0o640)
+
+
+def _agent_installed(root):
+    """The agent itself, installed as pip/venv/dist-packages would put it."""
+    src = os.path.join(PROJECT, "jcstar_agent")
+    ignore = shutil.ignore_patterns("__pycache__")
+    for dest in ("usr/lib/python3/dist-packages/jcstar_agent",
+                 "opt/jcstar/venv/lib/python3.11/site-packages/jcstar_agent",
+                 "root/.local/share/pipx/venvs/jcstar-agent/lib/python3.11/site-packages/jcstar_agent"):
+        shutil.copytree(src, os.path.join(root, dest), ignore=ignore)
+
+
+@dataclass
+class Case:
+    name: str
+    started: Tuple[str, ...]
+    edit: Optional[Callable] = None
+    fail: Tuple[str, ...] = ()
+    ok: Tuple[str, ...] = ()
+    not_pass: Tuple[str, ...] = ()
+    checks: Dict[str, Tuple[str, ...]] = field(default_factory=dict)  # criterion -> check ids seen
+    absent: Dict[str, Tuple[str, ...]] = field(default_factory=dict)  # criterion -> check ids not seen
+
+
+CASES: List[Case] = [
+    # sshd's effective config asks for a password or a key: S1.1-01 judges that, the undeclared
+    # port is S1.1-13's; root is locked and no other account exists: no default password
+    Case("openssh-server", ("ssh",), fail=("S1.1-13",),
+         ok=("S1.1-01", "S1.1-02", "S1.1-11", "S1.1-12"),
+         absent={"S1.1-01": ("LISTENER-AUTH-UNDECLARED",)}),
+    Case("telnet-inetd", ("inetd",), _telnet, fail=("S1.1-01", "S1.1-12", "S1.1-13"),
+         ok=("S1.1-11",), checks={"S1.1-01": ("AUTH-CLEARTEXT-LOGIN",)}),
+    # the telnet line is enabled but no inetd starts: nothing listens, nothing to fail
+    Case("telnet-line-without-inetd", (), _telnet_line_only, ok=("S1.1-01", "S1.1-12", "S1.1-11"),
+         absent={"S1.1-01": ("AUTH-CLEARTEXT-LOGIN",)}),
+    # mosquitto 2 with no listener configured binds loopback only
+    Case("mosquitto-default", ("mosquitto",), ok=("S1.1-01", "S1.1-02", "S1.1-11", "S1.1-12")),
+    Case("mosquitto-open", ("mosquitto",), _mosquitto_open, fail=("S1.1-01", "S1.1-12", "S1.1-13"),
+         ok=("S1.1-11",), checks={"S1.1-01": ("MQTT-ANONYMOUS",)}),
+    # a web server whose authentication the agent cannot see: S1.1-01 manual, not fail
+    Case("lighttpd", ("lighttpd",), fail=("S1.1-13",), ok=("S1.1-01", "S1.1-02", "S1.1-11"),
+         not_pass=("S1.1-01",)),
+    # Debian's snakeoil key: 0640 root:ssl-cert, group without members -> info only
+    Case("nginx-ssl-cert", ("nginx",), _nginx_tls, fail=("S1.1-13",),
+         ok=("S1.1-01", "S1.1-02", "S1.1-11"), not_pass=("S1.1-01",),
+         absent={"S1.1-11": ("KEY-PRIVATE-READABLE",)}),
+    # vsftpd default: PAM local logins over cleartext FTP; no account can log in yet
+    Case("vsftpd-default", ("vsftpd",), fail=("S1.1-12", "S1.1-13"), ok=("S1.1-01", "S1.1-02", "S1.1-11"),
+         absent={"S1.1-01": ("LISTENER-AUTH-UNDECLARED",)}),
+    # admin/admin reachable over FTP: a default password (S1.1-02), not an S1.1-01 failure
+    Case("vsftpd-admin-admin", ("vsftpd",), _vsftpd_admin, fail=("S1.1-02", "S1.1-12", "S1.1-13"),
+         ok=("S1.1-01", "S1.1-11"), not_pass=("S1.1-03", "S1.1-04")),
+    # Debian's snmpd: rocommunity public, but agentaddress loopback only
+    Case("snmpd-default", ("snmpd",), ok=("S1.1-01", "S1.1-02", "S1.1-11", "S1.1-12")),
+    # community 'public' reachable on udp/161: a universal default credential, in cleartext
+    Case("snmpd-public", ("snmpd",), _snmpd_public, fail=("S1.1-02", "S1.1-12", "S1.1-13"),
+         ok=("S1.1-01", "S1.1-11")),
+    Case("dropbear-default", ("dropbear",), fail=("S1.1-13",), ok=("S1.1-01", "S1.1-02", "S1.1-12", "S1.1-11"),
+         absent={"S1.1-01": ("LISTENER-AUTH-UNDECLARED",)}),
+    Case("dropbear-blank", ("dropbear",), _dropbear_blank, fail=("S1.1-01", "S1.1-13"),
+         ok=("S1.1-12", "S1.1-11"), checks={"S1.1-01": ("DROPBEAR-BLANK-PASSWORDS",)}),
+    Case("apt-trusted", (), _apt_trusted, fail=("S1.1-08",), ok=("S1.1-01", "S1.1-11", "S1.1-12")),
+    Case("md5crypt", (), _md5crypt, fail=("S1.1-11",), ok=("S1.1-01", "S1.1-02", "S1.1-12"),
+         checks={"S1.1-11": ("CRED-WEAK-HASH",)}),
+    Case("readable-key", (), _readable_key, fail=("S1.1-11",), ok=("S1.1-01", "S1.1-12"),
+         checks={"S1.1-11": ("KEY-PRIVATE-READABLE",)}),
+    Case("key-in-root-only-folder", (), _key_in_root_only_folder, ok=("S1.1-11",),
+         absent={"S1.1-11": ("KEY-PRIVATE-READABLE",)}),
+    Case("group-readable-key", (), _group_key, fail=("S1.1-11",), checks={"S1.1-11": ("KEY-PRIVATE-READABLE",)}),
+    Case("agent-installed", (), _agent_installed, ok=("S1.1-11",),
+         absent={"S1.1-11": ("WIFI-PSK-WORLD-READABLE", "APP-SECRET-WORLD-READABLE", "KEY-PRIVATE-READABLE")}),
+]
+
+
+@pytest.fixture(scope="module")
+def base():
+    why = rootfs_builder.unavailable()
+    if why:
+        pytest.skip(why)
+    return corpus.build()
+
+
+def _make(case: Case, tmp_path) -> str:
+    root = corpus.copy_case(str(tmp_path / case.name))
+    corpus.only(root, case.started)
+    if case.edit:
+        case.edit(root)
+    return root
+
+
+def _by(report) -> dict:
+    return {c["id"]: c for c in report["criteria"]}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_corpus_verdicts(base, case, tmp_path, cli):
+    root = _make(case, tmp_path)
+    r = cli("check", "--root", root, "--format", "json")
+    assert r.rc in (0, 1) and "Traceback" not in r.err, r.err
+    by = _by(json.loads(r.out))
+    for cid in case.fail:
+        assert by[cid]["verdict"] == "fail", (cid, by[cid])
+    for cid in case.ok:
+        assert by[cid]["verdict"] != "fail", (cid, by[cid])
+    for cid in case.not_pass:
+        assert by[cid]["verdict"] != "pass", (cid, by[cid])
+    for cid, ids in case.checks.items():
+        seen = {f["check"] for f in by[cid]["findings"]}
+        assert set(ids) <= seen, (cid, seen)
+    for cid, ids in case.absent.items():
+        seen = {f["check"] for f in by[cid]["findings"]}
+        assert not set(ids) & seen, (cid, by[cid])
