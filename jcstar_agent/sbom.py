@@ -77,7 +77,9 @@ def components(packages) -> List[Dict[str, Any]]:
 
 def components_digest(bom: Dict[str, Any]) -> str:
     """SHA-256 of the canonical component list (stable for the same installed software)."""
-    blob = json.dumps(bom.get("components", []), sort_keys=True, separators=(",", ":"))
+    from .report import escape
+
+    blob = json.dumps(escape.tree(bom.get("components", [])), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -116,21 +118,9 @@ def build(ctx) -> Dict[str, Any]:
 
 
 def write(bom: Dict[str, Any], path: str) -> None:
-    """Write atomically (a temporary file renamed over ``path``); a path that exists and is not a
-    regular file (``/dev/null``, ``/dev/stdout``, a FIFO) is written in place, never replaced."""
-    import stat
+    """Write atomically (``outfile``: a temporary file renamed over ``path``); a FIFO or
+    character device (``/dev/null``, ``/dev/stdout``) is written in place. OSError on failure."""
+    from .outfile import write_bytes
+    from .report import escape
 
-    try:
-        special = not stat.S_ISREG(os.stat(path).st_mode)
-    except OSError:
-        special = False
-    if special:
-        with open(path, "w", encoding="utf-8") as fh:
-            json.dump(bom, fh, indent=1, sort_keys=False)
-            fh.write("\n")
-        return
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(bom, fh, indent=1, sort_keys=False)
-        fh.write("\n")
-    os.replace(tmp, path)
+    write_bytes(path, (json.dumps(escape.tree(bom), indent=1, ensure_ascii=False) + "\n").encode("utf-8"))

@@ -217,25 +217,10 @@ class Store:
         return dest
 
     def _atomic(self, name: str, data: bytes) -> None:
+        from .outfile import write_bytes
+
         self.ensure_dir()
-        final = self._path(name)
-        tmp = f"{final}.tmp{os.getpid()}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
-        try:
-            os.fchmod(fd, 0o600)
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, final)
-        try:
-            dfd = os.open(self.host, os.O_RDONLY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
-        except OSError:
-            pass
+        write_bytes(self._path(name), data, 0o600)  # temp file, fsync, rename, fsync of the folder
 
 
 # --- the comparison ---------------------------------------------------------------------------

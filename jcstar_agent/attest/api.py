@@ -31,9 +31,11 @@ def attest_report(ctx, report, signer: Signer, nonce: Optional[str]) -> bytes:
     """Sign ``report`` (with the run's ``ctx``) into a DSSE envelope; return its JSON bytes."""
     import json
 
+    from ..report import escape
     from . import dsse, statement
 
-    stmt = statement.build(ctx, report, nonce, signer)
+    # claims read from the device (model, names, paths) may hold bytes that are not UTF-8
+    stmt = escape.tree(statement.build(ctx, report, nonce, signer))
     payload = json.dumps(stmt, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     env = dsse.Envelope(dsse.PAYLOAD_TYPE_INTOTO, payload)
     env.signatures.append(dsse.Signature(signer.sign(env.pae()), signer.keyid))

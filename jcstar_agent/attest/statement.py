@@ -249,7 +249,9 @@ def boot_id(ctx) -> Tuple[Optional[str], str]:
 
 
 def report_dict(report) -> Dict[str, Any]:
-    return report if isinstance(report, dict) else report.to_dict()
+    from ..report import escape
+
+    return escape.tree(report) if isinstance(report, dict) else report.to_dict()
 
 
 def build(ctx, report, nonce: Optional[str], signer=None, now: Optional[float] = None) -> Dict[str, Any]:

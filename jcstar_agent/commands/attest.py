@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from .check import add_check_options, build_context, write_output
+from .check import add_check_options, build_context, write_output, write_sbom
 
 
 def add_arguments(p) -> None:
@@ -36,6 +36,7 @@ def run(args) -> int:
     signer = load_signer(args.key)  # before the checks: an unsafe key fails fast, exit 2
     ctx = build_context(args)
     report = check.run(ctx)
+    write_sbom(ctx)
     envelope = attest_report(ctx, report, signer, args.nonce)
     write_output(envelope.decode("utf-8"), args.output)
     if args.report:

@@ -5,7 +5,6 @@ The common options here are shared by every verb that runs checks (``attest``, `
 from __future__ import annotations
 
 import os
-import stat
 import sys
 
 from ..errors import RunError
@@ -19,6 +18,8 @@ def add_check_options(p) -> None:
     g.add_argument("--board", metavar="NAME", help="use board_configs/NAME.toml")
     p.add_argument("--active", action="store_true",
                    help="live only: also run active probes (TLS/plaintext, bounded brute force)")
+    p.add_argument("--probe-workers", type=_workers, metavar="N",
+                   help="with --active: listeners probed at once (default 16, at most 64)")
     p.add_argument("--online", action="store_true",
                    help="fetch declared document URLs to check they are reachable and digest them")
     p.add_argument("--vulndb", metavar="FILE", help="OSV-format vulnerability database (offline)")
@@ -30,11 +31,26 @@ def add_check_options(p) -> None:
                    help="also write a CycloneDX 1.5 JSON SBOM of the installed packages to FILE")
 
 
+def _workers(text: str) -> int:
+    import argparse
+
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 64:
+        raise argparse.ArgumentTypeError(f"{text!r}: a whole number from 1 to 64")
+    return n
+
+
+EXTRA_FORMATS = ("json", "junit", "text", "sarif", "html")  # --FMT-output FILE for each
+
+
 def add_output_options(p) -> None:
-    p.add_argument("--format", choices=("text", "json", "junit"),
+    p.add_argument("--format", choices=("text", "json", "junit", "sarif", "html"),
                    help="report format (default: text on a terminal, json otherwise)")
     p.add_argument("--output", metavar="FILE", help="write the report to FILE (default: stdout)")
-    for fmt in ("json", "junit", "text"):
+    for fmt in EXTRA_FORMATS:
         p.add_argument(f"--{fmt}-output", metavar="FILE", dest=f"{fmt}_output",
                        help=f"also write the report as {fmt} to FILE, from the same run")
 
@@ -69,6 +85,8 @@ def build_context(args):
     options = Options(active=args.active, online=args.online, vulndb=args.vulndb,
                       erase_test=getattr(args, "erase_test", False),
                       password_budget=args.password_budget)
+    if getattr(args, "probe_workers", None):
+        options.extra["probe_workers"] = args.probe_workers
     if getattr(args, "sbom", None):
         if not os.path.isdir(os.path.dirname(os.path.abspath(args.sbom))):
             raise RunError("folder of the SBOM file does not exist", args.sbom)
@@ -90,41 +108,52 @@ def check_writable(path) -> None:
 
 
 def write_output(text: str, output) -> None:
-    """Write to stdout, or to ``output`` atomically (temp file + rename) when it is a regular file.
+    """Write to stdout, or to ``output`` atomically (``outfile``: temp file in the same folder,
+    fsync, rename; a device or FIFO is written in place). Failure is a run-level error."""
+    from ..outfile import write_bytes
 
-    A device or FIFO (``/dev/null``, a named pipe a station reads) is written in place: renaming
-    over it would replace the device node with an ordinary file.
-    """
+    # Renderers escape device bytes already (report.escape); backslashreplace only guarantees
+    # that nothing can ever make an output invalid UTF-8 or raise here.
+    data = text.encode("utf-8", "backslashreplace")
     if not output:
-        sys.stdout.write(text)
+        out = getattr(sys.stdout, "buffer", None)
+        if out is None:
+            sys.stdout.write(data.decode("utf-8"))
+        else:
+            sys.stdout.flush()
+            out.write(data)
         sys.stdout.flush()
         return
     try:
-        st = os.stat(output)
-    except OSError:
-        st = None
-    try:
-        if st is not None and not stat.S_ISREG(st.st_mode):
-            with open(output, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            return
-        tmp = f"{output}.tmp{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, output)
+        write_bytes(output, data)
     except OSError as exc:
-        raise RunError(f"cannot write report: {exc.strerror or exc}", output)
+        raise RunError(f"cannot write: {exc.strerror or exc}", output) from None
+
+
+def write_sbom(ctx) -> None:
+    """``--sbom FILE``: written by the command, not by S1.1-13, so that failing to write it is a
+    run-level error (exit 2, one line) and never hides the criterion's own verdict."""
+    path = ctx.options.extra.get("sbom")
+    if not path:
+        return
+    from .. import sbom
+
+    try:
+        sbom.write(ctx.fact(sbom.build), path)
+    except OSError as exc:
+        raise RunError(f"cannot write the SBOM: {exc.strerror or exc}", path) from None
 
 
 def run(args) -> int:
     from .. import check
     from ..report import render
 
-    extra = [(fmt, getattr(args, f"{fmt}_output", None)) for fmt in ("json", "junit", "text")]
+    extra = [(fmt, getattr(args, f"{fmt}_output", None)) for fmt in EXTRA_FORMATS]
     for path in [args.output] + [path for _, path in extra]:
         check_writable(path)
     ctx = build_context(args)
     report = check.run(ctx)
+    write_sbom(ctx)
     to_terminal = not args.output and sys.stdout.isatty()
     fmt = args.format or ("text" if to_terminal else "json")
     colour = to_terminal and fmt == "text" and not os.environ.get("NO_COLOR")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import signal
 
 from ..errors import RunError
-from .check import add_check_options, build_context
+from .check import add_check_options, build_context, write_sbom
 
 
 def add_arguments(p) -> None:
@@ -33,7 +33,9 @@ def run(args) -> int:
         from .. import check
 
         ctx = build_context(args)  # a fresh context per request: facts are read anew
-        return attest_report(ctx, check.run(ctx), signer, nonce)
+        report = check.run(ctx)
+        write_sbom(ctx)
+        return attest_report(ctx, report, signer, nonce)
 
     try:
         port = device.open_port(args.port, args.baud)

@@ -290,7 +290,10 @@ def do_export(args) -> int:
         raise RunError("export needs --serial (or --model/--version/--keyid): whose evidence?")
     unit = args.serial or " ".join(x for x in (args.model, args.version, args.keyid) if x)
     with open_from(args) as store:
-        out = store_errors(lambda: export(store, q, args.output, unit))
+        try:
+            out = store_errors(lambda: export(store, q, args.output, unit))
+        except OSError as exc:
+            raise RunError(f"cannot write: {exc.strerror or exc}", args.output) from None
     if not out.count:
         print(f"no attestation matches; {args.output} holds an empty bundle", file=sys.stderr)
         return 1

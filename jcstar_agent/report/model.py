@@ -1,10 +1,12 @@
 """The report: what a run found, in the shape ``CONTRACT.md`` promises (schema report/v1)."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
+from enum import Enum
 from typing import Any, Dict, List, Optional
 
 from ..criteria.interface import Finding, Verdict
+from . import escape
 
 SCHEMA = "jcstar-agent/report/v1"
 VERDICTS = ("pass", "fail", "na", "manual", "error")
@@ -71,4 +73,20 @@ class Report:
             "duration_seconds": round(self.duration_seconds, 3),
         }
         d.update(self.extra)
-        return d
+        return escape.tree(d)  # device bytes that are not UTF-8 -> \xNN: every output is valid text
+
+    def escaped(self) -> "Report":
+        """A copy with every string through :func:`escape.text` (what the text/junit renderers get)."""
+        return _escaped(self)
+
+
+def _escaped(value: Any) -> Any:
+    if isinstance(value, Enum):  # Verdict is a str: keep the member
+        return value
+    if is_dataclass(value) and not isinstance(value, type):
+        return replace(value, **{f.name: _escaped(getattr(value, f.name)) for f in fields(value) if f.init})
+    if isinstance(value, dict):
+        return {escape.text(k) if isinstance(k, str) else k: _escaped(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_escaped(v) for v in value]
+    return escape.text(value) if isinstance(value, str) else value

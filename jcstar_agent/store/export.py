@@ -97,9 +97,9 @@ def export(store: Store, q: Query, out: str, unit: str, now: Optional[float] = N
     ).encode()
     files["SHA256SUMS"] = "".join(f"{hashlib.sha256(d).hexdigest()}  {n}\n"
                                   for n, d in sorted(files.items())).encode()
-    tmp = f"{out}.tmp{os.getpid()}"
-    with tarfile.open(tmp, "w:gz") as tar:
+    from ..outfile import atomic
+
+    with atomic(out) as fh, tarfile.open(fileobj=fh, mode="w:gz") as tar:
         for name in sorted(files):
             _add(tar, f"{base}/{name}", files[name], now)
-    os.replace(tmp, out)
     return Exported(out, len(rows), failed)
