@@ -80,7 +80,8 @@ def test_run_stops_at_the_time_budget():
     servers = [Http(), Http(), Http()]
     try:
         items = [Listener("tcp", x.port, "127.0.0.1", source="socket (ipv4)") for x in servers]
-        got = runner.run(_ctx(items, {"probe_budget": 0.5}))  # one probe waits 1 s for a greeting
+        # One worker: probes run one after another; the first waits 1 s for a greeting.
+        got = runner.run(_ctx(items, {"probe_budget": 0.5, "probe_workers": 1}))
     finally:
         for x in servers:
             x.close()
