@@ -1,0 +1,177 @@
+"""PID 1 of a ``--boot`` sandbox, run by the host's Python inside fresh namespaces (pid, mount,
+net, uts, ipc, cgroup) made by ``unshare``. Not imported by the agent: executed as a script.
+
+argv: JSON with ``lower`` (the image root, never written), ``scratch`` (an empty host folder),
+``init`` ("systemd" | "inittab"), ``tmpfs_size``, ``address``, ``env``.
+
+1. Everything it mounts is in the private mount namespace: a tmpfs on ``scratch`` holds the
+   overlay's upper and work folders and the merged view, so nothing is written to the image or
+   the host's disk, and every mount vanishes with the namespace's last process.
+2. API filesystems inside the merged tree: proc, a read-only sysfs, tmpfs ``/dev`` with a few
+   device nodes bound from the host's (null, zero, full, random, urandom, tty), tmpfs ``/run``
+   and ``/tmp``.
+3. Network: loopback up and one dummy interface with a TEST-NET address; no route out.
+4. systemd images: exec the image's systemd as PID 1 (``container=jcstar-boot``). inittab
+   images: stay PID 1, run the inittab's sysinit / wait / once / respawn entries (each once,
+   none re-spawned; getty-like entries on a terminal are skipped), reap children, and write a
+   line per entry to ``/run/jcstar-boot.log`` inside the sandbox.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+
+def sh(*cmd):
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def mount(src, dst, fstype=None, opts=None, flags=()):
+    cmd = ["mount"]
+    if fstype:
+        cmd += ["-t", fstype]
+    if opts:
+        cmd += ["-o", opts]
+    cmd += list(flags) + [src, dst]
+    sh(*cmd)
+
+
+def prepare(spec):
+    scratch, lower = spec["scratch"], spec["lower"]
+    sh("mount", "--make-rprivate", "/")
+    mount("jcstar-boot", scratch, "tmpfs", f"size={spec['tmpfs_size']},mode=0700")
+    for d in ("upper", "work", "merged"):
+        os.mkdir(os.path.join(scratch, d))
+    m = os.path.join(scratch, "merged")
+    mount("overlay", m, "overlay",
+          f"lowerdir={lower},upperdir={scratch}/upper,workdir={scratch}/work")
+    for d in ("proc", "sys", "dev", "run", "tmp"):
+        p = os.path.join(m, d)
+        if os.path.islink(p) or not os.path.isdir(p):
+            if os.path.lexists(p):
+                os.unlink(p)
+            os.mkdir(p)
+    mount("proc", f"{m}/proc", "proc", "nosuid,nodev,noexec")
+    mount("sysfs", f"{m}/sys", "sysfs", "ro,nosuid,nodev,noexec")
+    mount("tmpfs", f"{m}/dev", "tmpfs", "mode=0755,nosuid,size=4m")
+    for node in ("null", "zero", "full", "random", "urandom", "tty"):
+        target = f"{m}/dev/{node}"
+        open(target, "w").close()
+        mount(f"/dev/{node}", target, flags=("--bind",))
+    for d in ("pts", "shm"):
+        os.mkdir(f"{m}/dev/{d}")
+    mount("devpts", f"{m}/dev/pts", "devpts", "newinstance,ptmxmode=0666,mode=0620")
+    os.symlink("pts/ptmx", f"{m}/dev/ptmx")
+    mount("tmpfs", f"{m}/dev/shm", "tmpfs", "mode=1777,nosuid,nodev,size=16m")
+    for src, name in (("/proc/self/fd", "fd"), ("/proc/self/fd/0", "stdin"),
+                      ("/proc/self/fd/1", "stdout"), ("/proc/self/fd/2", "stderr")):
+        os.symlink(src, f"{m}/dev/{name}")
+    mount("tmpfs", f"{m}/run", "tmpfs", "mode=0755,nosuid,nodev,size=64m")
+    mount("tmpfs", f"{m}/tmp", "tmpfs", "mode=1777,nosuid,nodev,size=64m")
+    network(spec.get("address") or "")
+    return m
+
+
+def network(address):
+    sh("ip", "link", "set", "lo", "up")
+    if address:
+        try:
+            sh("ip", "link", "add", "jcs0", "type", "dummy")
+        except subprocess.CalledProcessError:
+            return  # no dummy interface support: loopback only
+        sh("ip", "addr", "add", address, "dev", "jcs0")
+        sh("ip", "link", "set", "jcs0", "up")
+
+
+def inittab_entries(text, runlevel):
+    """(id, action, process) of the entries a boot would run, in order, for SysV and BusyBox
+    inittab syntax alike (id:runlevels:action:process)."""
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split(":", 3)
+        if len(parts) != 4:
+            continue
+        ident, levels, action, process = parts
+        if action not in ("sysinit", "bootwait", "wait", "once", "respawn", "boot"):
+            continue
+        if action in ("wait", "once", "respawn") and levels and runlevel not in levels:
+            continue
+        words = process.split()
+        if any(w.endswith("getty") or w.startswith("/dev/tty") or w.startswith("tty") for w in words) \
+                or (ident.startswith("tty") and action == "respawn"):
+            out.append((ident or "-", action, process, "skipped: a login on a terminal"))
+            continue
+        out.append((ident or "-", action, process, ""))
+    return out
+
+
+def run_inittab(env):
+    """Stay PID 1: run the entries, reap children, never exit until killed."""
+    log = open("/run/jcstar-boot.log", "w", buffering=1)
+    try:
+        text = open("/etc/inittab", encoding="utf-8", errors="replace").read()
+    except OSError:
+        text = "::sysinit:/etc/init.d/rcS\n" if os.path.exists("/etc/init.d/rcS") else ""
+    runlevel = "2"
+    for line in text.splitlines():
+        p = line.split(":")
+        if len(p) >= 3 and p[2] == "initdefault" and p[1]:
+            runlevel = p[1][0]
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    for ident, action, process, skip in inittab_entries(text, runlevel):
+        if skip:
+            log.write(json.dumps({"entry": ident, "action": action, "process": process,
+                                  "state": skip}) + "\n")
+            continue
+        cmd = process[1:] if process.startswith("-") else process
+        try:
+            child = subprocess.Popen(["/bin/sh", "-c", cmd], env=env, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
+        except OSError as exc:
+            log.write(json.dumps({"entry": ident, "action": action, "process": process,
+                                  "state": f"failed: {exc.strerror}"}) + "\n")
+            continue
+        if action in ("sysinit", "wait", "bootwait"):
+            rc = child.wait()
+            state = "started" if rc == 0 else f"failed: exit status {rc}"
+        else:
+            state = "started"
+        log.write(json.dumps({"entry": ident, "action": action, "process": process,
+                              "state": state}) + "\n")
+    log.write(json.dumps({"entry": "", "action": "done", "process": "", "state": "done"}) + "\n")
+    while True:  # PID 1: reap orphans until killed
+        try:
+            os.wait()
+        except ChildProcessError:
+            time.sleep(0.5)
+
+
+def main():
+    spec = json.loads(sys.argv[1])
+    try:
+        m = prepare(spec)
+    except subprocess.CalledProcessError as exc:
+        err = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()
+        print(f"sandbox: {' '.join(exc.cmd)}: {err[-1] if err else exc.returncode}", file=sys.stderr)
+        sys.exit(3)
+    except OSError as exc:
+        print(f"sandbox: {exc}", file=sys.stderr)
+        sys.exit(3)
+    os.chroot(m)
+    os.chdir("/")
+    env = dict(spec["env"])
+    sys.stderr.flush()
+    if spec["init"] == "systemd":
+        os.execve(spec["init_path"], [spec["init_path"], "--system", "--unit=multi-user.target",
+                                      "--log-target=null", "--show-status=0"], env)
+    run_inittab(env)
+
+
+if __name__ == "__main__":
+    main()
