@@ -71,6 +71,9 @@ def run(ctx: Context, only: Optional[tuple] = None) -> Report:
         generated_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         duration_seconds=time.monotonic() - started)
     report.extra["accounts"] = account_inventory(ctx.fact(accounts.read))
+    if ctx.options.extra.get("boot") is not None:  # --boot: what the sandbox showed (seconds: a timing)
+        from .facts import boot_listeners
+        report.extra["boot"] = boot_listeners.evidence(ctx)
     return report
 
 

@@ -16,6 +16,11 @@ def add_check_options(p) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--config", metavar="FILE", help="board config (TOML): the vendor's declaration")
     g.add_argument("--board", metavar="NAME", help="use board_configs/NAME.toml")
+    p.add_argument("--boot", action="store_true",
+                   help="with --root (build host, root): start the image's own init in a throw-away "
+                        "sandbox (overlay, namespaces, no network) and take its real socket table")
+    p.add_argument("--boot-timeout", type=float, default=60.0, metavar="SECONDS",
+                   help="--boot: stop waiting for the image's services after SECONDS (default 60)")
     p.add_argument("--active", action="store_true",
                    help="live only: also run active probes (TLS/plaintext, bounded brute force)")
     p.add_argument("--probe-workers", type=_workers, metavar="N",
@@ -93,7 +98,30 @@ def build_context(args):
         options.extra["sbom"] = args.sbom
     if args.vulndb and not os.path.isfile(args.vulndb):
         raise RunError("vulnerability database not found", args.vulndb)
-    return Context(root, config, options)
+    ctx = Context(root, config, options)
+    if getattr(args, "boot", False):
+        boot_into(ctx, args)
+    return ctx
+
+
+def boot_into(ctx, args) -> None:
+    """``--boot``: boot the image now (the sandbox is gone when this returns, on every path) and
+    let the listener fact answer with what its socket table showed."""
+    from ..facts import boot_listeners, listeners
+    from ..target import boot
+
+    if ctx.root.live:
+        raise RunError("--boot starts an image's init in a sandbox: it needs --root DIR")
+    if not args.boot_timeout or args.boot_timeout <= 0:
+        raise RunError("--boot-timeout must be a positive number of seconds")
+    try:
+        ctx.options.extra["boot"] = boot.boot(ctx.root, timeout=args.boot_timeout)
+    except boot.BootError as exc:
+        raise RunError(str(exc))
+    except boot.BootInterrupted:
+        print("jcstar-agent: terminated (the boot sandbox was stopped and removed)", file=sys.stderr)
+        raise SystemExit(143)
+    ctx.answer_with(listeners.read, boot_listeners.read)
 
 
 def check_writable(path) -> None:

@@ -107,6 +107,12 @@ class Context:
         self.config = config
         self.options = options or Options()
         self._facts: Dict[Callable, Any] = {}
+        self._instead: Dict[Callable, Callable] = {}
+
+    def answer_with(self, reader: Callable, replacement: Callable) -> None:
+        """Answer ``ctx.fact(reader)`` with ``replacement(ctx)``: ``--boot`` observes the listeners
+        that ``listeners.read`` would otherwise infer, and every criterion takes them unchanged."""
+        self._instead[reader] = replacement
 
     @property
     def live(self) -> bool:
@@ -118,5 +124,5 @@ class Context:
 
     def fact(self, reader: Callable[["Context"], T]) -> T:
         if reader not in self._facts:
-            self._facts[reader] = reader(self)
+            self._facts[reader] = self._instead.get(reader, reader)(self)
         return self._facts[reader]
