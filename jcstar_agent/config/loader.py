@@ -193,6 +193,24 @@ def _check_document(d: Document, i: int, v: _Validator) -> None:
                    "items: " + (", ".join(allowed) if allowed else "none for this criterion"))
 
 
+def _refuse_placeholders(data: Dict[str, Any], lines: Dict[tuple, int], path: str) -> None:
+    """A draft from ``declare`` still holding "<FILL-IN: …>" is refused, naming each one's line."""
+    from .placeholder import find
+
+    found = find(data)
+    if not found:
+        return
+
+    def line(key: tuple) -> int:
+        return next((lines[key[:n]] for n in range(len(key), -1, -1) if key[:n] in lines), 1)
+
+    (key, text), rest = found[0], found[1:]
+    also = "; ".join(f"line {line(k)} {_dotted(k)}" for k, _ in rest)
+    raise RunError(f"{_dotted(key)} is a placeholder to fill in: {text[:160]}"
+                   + (f"; {len(rest)} more to fill in: {also}" if rest else ""),
+                   path, line(key), "replace each \"<FILL-IN: …>\" with the product's answer")
+
+
 def load(path: str) -> BoardConfig:
     """Read, parse and validate a board config; raises RunError naming file and line."""
     try:
@@ -215,6 +233,7 @@ def load(path: str) -> BoardConfig:
         msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg)
         raise RunError(f"invalid TOML: {msg}", path, line, "check quotes, brackets and '=' signs")
     lines = locate_lines(text)
+    _refuse_placeholders(data, lines, path)
     v = _Validator(path, lines)
     cfg = v.build(BoardConfig, data, ())
     _check_rules(cfg, v)
@@ -224,16 +243,23 @@ def load(path: str) -> BoardConfig:
     return cfg
 
 
+def board_dirs() -> list:
+    """Folders holding ``NAME.toml`` board configs, searched in this order: the package's own
+    (wheel, pipx, venv), the source tree's ``board_configs/`` (a checkout), and
+    ``/usr/share/jcstar-agent/board_configs`` (the Debian package puts its data there)."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return [os.path.join(here, "board_configs"), os.path.join(os.path.dirname(here), "board_configs"),
+            "/usr/share/jcstar-agent/board_configs"]
+
+
 def board_path(name: str) -> str:
-    """Path of ``board_configs/NAME.toml`` (beside the package, or installed with it)."""
+    """Path of ``NAME.toml`` in the first of :func:`board_dirs` that has it."""
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
         raise RunError(f"invalid board name {name!r}", hint="names are like raspberrypi-4")
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    for base in (os.path.join(here, "board_configs"), os.path.join(os.path.dirname(here), "board_configs")):
+    for base in board_dirs():
         candidate = os.path.join(base, name + ".toml")
         if os.path.isfile(candidate):
             return candidate
-    known = sorted({f[:-5] for base in (os.path.join(here, "board_configs"),
-                                        os.path.join(os.path.dirname(here), "board_configs"))
+    known = sorted({f[:-5] for base in board_dirs()
                     if os.path.isdir(base) for f in os.listdir(base) if f.endswith(".toml")})
     raise RunError(f"unknown board {name!r}", hint="known boards: " + (", ".join(known) or "none"))

@@ -1,0 +1,48 @@
+"""``declare``: write a draft declaration (board config) of what the device shows.
+
+The draft goes to ``--output FILE`` (atomically; an existing file only with ``--force``) or
+stdout. Edit it — replace every "<FILL-IN: …>" — then ``check --config FILE``.
+"""
+from __future__ import annotations
+
+import os
+import stat
+
+from ..errors import RunError
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--root", metavar="DIR",
+                   help="draft from an offline root filesystem (build time); default: the live system")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--config", metavar="FILE",
+                   help="a declaration to start from: its values win, the draft adds what it lacks")
+    g.add_argument("--board", metavar="NAME", help="start from board_configs/NAME.toml")
+    p.add_argument("--output", metavar="FILE", help="write the draft to FILE (default: stdout)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing --output FILE")
+
+
+def run(args) -> int:
+    from ..config import board_path, load
+    from ..declare import draft
+    from ..target import Root
+    from .check import check_writable, write_output
+
+    if args.output:
+        check_writable(args.output)
+        try:
+            st = os.stat(args.output)
+        except OSError:
+            st = None
+        if st is not None and stat.S_ISREG(st.st_mode) and not args.force:
+            raise RunError("the output file exists", args.output,
+                           hint="add --force to overwrite it")
+    if args.root:
+        if not os.path.isdir(args.root):
+            raise RunError(f"root {args.root} is not a directory", args.root)
+        root = Root(args.root, live=False)
+    else:
+        root = Root("/", live=True)
+    base = load(args.config) if args.config else load(board_path(args.board)) if args.board else None
+    write_output(draft(root, base), args.output)
+    return 0

@@ -1,0 +1,135 @@
+"""A first declaration from the device itself (``jcstar-agent declare``).
+
+The draft is commented TOML the strict loader reads: what the device shows is filled in (with
+where it was seen), and what only a person can judge is the placeholder "<FILL-IN: …>", which
+the loader refuses (exit 2, naming file:line) until it is replaced — a draft never passes
+``check`` unread. Device facts are read with nothing declared (the device's own view); with a
+base config (``--config``/``--board``) the base's values win, and the device adds only what the
+base does not declare, so ``declare`` over its own edited output adds nothing.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, List, Optional
+
+from ..config.schema import BoardConfig
+from . import identity, sections, surface
+from .toml_out import Entry, Table, render
+
+ALWAYS = {"listeners": ("proto", "port", "address"), "logins": ("name", "kind"),
+          "documents": ("criterion",)}
+
+
+def _default(f: dataclasses.Field) -> Any:
+    return f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+
+
+def _set_fields(obj, lines: dict, key: tuple, always=()) -> List[str]:
+    """Fields of a base object that its file sets (or that differ from the default)."""
+    return [f.name for f in dataclasses.fields(obj) if not f.metadata.get("internal") and (
+        f.name in always or getattr(obj, f.name) != _default(f) or key + (f.name,) in lines)]
+
+
+def _from_base(obj, name: str, lines: dict, key: tuple, note: str) -> Table:
+    t = Table(name, array=isinstance(key[-1], int), comment=[note] if note else [])
+    for f in _set_fields(obj, lines, key, ALWAYS.get(name, ())):
+        t.add(f, getattr(obj, f))
+    return t
+
+
+def _merge_single(t: Table, obj, lines: dict, src: str) -> Table:
+    """Base values win; an entry the device shows otherwise keeps what it saw as a comment."""
+    mine = {e.key: e for e in t.entries}
+    out: List[Entry] = []
+    for f in _set_fields(obj, lines, (t.name,)):
+        v = getattr(obj, f)
+        seen = mine.pop(f, None)
+        comment: List[str] = []
+        if seen is not None and seen.value != v:
+            shown = [c for c in seen.comment if c.startswith("seen:")]
+            if shown or not (isinstance(seen.value, str) and "<FILL-IN:" in seen.value):
+                comment = [f"differs: {src} declares this; the device suggests "
+                           f"{seen.value!r}"] + shown
+        out.append(Entry(f, v, comment))
+    for e in mine.values():  # what the base does not set: the draft's
+        e.comment = [f"new: not in {src}"] + e.comment
+        out.append(e)
+    t.entries = out
+    return t
+
+
+def _listener_matches(decl, lst) -> bool:
+    from ..criteria.s1_1_13 import _matches  # the one rule S1.1-13 judges by
+
+    return _matches(decl, lst)
+
+
+def draft(root, base: Optional[BoardConfig] = None) -> str:
+    from ..criteria import Context, Options
+    from ..facts import accounts, credstores, listeners
+
+    ctx = Context(root, BoardConfig(), Options())  # the device's own view: nothing declared
+    product, firmware = identity.product(root), identity.firmware(root)
+    update, ifaces, erase = sections.update(ctx), sections.interfaces(ctx), sections.erase(ctx)
+    seen = ctx.fact(listeners.read)
+    header = [f"Draft declaration written by 'jcstar-agent declare' from "
+              f"{'the running system' if root.live else 'the image at ' + root.path} "
+              f"(listeners: {seen.origin or 'none seen'}).",
+              "Replace every \"<FILL-IN: …>\": the loader refuses the file until none is left. "
+              "Then: jcstar-agent check --config THIS_FILE",
+              "Comments say where each value was seen. Nothing secret is written here: account "
+              "names only."]
+    header += [f"listener information incomplete: {e}" for e in seen.errors]
+    if base is None:
+        tables = [product, firmware, update] + surface.listener_tables(ctx) + \
+            surface.login_tables(ctx) + [ifaces, erase] + sections.documents(ctx)
+        na = sections.not_applicable(ctx)
+        return render(header, tables + ([na] if na.entries else []))
+
+    src = base.path or "the base config"
+    lines = base.lines
+    header.append(f"Values of {src} win; 'new:' marks what it does not declare, 'differs:' "
+                  f"where the device suggests otherwise.")
+    tables = [_merge_single(t, getattr(base, t.name), lines, src)
+              for t in (product, firmware, update)]
+    for i, d in enumerate(base.listeners):
+        hit = any(_listener_matches(d, x) for x in seen.items)
+        tables.append(_from_base(d, "listeners", lines, ("listeners", i),
+                                 "" if hit else f"declared; not seen on the device "
+                                                f"({seen.origin or 'no listener information'})"))
+    for lst in seen.items:
+        if not any(_listener_matches(d, lst) for d in base.listeners):
+            t = surface.listener_table(ctx, lst)
+            t.comment.insert(0, f"new: not in {src}")
+            tables.append(t)
+    for i, lg in enumerate(base.logins):
+        tables.append(_from_base(lg, "logins", lines, ("logins", i), ""))
+    known = {(lg.name) for lg in base.logins} | {lg.store for lg in base.logins if lg.store}
+    taken = {(lg.protocol, lg.port) for lg in base.logins}
+    for t in surface.login_tables(ctx):
+        vals = {e.key: e.value for e in t.entries}
+        if vals["name"] in known or vals.get("store") in known or \
+                (vals["protocol"], vals["port"]) in taken:
+            continue
+        t.comment.insert(0, f"new: not in {src}")
+        tables.append(t)
+    tables.append(_merge_single(ifaces, base.interfaces, lines, src))
+    tables.append(_merge_single(erase, base.erase, lines, src))
+    for i, d in enumerate(base.documents):
+        tables.append(_from_base(d, "documents", lines, ("documents", i), ""))
+    covered = {d.criterion for d in base.documents}
+    tables += [t for t in sections.documents(ctx) if t.entries[0].value not in covered]
+    na = Table("not_applicable")
+    for cid, reason in base.not_applicable.items():
+        na.add(cid, reason)
+    for e in sections.not_applicable(ctx).entries:
+        if e.key not in base.not_applicable:
+            e.comment = [f"new: not in {src}"] + e.comment
+            na.entries.append(e)
+    if na.entries:
+        tables.append(na)
+    for name in ("passwords", "secrets", "agent"):
+        obj = getattr(base, name)
+        if _set_fields(obj, lines, (name,)):
+            tables.append(_from_base(obj, name, lines, (name,), ""))
+    return render(header, tables)
