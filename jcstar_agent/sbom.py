@@ -15,6 +15,7 @@ import datetime
 import hashlib
 import json
 import os
+import re
 import uuid
 from typing import Any, Dict, List
 from urllib.parse import quote
@@ -23,9 +24,15 @@ SPEC_VERSION = "1.5"
 PURL_TYPES = {"dpkg": "deb", "apk": "apk", "python": "pypi", "opkg": "generic"}
 
 
+_PURL_PLAIN = re.compile(r"[A-Za-z0-9._~/:-]*\Z")
+
+
 def _q(s: str) -> str:
     """Percent-encoding of the purl spec's canonical form (as packageurl-python writes it):
-    everything but unreserved characters is encoded, '+' as %2B, and ':' stays literal."""
+    everything but unreserved characters is encoded, '+' as %2B, and ':' stays literal.
+    Most names and versions need none: they are returned as they are, without quote()."""
+    if _PURL_PLAIN.match(s):
+        return s
     return quote(s, safe="/").replace("%3A", ":")
 
 
