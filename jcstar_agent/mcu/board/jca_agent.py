@@ -1,0 +1,878 @@
+"""jcstar-agent micro-agent: the JC-STAR ★1 self-check on a MicroPython board (ESP32, Pico W).
+
+MicroPython-only module (runs on CPython too for nothing but its own tests); deployed by
+``jcstar-agent mcu deploy`` beside ``jca_cfg.json`` (the board TOML converted on the host),
+``jca_cat.json`` (the criterion catalogue) and ``jca_pw.txt`` (the bundled default passwords)::
+
+    import jca_agent
+    jca_agent.check("jca_report.json")               # report v1 (16 criteria, in order)
+    jca_agent.attest("nonce", "jca_env.json", now)     # the signed DSSE envelope (jca_sign)
+
+Paths in the report are flash paths ("/secrets.py"), relative to the folder the agent runs in
+(the flash root on a board). Never a secret in the output: files, key names and where a
+password came from, never a value. Reads are bounded (files, sizes, depth).
+"""
+import os
+import sys
+import json
+import time
+
+try:
+    import hashlib
+except ImportError:  # pragma: no cover
+    hashlib = None  # type: ignore
+
+VERSION_FILE_MAX = 4096
+SECRET_FILE_MAX = 16384
+WALK_MAX_FILES = 200
+WALK_MAX_DEPTH = 4
+OWN = ("jca_",)
+CFG, CAT, PW, STATE, KEY = "jca_cfg.json", "jca_cat.json", "jca_pw.txt", "jca_state.json", "jca_key.bin"
+SECRET_NAMES = ("secrets.py", "secret.py", "config.json", "config.py", "settings.json", "settings.py",
+                "wifi.json", "wifi.py", "credentials.json", "credentials.py", "env.json", ".env",
+                "webrepl_cfg.py")
+SECRET_KEYS = ("pass", "psk", "secret", "token", "apikey", "api_key", "key")
+WEBREPL_PORT = 8266
+
+
+def _finding(check, severity, message, evidence=None):
+    return {"check": check, "severity": severity, "message": message, "evidence": evidence or {}}
+
+
+def _outcome(verdict, reason, findings=None):
+    return (verdict, reason, findings or [])
+
+
+def _from_findings(findings, pass_reason):
+    problems = [f for f in findings if f["severity"] != "info"]
+    if problems:
+        if len(problems) == 1:
+            return _outcome("fail", problems[0]["message"], findings)
+        return _outcome("fail", "%d problems; first: %s" % (len(problems), problems[0]["message"]),
+                        findings)
+    return _outcome("pass", pass_reason, findings)
+
+
+def _hex(b):
+    return "".join("%02x" % x for x in b)
+
+
+def _sha256_hex(data):
+    return _hex(hashlib.sha256(data).digest())
+
+
+# ---------------------------------------------------------------- flash (read-only, bounded)
+class Flash:
+    """Files under ``root`` (the flash root on a board), named by their flash path "/x"."""
+
+    def __init__(self, root=None):
+        self.root = root if root is not None else os.getcwd()
+        if self.root.endswith("/") and len(self.root) > 1:
+            self.root = self.root[:-1]
+
+    def real(self, path):
+        path = path.lstrip("/")
+        return path if self.root in ("", "/") and not path else (
+            ("" if self.root == "/" else self.root) + "/" + path)
+
+    def read(self, path, limit):
+        """(bytes or None, truncated)"""
+        try:
+            with open(self.real(path), "rb") as fh:
+                data = fh.read(limit + 1)
+        except OSError:
+            return None, False
+        if len(data) > limit:
+            return data[:limit], True
+        return data, False
+
+    def exists(self, path):
+        try:
+            os.stat(self.real(path))
+            return True
+        except OSError:
+            return False
+
+    def walk(self):
+        """Flash paths of regular files, depth- and count-bounded: (paths, cut_reason)."""
+        out = []
+        stack = [("", 0)]
+        while stack:
+            rel, depth = stack.pop()
+            try:
+                entries = list(os.ilistdir(self.real(rel) if rel else self.root))
+            except OSError:
+                continue
+            for ent in entries:
+                name, kind = ent[0], ent[1]
+                child = rel + "/" + name
+                if kind == 0x4000:
+                    if depth + 1 < WALK_MAX_DEPTH:
+                        stack.append((child, depth + 1))
+                    else:
+                        return out, "folder depth limit %d reached at %s" % (WALK_MAX_DEPTH, child)
+                else:
+                    out.append(child)
+                    if len(out) >= WALK_MAX_FILES:
+                        return out, "file limit %d reached" % WALK_MAX_FILES
+        return out, ""
+
+
+# ---------------------------------------------------------------- board facts (no verdicts)
+def _mod(name):
+    try:
+        return __import__(name)
+    except ImportError:
+        return None
+
+
+def _text(data):
+    try:
+        return data.decode("utf-8")
+    except UnicodeError:
+        return data.decode("latin-1") if hasattr(data, "decode") else ""
+
+
+def _quoted(s):
+    s = s.strip()
+    if len(s) >= 2 and s[0] == s[-1] and s[0] in "'\"":
+        return s[1:-1]
+    return None
+
+
+def secrets_in(text):
+    """[(key name, value)] of assignments whose name says secret: ``PASS = '…'``, ``"psk": "…"``,
+    ``wlan.connect("ssid", "…")`` (second argument)."""
+    out = []
+    for line in text.split("\n"):
+        s = line.strip()
+        if not s or s[0] == "#":
+            continue
+        i = s.find(".connect(")
+        if i >= 0:
+            args = s[i + 9:].split(")")[0].split(",")
+            if len(args) >= 2:
+                v = _quoted(args[1])
+                if v:
+                    out.append(("connect() password", v))
+            continue
+        for part in s.strip("{},").split(","):
+            sep = "=" if "=" in part and (":" not in part or part.find("=") < part.find(":")) else ":"
+            if sep not in part:
+                continue
+            k, _, v = part.partition(sep)
+            k = k.strip().strip("'\"").strip()
+            val = _quoted(v)
+            if not k or val is None or not val:
+                continue
+            kl = k.lower()
+            for word in SECRET_KEYS:
+                if word in kl and not kl.endswith("file") and not kl.endswith("path"):
+                    out.append((k, val))
+                    break
+    return out
+
+
+class Board:
+    """What the board shows: platform, identity, radios, WebREPL, partitions, flash files."""
+
+    def __init__(self, cfg, flash):
+        self.cfg = cfg
+        self.flash = flash
+        self.errors = []
+        self.platform = sys.platform
+        impl = sys.implementation
+        self.mpy_version = ".".join(str(x) for x in impl.version[:3])
+        try:
+            self.machine_name = os.uname().machine  # type: ignore[attr-defined]
+        except (AttributeError, OSError):
+            self.machine_name = getattr(impl, "_machine", "") or sys.platform
+        m = _mod("machine")
+        self.unique_id = None
+        if m is not None and hasattr(m, "unique_id"):
+            try:
+                self.unique_id = bytes(m.unique_id())
+            except Exception as exc:  # noqa: BLE001 — a board API failure is a value
+                self.errors.append("machine.unique_id: %s" % exc)
+        self._network()
+        self._ble()
+        self._webrepl()
+        self._partitions()
+
+    def _network(self):
+        self.ap_active = False
+        self.ap_security = None
+        self.ap_ssid = None
+        self.sta_active = False
+        self.macs = []
+        net = _mod("network")
+        self.has_network = net is not None
+        if net is None:
+            return
+        for which in ("STA_IF", "AP_IF"):
+            if not hasattr(net, which):
+                continue
+            try:
+                w = net.WLAN(getattr(net, which))
+                active = bool(w.active())
+                try:
+                    mac = bytes(w.config("mac"))
+                    if len(mac) == 6 and mac not in self.macs:
+                        self.macs.append(mac)
+                except Exception:  # noqa: BLE001
+                    pass
+                if which == "STA_IF":
+                    self.sta_active = active
+                else:
+                    self.ap_active = active
+                    if active:
+                        for opt in ("security", "authmode"):
+                            try:
+                                self.ap_security = int(w.config(opt))
+                                break
+                            except Exception:  # noqa: BLE001 — older/newer option name
+                                continue
+                        try:
+                            self.ap_ssid = str(w.config("ssid"))
+                        except Exception:  # noqa: BLE001
+                            pass
+            except Exception as exc:  # noqa: BLE001
+                self.errors.append("network.WLAN(%s): %s" % (which, exc))
+        wl = getattr(net, "WLAN", None)
+        self.sec_open = getattr(wl, "SEC_OPEN", getattr(net, "AUTH_OPEN", 0))
+        self.sec_wep = getattr(wl, "SEC_WEP", getattr(net, "AUTH_WEP", 1))
+
+    def _ble(self):
+        self.ble_present = False
+        self.ble_active = False
+        bt = _mod("bluetooth")
+        if bt is None:
+            return
+        self.ble_present = True
+        try:
+            self.ble_active = bool(bt.BLE().active())
+        except Exception as exc:  # noqa: BLE001
+            self.errors.append("bluetooth.BLE: %s" % exc)
+
+    def _webrepl(self):
+        self.webrepl_started_by = []
+        for f in ("/boot.py", "/main.py"):
+            data, _ = self.flash.read(f, SECRET_FILE_MAX)
+            if data is None:
+                continue
+            for line in _text(data).split("\n"):
+                s = line.strip()
+                if s and s[0] != "#" and "webrepl.start" in s:
+                    self.webrepl_started_by.append(f)
+                    break
+        wr = sys.modules.get("webrepl")
+        self.webrepl_running = bool(wr is not None and getattr(wr, "listen_s", None) is not None)
+        self.webrepl_cfg = self.flash.exists("/webrepl_cfg.py")
+        self.webrepl = bool(self.webrepl_started_by or self.webrepl_running)
+
+    def _partitions(self):
+        self.flash_encrypted = None  # None: unknown
+        self.encryption_source = ""
+        self.ota = []
+        self.running = None
+        e = _mod("esp32")
+        if e is None or not hasattr(e, "Partition"):
+            if self.platform == "rp2":
+                self.flash_encrypted = False
+                self.encryption_source = "RP2040/RP2350 MicroPython keeps its flash unencrypted"
+            return
+        P = e.Partition
+        try:
+            data = P.find(P.TYPE_DATA)
+            vfs_parts = [p for p in data if p.info()[4] in ("vfs", "ffat", "littlefs")]
+            parts = vfs_parts or list(data)
+            if parts:
+                info = parts[0].info()
+                self.flash_encrypted = bool(info[5])
+                self.encryption_source = "esp32.Partition('%s').info() encrypted flag" % info[4]
+            apps = P.find(P.TYPE_APP)
+            self.ota = [p.info()[4] for p in apps if p.info()[4].startswith("ota_")]
+            self.running = P(P.RUNNING).info()[4]
+        except Exception as exc:  # noqa: BLE001
+            self.errors.append("esp32.Partition: %s" % exc)
+
+    def files_with_secrets(self):
+        """[(flash path, [(key, value)])], (walk cut reason). Values stay in memory only."""
+        paths, cut = self.flash.walk()
+        out = []
+        for p in paths:
+            name = p.rsplit("/", 1)[-1]
+            if name.startswith(OWN):
+                continue
+            low = name.lower()
+            if not (low in SECRET_NAMES or low.endswith(".py") or low.endswith(".json")
+                    or low.endswith(".env") or low.endswith(".cfg")):
+                continue
+            data, truncated = self.flash.read(p, SECRET_FILE_MAX)
+            if data is None:
+                continue
+            found = secrets_in(_text(data))
+            if found:
+                out.append((p, found, _sha256_hex(data)))
+            elif truncated and low in SECRET_NAMES:
+                cut = cut or "%s is larger than %d bytes; read in part" % (p, SECRET_FILE_MAX)
+        return out, cut
+
+    def version(self):
+        """(app version or None, error, raw bytes of the version file)."""
+        fw = self.cfg.get("firmware", {})
+        src = fw.get("version_source") or ""
+        if not src:
+            return None, "no firmware.version_source declared (the app's version file on flash)", None
+        data, _ = self.flash.read(src, VERSION_FILE_MAX)
+        if data is None:
+            return None, "%s is missing or unreadable" % src, None
+        key = fw.get("version_key") or ""
+        for line in _text(data).split("\n"):
+            s = line.strip()
+            if not s:
+                continue
+            if not key:
+                return s, "", data
+            k, sep, v = s.partition("=")
+            if sep and k.strip() == key:
+                return v.strip().strip("'\""), "", data
+        return None, "%s has no %s" % (src, ("line " + key) if key else "line"), data
+
+    def model(self):
+        src = self.cfg.get("product", {}).get("model_source") or ""
+        if not src:
+            return None, ""
+        data, _ = self.flash.read(src, VERSION_FILE_MAX)
+        if data is None:
+            return None, src
+        return _text(data).strip().split("\n")[0].strip(), src
+
+
+# ---------------------------------------------------------------- passwords
+def mac_variants(mac):
+    h = _hex(mac)
+    out = [h, h.upper(), h[-8:], h[-6:], h[-4:], h[-6:].upper(), h[-4:].upper()]
+    pairs = [h[i:i + 2] for i in range(0, 12, 2)]
+    out += [":".join(pairs), ":".join(pairs).upper(), "-".join(pairs)]
+    for prefix in ("admin", "Admin", "pass", "root"):
+        out += [prefix + h[-6:], prefix + h[-4:]]
+    return out
+
+
+def word_variants(word):
+    w = word.strip()
+    if not w:
+        return []
+    out = [w, w.lower(), w.upper()]
+    for c in ("1", "12", "123", "1234", "!"):
+        out.append(w.lower() + c)
+    return out
+
+
+def derived(board, cfg):
+    """{candidate: where it came from} from the board's public data (unique_id, MACs, model)."""
+    d = {}
+    for w in cfg.get("passwords", []):
+        d.setdefault(w, "vendor dictionary")
+    if board.unique_id:
+        uid = board.unique_id
+        for w in (mac_variants(uid[-6:]) if len(uid) >= 6 else []) + [_hex(uid), _hex(uid).upper()]:
+            d.setdefault(w, "derived from machine.unique_id()")
+    for mac in board.macs:
+        for w in mac_variants(mac):
+            d.setdefault(w, "derived from a MAC address")
+    for key in ("model", "vendor"):
+        for w in word_variants(cfg.get("product", {}).get(key) or ""):
+            d.setdefault(w, "derived from the %s" % key)
+    for w in ("micropython", "MicroPython", "python", "esp32", "pico", "picow", "webrepl"):
+        d.setdefault(w, "derived from the platform name")
+    return d
+
+
+def guess(values, board, cfg, flash):
+    """{value: label} for values found in the derived candidates or the bundled list."""
+    hits = {}
+    d = derived(board, cfg)
+    want = set(values)
+    for v in want:
+        if v in d:
+            hits[v] = d[v]
+    rest = [v for v in want if v not in hits]
+    if rest:
+        try:
+            with open(flash.real(PW), "r") as fh:
+                for line in fh:
+                    w = line.rstrip("\n")
+                    if w in rest:
+                        hits[w] = "bundled default list"
+        except OSError:
+            pass
+    return hits
+
+
+# ---------------------------------------------------------------- criteria
+class Ctx:
+    def __init__(self, cfg, flash):
+        self.cfg = cfg
+        self.flash = flash
+        self.board = Board(cfg, flash)
+        self.secrets, self.walk_cut = self.board.files_with_secrets()
+        values = [v for _, kv, _ in self.secrets for _, v in kv]
+        self.guessed = guess(values, self.board, cfg, flash) if values else {}
+        self.app_version, self.version_error, self.version_bytes = self.board.version()
+
+    def listeners(self):
+        return self.cfg.get("listeners", [])
+
+    def declared_listener(self, port):
+        for li in self.listeners():
+            if li.get("port") == port and li.get("proto", "tcp") == "tcp":
+                return li
+        return None
+
+    def login(self, name):
+        for lg in self.cfg.get("logins", []):
+            if lg.get("name") == name:
+                return lg
+        return None
+
+    def docs(self, cid):
+        return [d for d in self.cfg.get("documents", []) if d.get("criterion") == cid]
+
+
+def c01(ctx):
+    b, f = ctx.board, []
+    if b.ap_active and b.ap_security in (b.sec_open, b.sec_wep):
+        kind = "open (no password)" if b.ap_security == b.sec_open else "WEP (broken)"
+        f.append(_finding("WIFI-AP-OPEN", "high",
+                          "the Wi-Fi access point is %s: anyone in range reaches the board over IP"
+                          % kind, {"interface": "network.AP_IF", "ssid": b.ap_ssid, "security": b.ap_security}))
+    if b.webrepl and not b.webrepl_cfg:
+        f.append(_finding("WEBREPL-NO-PASSWORD", "high",
+                          "WebREPL is started but /webrepl_cfg.py (its password) is missing",
+                          {"path": "/webrepl_cfg.py", "started_by": b.webrepl_started_by}))
+    for li in ctx.listeners():
+        ev = {"proto": li.get("proto", "tcp"), "port": li.get("port")}
+        if li.get("auth") == "none":
+            f.append(_finding("LISTENER-NO-AUTH-DECLARED", "high",
+                              "listener %s/%s is declared without authentication" % (ev["proto"], ev["port"]), ev))
+        elif li.get("auth"):
+            f.append(_finding("LISTENER-AUTH-DECLARED", "info", "listener %s/%s: %s"
+                              % (ev["proto"], ev["port"], li.get("auth")), ev))
+        else:
+            f.append(_finding("LISTENER-AUTH-UNDECLARED", "medium", "listener %s/%s declares no auth"
+                              % (ev["proto"], ev["port"]), ev))
+    if b.webrepl and b.webrepl_cfg:
+        f.append(_finding("WEBREPL-PASSWORD", "info", "WebREPL asks for the password in /webrepl_cfg.py",
+                          {"path": "/webrepl_cfg.py", "port": WEBREPL_PORT}))
+    problems = [x for x in f if x["severity"] != "info"]
+    if not problems and not ctx.listeners() and not b.webrepl:
+        return _outcome("manual", "MicroPython cannot list the app's sockets: declare every listener "
+                        "in [[listeners]] with its auth (or S1.1-01 in [not_applicable] with the reason)", f)
+    return _from_findings(f, "WebREPL, access point and declared listeners require authentication")
+
+
+def c02(ctx):
+    f = []
+    for path, kv, _ in ctx.secrets:
+        for key, value in kv:
+            label = ctx.guessed.get(value)
+            ev = {"path": path, "key": key}
+            if label:
+                ev["source"] = label
+                f.append(_finding("CRED-DEFAULT-PASSWORD", "high",
+                                  "%s in %s is a well-known or guessable password (%s)" % (key, path, label), ev))
+            elif path == "/webrepl_cfg.py" and len(value) < 6:
+                f.append(_finding("CRED-SHORT-PASSWORD", "high",
+                                  "the WebREPL password in %s is shorter than 6 characters" % path, ev))
+    if not ctx.secrets:
+        if ctx.walk_cut:
+            return _outcome("manual", "no credential found, but the flash walk was cut: " + ctx.walk_cut, f)
+        return _outcome("manual", "no password found on the flash: declare the product's logins in "
+                        "[[logins]] (default_password = unique|forced-change) or S1.1-02 in [not_applicable]", f)
+    return _from_findings(f, "%d credential(s) on the flash are none of the bundled, vendor or "
+                          "device-derived candidates" % sum(len(kv) for _, kv, _ in ctx.secrets))
+
+
+def c03(ctx):
+    f = []
+    for lg in ctx.cfg.get("logins", []):
+        if lg.get("change"):
+            f.append(_finding("LOGIN-CHANGE-DECLARED", "info", "login %s: changed by %s"
+                              % (lg.get("name"), lg.get("change")), {"login": lg.get("name")}))
+    if ctx.board.webrepl and not ctx.login("webrepl"):
+        return _outcome("manual", "WebREPL's password is changed only over the USB REPL (import "
+                        "webrepl_setup): declare a [[logins]] name = \"webrepl\" with change = how users do it", f)
+    if not f:
+        return _outcome("manual", "declare each network login in [[logins]] with change = the command "
+                        "or endpoint users change it with", f)
+    return _outcome("pass", "every declared login declares how users change it", f)
+
+
+def c04(ctx):
+    p = ctx.cfg.get("product", {})
+    if p.get("constrained") and p.get("constrained_reason"):
+        return _outcome("na", "constrained device: " + p["constrained_reason"])
+    f = []
+    if ctx.board.webrepl or ctx.board.webrepl_cfg:
+        lg = ctx.login("webrepl")
+        if lg and lg.get("lockout"):
+            f.append(_finding("AUTH-BRUTEFORCE-DECLARED", "info", "WebREPL guard declared: " + lg["lockout"],
+                              {"login": "webrepl"}))
+        else:
+            f.append(_finding("AUTH-BRUTEFORCE-UNPROTECTED", "high",
+                              "WebREPL has no lockout or delay after wrong passwords (tcp/%d)" % WEBREPL_PORT,
+                              {"login": "webrepl", "port": WEBREPL_PORT, "path": "/webrepl_cfg.py"}))
+    for lg in ctx.cfg.get("logins", []):
+        if lg.get("name") == "webrepl":
+            continue
+        if lg.get("lockout"):
+            f.append(_finding("AUTH-BRUTEFORCE-DECLARED", "info", "login %s: %s" % (lg.get("name"), lg["lockout"]),
+                              {"login": lg.get("name")}))
+        else:
+            f.append(_finding("AUTH-BRUTEFORCE-UNPROTECTED", "high", "login %s declares no lockout"
+                              % lg.get("name"), {"login": lg.get("name")}))
+    if not f:
+        return _outcome("manual", "no network login seen: declare [[logins]] with lockout, or S1.1-04 in "
+                        "[not_applicable], or product.constrained with constrained_reason")
+    return _from_findings(f, "every network login has a declared lockout or delay")
+
+
+def _docs(ctx, cid, what):
+    docs = ctx.docs(cid)
+    if not docs:
+        return _outcome("manual", "no %s declared: add a [[documents]] entry with criterion = \"%s\" and "
+                        "its url and/or file + sha256 to the board config" % (what, cid))
+    f = []
+    for d in docs:
+        ev = {"title": d.get("title", ""), "url": d.get("url", ""), "file": d.get("file", ""),
+              "sha256": d.get("sha256", "")}
+        for prob in d.get("problems", []):
+            f.append(_finding("DOC-DIGEST-MISMATCH" if "does not match" in prob else "DOC-UNVERIFIABLE",
+                              "medium", prob, ev))
+        f.append(_finding("DOC-REFERENCE", "info", "%s: %s" % (what, d.get("title") or d.get("url")
+                                                                or d.get("file")), ev))
+    items = ctx.cat_items.get(cid, [])
+    covered = set()
+    for d in docs:
+        covered.update(d.get("items") or items)
+    for it in items:
+        if it not in covered:
+            f.append(_finding("DOC-ITEM-UNCOVERED", "medium", "%s item %s is covered by no declared document"
+                              % (cid, it), {"criterion": cid, "item": it}))
+    return _from_findings(f, "%s declared (digested on the host at deploy)" % what)
+
+
+def c06(ctx):
+    b, f = ctx.board, []
+    f.append(_finding("FW-VERSION", "info", "MicroPython %s on %s" % (b.mpy_version, b.machine_name),
+                      {"source": "sys.implementation", "version": b.mpy_version}))
+    src = ctx.cfg.get("firmware", {}).get("version_source") or ""
+    if ctx.app_version is None:
+        f.append(_finding("FW-VERSION-UNREADABLE", "high", "the app version cannot be read: " + ctx.version_error,
+                          {"path": src}))
+    else:
+        f.append(_finding("FW-VERSION", "info", "app version %s" % ctx.app_version,
+                          {"path": src, "version": ctx.app_version}))
+    up = ctx.cfg.get("update", {})
+    if "ota_0" in b.ota and "ota_1" in b.ota:
+        f.append(_finding("UPDATE-MECHANISM", "info", "OTA partitions %s (running %s)"
+                          % (", ".join(b.ota), b.running), {"mechanism": "esp32-ota", "running": b.running}))
+    elif up.get("mechanism") or up.get("command"):
+        f.append(_finding("UPDATE-MECHANISM", "info", "declared update mechanism %s"
+                          % (up.get("mechanism") or up.get("command")), {"mechanism": up.get("mechanism", "")}))
+    else:
+        f.append(_finding("UPDATE-MECHANISM-MISSING", "high",
+                          "no OTA partitions (ota_0/ota_1) and no update mechanism declared "
+                          "([update] mechanism = \"custom\" with command and description)", {"ota": b.ota}))
+    return _from_findings(f, "versions readable from sys.implementation and %s on flash; updatable" % src)
+
+
+def c08(ctx):
+    up = ctx.cfg.get("update", {})
+    if up.get("network") is False and up.get("description"):
+        return _outcome("na", "no network update: " + up["description"])
+    if ctx.docs("S1.1-08"):
+        return _docs(ctx, "S1.1-08", "update integrity description")
+    return _outcome("manual", "a board cannot show how an update image is verified before it is applied: "
+                    "declare it in a [[documents]] entry with criterion = \"S1.1-08\" (e.g. signed OTA image, "
+                    "secure boot), or [update] network = false with description")
+
+
+def c10(ctx):
+    declared = ctx.cfg.get("product", {}).get("model") or ""
+    shown, src = ctx.board.model()
+    f = [_finding("MODEL-SHOWN", "info", "the board's module: %s" % ctx.board.machine_name,
+                  {"source": "os.uname().machine", "model": ctx.board.machine_name})]
+    if not declared:
+        return _outcome("manual", "declare product.model and product.model_source (a flash file the "
+                        "product's UI or app shows)", f)
+    if not src:
+        return _outcome("manual", "model %s declared; declare product.model_source, the flash file the "
+                        "UI shows it from, so the board can show it" % declared, f)
+    if shown is None:
+        f.append(_finding("MODEL-UNREADABLE", "high", "the model file %s is missing or unreadable" % src, {"path": src}))
+    elif shown != declared:
+        f.append(_finding("MODEL-MISMATCH", "high", "the board shows model %r, the declaration says %r"
+                          % (shown, declared), {"path": src, "shown": shown, "declared": declared}))
+    else:
+        f.append(_finding("MODEL-SHOWN", "info", "model %s in %s" % (shown, src), {"path": src, "model": shown}))
+    return _from_findings(f, "the board shows the declared model %s" % declared)
+
+
+def c11(ctx):
+    b, f = ctx.board, []
+    enc = b.flash_encrypted
+    if enc is None:
+        f.append(_finding("FLASH-ENCRYPTION-UNKNOWN", "info", "flash encryption cannot be read on %s" % b.platform, {}))
+    secret_files = [(p, kv) for p, kv, _ in ctx.secrets]
+    for p, kv in secret_files:
+        keys = [k for k, _ in kv]
+        ev = {"path": p, "keys": keys, "flash_encrypted": enc}
+        if enc:
+            f.append(_finding("SECRET-ON-ENCRYPTED-FLASH", "info", "%s holds %s on encrypted flash"
+                              % (p, ", ".join(keys)), ev))
+        else:
+            f.append(_finding("SECRET-PLAINTEXT-FLASH", "high",
+                              "%s holds %s in plaintext on %s flash: readable by anyone with the board"
+                              % (p, ", ".join(keys), "unencrypted" if enc is False else "possibly unencrypted"), ev))
+    if ctx.flash.exists("/" + KEY):
+        ev = {"path": "/" + KEY, "flash_encrypted": enc}
+        if enc:
+            f.append(_finding("KEY-PRIVATE-ENCRYPTED", "info", "the attestation key is on encrypted flash", ev))
+        else:
+            f.append(_finding("KEY-PRIVATE-READABLE", "medium",
+                              "the attestation private key /%s is readable with physical access (flash "
+                              "not encrypted)" % KEY, ev))
+    if b.encryption_source:
+        f.append(_finding("FLASH-ENCRYPTION", "info", b.encryption_source, {"encrypted": enc}))
+    if ctx.walk_cut and not [x for x in f if x["severity"] != "info"]:
+        return _outcome("manual", "the flash walk was cut (%s): not everything was seen" % ctx.walk_cut, f)
+    return _from_findings(f, "no plaintext secret on unencrypted flash")
+
+
+def c12(ctx):
+    f = []
+    if ctx.board.webrepl:
+        f.append(_finding("TRANSPORT-PLAINTEXT-SERVICE", "high",
+                          "WebREPL (tcp/%d) is plain WebSocket: its password and the REPL cross the network "
+                          "unencrypted" % WEBREPL_PORT, {"port": WEBREPL_PORT, "service": "webrepl"}))
+    for li in ctx.listeners():
+        ev = {"proto": li.get("proto", "tcp"), "port": li.get("port")}
+        if li.get("tls"):
+            f.append(_finding("TRANSPORT-TLS-DECLARED", "info", "%s/%s speaks TLS" % (ev["proto"], ev["port"]), ev))
+        else:
+            f.append(_finding("TRANSPORT-PLAINTEXT-SERVICE", "medium", "declared listener %s/%s is not TLS"
+                              % (ev["proto"], ev["port"]), ev))
+    if not f:
+        if ctx.docs("S1.1-12"):
+            return _docs(ctx, "S1.1-12", "transport protection description")
+        return _outcome("manual", "the board cannot see what the app sends: declare it in a [[documents]] "
+                        "entry with criterion = \"S1.1-12\" (TLS to which endpoints)")
+    return _from_findings(f, "every declared listener speaks TLS")
+
+
+def c13(ctx):
+    b, f = ctx.board, []
+    iface = ctx.cfg.get("interfaces", {})
+    if b.webrepl:
+        li = ctx.declared_listener(WEBREPL_PORT)
+        ev = {"proto": "tcp", "port": WEBREPL_PORT, "process": "webrepl", "started_by": b.webrepl_started_by}
+        if li:
+            f.append(_finding("SURFACE-LISTENER-DECLARED", "info", "WebREPL tcp/%d declared" % WEBREPL_PORT, ev))
+        else:
+            f.append(_finding("SURFACE-UNDECLARED-LISTENER", "high",
+                              "WebREPL listens on tcp/%d and is not declared in [[listeners]]" % WEBREPL_PORT, ev))
+    if b.ap_active:
+        f.append(_finding("IFACE-WIFI-AP", "info", "Wi-Fi access point active", {"ssid": b.ap_ssid}))
+    if b.ble_active:
+        if iface.get("bluetooth"):
+            f.append(_finding("IFACE-BLUETOOTH-DECLARED", "info", "BLE active, declared: %s"
+                              % iface.get("reason", ""), {"interface": "bluetooth"}))
+        else:
+            f.append(_finding("IFACE-BLUETOOTH-ENABLED", "high",
+                              "BLE is active (bluetooth.BLE().active()) but interfaces.bluetooth is not declared",
+                              {"interface": "bluetooth"}))
+    if not iface.get("usb_gadget"):
+        f.append(_finding("IFACE-USB-REPL", "medium",
+                          "the MicroPython REPL answers on the USB serial port without authentication; "
+                          "declare interfaces.usb_gadget = true with reason, or disable it in the product firmware",
+                          {"interface": "usb-repl"}))
+    f.append(_finding("SBOM-COMPONENT", "info", "MicroPython %s" % b.mpy_version,
+                      {"name": "micropython", "version": b.mpy_version, "platform": b.platform}))
+    return _from_findings(f, "WebREPL, radios and USB as declared; the app's own sockets cannot be listed "
+                          "by MicroPython and are taken from [[listeners]]")
+
+
+def _vkey(v):
+    try:
+        return [int(x) for x in v.split(".")]
+    except ValueError:
+        return None
+
+
+def c14(ctx, state):
+    f = []
+    if ctx.app_version is None and not ctx.secrets:
+        return _outcome("error", "found neither the app version file nor a credential file to follow across boots")
+    hist = state.get("history", [])
+    cur = {"mpy": ctx.board.mpy_version, "app": ctx.app_version,
+           "creds": dict((p, fp) for p, _, fp in ctx.secrets)}
+    for what, now in (("mpy", cur["mpy"]), ("app", cur["app"])):
+        seen = [h.get(what) for h in hist if h.get(what)]
+        if not seen or now is None:
+            continue
+        last = seen[-1]
+        kn, kl = _vkey(now), _vkey(max(seen, key=lambda s: _vkey(s) or [0]) if all(_vkey(s) for s in seen) else last)
+        older = (kn is not None and kl is not None and kn < kl) or (kn is None and now != last and now in seen)
+        if older:
+            label = "MicroPython firmware" if what == "mpy" else "app"
+            f.append(_finding("STATE-VERSION-REVERTED", "high",
+                              "the %s version went back to %s after %s was recorded (state file /%s)"
+                              % (label, now, last if kn is None else ".".join(str(x) for x in kl), STATE),
+                              {"component": what, "version": now, "recorded": seen[-3:], "path": "/" + STATE}))
+    for p, fp in cur["creds"].items():
+        seen = [h.get("creds", {}).get(p) for h in hist if h.get("creds", {}).get(p)]
+        if seen and fp != seen[-1] and fp in seen:
+            f.append(_finding("STATE-CREDENTIAL-REVERTED", "high",
+                              "the credentials in %s went back to an earlier content (fingerprint recorded before)"
+                              % p, {"path": p, "sha256": fp}))
+    f.append(_finding("STATE-RECORDED", "info", "versions and credential fingerprints recorded (%d earlier runs)"
+                      % len(hist), {"path": "/" + STATE, "runs": len(hist)}))
+    ctx.new_state = cur
+    return _from_findings(f, "versions and credential files on flash (persistent); no revert since the "
+                          "%d earlier recorded run(s)" % len(hist) if hist else
+                          "versions and credential files on flash (persistent); first run recorded")
+
+
+def c15(ctx):
+    er = ctx.cfg.get("erase", {})
+    if er.get("command"):
+        return _outcome("manual", "erase mechanism %s declared; the micro-agent cannot run it on the board: "
+                        "show with the factory reset test that it removes data, settings and credentials "
+                        "and keeps the firmware version" % er["command"])
+    return _outcome("manual", "declare the factory reset ([erase] command and the data, settings and "
+                    "credential paths it removes)")
+
+
+def c16(ctx):
+    return _docs(ctx, "S1.1-16", "user information")
+
+
+# ---------------------------------------------------------------- report
+def _load_json(flash, name, default):
+    try:
+        with open(flash.real(name)) as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        return default
+
+
+def _iso(t):
+    tm = time.gmtime(int(t))
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % tm[:6]
+
+
+def now_epoch(host_now=None):
+    """Unix seconds: the board clock when it is set, else the host's (given at attest time)."""
+    t = time.time()
+    if t < 1600000000 and host_now:
+        return float(host_now)
+    return t
+
+
+def run(root=None, host_now=None, record=True):
+    """(report dict, ctx) for the board at ``root`` (default: the current folder)."""
+    flash = Flash(root)
+    t0 = time.ticks_ms() if hasattr(time, "ticks_ms") else int(time.time() * 1000)
+    cfg = _load_json(flash, CFG, {})
+    cat = _load_json(flash, CAT, [])
+    ctx = Ctx(cfg, flash)
+    ctx.cat_items = dict((c["id"], c.get("items", [])) for c in cat)
+    state = _load_json(flash, STATE, {})
+    ctx.new_state = None
+    na = cfg.get("not_applicable", {})
+    psti = cfg.get("product", {}).get("psti_compliant")
+    funcs = {"S1.1-01": c01, "S1.1-02": c02, "S1.1-03": c03, "S1.1-04": c04,
+             "S1.1-05": lambda c: _docs(c, "S1.1-05", "vulnerability disclosure policy"),
+             "S1.1-06": c06, "S1.1-07": lambda c: _docs(c, "S1.1-07", "update procedure"),
+             "S1.1-08": c08, "S1.1-09": lambda c: _docs(c, "S1.1-09", "security update policy"),
+             "S1.1-10": c10, "S1.1-11": c11, "S1.1-12": c12, "S1.1-13": c13,
+             "S1.1-14": lambda c: c14(c, state), "S1.1-15": c15, "S1.1-16": c16}
+    criteria = []
+    summary = {"pass": 0, "fail": 0, "na": 0, "manual": 0, "error": 0}
+    for i in range(1, 17):
+        cid = "S1.1-%02d" % i
+        meta = {"title": cid, "methods": [], "refs": {}}
+        for c in cat:
+            if c["id"] == cid:
+                meta = c
+        try:
+            if psti and cid in ("S1.1-02", "S1.1-05", "S1.1-16"):
+                verdict, reason, findings = _outcome("na", "the product complies with UK PSTI "
+                                                     "(product.psti_compliant): exempt since 2026-01-01")
+            elif cid in na:
+                verdict, reason, findings = _outcome("na", na[cid])
+            else:
+                verdict, reason, findings = funcs[cid](ctx)
+        except Exception as exc:  # noqa: BLE001 — one criterion's error never stops the run
+            verdict, reason, findings = _outcome("error", "%s: %s" % (type(exc).__name__, exc))
+        summary[verdict] += 1
+        crit = {"id": cid, "verdict": verdict, "title": meta.get("title", cid),
+                "methods": meta.get("methods", []), "refs": meta.get("refs", {}),
+                "reason": reason, "findings": findings}
+        if meta.get("title_ja"):
+            crit["title_ja"] = meta["title_ja"]
+        criteria.append(crit)
+    b = ctx.board
+    now = now_epoch(host_now)
+    elapsed = ((time.ticks_diff(time.ticks_ms(), t0) if hasattr(time, "ticks_diff")
+                else int(time.time() * 1000) - t0)) / 1000
+    report = {
+        "schema": "jcstar-agent/report/v1",
+        "agent": {"name": "jcstar-agent", "version": cfg.get("agent_version", "0"), "edition": "micropython"},
+        "target": {"mode": "micropython", "root": "/", "platform": b.platform, "board": b.machine_name,
+                   "model": cfg.get("product", {}).get("model") or None,
+                   "firmware_version": ctx.app_version or None, "micropython": b.mpy_version,
+                   "flash_encrypted": b.flash_encrypted},
+        "config": cfg.get("config", {"path": None, "sha256": None}),
+        "summary": summary,
+        "criteria": criteria,
+        "generated_at": _iso(now),
+        "duration_seconds": elapsed if elapsed > 0 else 0,
+    }
+    if b.errors:
+        report["board_errors"] = b.errors
+    if record and ctx.new_state is not None:
+        hist = state.get("history", [])
+        entry = ctx.new_state
+        entry["t"] = int(now)
+        if not hist or any(hist[-1].get(k) != entry.get(k) for k in ("mpy", "app", "creds")):
+            hist.append(entry)
+        state["history"] = hist[-8:]
+        try:
+            with open(flash.real(STATE), "w") as fh:
+                json.dump(state, fh)
+        except OSError as exc:
+            report["board_errors"] = report.get("board_errors", []) + ["state file: %s" % exc]
+    return report, ctx
+
+
+def check(out=None, root=None, host_now=None):
+    """Run the checks; write the report JSON to ``out`` (flash path) or print it."""
+    report, _ = run(root, host_now)
+    if out:
+        flash = Flash(root)
+        with open(flash.real(out), "w") as fh:
+            json.dump(report, fh)
+    else:
+        print(json.dumps(report))
+    return report["summary"]
+
+
+def attest(nonce=None, out="jca_env.json", host_now=None, root=None):
+    """Run the checks and write the signed DSSE envelope to ``out`` (see jca_sign)."""
+    import jca_sign
+    report, ctx = run(root, host_now)
+    return jca_sign.attest(report, ctx, nonce, out, now_epoch(host_now))

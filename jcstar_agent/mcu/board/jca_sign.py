@@ -1,0 +1,187 @@
+"""Keys and the signed attestation of the micro-agent: the same DSSE envelope as the Linux agent.
+
+``keygen()`` makes an Ed25519 key from ``os.urandom`` into ``/jca_key.bin`` (seed + public key;
+never overwritten) and returns the public key as hex: only the public half leaves the board.
+``attest()`` builds the in-toto Statement v1 (predicate = report v1 + the RFC 9711 EAT claims,
+named and encoded as ``jcstar_agent.attest.statement`` writes them), writes the payload to a
+flash file with ``json.dump``, signs ``PAE(payloadType, payload)`` by streaming that file through
+SHA-512 (the payload is never held twice in RAM) and writes the envelope, base64 in chunks, in
+the layout ``json.dumps(envelope, indent=2)`` gives on the host.
+"""
+import os
+import json
+import hashlib
+from binascii import b2a_base64
+
+import jca_ed25519
+
+STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
+PREDICATE_TYPE = "https://jcstar-agent.dev/attestation/report/v1"
+PAYLOAD_TYPE = "application/vnd.in-toto+json"
+CLAIMS = ("eat_nonce", "iat", "ueid", "hwmodel", "swname", "swversion", "boot_id")
+UEID_TAG = b"jcstar-agent/ueid/v1\x00"
+KEY = "jca_key.bin"
+PAYLOAD_TMP = "jca_payload.tmp"
+CHUNK = 768  # multiple of 3: base64 of each chunk joins without padding
+
+
+def _hex(b):
+    return "".join("%02x" % x for x in b)
+
+
+def b64(data):
+    return b2a_base64(data).decode().strip()
+
+
+def b64url(data):
+    return b64(data).replace("+", "-").replace("/", "_").rstrip("=")
+
+
+def _path(root, name):
+    if root is None:
+        return name
+    return (root.rstrip("/") + "/" + name) if root not in ("", "/") else "/" + name
+
+
+def keygen(root=None):
+    """Create the key file (refuses to overwrite); return the public key, hex."""
+    p = _path(root, KEY)
+    try:
+        os.stat(p)
+        raise OSError("%s already exists; keygen never overwrites a key" % p)
+    except OSError as exc:
+        if "already exists" in str(exc):
+            raise
+    seed, pub = jca_ed25519.generate()
+    with open(p, "wb") as fh:
+        fh.write(seed + pub)
+    return _hex(pub)
+
+
+def load_key(root=None):
+    with open(_path(root, KEY), "rb") as fh:
+        data = fh.read(65)
+    if len(data) != 64:
+        raise ValueError("key file %s is not 64 bytes (seed + public key)" % KEY)
+    return data[:32], data[32:]
+
+
+def public_hex(root=None):
+    return _hex(load_key(root)[1])
+
+
+def ueid(ctx):
+    """(ueid bytes, source, where): declared serial file, else a universal MAC, else unique_id."""
+    b, cfg = ctx.board, ctx.cfg
+    vendor = cfg.get("product", {}).get("vendor", "")
+    tried = []
+    src = cfg.get("product", {}).get("serial_source") or ""
+    if src:
+        data, _ = ctx.flash.read(src, 4096)
+        serial = data.decode().strip() if data else ""
+        if serial:
+            h = hashlib.sha256(UEID_TAG + b"serial\x00" + vendor.encode() + b"\x00" + serial.encode())
+            return b"\x01" + h.digest(), "serial", src, tried
+        tried.append("serial: %s unreadable or empty" % src)
+    for mac in b.macs:
+        if mac and not (mac[0] & 0x03) and any(mac):
+            return b"\x02" + mac, "mac", "network.WLAN.config('mac')", tried
+    tried.append("mac: no universally administered MAC")
+    if b.unique_id:
+        serial = _hex(b.unique_id)
+        h = hashlib.sha256(UEID_TAG + b"serial\x00" + vendor.encode() + b"\x00" + serial.encode())
+        return b"\x01" + h.digest(), "unique_id", "machine.unique_id()", tried
+    tried.append("unique_id: machine.unique_id() unavailable")
+    return None, "", "", tried
+
+
+def statement(report, ctx, nonce, iat, keyid):
+    cfg = ctx.cfg
+    absent = {}
+    pred = report  # extended in place: the report is not needed separately afterwards
+    if nonce is not None:
+        pred["eat_nonce"] = nonce
+    else:
+        absent["eat_nonce"] = "no --nonce given"
+    pred["iat"] = int(iat)
+    u, usrc, uwhere, tried = ueid(ctx)
+    utype = {1: "RAND", 2: "EUI"}.get(u[0]) if u else None
+    if u:
+        pred["ueid"] = b64url(u)
+    else:
+        absent["ueid"] = "no device identifier: " + "; ".join(tried)
+    model = cfg.get("product", {}).get("model") or None
+    enc = None
+    if model:
+        raw = model.encode()
+        if 1 <= len(raw) <= 32:
+            pred["hwmodel"], enc = b64url(raw), "utf-8"
+        else:
+            pred["hwmodel"], enc = b64url(hashlib.sha256(raw).digest()), "sha256"
+    else:
+        absent["hwmodel"] = "no product.model declared"
+    pred["swname"] = cfg.get("firmware", {}).get("name") or "MicroPython"
+    if ctx.app_version:
+        pred["swversion"] = [ctx.app_version]
+    else:
+        absent["swversion"] = ctx.version_error or "no firmware version"
+    absent["boot_id"] = "a MicroPython board has no boot_id"
+    pred["attestation"] = {
+        "claims": list(CLAIMS), "ueid_type": utype, "ueid_source": usrc or None,
+        "ueid_from": uwhere or None, "hwmodel_text": model, "hwmodel_encoding": enc,
+        "absent": absent, "signer": {"keyid": keyid, "algorithm": "ed25519"}}
+    subjects = []
+    if u:
+        subjects.append({"name": "device", "digest": {"sha256": _hex(hashlib.sha256(u).digest())},
+                         "annotations": {"ueid": pred["ueid"], "ueid_type": utype}})
+    if ctx.version_bytes is not None:
+        subjects.append({"name": "firmware:version-source",
+                         "digest": {"sha256": _hex(hashlib.sha256(ctx.version_bytes).digest())},
+                         "annotations": {"path": cfg.get("firmware", {}).get("version_source"),
+                                         "swversion": ctx.app_version}})
+    if not subjects:
+        subjects.append({"name": "report", "digest": {"sha256": _hex(hashlib.sha256(
+            json.dumps(report).encode()).digest())}})
+    return {"_type": STATEMENT_TYPE, "subject": subjects, "predicateType": PREDICATE_TYPE,
+            "predicate": pred}
+
+
+def _feeder(path, size):
+    def feed(h):
+        buf = bytearray(512)
+        mv = memoryview(buf)
+        left = size
+        with open(path, "rb") as fh:
+            while left > 0:
+                n = fh.readinto(buf)
+                if not n:
+                    break
+                h.update(mv[:n])
+                left -= n
+    return feed
+
+
+def attest(report, ctx, nonce, out, iat, root=None):
+    """Write the envelope to ``out``; return (keyid, size of the payload)."""
+    seed, pub = load_key(root)
+    keyid = jca_ed25519.keyid(pub)
+    stmt = statement(report, ctx, nonce, iat, keyid)
+    tmp = _path(root, PAYLOAD_TMP)
+    with open(tmp, "w") as fh:
+        json.dump(stmt, fh)
+    del stmt, report
+    size = os.stat(tmp)[6]
+    pt = PAYLOAD_TYPE.encode()
+    head = ("DSSEv1 %d %s %d " % (len(pt), PAYLOAD_TYPE, size)).encode()
+    sig = jca_ed25519.sign(seed, (head, _feeder(tmp, size)), pub)
+    with open(_path(root, out), "w") as env, open(tmp, "rb") as fh:
+        env.write('{\n  "payload": "')
+        while True:
+            chunk = fh.read(CHUNK)
+            if not chunk:
+                break
+            env.write(b2a_base64(chunk).decode().strip())
+        env.write('",\n  "payloadType": "%s",\n  "signatures": [\n    {\n      "keyid": "%s",\n'
+                  '      "sig": "%s"\n    }\n  ]\n}\n' % (PAYLOAD_TYPE, keyid, b64(sig)))
+    os.remove(tmp)
+    return keyid, size

@@ -1,0 +1,111 @@
+"""A simulated board for the unix port (MicroPython code, run by the tests).
+
+``boot(spec_path)``: reads a JSON spec from the host, puts the fake board modules first on
+sys.path, configures them, mounts a real littlefs (vfs.VfsLfs2) on a RAM block device at /flash
+(loaded from ``spec["image"]`` when it exists: the flash survives "reboots"), writes the planted
+files, runs the planted boot.py (as a board does) and chdirs to /flash. ``poweroff()`` saves
+the block device back to the image file.
+"""
+import sys
+import os
+import json
+import vfs
+
+BLOCK = 512
+_bd = None
+_spec = None
+
+
+class RAMBlockDev:
+    def __init__(self, block_size, num_blocks, data=None):
+        self.block_size = block_size
+        self.data = data if data is not None else bytearray(block_size * num_blocks)
+
+    def readblocks(self, block_num, buf, offset=0):
+        addr = block_num * self.block_size + offset
+        buf[:] = self.data[addr:addr + len(buf)]
+
+    def writeblocks(self, block_num, buf, offset=None):
+        if offset is None:
+            offset = 0
+        addr = block_num * self.block_size + offset
+        self.data[addr:addr + len(buf)] = buf
+
+    def ioctl(self, op, arg):
+        if op == 4:
+            return len(self.data) // self.block_size
+        if op == 5:
+            return self.block_size
+        if op == 6:  # erase block
+            a = arg * self.block_size
+            self.data[a:a + self.block_size] = b"\xff" * self.block_size
+            return 0
+        return None
+
+
+def boot(spec_path):
+    global _bd, _spec
+    with open(spec_path) as fh:
+        spec = json.load(fh)
+    _spec = spec
+    fake = spec.get("fake", {})
+    sys.path.insert(0, spec["fakes"])
+    if not fake.get("no_esp32"):
+        sys.path.insert(0, spec["fakes"] + "/esp32_port")
+        import esp32
+        if "encrypted" in fake:
+            esp32.TABLE = [r[:5] + (fake["encrypted"],) for r in esp32.TABLE]
+        if "ota" in fake and not fake["ota"]:
+            esp32.TABLE = [r for r in esp32.TABLE if not r[4].startswith("ota_")]
+            esp32.RUNNING_LABEL = "nvs"
+    import network
+    import bluetooth
+    import machine
+    for k, v in fake.get("ap", {}).items():
+        network.IFACES[network.AP_IF][k] = v
+    for k, v in fake.get("sta", {}).items():
+        network.IFACES[network.STA_IF][k] = v
+    if "ble" in fake:
+        bluetooth.ACTIVE = fake["ble"]
+    if "unique_id" in fake:
+        machine.UNIQUE_ID = bytes(fake["unique_id"])
+    blocks = spec.get("blocks", 256)
+    img = spec.get("image")
+    data = None
+    if img:
+        try:
+            with open(img, "rb") as fh:
+                data = bytearray(fh.read())
+        except OSError:
+            data = None
+    _bd = RAMBlockDev(BLOCK, blocks, data)
+    if data is None:
+        vfs.VfsLfs2.mkfs(_bd)
+    vfs.mount(vfs.VfsLfs2(_bd), "/flash")
+    os.chdir("/flash")
+    for name, text in spec.get("files", {}).items():
+        if text is None:
+            try:
+                os.remove(name)
+            except OSError:
+                pass
+            continue
+        with open(name, "w") as fh:
+            fh.write(text)
+    for name in ("boot.py", "main.py"):
+        try:
+            os.stat(name)
+        except OSError:
+            continue
+        exec(open(name).read(), {"__name__": "__main__"})
+    if spec.get("agent"):
+        sys.path.append(spec["agent"])
+
+
+def poweroff():
+    img = _spec.get("image") if _spec else None
+    if img:
+        os.chdir("/")
+        vfs.umount("/flash")
+        with open(img, "wb") as fh:
+            fh.write(_bd.data)
