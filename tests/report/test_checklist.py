@@ -1,0 +1,151 @@
+"""checklist: the IPA ★1 workbook, opened with openpyxl and read cell by cell."""
+import hashlib
+import json
+import os
+import sys
+
+import pytest
+
+from jcstar_agent.criteria import IDS, catalogue
+from jcstar_agent.report import render
+
+from evidence_sample import VERDICTS, report
+
+openpyxl = pytest.importorskip("openpyxl")
+
+RESULT = {"pass": "適合", "fail": "非適合", "na": "NA", "manual": "要確認", "error": "エラー"}
+CONFIG = """\
+[product]
+vendor = "Acme Corp"
+model = "ACME-GW-100"
+conformity_certification = "AB20-0123456"
+psti_compliant = false
+"""
+
+
+def _cells(path):
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["基本情報", "チェックリスト"]
+    info = {r[0]: (r[1] or "") for r in wb["基本情報"].iter_rows(min_row=2, values_only=True)}
+    rows = [tuple("" if v is None else v for v in r) for r in wb["チェックリスト"].iter_rows(values_only=True)]
+    return info, rows
+
+
+def _report_file(tmp_path, mutate=None):
+    cfg = tmp_path / "board.toml"
+    cfg.write_text(CONFIG, encoding="utf-8")
+    d = json.loads(render(report(), "json"))
+    d["config"] = {"path": "/nonexistent/board.toml", "sha256": hashlib.sha256(cfg.read_bytes()).hexdigest()}
+    if mutate:
+        mutate(d)
+    path = tmp_path / "gw.json"
+    path.write_text(json.dumps(d, ensure_ascii=False), encoding="utf-8")
+    return path, cfg
+
+
+def test_unsigned_report_every_promised_cell(tmp_path, cli):
+    src, cfg = _report_file(tmp_path)
+    out = tmp_path / "checklist.xlsx"
+    res = cli("checklist", str(src), "--config", str(cfg), "--output", str(out), "--product-name", "Acme Gateway")
+    assert res.rc == 0, res.err
+    info, rows = _cells(out)
+    digest = hashlib.sha256(src.read_bytes()).hexdigest()
+    assert info["製造事業者名 (vendor)"] == "Acme Corp"
+    assert info["製品名 (product)"] == "Acme Gateway"
+    assert info["型番 (model)"] == "ACME-GW-100"
+    assert info["ファームウェアバージョン (firmware version)"] == "1.0"
+    assert info["電気通信事業法に基づく技術基準適合認定番号等 ([T]/[A])"] == "AB20-0123456"
+    assert info["UK PSTI"].startswith("非該当")
+    assert info["評価ツール (agent)"] == "jcstar-agent 9.9.9"
+    assert info["評価日 (date)"] == "2026-11-26T00:00:00+00:00"
+    assert info["証跡ダイジェスト (attestation digest)"] == f"sha256:{digest} (report)"
+    assert info["署名鍵 keyid"] == "unsigned（署名なし）"
+    assert rows[0] == ("ID", "セキュリティ要件", "評価結果", "NA であることの理由", "根拠", "証跡")
+    assert [r[0] for r in rows[1:]] == list(IDS)
+    for (cid, title_ja, result, na_reason, basis, proof) in rows[1:]:
+        verdict = VERDICTS.get(cid)
+        verdict = verdict.value if verdict else "pass"
+        assert title_ja == catalogue.get(cid).title_ja
+        assert result == RESULT[verdict], cid
+        assert na_reason == (f"reason for {cid}" if verdict == "na" else ""), cid
+        assert basis.startswith(f"reason for {cid}")
+        assert proof.startswith(f"report (unsigned) sha256:{digest}")
+    s01 = rows[1]
+    assert "[AUTH-EMPTY-PASSWORD] (critical) account 'pi' has an empty password" in s01[4]
+
+
+def test_manual_error_and_unknown_verdicts_are_never_conformant(tmp_path, cli):
+    def mutate(d):
+        d["criteria"][4]["verdict"] = "bogus"      # S1.1-05: a verdict the workbook does not know
+        del d["criteria"][15]                      # S1.1-16 missing from the report
+    src, cfg = _report_file(tmp_path, mutate)
+    out = tmp_path / "c.xlsx"
+    assert cli("checklist", str(src), "--output", str(out)).rc == 0
+    _, rows = _cells(out)
+    results = {r[0]: r[2] for r in rows[1:]}
+    assert results["S1.1-02"] == "エラー" and results["S1.1-04"] == "要確認"
+    assert results["S1.1-05"] == "エラー" and results["S1.1-16"] == "エラー"
+    assert "missing from the report" in rows[16][4]
+    assert sum(1 for v in results.values() if v == "適合") == 16 - 6 - 2  # only real passes
+
+
+def test_config_of_another_report_is_refused(tmp_path, cli):
+    src, cfg = _report_file(tmp_path)
+    cfg.write_text(CONFIG.replace("Acme Corp", "Other"), encoding="utf-8")
+    res = cli("checklist", str(src), "--config", str(cfg), "--output", str(tmp_path / "c.xlsx"))
+    assert res.rc == 2 and "not the board config this report was made with" in res.err
+    assert not (tmp_path / "c.xlsx").exists()
+
+
+def test_signed_envelope_digest_and_keyid(tree, tmp_path, cli):
+    from cryptography.hazmat.primitives import serialization
+
+    key = tmp_path / "k.key"
+    assert cli("keygen", "--out", str(key)).rc == 0
+    env = tmp_path / "unit1.json"
+    assert cli("attest", "--root", tree(), "--key", str(key), "--output", str(env)).rc in (0, 1)
+    pub = serialization.load_pem_public_key((tmp_path / "k.key.pub").read_bytes())
+    keyid = hashlib.sha256(pub.public_bytes(serialization.Encoding.DER,
+                                            serialization.PublicFormat.SubjectPublicKeyInfo)).hexdigest()
+    out = tmp_path / "c.xlsx"
+    res = cli("checklist", str(env), "--pubkey", str(tmp_path / "k.key.pub"), "--output", str(out))
+    assert res.rc == 0, res.err
+    info, rows = _cells(out)
+    digest = hashlib.sha256(env.read_bytes()).hexdigest()
+    assert info["証跡ダイジェスト (attestation digest)"] == f"sha256:{digest} (DSSE envelope, signature verified)"
+    assert info["署名鍵 keyid"] == keyid
+    assert info["ファームウェアバージョン (firmware version)"] == "1.2.3"
+    assert all(r[5].startswith(f"attestation sha256:{digest}") for r in rows[1:])
+    # tampered: exit 1, no workbook
+    doc = json.loads(env.read_text())
+    doc["payload"] = doc["payload"][:-8] + ("A" * 8 if doc["payload"][-8:] != "A" * 8 else "B" * 8)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    res = cli("checklist", str(bad), "--pubkey", str(tmp_path / "k.key.pub"), "--output", str(tmp_path / "b.xlsx"))
+    assert res.rc == 1 and "INVALID" in res.err and not (tmp_path / "b.xlsx").exists()
+    # an envelope without --pubkey is not read as unsigned evidence
+    res = cli("checklist", str(env), "--output", str(tmp_path / "n.xlsx"))
+    assert res.rc == 2 and "--pubkey" in res.err
+
+
+def test_several_reports_one_workbook_each(tmp_path, cli):
+    src, _ = _report_file(tmp_path)
+    other = tmp_path / "variant-b.json"
+    d = json.loads(src.read_text())
+    d["target"]["firmware_version"] = "2.0"
+    other.write_text(json.dumps(d))
+    res = cli("checklist", str(src), str(other), "--output", str(tmp_path / "x.xlsx"))
+    assert res.rc == 2 and "--output-dir" in res.err
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    assert cli("checklist", str(src), str(other), "--output-dir", str(outdir)).rc == 0
+    assert sorted(os.listdir(outdir)) == ["gw.xlsx", "variant-b.xlsx"]
+    assert _cells(outdir / "variant-b.xlsx")[0]["ファームウェアバージョン (firmware version)"] == "2.0"
+
+
+def test_missing_openpyxl_names_the_install_line(tmp_path, cli, monkeypatch):
+    src, _ = _report_file(tmp_path)
+    monkeypatch.setitem(sys.modules, "openpyxl", None)
+    res = cli("checklist", str(src), "--output", str(tmp_path / "c.xlsx"))
+    assert res.rc == 2
+    assert res.err.strip().count("\n") == 0 and "pip install 'jcstar-agent[checklist]'" in res.err
