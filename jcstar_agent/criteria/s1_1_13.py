@@ -191,6 +191,8 @@ def evaluate(ctx: Context) -> Outcome:
     from ..facts import peripherals
 
     findings = ports(ctx)
+    unknown = unexplained_services(ctx)
+    findings += unknown
     p = ctx.fact(peripherals.read)
     findings += bluetooth(ctx, p) + usb(ctx, p)
     for e in p.errors:
@@ -245,9 +247,41 @@ def evaluate(ctx: Context) -> Outcome:
         return Outcome.from_findings(findings, "")
     if db_error:
         return Outcome.error(f"vulnerability database unreadable: {db_error}"[:300], findings)
+    iface = interfaces_phrase(ctx)
+    if unknown:
+        names = ", ".join(f.evidence["unit"] for f in unknown[:5]) + (
+            f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+        return Outcome.manual(f"{len(unknown)} started service(s) whose interfaces are not known: "
+                              f"{names} ({unknown[0].message.split(': ', 1)[-1]}); {iface}"
+                              + ("" if ctx.options.vulndb else "; the known-vulnerability scan (②) "
+                                 "needs --vulndb FILE"), findings)
     if not ctx.options.vulndb:
-        return Outcome.manual("interfaces match the declaration; the known-vulnerability scan "
+        return Outcome.manual(f"{iface}; the known-vulnerability scan "
                               f"(②) needs a database: run with --vulndb FILE (OSV format); SBOM of "
                               f"{pk_count} package(s) in the evidence", findings)
-    return Outcome.passed("interfaces match the declaration and no installed package matches "
-                          "a known vulnerability", findings)
+    return Outcome.passed(f"{iface} and no installed package matches a known vulnerability",
+                          findings)
+
+
+def interfaces_phrase(ctx: Context) -> str:
+    """What the interface part found, truthfully: 'match the declaration' only when something was
+    declared."""
+    from ..facts import listeners as listeners_fact
+
+    reachable = [x for x in ctx.fact(listeners_fact.read).items if not x.loopback_only]
+    if ctx.config.listeners:
+        return "every reachable listener found matches the declaration"
+    if reachable:
+        return f"{len(reachable)} reachable listener(s) found"
+    return "no listener reachable over IP was found and none is declared"
+
+
+def unexplained_services(ctx: Context) -> List[Finding]:
+    """Started services whose interfaces the agent cannot know (no reader offline; still starting
+    when a --boot timed out): manual, never silence."""
+    from ..facts import unexplained
+
+    return [Finding("SURFACE-SERVICE-UNKNOWN", "info",
+                    f"{u.unit} ({u.program or 'program not known'}): {u.why}",
+                    {"unit": u.unit, "program": u.program, **({"source": u.source} if u.source else {})})
+            for u in ctx.fact(unexplained.read)]
