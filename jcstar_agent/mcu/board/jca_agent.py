@@ -328,7 +328,10 @@ class Board:
         if data is None:
             return None, "%s is missing or unreadable" % src, None
         key = fw.get("version_key") or ""
-        for line in _text(data).split("\n"):
+        lines = [ln.strip() for ln in _text(data).split("\n") if ln.strip()]
+        if key == "VERSION_ID" and lines and "=" not in lines[0]:
+            key = ""  # the os-release default key, but a plain one-line version file
+        for line in lines:
             s = line.strip()
             if not s:
                 continue
