@@ -9,9 +9,15 @@
   with a shell as its login program (BusyBox ``telnetd -l /bin/sh`` in inittab, an init script, a
   unit, inetd; live, also a running process) is a shell with no authentication at all;
 - mosquitto listeners on a non-loopback address with ``allow_anonymous true``;
-- every listener reachable over IP (live sockets, or inferred from the image) is declared in
-  ``[[listeners]]`` with its ``auth``; ``auth = "none"`` is the vendor's statement that the
-  listener serves nothing protected and is carried as evidence.
+- anonymous FTP (vsftpd ``anonymous_enable``) on a reachable address;
+- every listener reachable over IP (live sockets, or inferred from the image) is judged by what
+  the agent can see: a daemon it recognises (sshd, dropbear, vsftpd, telnet/rlogin, snmpd,
+  mosquitto) by its effective config (``LISTENER-AUTH-SEEN``, or a finding above); only a
+  listener whose authentication cannot be seen needs ``[[listeners]]`` ``auth``, and undeclared
+  it makes the verdict ``manual`` (``LISTENER-AUTH-UNDECLARED``, info) — the undeclared port
+  itself is S1.1-13's failure. ``auth = "none"`` is the vendor's statement that the listener
+  serves nothing protected and is carried as evidence. Only started services count: a config
+  (sshd_config, an inetd.conf line) that nothing starts logs nobody in.
 - live with ``--active``: an unauthenticated request must be refused where the declaration says
   there is authentication — an MQTT broker that accepts a CONNECT without credentials, or an
   HTTP listener of a declared ``http-basic`` login that answers ``GET /`` with 2xx instead of
@@ -53,8 +59,10 @@ def evaluate(ctx: Context) -> Outcome:
     findings: List[Finding] = []
     notes: List[str] = []
 
+    logins = ctx.fact(accounts_facts.network_logins)  # started and reachable over IP
+    served = {n.service for n in logins}
     s = ctx.fact(sshd.read)
-    if s.installed and s.binary:  # a config left without the program logs nobody in
+    if s.installed and s.binary and "ssh" in served:  # a config nothing serves logs nobody in
         if s.get("permitemptypasswords") == "yes":
             findings.append(Finding("SSH-PERMIT-EMPTY-PASSWORDS", "critical",
                                     f"sshd permits empty passwords ({s.source('permitemptypasswords')})",
@@ -66,7 +74,7 @@ def evaluate(ctx: Context) -> Outcome:
                                         {"path": src, "match": crit}))
         notes += [f"sshd: {e}" for e in s.errors]
     d = ctx.fact(dropbear.read)
-    if d.installed and d.binary and d.blank_passwords:
+    if d.installed and d.binary and d.blank_passwords and "dropbear" in served:
         findings.append(Finding("DROPBEAR-BLANK-PASSWORDS", "critical",
                                 f"dropbear allows blank passwords (-B) ({', '.join(d.sources)})",
                                 {"path": ", ".join(d.sources), "ports": d.ports}))
@@ -89,7 +97,12 @@ def evaluate(ctx: Context) -> Outcome:
                                 f"{prog.rsplit('/', 1)[-1]} runs {shell} instead of login ({where}): "
                                 f"a shell over the network with no authentication at all",
                                 {"program": prog, "login_program": shell, "path": where}))
-    for n in ctx.fact(accounts_facts.network_logins):
+    for n in logins:
+        if n.service == "ftp" and n.anonymous:
+            findings.append(Finding("AUTH-FTP-ANONYMOUS", "high",
+                                    f"anonymous FTP login on port {n.port} ({n.source}): anyone "
+                                    f"reads files without credentials",
+                                    {"service": n.service, "port": n.port, "path": n.source}))
         if n.service in ("telnet", "rlogin"):
             findings.append(Finding("AUTH-CLEARTEXT-LOGIN", "high",
                                     f"{n.service} login over IP on port {n.port} ({n.source}): "
@@ -110,6 +123,11 @@ def evaluate(ctx: Context) -> Outcome:
         listener_part = False
         notes.append(f"the listener part could not run: {'; '.join(lst.errors[:3])}")
     declared = ctx.config.listeners
+    # judged by the daemon's own config above: the logins (sshd, dropbear, vsftpd, telnet, snmpd)
+    # and mosquitto's listeners; only the rest needs the declaration to be judged
+    seen_auth = {("udp" if n.service == "snmp" else "tcp", n.port): n.service for n in logins if n.port}
+    seen_auth.update({("tcp", m.port): "mqtt" for m in stores.mqtt_listeners if m.port})
+    unseen: List[str] = []
     for item in lst.items:
         if item.loopback_only or item.address in LOOPBACK:
             continue
@@ -117,21 +135,23 @@ def evaluate(ctx: Context) -> Outcome:
         where = f"{item.proto}/{item.port}" + (f" ({item.process})" if item.process else "")
         ev = {"proto": item.proto, "port": item.port, "address": item.address,
               "process": item.process, "source": item.source}
-        if not match:
-            findings.append(Finding("LISTENER-AUTH-UNDECLARED", "medium",
-                                    f"listener {where} is reachable over IP but not declared in "
-                                    f"[[listeners]] with its authentication", ev))
-        elif not match[0].auth:
-            findings.append(Finding("LISTENER-AUTH-UNDECLARED", "medium",
-                                    f"listener {where} is declared without its authentication "
-                                    f"([[listeners]] auth)", ev))
-        elif match[0].auth == "none":
+        if match and match[0].auth == "none":
             findings.append(Finding("LISTENER-NO-AUTH-DECLARED", "info",
                                     f"listener {where} is declared without authentication: "
                                     f"{match[0].purpose or 'no purpose given'}", ev))
-        else:
+        elif match and match[0].auth:
             findings.append(Finding("LISTENER-AUTH-DECLARED", "info",
                                     f"listener {where}: {match[0].auth}", ev))
+        elif item.key in seen_auth:
+            findings.append(Finding("LISTENER-AUTH-SEEN", "info",
+                                    f"listener {where}: authentication judged from the "
+                                    f"{seen_auth[item.key]} configuration", ev))
+        else:
+            unseen.append(where)
+            findings.append(Finding("LISTENER-AUTH-UNDECLARED", "info",
+                                    f"listener {where} is reachable over IP; its authentication "
+                                    f"cannot be seen on the device and is not declared in "
+                                    f"[[listeners]] auth", ev))
 
     findings += probe_findings(ctx)
 
@@ -142,8 +162,14 @@ def evaluate(ctx: Context) -> Outcome:
         return out
     if not listener_part:
         return Outcome.manual(f"no unauthenticated login found; {'; '.join(notes)}", findings)
+    if unseen:
+        return Outcome.manual(f"no unauthenticated login found, but the authentication of "
+                              f"{', '.join(unseen[:5])}" + (f" and {len(unseen) - 5} more" if len(unseen) > 5 else "")
+                              + " cannot be seen on the device: declare it in [[listeners]] auth"
+                              + (f"; {'; '.join(notes)}" if notes else ""), findings)
     reason = (f"no empty-password or anonymous access found; {len(lst.items)} listener(s), every "
-              f"one reachable over IP declared with its authentication")
+              f"one reachable over IP judged by its daemon's configuration or declared with its "
+              f"authentication")
     if notes:
         reason += f"; {'; '.join(notes)}"
     return Outcome.passed(reason, findings)

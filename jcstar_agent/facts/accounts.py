@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from .. import libcrypt
+
+if TYPE_CHECKING:
+    from .network_logins import NetLogin
 
 PASSWD = "/etc/passwd"
 SHADOW = "/etc/shadow"
@@ -161,151 +164,13 @@ def read(ctx) -> Accounts:
     return acc
 
 
-# --- which accounts a network login reaches ---------------------------------------------------
-@dataclass
-class NetLogin:
-    """A way in over the network that takes an OS account's password (or none)."""
+# --- which accounts a network login reaches: facts/network_logins.py -------------------------
+def network_logins(ctx) -> List["NetLogin"]:
+    """Every network login that is started, reachable over IP and takes an OS account's password
+    or a daemon's own credential (cached; :func:`.network_logins.read`)."""
+    from . import network_logins as logins
 
-    service: str  # ssh | dropbear | telnet | rlogin | declared login name
-    port: Optional[int]
-    source: str  # where this was seen
-    password: bool = True  # password (or keyboard-interactive) authentication enabled
-    root_password: bool = True  # root may log in with a password
-    empty_allowed: bool = True  # an empty password logs in (sshd PermitEmptyPasswords ...)
-    allow_users: Optional[List[str]] = None  # sshd AllowUsers patterns (None: everyone)
-    deny_users: List[str] = field(default_factory=list)
-    # sshd "Match User <patterns>" blocks that set the password methods, in file order:
-    # (patterns, password login allowed for those users); the first matching one wins
-    user_rules: List[Tuple[List[str], bool]] = field(default_factory=list)
-    base_password: Optional[bool] = None  # for users no rule matches (None: as ``password``)
-
-    def admits(self, account: Account) -> bool:
-        import fnmatch
-
-        if not self.password:
-            return False
-        for patterns, allowed in self.user_rules:
-            if _match_list(account.name, patterns):
-                if not allowed:
-                    return False
-                break
-        else:
-            if self.base_password is False:
-                return False
-        if account.uid == 0 and not self.root_password:
-            return False
-        if any(fnmatch.fnmatchcase(account.name, p.split("@")[0]) for p in self.deny_users):
-            return False
-        if self.allow_users is not None:
-            return any(fnmatch.fnmatchcase(account.name, p.split("@")[0]) for p in self.allow_users)
-        return True
-
-
-def _match_list(name: str, patterns: List[str]) -> bool:
-    """sshd's match_pattern_list: a negated pattern that matches wins (no), else any match."""
-    import fnmatch
-
-    hit = False
-    for p in patterns:
-        neg = p.startswith("!")
-        if fnmatch.fnmatchcase(name, p[1:] if neg else p):
-            if neg:
-                return False
-            hit = True
-    return hit
-
-
-def _sshd_user_rules(s) -> List[Tuple[List[str], bool]]:
-    """Per-user password rules from ``Match User`` blocks. Only when no other kind of Match block
-    (Address, Host ...) turns a password method on: such a block may match any user's connection."""
-    keys = ("passwordauthentication", "kbdinteractiveauthentication")
-    rules: List[Tuple[List[str], bool]] = []
-    for m in s.matches:
-        words = m.criteria.split()
-        sets = {k: m.options[k][0].lower() for k in keys if m.options.get(k)}
-        if not sets:
-            continue
-        if len(words) != 2 or words[0].lower() != "user":
-            if "yes" in sets.values():
-                return []
-            continue
-        pa = sets.get("passwordauthentication", (s.get("passwordauthentication") or "").lower())
-        kb = sets.get("kbdinteractiveauthentication", (s.get("kbdinteractiveauthentication") or "").lower())
-        rules.append((words[1].split(","), pa == "yes" or (kb == "yes" and s.get("usepam") == "yes")))
-    return rules
-
-
-def _inetd_services(ctx) -> List[NetLogin]:
-    from . import inetd
-
-    out = []
-    for svc in ctx.fact(inetd.read).services:
-        prog = svc.program
-        if svc.proto != "tcp":
-            continue
-        if "telnetd" in prog or svc.name == "telnet" or svc.port == 23:
-            out.append(NetLogin("telnet", svc.port or 23, svc.source))
-        elif "rlogind" in prog or svc.name == "login" or svc.port == 513:
-            out.append(NetLogin("rlogin", svc.port or 513, svc.source))
-    return out
-
-
-def network_logins(ctx) -> List[NetLogin]:
-    """Facts reader: every network login that takes an OS account's password (cached). sshd and
-    dropbear count only with their program installed: a removed package leaves its config."""
-    from . import dropbear, listeners, sshd
-
-    out: List[NetLogin] = []
-    s = ctx.fact(sshd.read)
-    if s.installed and s.binary:  # a config without the program: left by a removed package
-        pw = (s.get("passwordauthentication") == "yes" or
-              (s.get("kbdinteractiveauthentication") == "yes" and s.get("usepam") == "yes"))
-        for _crit, value, _src in s.overrides("passwordauthentication"):
-            pw = pw or value == "yes"
-        if s.get("usepam") == "yes":  # PAM asks for the password over keyboard-interactive
-            for _crit, value, _src in s.overrides("kbdinteractiveauthentication"):
-                pw = pw or value == "yes"
-        methods = (s.get("authenticationmethods") or "any").lower()
-        if methods != "any" and "password" not in methods and "keyboard-interactive" not in methods \
-                and not any(("password" in v.lower() or "keyboard" in v.lower())
-                            for _c, v, _s in s.overrides("authenticationmethods")):
-            pw = False  # e.g. "publickey" only: no password is ever asked
-        prl = s.get("permitrootlogin") or "prohibit-password"
-        root_pw = prl == "yes" or any(v == "yes" for _c, v, _s in s.overrides("permitrootlogin"))
-        allow = " ".join(s.values("allowusers")).split() or None
-        deny = " ".join(s.values("denyusers")).split()
-        empty = s.get("permitemptypasswords") == "yes" or any(
-            v == "yes" for _c, v, _s in s.overrides("permitemptypasswords"))
-        rules = _sshd_user_rules(s)
-        base = None
-        if rules:  # users no "Match User" block names get the global setting
-            base = (s.get("passwordauthentication") == "yes" or
-                    (s.get("kbdinteractiveauthentication") == "yes" and s.get("usepam") == "yes"))
-        out.append(NetLogin("ssh", s.ports[0] if s.ports else 22, s.path or s.binary, pw, root_pw,
-                            empty, allow, deny, rules, base))
-    d = ctx.fact(dropbear.read)
-    if d.installed and d.binary:
-        out.append(NetLogin("dropbear", d.ports[0] if d.ports else 22,
-                            ", ".join(d.sources) or d.binary, d.password_auth,
-                            d.root_password_auth and d.root_login, d.blank_passwords))
-    seen = {n.service for n in out}
-    for n in _inetd_services(ctx):
-        if n.service not in seen:
-            out.append(n)
-            seen.add(n.service)
-    lst = ctx.fact(listeners.read)
-    for item in lst.items:
-        svc = item.service or ""
-        if (svc in ("telnet", "login") or item.port in (23, 513)) and item.proto == "tcp":
-            name = "telnet" if item.port == 23 or svc == "telnet" else "rlogin"
-            if name not in seen and not item.loopback_only:
-                out.append(NetLogin(name, item.port, item.source or "listener"))
-                seen.add(name)
-    for login in ctx.config.logins:
-        if login.kind == "system" and login.protocol not in ("ssh",) and login.name not in seen:
-            out.append(NetLogin(login.name, login.port or None, f"declared login '{login.name}'",
-                                allow_users=list(login.accounts) or None))
-    return out
+    return ctx.fact(logins.read)
 
 
 def access_paths(ctx, password_only: bool = False) -> List[str]:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
-from .listeners import Listener
+from .listeners import Listener, is_loopback
 
 # Program basename -> service (protocol) name.
 PROGRAM_SERVICE = {
@@ -85,8 +85,6 @@ def host_port(value: str, default_port: Optional[int] = None) -> Tuple[str, Opti
 
 
 def _loopback(address: str) -> bool:
-    from .sockets import is_loopback
-
     return is_loopback(address)
 
 

@@ -118,8 +118,14 @@ def read(ctx) -> Dropbear:
                 db.ports.append(int(v))
             elif k == "MaxAuthTries" and v.isdigit():
                 db.max_auth_tries = int(v)
+    seen = set()  # merged /usr: /lib/systemd/system is /usr/lib/systemd/system, name each unit once
     for d in UNIT_DIRS:
         for unit in root.glob(d, "dropbear*.service"):
+            real = root.realpath(unit) or unit
+            if real in seen:
+                continue
+            seen.add(real)
+            unit = real
             text = root.text(unit, 65536) or ""
             for line in text.splitlines():
                 if line.strip().startswith("ExecStart="):

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Tuple
 
-from .listeners import Listener, Listeners
+from .listeners import Listener, Listeners, is_loopback
 
 INETD_NAMES = ("inetd", "openbsd-inetd", "inetutils-inetd", "xinetd")
 # Started programs other readers look at (Bluetooth for S1.1-13, update agents' flags for S1.1-08).
@@ -47,7 +47,6 @@ def _merge(items: List[Listener]) -> List[Listener]:
 
 def surface(ctx) -> Surface:
     from . import daemons, inetd, initscripts, systemd
-    from .sockets import is_loopback
 
     root = ctx.root
     s = Surface()

@@ -10,36 +10,10 @@ empty process and ``pid`` None, and ``errors`` says so.
 """
 from __future__ import annotations
 
-import ipaddress
 import os
 from typing import List, Optional, Tuple
 
-from .listeners import Listener, Listeners
-
-ANY = ("0.0.0.0", "::", "")
-
-
-def normalise_address(ip: str) -> str:
-    """'*' for any address; IPv4-mapped IPv6 addresses as plain IPv4."""
-    if ip in ANY:
-        return "*"
-    ip = ip.split("%", 1)[0]  # fe80::1%eth0
-    try:
-        addr = ipaddress.ip_address(ip)
-    except ValueError:
-        return ip
-    mapped = getattr(addr, "ipv4_mapped", None)
-    return str(mapped) if mapped else str(addr)
-
-
-def is_loopback(address: str) -> bool:
-    if address == "*":
-        return False
-    try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return address == "localhost"
-
+from .listeners import ANY, Listener, Listeners, is_loopback, normalise_address  # noqa: F401
 
 def _process(psutil, pid: Optional[int], cache: dict) -> Tuple[str, str]:
     """(name, exe) of a pid; ('', '') when it cannot be seen."""

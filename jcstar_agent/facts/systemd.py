@@ -161,7 +161,12 @@ def load_unit(root, name: str, sd: Systemd) -> Optional[UnitFile]:
     unit = parse(text, path)
     unit.name = name
     base = path.rsplit("/", 1)[-1]
+    folders = set()  # merged /usr: /lib/systemd/system and /usr/lib/systemd/system are one folder
     for d in UNIT_DIRS:
+        real = root.realpath(d)
+        if real in folders:
+            continue
+        folders.add(real)
         for drop in (root.glob(f"{d}/{name}.d", "*.conf") +
                      (root.glob(f"{d}/{base}.d", "*.conf") if base != name else [])):
             dr = root.read(drop, 256 * 1024)

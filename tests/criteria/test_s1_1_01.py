@@ -58,11 +58,17 @@ def test_hardened_passes_and_listeners_declared(trees):
     out = run(root, cfg, items)
     assert out.verdict is Verdict.PASS, out.reason
     assert {f.check for f in out.findings} == {"LISTENER-AUTH-DECLARED", "LISTENER-NO-AUTH-DECLARED"}
+    # sshd's authentication is read from its config: no declaration needed to judge it (issue 13)
     cfg.listeners[0].auth = ""
     out = run(root, cfg, items)
-    assert problems(out) == ["LISTENER-AUTH-UNDECLARED"]
+    assert out.verdict is Verdict.PASS and problems(out) == [], out.reason
+    assert {f.check for f in out.findings} == {"LISTENER-AUTH-SEEN", "LISTENER-NO-AUTH-DECLARED"}
+    # undeclared: sshd still judged by its config; avahi's authentication cannot be seen -> manual,
+    # never a fail of S1.1-01 (the undeclared port is S1.1-13's failure)
     out = run(root, BoardConfig(), items)
-    assert problems(out) == ["LISTENER-AUTH-UNDECLARED", "LISTENER-AUTH-UNDECLARED"]
+    assert out.verdict is Verdict.MANUAL and problems(out) == [], out.reason
+    assert "udp/5353 (avahi)" in out.reason and "tcp/22" not in out.reason
+    assert [f.evidence["port"] for f in out.findings if f.check == "LISTENER-AUTH-UNDECLARED"] == [5353]
 
 
 def test_listener_part_unavailable_is_manual_not_fail(trees):
