@@ -11,9 +11,10 @@ the host's libxcrypt, which knows every scheme). A scheme the library does not k
 """
 from __future__ import annotations
 
-import hmac
 import threading
 from typing import Optional
+
+from . import digest
 
 # Larger than glibc's (~128 KiB) and libxcrypt's (32 KiB) struct crypt_data; musl's is tiny.
 _DATA_SIZE = 256 * 1024
@@ -88,7 +89,7 @@ class Crypt:
 
     def verify(self, password, hashed: str) -> bool:
         out = self.hash(password, hashed)
-        return out is not None and hmac.compare_digest(out, hashed)
+        return out is not None and digest.equal(out, hashed)
 
     def supports(self, hashed: str) -> bool:
         """The library can compute this scheme (tried with a throwaway password)."""

@@ -12,13 +12,14 @@ cyclonedx-python-lib's JSON validator (host only).
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 import os
 import re
 import uuid
 from typing import Any, Dict, List
 from urllib.parse import quote
+
+from . import digest
 
 SPEC_VERSION = "1.5"
 PURL_TYPES = {"dpkg": "deb", "apk": "apk", "python": "pypi", "opkg": "generic"}
@@ -87,7 +88,7 @@ def components_digest(bom: Dict[str, Any]) -> str:
     from .report import escape
 
     blob = json.dumps(escape.tree(bom.get("components", [])), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(blob.encode()).hexdigest()
+    return digest.sha256(blob.encode()).hexdigest()
 
 
 def build(ctx) -> Dict[str, Any]:

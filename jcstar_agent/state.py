@@ -16,8 +16,6 @@ Only the state directory is ever written, and only on a live run.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import os
 import re
@@ -26,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Dict, List, Optional, Tuple
 
 from .facts import identity
+from . import digest
 
 SCHEMA = "jcstar-agent/state/v1"
 STATE_FILE = "state.json"
@@ -101,7 +100,7 @@ def key_fingerprint(pub_line: str) -> Optional[str]:
         blob = base64.b64decode(f[1], validate=True)
     except (ValueError, TypeError):
         return None
-    return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+    return "SHA256:" + base64.b64encode(digest.sha256(blob).digest()).decode().rstrip("=")
 
 
 def credential_fields(root, extra_stores=()) -> Tuple[Dict[str, bytes], Optional[str]]:
@@ -149,7 +148,7 @@ def host_keys(root) -> Dict[str, str]:
 
 
 def fingerprints(key: bytes, fields: Dict[str, bytes]) -> Dict[str, str]:
-    return {label: hmac.new(key, label.encode() + b"\0" + secret, hashlib.sha256).hexdigest()
+    return {label: digest.hmac_sha256(key, label.encode() + b"\0" + secret)
             for label, secret in sorted(fields.items())}
 
 

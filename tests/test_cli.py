@@ -84,16 +84,17 @@ def test_help_and_version(proc):
     assert proc().rc == 2
 
 
-def test_offline_check_imports_neither_cryptography_nor_psutil(tree):
+def test_offline_check_imports_neither_cryptography_nor_psutil_nor_openssl(tree):
+    """cryptography, psutil and OpenSSL's _hashlib (3.6 MB of RSS) stay out of an offline check."""
     import subprocess
     import sys
     code = ("import sys, io, contextlib\nfrom jcstar_agent.cli import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
             f"    main(['check', '--root', {tree()!r}])\n"
-            "print('cryptography' in sys.modules, 'psutil' in sys.modules)")
+            "print('cryptography' in sys.modules, 'psutil' in sys.modules, '_hashlib' in sys.modules)")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        cwd=os.path.dirname(os.path.dirname(__file__)))
-    assert p.stdout.split() == ["False", "False"], p.stderr
+    assert p.stdout.split() == ["False", "False", "False"], p.stderr
 
 
 def test_output_to_a_device_or_fifo_is_written_in_place(tree, cli, tmp_path):

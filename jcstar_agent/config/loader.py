@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import hashlib
 import os
 import re
 import sys
@@ -16,6 +15,7 @@ from typing import Any, Dict, List, Tuple, Union, get_type_hints
 
 from ..errors import RunError
 from .schema import CRITERIA_WITH_NA, BoardConfig, Document
+from .. import digest
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 _KEY = re.compile(r"""^\s*((?:"[^"]*"|'[^']*'|[A-Za-z0-9_\-]+)(?:\s*\.\s*(?:"[^"]*"|'[^']*'|[A-Za-z0-9_\-]+))*)\s*=""")
@@ -238,7 +238,7 @@ def load(path: str) -> BoardConfig:
     cfg = v.build(BoardConfig, data, ())
     _check_rules(cfg, v)
     cfg.path = os.path.abspath(path)
-    cfg.sha256 = hashlib.sha256(raw).hexdigest()
+    cfg.sha256 = digest.sha256(raw).hexdigest()
     cfg.lines = lines
     return cfg
 

@@ -6,12 +6,12 @@ one is a device path, read inside the target root. A ``url`` is fetched only wit
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from typing import List, Optional
 
 from ..config.schema import Document
+from .. import digest
 
 MAX_DOCUMENT = 64 << 20
 URL_TIMEOUT = 15
@@ -50,11 +50,11 @@ def _digest_file(ctx, name: str):
             return None, f"document file {name} (device path): {r.error}"
         if r.truncated:
             return None, f"document file {name} is larger than {MAX_DOCUMENT >> 20} MiB"
-        return hashlib.sha256(r.data).hexdigest(), None
+        return digest.sha256(r.data).hexdigest(), None
     base = os.path.dirname(ctx.config.path) if ctx.config.path else os.getcwd()
     host = os.path.normpath(os.path.join(base, name))
     try:
-        h = hashlib.sha256()
+        h = digest.sha256()
         with open(host, "rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 16), b""):
                 h.update(chunk)
@@ -72,7 +72,7 @@ def _fetch(url: str):
     try:
         req = urllib.request.Request(url, headers={"User-Agent": "jcstar-agent"})
         with urllib.request.urlopen(req, timeout=URL_TIMEOUT) as resp:  # noqa: S310 (http(s) only)
-            h, total = hashlib.sha256(), 0
+            h, total = digest.sha256(), 0
             while True:
                 chunk = resp.read(1 << 16)
                 if not chunk:

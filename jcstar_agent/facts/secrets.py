@@ -14,11 +14,12 @@ the decoded body; the body itself is never kept.
 from __future__ import annotations
 
 import base64
-import hashlib
 import re
 import stat
 from dataclasses import dataclass, field
 from typing import List, Optional
+
+from .. import digest
 
 _PEM = re.compile(
     rb"-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED |ED25519 )?PRIVATE KEY)-----\r?\n"
@@ -107,7 +108,7 @@ def _find_keys(data: bytes) -> List[tuple]:
             # cipher name follows the magic as a length-prefixed string
             n = int.from_bytes(der[15:19], "big")
             encrypted = der[19:19 + n] != b"none"
-        out.append((label, encrypted, "sha256:" + hashlib.sha256(der).hexdigest()))
+        out.append((label, encrypted, "sha256:" + digest.sha256(der).hexdigest()))
     return out
 
 

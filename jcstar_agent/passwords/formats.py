@@ -9,8 +9,6 @@ Schemes: everything crypt(3) knows (through :mod:`jcstar_agent.libcrypt`), Apach
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 from typing import Callable, Optional, Tuple
 
 from .. import libcrypt
@@ -32,6 +30,8 @@ def _to64(v: int, n: int) -> str:
 
 def md5crypt(password: bytes, salt: bytes, magic: bytes = b"$apr1$") -> str:
     """The FreeBSD/Apache MD5-crypt (``$1$`` / ``$apr1$``), for htpasswd files."""
+    import hashlib  # here, not at import: hashlib maps OpenSSL, which a check without stores never needs
+
     salt = salt[:8]
     ctx = hashlib.md5(password + magic + salt)
     final = hashlib.md5(password + salt + password).digest()
@@ -86,6 +86,9 @@ def scheme_of(stored: str, fmt: str = "") -> str:
 
 
 def verifier(stored: str, fmt: str = "") -> Tuple[str, Optional[Verify]]:
+    import hashlib
+    import hmac
+
     sch = scheme_of(stored, fmt)
     enc = lambda p: p.encode("utf-8", "surrogateescape")  # noqa: E731
     if sch == "sha1":
