@@ -14,7 +14,7 @@ from typing import Any, List, Optional
 
 from ..config.schema import BoardConfig
 from . import identity, sections, surface
-from .toml_out import Entry, Table, render
+from .toml_out import Entry, Table, render, value
 
 ALWAYS = {"listeners": ("proto", "port", "address"), "logins": ("name", "kind"),
           "documents": ("criterion",)}
@@ -37,7 +37,7 @@ def _from_base(obj, name: str, lines: dict, key: tuple, note: str) -> Table:
     return t
 
 
-def _merge_single(t: Table, obj, lines: dict, src: str) -> Table:
+def _merge_single(t: Table, obj, lines: dict, src: str, root) -> Table:
     """Base values win; an entry the device shows otherwise keeps what it saw as a comment."""
     mine = {e.key: e for e in t.entries}
     out: List[Entry] = []
@@ -45,15 +45,21 @@ def _merge_single(t: Table, obj, lines: dict, src: str) -> Table:
         v = getattr(obj, f)
         seen = mine.pop(f, None)
         comment: List[str] = []
+        if (f.endswith("_source") or f == "command") and isinstance(v, str) and \
+                v.startswith("/") and not root.exists(v) and \
+                (root.live or not v.startswith(("/proc/", "/sys/"))):  # an image has no kernel views
+            comment.append(f"differs: {v} is not on the device")
         if seen is not None and seen.value != v:
             shown = [c for c in seen.comment if c.startswith("seen:")]
-            if shown or not (isinstance(seen.value, str) and "<FILL-IN:" in seen.value):
-                comment = [f"differs: {src} declares this; the device suggests "
-                           f"{seen.value!r}"] + shown
+            if shown or any(seen.item_comments):  # only what the device really showed
+                comment += [f"differs: {src} declares this; the device suggests "
+                            f"{value(seen.value)}"] + shown
         out.append(Entry(f, v, comment))
     for e in mine.values():  # what the base does not set: the draft's
         e.comment = [f"new: not in {src}"] + e.comment
         out.append(e)
+    if not mine:  # nothing of the draft's own left: its notes on the table are moot
+        t.comment = []
     t.entries = out
     return t
 
@@ -90,7 +96,7 @@ def draft(root, base: Optional[BoardConfig] = None) -> str:
     lines = base.lines
     header.append(f"Values of {src} win; 'new:' marks what it does not declare, 'differs:' "
                   f"where the device suggests otherwise.")
-    tables = [_merge_single(t, getattr(base, t.name), lines, src)
+    tables = [_merge_single(t, getattr(base, t.name), lines, src, root)
               for t in (product, firmware, update)]
     for i, d in enumerate(base.listeners):
         hit = any(_listener_matches(d, x) for x in seen.items)
@@ -113,12 +119,15 @@ def draft(root, base: Optional[BoardConfig] = None) -> str:
             continue
         t.comment.insert(0, f"new: not in {src}")
         tables.append(t)
-    tables.append(_merge_single(ifaces, base.interfaces, lines, src))
-    tables.append(_merge_single(erase, base.erase, lines, src))
+    tables.append(_merge_single(ifaces, base.interfaces, lines, src, root))
+    tables.append(_merge_single(erase, base.erase, lines, src, root))
     for i, d in enumerate(base.documents):
         tables.append(_from_base(d, "documents", lines, ("documents", i), ""))
     covered = {d.criterion for d in base.documents}
-    tables += [t for t in sections.documents(ctx) if t.entries[0].value not in covered]
+    for t in sections.documents(ctx):
+        if t.entries[0].value not in covered:
+            t.comment.insert(0, f"new: not in {src}")
+            tables.append(t)
     na = Table("not_applicable")
     for cid, reason in base.not_applicable.items():
         na.add(cid, reason)
