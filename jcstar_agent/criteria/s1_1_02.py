@@ -288,8 +288,9 @@ def evaluate(ctx: Context) -> Outcome:
                                     {"login": login.name}))
 
     # The reason.
-    summary = (f"{len(targets)} credential(s) tested against {total} candidate(s) "
-               f"(tried {tried} in {elapsed:.1f}s)")
+    # How many candidates were tried and how long it took vary from run to run (threads, the
+    # first match ends a search): they are timings, under evidence["timing"], never in the message.
+    summary = f"{len(targets)} credential(s) tested against {total} candidate(s)"
     if partial:
         summary += f"; partial: time budget of {budget:g}s ran out for {len(partial)} of them"
     if untestable:
@@ -297,9 +298,9 @@ def evaluate(ctx: Context) -> Outcome:
     if notes:
         summary += f"; {'; '.join(notes)}"
     findings.append(Finding("CRED-DICTIONARY-RUN", "info", summary,
-                            {"tested": len(targets), "candidates": total, "tried": tried,
-                             "seconds": round(elapsed, 2), "partial": bool(partial),
-                             "budget_seconds": budget}))
+                            {"tested": len(targets), "candidates": total, "partial": bool(partial),
+                             "budget_seconds": budget,
+                             "timing": {"tried": tried, "seconds": round(elapsed, 2)}}))
     if any(f.is_problem for f in findings):
         out = Outcome.from_findings(findings, "")
         if acc.shadow_error and acc.shadow_error != "missing" and reach:

@@ -44,7 +44,7 @@ NOT_LISTENING = {"SURFACE-DECLARED-NOT-FOUND", "SURFACE-ENABLED-NOT-RUNNING", "A
 LOOPBACK = ("127.", "::1", "localhost", "[::1]")
 # evidence keys that change from run to run without meaning anything
 VOLATILE = {"pid", "boot_id", "iat", "elapsed", "seconds", "duration", "duration_seconds", "time",
-            "timestamp", "generated_at", "attempts_per_second"}
+            "timestamp", "generated_at", "attempts_per_second", "timing"}
 
 
 @dataclass
