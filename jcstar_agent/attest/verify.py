@@ -10,7 +10,6 @@ whose signature fails is never returned.
 from __future__ import annotations
 
 import hmac
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
@@ -19,6 +18,7 @@ from . import dsse
 from .statement import PREDICATE_TYPE, STATEMENT_TYPE, claims_of
 
 MAX_SKEW = 300.0  # seconds an iat may lie in the verifier's future (device clocks drift)
+MAX_IAT = 1e11  # seconds since 1970 (year 5138): larger is no time, and 10**400 overflows a float
 
 
 @dataclass
@@ -72,10 +72,10 @@ def verify(data: bytes, pubkey_pem: bytes, nonce: Optional[str] = None,
         return Verification(False, "signature does not verify with the given public key "
                                    f"(payload or signature altered, or signed by another key{hint})",
                             keyid=keyid)
-    try:
-        statement = json.loads(env.payload)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        return Verification(False, f"signed payload is not JSON: {str(exc)[:200]}", keyid=keyid)
+    try:  # signed, but still bounded: depth, duplicate keys, NaN (dsse.loads)
+        statement = dsse.loads(env.payload, "signed payload")
+    except dsse.EnvelopeError as exc:
+        return Verification(False, str(exc), keyid=keyid)
     if not isinstance(statement, dict) or statement.get("_type") != STATEMENT_TYPE:
         got = statement.get("_type") if isinstance(statement, dict) else type(statement).__name__
         return Verification(False, f"statement _type is {got!r}, expected {STATEMENT_TYPE!r}",
@@ -99,6 +99,9 @@ def verify(data: bytes, pubkey_pem: bytes, nonce: Optional[str] = None,
     iat = v.claims["iat"]
     if not isinstance(iat, (int, float)) or isinstance(iat, bool):
         v.reason = "the attestation has no numeric iat (issued-at) claim"
+        return v
+    if not 0 <= iat <= MAX_IAT:  # NaN fails this too; a float of it could not overflow below
+        v.reason = f"iat {str(iat)[:24]} is not a time (0 to {MAX_IAT:.0f} seconds since 1970)"
         return v
     now = time.time() if now is None else now
     age = now - iat

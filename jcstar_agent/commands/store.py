@@ -114,7 +114,25 @@ def store_errors(fn):
 
 
 def print_json(obj) -> None:
-    sys.stdout.write(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+    from ..report import escape
+
+    sys.stdout.write(json.dumps(escape.tree(obj), indent=2, sort_keys=True, default=str) + "\n")
+
+
+def _max_age(text: str):
+    """``--max-age``: seconds >= 0 (finite), or ``none`` for no limit."""
+    import argparse
+    import math
+
+    if text.strip().lower() == "none":
+        return "none"
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"{text!r}: seconds (a number >= 0) or 'none'")
+    return value
 
 
 # ------------------------------------------------------------------ arguments
@@ -137,6 +155,9 @@ def add_arguments(p) -> None:
                                                  "running 'serve' on this serial port, and ingest it")
     a.add_argument("--baud", type=int, default=115200, metavar="N", help="with --port (default 115200)")
     a.add_argument("--timeout", type=float, default=120.0, metavar="S", help="with --port (default 120)")
+    a.add_argument("--max-age", type=_max_age, default=None, metavar="SECONDS",
+                   help="refuse envelopes issued longer ago than this (default 604800: 7 days; "
+                        "'none' to import an archive of any age)")
     a.add_argument("paths", nargs="*", metavar="PATH", help="envelope file, folder of envelopes, or - (stdin)")
 
     q = sub.add_parser("query", help="list stored attestations",
@@ -206,7 +227,8 @@ def run(args) -> int:
 
 
 def do_ingest(args) -> int:
-    from ..store.ingest import expand, ingest, read_sources
+    from ..report import escape
+    from ..store.ingest import DEFAULT_MAX_AGE, expand, ingest, read_sources
 
     if args.batch < 1 or args.workers < 1:
         raise RunError("--batch and --workers must be at least 1")
@@ -214,6 +236,7 @@ def do_ingest(args) -> int:
     station = station_name(args)
     if not args.paths and not args.port:
         raise RunError("nothing to ingest: give envelope files/folders, - (stdin), or --port DEV")
+    max_age = DEFAULT_MAX_AGE if args.max_age is None else (None if args.max_age == "none" else args.max_age)
     pulled = _pull_for_ingest(args, ring, station) if args.port else None
     files = expand(args.paths)
     workers = args.workers if len(files) >= 200 else 1  # a pool costs more than it saves on a few
@@ -223,7 +246,7 @@ def do_ingest(args) -> int:
                 print(f"committed {n}", flush=True)
         res = store_errors(lambda: ingest(store, read_sources(files), ring, station,
                                           batch=args.batch, on_commit=committed,
-                                          workers=workers))
+                                          workers=workers, max_age=max_age))
         if pulled is not None and pulled.refusal:
             res.refused.append(pulled.refusal)
         elif pulled is not None:
@@ -237,7 +260,7 @@ def do_ingest(args) -> int:
                     "conflicts": [c.__dict__ for c in conflicts]})
     else:
         for r in res.refused:
-            print(f"REFUSED {r.source}: {r.reason}")
+            print(escape.text(f"REFUSED {r.source}: {r.reason}"))
         for c in conflicts:
             print(f"{c.check} {c.message}")
         print(f"{len(res.stored)} stored, {len(res.duplicates)} already stored, {len(res.refused)} refused "

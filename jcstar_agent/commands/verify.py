@@ -79,7 +79,7 @@ def describe(v) -> str:
 def run(args) -> int:
     from ..attest.api import verify_envelope
 
-    if args.max_age is not None and args.max_age < 0:
+    if args.max_age is not None and not args.max_age >= 0:  # NaN too
         raise RunError("--max-age must be >= 0 seconds")
     data = _read(args.envelope, "envelope")
     pem = _read(args.pubkey, "public key")
@@ -91,7 +91,9 @@ def run(args) -> int:
         out = {"ok": v.ok, "reason": v.reason, "keyid": v.keyid, "claims": v.claims,
                "summary": (v.predicate or {}).get("summary"),
                "subject": (v.statement or {}).get("subject") if v.predicate is not None else None}
-        sys.stdout.write(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
+        from ..report import escape
+
+        sys.stdout.write(json.dumps(escape.tree(out), indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(describe(v))
     sys.stdout.flush()

@@ -8,7 +8,6 @@ stored in batches, one transaction each; ``on_commit`` is told after every commi
 """
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from .interface import Store, chunks
 from .model import Record, fields_from, payload_digest
 
 MAX_ENVELOPE = 16 << 20
+DEFAULT_MAX_AGE = 7 * 86400.0  # seconds: an iat older than a week is refused unless --max-age says
 
 
 class KeyRing:
@@ -88,17 +88,14 @@ def check(source: str, data: bytes, keyring: KeyRing, station: str,
     from ..attest import dsse
     from ..attest.api import verify_envelope
 
-    if len(data) > MAX_ENVELOPE:
-        return Verified(refusal=Refusal(source, f"larger than {MAX_ENVELOPE} bytes: not an attestation"))
-    try:  # only what picks the key and names the row; verify_envelope checks the rest
-        obj = json.loads(data)
-        if not isinstance(obj, dict) or not isinstance(obj.get("signatures"), list):
-            raise dsse.EnvelopeError("not a DSSE envelope (no signature list)")
-        payload = dsse.b64decode(obj.get("payload"))
-    except (ValueError, UnicodeDecodeError) as exc:
+    # Bounded before any crypto, exactly as verify: size, JSON depth, duplicate keys, at most
+    # MAX_SIGNATURES signatures, keyids short printable text (dsse.Envelope.from_json).
+    try:
+        env = dsse.Envelope.from_json(data)
+    except dsse.EnvelopeError as exc:
         return Verified(refusal=Refusal(source, f"malformed envelope: {exc}"))
-    named = [s.get("keyid") if isinstance(s, dict) and isinstance(s.get("keyid"), str) else ""
-             for s in obj["signatures"]]
+    payload = env.payload
+    named = list(dict.fromkeys(s.keyid for s in env.signatures))  # each key tried once
     keys = keyring.candidates(named)
     if not keys:
         names = ", ".join(k[:16] + "…" for k in named if k) or "none"
@@ -151,10 +148,11 @@ _POOL_RING: Optional[KeyRing] = None
 _POOL_ARGS: Tuple = ()
 
 
-def _pool_init(ring: KeyRing, station: str, received_at: Optional[float]) -> None:
+def _pool_init(ring: KeyRing, station: str, received_at: Optional[float],
+               max_age: Optional[float] = DEFAULT_MAX_AGE) -> None:
     """Worker start: die with the parent (a killed ingest leaves no orphan verifiers behind)."""
     global _POOL_RING, _POOL_ARGS
-    _POOL_RING, _POOL_ARGS = ring, (station, received_at)
+    _POOL_RING, _POOL_ARGS = ring, (station, received_at, max_age)
     try:
         import ctypes
         import signal
@@ -168,7 +166,8 @@ def _pool_check(item: Tuple[str, Optional[bytes], str]) -> Verified:
     name, data, why = item
     if data is None:
         return Verified(refusal=Refusal(name, why))
-    v = check(name, data, _POOL_RING, *_POOL_ARGS)
+    station, received_at, max_age = _POOL_ARGS
+    v = check(name, data, _POOL_RING, station, received_at, max_age=max_age)
     v.predicate = None  # not needed by ingest; keep the pipe light
     if v.record is not None:
         v.record.envelope = b""  # the parent has the bytes
@@ -182,20 +181,22 @@ def _attach(window, job) -> Iterator[Verified]:
         yield v
 
 
-def _verified_serial(sources, keyring, station, received_at) -> Iterator[Verified]:
+def _verified_serial(sources, keyring, station, received_at, max_age) -> Iterator[Verified]:
     for name, data, why in sources:
         if data is None:
             yield Verified(refusal=Refusal(name, why))
         else:
-            yield check(name, data, keyring, station, received_at)
+            yield check(name, data, keyring, station, received_at, max_age=max_age)
 
 
 def ingest(store: Store, sources: Iterable[Tuple[str, Optional[bytes], str]], keyring: KeyRing,
            station: str, batch: int = 500, received_at: Optional[float] = None,
-           on_commit: Optional[Callable[[int], None]] = None, workers: int = 1) -> IngestResult:
+           on_commit: Optional[Callable[[int], None]] = None, workers: int = 1,
+           max_age: Optional[float] = DEFAULT_MAX_AGE) -> IngestResult:
     """Verify and store; ``received_at`` defaults to now (per batch). With ``workers > 1``,
     envelopes are verified in that many processes (signature checks are CPU-bound) while this
-    one writes; order and batching are the same. The records listed in the result carry no
+    one writes; order and batching are the same. ``max_age`` (seconds, None: no limit) refuses
+    envelopes whose iat is older; one bad envelope is refused alone. The records listed in the result carry no
     envelope bytes (they are in the store)."""
     result = IngestResult()
     for key_id, pem in keyring.keys.items():
@@ -207,7 +208,7 @@ def ingest(store: Store, sources: Iterable[Tuple[str, Optional[bytes], str]], ke
 
         ctx = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() \
             else multiprocessing.get_context()
-        pool = ctx.Pool(workers, _pool_init, (keyring, station, received_at))
+        pool = ctx.Pool(workers, _pool_init, (keyring, station, received_at, max_age))
 
         def windows() -> Iterator[Verified]:
             # Bounded windows (imap would read every source into memory at once), one verified
@@ -223,7 +224,7 @@ def ingest(store: Store, sources: Iterable[Tuple[str, Optional[bytes], str]], ke
                 yield from _attach(*pending)
         checked: Iterable[Verified] = windows()
     else:
-        checked = _verified_serial(sources, keyring, station, received_at)
+        checked = _verified_serial(sources, keyring, station, received_at, max_age)
 
     def verified() -> Iterator[Record]:
         for v in checked:

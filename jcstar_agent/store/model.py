@@ -81,10 +81,13 @@ def fields_from(predicate: Dict[str, Any], claims: Dict[str, Any]) -> Dict[str, 
             failed.append(str(c.get("id")))
     if not failed and (summary.get("fail") or summary.get("error")):
         failed.append("summary")  # the counts say so even if the list is short
-    return {
+    from ..attest.statement import model_text
+    from ..report import escape
+
+    return escape.tree({  # signed text may still hold "\ud800": no store or terminal takes it
         "ueid": _text(claims.get("ueid")),
         "serial": _text(target.get("serial") or claims.get("serial")),
-        "model": _text(target.get("model") or claims.get("hwmodel")),
+        "model": _text(model_text(dict(predicate, hwmodel=claims.get("hwmodel")))),  # text, not base64url
         "firmware_version": _text(target.get("firmware_version") or claims.get("swversion")),
         "issued_at": _num(claims.get("iat")),
         "nonce": _text(claims.get("eat_nonce")),
@@ -93,7 +96,7 @@ def fields_from(predicate: Dict[str, Any], claims: Dict[str, Any]) -> Dict[str, 
         "summary": {v: int(summary[v]) for v in VERDICTS
                     if isinstance(summary.get(v), int) and not isinstance(summary.get(v), bool)},
         "failed": failed,
-    }
+    })
 
 
 def summary_json(summary: Dict[str, int]) -> str:
