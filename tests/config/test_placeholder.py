@@ -43,12 +43,8 @@ def test_fill_in_carries_the_token():
 
 
 def test_every_placeholder_is_named_with_its_line(tmp_path):
-    p = tmp_path / "draft.toml"
-    p.write_text(DRAFT)
-    with pytest.raises(RunError) as exc:
-        load(str(p))
-    err = exc.value
-    assert (err.path, err.line) == (str(p), 3)
+    err = _refused(tmp_path, DRAFT)
+    assert (err.path, err.line) == (str(tmp_path / "draft.toml"), 3)
     assert "product.model is a placeholder to fill in" in err.message
     assert "6 more to fill in" in err.message
     for line, key in EXPECTED[1:]:
@@ -56,21 +52,23 @@ def test_every_placeholder_is_named_with_its_line(tmp_path):
     assert "\n" not in str(err)
 
 
-def test_placeholder_in_a_typed_field_is_named_as_a_placeholder_not_a_type_error(tmp_path):
+def _refused(tmp_path, text: str) -> RunError:
     p = tmp_path / "draft.toml"
-    p.write_text('[[listeners]]\nproto = "tcp"\nport = "<FILL-IN: the port>"\n')
+    p.write_text(text)
     with pytest.raises(RunError) as exc:
         load(str(p))
-    assert exc.value.line == 3 and "placeholder" in exc.value.message
-    assert "must be an integer" not in exc.value.message
+    return exc.value
+
+
+def test_placeholder_in_a_typed_field_is_named_as_a_placeholder_not_a_type_error(tmp_path):
+    err = _refused(tmp_path, '[[listeners]]\nproto = "tcp"\nport = "<FILL-IN: the port>"\n')
+    assert err.line == 3 and "placeholder" in err.message
+    assert "must be an integer" not in err.message
 
 
 def test_placeholder_in_a_key_is_refused(tmp_path):
-    p = tmp_path / "draft.toml"
-    p.write_text('[not_applicable]\n"<FILL-IN: criterion>" = "no network"\n')
-    with pytest.raises(RunError) as exc:
-        load(str(p))
-    assert exc.value.line == 2 and "placeholder" in exc.value.message
+    err = _refused(tmp_path, '[not_applicable]\n"<FILL-IN: criterion>" = "no network"\n')
+    assert err.line == 2 and "placeholder" in err.message
 
 
 def test_replaced_placeholders_load(tmp_path):
