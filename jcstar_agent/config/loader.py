@@ -211,21 +211,71 @@ def _refuse_placeholders(data: Dict[str, Any], lines: Dict[tuple, int], path: st
                    path, line(key), "replace each \"<FILL-IN: …>\" with the product's answer")
 
 
+MAX_CONFIG = 1 << 20  # bytes; a board config is a few KB. Larger is refused, never cut
+MAX_NESTING = 64  # arrays / inline tables inside each other; the TOML parser recurses per level
+_TOML_SKIP = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*')
+_TOML_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _read(path: str) -> bytes:
+    """The whole file, or RunError: not a regular file (a FIFO or device would hang or never
+    end: refused before any read), unreadable, or larger than MAX_CONFIG."""
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise RunError(f"cannot read board config: {exc.strerror or exc}", path) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise RunError("board config is not a regular file (a FIFO, device or folder)", path)
+        if st.st_size > MAX_CONFIG:
+            raise RunError(f"board config is {st.st_size} bytes, more than the {MAX_CONFIG} byte limit",
+                           path, hint="a board config is a few KB; nothing in it is cut")
+        chunks, size = [], 0
+        while size <= MAX_CONFIG:
+            chunk = os.read(fd, MAX_CONFIG + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise RunError(f"cannot read board config: {exc.strerror or exc}", path) from None
+    finally:
+        os.close(fd)
+    if size > MAX_CONFIG:  # it grew while we read it
+        raise RunError(f"board config is more than the {MAX_CONFIG} byte limit", path)
+    return b"".join(chunks)
+
+
+def _check_nesting(text: str, path: str) -> None:
+    """Refuse arrays/inline tables nested deeper than MAX_NESTING, naming the line, before the
+    (recursive) TOML parser sees them. Strings and comments are skipped; table headers close
+    on their own line, so they never add up."""
+    bare = _TOML_SKIP.sub(lambda m: "\n" * m.group().count("\n"), text)
+    depth = 0
+    for m in _TOML_BRACKET.finditer(bare):
+        depth = depth + 1 if m.group() in "[{" else max(0, depth - 1)
+        if depth > MAX_NESTING:
+            raise RunError(f"board config is nested more than {MAX_NESTING} levels deep", path,
+                           bare.count("\n", 0, m.start()) + 1)
+
+
 def load(path: str) -> BoardConfig:
     """Read, parse and validate a board config; raises RunError naming file and line."""
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(1 << 20)
-    except OSError as exc:
-        raise RunError(f"cannot read board config: {exc.strerror or exc}", path)
+    raw = _read(path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
         raise RunError("board config is not UTF-8 text", path, line)
+    _check_nesting(text, path)
     toml = _toml()
     try:
         data = toml.loads(text)
+    except RecursionError:  # a backstop: _check_nesting refuses such files first
+        raise RunError(f"board config is nested too deeply (more than {MAX_NESTING} levels)", path, 1) from None
     except toml.TOMLDecodeError as exc:
         msg = str(exc)
         m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
