@@ -25,6 +25,7 @@ VERBS = {
     "store": ("jcstar_agent.commands.store", "evidence store: ingest, query, export, retention, check-unique"),
     "drift": ("jcstar_agent.commands.drift", "security-relevant changes between two attestations"),
     "factory": ("jcstar_agent.commands.factory", "factory line: attest a unit, verify, store, PASS/FAIL"),
+    "mcu": ("jcstar_agent.commands.mcu", "MicroPython board over USB REPL: deploy, keygen, attest (mpremote)"),
     "report": ("jcstar_agent.commands.report", "render a stored report or attestation: html, sarif, json, text, junit"),
     "checklist": ("jcstar_agent.commands.checklist", "the IPA ★1 checklist workbook (.xlsx) from reports or attestations"),
     "declare": ("jcstar_agent.commands.declare", "write a draft declaration (board config) of what the device shows"),

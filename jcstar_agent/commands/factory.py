@@ -54,6 +54,9 @@ def add_arguments(p) -> None:
     p.add_argument("--command", metavar="CMD",
                    help="get the envelope from a shell command (e.g. ssh UNIT jcstar-agent attest … "
                         "--nonce \"$JCSTAR_NONCE\"): its stdout is the envelope")
+    p.add_argument("--mcu-port", metavar="DEV",
+                   help="attest a MicroPython board (micro-agent deployed with 'mcu deploy') over its USB "
+                        "REPL with mpremote")
     p.add_argument("--baud", type=int, default=115200, metavar="N", help="serial baud rate (default 115200)")
     p.add_argument("--timeout", type=float, default=120.0, metavar="S",
                    help="give up on --port/--command after S seconds (default 120)")
@@ -105,6 +108,19 @@ def _attest_serial(args, nonce: str, unit: Unit) -> Optional[bytes]:
     if data is None:
         unit.step("attest", False, why)
     return data
+
+
+def _attest_mcu(args, nonce: str, unit: Unit) -> Optional[bytes]:
+    """Check + sign on a MicroPython board (``mcu attest`` without writing anything)."""
+    from ..mcu import remote
+
+    try:
+        return remote.attest(args.mcu_port, nonce, args.timeout)
+    except RunError as exc:
+        if "not installed" in str(exc):
+            raise  # the station, not the unit
+        unit.step("attest", False, str(exc))
+        return None
 
 
 def _attest_command(args, nonce: str, unit: Unit) -> Optional[bytes]:
@@ -178,13 +194,14 @@ def run(args) -> int:
     from ..attest.statement import check_nonce
     from ..store.ingest import KeyRing, check
 
-    modes = [m for m in ("key", "port", "command") if getattr(args, m)]
+    modes = [m for m in ("key", "port", "command", "mcu_port") if getattr(args, m)]
     if len(modes) != 1:
-        raise RunError("give one of --key FILE (attest locally), --port DEV (pull over serial) or "
-                       "--command CMD (envelope from a command)")
-    remote = args.port or args.command
+        raise RunError("give one of --key FILE (attest locally), --port DEV (pull over serial), "
+                       "--command CMD (envelope from a command) or --mcu-port DEV (MicroPython board)")
+    remote = args.port or args.command or args.mcu_port
     if remote and not args.pubkey:
-        raise RunError(f"{'--port' if args.port else '--command'} needs --pubkey PEM: the unit's trusted public key")
+        raise RunError(f"{'--port' if args.port else '--mcu-port' if args.mcu_port else '--command'} needs "
+                       "--pubkey PEM: the unit's trusted public key")
     if remote and args.root:
         raise RunError("--root inspects an image here; --port/--command ask the unit itself: choose one")
     ring = KeyRing()
@@ -202,6 +219,8 @@ def run(args) -> int:
             envelope, how = _attest_serial(args, nonce, unit), f"pulled over {args.port}"
         elif args.command:
             envelope, how = _attest_command(args, nonce, unit), "from --command"
+        elif args.mcu_port:
+            envelope, how = _attest_mcu(args, nonce, unit), f"from the MicroPython board on {args.mcu_port}"
         else:
             envelope, how = _attest_local(args, nonce), f"attested {'--root ' + args.root if args.root else 'live'}"
         if envelope is not None:

@@ -69,7 +69,7 @@ def boot(spec_path):
         bluetooth.ACTIVE = fake["ble"]
     if "unique_id" in fake:
         machine.UNIQUE_ID = bytes(fake["unique_id"])
-    blocks = spec.get("blocks", 256)
+    blocks = spec.get("blocks", 2048)  # 1 MiB, a small board's filesystem
     img = spec.get("image")
     data = None
     if img:
@@ -83,6 +83,8 @@ def boot(spec_path):
         vfs.VfsLfs2.mkfs(_bd)
     vfs.mount(vfs.VfsLfs2(_bd), "/flash")
     os.chdir("/flash")
+    if "" not in sys.path:  # a board imports from its flash root ('' in sys.path); a script run
+        sys.path.append("")  # by the unix port has its own folder there instead
     for name, text in spec.get("files", {}).items():
         if text is None:
             try:

@@ -165,6 +165,10 @@ def attest(report, ctx, nonce, out, iat, root=None):
     """Write the envelope to ``out``; return (keyid, size of the payload)."""
     seed, pub = load_key(root)
     keyid = jca_ed25519.keyid(pub)
+    try:
+        os.remove(_path(root, out))  # the previous envelope: room on a small flash
+    except OSError:
+        pass
     stmt = statement(report, ctx, nonce, iat, keyid)
     tmp = _path(root, PAYLOAD_TMP)
     with open(tmp, "w") as fh:

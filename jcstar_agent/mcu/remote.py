@@ -1,0 +1,121 @@
+"""Talk to a MicroPython board over its USB serial REPL through mpremote (a subprocess).
+
+Every call is one ``mpremote connect PORT resume …`` chain: ``resume`` keeps the board's
+interpreter as it is (no soft reset: a soft reset would end the unix port the tests run behind a
+pty, and a board needs none). Output lines the micro-agent prints start with ``JCA-`` so they are
+told apart from whatever the board's own code prints.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from typing import Dict, List, Optional
+
+from ..errors import RunError
+from . import bundle
+
+
+def mpremote_cmd() -> List[str]:
+    try:
+        import mpremote  # noqa: F401
+
+        return [sys.executable, "-m", "mpremote"]
+    except ImportError:
+        exe = shutil.which("mpremote")
+        if exe:
+            return [exe]
+    raise RunError("mpremote is not installed (pip install 'jcstar-agent[mcu]')")
+
+
+def run(port: str, actions: List[str], timeout: float = 300.0) -> str:
+    """Run ``mpremote connect PORT resume ACTIONS…``; its stdout, or RunError with the reason."""
+    args = mpremote_cmd() + ["connect", port, "resume"] + actions
+    try:
+        p = subprocess.run(args, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise RunError(f"the board on {port} did not answer within {timeout:g} s") from None
+    except OSError as exc:
+        raise RunError(f"cannot run mpremote: {exc.strerror or exc}") from None
+    if p.returncode != 0:
+        lines = [ln for ln in (p.stderr + "\n" + p.stdout).splitlines() if ln.strip()]
+        raise RunError(f"mpremote on {port} failed: {lines[-1][:300] if lines else 'exit %d' % p.returncode}")
+    return p.stdout
+
+
+def tagged(out: str, tag: str) -> str:
+    for line in out.splitlines():
+        if line.startswith(tag + " "):
+            return line[len(tag) + 1:].strip()
+    raise RunError(f"the board did not answer {tag}: {out.strip().splitlines()[-1][:300] if out.strip() else 'no output'}")
+
+
+def deploy(port: str, config: Optional[str], source: bool = False, timeout: float = 300.0) -> Dict[str, int]:
+    """Copy the micro-agent (.mpy, or .py with ``source``) and its data files; {name: bytes}."""
+    with tempfile.TemporaryDirectory(prefix="jca-deploy-") as tmp:
+        files = []
+        if source:
+            for src in bundle.module_paths():
+                dst = os.path.join(tmp, os.path.basename(src))
+                shutil.copyfile(src, dst)
+                files.append(dst)
+        else:
+            files += list(bundle.compile_modules(tmp).values())
+        for name, data in bundle.data_files(config).items():
+            path = os.path.join(tmp, name)
+            with open(path, "wb") as fh:
+                fh.write(data)
+            files.append(path)
+        # a stale .py of the other kind would shadow what we copy (MicroPython imports .py first)
+        stale = [m + (".mpy" if source else ".py") for m in bundle.MODULES]
+        clean = ("import os\nfor f in %r:\n    try:\n        os.remove(f)\n    except OSError:\n"
+                 "        pass\nprint('JCA-CLEAN', 1)\n" % (stale,))
+        out = run(port, ["exec", clean, "+", "cp"] + files + [":"], timeout)
+        tagged(out, "JCA-CLEAN")
+        return {os.path.basename(f): os.path.getsize(f) for f in files}
+
+
+def keygen(port: str, timeout: float = 300.0) -> bytes:
+    """Make the key on the board; return the raw 32-byte public key."""
+    out = run(port, ["exec", "import jca_sign\nprint('JCA-PUB', jca_sign.keygen())"], timeout)
+    pub = bytes.fromhex(tagged(out, "JCA-PUB"))
+    if len(pub) != 32:
+        raise RunError("the board returned a public key that is not 32 bytes")
+    return pub
+
+
+def public_key(port: str, timeout: float = 60.0) -> bytes:
+    out = run(port, ["exec", "import jca_sign\nprint('JCA-PUB', jca_sign.public_hex())"], timeout)
+    return bytes.fromhex(tagged(out, "JCA-PUB"))
+
+
+def attest(port: str, nonce: str, timeout: float = 300.0, now: Optional[float] = None) -> bytes:
+    """Run the check and the signing on the board with ``nonce``; return the envelope bytes."""
+    import time
+
+    now = time.time() if now is None else now
+    code = ("import jca_agent\nr = jca_agent.attest(%r, 'jca_env.json', %d)\nprint('JCA-DONE', r[1])\n"
+            % (nonce, int(now)))
+    with tempfile.TemporaryDirectory(prefix="jca-attest-") as tmp:
+        local = os.path.join(tmp, "env.json")
+        out = run(port, ["exec", code, "+", "cp", ":jca_env.json", local], timeout)
+        tagged(out, "JCA-DONE")
+        with open(local, "rb") as fh:
+            return fh.read(16 << 20)
+
+
+def public_pem(raw: bytes) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    key = ed25519.Ed25519PublicKey.from_public_bytes(raw)
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def keyid_of_raw(raw: bytes) -> str:
+    """keyid (hex SHA-256 of the DER SubjectPublicKeyInfo) of a raw Ed25519 public key."""
+    import hashlib
+
+    return hashlib.sha256(bytes.fromhex("302a300506032b6570032100") + raw).hexdigest()

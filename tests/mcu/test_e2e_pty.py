@@ -1,0 +1,111 @@
+"""End to end: the MicroPython unix port behind a pseudo-terminal (socat ``EXEC:micropython,pty,
+raw,echo=0``), driven through mpremote (``connect PTY resume``) by ``mcu deploy/keygen/attest``
+and ``factory --mcu-port``; the envelope verifies with ``verify`` and goes into the store."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import needs_micropython
+from mcu_sim import FAKES, HERE, write_config
+
+pytestmark = [needs_micropython,
+              pytest.mark.skipif(shutil.which("socat") is None, reason="socat not installed"),
+              pytest.mark.skipif(pytest.importorskip("mpremote") is None, reason="mpremote")]
+
+TOML = """
+[product]
+vendor = "Acme"
+model = "ACME-PLUG-1"
+model_source = "/model.txt"
+
+[firmware]
+name = "acme-plug"
+version_source = "/version.txt"
+
+[[listeners]]
+proto = "tcp"
+port = 8266
+auth = "password"
+purpose = "WebREPL"
+"""
+
+
+def cli(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "jcstar_agent", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.fixture
+def board(tmp_path):
+    """A simulated ESP32 on a pty: planted WebREPL with password 1234 on unencrypted flash."""
+    spec = {"fakes": FAKES, "fake": {"encrypted": False}, "image": None, "agent": None,
+            "files": {"version.txt": "2.0.1\n", "model.txt": "ACME-PLUG-1\n",
+                      "boot.py": "import webrepl\nwebrepl.start()\n", "webrepl_cfg.py": "PASS = '1234'\n"}}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    boot = tmp_path / "board_boot.py"
+    boot.write_text("import sys\nsys.path.insert(0, %r)\nimport sim_board\nsim_board.boot(%r)\n"
+                    % (HERE, str(tmp_path / "spec.json")))
+    pty = str(tmp_path / "ttyBOARD")
+    proc = subprocess.Popen(["socat", f"PTY,link={pty},raw,echo=0",
+                             f"EXEC:{shutil.which('micropython')} -i {boot},pty,raw,echo=0"],
+                            cwd=str(tmp_path), start_new_session=True)
+    for _ in range(100):
+        if os.path.exists(pty):
+            break
+        time.sleep(0.05)
+    time.sleep(0.3)  # the interpreter runs the boot script before its REPL answers
+    yield pty
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=10)
+
+
+def test_deploy_keygen_attest_verify_ingest_factory(board, tmp_path):
+    cfg = write_config(tmp_path, TOML)
+    r = cli("mcu", "deploy", "--port", board, "--config", cfg)
+    assert r.returncode == 0, r.stderr
+    assert "jca_agent.mpy" in r.stdout and "jca_cfg.json" in r.stdout
+
+    pub = str(tmp_path / "unit.pub")
+    r = cli("mcu", "keygen", "--port", board, "--out", pub)
+    assert r.returncode == 0, r.stderr
+    assert open(pub).read().startswith("-----BEGIN PUBLIC KEY-----")
+    r = cli("mcu", "keygen", "--port", board, "--out", pub)
+    assert r.returncode == 2  # never overwrites
+
+    out = str(tmp_path / "unit.json")
+    r = cli("mcu", "attest", "--port", board, "--pubkey", pub, "--output", out)
+    assert r.returncode == 1, r.stdout + r.stderr  # valid, but the planted defects fail criteria
+    assert r.stdout.startswith("VALID")
+    env = json.load(open(out))
+    assert set(env) == {"payload", "payloadType", "signatures"}
+
+    r = cli("verify", out, "--pubkey", pub)
+    assert r.returncode == 0, r.stdout + r.stderr
+    from jcstar_agent.attest.api import verify_envelope
+
+    v = verify_envelope(open(out, "rb").read(), open(pub, "rb").read())
+    assert v.ok and v.predicate["target"]["mode"] == "micropython"
+    verdict = {c["id"]: c["verdict"] for c in v.predicate["criteria"]}
+    assert verdict["S1.1-02"] == "fail" and verdict["S1.1-04"] == "fail" and verdict["S1.1-11"] == "fail"
+    assert v.claims["ueid"] and v.claims["swversion"] == ["2.0.1"]
+    from jcstar_agent.attest.schemas import errors
+
+    assert errors(v.statement, "attestation-v1") == []
+
+    db = str(tmp_path / "evidence.sqlite")
+    r = cli("store", "ingest", "--store", db, "--pubkey", pub, out)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+    junit = tmp_path / "results" / "unit.xml"
+    junit.parent.mkdir()
+    r = cli("factory", "--mcu-port", board, "--pubkey", pub, "--serial", "ACME-0001", "--store",
+            str(tmp_path / "line.sqlite"), "--junit", str(junit), "--quiet")
+    assert r.returncode == 1, r.stdout + r.stderr  # the unit fails its criteria: rejected
+    assert "[ok  ] verify" in r.stdout and "[ok  ] attest" in r.stdout
+    assert "jcstar.S1.1-02" in junit.read_text()
