@@ -18,7 +18,12 @@ and a password/hash key):
   password (sshd's own with ``UsePAM yes``, login's for telnet, else ``passwd``'s; pwquality
   unless ``enforcing = 0``, cracklib, passwdqc unless ``enforce=none``, pam_unix ``minlen``) or the
   declared app rule enforces at least 8 characters;
-- option ① (unique per device) needs no hit and the declared ``generation`` method.
+- option ① (unique per device) needs no hit and the declared ``generation`` method;
+- the network logins are those :mod:`~jcstar_agent.facts.network_logins` finds started and
+  reachable over IP — sshd, dropbear, telnet/rlogin and FTP (vsftpd ``local_enable``: every local
+  account its PAM service and ``/etc/ftpusers``/``userlist`` admit); an SNMP v1/v2c community
+  ``public`` or ``private`` on a reachable snmpd is a universal default credential
+  (``CRED-DEFAULT-COMMUNITY``; other communities are never copied into the report).
 
 The test runs on all cores with a time budget (``[passwords] budget_seconds``,
 ``--password-budget``); a run cut short says "partial" in the reason and, having found nothing,
@@ -137,7 +142,17 @@ def evaluate(ctx: Context) -> Outcome:
                                     {"accounts": sorted(reach), "logins": [n.service for n in logins]}))
             return Outcome.from_findings(findings, "")
         return Outcome.na(f"declared not applicable: {declared_na}")
-    if not reach and not app_entries and not ctx.config.logins and not stores.stores:
+    communities = [n for n in logins if n.kind == "community"]
+    for n in communities:
+        if n.default_credentials:
+            findings.append(Finding("CRED-DEFAULT-COMMUNITY", "high",
+                                    f"snmpd on udp/{n.port} ({n.address if n.address != '*' else 'all addresses'}) "
+                                    f"answers the well-known SNMP community "
+                                    f"{', '.join(repr(c) for c in n.default_credentials)} ({n.source}): "
+                                    f"a default credential every SNMP tool tries first",
+                                    {"service": "snmp", "port": n.port, "path": n.source,
+                                     "communities": list(n.default_credentials)}))
+    if not reach and not app_entries and not ctx.config.logins and not stores.stores and not communities:
         pw_logins = [n.service for n in logins if n.password]
         if pw_logins:
             why = (f"{'/'.join(pw_logins)} take(s) passwords, but no account can log in with one "

@@ -2,7 +2,9 @@
 
 **What is checked.** For every OS account a network login reaches (sshd/dropbear password
 logins, telnet/rlogin, declared system logins): ``passwd`` (or ``chpasswd``) is installed, so the
-user can change the password after logging in. For every declared app login
+user can change the password after logging in. An account that logs in over FTP only (vsftpd
+``local_enable``) never reaches a shell to run ``passwd``: ``manual`` unless a ``[[logins]]``
+entry naming the account declares its ``change`` mechanism. For every declared app login
 (``[[logins]] kind = "app"``): the declared ``change`` mechanism — a device command must exist
 and be executable; an endpoint (``/api/password``, a URL, a menu path) is carried as declared.
 An application credential store found on the device (mosquitto, htpasswd) without a declared
@@ -27,6 +29,9 @@ from .interface import Context, Finding, Outcome
 
 ID = "S1.1-03"
 TOOLS = ("passwd", "chpasswd")
+
+
+SHELL_LOGINS = ("ssh", "dropbear", "telnet", "rlogin")  # logins that reach a shell (and passwd)
 
 
 def evaluate(ctx: Context) -> Outcome:
@@ -56,6 +61,13 @@ def evaluate(ctx: Context) -> Outcome:
         if via and a.state in ("usable", "empty", "unknown") and a.interactive and not a.expired:
             reached.append((a, via))
     for a, via in reached:
+        if tool and not any(v in SHELL_LOGINS for v in via) and not any(
+                a.name in lg.accounts and lg.change.strip() for lg in ctx.config.logins):
+            # FTP (vsftpd local_enable) checks the account's password but offers no way to
+            # change it: passwd needs a shell the account cannot reach over the network
+            manual.append(f"account '{a.name}' logs in over {'/'.join(via)} only, which offers no "
+                          f"way to change its password: declare [[logins]] with its change mechanism")
+            continue
         if tool:
             findings.append(Finding("CRED-CHANGE-AVAILABLE", "info",
                                     f"account '{a.name}' ({'/'.join(via)}) can change its password "

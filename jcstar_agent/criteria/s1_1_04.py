@@ -11,6 +11,9 @@
   only slow one connection down and are reported as evidence, not as protection.
 - **dropbear** has no lockout of its own: a fail2ban jail or sshguard is needed.
 - **telnet/rlogin**: the ``login`` PAM stack's lockout, fail2ban or sshguard.
+- **FTP** (vsftpd ``local_enable``): a lockout in the PAM stack of its ``pam_service_name``, an
+  enabled fail2ban jail (vsftpd/proftpd/pure-ftpd) or sshguard. ``max_login_fails`` and
+  ``delay_failed_login`` only end or slow one connection and are evidence, not protection.
 - **app logins** (declared ``[[logins]] kind = "app"``): the declared ``lockout`` rule.
 - **Live with ``--active``**: the bounded brute-force probe against each declared login; a
   login the probe could hammer without lockout, delay or disconnect fails whatever the config
@@ -39,6 +42,7 @@ from .interface import Context, Finding, Outcome
 ID = "S1.1-04"
 SSH_JAILS = ("sshd", "ssh", "sshd-ddos", "openssh")
 DROPBEAR_JAILS = ("dropbear",)
+FTP_JAILS = ("vsftpd", "proftpd", "pure-ftpd", "ftp")
 
 
 def _jail(guards, names) -> Optional[str]:
@@ -151,11 +155,21 @@ def evaluate(ctx: Context) -> Outcome:
             jail = _jail(guards, (n.service,))
             if jail:
                 protection.append(jail)
+        elif n.service == "ftp":  # vsftpd: PAM lockout on its own service, a jail, sshguard
+            evidence.update(pam_service=n.pam_service, max_login_fails=n.max_failures,
+                            delay_failed_login=n.fail_delay)
+            if n.pam_service:
+                lock = _pam_lock(ctx, pam.stack(ctx.root, n.pam_service))
+                if lock:
+                    protection.append(lock)
+            jail = _jail(guards, FTP_JAILS)
+            if jail:
+                protection.append(jail)
         else:  # a declared system login of another kind
             login = next((lg for lg in ctx.config.logins if lg.name == n.service), None)
             if login is not None and login.lockout:
                 protection.append(f"declared: {login.lockout}")
-        if n.service in ("ssh", "dropbear", "telnet", "rlogin"):
+        if n.service in ("ssh", "dropbear", "telnet", "rlogin", "ftp"):
             sg = _sshguard(guards)
             if sg:
                 protection.append(sg)
@@ -174,6 +188,12 @@ def evaluate(ctx: Context) -> Outcome:
                                     f"{where}: no brute-force protection (no PerSourcePenalties, "
                                     f"PAM lockout, fail2ban jail or sshguard)"
                                     if n.service in ("ssh",) else
+                                    f"{where}: no brute-force protection (vsftpd drops the "
+                                    f"connection after max_login_fails={n.max_failures} and waits "
+                                    f"delay_failed_login={n.fail_delay:g}s, but a client reconnects "
+                                    f"at once; no PAM lockout on '{n.pam_service}', fail2ban jail or "
+                                    f"sshguard)"
+                                    if n.service == "ftp" else
                                     f"{where}: no brute-force protection (no PAM lockout, "
                                     f"fail2ban jail or sshguard)", evidence))
     for login in ctx.config.logins:
@@ -191,7 +211,7 @@ def evaluate(ctx: Context) -> Outcome:
     if any(f.is_problem for f in findings):
         return Outcome.from_findings(findings, "")
     if not logins and not ctx.config.logins:
-        return Outcome.manual("no network password login found (sshd, dropbear, telnet) and none "
+        return Outcome.manual("no network password login found (sshd, dropbear, telnet, FTP) and none "
                               "declared: declare [not_applicable] S1.1-04 with the reason if there "
                               "is no network user access", findings)
     if manual:

@@ -116,21 +116,7 @@ def evaluate(ctx: Context) -> Outcome:
 
     walk = ctx.fact(secrets.read)
     for f in walk.found:
-        mode = oct(stat.S_IMODE(f.mode))[2:].zfill(4)
-        ev = {"path": f.path, "mode": mode, "uid": f.uid, "gid": f.gid, "kind": f.kind}
-        if f.kind == "private-key":
-            ev.update(key_type=f.detail, encrypted=f.encrypted, fingerprint=f.fingerprint)
-            if f.world_readable or f.group_readable:
-                who = "world" if f.world_readable else "group"
-                sev = ("high" if f.world_readable else "medium") if not f.encrypted else "medium"
-                findings.append(Finding("KEY-PRIVATE-READABLE", sev,
-                                        f"private key {f.path} ({f.detail}"
-                                        f"{', encrypted' if f.encrypted else ''}) is {who}-readable "
-                                        f"({mode})", ev))
-        elif f.world_readable:
-            check = "WIFI-PSK-WORLD-READABLE" if f.kind == "wifi-psk" else "APP-SECRET-WORLD-READABLE"
-            what = f"Wi-Fi PSK ({f.detail})" if f.kind == "wifi-psk" else f"app secret ({f.detail})"
-            findings.append(Finding(check, "high", f"{what} in {f.path} is world-readable ({mode})", ev))
+        findings += _secret_findings(ctx, f, acc)
     walked = (f"walked {walk.entries} file(s) under {', '.join(walk.paths)}; read {walk.read}, "
               f"{walk.too_large} above the size cap, {walk.skipped_type} binary/media skipped by name, "
               f"{walk.unreadable} unreadable"
@@ -156,3 +142,41 @@ def evaluate(ctx: Context) -> Outcome:
     if walk.cut:
         reason += " (partial walk: raise [secrets] max_files)"
     return Outcome.passed(reason, findings)
+
+
+def _secret_findings(ctx: Context, f, acc) -> List[Finding]:
+    """A secret file judged by who can actually read it (folders on the way, group members),
+    not by its mode bits alone (issue 13)."""
+    from ..facts import file_readers
+
+    mode = oct(stat.S_IMODE(f.mode))[2:].zfill(4)
+    ev = {"path": f.path, "mode": mode, "uid": f.uid, "gid": f.gid, "kind": f.kind}
+    if f.kind == "private-key":
+        ev.update(key_type=f.detail, encrypted=f.encrypted, fingerprint=f.fingerprint)
+        exposed = f.world_readable or f.group_readable
+        what = f"private key {f.path} ({f.detail}{', encrypted' if f.encrypted else ''})"
+        check = "KEY-PRIVATE-READABLE"
+    else:
+        exposed = f.world_readable
+        what = (f"Wi-Fi PSK ({f.detail}) in {f.path}" if f.kind == "wifi-psk" else
+                f"app secret ({f.detail}) in {f.path}")
+        check = "WIFI-PSK-WORLD-READABLE" if f.kind == "wifi-psk" else "APP-SECRET-WORLD-READABLE"
+    if not exposed:
+        return []
+    st = ctx.root.lstat(f.path)
+    if not acc.accounts or st is None:  # who is who cannot be seen: the mode bits decide
+        who = "world" if f.world_readable else "group"
+        sev = "high" if f.world_readable and not f.encrypted else "medium"
+        return [Finding(check, sev, f"{what} is {who}-readable ({mode})", ev)]
+    r = file_readers.readers(ctx.root, f.path, st, acc)
+    ev.update(group=r.group, readers=r.users[:20], every_user=r.everyone)
+    if r.blocked_by:
+        ev["blocked_by"] = r.blocked_by
+    if r.everyone:
+        sev = "high" if not f.encrypted else "medium"
+    elif r.users:
+        sev = "medium"
+    else:
+        return [Finding("SECRET-MODE-CONTAINED", "info",
+                        f"{what} has mode {mode} but no other user can read it: {r.describe()}", ev)]
+    return [Finding(check, sev, f"{what} is {r.describe()} ({mode})", ev)]

@@ -56,10 +56,21 @@ def test_each_defect(trees):
 def test_group_readable_key_is_medium(trees):
     key = subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519"], capture_output=True,
                          check=True).stdout
-    out = run(trees(dict(good(), **{"/etc/ssl/private/k.pem": key}),
-                        {"/etc/ssl/private/k.pem": 0o640, "/etc/shadow": 0o600, "/etc/gshadow": 0o600}))
+    files = dict(good(), **{"/etc/ssl/private/k.pem": key, "/etc/group": "root:x:0:\nops:x:1000:\n"})
+    modes = {"/etc/ssl/private/k.pem": 0o640, "/etc/shadow": 0o600, "/etc/gshadow": 0o600}
+    root = trees(files, modes)
+    # group root without a member: nobody but root reads it (issue 13: judged by who can read)
+    out = run(root)
+    assert problems(out) == [] and out.verdict is Verdict.PASS, out.reason
+    info = next(f for f in out.findings if f.check == "SECRET-MODE-CONTAINED")
+    assert "readable by group root, which has no member but root" in info.message
+    if os.geteuid() != 0:
+        return
+    os.chown(os.path.join(root, "etc/ssl/private/k.pem"), 0, 1000)  # op's primary group
+    out = run(root)
     assert problems(out) == ["KEY-PRIVATE-READABLE"]
-    assert out.findings[0].severity == "medium" and "group-readable" in out.findings[0].message
+    f = next(f for f in out.findings if f.check == "KEY-PRIVATE-READABLE")
+    assert f.severity == "medium" and "is readable by group ops (members: op) (0640)" in f.message, f.message
 
 
 def test_unreadable_shadow_is_error_when_not_root(trees):
