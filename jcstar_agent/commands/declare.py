@@ -13,7 +13,8 @@ from ..errors import RunError
 
 def add_arguments(p) -> None:
     p.add_argument("--root", metavar="DIR",
-                   help="draft from an offline root filesystem (build time); default: the live system")
+                   help="draft from an offline root filesystem (build time); default: the "
+                        "live system")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--config", metavar="FILE",
                    help="a declaration to start from: its values win, the draft adds what it lacks")
@@ -43,6 +44,8 @@ def run(args) -> int:
         root = Root(args.root, live=False)
     else:
         root = Root("/", live=True)
-    base = load(args.config) if args.config else load(board_path(args.board)) if args.board else None
+    base = None
+    if args.config or args.board:
+        base = load(args.config or board_path(args.board))
     write_output(draft(root, base), args.output)
     return 0

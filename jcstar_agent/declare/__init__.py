@@ -47,7 +47,7 @@ def _merge_single(t: Table, obj, lines: dict, src: str, root) -> Table:
         comment: List[str] = []
         if (f.endswith("_source") or f == "command") and isinstance(v, str) and \
                 v.startswith("/") and not root.exists(v) and \
-                (root.live or not v.startswith(("/proc/", "/sys/"))):  # an image has no kernel views
+                (root.live or not v.startswith(("/proc/", "/sys/"))):  # no kernel views offline
             comment.append(f"differs: {v} is not on the device")
         if seen is not None and seen.value != v:
             shown = [c for c in seen.comment if c.startswith("seen:")]

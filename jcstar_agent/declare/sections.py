@@ -29,7 +29,8 @@ def update(ctx) -> Table:
 
 def interfaces(ctx) -> Table:
     p = ctx.fact(peripherals.read)
-    t = Table("interfaces", comment=["Bluetooth and USB the product uses (anything else must be off)."])
+    t = Table("interfaces",
+              comment=["Bluetooth and USB the product uses (anything else must be off)."])
     if p.bt_service:
         t.add("bluetooth", fill_in("true if the product uses Bluetooth, else false (and disable "
                                    "it)"), *[f"seen: {s}" for s in p.bt_service])
@@ -57,8 +58,8 @@ def erase(ctx) -> Table:
           items=[f"state of {p.rsplit('/', 1)[-1]}" if p.startswith("/var/lib/") else "logs"
                  for p in data])
     acc = ctx.fact(accounts.read)
-    homes = _existing(root, sorted({a.home for a in acc.accounts
-                                    if a.uid >= 1000 and a.interactive and a.home.startswith("/home/")}))
+    homes = _existing(root, sorted({a.home for a in acc.accounts if a.uid >= 1000
+                                    and a.interactive and a.home.startswith("/home/")}))
     t.add("settings_paths", homes, "(B) user settings", items=["a user's home" for _ in homes])
     creds: List[str] = []
     notes: List[str] = []

@@ -1,0 +1,61 @@
+"""``declare`` on small synthetic images: identity sources with the value each shows, and the
+not-applicable reasons it asks for only where the device shows nothing that contradicts them."""
+import re
+import sys
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+QUIET = {  # nothing listens, nobody logs in; a Raspberry Pi OS build stamp and a vendor release file
+    "/etc/rpi-issue": "Raspberry Pi reference 2024-11-19\nGenerated using pi-gen\n",
+    "/etc/acme-release": "ACME-OS 4.2\n",
+    "/etc/product-model": "ACME-GW-100\n",
+}
+
+
+def test_identity_sources_are_listed_with_their_values(tree, cli):
+    r = cli("declare", "--root", tree(QUIET))
+    assert r.rc == 0, r.err
+    data = tomllib.loads(r.out)
+    assert data["product"]["model_source"] == "/etc/product-model"
+    assert data["product"]["hostname"] == "gw-0001"
+    assert (data["firmware"]["version_source"], data["firmware"]["version_key"]) == ("/etc/rpi-issue", "")
+    assert data["firmware"]["name"] == "Acme Linux"
+    for seen in ("/etc/product-model shows 'ACME-GW-100'",
+                 "/etc/rpi-issue shows 'Raspberry Pi reference 2024-11-19'",
+                 "/etc/os-release VERSION_ID shows '1.2.3'", "/etc/acme-release shows 'ACME-OS 4.2'"):
+        assert f"# seen: {seen}" in r.out, seen
+    assert "listeners" not in data and "logins" not in data
+
+
+def test_na_is_asked_only_where_nothing_contradicts_it_and_an_answered_draft_gives_na(tree, cli, tmp_path):
+    root = tree(QUIET)
+    r = cli("declare", "--root", root)
+    na = tomllib.loads(r.out)["not_applicable"]
+    assert sorted(na) == ["S1.1-01", "S1.1-02", "S1.1-03", "S1.1-04", "S1.1-12"]
+    assert all(v.startswith("<FILL-IN:") for v in na.values())
+    draft = tmp_path / "board.toml"
+    answers = {"command": '"/sbin/factory-reset"', "url": '"https://example.com/docs"'}
+    reason = '"a sensor with no network login"'
+    draft.write_text(re.sub(r'^("?[\w.-]+"?) = "<FILL-IN:.*>"$',
+                            lambda m: f"{m.group(1)} = {answers.get(m.group(1), reason)}",
+                            r.out, flags=re.M))
+    c = {x["id"]: x for x in cli("check", "--root", root, "--config", str(draft), "--format",
+                                 "json").json()["criteria"]}
+    for cid in ("S1.1-01", "S1.1-02", "S1.1-03", "S1.1-04", "S1.1-12"):
+        assert c[cid]["verdict"] == "na", (cid, c[cid])
+
+
+def test_a_login_means_no_na_for_logins(tree, cli):
+    files = dict(QUIET, **{"/etc/passwd": "root:x:0:0:root:/root:/bin/sh\nop:x:1000:1000::/home/op:/bin/sh\n",
+                           "/etc/shadow": "root:*:19000:0:99999:7:::\nop:$6$salt$abc:19000:0:99999:7:::\n",
+                           "/usr/sbin/telnetd": "#!/bin/sh\n",
+                           "/etc/inittab": "::sysinit:/etc/init.d/rcS\n::respawn:/usr/sbin/telnetd -F\n"})
+    r = cli("declare", "--root", tree(files))
+    data = tomllib.loads(r.out)
+    assert "$6$" not in r.out and "salt" not in r.out
+    assert [(x["port"], x["auth"]) for x in data["listeners"]] == [(23, "password")]
+    assert [(x["name"], x["protocol"], x["accounts"]) for x in data["logins"]] == [("telnet", "telnet", ["op"])]
+    assert sorted(data.get("not_applicable", {})) == []
