@@ -589,14 +589,16 @@ class Sandbox:
             except ProcessLookupError:
                 pass
         if self.proc is not None:
-            try:
-                self.proc.kill()
-            except ProcessLookupError:
-                pass
-            try:
+            try:  # unshare reaps the namespace's PID 1 and exits: killing it first leaves a zombie
+                if not self.init_pid and self.proc.poll() is None:
+                    self.proc.kill()  # no PID 1 seen yet: --kill-child takes it down with unshare
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                pass
+                self.proc.kill()
+                try:
+                    self.proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    pass
         deadline = time.monotonic() + 10
         for cg in self.cgroups:  # every process of the sandbox is gone before its cgroups go
             while time.monotonic() < deadline:

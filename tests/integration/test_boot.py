@@ -1,0 +1,352 @@
+"""``--boot`` on real trees: a bookworm tree with systemd as init, openssh-server (a daemon the agent
+has a reader for) and a python3 http.server unit on 0.0.0.0:8080 (one it has none for), booted in
+the sandbox of :mod:`jcstar_agent.target.boot`.
+
+What must hold: the listeners found equal what ``ss -ltnup`` shows when the test boots the same tree
+by hand (unshare + chroot + the tree's systemd); the tree is not changed; no mount, process, cgroup or
+scratch folder is left after a normal run, an exception, the timeout, SIGINT, SIGTERM — and after
+SIGKILL of the agent no process or mount is left (the empty folders are swept by the next boot).
+"""
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import boottree  # noqa: E402
+
+from jcstar_agent.config import BoardConfig  # noqa: E402
+from jcstar_agent.criteria import Context  # noqa: E402
+from jcstar_agent.target import Root  # noqa: E402
+from jcstar_agent.target import boot  # noqa: E402
+
+WEB = "/usr/bin/python3 -m http.server 8080 --bind 0.0.0.0"
+# Written before running: sshd (enabled by its package) on any address, the web unit on any address.
+EXPECTED = {("tcp", "*", 22, "sshd"), ("tcp", "*", 8080, "python3")}
+
+
+def _unavailable() -> str:
+    if os.geteuid() != 0:
+        return "--boot needs root"
+    for tool in ("unshare", "nsenter", "ip", "ss", "mount", "debootstrap"):
+        if not shutil.which(tool):
+            return f"{tool} is not installed"
+    if "overlay" not in open("/proc/filesystems").read():
+        return "no overlayfs"
+    return ""
+
+
+pytestmark = [pytest.mark.integration, pytest.mark.skipif(bool(_unavailable()), reason=_unavailable() or "-")]
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp("boot") / "root")
+    boottree.copy_case(root)
+    boottree.add_unit(root, "webby.service", WEB)
+    return root
+
+
+@pytest.fixture(scope="module")
+def hang_tree(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp("hang") / "root")
+    boottree.copy_case(root)
+    boottree.add_unit(root, "webby.service", WEB)
+    boottree.add_unit(root, "hang.service", "/bin/sleep infinity", extra="Type=notify\n")
+    return root
+
+
+def digest(root: str) -> str:
+    """File list with type, mode, size, mtime and link target, plus the bytes of every /etc file."""
+    h = hashlib.sha256()
+    for dirpath, dirs, files in os.walk(root):
+        dirs.sort()
+        for name in sorted(dirs + files):
+            p = os.path.join(dirpath, name)
+            st = os.lstat(p)
+            h.update(f"{os.path.relpath(p, root)}|{st.st_mode}|{st.st_size}|{st.st_mtime_ns}".encode())
+            if os.path.islink(p):
+                h.update(os.readlink(p).encode())
+            elif os.path.isfile(p) and os.path.relpath(p, root).startswith("etc/"):
+                with open(p, "rb") as fh:
+                    h.update(fh.read())
+    return h.hexdigest()
+
+
+def leftovers(pid=None, tree_path=None) -> dict:
+    """What a boot could leave behind: processes in a sandbox cgroup, sandbox cgroups, scratch
+    folders, mounts of the tree or the scratch (for the agent ``pid``, or any)."""
+    tag = boot.PREFIX + (f"{pid}." if pid else "")
+    procs = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                if tag in open(f"/proc/{d}/cgroup").read():
+                    procs.append(int(d))
+            except OSError:
+                pass
+    cgroups = [g for b in boot._cgroup_bases() for g in glob.glob(os.path.join(b, tag + "*"))]
+    scratch = glob.glob(os.path.join("/tmp", tag + "*"))
+    mounts = [line for line in open("/proc/self/mountinfo").read().splitlines()
+              if boot.PREFIX in line or (tree_path and tree_path in line)]
+    return {"processes": procs, "cgroups": cgroups, "scratch": scratch, "mounts": mounts}
+
+
+NONE_LEFT = {"processes": [], "cgroups": [], "scratch": [], "mounts": []}
+
+
+def agent(*args, **kw):
+    return subprocess.Popen([sys.executable, "-m", "jcstar_agent", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kw)
+
+
+# --- by hand: the issue's recipe, independent of the agent's sandbox ---------------------------
+
+def ss_by_hand(tree: str, timeout: float = 40.0) -> set:
+    """Boot ``tree`` as the issue did by hand and return what ``ss -ltnupH`` shows in its netns."""
+    scratch = f"/tmp/byhand-{os.getpid()}"
+    os.mkdir(scratch)
+    cgs = []
+    for base in boot._cgroup_bases():  # the tree's systemd makes its slices here, not in the host's
+        p = os.path.join(base, f"byhand-{os.getpid()}")
+        os.mkdir(p)
+        if os.path.exists(os.path.join(p, "cpuset.cpus")):
+            for f in ("cpuset.cpus", "cpuset.mems"):
+                open(os.path.join(p, f), "w").write(open(os.path.join(base, f)).read())
+        cgs.append(p)
+    m = f"{scratch}/m"
+    script = f"""set -e
+mount -t tmpfs tmpfs {scratch}
+mkdir {scratch}/u {scratch}/w {m}
+mount -t overlay overlay -o lowerdir={tree},upperdir={scratch}/u,workdir={scratch}/w {m}
+mount -t tmpfs tmpfs {m}/dev; mount -t tmpfs tmpfs {m}/run; mount -t sysfs -o ro sysfs {m}/sys
+for n in null zero urandom random; do touch {m}/dev/$n; mount --bind /dev/$n {m}/dev/$n; done
+exec unshare --fork --pid --net --uts --ipc --cgroup --kill-child --mount-proc={m}/proc \
+  env -i container=byhand PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+  chroot {m} /lib/systemd/systemd --system --unit=multi-user.target --log-target=null
+"""
+
+    def join():
+        for p in cgs:
+            open(os.path.join(p, "cgroup.procs"), "w").write(str(os.getpid()))
+    proc = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, preexec_fn=join, start_new_session=True)
+    try:
+        init = None
+        deadline = time.monotonic() + timeout
+        last, since, rows = None, time.monotonic(), set()
+        while time.monotonic() < deadline:
+            if init is None:
+                pids = []
+                for dirpath, _d, _f in os.walk(cgs[-1]):  # systemd moves itself to init.scope
+                    pids += open(os.path.join(dirpath, "cgroup.procs")).read().split()
+                for p in pids:
+                    try:
+                        st = open(f"/proc/{p}/status").read()
+                    except OSError:
+                        continue
+                    nspid = [l for l in st.splitlines() if l.startswith("NSpid:")]
+                    if nspid and nspid[0].split()[-1] == "1" and "systemd" in open(f"/proc/{p}/comm").read():
+                        init = int(p)
+            if init is not None:
+                out = subprocess.run(["nsenter", "-t", str(init), "-n", "ss", "-ltnupH"],
+                                     capture_output=True, text=True).stdout
+                rows = set()
+                for line in out.splitlines():
+                    f = line.split()
+                    proto, local = f[0], f[4]
+                    addr, port = local.rsplit(":", 1)
+                    addr = addr.strip("[]").split("%")[0]
+                    addr = "*" if addr in ("0.0.0.0", "::", "*") else addr
+                    name = line.split('users:(("', 1)[1].split('"', 1)[0] if "users:((" in line else ""
+                    rows.add((proto, addr, int(port), name))
+                if rows != last:
+                    last, since = rows, time.monotonic()
+                elif rows and time.monotonic() - since > 3:
+                    return rows
+            time.sleep(0.3)
+        return rows
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        for p in cgs:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                left = [q for dirpath, _d, _f in os.walk(p)
+                        for q in open(os.path.join(dirpath, "cgroup.procs")).read().split()]
+                if not left:
+                    break
+                for q in left:
+                    try:
+                        os.kill(int(q), signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                time.sleep(0.1)
+            assert boot._rmtree_cgroup(p)
+        os.rmdir(scratch)
+
+
+def test_boot_finds_what_ss_shows_by_hand(tree):
+    by_hand = ss_by_hand(tree)
+    assert by_hand == EXPECTED
+    from jcstar_agent.facts import boot_listeners
+    ctx = Context(Root(tree, live=False), BoardConfig())
+    ctx.options.extra["boot"] = boot.boot(ctx.root, timeout=60)
+    got = {(x.proto, x.address, x.port, x.process) for x in boot_listeners.read(ctx).items}
+    assert got == by_hand
+    res = ctx.options.extra["boot"]
+    assert res.settled and not res.timed_out and res.init == "systemd"
+    units = {u.name: u.state for u in res.units}
+    assert units["webby.service"] == "started" and units["ssh.service"] == "started"
+    web = next(s for s in res.sockets if s.port == 8080)
+    assert web.unit == "webby.service" and web.exe.startswith("/usr/bin/python3")
+    assert leftovers(os.getpid(), tree) == NONE_LEFT
+
+
+def test_check_boot_cli_image_untouched_nothing_left(tree):
+    before = digest(tree)
+    p = agent("check", "--root", tree, "--boot", "--format", "json")
+    out, err = p.communicate(timeout=180)
+    assert p.returncode == 1, err  # undeclared listeners fail S1.1-13
+    report = json.loads(out)
+    b = report["boot"]
+    assert b["settled"] and b["observed"] == ["tcp/22", "tcp/8080"]
+    assert b["observed_not_inferred"] == ["tcp/8080"]  # no reader for the web unit: only seen booted
+    s13 = next(c for c in report["criteria"] if c["id"] == "S1.1-13")
+    undeclared = {(f["evidence"]["port"], f["evidence"].get("process")) for f in s13["findings"]
+                  if f["check"] == "SURFACE-UNDECLARED-LISTENER"}
+    assert undeclared == {(22, "sshd"), (8080, "python3")}
+    assert not any(f["check"] == "SURFACE-SERVICE-UNKNOWN" for f in s13["findings"])  # observed
+    assert digest(tree) == before
+    assert leftovers(p.pid, tree) == NONE_LEFT
+
+
+def test_without_boot_unknown_service_is_manual_not_silence(tree):
+    p = agent("check", "--root", tree, "--format", "json")
+    out, _ = p.communicate(timeout=180)
+    s13 = next(c for c in json.loads(out)["criteria"] if c["id"] == "S1.1-13")
+    unknown = [f for f in s13["findings"] if f["check"] == "SURFACE-SERVICE-UNKNOWN"]
+    assert [(f["evidence"]["unit"], f["evidence"]["program"]) for f in unknown] == [("webby.service", "python3")]
+    assert "declare them or run with --boot" in unknown[0]["message"]
+    assert "match the declaration" not in s13["reason"]
+
+
+def test_two_boot_runs_same_findings(tree):
+    """Reproducible evidence: identical findings apart from documented timings."""
+    def run():
+        p = agent("check", "--root", tree, "--boot", "--format", "json")
+        out, _ = p.communicate(timeout=180)
+        r = json.loads(out)
+        for key in ("generated_at", "duration_seconds"):
+            r.pop(key, None)
+        r["boot"].pop("seconds")
+        for c in r["criteria"]:
+            for f in c["findings"]:
+                f["evidence"].pop("timing", None)
+        return r
+    assert run() == run()
+
+
+def test_hanging_unit_stopped_at_timeout(hang_tree):
+    started = time.monotonic()
+    p = agent("check", "--root", hang_tree, "--boot", "--boot-timeout", "6", "--format", "json")
+    out, err = p.communicate(timeout=120)
+    took = time.monotonic() - started
+    report = json.loads(out)
+    b = report["boot"]
+    assert b["timed_out"] and not b["settled"] and "hang.service" in b["starting"]
+    assert 6 <= b["seconds"] < 15 and took < 30
+    s13 = next(c for c in report["criteria"] if c["id"] == "S1.1-13")
+    assert s13["verdict"] != "pass"
+    assert any(f["check"] == "SURFACE-SERVICE-UNKNOWN" and f["evidence"]["unit"] == "hang.service"
+               for f in s13["findings"])
+    assert any("had not settled" in f["message"] for f in s13["findings"])
+    assert leftovers(p.pid, hang_tree) == NONE_LEFT
+
+
+class _Broken(boot.Sandbox):
+    def _init_done(self, kind):
+        raise RuntimeError("injected failure while the sandbox runs")
+
+
+def test_exception_cleans_up(tree):
+    with pytest.raises(RuntimeError):
+        with _Broken(Root(tree, live=False), timeout=30) as sb:
+            sb.boot()
+    assert leftovers(os.getpid(), tree) == NONE_LEFT
+
+
+def _started(pid: int, timeout: float = 20.0) -> None:
+    """Wait until the agent ``pid``'s sandbox runs the image's services."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(leftovers(pid)["processes"]) >= 4:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the sandbox did not start")
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_to_agent_cleans_up(hang_tree, sig, code):
+    p = agent("check", "--root", hang_tree, "--boot", "--boot-timeout", "60", "--format", "json")
+    _started(p.pid)
+    p.send_signal(sig)
+    _, err = p.communicate(timeout=30)
+    assert p.returncode == code, err
+    assert "Traceback" not in err
+    assert leftovers(p.pid, hang_tree) == NONE_LEFT
+
+
+def test_sigkill_of_agent_leaves_no_process_or_mount(hang_tree):
+    p = agent("check", "--root", hang_tree, "--boot", "--boot-timeout", "60", "--format", "json")
+    _started(p.pid)
+    p.kill()
+    p.communicate(timeout=30)
+    deadline = time.monotonic() + 10
+    while leftovers(p.pid)["processes"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = leftovers(p.pid, hang_tree)
+    assert left["processes"] == [] and left["mounts"] == []
+    boot.sweep()  # what the next boot does first: the empty folders of a killed agent go
+    assert leftovers(p.pid, hang_tree) == NONE_LEFT
+
+
+def test_foreign_architecture_without_binfmt_exits_2(tmp_path):
+    root = tmp_path / "arm"
+    (root / "lib/systemd").mkdir(parents=True)
+    (root / "sbin").mkdir()
+    data = bytearray(open("/bin/true", "rb").read())
+    data[18:20] = (183).to_bytes(2, "little")  # EM_AARCH64
+    prog = root / "lib/systemd/systemd"
+    prog.write_bytes(bytes(data))
+    prog.chmod(0o755)
+    os.symlink("/lib/systemd/systemd", root / "sbin/init")
+    if boot._binfmt_handles(bytes(data[:64])):
+        pytest.skip("a binfmt handler for aarch64 is registered here: the image would boot")
+    p = agent("check", "--root", str(root), "--boot")
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 2
+    assert err.count("\n") == 1 and "aarch64" in err and "binfmt" in err
+    assert leftovers(p.pid) == NONE_LEFT
+
+
+def test_arm64_tree_under_qemu_user():
+    if not (shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64")):
+        pytest.skip("qemu-user-static is not installed: no arm64 tree can be built or booted here")
+    head = bytes(bytearray(open("/bin/true", "rb").read(64)))
+    arm = head[:18] + (183).to_bytes(2, "little") + head[20:]
+    if not boot._binfmt_handles(arm):
+        pytest.skip("qemu-user is installed but no binfmt_misc handler for aarch64 is registered "
+                    "(registering one changes the host for every process: not done by tests)")
+    pytest.skip("a binfmt handler for aarch64 is registered, but no arm64 tree builder exists yet "
+                "(debootstrap --foreign --arch arm64)")
