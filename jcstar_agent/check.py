@@ -17,6 +17,7 @@ from typing import Optional
 from . import __version__
 from .criteria import IDS, Context, Outcome, Verdict, catalogue
 from .report import CriterionResult, Report, Target
+from . import progress
 
 PSTI_EXEMPT = ("S1.1-02", "S1.1-05", "S1.1-16")
 CERT_DEEMED = ("S1.1-01", "S1.1-06", "S1.1-14")
@@ -50,7 +51,10 @@ def run(ctx: Context, only: Optional[tuple] = None) -> Report:
         info = catalogue.get(cid)
         if only and cid not in only:
             continue
+        t0 = time.monotonic()
         outcome = evaluate(ctx, cid)
+        progress.verbose(f"{cid} {outcome.verdict.value} in {time.monotonic() - t0:.2f}s; read: "
+                         f"{_read_by(outcome) or 'nothing the findings name'}")
         if outcome.verdict is Verdict.FAIL and not any(f.is_problem for f in outcome.findings):
             # The contract: a fail always says what and where. A module breaking that is a bug.
             outcome = Outcome.error(f"fail without a finding (agent bug): {outcome.reason}")
@@ -75,6 +79,17 @@ def run(ctx: Context, only: Optional[tuple] = None) -> Report:
         from .facts import boot_listeners
         report.extra["boot"] = boot_listeners.evidence(ctx)
     return report
+
+
+def _read_by(outcome: Outcome) -> str:
+    """The device files a criterion's findings name (``-v``): what it read, in a line."""
+    seen = []
+    for f in outcome.findings:
+        for key in ("path", "file", "source"):
+            v = f.evidence.get(key)
+            if isinstance(v, str) and v and v not in seen:
+                seen.append(v)
+    return ", ".join(seen[:8]) + (f" (+{len(seen) - 8} more)" if len(seen) > 8 else "")
 
 
 def account_inventory(acc) -> list:

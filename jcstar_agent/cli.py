@@ -38,16 +38,31 @@ class _Parser(argparse.ArgumentParser):
         raise RunError(f"{verb}: {message}" if verb else message, hint=f"see '{self.prog} --help'")
 
 
+def _add_common(p, top: bool = False) -> None:
+    """-q/--quiet and -v/--verbose, before or after the verb (a verb's own --quiet is kept)."""
+    default = False if top else argparse.SUPPRESS  # a verb's parser never resets the top's value
+    quiet = [o for o in ("-q", "--quiet") if o not in p._option_string_actions]
+    if quiet:
+        p.add_argument(*quiet, dest="quiet", action="store_true", default=default,
+                       help="no progress and no summary lines on stderr")
+    verbose = [o for o in ("-v", "--verbose") if o not in p._option_string_actions]
+    if verbose:
+        p.add_argument(*verbose, dest="verbose", action="store_true", default=default,
+                       help="also say what each criterion read, and how long it took (stderr)")
+
+
 def _parser(verb: Optional[str]) -> argparse.ArgumentParser:
     p = _Parser(prog="jcstar-agent",
                 description="Check a Linux IoT device against the JC-STAR ★1 criteria.")
-    p.add_argument("--version", action="version", version=f"jcstar-agent {__version__}")
+    p.add_argument("-V", "--version", action="version", version=f"jcstar-agent {__version__}")
+    _add_common(p, top=True)
     sub = p.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
     for name, (module, help_) in VERBS.items():
         sp = sub.add_parser(name, help=help_, description=help_)
         if name == verb:
             importlib.import_module(module).add_arguments(sp)
             sp.set_defaults(_module=module)
+            _add_common(sp)
     return p
 
 
@@ -59,13 +74,18 @@ def main(argv: Optional[List[str]] = None) -> int:
         if not getattr(args, "verb", None):
             _parser(None).print_help(sys.stderr)
             return 2
+        from . import progress
+
+        progress.configure(quiet=bool(getattr(args, "quiet", False)),
+                           verbose=bool(getattr(args, "verbose", False)))
         return importlib.import_module(args._module).run(args)
     except RunError as exc:
         print(f"jcstar-agent: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("jcstar-agent: interrupted", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:  # Ctrl-C: one line, and the shell's convention 128 + SIGINT
+        clear = "\r\033[K" if sys.stderr.isatty() and os.environ.get("TERM") != "dumb" else ""
+        print(f"{clear}jcstar-agent: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1

@@ -84,6 +84,18 @@ def hwmodel_claim(model: str) -> Tuple[str, str]:
     return b64url(hashlib.sha256(raw).digest()), "sha256"
 
 
+def model_text(predicate: Any) -> Optional[str]:
+    """A predicate's model as text, for people and for the store's ``--model``: the model the
+    device showed (``target.model``), else the ``hwmodel`` claim decoded — never its base64url."""
+    if not isinstance(predicate, dict):
+        return None
+    target = predicate.get("target") if isinstance(predicate.get("target"), dict) else {}
+    if isinstance(target.get("model"), str) and target["model"]:
+        return target["model"]
+    meta = predicate.get("attestation") if isinstance(predicate.get("attestation"), dict) else {}
+    return hwmodel_display(predicate.get("hwmodel"), meta)
+
+
 def hwmodel_display(claim: Any, meta: Optional[dict] = None) -> Optional[str]:
     """Readable model of a predicate: ``attestation.hwmodel_text``, else the decoded claim."""
     text = (meta or {}).get("hwmodel_text") if isinstance(meta, dict) else None

@@ -184,7 +184,7 @@ def run(args) -> int:
     write_sbom(ctx)
     to_terminal = not args.output and sys.stdout.isatty()
     fmt = args.format or ("text" if to_terminal else "json")
-    colour = to_terminal and fmt == "text" and not os.environ.get("NO_COLOR")
+    colour = to_terminal and fmt == "text" and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
     write_output(render(report, fmt, colour), args.output)
     for other, path in extra:
         if path:

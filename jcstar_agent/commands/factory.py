@@ -214,7 +214,7 @@ def run(args) -> int:
     nonce = check_nonce(new_nonce())  # never starts with "-": --command passes it as an argument
     unit = Unit()
     started = time.time()
-    with open_from(args) as store:  # unreachable store: exit 2 before the unit is touched
+    with open_from(args, create=True) as store:  # unreachable store: exit 2 before the unit is touched
         if args.port:
             envelope, how = _attest_serial(args, nonce, unit), f"pulled over {args.port}"
         elif args.command:

@@ -80,7 +80,8 @@ def run(args) -> int:
         _say(f"attestation rejected, not written: {v.reason}")
         return 1
     write_output(document.decode("utf-8"), args.output)
-    claims = v.claims or {}
+    from ..attest.statement import model_text
+
     _say(f"valid attestation written to {args.output}: {len(document)} bytes in {elapsed:.1f} s, "
-         f"keyid {v.keyid}, hwmodel {claims.get('hwmodel')!r}, nonce {nonce}")
+         f"keyid {v.keyid}, model {model_text(v.predicate) or 'unknown'!r}, nonce {nonce}")
     return 0

@@ -51,12 +51,14 @@ def keyring(args, required: bool = True):
     return ring
 
 
-def open_from(args):
+def open_from(args, create: bool = False):
+    """The store named by --store / $JCSTAR_STORE; read-only and never created unless ``create``
+    (only ingest and factory write)."""
     from ..store import StoreError, open_store
 
     url = args.store or os.environ.get("JCSTAR_STORE") or DEFAULT_STORE
     try:
-        return open_store(url)
+        return open_store(url, create)
     except StoreError as exc:
         raise RunError(str(exc)) from None
 
@@ -240,7 +242,7 @@ def do_ingest(args) -> int:
     pulled = _pull_for_ingest(args, ring, station) if args.port else None
     files = expand(args.paths)
     workers = args.workers if len(files) >= 200 else 1  # a pool costs more than it saves on a few
-    with open_from(args) as store:
+    with open_from(args, create=True) as store:
         def committed(n: int) -> None:
             if args.progress:
                 print(f"committed {n}", flush=True)

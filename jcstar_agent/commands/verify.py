@@ -19,7 +19,9 @@ def add_arguments(p) -> None:
     p.add_argument("--nonce", metavar="STRING", help="the nonce the attestation must carry")
     p.add_argument("--max-age", metavar="SECONDS", type=float,
                    help="reject attestations issued longer ago than this")
-    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+    p.add_argument("--json", dest="format", action="store_const", const="json",
+                   help="the same as --format json (kept for scripts)")
 
 
 def _read(path: str, what: str) -> bytes:
@@ -87,10 +89,19 @@ def run(args) -> int:
         v = verify_envelope(data, pem, nonce=args.nonce, max_age=args.max_age)
     except RunError as exc:
         raise RunError(exc.message, args.pubkey) from None
-    if args.json:
-        out = {"ok": v.ok, "reason": v.reason, "keyid": v.keyid, "claims": v.claims,
+    if args.format == "json":
+        # an absent claim is left out, never null (as in the envelope); the model also as text
+        claims = {k: c for k, c in (v.claims or {}).items() if c is not None}
+        out = {"ok": v.ok, "reason": v.reason, "keyid": v.keyid, "claims": claims,
                "summary": (v.predicate or {}).get("summary"),
                "subject": (v.statement or {}).get("subject") if v.predicate is not None else None}
+        if isinstance(v.predicate, dict):
+            from ..attest.statement import hwmodel_display
+
+            meta = v.predicate.get("attestation")
+            model = hwmodel_display(claims.get("hwmodel"), meta if isinstance(meta, dict) else {})
+            if model:
+                out["model"] = model
         from ..report import escape
 
         sys.stdout.write(json.dumps(escape.tree(out), indent=2, ensure_ascii=False) + "\n")

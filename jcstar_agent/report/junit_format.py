@@ -4,9 +4,25 @@ fail -> <failure>, error -> <error>, na/manual -> <skipped> with the reason, pas
 """
 from __future__ import annotations
 
+import json
 from xml.etree import ElementTree as ET
 
 from .model import Report
+
+
+def _value(v) -> str:
+    if isinstance(v, (list, tuple)):
+        return ",".join(_value(x) for x in v)
+    if isinstance(v, dict):
+        return json.dumps(v, ensure_ascii=False, sort_keys=True)
+    s = "" if v is None else str(v)
+    # a value with spaces, quotes or '=' is quoted (JSON string rules), so key=value stays parseable
+    return json.dumps(s, ensure_ascii=False) if (not s or any(ch.isspace() or ch in '"=\\' for ch in s)) else s
+
+
+def evidence_text(evidence: dict) -> str:
+    """Evidence as ``key=value`` words (``path=/etc/shadow account=pi``), never a Python repr."""
+    return " ".join(f"{k}={_value(v)}" for k, v in evidence.items())
 
 
 def render(report: Report) -> str:
@@ -24,7 +40,7 @@ def render(report: Report) -> str:
     for c in report.criteria:
         case = ET.SubElement(suite, "testcase", classname=f"jcstar.{c.id}", name=f"{c.id} {c.title}")
         body = "\n".join(f"[{f.severity}] {f.check}: {f.message}"
-                         + (f" {f.evidence}" if f.evidence else "") for f in c.findings)
+                         + (f" {evidence_text(f.evidence)}" if f.evidence else "") for f in c.findings)
         v = c.verdict.value
         if v == "fail":
             el = ET.SubElement(case, "failure", message=c.reason, type="fail")

@@ -67,8 +67,12 @@ class Responder:
 
 def open_port(port: str, baud: int, timeout: float = 0.2, write_timeout: float = 30.0):
     """A pyserial port for a device path or a pyserial URL (``loop://``, ``socket://``)."""
-    import serial  # pyserial, imported only by the serial verbs
+    try:
+        import serial  # pyserial, imported only by the serial verbs
+    except ImportError:
+        from ..errors import RunError
 
+        raise RunError("pyserial is not installed", hint="pip install 'jcstar-agent[serial]'") from None
     return serial.serial_for_url(port, baudrate=baud, timeout=timeout, write_timeout=write_timeout)
 
 

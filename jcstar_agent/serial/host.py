@@ -127,7 +127,10 @@ class TerminalProgress:
         self.stream = stream or sys.stderr
         self.every = every
         self.last = -1.0
-        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+        from .. import progress
+
+        self.enabled = (bool(getattr(self.stream, "isatty", lambda: False)())
+                        and progress.level() >= progress.NORMAL)  # -q: nothing
 
     def __call__(self, received: int, total: Optional[int], elapsed: float) -> None:
         if not self.enabled or (elapsed - self.last < self.every and received != total):

@@ -35,6 +35,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
+from ..attest.statement import model_text
+
 INFO_ONLY = {"DRIFT-ACCOUNT-REMOVED", "DRIFT-FINDING-REMOVED", "DRIFT-FINDING-INFO", "DRIFT-AGENT-VERSION",
              "DRIFT-DEVICE"}
 # S1.1-13's listener inventory: one of these per listener the agent saw (open now / enabled)
@@ -175,6 +177,8 @@ def compare(a: Side, b: Side) -> List[Change]:
     out: List[Change] = []
 
     def value(p, t, key, claim):
+        if key == "model":
+            return model_text(p)  # the text, not the base64url claim
         return t.get(key) or p.get(claim)
 
     for check, key, claim, what in (("DRIFT-MODEL", "model", "hwmodel", "product model"),
@@ -262,6 +266,5 @@ def same_subject(a: Side, b: Side) -> bool:
     pa, pb = _d(a.predicate), _d(b.predicate)
     if pa.get("ueid") and pa.get("ueid") == pb.get("ueid"):
         return True
-    ma = _d(pa.get("target")).get("model") or pa.get("hwmodel")
-    mb = _d(pb.get("target")).get("model") or pb.get("hwmodel")
+    ma, mb = model_text(pa), model_text(pb)
     return bool(ma) and ma == mb

@@ -241,15 +241,16 @@ class Store:
         return out
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str, create: bool = True) -> Store:
     """``postgresql://…`` (or ``postgres://``) → PostgreSQL; ``sqlite:///path`` or a plain path →
-    SQLite. Raises StoreError with the reason when it cannot be opened."""
+    SQLite. Raises StoreError with the reason when it cannot be opened. ``create=False`` (every
+    reader) opens an existing store read-only and never creates one."""
     if url.startswith(("postgresql://", "postgres://")):
         from .postgres import PostgresStore
-        return PostgresStore(url)
+        return PostgresStore(url, create)
     path = url[len("sqlite://"):] if url.startswith("sqlite://") else url
     from .sqlite import SqliteStore
-    return SqliteStore(path)
+    return SqliteStore(path, create)
 
 
 def chunks(items: Iterable, size: int):

@@ -77,7 +77,7 @@ class PostgresStore(Store):
     engine = "postgresql"
     P = "%s"
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, create: bool = True):
         try:
             import psycopg
         except ImportError:
@@ -87,6 +87,13 @@ class PostgresStore(Store):
         self.url = _safe(url)
         try:
             self._db = psycopg.connect(url, autocommit=True, connect_timeout=15)
+            if not create:  # readers: a read-only session on an existing store, never a new one
+                self._db.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+                if self._db.execute("SELECT to_regclass('attestations')").fetchone()[0] is None:
+                    self._db.close()
+                    raise StoreError(f"{self.url}: no evidence store in this database "
+                                     "('store ingest' or 'factory' creates one)")
+                return
             with self._db.transaction():
                 self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
                 exists = self._db.execute("SELECT to_regclass('attestations')").fetchone()[0]

@@ -73,11 +73,14 @@ class SqliteStore(Store):
     _ENVELOPE = "e.envelope"
     _errors = (sqlite3.Error,)
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, create: bool = True):
         self.path = path
         parent = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(parent):
             raise StoreError(f"{path}: folder {parent} does not exist")
+        if not create:
+            self._open_read_only(path)
+            return
         try:
             # isolation_level=None: no implicit transactions; we BEGIN/COMMIT ourselves.
             self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
@@ -89,6 +92,24 @@ class SqliteStore(Store):
             self._db.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
         except sqlite3.Error as exc:
             raise StoreError(f"{path}: cannot open the evidence store: {exc}") from None
+
+    def _open_read_only(self, path: str) -> None:
+        """Readers (query, export, retention, check-unique, drift) never create a store: a
+        mistyped path is an error naming it, not a new empty database."""
+        from urllib.parse import quote
+
+        if not os.path.isfile(path):
+            raise StoreError(f"{path}: no evidence store here ('store ingest' or 'factory' creates one)")
+        try:
+            self._db = sqlite3.connect(f"file:{quote(os.path.abspath(path))}?mode=ro", uri=True,
+                                       timeout=30, isolation_level=None)
+            found = self._db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                                     "name IN ('attestations', 'envelopes', 'keys')").fetchone()[0]
+        except sqlite3.Error as exc:
+            raise StoreError(f"{path}: cannot open the evidence store: {exc}") from None
+        if found != 3:
+            self._db.close()
+            raise StoreError(f"{path}: not an evidence store (no attestations table)")
 
     def __str__(self) -> str:
         return self.path
