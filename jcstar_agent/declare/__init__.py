@@ -70,6 +70,13 @@ def _listener_matches(decl, lst) -> bool:
     return _matches(decl, lst)
 
 
+def _same_login(declared, drafted: dict) -> bool:
+    """A drafted login the declaration already has: same name, same store, or same way in."""
+    return (declared.name == drafted["name"] or
+            bool(declared.store) and declared.store == drafted.get("store") or
+            (declared.protocol, declared.port) == (drafted["protocol"], drafted["port"]))
+
+
 def draft(root, base: Optional[BoardConfig] = None) -> str:
     from ..criteria import Context, Options
     from ..facts import accounts, credstores, listeners
@@ -108,17 +115,19 @@ def draft(root, base: Optional[BoardConfig] = None) -> str:
             t = surface.listener_table(ctx, lst)
             t.comment.insert(0, f"new: not in {src}")
             tables.append(t)
+    drafted = [(t, {e.key: e.value for e in t.entries}) for t in surface.login_tables(ctx)]
     for i, lg in enumerate(base.logins):
-        tables.append(_from_base(lg, "logins", lines, ("logins", i), ""))
-    known = {(lg.name) for lg in base.logins} | {lg.store for lg in base.logins if lg.store}
-    taken = {(lg.protocol, lg.port) for lg in base.logins}
-    for t in surface.login_tables(ctx):
-        vals = {e.key: e.value for e in t.entries}
-        if vals["name"] in known or vals.get("store") in known or \
-                (vals["protocol"], vals["port"]) in taken:
-            continue
-        t.comment.insert(0, f"new: not in {src}")
+        t = _from_base(lg, "logins", lines, ("logins", i), "")
+        same = next((v for _t, v in drafted if _same_login(lg, v)), None)
+        extra = sorted(set(same["accounts"]) - set(lg.accounts)) if same else []
+        if extra:
+            t.comment.append(f"differs: the device shows account(s) {', '.join(extra)} on this "
+                             f"login too")
         tables.append(t)
+    for t, vals in drafted:
+        if not any(_same_login(lg, vals) for lg in base.logins):
+            t.comment.insert(0, f"new: not in {src}")
+            tables.append(t)
     tables.append(_merge_single(ifaces, base.interfaces, lines, src, root))
     tables.append(_merge_single(erase, base.erase, lines, src, root))
     for i, d in enumerate(base.documents):

@@ -175,6 +175,8 @@ def test_board_values_win_and_only_what_differs_is_added(device, cli):
     ssh = next(x for x in data["listeners"] if x["port"] == 22)
     assert ssh["purpose"] == "remote administration (OpenSSH)"
     assert [x["name"] for x in data["logins"]] == ["ssh", "mqtt"]
+    assert data["logins"][0]["accounts"] == ["pi"]  # the board's, with the device's 'op' noted
+    assert "# differs: the device shows account(s) op on this login too" in r.out
     assert "new: not in" in r.out and "differs:" in r.out
 
 
