@@ -248,9 +248,12 @@ def _ranges(nums: List[int]) -> List[str]:
 
 
 def parse_spec(spec: str, lines: int, limit: int = 100000) -> Tuple[bool, List[int], bool]:
-    """(header?, data line numbers within 1..lines, end?) of a resend spec, at most ``limit``."""
+    """(header?, data line numbers within 1..lines, end?) of a resend spec, at most ``limit``.
+
+    Each line is named once, in order, however often the spec repeats it: a request of at most
+    MAX_REQUEST bytes draws at most one copy of the transfer, never a multiple of it."""
     header = end = False
-    nums: List[int] = []
+    wanted = set()
     for item in spec.split(","):
         if item == "h":
             header = True
@@ -258,12 +261,10 @@ def parse_spec(spec: str, lines: int, limit: int = 100000) -> Tuple[bool, List[i
             end = True
         else:
             lo, _, hi = item.partition("-")
-            a, b = int(lo), int(hi or lo)
-            for n in range(max(1, a), min(b, lines) + 1):
-                if len(nums) >= limit:
-                    break
-                nums.append(n)
-    return header, nums, end
+            a, b = max(1, int(lo)), min(int(hi or lo), lines)
+            if a <= b and len(wanted) < limit:
+                wanted.update(range(a, min(b, a + limit - len(wanted) - 1) + 1))
+    return header, sorted(wanted)[:limit], end
 
 
 # --- transfers (device side) -----------------------------------------------------------------
