@@ -1,0 +1,154 @@
+"""The operator's terminal: progress only on a real terminal (a pty), -q/-v/-V, Ctrl-C exits 130,
+NO_COLOR and TERM=dumb, a missing optional dependency names its install line."""
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from jcstar_agent import libcrypt
+
+PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SLOW = {"/usr/sbin/sshd": b"OpenSSH_9.2p1", "/etc/ssh/sshd_config": "UsePAM yes\n",
+        "/etc/passwd": "root:x:0:0:root:/root:/bin/sh\nop:x:1000:1000::/home/op:/bin/sh\n"}
+
+
+def _slow_root(tree):
+    pw = libcrypt.load().hash("x9#Lq!vB72mzP", "$y$j9T$abcdefghijklmnop$")  # yescrypt: slow to try
+    return tree(dict(SLOW, **{"/etc/shadow": f"root:*:19000:0:99999:7:::\nop:{pw}:19000:0:99999:7:::\n"}))
+
+
+def _run_pty(args, env=None, timeout=60):
+    """Run the agent with stderr on a real pseudo-terminal, stdout on a pipe: (rc, stdout, tty text)."""
+    master, slave = pty.openpty()
+    p = subprocess.Popen([sys.executable, "-m", "jcstar_agent", *args], cwd=PROJECT, stdout=subprocess.PIPE,
+                         stderr=slave, stdin=subprocess.DEVNULL, env=dict(os.environ, **(env or {})))
+    os.close(slave)
+    seen, out = b"", b""
+    fds = [master, p.stdout.fileno()]
+    deadline = time.monotonic() + timeout
+    while fds and time.monotonic() < deadline:
+        for fd in select.select(fds, [], [], 0.2)[0]:
+            try:
+                data = os.read(fd, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                data = b""
+            if not data:
+                fds.remove(fd)
+            elif fd == master:
+                seen += data
+            else:
+                out += data
+    os.close(master)
+    p.stdout.close()
+    return p.wait(timeout=5), out, seen.decode("utf-8", "replace")
+
+
+def test_progress_on_a_tty_only_and_not_with_quiet(tree):
+    root = _slow_root(tree)
+    args = ["check", "--root", root, "--password-budget", "1.5", "--format", "json"]
+    rc, out, tty = _run_pty(args)
+    assert rc == 1, tty
+    assert out.startswith(b"{")  # stdout is the report alone
+    assert "default-password test: 1 account(s), " in tty
+    assert "/347 tried, " in tty and "s elapsed, " in tty and "s of 1.5s budget left" in tty
+    assert "\r\x1b[K" in tty  # redrawn in place, then cleared
+    # -q on the same terminal: nothing at all
+    rc, out, tty = _run_pty(["-q", *args])
+    assert rc == 1 and tty == ""
+    # TERM=dumb: plain lines, no escape codes
+    rc, out, tty = _run_pty(args, env={"TERM": "dumb"})
+    assert "default-password test:" in tty and "\x1b[" not in tty
+    # not a terminal: nothing
+    p = subprocess.run([sys.executable, "-m", "jcstar_agent", *args], cwd=PROJECT, capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 1 and "default-password test" not in p.stderr
+
+
+def test_verbose_says_what_each_criterion_read(tree, cli):
+    root = _slow_root(tree)
+    r = cli("-v", "check", "--root", root, "--password-budget", "0.2")
+    assert r.rc == 1
+    lines = [ln for ln in r.err.splitlines() if ln.startswith("jcstar-agent: S1.1-")]
+    assert len(lines) == 16
+    assert any(ln.startswith("jcstar-agent: S1.1-11 ") and "/etc/shadow" in ln for ln in lines)
+    assert cli("check", "--root", root, "--password-budget", "0.2", "--verbose").err.count("S1.1-") == 16
+    assert cli("check", "--root", root, "--password-budget", "0.2").err == ""
+
+
+def test_version_short_and_long(proc):
+    for flag in ("-V", "--version"):
+        r = proc(flag)
+        assert r.rc == 0 and r.out.startswith("jcstar-agent ")
+
+
+def test_ctrl_c_exits_130_after_one_line(tmp_path):
+    env = tmp_path / "e.json"
+    env.write_text("{}")
+    pub = tmp_path / "k.pub"
+    pub.write_text("x")
+    # verify reading the envelope from stdin blocks: the operator presses Ctrl-C
+    p = subprocess.Popen([sys.executable, "-m", "jcstar_agent", "verify", "-", "--pubkey", str(pub)],
+                         cwd=PROJECT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(1.5)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=20)
+    p.stdin.close() if p.stdin and not p.stdin.closed else None
+    assert p.returncode == 130, err
+    assert err.decode().splitlines() == ["jcstar-agent: interrupted"]
+
+
+@pytest.mark.parametrize("env", [{"NO_COLOR": "1"}, {"TERM": "dumb"}])
+def test_no_colour(tree, env):
+    master, slave = pty.openpty()
+    e = dict(os.environ, **env)
+    p = subprocess.run([sys.executable, "-m", "jcstar_agent", "-q", "check", "--root", tree(),
+                        "--password-budget", "0.1"], cwd=PROJECT, stdout=slave, stderr=subprocess.PIPE,
+                       env=e, timeout=60)
+    os.close(slave)
+    data = b""
+    while select.select([master], [], [], 0.2)[0]:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    os.close(master)
+    assert p.returncode in (0, 1)
+    assert b"S1.1-01" in data and b"\x1b[" not in data  # text on a terminal, but no colour
+
+
+def test_colour_on_a_terminal_by_default(tree):
+    master, slave = pty.openpty()
+    e = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    e["TERM"] = "xterm"
+    p = subprocess.run([sys.executable, "-m", "jcstar_agent", "-q", "check", "--root", tree(),
+                        "--password-budget", "0.1"], cwd=PROJECT, stdout=slave, stderr=subprocess.PIPE,
+                       env=e, timeout=60)
+    os.close(slave)
+    data = b""
+    while select.select([master], [], [], 0.2)[0]:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    os.close(master)
+    assert p.returncode in (0, 1) and b"\x1b[" in data  # the control: colour is there without them
+
+
+def test_missing_pyserial_names_the_install_line(tmp_path, monkeypatch, cli):
+    assert cli("keygen", "--out", str(tmp_path / "k")).rc == 0
+    pub = tmp_path / "k.pub"
+    monkeypatch.setitem(sys.modules, "serial", None)
+    r = cli("pull", "--port", "loop://", "--pubkey", str(pub), "--output", str(tmp_path / "o.json"))
+    assert r.rc == 2 and "pip install 'jcstar-agent[serial]'" in r.err
+    assert len(r.err.strip().splitlines()) == 1
