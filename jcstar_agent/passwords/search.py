@@ -48,21 +48,6 @@ def _wait(pool, results: Dict[str, Result], deadline: float, budget: float) -> N
                 th.join(0.2 if bar.on else None)
                 tried = sum(r.tried for r in results.values())
                 left = max(0.0, deadline - time.monotonic())
-                bar.update(f"{len(results)} account(s), {tried}/{total} candidates tried, "
-                           f"{bar.elapsed():.1f}s elapsed, {left:.1f}s of {budget:g}s budget left")
-
-
-def _wait(pool, results: Dict[str, Result], deadline: float, budget: float) -> None:
-    """Join the workers; on a terminal, show accounts, candidates tried / total, elapsed, budget left."""
-    from .. import progress
-
-    with progress.task("default-password test") as bar:
-        total = sum(r.total for r in results.values())
-        for th in pool:
-            while th.is_alive():
-                th.join(0.2 if bar.on else None)
-                tried = sum(r.tried for r in results.values())
-                left = max(0.0, deadline - time.monotonic())
                 bar.update(f"{len(results)} account(s), {tried}/{total} tried, "
                            f"{bar.elapsed():.1f}s elapsed, {left:.1f}s of {budget:g}s budget left")
 

@@ -14,7 +14,7 @@ def _value(v) -> str:
     if isinstance(v, (list, tuple)):
         return ",".join(_value(x) for x in v)
     if isinstance(v, dict):
-        return json.dumps(v, ensure_ascii=False, sort_keys=True)
+        return json.dumps(v, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     s = "" if v is None else str(v)
     # a value with spaces, quotes or '=' is quoted (JSON string rules), so key=value stays parseable
     return json.dumps(s, ensure_ascii=False) if (not s or any(ch.isspace() or ch in '"=\\' for ch in s)) else s
