@@ -267,7 +267,7 @@ def _announce(unit: Unit, args) -> None:
         lines.append("  criteria: " + ", ".join(f"{rec.summary.get(k, 0)} {k}" for k in
                                                   ("pass", "fail", "na", "manual", "error")) +
                      (f"  (failing: {', '.join(rec.failed)})" if rec.failed else ""))
-    tty = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    tty = sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
     colour = ("\033[1;32m" if unit.passed else "\033[1;31m") if tty else ""
     reset = "\033[0m" if tty else ""
     out = "\n".join(lines) + "\n"
