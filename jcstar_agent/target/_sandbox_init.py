@@ -14,7 +14,7 @@ argv: JSON with ``lower`` (the image root, never written), ``scratch`` (an empty
 4. systemd images: exec the image's systemd as PID 1 (``container=jcstar-boot``). inittab
    images: stay PID 1, run the inittab's sysinit / wait / once / respawn entries (each once,
    none re-spawned; getty-like entries on a terminal are skipped), reap children, and write a
-   line per entry to ``/run/jcstar-boot.log`` inside the sandbox.
+   line per entry to its standard output: the agent's log file, outside the sandbox's tree.
 """
 import json
 import os
@@ -22,6 +22,8 @@ import signal
 import subprocess
 import sys
 import time
+
+TAG = "jcstar-boot-entry "
 
 
 def sh(*cmd):
@@ -86,10 +88,10 @@ def network(address):
 
 
 def inittab_entries(text, runlevel):
-    """(id, action, process) of the entries a boot would run, in order, for SysV and BusyBox
-    inittab syntax alike (id:runlevels:action:process)."""
+    """(name, action, process, skip reason) of the entries a boot would run, in order, for SysV and
+    BusyBox inittab syntax alike (id:runlevels:action:process); name is /etc/inittab:LINE."""
     out = []
-    for line in text.splitlines():
+    for lineno, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
@@ -104,15 +106,15 @@ def inittab_entries(text, runlevel):
         words = process.split()
         if any(w.endswith("getty") or w.startswith("/dev/tty") or w.startswith("tty") for w in words) \
                 or (ident.startswith("tty") and action == "respawn"):
-            out.append((ident or "-", action, process, "skipped: a login on a terminal"))
+            out.append((f"/etc/inittab:{lineno}", action, process, "skipped: a login on a terminal"))
             continue
-        out.append((ident or "-", action, process, ""))
+        out.append((f"/etc/inittab:{lineno}", action, process, ""))
     return out
 
 
 def run_inittab(env):
     """Stay PID 1: run the entries, reap children, never exit until killed."""
-    log = open("/run/jcstar-boot.log", "w", buffering=1)
+    log = os.fdopen(os.dup(1), "w", buffering=1)  # the agent's log file, outside the sandbox
     try:
         text = open("/etc/inittab", encoding="utf-8", errors="replace").read()
     except OSError:
@@ -125,7 +127,7 @@ def run_inittab(env):
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     for ident, action, process, skip in inittab_entries(text, runlevel):
         if skip:
-            log.write(json.dumps({"entry": ident, "action": action, "process": process,
+            log.write(TAG + json.dumps({"entry": ident, "action": action, "process": process,
                                   "state": skip}) + "\n")
             continue
         cmd = process[1:] if process.startswith("-") else process
@@ -134,17 +136,19 @@ def run_inittab(env):
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                      start_new_session=True)
         except OSError as exc:
-            log.write(json.dumps({"entry": ident, "action": action, "process": process,
+            log.write(TAG + json.dumps({"entry": ident, "action": action, "process": process,
                                   "state": f"failed: {exc.strerror}"}) + "\n")
             continue
         if action in ("sysinit", "wait", "bootwait"):
+            log.write(TAG + json.dumps({"entry": ident, "action": action, "process": process,
+                                  "state": "starting"}) + "\n")
             rc = child.wait()
             state = "started" if rc == 0 else f"failed: exit status {rc}"
         else:
             state = "started"
-        log.write(json.dumps({"entry": ident, "action": action, "process": process,
+        log.write(TAG + json.dumps({"entry": ident, "action": action, "process": process,
                               "state": state}) + "\n")
-    log.write(json.dumps({"entry": "", "action": "done", "process": "", "state": "done"}) + "\n")
+    log.write(TAG + json.dumps({"entry": "", "action": "done", "process": "", "state": "done"}) + "\n")
     while True:  # PID 1: reap orphans until killed
         try:
             os.wait()

@@ -26,6 +26,7 @@ import glob
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import struct
@@ -41,6 +42,7 @@ from .root import Root
 DEFAULT_TIMEOUT = 60.0
 PIDS_MAX = 512
 TMPFS_SIZE = "512m"
+FSIZE_MAX = 256 << 20  # largest file any sandbox process may write (RLIMIT_FSIZE)
 TEST_ADDRESS = "192.0.2.1/24"  # TEST-NET-1 (RFC 5737): never routed
 SETTLE = 1.5  # seconds the socket table must stay unchanged after the init says it is done
 PREFIX = "jcstar-boot."
@@ -107,8 +109,10 @@ def _host_machine() -> Optional[int]:
         return None
 
 
-def _binfmt_handles(head: bytes) -> Optional[str]:
-    """Name of an enabled binfmt_misc entry whose magic matches this ELF header, or None."""
+def _binfmt_handles(head: bytes, root: Optional[Root] = None) -> Optional[str]:
+    """Name of an enabled binfmt_misc entry whose magic matches this ELF header, or None. Without
+    the F (fix-binary) flag the kernel opens the interpreter inside the chroot: it must be in the
+    image (``root``) then."""
     for entry in glob.glob("/proc/sys/fs/binfmt_misc/*"):
         if os.path.basename(entry) in ("register", "status"):
             continue
@@ -128,6 +132,9 @@ def _binfmt_handles(head: bytes) -> Optional[str]:
         seg = head[offset:offset + len(magic)]
         if magic and len(seg) == len(magic) and all(
                 (a & m) == (b & m) for a, b, m in zip(seg, magic, mask)):
+            interp = fields.get("interpreter", "")
+            if root is not None and "F" not in fields.get("flags", "") and not root.is_executable(interp):
+                continue
             return os.path.basename(entry)
     return None
 
@@ -167,7 +174,7 @@ def preflight(root: Root) -> Tuple[str, str, str]:
                         "architecture")
     arch = ELF_MACHINES.get(machine, f"ELF machine {machine}")
     host = _host_machine()
-    if host is not None and machine != host and not _binfmt_handles(r.data or b""):
+    if host is not None and machine != host and not _binfmt_handles(r.data or b"", root):
         raise BootError(f"--boot: the image is {arch}, this host is "
                         f"{ELF_MACHINES.get(host, host)} and no binfmt_misc handler runs {arch} "
                         "programs here (install qemu-user-static with binfmt support)")
@@ -429,6 +436,7 @@ class Sandbox:
 
         def child_setup():  # in the forked child, before exec: die with the agent, join the cap
             libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (FSIZE_MAX, FSIZE_MAX))  # the log file too
             for cg in cgroups:
                 with open(os.path.join(cg, "cgroup.procs"), "w") as fh:
                     fh.write(str(os.getpid()))
@@ -463,11 +471,24 @@ class Sandbox:
         if self._log is None:
             return ""
         try:
-            self._log.seek(0)
+            self._log.seek(0, os.SEEK_END)
+            self._log.seek(max(0, self._log.tell() - 65536))
             lines = self._log.read().decode("utf-8", "replace").strip().splitlines()
         except OSError:
             return ""
         return lines[-1][:300] if lines else f"exit status {self.proc.returncode if self.proc else '?'}"
+
+    def _entries(self) -> List[str]:
+        """The inittab runner's lines (JSON, one per entry) from the sandbox's log (capped)."""
+        if self._log is None:
+            return []
+        try:
+            self._log.seek(0)
+            text = self._log.read(1 << 20).decode("utf-8", "replace")
+        except OSError:
+            return []
+        tag = "jcstar-boot-entry "
+        return [line[len(tag):] for line in text.splitlines() if line.startswith(tag)]
 
     def _merged(self) -> str:
         return os.path.join(self.scratch or "", "merged")
@@ -490,16 +511,13 @@ class Sandbox:
         if kind == "systemd":
             _rc, out = self._in_sandbox("systemctl", "is-system-running", timeout=3)
             return out.strip() in ("running", "degraded")
-        try:
-            with open(f"/proc/{self.init_pid}/root/run/jcstar-boot.log", encoding="utf-8") as fh:
-                return '"action": "done"' in fh.read()
-        except OSError:
-            return False
+        return any('"action": "done"' in line for line in self._entries())
 
     def boot(self) -> BootResult:
         kind, program, arch = preflight(self.root)
         res = BootResult(init=kind, arch=arch, limits={
             "timeout_seconds": self.timeout, "pids_max": self.pids_max, "tmpfs": self.tmpfs_size,
+            "file_size_max": FSIZE_MAX,
             "network": f"private: lo + {TEST_ADDRESS}, no route"})
         started = time.monotonic()
         self.start(kind, program)
@@ -562,22 +580,21 @@ class Sandbox:
             if rc not in (0, 1) and not out:
                 out.append(Unit("systemctl", "unknown", f"list-units exit status {rc}"))
         else:
-            try:
-                with open(f"/proc/{self.init_pid}/root/run/jcstar-boot.log", encoding="utf-8") as fh:
-                    lines = fh.read().splitlines()
-            except OSError:
-                lines = []
-            for line in lines:
+            lines = self._entries()
+            last: Dict[str, dict] = {}
+            for line in lines:  # an entry's last line is its state ("starting" until it ends)
                 try:
                     e = json.loads(line)
                 except ValueError:
                     continue
-                if e.get("action") == "done":
-                    continue
+                if e.get("action") != "done":
+                    last[str(e.get("entry"))] = e
+            for e in last.values():
                 state = e.get("state", "")
-                out.append(Unit(f"inittab:{e.get('entry')}", state.split(":")[0],
+                out.append(Unit(str(e.get("entry")), state.split(":")[0],
                                 f"{e.get('action')}: {e.get('process')}"
                                 + (f" ({state})" if ":" in state else "")))
+            return out  # in inittab order
         out.sort(key=lambda u: u.name)
         return out
 

@@ -65,6 +65,29 @@ def hang_tree(tmp_path_factory):
     return root
 
 
+INITTAB = """# BusyBox style: no runlevels
+::sysinit:/etc/init.d/rcS
+::respawn:/sbin/getty -L ttyS0 115200 vt100
+::once:/bin/sh -c 'echo once > /run/once.txt'
+::ctrlaltdel:/sbin/reboot
+"""
+
+
+@pytest.fixture(scope="module")
+def inittab_tree(tmp_path_factory):
+    """The debootstrap tree (no systemd) with a BusyBox-style inittab whose rcS starts rc2.d."""
+    import rootfs
+    root = str(tmp_path_factory.mktemp("inittab") / "root")
+    rootfs.copy_rootfs(root)
+    with open(os.path.join(root, "etc/inittab"), "w") as fh:
+        fh.write(INITTAB)
+    rcs = os.path.join(root, "etc/init.d/rcS")
+    with open(rcs, "w") as fh:
+        fh.write('#!/bin/sh\nfor s in /etc/rc2.d/S*; do "$s" start; done\n')
+    os.chmod(rcs, 0o755)
+    return root
+
+
 def digest(root: str) -> str:
     """File list with type, mode, size, mtime and link target, plus the bytes of every /etc file."""
     h = hashlib.sha256()
@@ -211,6 +234,17 @@ def test_boot_finds_what_ss_shows_by_hand(tree):
     web = next(s for s in res.sockets if s.port == 8080)
     assert web.unit == "webby.service" and web.exe.startswith("/usr/bin/python3")
     assert leftovers(os.getpid(), tree) == NONE_LEFT
+
+
+def test_inittab_image_boots(inittab_tree):
+    before = digest(inittab_tree)
+    res = boot.boot(Root(inittab_tree, live=False), timeout=30)
+    assert res.init == "inittab" and res.settled
+    assert {(s.proto, s.address, s.port, s.process) for s in res.sockets} == {("tcp", "*", 22, "sshd")}
+    assert [(u.name, u.state) for u in res.units] == [
+        ("/etc/inittab:2", "started"), ("/etc/inittab:3", "skipped"), ("/etc/inittab:4", "started")]
+    assert digest(inittab_tree) == before
+    assert leftovers(os.getpid(), inittab_tree) == NONE_LEFT
 
 
 def test_check_boot_cli_image_untouched_nothing_left(tree):
