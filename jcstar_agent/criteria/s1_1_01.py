@@ -122,6 +122,13 @@ def evaluate(ctx: Context) -> Outcome:
     if lst.errors and not lst.items:
         listener_part = False
         notes.append(f"the listener part could not run: {'; '.join(lst.errors[:3])}")
+    from ..facts import unexplained  # started services whose listeners cannot be known (S1.1-13 too)
+    unknown = ctx.fact(unexplained.read)
+    if unknown:
+        listener_part = False
+        notes.append(f"{len(unknown)} started service(s) whose listeners cannot be known: "
+                     + ", ".join(f"{u.unit} ({u.program})" if u.program else u.unit for u in unknown[:5])
+                     + " (declare their interfaces or run with --boot)")
     declared = ctx.config.listeners
     # judged by the daemon's own config above: the logins (sshd, dropbear, vsftpd, telnet, snmpd)
     # and mosquitto's listeners; only the rest needs the declaration to be judged

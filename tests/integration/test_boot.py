@@ -268,7 +268,10 @@ def test_check_boot_cli_image_untouched_nothing_left(tree):
 def test_without_boot_unknown_service_is_manual_not_silence(tree):
     p = agent("check", "--root", tree, "--format", "json")
     out, _ = p.communicate(timeout=180)
-    s13 = next(c for c in json.loads(out)["criteria"] if c["id"] == "S1.1-13")
+    report = json.loads(out)
+    s01 = next(c for c in report["criteria"] if c["id"] == "S1.1-01")
+    assert s01["verdict"] == "manual" and "webby.service (python3)" in s01["reason"]
+    s13 = next(c for c in report["criteria"] if c["id"] == "S1.1-13")
     unknown = [f for f in s13["findings"] if f["check"] == "SURFACE-SERVICE-UNKNOWN"]
     assert [(f["evidence"]["unit"], f["evidence"]["program"]) for f in unknown] == [("webby.service", "python3")]
     assert "declare them or run with --boot" in unknown[0]["message"]
