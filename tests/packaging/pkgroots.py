@@ -68,14 +68,19 @@ def _tree_files():
     return [f for f in r.stdout.decode().split("\0") if f and os.path.lexists(os.path.join(PROJECT, f))]
 
 
-def build_deb(dest: str) -> str:
-    """Build the package from a copy of the working tree in ``dest``; the .deb's path."""
-    src = os.path.join(dest, "src")
+def copy_tree(src: str) -> str:
+    """The working tree's files copied to ``src`` (builds never write into the checkout)."""
     os.makedirs(src)
     for rel in _tree_files():
         target = os.path.join(src, rel)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         shutil.copy2(os.path.join(PROJECT, rel), target, follow_symlinks=False)
+    return src
+
+
+def build_deb(dest: str) -> str:
+    """Build the package from a copy of the working tree in ``dest``; the .deb's path."""
+    src = copy_tree(os.path.join(dest, "src"))
     os.chmod(os.path.join(src, "debian/rules"), 0o755)
     run(["dpkg-buildpackage", "-us", "-uc", "-b"], cwd=src)
     debs = glob.glob(os.path.join(dest, "jcstar-agent_*_all.deb"))

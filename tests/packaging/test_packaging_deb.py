@@ -21,14 +21,6 @@ UNITS = ("jcstar-agent-attest.service", "jcstar-agent-attest.timer", "jcstar-age
 
 
 @pytest.fixture(scope="module")
-def deb(tmp_path_factory):
-    why = pkgroots.deb_unavailable()
-    if why:
-        pytest.skip(why)
-    return pkgroots.build_deb(str(tmp_path_factory.mktemp("deb")))
-
-
-@pytest.fixture(scope="module")
 def installed(deb, tmp_path_factory):
     """A private copy of bookworm (+ the package's dependencies) with the .deb installed."""
     why = pkgroots.rootfs.unavailable()
