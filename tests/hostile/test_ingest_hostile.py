@@ -181,3 +181,20 @@ def test_bad_max_age_is_exit_2(unit, tmp_path, bad):
     assert not (tmp_path / "s.db").exists()
     r = run("verify", str(tmp_path / "x"), "--pubkey", unit["pub"], "--max-age", "nan")
     assert r.returncode == 2
+
+
+def test_worker_pool_path_refuses_alone_too(unit, tmp_path):
+    """200+ files switch ingest to verifier processes: the same outcome, window included."""
+    d = tmp_path / "many"
+    d.mkdir()
+    for i, env in enumerate(unit["envs"]):
+        (d / f"valid-{i}.json").write_bytes(env)
+    for i in range(200):
+        (d / f"nested-{i:03d}.json").write_bytes(b"[" * 2000)
+    (d / "old.json").write_bytes(with_iat(unit, str(int(time.time()) - 8 * 86400)))
+    db = tmp_path / "s.db"
+    r = run("store", "ingest", "--pubkey", unit["pub"], "--store", str(db), "--workers", "2", str(d))
+    assert r.returncode == 1 and r.stderr == "", r.stderr
+    assert "6 stored, 0 already stored, 201 refused" in r.stdout, r.stdout[-500:]
+    assert "old.json: too old" in r.stdout
+    assert stored(db) == 6
