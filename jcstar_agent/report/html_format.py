@@ -49,6 +49,7 @@ code{font-family:monospace;word-break:break-all}
 .prov-ok{border:2px solid #2a2;padding:.4em;margin:.5em 0}.prov-no{border:2px solid #c80;padding:.4em;margin:.5em 0}
 .prov-bad{border:2px solid #c00;padding:.4em;margin:.5em 0}
 section.crit{page-break-inside:avoid}
+@page{size:A4;margin:12mm}
 @media print{body{margin:0;font-size:11px}.grid{grid-template-columns:repeat(4,1fr)}a{color:inherit}}
 """
 

@@ -125,7 +125,7 @@ def build(report: Dict[str, Any]) -> Dict[str, Any]:
                           "fullDescription": {"text": _requirement(cid) or title},
                           "help": _help(cid),
                           "properties": {"criterion": cid, "criteria": [],
-                                         "tags": ["security", "JC-STAR", cid]}})
+                                         "tags": ["security", "JC-STAR ★1", cid]}})
         return index[rule_id]
 
     results: List[Dict[str, Any]] = []
