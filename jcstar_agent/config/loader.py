@@ -163,6 +163,14 @@ def _check_rules(cfg: BoardConfig, v: _Validator) -> None:
         if value and not value.startswith("/"):
             v.fail(key, f"{'.'.join(key)} = {value!r} must be an absolute device path",
                    f"write \"/{value.lstrip('./')}\"")
+    for name in ("max_files", "max_file_size"):  # a walk that reads nothing checks nothing
+        value = getattr(cfg.secrets, name)
+        if value < 1:
+            v.fail(("secrets", name), f"secrets.{name} must be at least 1, not {value}",
+                   "leave it out for the default")
+    for i, path in enumerate(cfg.secrets.paths):
+        if not path.startswith("/"):
+            v.fail(("secrets", "paths"), f"secrets.paths[{i}] = {path!r} must be an absolute device path")
     for i, lst in enumerate(cfg.listeners):
         if not 1 <= lst.port <= 65535:
             v.fail(("listeners", i, "port"), f"listeners[{i}].port must be 1-65535, not {lst.port}")

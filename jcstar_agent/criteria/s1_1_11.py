@@ -72,6 +72,19 @@ def evaluate(ctx: Context) -> Outcome:
             findings.append(Finding("CRED-HASH-IN-PASSWD", "critical",
                                     f"account '{a.name}' has its password hash in the world-readable "
                                     f"{a.hash_source}", {"account": a.name, "path": a.hash_source}))
+        elif a.passwd_field and libcrypt.scheme(a.passwd_field.lstrip("!")) != "unknown":
+            # a hash in /etc/passwd although /etc/shadow has the account too: still readable by all
+            where = f"{accounts_facts.PASSWD}:{a.line}"
+            findings.append(Finding("CRED-HASH-IN-PASSWD", "critical",
+                                    f"account '{a.name}' has a password hash in the world-readable "
+                                    f"{where} (besides its /etc/shadow entry)",
+                                    {"account": a.name, "path": where}))
+            sch = libcrypt.scheme(a.passwd_field.lstrip("!"))
+            if not libcrypt.strong(sch):
+                findings.append(Finding("CRED-WEAK-HASH", "high",
+                                        f"account '{a.name}' password is stored with the weak "
+                                        f"{sch} scheme ({where})",
+                                        {"account": a.name, "path": where, "scheme": sch}))
         if a.state in ("usable", "locked") and a.hash:
             sch = a.scheme
             if sch != "unknown" and not libcrypt.strong(sch):
@@ -122,11 +135,26 @@ def evaluate(ctx: Context) -> Outcome:
               f"{walk.unreadable} unreadable"
               + (f"; package databases and toolchain/cache folders not walked: {', '.join(walk.skipped_dirs)}"
                  if walk.skipped_dirs else "")
-              + ("; cut at max_files" if walk.cut else ""))
+              + (f"; cut at max_files ({ctx.config.secrets.max_files}) in {walk.cut_at}"
+                 if walk.cut else "")
+              + (f"; {len(walk.depth_cut)} folder(s) below the depth limit not entered"
+                 if walk.depth_cut else ""))
+    if walk.cut or walk.depth_cut:
+        findings.append(Finding("SECRETS-WALK-CUT", "info",
+                                "the secrets walk was cut: "
+                                + (f"max_files ({ctx.config.secrets.max_files}) reached in "
+                                   f"{walk.cut_at}; " if walk.cut else "")
+                                + (f"folders below the depth limit not entered: "
+                                   f"{', '.join(walk.depth_cut[:5])}" if walk.depth_cut else "")
+                                + " — files there were not seen",
+                                {"cut": walk.cut, "cut_at": walk.cut_at,
+                                 "depth_cut": walk.depth_cut[:20],
+                                 "max_files": ctx.config.secrets.max_files}))
     findings.append(Finding("SECRETS-WALK", "info", walked,
                             {"files": walk.entries, "read": walk.read, "too_large": walk.too_large,
                              "unreadable": walk.unreadable, "skipped_type": walk.skipped_type,
-                             "skipped_dirs": walk.skipped_dirs, "cut": walk.cut, "paths": walk.paths,
+                             "skipped_dirs": walk.skipped_dirs, "cut": walk.cut,
+                             "depth_cut": len(walk.depth_cut), "paths": walk.paths,
                              "max_files": ctx.config.secrets.max_files,
                              "max_file_size": ctx.config.secrets.max_file_size}))
 
@@ -138,9 +166,14 @@ def evaluate(ctx: Context) -> Outcome:
     if acc.shadow_error and acc.shadow_error != "missing":
         return Outcome.error(f"needs root to read /etc/shadow ({acc.shadow_error}); other checks "
                              f"found nothing; {walked}", findings)
+    if not acc.accounts and acc.errors:  # no account database: no hash was looked at
+        return Outcome.error(f"the account database cannot be read ({'; '.join(acc.errors[:2])}): "
+                             f"password hashes not checked; {walked}", findings)
+    if walk.cut or walk.depth_cut:  # a partial look is never a pass
+        return Outcome.manual(f"nothing exposed in what was seen, but the secrets walk was cut "
+                              f"({walked}): raise [secrets] max_files or narrow [secrets] paths",
+                              findings)
     reason = f"credential files protected, strong hashes only, no exposed key or secret; {walked}"
-    if walk.cut:
-        reason += " (partial walk: raise [secrets] max_files)"
     return Outcome.passed(reason, findings)
 
 

@@ -109,6 +109,12 @@ def cross_boot(ctx: Context):
 
 def evaluate(ctx: Context) -> Outcome:
     findings, checked = storage_findings(ctx)
+    unreadable = [p for p in ("/etc/passwd", "/etc/shadow") if ctx.root.lstat(p) is not None
+                  and not ctx.root.read(p, 1).ok]
+    if len(unreadable) == 2 and not any(f.is_problem for f in findings):
+        # which credentials exist (and so whether they persist) cannot be known
+        return Outcome.error("neither /etc/passwd nor /etc/shadow can be read: the credentials "
+                             "whose persistence S1.1-14 judges cannot be seen", findings)
     if not checked:
         return Outcome.error("found none of the credential or version files to check "
                              f"({', '.join(CREDENTIAL_FILES)}, {ctx.config.firmware.version_source})")

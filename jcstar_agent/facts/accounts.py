@@ -37,6 +37,9 @@ class Account:
     state: str = "unknown"  # empty | locked | no-password | usable | unknown (shadow unreadable)
     last_change: Optional[int] = None  # days since 1970-01-01; 0 = must change at next login
     expire: Optional[int] = None  # days since 1970-01-01
+    # what /etc/passwd's password field held when it was not 'x' (kept even when /etc/shadow has
+    # an entry too: a hash there is readable by everyone whatever shadow says); never printed
+    passwd_field: Optional[str] = field(default=None, repr=False)
 
     @property
     def forced_change(self) -> bool:
@@ -129,6 +132,7 @@ def read(ctx) -> Accounts:
         a = Account(f[0], _int(f[2]), _int(f[3]), f[5], f[6].strip(), n)
         if f[1] != "x":  # hash (or emptiness) right in the world-readable passwd file
             a.hash, a.hash_source, a.state = f[1], f"{PASSWD}:{n}", _state(f[1])
+            a.passwd_field = f[1]
         acc.accounts.append(a)
     s = root.read(SHADOW)
     if s.ok:

@@ -238,11 +238,14 @@ class Root:
         return [f"{base}/{n}" for n in self.listdir(directory) if fnmatch.fnmatchcase(n, pattern)]
 
     def walk(self, top: str, max_entries: int = 20000, max_depth: int = 12,
-             skip: Tuple[str, ...] = ()) -> Iterator[Tuple[str, os.stat_result]]:
+             skip: Tuple[str, ...] = (), cuts: Optional[List[str]] = None
+             ) -> Iterator[Tuple[str, os.stat_result]]:
         """Yield (device path, lstat) of regular files below ``top``, breadth first, bounded.
 
         Directory symlinks are not followed (a link farm cannot make the walk escape or loop).
         Stops after ``max_entries`` entries seen; the caller learns it was cut from the count.
+        ``cuts``, when given, receives what the limits left out: ``"entries: DIR"`` where the
+        entry limit stopped the walk, ``"depth: DIR"`` for each folder not entered at max_depth.
         """
         real = self.realpath(top)
         if real is None:
@@ -259,6 +262,8 @@ class Root:
             for name in names:
                 seen += 1
                 if seen > max_entries:
+                    if cuts is not None:
+                        cuts.append(f"entries: {directory}")
                     return
                 dev = f"{directory.rstrip('/')}/{name}"
                 if dev in skip:
@@ -270,5 +275,7 @@ class Root:
                 if stat_mod.S_ISDIR(st.st_mode):
                     if depth + 1 < max_depth:
                         queue.append((dev, depth + 1))
+                    elif cuts is not None:
+                        cuts.append(f"depth: {dev}")
                 elif stat_mod.S_ISREG(st.st_mode):
                     yield dev, st
