@@ -3,7 +3,8 @@
 * ``jca_cfg.json`` — the board TOML, validated by the same loader as the Linux agent, reduced to
   the fields the micro-agent reads; declared document files are digested here, on the host
   (the board cannot see them), and a mismatch with the pinned sha256 travels as a problem.
-* ``jca_cat.json`` — the criterion catalogue: id, title, methods, refs, enumerated item keys.
+* ``jca_cat.json`` — the criterion catalogue, one criterion a line (JSON lines: the board reads
+  one at a time): id, title, title_ja, methods, refs, enumerated item keys.
 * ``jca_pw.txt`` — the bundled default passwords without comments (one a line).
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ from .. import __version__
 from ..errors import RunError
 
 BOARD_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "board")
-MODULES = ("jca_sha512", "jca_ed25519", "jca_agent", "jca_sign")
+MODULES = ("jca_sha512", "jca_ed25519", "jca_report", "jca_agent", "jca_sign", "jca_main")
 
 
 def module_paths() -> List[str]:
@@ -102,7 +103,8 @@ def passwords_txt() -> bytes:
 def data_files(config_path: Optional[str]) -> Dict[str, bytes]:
     """{board file name: bytes} of the three data files."""
     dump = lambda o: json.dumps(o, ensure_ascii=False, separators=(",", ":")).encode("utf-8")  # noqa: E731
-    return {"jca_cfg.json": dump(config_json(config_path)), "jca_cat.json": dump(catalogue_json()),
+    cat = b"\n".join(dump(c) for c in catalogue_json()) + b"\n"  # JSON lines: read one at a time
+    return {"jca_cfg.json": dump(config_json(config_path)), "jca_cat.json": cat,
             "jca_pw.txt": passwords_txt()}
 
 

@@ -96,7 +96,7 @@ def attest(port: str, nonce: str, timeout: float = 300.0, now: Optional[float] =
     import time
 
     now = time.time() if now is None else now
-    code = ("import jca_agent\nr = jca_agent.attest(%r, 'jca_env.json', %d)\nprint('JCA-DONE', r[1])\n"
+    code = ("import jca_main\nr = jca_main.attest(%r, 'jca_env.json', %d)\nprint('JCA-DONE', r[1])\n"
             % (nonce, int(now)))
     with tempfile.TemporaryDirectory(prefix="jca-attest-") as tmp:
         local = os.path.join(tmp, "env.json")

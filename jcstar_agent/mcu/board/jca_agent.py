@@ -6,7 +6,7 @@ MicroPython-only module (runs on CPython too for nothing but its own tests); dep
 
     import jca_agent
     jca_agent.check("jca_report.json")               # report v1 (16 criteria, in order)
-    jca_agent.attest("nonce", "jca_env.json", now)     # the signed DSSE envelope (jca_sign)
+    jca_main.attest("nonce", "jca_env.json", now)      # check, drop the check code, sign
 
 Paths in the report are flash paths ("/secrets.py"), relative to the folder the agent runs in
 (the flash root on a board). Never a secret in the output: files, key names and where a
@@ -78,13 +78,34 @@ class Flash:
     def read(self, path, limit):
         """(bytes or None, truncated)"""
         try:
+            size = os.stat(self.real(path))[6]  # no limit-sized buffer for a small file
             with open(self.real(path), "rb") as fh:
-                data = fh.read(limit + 1)
+                data = fh.read(min(size, limit))
         except OSError:
             return None, False
-        if len(data) > limit:
-            return data[:limit], True
-        return data, False
+        return data, size > limit
+
+    def scan(self, path, limit):
+        """(secrets found, sha256 hex, truncated) of a file read line by line (lines in pieces of
+        at most 256 bytes): no file-sized buffer, whatever the file's size."""
+        found = []
+        h = hashlib.sha256()
+        n = 0
+        try:
+            with open(self.real(path), "rb") as fh:
+                while True:
+                    raw = fh.readline(256)
+                    if not raw:
+                        break
+                    n += len(raw)
+                    if n > limit:
+                        return found, _hex(h.digest()), True
+                    h.update(raw)
+                    if b"=" in raw or b":" in raw or b"connect(" in raw:
+                        found += secrets_in(_text(raw))
+        except OSError:
+            return [], None, False
+        return found, _hex(h.digest()), False
 
     def exists(self, path):
         try:
@@ -308,12 +329,9 @@ class Board:
             if not (low in SECRET_NAMES or low.endswith(".py") or low.endswith(".json")
                     or low.endswith(".env") or low.endswith(".cfg")):
                 continue
-            data, truncated = self.flash.read(p, SECRET_FILE_MAX)
-            if data is None:
-                continue
-            found = secrets_in(_text(data))
+            found, fp, truncated = self.flash.scan(p, SECRET_FILE_MAX)
             if found:
-                out.append((p, found, _sha256_hex(data)))
+                out.append((p, found, fp))
             elif truncated and low in SECRET_NAMES:
                 cut = cut or "%s is larger than %d bytes; read in part" % (p, SECRET_FILE_MAX)
         return out, cut
@@ -790,9 +808,11 @@ def run(root=None, host_now=None, record=True):
     flash = Flash(root)
     t0 = time.ticks_ms() if hasattr(time, "ticks_ms") else int(time.time() * 1000)
     cfg = _load_json(flash, CFG, {})
-    cat = _load_json(flash, CAT, [])
     ctx = Ctx(cfg, flash)
-    ctx.cat_items = dict((c["id"], c.get("items", [])) for c in cat)
+    ctx.cat_items = {}
+    import jca_report
+    for c in jca_report.catalogue(flash.real(CAT)):  # one at a time: only the item keys are kept
+        ctx.cat_items[c["id"]] = c.get("items", [])
     state = _load_json(flash, STATE, {})
     ctx.new_state = None
     na = cfg.get("not_applicable", {})
@@ -807,10 +827,6 @@ def run(root=None, host_now=None, record=True):
     summary = {"pass": 0, "fail": 0, "na": 0, "manual": 0, "error": 0}
     for i in range(1, 17):
         cid = "S1.1-%02d" % i
-        meta = {"title": cid, "methods": [], "refs": {}}
-        for c in cat:
-            if c["id"] == cid:
-                meta = c
         try:
             if psti and cid in ("S1.1-02", "S1.1-05", "S1.1-16"):
                 verdict, reason, findings = _outcome("na", "the product complies with UK PSTI "
@@ -822,12 +838,8 @@ def run(root=None, host_now=None, record=True):
         except Exception as exc:  # noqa: BLE001 — one criterion's error never stops the run
             verdict, reason, findings = _outcome("error", "%s: %s" % (type(exc).__name__, exc))
         summary[verdict] += 1
-        crit = {"id": cid, "verdict": verdict, "title": meta.get("title", cid),
-                "methods": meta.get("methods", []), "refs": meta.get("refs", {}),
-                "reason": reason, "findings": findings}
-        if meta.get("title_ja"):
-            crit["title_ja"] = meta["title_ja"]
-        criteria.append(crit)
+        # title, methods, refs: merged from the catalogue when written (write_report)
+        criteria.append({"id": cid, "verdict": verdict, "reason": reason, "findings": findings})
     b = ctx.board
     now = now_epoch(host_now)
     elapsed = ((time.ticks_diff(time.ticks_ms(), t0) if hasattr(time, "ticks_diff")
@@ -864,18 +876,38 @@ def run(root=None, host_now=None, record=True):
 
 def check(out=None, root=None, host_now=None):
     """Run the checks; write the report JSON to ``out`` (flash path) or print it."""
+    import jca_report
     report, _ = run(root, host_now)
     if out:
         flash = Flash(root)
         with open(flash.real(out), "w") as fh:
-            json.dump(report, fh)
+            jca_report.write_report(fh, report, flash.real(CAT))
     else:
-        print(json.dumps(report))
+        jca_report.write_report(sys.stdout, report, flash.real(CAT))
+        print()
     return report["summary"]
 
 
+def sign_facts(ctx):
+    """What the statement needs from this run, as plain data (so the check code can be dropped
+    from RAM before the signing code is loaded: see jca_main)."""
+    b, cfg = ctx.board, ctx.cfg
+    p = cfg.get("product", {})
+    serial = None
+    if p.get("serial_source"):
+        data, _ = ctx.flash.read(p["serial_source"], 4096)
+        serial = _text(data).strip() if data else ""
+    return {"vendor": p.get("vendor", ""), "model": p.get("model") or None,
+            "serial_source": p.get("serial_source") or "", "serial": serial,
+            "macs": b.macs, "unique_id": b.unique_id,
+            "swname": cfg.get("firmware", {}).get("name") or "",
+            "version_source": cfg.get("firmware", {}).get("version_source") or "",
+            "app_version": ctx.app_version, "version_error": ctx.version_error,
+            "version_bytes": ctx.version_bytes, "root": ctx.flash.root}
+
+
 def attest(nonce=None, out="jca_env.json", host_now=None, root=None):
-    """Run the checks and write the signed DSSE envelope to ``out`` (see jca_sign)."""
+    """Check and sign in one call (see jca_main.attest for the low-memory sequence)."""
     import jca_sign
     report, ctx = run(root, host_now)
-    return jca_sign.attest(report, ctx, nonce, out, now_epoch(host_now))
+    return jca_sign.attest(report, sign_facts(ctx), nonce, out, now_epoch(host_now))

@@ -8,6 +8,7 @@ flash file with ``json.dump``, signs ``PAE(payloadType, payload)`` by streaming 
 SHA-512 (the payload is never held twice in RAM) and writes the envelope, base64 in chunks, in
 the layout ``json.dumps(envelope, indent=2)`` gives on the host.
 """
+import gc
 import os
 import json
 import hashlib
@@ -70,33 +71,30 @@ def public_hex(root=None):
     return _hex(load_key(root)[1])
 
 
-def ueid(ctx):
-    """(ueid bytes, source, where): declared serial file, else a universal MAC, else unique_id."""
-    b, cfg = ctx.board, ctx.cfg
-    vendor = cfg.get("product", {}).get("vendor", "")
+def ueid(f):
+    """(ueid bytes, source, where, tried): declared serial file, else a universal MAC, else
+    machine.unique_id(), each as jcstar_agent.attest.statement makes them."""
+    vendor = f["vendor"] or ""
     tried = []
-    src = cfg.get("product", {}).get("serial_source") or ""
-    if src:
-        data, _ = ctx.flash.read(src, 4096)
-        serial = data.decode().strip() if data else ""
-        if serial:
-            h = hashlib.sha256(UEID_TAG + b"serial\x00" + vendor.encode() + b"\x00" + serial.encode())
-            return b"\x01" + h.digest(), "serial", src, tried
-        tried.append("serial: %s unreadable or empty" % src)
-    for mac in b.macs:
+    if f["serial_source"]:
+        if f["serial"]:
+            h = hashlib.sha256(UEID_TAG + b"serial\x00" + vendor.encode() + b"\x00" + f["serial"].encode())
+            return b"\x01" + h.digest(), "serial", f["serial_source"], tried
+        tried.append("serial: %s unreadable or empty" % f["serial_source"])
+    for mac in f["macs"]:
         if mac and not (mac[0] & 0x03) and any(mac):
             return b"\x02" + mac, "mac", "network.WLAN.config('mac')", tried
     tried.append("mac: no universally administered MAC")
-    if b.unique_id:
-        serial = _hex(b.unique_id)
+    if f["unique_id"]:
+        serial = _hex(f["unique_id"])
         h = hashlib.sha256(UEID_TAG + b"serial\x00" + vendor.encode() + b"\x00" + serial.encode())
         return b"\x01" + h.digest(), "unique_id", "machine.unique_id()", tried
     tried.append("unique_id: machine.unique_id() unavailable")
     return None, "", "", tried
 
 
-def statement(report, ctx, nonce, iat, keyid):
-    cfg = ctx.cfg
+def statement(report, f, nonce, iat, keyid):
+    """The Statement's head (dict without predicate) and the predicate (report + claims)."""
     absent = {}
     pred = report  # extended in place: the report is not needed separately afterwards
     if nonce is not None:
@@ -104,13 +102,13 @@ def statement(report, ctx, nonce, iat, keyid):
     else:
         absent["eat_nonce"] = "no --nonce given"
     pred["iat"] = int(iat)
-    u, usrc, uwhere, tried = ueid(ctx)
+    u, usrc, uwhere, tried = ueid(f)
     utype = {1: "RAND", 2: "EUI"}.get(u[0]) if u else None
     if u:
         pred["ueid"] = b64url(u)
     else:
         absent["ueid"] = "no device identifier: " + "; ".join(tried)
-    model = cfg.get("product", {}).get("model") or None
+    model = f["model"]
     enc = None
     if model:
         raw = model.encode()
@@ -120,11 +118,11 @@ def statement(report, ctx, nonce, iat, keyid):
             pred["hwmodel"], enc = b64url(hashlib.sha256(raw).digest()), "sha256"
     else:
         absent["hwmodel"] = "no product.model declared"
-    pred["swname"] = cfg.get("firmware", {}).get("name") or "MicroPython"
-    if ctx.app_version:
-        pred["swversion"] = [ctx.app_version]
+    pred["swname"] = f["swname"] or "MicroPython"
+    if f["app_version"]:
+        pred["swversion"] = [f["app_version"]]
     else:
-        absent["swversion"] = ctx.version_error or "no firmware version"
+        absent["swversion"] = f["version_error"] or "no firmware version"
     absent["boot_id"] = "a MicroPython board has no boot_id"
     pred["attestation"] = {
         "claims": list(CLAIMS), "ueid_type": utype, "ueid_source": usrc or None,
@@ -134,16 +132,14 @@ def statement(report, ctx, nonce, iat, keyid):
     if u:
         subjects.append({"name": "device", "digest": {"sha256": _hex(hashlib.sha256(u).digest())},
                          "annotations": {"ueid": pred["ueid"], "ueid_type": utype}})
-    if ctx.version_bytes is not None:
+    if f["version_bytes"] is not None:
         subjects.append({"name": "firmware:version-source",
-                         "digest": {"sha256": _hex(hashlib.sha256(ctx.version_bytes).digest())},
-                         "annotations": {"path": cfg.get("firmware", {}).get("version_source"),
-                                         "swversion": ctx.app_version}})
+                         "digest": {"sha256": _hex(hashlib.sha256(f["version_bytes"]).digest())},
+                         "annotations": {"path": f["version_source"], "swversion": f["app_version"]}})
     if not subjects:
         subjects.append({"name": "report", "digest": {"sha256": _hex(hashlib.sha256(
             json.dumps(report).encode()).digest())}})
-    return {"_type": STATEMENT_TYPE, "subject": subjects, "predicateType": PREDICATE_TYPE,
-            "predicate": pred}
+    return {"_type": STATEMENT_TYPE, "subject": subjects, "predicateType": PREDICATE_TYPE}, pred
 
 
 def _feeder(path, size):
@@ -161,19 +157,31 @@ def _feeder(path, size):
     return feed
 
 
-def attest(report, ctx, nonce, out, iat, root=None):
-    """Write the envelope to ``out``; return (keyid, size of the payload)."""
+def attest(report, facts, nonce, out, iat, root=None):
+    """Write the envelope to ``out``; return (keyid, size of the payload). ``report`` may be a
+    dict {"report": ..., "facts": ...} (facts None) that is emptied here, so the report is
+    freed once the payload file is written."""
+    if facts is None:
+        facts = report.pop("facts")
+        report = report.pop("report")
     seed, pub = load_key(root)
     keyid = jca_ed25519.keyid(pub)
     try:
         os.remove(_path(root, out))  # the previous envelope: room on a small flash
     except OSError:
         pass
-    stmt = statement(report, ctx, nonce, iat, keyid)
+    import jca_report
+    head, pred = statement(report, facts, nonce, iat, keyid)
     tmp = _path(root, PAYLOAD_TMP)
     with open(tmp, "w") as fh:
-        json.dump(stmt, fh)
-    del stmt, report
+        fh.write("{")
+        for k in ("_type", "subject", "predicateType"):
+            fh.write(json.dumps(k) + ":" + json.dumps(head[k]) + ",")
+        fh.write('"predicate":')
+        jca_report.write_report(fh, pred, _path(root, "jca_cat.json"))
+        fh.write("}")
+    head = pred = report = facts = None
+    gc.collect()
     size = os.stat(tmp)[6]
     pt = PAYLOAD_TYPE.encode()
     head = ("DSSEv1 %d %s %d " % (len(pt), PAYLOAD_TYPE, size)).encode()

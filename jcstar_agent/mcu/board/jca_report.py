@@ -1,0 +1,47 @@
+"""Report v1 writer of the micro-agent: streams the criteria, merging each with its catalogue
+entry while it is written (the catalogue is never in RAM as a whole). Small on purpose: both the
+check (jca_agent) and the signing (jca_sign) sides use it."""
+import json
+
+
+def catalogue(path):
+    """The criterion catalogue, one criterion a line (JSON lines), parsed one at a time."""
+    try:
+        fh = open(path)
+    except OSError:
+        return
+    with fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
+
+
+def write_report(fh, report, cat_path):
+    """Write ``report`` as JSON to ``fh``, streaming the criteria: each is merged with its
+    catalogue entry (title, title_ja, methods, refs) only while it is written, so the catalogue
+    (Japanese titles and cross-references, ~14 KB) is never in RAM as a whole."""
+    fh.write("{")
+    for k in report:
+        if k != "criteria":
+            fh.write(json.dumps(k) + ":" + json.dumps(report[k]) + ",")
+    fh.write('"criteria":[')
+    cat = catalogue(cat_path)
+    for i, c in enumerate(report["criteria"]):
+        meta = None
+        for m in cat:
+            if m["id"] == c["id"]:
+                meta = m
+                break
+        if meta is None:
+            meta = {"title": c["id"], "methods": [], "refs": {}}
+            cat = iter(())
+        out = {"id": c["id"], "verdict": c["verdict"], "title": meta.get("title", c["id"]),
+               "methods": meta.get("methods", []), "refs": meta.get("refs", {}),
+               "reason": c["reason"], "findings": c["findings"]}
+        if meta.get("title_ja"):
+            out["title_ja"] = meta["title_ja"]
+        if i:
+            fh.write(",")
+        fh.write(json.dumps(out))
+        meta = out = None
+    fh.write("]}")
