@@ -66,7 +66,9 @@ def loads(data, what: str = "JSON"):
     # Depth without recursion and at C speed: keep only the brackets outside strings, then peel
     # innermost pairs; what is left after MAX_DEPTH peels is nested deeper (or unbalanced).
     # (escaped backslashes, then escaped quotes, go first: every '"' left opens or closes a string)
-    left = raw.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_QUOTES_BRACKETS)
+    # An envelope (one long base64 string) has a handful of brackets: nothing to peel.
+    few = raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH
+    left = b"" if few else raw.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_QUOTES_BRACKETS)
     left = _STRINGS.sub(b"", left)
     for _ in range(MAX_DEPTH):
         peeled = _PAIR.sub(b"", left)
