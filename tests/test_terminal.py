@@ -1,6 +1,7 @@
 """The operator's terminal: progress only on a real terminal (a pty), -q/-v/-V, Ctrl-C exits 130,
 NO_COLOR and TERM=dumb, a missing optional dependency names its install line."""
 import os
+import re
 import pty
 import select
 import signal
@@ -152,3 +153,41 @@ def test_missing_pyserial_names_the_install_line(tmp_path, monkeypatch, cli):
     r = cli("pull", "--port", "loop://", "--pubkey", str(pub), "--output", str(tmp_path / "o.json"))
     assert r.rc == 2 and "pip install 'jcstar-agent[serial]'" in r.err
     assert len(r.err.strip().splitlines()) == 1
+
+
+def test_store_ingest_progress_on_a_tty(tree, cli, tmp_path):
+    key = tmp_path / "k.key"
+    assert cli("keygen", "--out", str(key)).rc == 0
+    root = tree()
+    envs = []
+    for n in range(3):
+        env = tmp_path / f"e{n}.json"
+        assert cli("attest", "--root", root, "--key", str(key), "--nonce", f"nonce-{n}-xyz",
+                   "--output", str(env)).rc in (0, 1)
+        envs.append(str(env))
+    db = str(tmp_path / "store.db")
+    args = ["store", "ingest", "--store", db, "--pubkey", f"{key}.pub", "--batch", "1", *envs]
+    rc, out, tty = _run_pty(args)
+    assert rc == 0, tty
+    assert "store ingest: 1 of 3 envelope(s) committed" in tty
+    assert "store ingest: 3 of 3 envelope(s) committed" in tty
+    assert b"3 stored" in out and b"committed" not in out  # stdout keeps its own lines only
+    rc, out, tty = _run_pty(["-q", *args[:2], "--store", str(tmp_path / "s2.db"), *args[4:]])
+    assert rc == 0 and "store ingest" not in tty
+
+
+def test_active_probe_progress_on_a_tty():
+    import socket
+
+    srv = socket.socket()
+    srv.bind(("0.0.0.0", 0))
+    srv.listen()
+    port = srv.getsockname()[1]
+    try:
+        rc, out, tty = _run_pty(["check", "--active", "--password-budget", "0.1", "--format", "json"],
+                                timeout=150)
+    finally:
+        srv.close()
+    assert rc in (0, 1) and out.startswith(b"{")
+    assert re.search(r"active probes: listener \d+ of \d+ \(tcp port \d+\)", tty), tty
+    assert f"(tcp port {port})" in tty

@@ -242,10 +242,13 @@ def do_ingest(args) -> int:
     pulled = _pull_for_ingest(args, ring, station) if args.port else None
     files = expand(args.paths)
     workers = args.workers if len(files) >= 200 else 1  # a pool costs more than it saves on a few
-    with open_from(args, create=True) as store:
+    from .. import progress
+
+    with open_from(args, create=True) as store, progress.task("store ingest") as bar:
         def committed(n: int) -> None:
             if args.progress:
                 print(f"committed {n}", flush=True)
+            bar.update(f"{n} of {len(files)} envelope(s) committed", force=True)  # a terminal only
         res = store_errors(lambda: ingest(store, read_sources(files), ring, station,
                                           batch=args.batch, on_commit=committed,
                                           workers=workers, max_age=max_age))

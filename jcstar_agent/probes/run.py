@@ -135,11 +135,16 @@ def run(ctx) -> ProbeResults:
                                       "not probed")
                 continue
             jobs.append((l.port, pool.submit(one, address, l.port)))
-        for port, job in jobs:
-            sp = job.result()
-            if sp is None:
-                results.errors.append(f"tcp port {port}: not probed, the {budget:.0f} s budget is spent")
-            else:
-                results.services.append(sp)
+        from .. import progress
+
+        with progress.task("active probes") as bar:
+            for n, (port, job) in enumerate(jobs, 1):
+                sp = job.result()
+                bar.update(f"listener {n} of {len(jobs)} (tcp port {port}), "
+                           f"{time.monotonic() - started:.1f}s of {budget:.0f}s", force=n == 1)
+                if sp is None:
+                    results.errors.append(f"tcp port {port}: not probed, the {budget:.0f} s budget is spent")
+                else:
+                    results.services.append(sp)
     results.brute_force = bruteforce.run(ctx, live.items, address_for)
     return results
