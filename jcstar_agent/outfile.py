@@ -9,7 +9,8 @@ content is produced — removes the temporary file and raises ``OSError`` to the
 
 A target that exists as a character device or a FIFO (``/dev/null``, ``/dev/stdout``, a pipe a
 station reads) is written in place: renaming over it would replace the node with a file. Any
-other kind of node (directory, block device, socket) is refused.
+other kind of node (directory, block device, socket) is refused. A symlink owned by another user
+is never followed, even to a device: it is replaced.
 """
 from __future__ import annotations
 
@@ -28,7 +29,16 @@ def _default_mode() -> int:
 
 
 def _in_place(path: str) -> bool:
-    """True when ``path`` is an existing character device or FIFO; OSError for other non-files."""
+    """True when ``path`` is an existing character device or FIFO; OSError for other non-files.
+
+    A symlink another user owns is never followed (as the kernel's protected_symlinks would not
+    in a sticky folder): it is replaced by the rename, whatever it points to."""
+    try:
+        lst = os.lstat(path)
+    except OSError:
+        return False
+    if stat.S_ISLNK(lst.st_mode) and lst.st_uid not in (0, os.geteuid()):
+        return False
     try:
         st = os.stat(path)
     except FileNotFoundError:

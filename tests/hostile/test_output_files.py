@@ -70,6 +70,22 @@ def test_planted_symlinks_are_never_written_through(tree, open_base):
 
 
 @root_only
+def test_a_planted_link_to_a_device_is_replaced_not_followed(tree, open_base):
+    """nobody's ``report.json -> /dev/null`` stands for a link to any device: never written through."""
+    shared = os.path.join(open_base, "shared")
+    os.mkdir(shared)
+    os.chmod(shared, 0o777)
+    out = os.path.join(shared, "report.json")
+    subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                    "ln", "-s", "/dev/null", out], check=True)
+    r = run("check", "--root", tree(), "--format", "json", "--output", out)
+    assert r.returncode in (0, 1), r.stderr
+    assert not os.path.islink(out) and open(out).read().startswith("{")
+    r = run("check", "--root", tree(), "--output", "/dev/stdout")  # root's own link: written through
+    assert r.returncode in (0, 1) and r.stdout.lstrip().startswith("{"), r.stderr
+
+
+@root_only
 @pytest.mark.parametrize("fmt", ["json", "text", "junit"])
 def test_full_disk_is_exit_2_and_leaves_nothing(tree, tmp_path, fmt):
     with small_tmpfs(tmp_path / "full", "8k") as full:
