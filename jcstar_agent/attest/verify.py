@@ -108,7 +108,7 @@ def verify(data: bytes, pubkey_pem: bytes, nonce: Optional[str] = None,
     if age < -MAX_SKEW:
         v.reason = f"iat is {-age:.0f} s in the future (more than the allowed {MAX_SKEW:.0f} s clock skew)"
         return v
-    if max_age is not None and age > max_age:
+    if max_age is not None and not age <= max_age:  # a NaN max_age is never "fresh"
         v.reason = f"too old: issued {age:.0f} s ago, more than --max-age {max_age:g} s"
         return v
     v.ok, v.reason = True, "valid" + (" and fresh" if (nonce is not None or max_age is not None) else "")

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 from ..errors import RunError
+from . import seconds
 from .check import add_check_options, build_context, check_writable, write_output
 from .store import add_store_option, open_from, serial_pull, station_name, store_errors
 
@@ -63,7 +64,7 @@ def add_arguments(p) -> None:
     p.add_argument("--pubkey", metavar="PEM", help="trusted public key of the unit (default with --key: its public half)")
     p.add_argument("--serial", metavar="LABEL", help="the unit's serial number as on its label (scanned)")
     p.add_argument("--station", metavar="NAME", help="this station's name (default: $JCSTAR_STATION, else hostname)")
-    p.add_argument("--max-age", type=float, default=600.0, metavar="S",
+    p.add_argument("--max-age", type=seconds, default=600.0, metavar="S",
                    help="refuse an attestation issued more than S seconds ago (default 600)")
     p.add_argument("--junit", metavar="FILE", help="write JUnit XML for the test station")
     p.add_argument("--keep", metavar="DIR", help="also keep a copy of the verified envelope in DIR")

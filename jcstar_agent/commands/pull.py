@@ -11,6 +11,7 @@ import sys
 import time
 
 from ..errors import RunError
+from . import seconds
 
 
 def add_arguments(p) -> None:
@@ -21,7 +22,7 @@ def add_arguments(p) -> None:
     p.add_argument("--output", metavar="FILE", help="where to write the verified envelope")
     p.add_argument("--timeout", type=float, default=120.0, metavar="S",
                    help="give up after S seconds (default 120; the device runs its checks first)")
-    p.add_argument("--max-age", type=float, metavar="SECONDS",
+    p.add_argument("--max-age", type=seconds, metavar="SECONDS",
                    help="also refuse an envelope whose iat is older than this (device clock!)")
     p.add_argument("--ping", action="store_true",
                    help="only check that the device answers (prints its agent version)")

@@ -123,18 +123,9 @@ def print_json(obj) -> None:
 
 def _max_age(text: str):
     """``--max-age``: seconds >= 0 (finite), or ``none`` for no limit."""
-    import argparse
-    import math
+    from . import seconds
 
-    if text.strip().lower() == "none":
-        return "none"
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"{text!r}: seconds (a number >= 0) or 'none'")
-    return value
+    return "none" if text.strip().lower() == "none" else seconds(text)
 
 
 # ------------------------------------------------------------------ arguments

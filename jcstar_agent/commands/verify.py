@@ -10,6 +10,7 @@ import json
 import sys
 
 from ..errors import RunError
+from . import seconds
 
 
 def add_arguments(p) -> None:
@@ -17,7 +18,7 @@ def add_arguments(p) -> None:
     p.add_argument("--pubkey", metavar="PEM", required=True,
                    help="the signer's public key (PEM SubjectPublicKeyInfo, e.g. KEY.pub)")
     p.add_argument("--nonce", metavar="STRING", help="the nonce the attestation must carry")
-    p.add_argument("--max-age", metavar="SECONDS", type=float,
+    p.add_argument("--max-age", metavar="SECONDS", type=seconds,
                    help="reject attestations issued longer ago than this")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
     p.add_argument("--json", dest="format", action="store_const", const="json",

@@ -198,3 +198,21 @@ def test_worker_pool_path_refuses_alone_too(unit, tmp_path):
     assert "6 stored, 0 already stored, 201 refused" in r.stdout, r.stdout[-500:]
     assert "old.json: too old" in r.stdout
     assert stored(db) == 6
+
+
+@pytest.mark.parametrize("verb", [["verify", "ENV", "--pubkey", "PUB"], ["pull", "--port", "loop://"],
+                                  ["factory", "--port", "loop://"]])
+@pytest.mark.parametrize("bad", ["nan", "inf", "-5"])
+def test_max_age_that_is_no_number_of_seconds_is_exit_2(unit, tmp_path, verb, bad):
+    env = tmp_path / "env.json"
+    env.write_bytes(unit["envs"][0])
+    argv = [a.replace("ENV", str(env)).replace("PUB", unit["pub"]) for a in verb]
+    r = run(*argv, "--max-age", bad)
+    assert r.returncode == 2 and "--max-age" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_a_nan_max_age_is_never_fresh_through_the_api(unit):
+    from jcstar_agent.attest.api import verify_envelope
+
+    v = verify_envelope(unit["envs"][0], open(unit["pub"], "rb").read(), max_age=float("nan"))
+    assert not v.ok and "too old" in v.reason
