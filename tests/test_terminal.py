@@ -103,13 +103,12 @@ def test_ctrl_c_exits_130_after_one_line(tmp_path):
     assert err.decode().splitlines() == ["jcstar-agent: interrupted"]
 
 
-@pytest.mark.parametrize("env", [{"NO_COLOR": "1"}, {"TERM": "dumb"}])
-def test_no_colour(tree, env):
+def _stdout_on_pty(tree, env):
+    """(rc, what a text report on a terminal looks like) for ``check`` with stdout on a pty."""
     master, slave = pty.openpty()
-    e = dict(os.environ, **env)
     p = subprocess.run([sys.executable, "-m", "jcstar_agent", "-q", "check", "--root", tree(),
                         "--password-budget", "0.1"], cwd=PROJECT, stdout=slave, stderr=subprocess.PIPE,
-                       env=e, timeout=60)
+                       env=env, timeout=60)
     os.close(slave)
     data = b""
     while select.select([master], [], [], 0.2)[0]:
@@ -121,29 +120,21 @@ def test_no_colour(tree, env):
             break
         data += chunk
     os.close(master)
-    assert p.returncode in (0, 1)
+    return p.returncode, data
+
+
+@pytest.mark.parametrize("env", [{"NO_COLOR": "1"}, {"TERM": "dumb"}])
+def test_no_colour(tree, env):
+    rc, data = _stdout_on_pty(tree, dict(os.environ, **env))
+    assert rc in (0, 1)
     assert b"S1.1-01" in data and b"\x1b[" not in data  # text on a terminal, but no colour
 
 
 def test_colour_on_a_terminal_by_default(tree):
-    master, slave = pty.openpty()
-    e = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-    e["TERM"] = "xterm"
-    p = subprocess.run([sys.executable, "-m", "jcstar_agent", "-q", "check", "--root", tree(),
-                        "--password-budget", "0.1"], cwd=PROJECT, stdout=slave, stderr=subprocess.PIPE,
-                       env=e, timeout=60)
-    os.close(slave)
-    data = b""
-    while select.select([master], [], [], 0.2)[0]:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        data += chunk
-    os.close(master)
-    assert p.returncode in (0, 1) and b"\x1b[" in data  # the control: colour is there without them
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env["TERM"] = "xterm"
+    rc, data = _stdout_on_pty(tree, env)
+    assert rc in (0, 1) and b"\x1b[" in data  # the control: colour is there without them
 
 
 def test_missing_pyserial_names_the_install_line(tmp_path, monkeypatch, cli):
@@ -191,3 +182,14 @@ def test_active_probe_progress_on_a_tty():
     assert rc in (0, 1) and out.startswith(b"{")
     assert re.search(r"active probes: listener \d+ of \d+ \(tcp port \d+\)", tty), tty
     assert f"(tcp port {port})" in tty
+
+
+def test_quiet_attest_prints_only_the_envelope(tree, cli, tmp_path):
+    key = tmp_path / "k.key"
+    assert cli("keygen", "--out", str(key)).rc == 0
+    loud = cli("attest", "--root", tree(), "--key", str(key))
+    assert loud.err.startswith("attested offline ") and loud.out.startswith("{")
+    quiet = cli("-q", "attest", "--root", tree(), "--key", str(key), "--report", str(tmp_path / "r.sarif"),
+                "--format", "sarif")
+    assert quiet.err == "" and quiet.out.startswith("{") and quiet.rc == loud.rc
+    assert '"version": "2.1.0"' in (tmp_path / "r.sarif").read_text()

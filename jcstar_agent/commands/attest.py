@@ -21,7 +21,7 @@ def add_arguments(p) -> None:
                    help="the verifier's challenge, carried as the eat_nonce claim (freshness)")
     p.add_argument("--output", metavar="FILE", help="write the envelope to FILE (default: stdout)")
     p.add_argument("--report", metavar="FILE", help="also write the report itself to FILE")
-    p.add_argument("--format", choices=("text", "json", "junit"),
+    p.add_argument("--format", choices=("text", "json", "junit", "sarif", "html"),
                    help="format of the report written by --report (default json; without --report: "
                         "to stderr)")
 
@@ -44,8 +44,9 @@ def run(args) -> int:
     elif args.format:
         sys.stderr.write(render(report, args.format))
     s = report.summary
-    print(f"attested {report.target.mode} {report.target.root}: " +
-          ", ".join(f"{s[k]} {k}" for k in ("pass", "fail", "na", "manual", "error")) +
-          f"; signed by {signer.algorithm} key {signer.keyid[:16]}…" +
-          (f" -> {args.output}" if args.output else ""), file=sys.stderr)
+    if not getattr(args, "quiet", False):  # -q: the envelope, and nothing else
+        print(f"attested {report.target.mode} {report.target.root}: " +
+              ", ".join(f"{s[k]} {k}" for k in ("pass", "fail", "na", "manual", "error")) +
+              f"; signed by {signer.algorithm} key {signer.keyid[:16]}…" +
+              (f" -> {args.output}" if args.output else ""), file=sys.stderr)
     return 0 if report.ok else 1
