@@ -130,7 +130,11 @@ def evaluate(ctx: Context) -> Outcome:
             findings.append(Finding("TRANSPORT-WEAK-CIPHER", "high", f"{w.message} ({w.source})", ev))
         else:
             findings.append(Finding("TRANSPORT-WEAK-TLS", "high", f"{w.message} ({w.source})", ev))
-    findings += _probe_findings(ctx.fact(probes.results), flagged)
+    # the listeners fact decides reachability for the probes too: a service bound to loopback
+    # only cannot be eavesdropped on from the network, whatever the probe read on 127.0.0.1
+    reachable = {(x.proto, x.port) for x in ls.items if not x.loopback_only}
+    loopback = {(x.proto, x.port) for x in ls.items if x.loopback_only} - reachable
+    findings += _probe_findings(ctx.fact(probes.results), flagged, loopback)
     for err in ls.errors:
         findings.append(Finding("TRANSPORT-INFERENCE-INCOMPLETE", "info",
                                 f"listener information incomplete: {err}", {}))
@@ -163,7 +167,7 @@ def evaluate(ctx: Context) -> Outcome:
                           "VPN/leased line only)", findings)
 
 
-def _probe_findings(results, flagged) -> List[Finding]:
+def _probe_findings(results, flagged, loopback=frozenset()) -> List[Finding]:
     out: List[Finding] = []
     if results is None:
         return out
@@ -174,6 +178,11 @@ def _probe_findings(results, flagged) -> List[Finding]:
         if s.error:
             out.append(Finding("TRANSPORT-PROBE-INCOMPLETE", "info",
                                f"probe of {s.proto} port {s.port} failed: {s.error}", ev))
+            continue
+        if (s.proto, s.port) in loopback and (s.plaintext or s.protocol == "http"):
+            out.append(Finding("TRANSPORT-PLAINTEXT-LOOPBACK", "info",
+                               f"{s.proto} port {s.port} answered in cleartext ({s.protocol}) but "
+                               f"listens on loopback only: not reachable over the network", ev))
             continue
         if s.protocol == "http":
             if s.http_redirects_to_https:

@@ -128,3 +128,25 @@ def test_probe_weak_or_expired_certificate_is_a_finding():
     assert sorted(f.message for f in found) == [
         "tcp port 8443: certificate expired on 2020-01-01",
         "tcp port 8443: certificate rsa key is 1024 bits (below 2048)"]
+
+
+def test_active_probe_of_a_loopback_only_service_is_info(tree):
+    """issue 13 item 5: the probe reaches 127.0.0.1, but the listeners fact says the service is
+    bound to loopback only: S1.1-12's own rule (info) holds for the probe too, and S1.1-01 agrees."""
+    from jcstar_agent.facts import listeners
+
+    c = ctx(tree({}))
+    c._facts[listeners.read] = listeners.Listeners([
+        listeners.Listener("tcp", 2323, "127.0.0.1", "telnetd", service="telnet", loopback_only=True),
+        listeners.Listener("tcp", 1883, "*", "mosquitto", service="mqtt")], "live sockets")
+    c._facts[probes.results] = probes.ProbeResults(services=[
+        probes.ServiceProbe("tcp", 2323, "127.0.0.1", protocol="telnet", plaintext=True),
+        probes.ServiceProbe("tcp", 1883, "127.0.0.1", protocol="mqtt", plaintext=True, mqtt_connack=5)])
+    out = evaluate(c, "S1.1-12")
+    got = sorted((f.check, f.evidence["port"]) for f in out.findings if f.evidence.get("port"))
+    assert ("TRANSPORT-PLAINTEXT-LOOPBACK", 2323) in got
+    assert not [f for f in problems(out) if f.evidence.get("port") == 2323], problems(out)
+    assert any(f.evidence.get("port") == 1883 for f in problems(out))  # reachable: still a finding
+    s01 = evaluate(c, "S1.1-01")
+    assert not [f for f in s01.findings if f.is_problem and f.evidence.get("port") == 2323]
+

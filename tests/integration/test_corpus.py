@@ -125,6 +125,7 @@ class Case:
     not_pass: Tuple[str, ...] = ()
     checks: Dict[str, Tuple[str, ...]] = field(default_factory=dict)  # criterion -> check ids seen
     absent: Dict[str, Tuple[str, ...]] = field(default_factory=dict)  # criterion -> check ids not seen
+    says: Dict[str, str] = field(default_factory=dict)  # criterion -> text one finding's message has
 
 
 CASES: List[Case] = [
@@ -148,7 +149,8 @@ CASES: List[Case] = [
     # Debian's snakeoil key: 0640 root:ssl-cert, group without members -> info only
     Case("nginx-ssl-cert", ("nginx",), _nginx_tls, fail=("S1.1-13",),
          ok=("S1.1-01", "S1.1-02", "S1.1-11"), not_pass=("S1.1-01",),
-         absent={"S1.1-11": ("KEY-PRIVATE-READABLE",)}),
+         absent={"S1.1-11": ("KEY-PRIVATE-READABLE",)},
+         says={"S1.1-11": "readable by group ssl-cert, which has no member but root"}),
     # vsftpd default: PAM local logins over cleartext FTP; no account can log in yet
     Case("vsftpd-default", ("vsftpd",), fail=("S1.1-12", "S1.1-13"), ok=("S1.1-01", "S1.1-02", "S1.1-11"),
          absent={"S1.1-01": ("LISTENER-AUTH-UNDECLARED",)}),
@@ -164,14 +166,20 @@ CASES: List[Case] = [
          absent={"S1.1-01": ("LISTENER-AUTH-UNDECLARED",)}),
     Case("dropbear-blank", ("dropbear",), _dropbear_blank, fail=("S1.1-01", "S1.1-13"),
          ok=("S1.1-12", "S1.1-11"), checks={"S1.1-01": ("DROPBEAR-BLANK-PASSWORDS",)}),
+    # every package's defaults at once: ftp and http in cleartext, two web servers whose
+    # authentication cannot be seen (S1.1-01 manual), nothing for S1.1-11
+    Case("all-defaults", tuple(corpus.SERVICES), fail=("S1.1-12", "S1.1-13"),
+         ok=("S1.1-01", "S1.1-02", "S1.1-11"), not_pass=("S1.1-01",)),
     Case("apt-trusted", (), _apt_trusted, fail=("S1.1-08",), ok=("S1.1-01", "S1.1-11", "S1.1-12")),
     Case("md5crypt", (), _md5crypt, fail=("S1.1-11",), ok=("S1.1-01", "S1.1-02", "S1.1-12"),
          checks={"S1.1-11": ("CRED-WEAK-HASH",)}),
     Case("readable-key", (), _readable_key, fail=("S1.1-11",), ok=("S1.1-01", "S1.1-12"),
-         checks={"S1.1-11": ("KEY-PRIVATE-READABLE",)}),
+         checks={"S1.1-11": ("KEY-PRIVATE-READABLE",)},
+         says={"S1.1-11": "/etc/app/device-key.pem (PRIVATE KEY) is readable by every user (0644)"}),
     Case("key-in-root-only-folder", (), _key_in_root_only_folder, ok=("S1.1-11",),
          absent={"S1.1-11": ("KEY-PRIVATE-READABLE",)}),
-    Case("group-readable-key", (), _group_key, fail=("S1.1-11",), checks={"S1.1-11": ("KEY-PRIVATE-READABLE",)}),
+    Case("group-readable-key", (), _group_key, fail=("S1.1-11",), checks={"S1.1-11": ("KEY-PRIVATE-READABLE",)},
+         says={"S1.1-11": "is readable by group ops (members: alice) (0640)"}),
     Case("agent-installed", (), _agent_installed, ok=("S1.1-11",),
          absent={"S1.1-11": ("WIFI-PSK-WORLD-READABLE", "APP-SECRET-WORLD-READABLE", "KEY-PRIVATE-READABLE")}),
 ]
@@ -215,3 +223,26 @@ def test_corpus_verdicts(base, case, tmp_path, cli):
     for cid, ids in case.absent.items():
         seen = {f["check"] for f in by[cid]["findings"]}
         assert not set(ids) & seen, (cid, by[cid])
+    for cid, text in case.says.items():
+        assert any(text in f["message"] for f in by[cid]["findings"]), (cid, by[cid]["findings"])
+    _criteria_agree(by)
+
+
+def _ports(crit: dict, *checks: str, text: str = "") -> set:
+    return {f["evidence"].get("port") for f in crit["findings"]
+            if f["check"] in checks and text in f["message"]}
+
+
+def _criteria_agree(by: dict) -> None:
+    """Issue 13 item 5: "is this service started, on which address" is one fact. S1.1-01 judges
+    exactly the reachable listeners S1.1-13 lists; a cleartext login S1.1-01 fails is a cleartext
+    service S1.1-12 fails, and the other way round; what S1.1-12 calls loopback-only S1.1-13 does."""
+    s01, s12, s13 = by["S1.1-01"], by["S1.1-12"], by["S1.1-13"]
+    reachable = _ports(s13, "SURFACE-UNDECLARED-LISTENER")
+    assert _ports(s01, "LISTENER-AUTH-SEEN", "LISTENER-AUTH-UNDECLARED") == reachable, (s01, s13)
+    telnet = _ports(s12, "TRANSPORT-PLAINTEXT-SERVICE", text="telnet")
+    assert _ports(s01, "AUTH-CLEARTEXT-LOGIN") == telnet, (s01, s12)
+    assert _ports(s12, "TRANSPORT-PLAINTEXT-SERVICE") <= reachable, (s12, s13)
+    loop12 = {f["evidence"]["port"] for f in s12["findings"]
+              if f["check"] == "TRANSPORT-PLAINTEXT-LOOPBACK" and f["evidence"].get("proto")}
+    assert loop12 <= _ports(s13, "SURFACE-LISTENER-LOOPBACK"), (s12, s13)
