@@ -8,7 +8,6 @@ time) with its newest. Exit: 0 no relevant change, 1 relevant changes, 2 run-lev
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -36,10 +35,10 @@ def _from_file(path: str, ring):
             data = fh.read(MAX_ENVELOPE + 1)
     except OSError as exc:
         raise RunError(f"cannot read: {exc.strerror or exc}", path) from None
-    try:
-        obj = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        raise RunError("neither a DSSE envelope nor a JSON report", path) from None
+    try:  # bounded like every untrusted JSON (depth, duplicate keys): never a RecursionError
+        obj = dsse.loads(data, "file")
+    except dsse.EnvelopeError as exc:
+        raise RunError(f"neither a DSSE envelope nor a JSON report: {exc}", path) from None
     if isinstance(obj, dict) and str(obj.get("schema", "")).startswith("jcstar-agent/report/"):
         return Side(obj, os.path.basename(path), None, signed=False)
     try:
@@ -116,9 +115,11 @@ def run(args) -> int:
         print_json({"before": a.label, "after": b.label, "signed": [a.signed, b.signed],
                     "relevant": len(relevant), "changes": [c.to_dict() for c in changes]})
     else:
-        print(f"drift {a.label} -> {b.label}" + ("" if a.signed and b.signed else "  (unsigned report compared)"))
+        from ..report import escape  # device text in a report may hold bytes that are not UTF-8
+
+        print(escape.text(f"drift {a.label} -> {b.label}" + ("" if a.signed and b.signed else "  (unsigned report compared)")))
         for c in changes:
-            print(f"{'  ' if c.relevant else '  (info) '}{c.check} {c.message}")
+            print(escape.text(f"{'  ' if c.relevant else '  (info) '}{c.check} {c.message}"))
         print(f"{len(relevant)} security-relevant change(s)" +
               (f", {len(changes) - len(relevant)} informational" if len(changes) > len(relevant) else ""))
     sys.stdout.flush()

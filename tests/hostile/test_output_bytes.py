@@ -144,3 +144,24 @@ def test_serve_answers_over_a_pty(bad_names, tmp_path):
     got = verify_envelope(out.read_bytes(), open(bad_names["pub"], "rb").read())
     assert got.ok
     assert_names_escaped(got.predicate)
+
+
+def test_drift_prints_undecodable_names_escaped(tree, tmp_path):
+    """A report naming an account with a byte that is not UTF-8 (as JSON "\\udcff"): drift's text
+    and JSON answers are valid UTF-8 with the escape; a 200 KB bracket bomb is exit 2, one line."""
+    a = tmp_path / "a.json"
+    r = run("check", "--root", tree(), "--format", "json", "--output", str(a))
+    assert r.returncode in (0, 1)
+    rep = json.loads(a.read_text())
+    rep["accounts"].append({"name": "ev\udcffil", "uid": 0, "shell": "/bin/sh", "password": "empty"})
+    b = tmp_path / "b.json"
+    b.write_text(json.dumps(rep))  # ensure_ascii: the file holds the six characters \udcff
+    r = run("drift", str(a), str(b), "--force")  # a bare tree names no model
+    assert r.returncode == 1, r.stderr
+    assert "new account 'ev\\xffil'" in r.stdout.decode("utf-8")
+    r = run("drift", str(a), str(b), "--force", "--format", "json")
+    assert any(c.get("after") == "ev\\xffil" for c in json.loads(r.stdout.decode("utf-8"))["changes"])
+    bomb = tmp_path / "bomb.json"
+    bomb.write_bytes(b"[" * 200_000)
+    r = run("drift", str(bomb), str(b))
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1 and b"Traceback" not in r.stderr
