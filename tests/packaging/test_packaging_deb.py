@@ -5,11 +5,13 @@ bookworm rootfs, and run there: 16 verdicts, keygen/attest/verify, ``--board`` f
 enabled, and the README's quick start as a non-root user with sudo."""
 from __future__ import annotations
 
+import glob
 import json
 import os
 import re
 import shutil
 import subprocess
+import tempfile
 
 import pytest
 
@@ -194,3 +196,28 @@ def test_quick_start_as_a_user_with_sudo(deb, tmp_path):
     criteria = json.loads(r.stdout)["criteria"]
     needs_root = [c["id"] for c in criteria if c["verdict"] == "error" and "needs root" in (c.get("reason") or "")]
     assert needs_root, [(c["id"], c["verdict"], c.get("reason")) for c in criteria]
+
+
+def test_quick_start_build_needs_no_root():
+    """The quick start's first line builds the package as the user (Rules-Requires-Root: no):
+    dpkg-buildpackage run as 'nobody' in a copy of the tree makes a package owned by root."""
+    why = pkgroots.deb_unavailable()
+    if why:
+        pytest.skip(why)
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        pytest.skip("needs root and setpriv to become another user")
+    base = tempfile.mkdtemp(prefix="jcstar-userbuild-")  # pytest's tmp folders are root's 0700
+    try:
+        os.chmod(base, 0o755)
+        src = pkgroots.copy_tree(os.path.join(base, "build", "src"))
+        subprocess.run(["chown", "-R", "65534:65534", os.path.join(base, "build")], check=True)
+        r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            "dpkg-buildpackage", "-us", "-uc", "-b"], cwd=src, capture_output=True,
+                           text=True, timeout=600,
+                           env={"PATH": "/usr/bin:/bin", "HOME": os.path.join(base, "build"), "LC_ALL": "C.UTF-8"})
+        assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+        (deb,) = glob.glob(os.path.join(base, "build", "jcstar-agent_*_all.deb"))
+        owners = subprocess.run(["dpkg-deb", "-c", deb], capture_output=True, text=True, check=True).stdout
+        assert all(line.split()[1] == "root/root" for line in owners.splitlines())
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
