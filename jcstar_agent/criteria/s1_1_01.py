@@ -50,7 +50,7 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 def evaluate(ctx: Context) -> Outcome:
     from ..facts import accounts as accounts_facts
-    from ..facts import credstores, dropbear, listeners, sshd
+    from ..facts import credstores, dropbear, listeners, network_logins, sshd
 
     declared_na = ctx.config.not_applicable.get(ID)
     if declared_na:
@@ -109,8 +109,12 @@ def evaluate(ctx: Context) -> Outcome:
                                     f"credentials cross the network in clear",
                                     {"service": n.service, "port": n.port, "path": n.source}))
     stores = ctx.fact(credstores.read)
+    started = ctx.fact(network_logins.reach)  # the shared "started and reachable" fact
     for lst in stores.mqtt_listeners:
         if lst.allow_anonymous and not lst.loopback_only:
+            if started.visible and not any(x.port == lst.port for x in started.of(
+                    ("mosquitto",), ("mqtt", "mqtts", "mqtt-websockets"), (lst.port,))[1]):
+                continue  # nothing starts mosquitto (on that port): nobody connects
             findings.append(Finding("MQTT-ANONYMOUS", "high",
                                     f"mosquitto listener on port {lst.port} "
                                     f"({lst.address or 'all addresses'}) allows anonymous clients "

@@ -143,6 +143,9 @@ CASES: List[Case] = [
     Case("mosquitto-default", ("mosquitto",), ok=("S1.1-01", "S1.1-02", "S1.1-11", "S1.1-12")),
     Case("mosquitto-open", ("mosquitto",), _mosquitto_open, fail=("S1.1-01", "S1.1-12", "S1.1-13"),
          ok=("S1.1-11",), checks={"S1.1-01": ("MQTT-ANONYMOUS",)}),
+    # the same config, but nothing starts mosquitto: nobody connects, nothing to fail
+    Case("mosquitto-open-not-started", (), _mosquitto_open, ok=("S1.1-01", "S1.1-12"),
+         absent={"S1.1-01": ("MQTT-ANONYMOUS",)}),
     # a web server whose authentication the agent cannot see: S1.1-01 manual, not fail
     Case("lighttpd", ("lighttpd",), fail=("S1.1-13",), ok=("S1.1-01", "S1.1-02", "S1.1-11"),
          not_pass=("S1.1-01",)),
