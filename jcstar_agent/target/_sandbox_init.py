@@ -11,7 +11,9 @@ argv: JSON with ``lower`` (the image root, never written), ``scratch`` (an empty
    device nodes bound from the host's (null, zero, full, random, urandom, tty), tmpfs ``/run``
    and ``/tmp``.
 3. Network: loopback up and one dummy interface with a TEST-NET address; no route out.
-4. systemd images: exec the image's systemd as PID 1 (``container=jcstar-boot``). inittab
+4. Enter the tree with pivot_root (the host's tree detached: no chroot to climb out of) and drop
+   dangerous capabilities from the bounding set (modules, raw I/O, clock, BPF ...).
+5. systemd images: exec the image's systemd as PID 1 (``container=jcstar-boot``). inittab
    images: stay PID 1, run the inittab's sysinit / wait / once / respawn entries (each once,
    none re-spawned; getty-like entries on a terminal are skipped), reap children, and write a
    line per entry to its standard output: the agent's log file, outside the sandbox's tree.
@@ -156,6 +158,38 @@ def run_inittab(env):
             time.sleep(0.5)
 
 
+# pivot_root(2) has no libc wrapper: the syscall number per machine.
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "loongarch64": 41, "i686": 217,
+                  "i386": 217, "armv7l": 218, "armv6l": 218, "ppc64le": 203, "ppc64": 203,
+                  "s390x": 217, "mips": 4216}
+MNT_DETACH = 2
+PR_CAPBSET_DROP = 24
+# Dropped from the bounding set before the image's init runs (as systemd-nspawn does): loading
+# kernel modules, raw I/O, the clock, accounting, MAC, syslog, wake alarms, BPF, perf, C/R.
+DROP_CAPS = (16, 17, 20, 25, 32, 33, 34, 35, 36, 37, 38, 39, 40)
+
+
+def enter(m):
+    """Make the merged tree the root of this mount namespace (pivot_root, the old root detached):
+    unlike chroot, no process of the image can climb back out to the host's tree. Then drop the
+    dangerous capabilities from the bounding set."""
+    import ctypes
+    import platform
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    os.chdir(m)
+    nr = SYS_PIVOT_ROOT.get(platform.machine())
+    if nr is None or libc.syscall(nr, b".", b".") != 0:
+        err = ctypes.get_errno() if nr is not None else 38
+        raise OSError(err, f"pivot_root: {os.strerror(err)}")
+    if libc.umount2(b".", MNT_DETACH) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"detaching the host's tree: {os.strerror(err)}")
+    os.chdir("/")
+    for cap in DROP_CAPS:
+        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)  # EINVAL for a cap this kernel lacks: fine
+
+
 def main():
     spec = json.loads(sys.argv[1])
     try:
@@ -167,8 +201,11 @@ def main():
     except OSError as exc:
         print(f"sandbox: {exc}", file=sys.stderr)
         sys.exit(3)
-    os.chroot(m)
-    os.chdir("/")
+    try:
+        enter(m)
+    except OSError as exc:
+        print(f"sandbox: cannot enter the image's tree: {exc}", file=sys.stderr)
+        sys.exit(3)
     env = dict(spec["env"])
     sys.stderr.flush()
     if spec["init"] == "systemd":

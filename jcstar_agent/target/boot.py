@@ -46,6 +46,10 @@ FSIZE_MAX = 256 << 20  # largest file any sandbox process may write (RLIMIT_FSIZ
 TEST_ADDRESS = "192.0.2.1/24"  # TEST-NET-1 (RFC 5737): never routed
 SETTLE = 1.5  # seconds the socket table must stay unchanged after the init says it is done
 PREFIX = "jcstar-boot."
+# Devices the sandbox may open (devices cgroup v1): null zero full random urandom tty console ptmx,
+# pseudo-terminals; any node may be made (mknod) but no disk, memory or other host device opened.
+DEVICES_ALLOWED = ("c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm", "c 5:0 rwm",
+                   "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c *:* m", "b *:* m")
 PR_SET_PDEATHSIG = 1
 
 ELF_MACHINES = {3: "i386", 8: "mips", 20: "ppc", 21: "ppc64", 22: "s390x", 40: "arm",
@@ -378,6 +382,7 @@ class Sandbox:
         self.scratch: Optional[str] = None
         self.cgroups: List[str] = []
         self.pids_cap = False
+        self.devices_cap = False
         self._log = None
         self._old_term = None
 
@@ -412,6 +417,13 @@ class Sandbox:
                     for f in ("cpuset.cpus", "cpuset.mems"):
                         with open(os.path.join(base, f)) as src, open(os.path.join(path, f), "w") as dst:
                             dst.write(src.read().strip() or "0")
+                if os.path.exists(os.path.join(path, "devices.deny")):
+                    with open(os.path.join(path, "devices.deny"), "w") as fh:
+                        fh.write("a")
+                    for rule in DEVICES_ALLOWED:
+                        with open(os.path.join(path, "devices.allow"), "w") as fh:
+                            fh.write(rule)
+                    self.devices_cap = True
                 if os.path.exists(os.path.join(path, "pids.max")):
                     with open(os.path.join(path, "pids.max"), "w") as fh:
                         fh.write(str(self.pids_max))
@@ -524,6 +536,8 @@ class Sandbox:
         if not self.pids_cap:
             res.limits["pids_max"] = None
             res.errors.append("no pids cgroup on this host: the sandbox ran without a process cap")
+        res.limits["devices"] = "null, zero, full, random, urandom, tty, pts" if self.devices_cap \
+            else "not restricted (no devices cgroup v1 on this host)"
         deadline = started + self.timeout
         last, stable_since, done = None, time.monotonic(), False
         while True:

@@ -387,3 +387,55 @@ def test_arm64_tree_under_qemu_user():
                     "(registering one changes the host for every process: not done by tests)")
     pytest.skip("a binfmt handler for aarch64 is registered, but no arm64 tree builder exists yet "
                 "(debootstrap --foreign --arch arm64)")
+
+
+HOSTILE = r"""
+import os, socket, stat, sys, time
+major, minor, marker = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+keep = []
+def listen(port):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", port))
+    s.listen()
+    keep.append(s)
+try:  # the host's root disk: a node can be made, it must not open
+    os.mknod("/tmp/hostdisk", 0o600 | stat.S_IFBLK, os.makedev(major, minor))
+    with open("/tmp/hostdisk", "rb") as fh:
+        fh.read(512)
+    listen(7001)
+except OSError:
+    listen(7000)
+try:  # the classic climb out of a chroot: must end in the image's own tree
+    os.makedirs("/tmp/x", exist_ok=True)
+    fd = os.open("/", os.O_RDONLY)
+    os.chroot("/tmp/x")
+    os.fchdir(fd)
+    for _ in range(64):
+        os.chdir("..")
+    os.chroot(".")
+    found = os.path.exists(marker)
+except OSError:
+    found = False
+listen(7101 if found else 7100)
+while True:
+    time.sleep(60)
+"""
+
+
+def test_hostile_unit_stays_inside(tmp_path):
+    """A unit of the image, root in the sandbox, tries to read the host's disk and to climb out of
+    its root to a file on the host: each outcome is told by the port it then listens on."""
+    root = str(tmp_path / "root")
+    boottree.copy_case(root)
+    with open(os.path.join(root, "etc/hostile.py"), "w") as fh:
+        fh.write(HOSTILE)
+    marker = tmp_path / "host-marker"
+    marker.write_text("on the host only")
+    dev = os.stat("/").st_dev
+    boottree.add_unit(root, "hostile.service", f"/usr/bin/python3 /etc/hostile.py "
+                      f"{os.major(dev)} {os.minor(dev)} {marker}")
+    res = boot.boot(Root(root, live=False), timeout=60)
+    ports = {s.port for s in res.sockets if s.port >= 7000}
+    assert ports == {7000, 7100}
+    assert leftovers(os.getpid(), root) == NONE_LEFT
