@@ -1,0 +1,105 @@
+"""jcstar_agent.facts.network_logins: which logins are started and reachable, and each daemon's own
+config semantics (vsftpd PAM service, ftpusers, userlist, anonymous, limits; SNMP communities)."""
+import os
+
+from jcstar_agent.facts import listeners, network_logins
+from jcstar_agent.facts.accounts import Account
+from surface_testlib import enabled, make_ctx
+
+VSFTPD_PAM = ("auth required pam_listfile.so item=user sense=deny file=/etc/ftpusers onerr=succeed\n"
+              "auth required pam_unix.so nullok\n")
+
+
+def _tree(tree, files):
+    root = tree(files)
+    for exe in ("usr/sbin/vsftpd", "usr/sbin/snmpd", "usr/sbin/sshd", "usr/sbin/inetd"):
+        p = os.path.join(root, exe)
+        if os.path.exists(p):
+            os.chmod(p, 0o755)
+    return root
+
+
+def _logins(root):
+    return {n.service: n for n in network_logins.read(make_ctx(root))}
+
+
+def test_vsftpd_started_local_accounts_through_its_pam_service(tree):
+    root = _tree(tree, dict(enabled("vsftpd", "/usr/sbin/vsftpd /etc/vsftpd.conf"), **{
+        "/usr/sbin/vsftpd": b"", "/etc/pam.d/vsftpd": VSFTPD_PAM,
+        "/etc/ftpusers": "# no ftp\nroot\nbin\n",
+        "/etc/vsftpd.conf": "listen=NO\nlisten_ipv6=YES\nanonymous_enable=NO\nlocal_enable=YES\n"
+                            "pam_service_name=vsftpd\nmax_login_fails=5\ndelay_failed_login=2\n"
+                            "userlist_enable=YES\nuserlist_file=/etc/vsftpd.user_list\n",
+        "/etc/vsftpd.user_list": "guest\n"}))
+    ftp = _logins(root)["ftp"]
+    assert (ftp.port, ftp.address, ftp.pam_service, ftp.tls, ftp.anonymous) == (21, "*", "vsftpd", False, False)
+    assert (ftp.max_failures, ftp.fail_delay, ftp.chroot, ftp.empty_allowed) == (5, 2.0, False, True)
+    assert ftp.source == "/etc/vsftpd.conf:4"
+    op, root_, guest = (Account("op", 1000, 1000, shell="/bin/sh"), Account("root", 0, 0),
+                        Account("guest", 1001, 1001, shell="/bin/sh"))
+    assert ftp.admits(op) and not ftp.admits(root_) and not ftp.admits(guest)
+
+
+def test_vsftpd_builtin_defaults_and_tls(tree):
+    # no local_enable line: vsftpd's own default is NO (only anonymous, its default YES)
+    files = dict(enabled("vsftpd", "/usr/sbin/vsftpd"), **{"/usr/sbin/vsftpd": b"",
+                                                          "/etc/vsftpd.conf": "listen=YES\n"})
+    ftp = _logins(_tree(tree, files))["ftp"]
+    assert not ftp.password and ftp.anonymous and ftp.pam_service == "ftp"
+    assert not ftp.admits(Account("op", 1000, 1000, shell="/bin/sh"))
+
+
+def test_vsftpd_not_started_or_loopback_only_is_no_network_login(tree, trees):
+    conf = {"/usr/sbin/vsftpd": b"", "/etc/vsftpd.conf": "local_enable=YES\n",
+            "/etc/systemd/system/multi-user.target.wants/other.service": ("symlink", "/dev/null"),
+            "/lib/systemd/system/vsftpd.service": "[Service]\nExecStart=/usr/sbin/vsftpd\n"}
+    assert "ftp" not in _logins(_tree(tree, conf))  # installed, unit present, not enabled
+    files = dict(enabled("vsftpd", "/usr/sbin/vsftpd"), **{
+        "/usr/sbin/vsftpd": b"", "/etc/vsftpd.conf": "local_enable=YES\nlisten_address=127.0.0.1\n"})
+    root = trees(dict(files, **{"/etc/passwd": "root:x:0:0::/root:/bin/sh\n"}))
+    os.chmod(os.path.join(root, "usr/sbin/vsftpd"), 0o755)
+    assert "ftp" not in _logins(root)
+
+
+def test_telnet_line_counts_only_when_inetd_starts(trees):
+    line = {"/etc/passwd": "root:x:0:0::/root:/bin/sh\n",
+            "/etc/inetd.conf": "telnet stream tcp nowait root /usr/sbin/tcpd /usr/sbin/telnetd\n",
+            "/usr/sbin/inetd": b"",
+            "/lib/systemd/system/inetd.service": "[Service]\nExecStart=/usr/sbin/inetd\n",
+            "/etc/systemd/system/multi-user.target.wants/ssh.service": ("symlink", "/dev/null")}
+    assert "telnet" not in _logins(_tree(trees, line))
+    started = dict(line, **enabled("inetd", "/usr/sbin/inetd"))
+    started.pop("/etc/systemd/system/multi-user.target.wants/ssh.service")
+    telnet = _logins(_tree(trees, started))["telnet"]
+    assert telnet.port == 23 and telnet.tls is False and telnet.pam_service == "login"
+
+
+def test_snmp_default_community_reachable(tree):
+    files = dict(enabled("snmpd", "/usr/sbin/snmpd -LOw -u Debian-snmp -g Debian-snmp -I -smux"), **{
+        "/usr/sbin/snmpd": b"",
+        "/etc/snmp/snmpd.conf": "agentaddress udp:161\nrocommunity  public default -V systemonly\n",
+        "/etc/snmp/snmpd.conf.d/site.conf": "com2sec local localhost s3cr3t-c0mmunity\n"})
+    snmp = _logins(_tree(tree, files))["snmp"]
+    assert snmp.kind == "community" and snmp.default_credentials == ["public"]
+    assert snmp.source == "/etc/snmp/snmpd.conf:2" and snmp.port == 161
+    assert not snmp.admits(Account("op", 1000, 1000, shell="/bin/sh"))
+    # the site's own community is known in memory only, never copied into the login
+    assert "s3cr3t" not in repr(snmp)
+
+
+def test_snmp_loopback_only_is_no_network_login(tree):
+    files = dict(enabled("snmpd", "/usr/sbin/snmpd"), **{
+        "/usr/sbin/snmpd": b"", "/etc/snmp/snmpd.conf": "agentaddress 127.0.0.1,[::1]\nrocommunity public\n"})
+    assert "snmp" not in _logins(_tree(tree, files))
+
+
+def test_live_listener_without_a_process_name_matches_by_port(tree):
+    """Live without root: the socket table hides other users' processes; inetd's telnet is known
+    by its port."""
+    ctx = make_ctx(tree({}), live=True)
+    ctx._facts[listeners.read] = listeners.Listeners(
+        [listeners.Listener("tcp", 23, "*", "", "socket (ipv4)"),
+         listeners.Listener("tcp", 513, "127.0.0.1", "", "socket (ipv4)", loopback_only=True)],
+        "live sockets")
+    got = {n.service: n.port for n in network_logins.read(ctx)}
+    assert got == {"telnet": 23}
