@@ -24,7 +24,7 @@ def render_dict(report: dict, fmt: str, provenance: "dict | None" = None) -> str
     ``provenance`` (html only) says whether and by which key a stored report was signed."""
     if fmt == "sarif":
         from .sarif_format import render as r
-        return r(report)
+        return r(report, provenance)
     from .html_format import render as h
     return h(report, provenance)
 

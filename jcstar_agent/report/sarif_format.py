@@ -110,8 +110,8 @@ def _help(cid: str) -> Dict[str, str]:
     return {"text": text, "markdown": md}
 
 
-def build(report: Dict[str, Any]) -> Dict[str, Any]:
-    """The SARIF log (a dict) for one report dict."""
+def build(report: Dict[str, Any], provenance: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """The SARIF log (a dict) for one report dict; ``provenance`` (``report`` verb): signed or not."""
     rules: List[Dict[str, Any]] = []
     index: Dict[str, int] = {}
     worst: Dict[str, str] = {}
@@ -188,8 +188,10 @@ def build(report: Dict[str, Any]) -> Dict[str, Any]:
         "properties": {"target": escape.tree(target), "summary": report.get("summary"),
                        "config": escape.tree(report.get("config"))},
     }
+    if provenance:
+        run["properties"]["provenance"] = escape.tree(dict(provenance))
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
-def render(report: Dict[str, Any]) -> str:
-    return json.dumps(build(report), indent=2, ensure_ascii=False) + "\n"
+def render(report: Dict[str, Any], provenance: Optional[Dict[str, Any]] = None) -> str:
+    return json.dumps(build(report, provenance), indent=2, ensure_ascii=False) + "\n"

@@ -20,6 +20,7 @@ def test_plain_report_is_marked_unsigned(tmp_path, cli):
     assert "FAIL / 非適合" in res.out and "&lt;script&gt;" in res.out
     sarif = json.loads(cli("report", str(src), "--format", "sarif").out)
     assert sarif["version"] == "2.1.0" and len(sarif["runs"][0]["results"]) > 16
+    assert sarif["runs"][0]["properties"]["provenance"]["signed"] is False
     assert json.loads(cli("report", str(src), "--format", "json").out)["criteria"][0]["verdict"] == "fail"
     text = cli("report", str(src), "--format", "text").out
     assert "S1.1-01  FAIL" in text and "summary: 10 pass, 3 fail, 1 na, 1 manual, 1 error" in text
@@ -35,6 +36,9 @@ def test_envelope_verified_or_nothing(tree, tmp_path, cli):
     assert res.rc == 0, res.err
     page = out.read_text(encoding="utf-8")
     assert 'class="prov-ok">Signed attestation, signature verified' in page
+    sarif = json.loads(cli("report", str(env), "--pubkey", str(tmp_path / "k.key.pub"), "--format", "sarif").out)
+    prov = sarif["runs"][0]["properties"]["provenance"]
+    assert prov["signed"] is True and len(prov["keyid"]) == 64
     other = tmp_path / "o.key"
     assert cli("keygen", "--out", str(other)).rc == 0
     out2 = tmp_path / "r2.html"
