@@ -71,11 +71,24 @@ def info_rows(report: Dict[str, Any], product: Product, evidence: Dict[str, Any]
             ("対象 (target)", f"{target.get('mode', '?')} {target.get('root', '?')}")]
 
 
+def _item_ja(cid: str, f: Dict[str, Any]) -> str:
+    """The catalogue's Japanese wording of the item a finding is about (S1.1-05 ①–③, -16 ①–⑤)."""
+    from .criteria import catalogue
+
+    ev = f.get("evidence") if isinstance(f.get("evidence"), dict) else {}
+    try:
+        item = catalogue.get(str(ev.get("criterion") or cid)).item(str(ev.get("item")))
+    except KeyError:
+        return ""
+    return f" — 「{item.ja}」" if item and ev.get("item") is not None else ""
+
+
 def _basis(c: Dict[str, Any]) -> str:
     lines = [str(c.get("reason") or "")]
     for f in c.get("findings") or []:
         if isinstance(f, dict):
-            lines.append(f"[{f.get('check')}] ({f.get('severity')}) {f.get('message')}")
+            lines.append(f"[{f.get('check')}] ({f.get('severity')}) {f.get('message')}"
+                         + _item_ja(str(c.get("id")), f))
     return "\n".join(lines)
 
 

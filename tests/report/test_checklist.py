@@ -170,3 +170,18 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path, cli):
     assert len(looks) == 2 and all(c.data_type == "s" for c in looks)
     info, rows = _cells(out)
     assert info["製品名 (product)"] == evil and rows[1][4].startswith(evil)
+
+
+def test_uncovered_item_in_the_catalogues_japanese(tmp_path, cli):
+    def mutate(d):
+        d["criteria"][4]["verdict"] = "fail"
+        d["criteria"][4]["findings"] = [{"check": "DOC-ITEM-UNCOVERED", "severity": "medium",
+                                         "message": "S1.1-05 item 2 (process after receipt) is covered by no declared document",
+                                         "evidence": {"criterion": "S1.1-05", "item": "2"}}]
+    src, _ = _report_file(tmp_path, mutate)
+    out = tmp_path / "c.xlsx"
+    assert cli("checklist", str(src), "--output", str(out)).rc == 0
+    _, rows = _cells(out)
+    assert rows[5][0] == "S1.1-05" and rows[5][2] == "非適合"
+    assert "[DOC-ITEM-UNCOVERED] (medium) S1.1-05 item 2" in rows[5][4]
+    assert "「" + catalogue.get("S1.1-05").item("2").ja + "」" in rows[5][4]
