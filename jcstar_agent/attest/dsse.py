@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import math
 import re
 import sys
 from dataclasses import dataclass, field
@@ -28,9 +27,6 @@ MAX_ENVELOPE = 16 << 20  # 16 MiB: far above any report; bounds memory on hostil
 MAX_SIGNATURES = 16  # each is a public-key operation for the verifier: bound the work too
 MAX_DEPTH = 32  # nesting of JSON arrays/objects: a report needs ~8; the parser recurses per level
 MAX_KEYID = 256  # characters of a keyid hint (a hex SHA-256 is 64)
-_STRINGS = re.compile(rb'"[^"]*"')
-_NOT_QUOTES_BRACKETS = bytes(b for b in range(256) if b not in b'"[]{}')
-_PAIR = re.compile(rb"\[\]|\{\}")
 _KEYID = re.compile(r"[\x21-\x7e]*\Z")  # printable ASCII, no spaces
 
 
@@ -38,52 +34,14 @@ class EnvelopeError(ValueError):
     """The bytes are not a well-formed DSSE envelope (the message says what is wrong)."""
 
 
-def _pairs(pairs):
-    d = dict(pairs)
-    if len(d) != len(pairs):
-        seen = set()
-        dup = next(k for k, _ in pairs if k in seen or seen.add(k))
-        raise EnvelopeError(f"duplicate key {dup!r} (ambiguous: refused)")
-    return d
-
-
-def _constant(name: str):
-    raise EnvelopeError(f"{name} is not a JSON number")
-
-
-def _float(text: str) -> float:
-    f = float(text)
-    if not math.isfinite(f):
-        raise EnvelopeError(f"number {text[:20]} is out of range")
-    return f
-
-
 def loads(data, what: str = "JSON"):
-    """Strict, bounded JSON for signed or untrusted input: nesting checked before parsing (no
-    RecursionError, whatever the input), duplicate keys, ``NaN``/``Infinity`` and numbers that
-    overflow a float refused. Raises EnvelopeError with the reason."""
-    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else bytes(data)
-    # Depth without recursion and at C speed: keep only the brackets outside strings, then peel
-    # innermost pairs; what is left after MAX_DEPTH peels is nested deeper (or unbalanced).
-    # (escaped backslashes, then escaped quotes, go first: every '"' left opens or closes a string)
-    # An envelope (one long base64 string) has a handful of brackets: nothing to peel.
-    few = raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH
-    left = b"" if few else raw.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_QUOTES_BRACKETS)
-    left = _STRINGS.sub(b"", left)
-    for _ in range(MAX_DEPTH):
-        peeled = _PAIR.sub(b"", left)
-        if peeled == left:
-            break
-        left = peeled
-    if left:
-        raise EnvelopeError(f"{what} is not JSON within limits: nested more than {MAX_DEPTH} "
-                            "levels deep, or brackets unbalanced")
+    """Strict, bounded JSON (``boundedjson.loads``: depth, duplicate keys, NaN); EnvelopeError."""
+    from ..boundedjson import JSONLimitError, loads as bounded
+
     try:
-        return json.loads(raw, object_pairs_hook=_pairs, parse_constant=_constant, parse_float=_float)
-    except EnvelopeError as exc:
-        raise EnvelopeError(f"{what} is not JSON within limits: {exc}") from None
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise EnvelopeError(f"{what} is not JSON: {str(exc)[:200]}") from None
+        return bounded(data, what, strict=True, max_depth=MAX_DEPTH)
+    except JSONLimitError as exc:
+        raise EnvelopeError(str(exc)) from None
 
 
 def pae(payload_type: str, payload: bytes) -> bytes:

@@ -97,8 +97,10 @@ def _parse_json(store: Store, text: str) -> Store:
     """A vendor JSON store: objects holding a user key and a password/hash key, at any depth."""
     import json
 
-    try:
-        doc = json.loads(text)
+    from ..boundedjson import loads
+
+    try:  # an image's file: depth-bounded (a bracket bomb is this store's error, not a crash)
+        doc = loads(text, "store", strict=False, max_depth=64)
     except ValueError as exc:
         store.error = f"not valid JSON ({str(exc)[:80]})"
         return store
