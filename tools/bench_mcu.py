@@ -98,6 +98,9 @@ def main() -> int:
             r = subprocess.run([shutil.which("micropython"), "-X", f"heapsize={kib}k", "-c", probe],
                                capture_output=True, text=True, timeout=600, cwd=SIM)
             if r.returncode != 0:
+                out["first_heap_too_small"] = "%dk: %s" % (kib, ((r.stderr + r.stdout).strip().splitlines() or ["?"])[-1][:120])
+                where = [ln.strip() for ln in (r.stderr + r.stdout).splitlines() if ln.strip().startswith("File")]
+                out["first_heap_too_small_at"] = where[-1][:160] if where else ""
                 break
             smallest = kib
         out["smallest_heap_kib_that_runs"] = smallest

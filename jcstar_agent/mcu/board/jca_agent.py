@@ -17,10 +17,7 @@ import sys
 import json
 import time
 
-try:
-    import hashlib
-except ImportError:  # pragma: no cover
-    hashlib = None  # type: ignore
+import hashlib
 
 VERSION_FILE_MAX = 4096
 SECRET_FILE_MAX = 16384
@@ -140,13 +137,6 @@ class Flash:
 
 
 # ---------------------------------------------------------------- board facts (no verdicts)
-def _mod(name):
-    try:
-        return __import__(name)
-    except ImportError:
-        return None
-
-
 def _text(data):
     try:
         return data.decode("utf-8")
@@ -208,13 +198,14 @@ class Board:
             self.machine_name = os.uname().machine  # type: ignore[attr-defined]
         except (AttributeError, OSError):
             self.machine_name = getattr(impl, "_machine", "") or sys.platform
-        m = _mod("machine")
         self.unique_id = None
-        if m is not None and hasattr(m, "unique_id"):
-            try:
-                self.unique_id = bytes(m.unique_id())
-            except Exception as exc:  # noqa: BLE001 — a board API failure is a value
-                self.errors.append("machine.unique_id: %s" % exc)
+        try:
+            import machine
+            self.unique_id = bytes(machine.unique_id())
+        except ImportError:
+            pass
+        except Exception as exc:  # noqa: BLE001 — a board API failure is a value
+            self.errors.append("machine.unique_id: %s" % exc)
         self._network()
         self._ble()
         self._webrepl()
@@ -226,15 +217,16 @@ class Board:
         self.ap_ssid = None
         self.sta_active = False
         self.macs = []
-        net = _mod("network")
-        self.has_network = net is not None
-        if net is None:
+        self.sec_open, self.sec_wep = 0, 1
+        try:
+            import network as net
+        except ImportError:
+            self.has_network = False
             return
-        for which in ("STA_IF", "AP_IF"):
-            if not hasattr(net, which):
-                continue
+        self.has_network = True
+        for which, iface in (("STA_IF", net.STA_IF), ("AP_IF", net.AP_IF)):
             try:
-                w = net.WLAN(getattr(net, which))
+                w = net.WLAN(iface)
                 active = bool(w.active())
                 try:
                     mac = bytes(w.config("mac"))
@@ -259,19 +251,19 @@ class Board:
                             pass
             except Exception as exc:  # noqa: BLE001
                 self.errors.append("network.WLAN(%s): %s" % (which, exc))
-        wl = getattr(net, "WLAN", None)
-        self.sec_open = getattr(wl, "SEC_OPEN", getattr(net, "AUTH_OPEN", 0))
-        self.sec_wep = getattr(wl, "SEC_WEP", getattr(net, "AUTH_WEP", 1))
+        self.sec_open = getattr(net.WLAN, "SEC_OPEN", getattr(net, "AUTH_OPEN", 0))  # newer, older name
+        self.sec_wep = getattr(net.WLAN, "SEC_WEP", getattr(net, "AUTH_WEP", 1))
 
     def _ble(self):
         self.ble_present = False
         self.ble_active = False
-        bt = _mod("bluetooth")
-        if bt is None:
+        try:
+            import bluetooth
+        except ImportError:
             return
         self.ble_present = True
         try:
-            self.ble_active = bool(bt.BLE().active())
+            self.ble_active = bool(bluetooth.BLE().active())
         except Exception as exc:  # noqa: BLE001
             self.errors.append("bluetooth.BLE: %s" % exc)
 
@@ -296,13 +288,13 @@ class Board:
         self.encryption_source = ""
         self.ota = []
         self.running = None
-        e = _mod("esp32")
-        if e is None or not hasattr(e, "Partition"):
+        try:
+            from esp32 import Partition as P  # pyright: ignore[reportMissingImports] (ESP32 only)
+        except ImportError:
             if self.platform == "rp2":
                 self.flash_encrypted = False
                 self.encryption_source = "RP2040/RP2350 MicroPython keeps its flash unencrypted"
             return
-        P = e.Partition
         try:
             data = P.find(P.TYPE_DATA)
             vfs_parts = [p for p in data if p.info()[4] in ("vfs", "ffat", "littlefs")]
@@ -313,7 +305,7 @@ class Board:
                 self.encryption_source = "esp32.Partition('%s').info() encrypted flag" % info[4]
             apps = P.find(P.TYPE_APP)
             self.ota = [p.info()[4] for p in apps if p.info()[4].startswith("ota_")]
-            self.running = P(P.RUNNING).info()[4]
+            self.running = P(P.RUNNING).info()[4]  # pyright: ignore[reportArgumentType] (stub: str only)
         except Exception as exc:  # noqa: BLE001
             self.errors.append("esp32.Partition: %s" % exc)
 
@@ -438,6 +430,8 @@ class Ctx:
         self.cfg = cfg
         self.flash = flash
         self.board = Board(cfg, flash)
+        self.cat_items = {}
+        self.new_state = None
         self.secrets, self.walk_cut = self.board.files_with_secrets()
         values = [v for _, kv, _ in self.secrets for _, v in kv]
         self.guessed = guess(values, self.board, cfg, flash) if values else {}
@@ -751,7 +745,7 @@ def c14(ctx, state):
             label = "MicroPython firmware" if what == "mpy" else "app"
             f.append(_finding("STATE-VERSION-REVERTED", "high",
                               "the %s version went back to %s after %s was recorded (state file /%s)"
-                              % (label, now, last if kn is None else ".".join(str(x) for x in kl), STATE),
+                              % (label, now, last if kn is None or kl is None else ".".join(str(x) for x in kl), STATE),
                               {"component": what, "version": now, "recorded": seen[-3:], "path": "/" + STATE}))
     for p, fp in cur["creds"].items():
         seen = [h.get("creds", {}).get(p) for h in hist if h.get("creds", {}).get(p)]
@@ -806,7 +800,7 @@ def now_epoch(host_now=None):
 def run(root=None, host_now=None, record=True):
     """(report dict, ctx) for the board at ``root`` (default: the current folder)."""
     flash = Flash(root)
-    t0 = time.ticks_ms() if hasattr(time, "ticks_ms") else int(time.time() * 1000)
+    t0 = time.ticks_ms()
     cfg = _load_json(flash, CFG, {})
     ctx = Ctx(cfg, flash)
     ctx.cat_items = {}
@@ -842,8 +836,7 @@ def run(root=None, host_now=None, record=True):
         criteria.append({"id": cid, "verdict": verdict, "reason": reason, "findings": findings})
     b = ctx.board
     now = now_epoch(host_now)
-    elapsed = ((time.ticks_diff(time.ticks_ms(), t0) if hasattr(time, "ticks_diff")
-                else int(time.time() * 1000) - t0)) / 1000
+    elapsed = time.ticks_diff(time.ticks_ms(), t0) / 1000
     report = {
         "schema": "jcstar-agent/report/v1",
         "agent": {"name": "jcstar-agent", "version": cfg.get("agent_version", "0"), "edition": "micropython"},
@@ -878,8 +871,8 @@ def check(out=None, root=None, host_now=None):
     """Run the checks; write the report JSON to ``out`` (flash path) or print it."""
     import jca_report
     report, _ = run(root, host_now)
+    flash = Flash(root)
     if out:
-        flash = Flash(root)
         with open(flash.real(out), "w") as fh:
             jca_report.write_report(fh, report, flash.real(CAT))
     else:

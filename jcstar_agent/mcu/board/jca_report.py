@@ -23,7 +23,9 @@ def write_report(fh, report, cat_path):
     fh.write("{")
     for k in report:
         if k != "criteria":
-            fh.write(json.dumps(k) + ":" + json.dumps(report[k]) + ",")
+            fh.write('"%s":' % k)  # report keys are plain ASCII names
+            json.dump(report[k], fh)  # streamed: no string of the whole value
+            fh.write(",")
     fh.write('"criteria":[')
     cat = catalogue(cat_path)
     for i, c in enumerate(report["criteria"]):
@@ -42,6 +44,6 @@ def write_report(fh, report, cat_path):
             out["title_ja"] = meta["title_ja"]
         if i:
             fh.write(",")
-        fh.write(json.dumps(out))
+        json.dump(out, fh)
         meta = out = None
     fh.write("]}")

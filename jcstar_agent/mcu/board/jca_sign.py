@@ -14,7 +14,8 @@ import json
 import hashlib
 from binascii import b2a_base64
 
-import jca_ed25519
+# jca_ed25519 (and with it jca_sha512) is imported only where it is used: the payload is written
+# before the signing code is loaded, so the two never share the heap.
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://jcstar-agent.dev/attestation/report/v1"
@@ -23,6 +24,7 @@ CLAIMS = ("eat_nonce", "iat", "ueid", "hwmodel", "swname", "swversion", "boot_id
 UEID_TAG = b"jcstar-agent/ueid/v1\x00"
 KEY = "jca_key.bin"
 PAYLOAD_TMP = "jca_payload.tmp"
+SPKI_PREFIX = b"\x30\x2a\x30\x05\x06\x03\x2b\x65\x70\x03\x21\x00"  # DER SubjectPublicKeyInfo head
 CHUNK = 768  # multiple of 3: base64 of each chunk joins without padding
 
 
@@ -53,6 +55,7 @@ def keygen(root=None):
     except OSError as exc:
         if "already exists" in str(exc):
             raise
+    import jca_ed25519
     seed, pub = jca_ed25519.generate()
     with open(p, "wb") as fh:
         fh.write(seed + pub)
@@ -165,7 +168,7 @@ def attest(report, facts, nonce, out, iat, root=None):
         facts = report.pop("facts")
         report = report.pop("report")
     seed, pub = load_key(root)
-    keyid = jca_ed25519.keyid(pub)
+    keyid = _hex(hashlib.sha256(SPKI_PREFIX + pub).digest())  # = jca_ed25519.keyid(pub)
     try:
         os.remove(_path(root, out))  # the previous envelope: room on a small flash
     except OSError:
@@ -185,6 +188,7 @@ def attest(report, facts, nonce, out, iat, root=None):
     size = os.stat(tmp)[6]
     pt = PAYLOAD_TYPE.encode()
     head = ("DSSEv1 %d %s %d " % (len(pt), PAYLOAD_TYPE, size)).encode()
+    import jca_ed25519
     sig = jca_ed25519.sign(seed, (head, _feeder(tmp, size)), pub)
     with open(_path(root, out), "w") as env, open(tmp, "rb") as fh:
         env.write('{\n  "payload": "')
