@@ -44,7 +44,8 @@ PIDS_MAX = 512
 TMPFS_SIZE = "512m"
 FSIZE_MAX = 256 << 20  # largest file any sandbox process may write (RLIMIT_FSIZE)
 TEST_ADDRESS = "192.0.2.1/24"  # TEST-NET-1 (RFC 5737): never routed
-SETTLE = 1.5  # seconds the socket table must stay unchanged after the init says it is done
+SETTLE = 1.5  # seconds the socket table must stay unchanged (and the sandbox near idle) after the
+# init says it is done; without CPU accounting, three times that
 PREFIX = "jcstar-boot."
 # Devices the sandbox may open (devices cgroup v1): null zero full random urandom tty console ptmx,
 # pseudo-terminals; any node may be made (mknod) but no disk, memory or other host device opened.
@@ -490,6 +491,38 @@ class Sandbox:
             return ""
         return lines[-1][:300] if lines else f"exit status {self.proc.returncode if self.proc else '?'}"
 
+    def _cpu(self) -> Optional[float]:
+        """CPU seconds used by every process of the sandbox so far (cpuacct v1 or cgroup v2), or
+        None without CPU accounting."""
+        for cg in self.cgroups:
+            try:
+                with open(os.path.join(cg, "cpuacct.usage")) as fh:
+                    return int(fh.read()) / 1e9
+            except (OSError, ValueError):
+                pass
+            try:
+                with open(os.path.join(cg, "cpu.stat")) as fh:
+                    for line in fh:
+                        if line.startswith("usage_usec "):
+                            return int(line.split()[1]) / 1e6
+            except (OSError, ValueError):
+                pass
+        return None
+
+    @staticmethod
+    def _idle(cpu: List[Tuple[float, float]], now: float, window: float) -> bool:
+        """The sandbox used under 10 % of one core over the last ``window`` seconds: its
+        services are not still starting (a daemon slow to bind, an emulated one, keeps a core
+        busy). True without CPU accounting (the longer quiet table is the only sign then)."""
+        if not cpu:
+            return True
+        old = [c for c in cpu if c[0] <= now - window]
+        if not old:
+            return False
+        t0, u0 = old[-1]
+        t1, u1 = cpu[-1]
+        return (u1 - u0) <= 0.1 * max(t1 - t0, 1e-3)
+
     def _entries(self) -> List[str]:
         """The inittab runner's lines (JSON, one per entry) from the sandbox's log (capped)."""
         if self._log is None:
@@ -540,6 +573,8 @@ class Sandbox:
             else "not restricted (no devices cgroup v1 on this host)"
         deadline = started + self.timeout
         last, stable_since, done = None, time.monotonic(), False
+        cpu: List[Tuple[float, float]] = []  # (when, CPU seconds the sandbox has used)
+        settle = self.settle if self._cpu() is not None else 3 * self.settle
         while True:
             now = time.monotonic()
             if self.proc.poll() is not None or not _alive(self.init_pid):
@@ -547,11 +582,14 @@ class Sandbox:
             table = sorted(set(t[:4] for t in read_table(self.init_pid)))
             if table != last:
                 last, stable_since = table, now
+            used = self._cpu()
+            if used is not None:
+                cpu.append((now, used))
             if not done:
                 done = self._init_done(kind)
                 if done:
                     stable_since = max(stable_since, now)
-            if done and now - stable_since >= self.settle:
+            if done and now - stable_since >= settle and self._idle(cpu, now, settle):
                 res.settled = True
                 break
             if now >= deadline:

@@ -377,16 +377,28 @@ def test_foreign_architecture_without_binfmt_exits_2(tmp_path):
     assert leftovers(p.pid) == NONE_LEFT
 
 
-def test_arm64_tree_under_qemu_user():
-    if not (shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64")):
-        pytest.skip("qemu-user-static is not installed: no arm64 tree can be built or booted here")
-    head = bytes(bytearray(open("/bin/true", "rb").read(64)))
-    arm = head[:18] + (183).to_bytes(2, "little") + head[20:]
-    if not boot._binfmt_handles(arm):
-        pytest.skip("qemu-user is installed but no binfmt_misc handler for aarch64 is registered "
-                    "(registering one changes the host for every process: not done by tests)")
-    pytest.skip("a binfmt handler for aarch64 is registered, but no arm64 tree builder exists yet "
-                "(debootstrap --foreign --arch arm64)")
+def test_arm64_tree_under_qemu_user(tmp_path):
+    """An arm64 tree (the packaging tests' cached one) boots through qemu-user-static binfmt: its
+    python3 http.server, started from the inittab, is observed with its own name."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                    "packaging"))
+    import pkgroots
+    with pkgroots.binfmt_aarch64() as why:
+        if why:
+            pytest.skip(f"no arm64 emulation here: {why}")
+        src = pkgroots.arm64_root()
+        root = str(tmp_path / "root")
+        subprocess.run(["cp", "-al", src, root], check=True)
+        shutil.rmtree(os.path.join(root, "etc"))
+        subprocess.run(["cp", "-a", os.path.join(src, "etc"), os.path.join(root, "etc")], check=True)
+        with open(os.path.join(root, "etc/inittab"), "w") as fh:
+            fh.write("::once:/usr/bin/python3 -m http.server 8081 --bind 0.0.0.0\n")
+        before = digest(root)
+        res = boot.boot(Root(root, live=False), timeout=120)
+        assert res.arch == "aarch64" and res.init == "inittab" and res.settled
+        assert {(s.proto, s.address, s.port, s.process) for s in res.sockets} == {("tcp", "*", 8081, "python3")}
+        assert digest(root) == before
+        assert leftovers(os.getpid(), root) == NONE_LEFT
 
 
 HOSTILE = r"""
