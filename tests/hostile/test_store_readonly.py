@@ -69,3 +69,37 @@ def test_a_file_that_is_not_a_store_is_exit_2_and_untouched(tmp_path):
     r = run("store", "query", "--store", str(notes))
     assert r.returncode == 2 and str(notes) in r.stderr, r.stderr
     assert notes.read_text() == "not a database\n"
+
+
+@pytest.fixture(scope="module")
+def pg(tmp_path_factory):
+    """A private PostgreSQL server (tests/store/pgserver.py: unix socket only, stopped after)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(HERE), "store"))
+    from pgserver import PgServer, unavailable
+
+    why = unavailable()
+    if why:
+        pytest.skip(why)
+    server = PgServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_postgres_readers_create_no_schema_and_cannot_write(pg):
+    import psycopg
+
+    from jcstar_agent.store import StoreError, open_store
+
+    url = pg.new_db()
+    r = run("store", "query", "--store", url)
+    assert r.returncode == 2 and "no evidence store" in r.stderr, r.stderr
+    with psycopg.connect(url) as db:
+        assert db.execute("SELECT to_regclass('attestations')").fetchone()[0] is None
+    open_store(url).close()  # what ingest/factory do: create the schema
+    assert run("store", "check-unique", "--store", url).returncode == 0
+    ro = open_store(url, create=False)
+    with pytest.raises(StoreError):
+        ro.add_key("00" * 32, b"pem")
+    ro.close()
