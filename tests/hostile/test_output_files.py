@@ -114,6 +114,24 @@ def test_sbom_on_a_full_disk_is_a_run_level_error(tree, tmp_path):
         assert sorted(os.listdir(full)) == ["filler"]
 
 
+@root_only
+def test_store_export_on_a_full_disk_is_exit_2_and_leaves_nothing(tmp_path):
+    from jcstar_agent.store import open_store
+
+    db = str(tmp_path / "evidence.db")
+    open_store(db).close()
+    with small_tmpfs(tmp_path / "full", "4k") as full:
+        with open(os.path.join(full, "filler"), "wb") as fh:
+            with contextlib.suppress(OSError):
+                fh.write(b"x" * 4096)
+        out = os.path.join(full, "unit.tar.gz")
+        r = run("store", "export", "--store", db, "--serial", "SN1", "--output", out)
+        assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and out in lines[0] and "No space left" in lines[0], r.stderr
+        assert sorted(os.listdir(full)) == ["filler"]
+
+
 def test_sbom_written_is_named_in_s1_1_13_and_not_an_error(tree, tmp_path, cli):
     bom = tmp_path / "bom.json"
     r = cli("check", "--root", tree(), "--sbom", str(bom), "--format", "json")
