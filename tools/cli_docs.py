@@ -54,7 +54,9 @@ def _roff(text: str) -> str:
 
 
 def manpage() -> str:
-    date = datetime.date.today().isoformat()
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")  # reproducible builds: the changelog's date
+    date = (datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc).date() if epoch and epoch.isdigit()
+            else datetime.date.today()).isoformat()
     lines = [f'.TH JCSTAR\\-AGENT 1 "{date}" "jcstar\\-agent {__version__}" "User Commands"',
              ".SH NAME", "jcstar\\-agent \\- check a Linux IoT device against the JC\\-STAR \\[u2605]1 criteria",
              ".SH SYNOPSIS", ".B jcstar\\-agent", "[\\fB\\-q\\fR|\\fB\\-v\\fR] \\fIVERB\\fR [\\fIOPTIONS\\fR]",
