@@ -45,14 +45,18 @@ STDLIB_SPLITS = {
     "statistics": "statistics", "email": "email", "socketserver": "netserver",
     "asyncio": "asyncio", "concurrent": "asyncio", "decimal": "numbers", "numbers": "numbers",
     "pickle": "pickle", "syslog": "syslog", "multiprocessing": "multiprocessing",
+    "_operator": "core", "_sha256": "crypt", "_sha2": "crypt", "html": "html",
 }
 TOML_READERS = ("tomllib", "tomli")  # ${JCSTAR_TOML}: python3-tomllib, or python3-tomli < 3.11
 DEVICE_THIRD_PARTY = {"psutil": "python3-psutil", "cryptography": "python3-cryptography",
                       "serial": "python3-pyserial"}
 # Imported by jcstar_agent/ but not needed on the device: optional extras and host-side dev tools.
 NOT_ON_DEVICE = {"paramiko": "optional probe-ssh extra", "jsonschema": "host/dev schema checks",
-                 "referencing": "host/dev schema checks", "psycopg": "evidence store (host)"}
-HOST_ONLY_PACKAGES = ("jcstar_agent/store",)  # the evidence store runs on the factory/office host
+                 "referencing": "host/dev schema checks", "psycopg": "evidence store (host)",
+                 "openpyxl": "checklist extra (host)", "openpyxl.styles": "checklist extra (host)"}
+# The evidence store runs on the factory/office host; mcu/ is the host side of the MicroPython
+# edition and the micro-agent itself (it runs on the board's MicroPython, never on a Linux device).
+HOST_ONLY_PACKAGES = ("jcstar_agent/store", "jcstar_agent/mcu")
 
 
 def agent_imports():

@@ -27,16 +27,19 @@ RDEPENDS:${PN} = "\
     python3-cryptography \
     python3-pyserial \
     ${JCSTAR_TOML} \
+    python3-asyncio \
     python3-compression \
     python3-core \
     python3-crypt \
     python3-ctypes \
     python3-datetime \
     python3-difflib \
+    python3-html \
     python3-io \
     python3-json \
     python3-logging \
     python3-netclient \
+    python3-resource \
     python3-shell \
     python3-xml \
 "
