@@ -3,7 +3,8 @@
 Discovered: mosquitto ``password_file`` (with its listeners and ``allow_anonymous``), nginx
 ``auth_basic_user_file``, lighttpd ``auth.backend.htpasswd.userfile`` / ``.plain.userfile`` /
 ``.htdigest.userfile``, Apache ``AuthUserFile`` (also in ``.htaccess`` files under /var/www,
-/srv/www, /srv/http); plus the stores the board config declares in
+/srv/www, /srv/http); files any other started daemon's settings or flags point to
+(:mod:`.pointed_stores`); plus the stores the board config declares in
 ``[[logins]] store``. Each store is parsed into ``user:stored`` entries; the stored values stay
 in memory for the default-password test and are never printed (``repr`` hides them).
 """
@@ -29,7 +30,7 @@ class Entry:
 @dataclass
 class Store:
     path: str
-    fmt: str  # crypt | htpasswd | htdigest | plain | mosquitto | json
+    fmt: str  # crypt | htpasswd | htdigest | plain | mosquitto | json | opaque (format not known)
     service: str  # mosquitto, nginx, lighttpd, apache, declared
     found_in: str  # "file:line" of the directive, or "declared login 'web'"
     login: str = ""  # declared login name when declared
@@ -69,6 +70,8 @@ def parse_store(root, store: Store) -> Store:
     r = root.read(store.path, 4 << 20)
     if not r.ok:
         store.error = r.error
+        return store
+    if store.fmt == "opaque":  # a format not known: its permissions are still judged
         return store
     if store.fmt == "json":
         return _parse_json(store, r.text)
@@ -241,6 +244,8 @@ def read(ctx) -> CredStores:
                     s.login = login.name
                     if login.store_format:
                         s.fmt = login.store_format
+    from . import pointed_stores  # files any other started daemon's settings point to
+    out.stores += pointed_stores.discover(ctx, [s.path for s in out.stores])
     for s in out.stores:
         parse_store(root, s)
     return out
