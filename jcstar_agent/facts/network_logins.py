@@ -18,6 +18,8 @@ Daemons known, each with its own config semantics:
   ``pam_service_name``; ``/etc/ftpusers`` when the PAM stack consults it, ``userlist_*``),
   ``anonymous_enable``, ``chroot_local_user``, ``max_login_fails``, ``delay_failed_login``,
   TLS (``ssl_enable``/``force_local_logins_ssl``);
+- **other FTP servers** (BusyBox/inetutils ftpd behind inetd or tcpsvd, proftpd, pure-ftpd) —
+  seen on a reachable listener: local accounts over cleartext FTP (PAM service ``ftp``);
 - **snmpd** — SNMP v1/v2c communities (``rocommunity``/``rwcommunity``/``com2sec``): the daemon's
   own shared credential; ``public``/``private`` are the universal defaults (kind ``community``).
 
@@ -311,6 +313,26 @@ def _vsftpd(ctx, r: Reach) -> List[NetLogin]:
                      fail_delay=num("delay_failed_login", 1), address=address)]
 
 
+FTPDS = ("ftpd", "in.ftpd", "proftpd", "pure-ftpd", "inetutils-ftpd", "ftpd-ssl")
+
+
+def _other_ftp(ctx, r: Reach, taken: set) -> List[NetLogin]:
+    """FTP servers other than vsftpd (BusyBox/inetutils ftpd behind inetd or tcpsvd, proftpd,
+    pure-ftpd): local accounts log in with their password, in cleartext (PAM service ``ftp``
+    where they use PAM). Only when the listeners can be seen: their configs are not read."""
+    if not r.visible:
+        return []
+    _started, up = r.of(FTPDS, ("ftp",), (21,))
+    out: List[NetLogin] = []
+    for x in up:
+        if x.port in taken or (x.process or "") == "vsftpd":
+            continue
+        taken.add(x.port)
+        out.append(NetLogin("ftp", x.port, x.source or "listener", tls=False, pam_service="ftp",
+                            address=x.address))
+    return out
+
+
 def snmp_communities(root, conf: str = SNMPD_CONF) -> List[Tuple[str, str]]:
     """(community, file:line) of every v1/v2c community snmpd is given (kept in memory only)."""
     out: List[Tuple[str, str]] = []
@@ -355,6 +377,7 @@ def read(ctx) -> List[NetLogin]:
     out += _dropbear(ctx, r)
     out += _cleartext(ctx, r)
     out += _vsftpd(ctx, r)
+    out += _other_ftp(ctx, r, {n.port for n in out if n.service == "ftp"})
     out += _snmpd(ctx, r)
     seen = {n.service for n in out}
     for login in ctx.config.logins:

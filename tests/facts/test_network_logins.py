@@ -103,3 +103,12 @@ def test_live_listener_without_a_process_name_matches_by_port(tree):
         "live sockets")
     got = {n.service: n.port for n in network_logins.read(ctx)}
     assert got == {"telnet": 23}
+
+
+def test_busybox_ftpd_behind_tcpsvd_is_an_ftp_login(trees):
+    files = dict(enabled("ftp", "/usr/bin/tcpsvd -vE 0.0.0.0 21 ftpd -w /srv/ftp"), **{
+        "/etc/passwd": "root:x:0:0::/root:/bin/sh\n", "/usr/bin/tcpsvd": b""})
+    ftp = _logins(_tree(trees, files))["ftp"]
+    assert (ftp.port, ftp.tls, ftp.pam_service, ftp.kind) == (21, False, "ftp", "account")
+    assert ftp.admits(Account("op", 1000, 1000, shell="/bin/sh"))
+
