@@ -3,8 +3,8 @@
 The known stores (mosquitto, nginx, Apache, lighttpd) are read by :mod:`.credstores` from their
 daemons' own directives. Any other started program may name its password or secrets file too: in
 its command line (``-rfbauth /etc/vnc/passwd``, ``--password-file=/etc/app/users``) or in a
-configuration file it is given or keeps in the usual places (``/etc/NAME.conf``, ``/etc/NAME/``,
-``/etc/default/NAME``): a setting whose name says password/passwd/secret/credential/htpasswd/
+configuration file it is given or keeps in the usual places for its program's or its unit's NAME
+(``/etc/NAME.conf``, ``/etc/NAME/``, ``/etc/default/NAME``): a setting whose name says password/passwd/secret/credential/htpasswd/
 passdb, or auth/pass + file/db, whose value is an absolute path to a regular file in the image.
 
 Each such file becomes a :class:`~.credstores.Store` judged like the known ones: ``user:value``
@@ -28,22 +28,25 @@ NOT_STORE = (".pem", ".crt", ".cer", ".der", ".key", ".pub", ".csr", ".so", ".so
 HANDLED = {"mosquitto", "nginx", "apache2", "httpd", "lighttpd"}  # credstores reads these
 
 
-def _candidates(root, argv: List[str], name: str) -> List[str]:
+def _candidates(root, argv: List[str], names: List[str]) -> List[str]:
     """Configuration files of one started program: given on its command line, or in the usual
-    places for its name."""
+    places for its name and its unit's name (a python3 or java service keeps them under its own)."""
     out = []
     for a in argv[1:]:
         v = a.split("=", 1)[1] if a.startswith("-") and "=" in a else a
         if v.startswith("/") and root.is_file(v) and not v.endswith(NOT_STORE):
             out.append(v)
-    for p in (f"/etc/{name}.conf", f"/etc/{name}.cfg", f"/etc/{name}.ini", f"/etc/{name}.yaml",
-              f"/etc/{name}.json", f"/etc/default/{name}", f"/etc/sysconfig/{name}"):
-        if root.is_file(p):
-            out.append(p)
-    if root.is_dir(f"/etc/{name}"):
-        for path, _st in root.walk(f"/etc/{name}", max_entries=MAX_DIR_ENTRIES, max_depth=3):
-            if root.is_file(path) and not path.endswith(NOT_STORE):
-                out.append(path)
+    for name in names:
+        if not name or "/" in name or name.startswith("."):
+            continue
+        for p in (f"/etc/{name}.conf", f"/etc/{name}.cfg", f"/etc/{name}.ini", f"/etc/{name}.yaml",
+                  f"/etc/{name}.json", f"/etc/default/{name}", f"/etc/sysconfig/{name}"):
+            if root.is_file(p):
+                out.append(p)
+        if root.is_dir(f"/etc/{name}"):
+            for path, _st in root.walk(f"/etc/{name}", max_entries=MAX_DIR_ENTRIES, max_depth=3):
+                if root.is_file(path) and not path.endswith(NOT_STORE):
+                    out.append(path)
     return out
 
 
@@ -103,11 +106,13 @@ def discover(ctx, known: List[str]) -> list:
         if name == "busybox" and len(argv) > 1:
             argv = argv[1:]
             name = argv[0].rsplit("/", 1)[-1]
-        if name in HANDLED or _quiet(name):
+        unit = getattr(st, "unit", "") or ""
+        stem = unit.rsplit(".", 1)[0].split("@")[0] if unit.endswith(".service") else ""
+        if name in HANDLED or stem in HANDLED or _quiet(name):
             continue
         for flag, path in _from_argv(argv):
             add(path, name, f"{st.source} (-{flag})")
-        for conf in _candidates(root, argv, name):
+        for conf in _candidates(root, argv, [name] + ([stem] if stem and stem != name else [])):
             if conf in seen_conf or budget <= 0:
                 continue
             seen_conf.add(conf)

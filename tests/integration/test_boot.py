@@ -311,6 +311,48 @@ def test_hanging_unit_stopped_at_timeout(hang_tree):
     assert leftovers(p.pid, hang_tree) == NONE_LEFT
 
 
+def test_init_that_dies_is_one_line_exit_2(tmp_path):
+    """The error path through the command: the image's init exits at once."""
+    root = str(tmp_path / "root")
+    boottree.copy_case(root)
+    init = os.path.join(root, "usr/lib/systemd/systemd")
+    os.unlink(init)  # a hard link to the cached tree: unlinking leaves the cache alone
+    os.symlink("/bin/false", init)
+    p = agent("check", "--root", root, "--boot", "--boot-timeout", "30")
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 2, err
+    assert err.count("\n") == 1 and "init ended during boot" in err, err
+    assert leftovers(p.pid, root) == NONE_LEFT
+
+
+def test_two_offline_runs_same_findings(tmp_path):
+    """Without --boot too: a password store whose first user matches early and whose second is
+    searched to the end; only documented timings may differ."""
+    root = str(tmp_path / "root")
+    boottree.copy_case(root)
+    boottree.add_unit(root, "appd.service", "/usr/bin/python3 -m http.server 9000 --directory /srv")
+    os.makedirs(os.path.join(root, "etc/appd"))
+    with open(os.path.join(root, "etc/appd/appd.conf"), "w") as fh:
+        fh.write("password_file = /etc/appd/users\n")
+    with open(os.path.join(root, "etc/appd/users"), "w") as fh:
+        fh.write("pi:raspberry\nops:Zq8-not-a-default-7Hh\n")
+
+    def run():
+        p = agent("check", "--root", root, "--format", "json", "--password-budget", "20")
+        out, _ = p.communicate(timeout=180)
+        r = json.loads(out)
+        for key in ("generated_at", "duration_seconds"):
+            r.pop(key, None)
+        for c in r["criteria"]:
+            for f in c["findings"]:
+                f["evidence"].pop("timing", None)
+        return r
+    first = run()
+    s02 = next(c for c in first["criteria"] if c["id"] == "S1.1-02")
+    assert any(f["check"] == "CRED-DEFAULT-PASSWORD" and "'pi'" in f["message"] for f in s02["findings"])
+    assert first == run()
+
+
 class _Broken(boot.Sandbox):
     def _init_done(self, kind):
         raise RuntimeError("injected failure while the sandbox runs")
