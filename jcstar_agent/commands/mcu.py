@@ -32,6 +32,9 @@ def add_arguments(p) -> None:
     d.add_argument("--config", metavar="FILE", help="board config (TOML), converted to jca_cfg.json")
     d.add_argument("--board", metavar="NAME", help="a board config from board_configs/")
     d.add_argument("--source", action="store_true", help="copy the .py sources instead of mpy-cross .mpy")
+    d.add_argument("--data-only", action="store_true",
+                   help="copy only the data files (the firmware freezes the micro-agent: "
+                        "firmware_hooks/micropython/manifest.py); removes agent copies from the flash")
     k.add_argument("--out", metavar="FILE", required=True, help="where to write the public key (PEM)")
     a.add_argument("--pubkey", metavar="PEM", required=True, help="the board's public key (mcu keygen --out)")
     a.add_argument("--output", metavar="FILE", required=True, help="where to write the verified envelope")
@@ -61,7 +64,7 @@ def run(args) -> int:
             from ..config import board_path
 
             config = board_path(args.board)
-        sizes = remote.deploy(args.port, config, args.source, args.timeout)
+        sizes = remote.deploy(args.port, config, args.source, args.timeout, args.data_only)
         for name, size in sizes.items():
             print(f"  {name:18} {size:7d} bytes")
         print(f"deployed {len(sizes)} files ({sum(sizes.values())} bytes) to {args.port}")

@@ -52,11 +52,15 @@ def tagged(out: str, tag: str) -> str:
     raise RunError(f"the board did not answer {tag}: {out.strip().splitlines()[-1][:300] if out.strip() else 'no output'}")
 
 
-def deploy(port: str, config: Optional[str], source: bool = False, timeout: float = 300.0) -> Dict[str, int]:
-    """Copy the micro-agent (.mpy, or .py with ``source``) and its data files; {name: bytes}."""
+def deploy(port: str, config: Optional[str], source: bool = False, timeout: float = 300.0,
+           data_only: bool = False) -> Dict[str, int]:
+    """Copy the micro-agent (.mpy, or .py with ``source``; nothing with ``data_only``, for a
+    firmware that freezes it) and its data files; {name: bytes}."""
     with tempfile.TemporaryDirectory(prefix="jca-deploy-") as tmp:
         files = []
-        if source:
+        if data_only:
+            pass
+        elif source:
             for src in bundle.module_paths():
                 dst = os.path.join(tmp, os.path.basename(src))
                 shutil.copyfile(src, dst)
@@ -68,8 +72,10 @@ def deploy(port: str, config: Optional[str], source: bool = False, timeout: floa
             with open(path, "wb") as fh:
                 fh.write(data)
             files.append(path)
-        # a stale .py of the other kind would shadow what we copy (MicroPython imports .py first)
-        stale = [m + (".mpy" if source else ".py") for m in bundle.MODULES]
+        # a stale .py of the other kind would shadow what we copy (MicroPython imports .py first);
+        # with data_only, copies on the flash would shadow the frozen modules
+        stale = [m + ext for m in bundle.MODULES
+                 for ext in ((".py", ".mpy") if data_only else (".mpy",) if source else (".py",))]
         clean = ("import os\nfor f in %r:\n    try:\n        os.remove(f)\n    except OSError:\n"
                  "        pass\nprint('JCA-CLEAN', 1)\n" % (stale,))
         out = run(port, ["exec", clean, "+", "cp"] + files + [":"], timeout)
