@@ -98,6 +98,51 @@ def copy_rootfs(dest: str) -> str:
     return dest
 
 
+def derived(prefix: str, packages, base: str = "") -> str:
+    """Path of a tree built once from the rootfs (or ``base``) plus ``packages``, installed by
+    ``chroot … apt-get install`` under a policy-rc.d (nothing started); cached beside the rootfs
+    as ``PREFIX-<key>``, keyed by the base and the package list."""
+    base = base or build()
+    digest = hashlib.sha256((base + " " + " ".join(packages)).encode()).hexdigest()[:12]
+    dest = os.path.join(CACHE, f"{prefix}-{digest}")
+    if os.path.exists(os.path.join(dest, ".jcstar-complete")):
+        return dest
+    work = tempfile.mkdtemp(prefix=f"{prefix}-build-", dir=CACHE)
+    tree = os.path.join(work, "t")
+    try:
+        subprocess.run(["cp", "-a", "--reflink=auto", base, tree], check=True)
+        rc = os.path.join(tree, "usr/sbin/policy-rc.d")
+        with open(rc, "w") as fh:
+            fh.write("#!/bin/sh\nexit 101\n")
+        os.chmod(rc, 0o755)
+        _run(["chroot", tree, "apt-get", "update", "-q"])
+        _run(["chroot", tree, "apt-get", "install", "-y", "-q", "--no-install-recommends", *packages])
+        _run(["chroot", tree, "apt-get", "clean"])
+        os.unlink(rc)
+        open(os.path.join(tree, ".jcstar-complete"), "w").close()
+        if os.path.exists(dest):
+            shutil.rmtree(dest)
+        os.rename(tree, dest)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return dest
+
+
+def cheap_copy(src: str, dest: str, real=("etc",)) -> str:
+    """A private copy of a cached tree for one test case: files hard-linked (fast, no space), the
+    folders in ``real`` copied for real — a case may change files only there (new files in fresh
+    folders anywhere). Across filesystems, a full copy."""
+    if subprocess.run(["cp", "-al", src, dest], stderr=subprocess.DEVNULL).returncode != 0:
+        shutil.rmtree(dest, ignore_errors=True)
+        subprocess.run(["cp", "-a", "--reflink=auto", src, dest], check=True)
+        return dest
+    for sub in real:
+        if os.path.lexists(os.path.join(src, sub)):
+            shutil.rmtree(os.path.join(dest, sub))
+            subprocess.run(["cp", "-a", os.path.join(src, sub), os.path.join(dest, sub)], check=True)
+    return dest
+
+
 def chroot(root: str, *cmd: str, input: str = None) -> None:
     """Run a command inside a rootfs (useradd, chpasswd ...)."""
     subprocess.run(["chroot", root, *cmd], check=True, input=input, text=True,

@@ -11,12 +11,8 @@ Run as a script to pre-build: ``python3 tests/integration/corpus.py``.
 """
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 from typing import Iterable
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -39,51 +35,15 @@ SERVICES = {
 }
 
 
-def key() -> str:
-    return hashlib.sha256((rootfs.key() + " ".join(PACKAGES)).encode()).hexdigest()[:12]
-
-
-def path() -> str:
-    return os.path.join(rootfs.CACHE, f"corpus-{key()}")
-
-
 def build() -> str:
     """Path of the base tree, building it (once) from the debootstrap rootfs."""
-    dest = path()
-    if os.path.exists(os.path.join(dest, ".jcstar-complete")):
-        return dest
-    base = rootfs.build()
-    work = tempfile.mkdtemp(prefix="corpus-build-", dir=rootfs.CACHE)
-    tree = os.path.join(work, "t")
-    try:
-        subprocess.run(["cp", "-a", "--reflink=auto", base, tree], check=True)
-        rc = os.path.join(tree, "usr/sbin/policy-rc.d")
-        with open(rc, "w") as fh:
-            fh.write("#!/bin/sh\nexit 101\n")
-        os.chmod(rc, 0o755)
-        rootfs._run(["chroot", tree, "apt-get", "update", "-q"])
-        rootfs._run(["chroot", tree, "apt-get", "install", "-y", "-q", "--no-install-recommends",
-                     *PACKAGES])
-        rootfs._run(["chroot", tree, "apt-get", "clean"])
-        os.unlink(rc)
-        open(os.path.join(tree, ".jcstar-complete"), "w").close()
-        if os.path.exists(dest):
-            shutil.rmtree(dest)
-        os.rename(tree, dest)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return dest
+    return rootfs.derived("corpus", PACKAGES)
 
 
 def copy_case(dest: str) -> str:
     """A private case tree: hard links to the base tree's files, /etc /root /home copied for
     real (the only places a case changes; new files elsewhere go into fresh folders)."""
-    src = build()
-    subprocess.run(["cp", "-al", src, dest], check=True)
-    for sub in ("etc", "root", "home"):
-        shutil.rmtree(os.path.join(dest, sub))
-        subprocess.run(["cp", "-a", os.path.join(src, sub), os.path.join(dest, sub)], check=True)
-    return dest
+    return rootfs.cheap_copy(build(), dest, real=("etc", "root", "home"))
 
 
 def only(root: str, started: Iterable[str]) -> None:
