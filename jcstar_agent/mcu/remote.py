@@ -2,7 +2,7 @@
 
 Every call is one ``mpremote connect PORT resume …`` chain: ``resume`` keeps the board's
 interpreter as it is (no soft reset: a soft reset would end the unix port the tests run behind a
-pty, and a board needs none). Output lines the micro-agent prints start with ``JCA-`` so they are
+pty, and a board needs none). Output lines the micro-agent prints start with ``JCA_`` so they are
 told apart from whatever the board's own code prints.
 """
 from __future__ import annotations
@@ -77,24 +77,24 @@ def deploy(port: str, config: Optional[str], source: bool = False, timeout: floa
         stale = [m + ext for m in bundle.MODULES
                  for ext in ((".py", ".mpy") if data_only else (".mpy",) if source else (".py",))]
         clean = ("import os\nfor f in %r:\n    try:\n        os.remove(f)\n    except OSError:\n"
-                 "        pass\nprint('JCA-CLEAN', 1)\n" % (stale,))
+                 "        pass\nprint('JCA_CLEAN', 1)\n" % (stale,))
         out = run(port, ["exec", clean, "+", "cp"] + files + [":"], timeout)
-        tagged(out, "JCA-CLEAN")
+        tagged(out, "JCA_CLEAN")
         return {os.path.basename(f): os.path.getsize(f) for f in files}
 
 
 def keygen(port: str, timeout: float = 300.0) -> bytes:
     """Make the key on the board; return the raw 32-byte public key."""
-    out = run(port, ["exec", "import jca_sign\nprint('JCA-PUB', jca_sign.keygen())"], timeout)
-    pub = bytes.fromhex(tagged(out, "JCA-PUB"))
+    out = run(port, ["exec", "import jca_sign\nprint('JCA_PUB', jca_sign.keygen())"], timeout)
+    pub = bytes.fromhex(tagged(out, "JCA_PUB"))
     if len(pub) != 32:
         raise RunError("the board returned a public key that is not 32 bytes")
     return pub
 
 
 def public_key(port: str, timeout: float = 60.0) -> bytes:
-    out = run(port, ["exec", "import jca_sign\nprint('JCA-PUB', jca_sign.public_hex())"], timeout)
-    return bytes.fromhex(tagged(out, "JCA-PUB"))
+    out = run(port, ["exec", "import jca_sign\nprint('JCA_PUB', jca_sign.public_hex())"], timeout)
+    return bytes.fromhex(tagged(out, "JCA_PUB"))
 
 
 def attest(port: str, nonce: str, timeout: float = 300.0, now: Optional[float] = None) -> bytes:
@@ -102,12 +102,12 @@ def attest(port: str, nonce: str, timeout: float = 300.0, now: Optional[float] =
     import time
 
     now = time.time() if now is None else now
-    code = ("import jca_main\nr = jca_main.attest(%r, 'jca_env.json', %d)\nprint('JCA-DONE', r[1])\n"
+    code = ("import jca_main\nr = jca_main.attest(%r, 'jca_env.json', %d)\nprint('JCA_DONE', r[1])\n"
             % (nonce, int(now)))
     with tempfile.TemporaryDirectory(prefix="jca-attest-") as tmp:
         local = os.path.join(tmp, "env.json")
         out = run(port, ["exec", code, "+", "cp", ":jca_env.json", local], timeout)
-        tagged(out, "JCA-DONE")
+        tagged(out, "JCA_DONE")
         with open(local, "rb") as fh:
             return fh.read(16 << 20)
 
