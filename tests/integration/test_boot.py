@@ -472,14 +472,23 @@ try:  # the classic climb out of a chroot: must end in the image's own tree
 except OSError:
     found = False
 listen(7101 if found else 7100)
+reached = False
+for host in sys.argv[4].split(","):  # the host's addresses, where the test listens
+    try:
+        socket.create_connection((host, int(sys.argv[5])), timeout=2).close()
+        reached = True
+    except OSError:
+        pass
+listen(7201 if reached else 7200)
 while True:
     time.sleep(60)
 """
 
 
 def test_hostile_unit_stays_inside(tmp_path):
-    """A unit of the image, root in the sandbox, tries to read the host's disk and to climb out of
-    its root to a file on the host: each outcome is told by the port it then listens on."""
+    """A unit of the image, root in the sandbox, tries to read the host's disk, to climb out of its
+    root to a file on the host, and to connect to a listener of the host's: each outcome is told by
+    the port it then listens on."""
     root = str(tmp_path / "root")
     boottree.copy_case(root)
     with open(os.path.join(root, "etc/hostile.py"), "w") as fh:
@@ -487,9 +496,31 @@ def test_hostile_unit_stays_inside(tmp_path):
     marker = tmp_path / "host-marker"
     marker.write_text("on the host only")
     dev = os.stat("/").st_dev
+    import socket
+    srv = socket.socket()
+    srv.bind(("0.0.0.0", 0))
+    srv.listen()
+    hosts = ["127.0.0.1"] + [a for a in subprocess.run(["hostname", "-I"], capture_output=True,
+                                                        text=True).stdout.split() if ":" not in a]
     boottree.add_unit(root, "hostile.service", f"/usr/bin/python3 /etc/hostile.py "
-                      f"{os.major(dev)} {os.minor(dev)} {marker}")
-    res = boot.boot(Root(root, live=False), timeout=60)
+                      f"{os.major(dev)} {os.minor(dev)} {marker} {','.join(hosts)} "
+                      f"{srv.getsockname()[1]}")
+    try:
+        res = boot.boot(Root(root, live=False), timeout=60)
+    finally:
+        srv.close()
     ports = {s.port for s in res.sockets if s.port >= 7000}
-    assert ports == {7000, 7100}
+    assert ports == {7000, 7100, 7200}
+    assert leftovers(os.getpid(), root) == NONE_LEFT
+
+
+def test_process_cap_holds_a_fork_bomb(tmp_path):
+    root = str(tmp_path / "root")
+    boottree.copy_case(root)
+    boottree.add_unit(root, "bomb.service", "/bin/sh -c 'b() { b | b & }; b'")
+    with boot.Sandbox(Root(root, live=False), timeout=8, pids_max=64) as sb:
+        res = sb.boot()
+        pids = [c for c in sb.cgroups if os.path.exists(os.path.join(c, "pids.current"))]
+        assert pids and int(open(os.path.join(pids[0], "pids.current")).read()) <= 64
+    assert res.seconds < 20
     assert leftovers(os.getpid(), root) == NONE_LEFT
