@@ -17,7 +17,6 @@ Never on a live device, never on the original tree:
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import stat
@@ -26,6 +25,8 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
+
+from . import digest
 
 CANARY_NAME = "jcstar-erase-canary"
 CANARY = b"jcstar-agent erase-test canary: this data must be gone after the erase\n"
@@ -69,7 +70,7 @@ class EraseRun:
 
 def tree_digest(top: str) -> Tuple[str, int]:
     """(SHA-256 over every entry of the tree, number of entries). Symlinks are not followed."""
-    h = hashlib.sha256()
+    h = digest.sha256()
     count = 0
     for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
         dirnames.sort()
@@ -106,11 +107,41 @@ def _copy(src: str, dest: str) -> None:
         raise EraseError(f"copying the root failed: {exc}"[:300])
 
 
-def _host(copy_root, path: str) -> Optional[str]:
-    host = copy_root.host_path(path)
-    if host is None or not (host == copy_root.path or host.startswith(copy_root.path + os.sep)):
+def _inside_copy(copy_root, path: str) -> Optional[List[str]]:
+    """Components (below the copy) of a declared path resolved inside the copy, or None on a
+    loop. ``Root.realpath`` keeps every result normalised (missing components and ``..``
+    included), so the components name nothing outside; they are still opened one by one
+    below, with O_NOFOLLOW, so that no symlink can lead out either."""
+    real = copy_root.realpath(path)
+    if real is None:
         return None
-    return host
+    parts = [p for p in real.split("/") if p]
+    if any(p in (".", "..") for p in parts):  # cannot happen; never trust it with a write
+        return None
+    return parts
+
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
+def _open_dir(top: str, parts: List[str]) -> int:
+    """A descriptor of folder ``parts`` below ``top``, creating missing folders one component at
+    a time (``mkdir`` relative to the parent's descriptor, opened with O_NOFOLLOW): what is
+    created is always inside ``top``, whatever the tree holds."""
+    fd = os.open(top, _DIR_FLAGS)
+    try:
+        for name in parts:
+            try:
+                os.mkdir(name, 0o755, dir_fd=fd)
+            except FileExistsError:
+                pass
+            nxt = os.open(name, _DIR_FLAGS, dir_fd=fd)  # a symlink here: ELOOP, not followed
+            os.close(fd)
+            fd = nxt
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def _is_dir_decl(copy_root, path: str) -> bool:
@@ -119,20 +150,32 @@ def _is_dir_decl(copy_root, path: str) -> bool:
 
 def plant(copy_root, path: str) -> Optional[str]:
     """Plant the canary for one declared path in the copy; returns a problem or None."""
-    host = _host(copy_root, path)
-    if host is None:
+    parts = _inside_copy(copy_root, path)
+    if parts is None:
         return "the path resolves outside the root or loops"
+    is_dir = _is_dir_decl(copy_root, path)
+    if not is_dir and not parts:
+        return "not a regular file"
+    folder, name = (parts, CANARY_NAME) if is_dir else (parts[:-1], parts[-1])
     try:
-        if _is_dir_decl(copy_root, path):
-            os.makedirs(host, exist_ok=True)
-            with open(os.path.join(host, CANARY_NAME), "wb") as fh:
-                fh.write(CANARY)
-        else:
-            os.makedirs(os.path.dirname(host), exist_ok=True)
-            if os.path.islink(host) or os.path.isdir(host):
-                return "not a regular file"
-            with open(host, "wb") as fh:
-                fh.write(CANARY)
+        fd = _open_dir(copy_root.path, folder)
+        try:
+            try:
+                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+            except FileNotFoundError:
+                st = None
+            if st is not None and not stat.S_ISREG(st.st_mode):
+                return "not a regular file"  # never open a device node, FIFO or link for writing
+            out = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW |
+                          os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0), 0o644, dir_fd=fd)
+            try:
+                if not stat.S_ISREG(os.fstat(out).st_mode):
+                    return "not a regular file"
+                os.write(out, CANARY)
+            finally:
+                os.close(out)
+        finally:
+            os.close(fd)
     except OSError as exc:
         return f"cannot plant a canary: {exc.strerror or exc}"
     return None

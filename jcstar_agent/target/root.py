@@ -67,22 +67,23 @@ class Root:
     def realpath(self, path: str) -> Optional[str]:
         """Canonical device path of ``path`` with every symlink resolved inside the root.
 
-        Returns None on a symlink loop. A missing component ends resolution: the rest is
-        appended as is (like ``os.path.realpath``), so callers can still report the path.
+        Returns None on a symlink loop. The result is always normalised (no ``..``, ``.`` or
+        empty component), so its host path is inside the root by construction. A missing
+        component does not end resolution: it is kept as a plain name and a later ``..`` removes
+        it (``/var/nosuch/../../tmp`` is ``/tmp`` of the root, never the host's), and the
+        components after it are resolved again once ``..`` is back in existing folders.
         """
         return self._resolve("/", [p for p in path.split("/") if p not in ("", ".")], 0)
 
     def _resolve(self, cur: str, parts: List[str], depth: int) -> Optional[str]:
-        for i, name in enumerate(parts):
+        for name in parts:
             if name == "..":
                 cur = cur.rsplit("/", 1)[0] or "/"  # ".." stops at the root
                 continue
             step = self._component(cur, name, depth)
             if step is None:
                 return None
-            cur, exists = step
-            if not exists:
-                return "/".join([cur] + parts[i + 1:]) if i + 1 < len(parts) else cur
+            cur = step[0]  # below a missing folder every lstat is ENOENT: the name stays
         return cur
 
     def _component(self, parent: str, name: str, depth: int) -> Optional[Tuple[str, bool]]:
@@ -138,6 +139,8 @@ class Root:
     def _unresolved_host(self, path: str) -> Optional[str]:
         """Host path of ``path`` with its parents resolved but not its last component."""
         parent, _, name = path.rstrip("/").rpartition("/")
+        if name in ("", ".", ".."):  # nothing to keep unresolved ("/", "x/.."): resolve all
+            return self.host_path(path)
         real_parent = self.realpath(parent or "/")
         return None if real_parent is None else self._host_of(real_parent.rstrip("/") + "/" + name)
 

@@ -1,0 +1,98 @@
+"""Run a command under ``strace -f`` and list every path it opened for writing or created.
+
+Helpers for the hostile-image tests: the question they answer is "did the agent (or anything it
+started, outside a chroot) write, create, rename, remove or re-mode anything outside the places
+it may write?". Paths are made absolute with the ``-y`` fd annotations and a per-process
+working directory; a process that called ``chroot`` (and everything it starts) is left out: its
+paths name the copy's inside, and the copy is where the erase command may write.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from typing import Dict, List, Set, Tuple
+
+WRITES = ("open", "openat", "openat2", "creat", "mkdir", "mkdirat", "mknod", "mknodat",
+          "rename", "renameat", "renameat2", "unlink", "unlinkat", "rmdir", "symlink",
+          "symlinkat", "link", "linkat", "truncate", "chmod", "fchmodat", "chown", "lchown",
+          "fchownat", "utimensat", "utimes", "setxattr", "lsetxattr")
+TRACE = ",".join(WRITES + ("chdir", "chroot", "clone", "clone3", "fork", "vfork"))
+_LINE = re.compile(r"^(?:\[pid\s+)?(\d+)\]?\s+(\w+)\((.*)$")
+_STR = re.compile(r'"((?:[^"\\]|\\.)*)"')
+_FD = re.compile(r"^(?:AT_FDCWD|-?\d+<([^>]*)>)")
+
+
+def available() -> bool:
+    return bool(shutil.which("strace"))
+
+
+def _unescape(s: str) -> str:
+    return s.encode("latin-1", "backslashreplace").decode("unicode_escape").encode(
+        "latin-1", "replace").decode("utf-8", "replace")
+
+
+def run(cmd: List[str], log: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(["strace", "-f", "-qq", "-y", "-s", "4096", "-o", log,
+                           "-e", f"trace={TRACE}"] + cmd, **kw)
+
+
+def writes(log: str, cwd: str) -> List[Tuple[str, str]]:
+    """(syscall, absolute path as given) of every write-like call outside a chroot, tried or not.
+    An ``open``/``openat`` counts when it asks for O_WRONLY, O_RDWR, O_CREAT or O_TRUNC."""
+    cwds: Dict[str, str] = {}
+    jailed: Set[str] = set()
+    root_pid = None
+    out: List[Tuple[str, str]] = []
+    with open(log, encoding="utf-8", errors="replace") as fh:
+        text = fh.read()
+    for raw in text.splitlines():
+        m = _LINE.match(raw)
+        if not m:
+            continue
+        pid, call, rest = m.groups()
+        root_pid = root_pid or pid
+        here = cwds.get(pid, cwd)
+        if call in ("clone", "clone3", "fork", "vfork"):
+            child = re.search(r"=\s+(\d+)", rest.rsplit(")", 1)[-1])
+            if child:
+                cwds[child.group(1)] = here
+                if pid in jailed:
+                    jailed.add(child.group(1))
+            continue
+        if pid in jailed:
+            continue
+        strings = _STR.findall(rest)
+        if call == "chroot":
+            jailed.add(pid)
+            continue
+        if call == "chdir":
+            if strings and rest.rstrip().endswith("= 0"):
+                cwds[pid] = os.path.join(here, _unescape(strings[0]))
+            continue
+        if call in ("open", "openat", "openat2") and not any(
+                f in rest for f in ("O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC")):
+            continue  # a read
+        base = here
+        fd = _FD.match(rest)
+        if fd and fd.group(1):
+            base = fd.group(1)
+        for s in strings[:1] if call not in ("rename", "renameat", "renameat2", "link", "linkat",
+                                               "symlink", "symlinkat") else strings[-1:]:
+            out.append((call, os.path.join(base, _unescape(s))))
+    return out
+
+
+def outside(found: List[Tuple[str, str]], allowed: List[str]) -> List[Tuple[str, str]]:
+    """The calls whose path is not below an allowed folder, compared by component after a
+    lexical normalisation; a path holding ``..`` is reported whatever it normalises to."""
+    bad = []
+    for call, path in found:
+        if ".." in path.split("/"):
+            bad.append((call, path))
+            continue
+        norm = os.path.normpath(path)
+        if not any(os.path.commonpath([norm, a]) == a for a in allowed):
+            bad.append((call, path))
+    return bad
