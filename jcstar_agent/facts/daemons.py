@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
-from .listeners import Listener, is_loopback
+from .listener_model import Listener, is_loopback
 
 # Program basename -> service (protocol) name.
 PROGRAM_SERVICE = {

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Tuple
 
-from .listeners import Listener, Listeners, is_loopback
+from .listener_model import Listener, Listeners, is_loopback
 
 INETD_NAMES = ("inetd", "openbsd-inetd", "inetutils-inetd", "xinetd")
 # Started programs other readers look at (Bluetooth for S1.1-13, update agents' flags for S1.1-08).

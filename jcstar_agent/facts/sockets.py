@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from typing import List, Optional, Tuple
 
-from .listeners import ANY, Listener, Listeners, is_loopback, normalise_address  # noqa: F401
+from .listener_model import ANY, Listener, Listeners, is_loopback, normalise_address  # noqa: F401
 
 def _process(psutil, pid: Optional[int], cache: dict) -> Tuple[str, str]:
     """(name, exe) of a pid; ('', '') when it cannot be seen."""

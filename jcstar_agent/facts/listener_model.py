@@ -1,0 +1,61 @@
+"""The listener model: what one listening socket is (:class:`Listener`) and a set of them
+(:class:`Listeners`), with the address helpers every reader shares. A leaf module: the readers
+(:mod:`.sockets` live, :mod:`.listeners_offline` from an image, :mod:`.daemons` per daemon) import
+it and nothing here imports them, so the readers form no import circle.
+"""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+
+ANY = ("0.0.0.0", "::", "")
+
+
+def normalise_address(ip: str) -> str:
+    """'*' for any address; IPv4-mapped IPv6 addresses as plain IPv4."""
+    if ip in ANY:
+        return "*"
+    ip = ip.split("%", 1)[0]  # fe80::1%eth0
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    mapped = getattr(addr, "ipv4_mapped", None)
+    return str(mapped) if mapped else str(addr)
+
+
+def is_loopback(address: str) -> bool:
+    if address == "*":
+        return False
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return address == "localhost"
+
+
+@dataclass
+class Listener:
+    proto: str  # "tcp" | "udp"
+    port: int
+    address: str = "*"  # "*" when any address (0.0.0.0 / :: / unspecified)
+    process: str = ""  # daemon name (sshd, in.telnetd via inetd ...)
+    source: str = ""  # "/etc/inetd.conf:12", "systemd:ssh.service", "socket" (live) ...
+    service: str = ""  # protocol/service name when known (telnet, ssh, http, mqtt ...)
+    exe: str = ""  # live: the owning executable (under qemu-binfmt: the emulator)
+    pid: Optional[int] = None  # live
+    tls: Optional[bool] = None  # known from config (ssl on, listener with certfile ...)
+    loopback_only: bool = False
+
+    @property
+    def key(self):
+        return (self.proto, self.port)
+
+
+@dataclass
+class Listeners:
+    items: List[Listener] = field(default_factory=list)
+    origin: str = ""  # "offline inference" or "live sockets"
+    errors: List[str] = field(default_factory=list)  # what could not be read, per file
+    inferred: List[Listener] = field(default_factory=list)  # live: what the image enables too
