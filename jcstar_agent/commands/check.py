@@ -22,7 +22,8 @@ def add_check_options(p) -> None:
     p.add_argument("--boot-timeout", type=float, default=60.0, metavar="SECONDS",
                    help="--boot: stop waiting for the image's services after SECONDS (default 60)")
     p.add_argument("--active", action="store_true",
-                   help="live only: also run active probes (TLS/plaintext, bounded brute force)")
+                   help="live, or with --root --boot inside the sandbox: also run active probes "
+                        "(TLS/plaintext, bounded brute force)")
     p.add_argument("--probe-workers", type=_workers, metavar="N",
                    help="with --active: listeners probed at once (default 16, at most 64)")
     p.add_argument("--online", action="store_true",
@@ -75,8 +76,9 @@ def build_context(args):
         if not os.path.isdir(args.root):
             raise RunError(f"root {args.root} is not a directory", args.root)
         root = Root(args.root, live=False)
-        if args.active:
-            raise RunError("--active probes the running device; it cannot be used with --root")
+        if args.active and not getattr(args, "boot", False):
+            raise RunError("--active probes the running device; with --root it needs --boot "
+                           "(the probes then run inside the booted sandbox)")
     else:
         root = Root("/", live=True)
         if getattr(args, "erase_test", False):
@@ -114,8 +116,21 @@ def boot_into(ctx, args) -> None:
         raise RunError("--boot starts an image's init in a sandbox: it needs --root DIR")
     if not args.boot_timeout or args.boot_timeout <= 0:
         raise RunError("--boot-timeout must be a positive number of seconds")
+    def probe(sb, res) -> None:  # --boot --active: the probes, inside the sandbox's netns
+        from ..criteria import Context
+        from ..probes import results as probe_results, run as runner
+        from ..target import Root
+
+        ctx.options.extra["boot"] = res
+        # the image's files, but kernel views (interfaces, sockets) of the thread's netns
+        view = Context(Root(ctx.root.path, live=True), ctx.config, ctx.options)
+        view.answer_with(listeners.read, boot_listeners.read)
+        done = sb.in_netns(lambda: runner.run(view))
+        ctx.answer_with(probe_results, lambda _ctx: done)
+
     try:
-        ctx.options.extra["boot"] = boot.boot(ctx.root, timeout=args.boot_timeout)
+        ctx.options.extra["boot"] = boot.boot(ctx.root, timeout=args.boot_timeout,
+                                              while_up=probe if args.active else None)
     except boot.BootError as exc:
         raise RunError(str(exc))
     except boot.BootInterrupted:

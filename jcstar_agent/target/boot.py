@@ -43,7 +43,7 @@ DEFAULT_TIMEOUT = 60.0
 PIDS_MAX = 512
 TMPFS_SIZE = "512m"
 FSIZE_MAX = 256 << 20  # largest file any sandbox process may write (RLIMIT_FSIZE)
-TEST_ADDRESS = "192.0.2.1/24"  # TEST-NET-1 (RFC 5737): never routed
+TEST_ADDRESS = "198.51.100.1/24"  # TEST-NET-2 (RFC 5737): never routed
 SETTLE = 1.5  # seconds the socket table must stay unchanged (and the sandbox near idle) after the
 # init says it is done; without CPU accounting, three times that
 PREFIX = "jcstar-boot."
@@ -558,7 +558,38 @@ class Sandbox:
             return out.strip() in ("running", "degraded")
         return any('"action": "done"' in line for line in self._entries())
 
-    def boot(self) -> BootResult:
+    def in_netns(self, fn):
+        """``fn()`` run on a thread that joined the sandbox's network namespace (threads it starts
+        join it too): sockets it opens reach the booted services and nothing else. Its result, or
+        its exception re-raised."""
+        import threading
+
+        out: dict = {}
+
+        def body():
+            try:
+                fd = os.open(f"/proc/{self.init_pid}/ns/net", os.O_RDONLY)
+                try:
+                    libc = ctypes.CDLL(None, use_errno=True)
+                    if libc.setns(fd, 0x40000000) != 0:  # CLONE_NEWNET
+                        err = ctypes.get_errno()
+                        raise OSError(err, f"setns: {os.strerror(err)}")
+                finally:
+                    os.close(fd)
+                out["value"] = fn()
+            except BaseException as exc:  # handed to the caller's thread
+                out["error"] = exc
+        t = threading.Thread(target=body, name="boot-netns", daemon=True)
+        t.start()
+        t.join()
+        if "error" in out:
+            raise out["error"]
+        return out.get("value")
+
+    def boot(self, while_up=None) -> BootResult:
+        """Boot, wait until settled or the timeout, take the socket table; then
+        ``while_up(self, result)`` runs while the sandbox still runs (probes), and it is stopped
+        by the context manager."""
         kind, program, arch = preflight(self.root)
         res = BootResult(init=kind, arch=arch, limits={
             "timeout_seconds": self.timeout, "pids_max": self.pids_max, "tmpfs": self.tmpfs_size,
@@ -608,6 +639,8 @@ class Sandbox:
         res.sockets.sort(key=lambda s: (s.proto, s.port, s.address, s.family, s.pid or 0))
         res.units = self._units(kind)
         res.seconds = time.monotonic() - started
+        if while_up is not None:
+            while_up(self, res)
         return res
 
     def _units(self, kind: str) -> List[Unit]:
@@ -699,7 +732,8 @@ class Sandbox:
         self.init_pid = None
 
 
-def boot(root: Root, timeout: float = DEFAULT_TIMEOUT, pids_max: int = PIDS_MAX) -> BootResult:
+def boot(root: Root, timeout: float = DEFAULT_TIMEOUT, pids_max: int = PIDS_MAX,
+         while_up=None) -> BootResult:
     """Boot ``root`` in a sandbox, return what it showed; nothing is left running or mounted."""
     with Sandbox(root, timeout, pids_max) as sb:
-        return sb.boot()
+        return sb.boot(while_up)

@@ -524,3 +524,19 @@ def test_process_cap_holds_a_fork_bomb(tmp_path):
         assert pids and int(open(os.path.join(pids[0], "pids.current")).read()) <= 64
     assert res.seconds < 20
     assert leftovers(os.getpid(), root) == NONE_LEFT
+
+
+def test_boot_active_probes_run_inside_the_sandbox(tree):
+    """--boot --active: the probes connect to the booted services in the sandbox's own netns."""
+    import argparse
+    from jcstar_agent.commands.check import build_context
+    from jcstar_agent.probes import results
+    args = argparse.Namespace(root=tree, config=None, board=None, active=True, online=False,
+                              vulndb=None, erase_test=False, password_budget=None, sbom=None,
+                              boot=True, boot_timeout=60)
+    ctx = build_context(args)
+    assert leftovers(os.getpid(), tree) == NONE_LEFT  # the sandbox is gone, the results stay
+    got = {(sp.port, sp.protocol, sp.plaintext) for sp in ctx.fact(results).services}
+    assert got == {(22, "ssh", False), (8080, "http", True)}
+    ssh = next(sp for sp in ctx.fact(results).services if sp.port == 22)
+    assert ssh.banner.startswith("SSH-2.0-OpenSSH") and ssh.address == "127.0.0.1"
