@@ -147,7 +147,9 @@ def boot(spec_path):
             os.stat(name)
         except OSError:
             continue
-        exec(open(name).read(), {"__name__": "__main__"})
+        with open(name) as fh:  # closed: a file the GC finalizes would flush through this
+            code = fh.read()    # Python block device while the heap is locked
+        exec(code, {"__name__": "__main__"})
     if spec.get("agent"):
         sys.path.append(spec["agent"])
 

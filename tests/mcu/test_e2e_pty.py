@@ -84,6 +84,8 @@ def test_deploy_keygen_attest_verify_ingest_factory(board, tmp_path):
     assert r.stdout.startswith("VALID")
     env = json.load(open(out))
     assert set(env) == {"payload", "payloadType", "signatures"}
+    # byte for byte the layout the Linux agent writes (dsse.Envelope.to_json: indent=2)
+    assert open(out).read() == json.dumps(env, indent=2) + "\n"
 
     r = cli("verify", out, "--pubkey", pub)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -101,6 +103,19 @@ def test_deploy_keygen_attest_verify_ingest_factory(board, tmp_path):
     db = str(tmp_path / "evidence.sqlite")
     r = cli("store", "ingest", "--store", db, "--pubkey", pub, out)
     assert r.returncode == 0, r.stdout + r.stderr
+
+    # a second attestation after the WebREPL password was changed: drift sees S1.1-02 fixed
+    r = subprocess.run([sys.executable, "-m", "mpremote", "connect", board, "resume", "exec",
+                        "with open('webrepl_cfg.py', 'w') as f:\n    f.write(\"PASS = 'Zq8#vR2!mL'\\n\")"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    out2 = str(tmp_path / "unit2.json")
+    r = cli("mcu", "attest", "--port", board, "--pubkey", pub, "--output", out2)
+    assert r.stdout.startswith("VALID"), r.stdout + r.stderr
+    assert "Zq8#vR2!mL" not in open(out2).read()
+    r = cli("drift", out, out2, "--pubkey", pub, "--format", "json")
+    assert r.returncode in (0, 1), r.stdout + r.stderr
+    assert "S1.1-02" in r.stdout
 
     junit = tmp_path / "results" / "unit.xml"
     junit.parent.mkdir()

@@ -27,16 +27,23 @@ def write_report(fh, report, cat_path):
             json.dump(report[k], fh)  # streamed: no string of the whole value
             fh.write(",")
     fh.write('"criteria":[')
-    cat = catalogue(cat_path)
+    try:
+        cf = open(cat_path)
+    except OSError:
+        cf = None
     for i, c in enumerate(report["criteria"]):
         meta = None
-        for m in cat:
-            if m["id"] == c["id"]:
-                meta = m
-                break
+        while cf is not None and meta is None:  # the catalogue lists the criteria in order
+            line = cf.readline()
+            if not line:
+                cf.close()  # closed here, never left to the garbage collector
+                cf = None
+            elif line.strip():
+                m = json.loads(line)
+                if m["id"] == c["id"]:
+                    meta = m
         if meta is None:
             meta = {"title": c["id"], "methods": [], "refs": {}}
-            cat = iter(())
         out = {"id": c["id"], "verdict": c["verdict"], "title": meta.get("title", c["id"]),
                "methods": meta.get("methods", []), "refs": meta.get("refs", {}),
                "reason": c["reason"], "findings": c["findings"]}
@@ -46,4 +53,6 @@ def write_report(fh, report, cat_path):
             fh.write(",")
         json.dump(out, fh)
         meta = out = None
+    if cf is not None:
+        cf.close()
     fh.write("]}")
