@@ -93,7 +93,7 @@ def main() -> int:
                 "        o.write(b)\nsim_board.poweroff()\n") % (int(time.time()), os.path.join(tmp, "env.json"))
         # the smallest heap the whole run (boot of the simulated board included) fits in
         smallest = None
-        for kib in (256, 192, 160, 128, 112, 96, 88, 80, 72, 64, 56, 48, 40, 32):
+        for kib in (256, 192, 160, 128, 112, 104, 100, 96, 92, 88, 84, 80, 72, 64, 56, 48):
             probe = head + body.replace("sim_board.poweroff()", "")
             r = subprocess.run([shutil.which("micropython"), "-X", f"heapsize={kib}k", "-c", probe],
                                capture_output=True, text=True, timeout=600, cwd=SIM)
