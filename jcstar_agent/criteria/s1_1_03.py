@@ -31,7 +31,8 @@ ID = "S1.1-03"
 TOOLS = ("passwd", "chpasswd")
 
 
-SHELL_LOGINS = ("ssh", "dropbear", "telnet", "rlogin")  # logins that reach a shell (and passwd)
+# logins that reach a shell (and passwd) or have their own password-change page
+SHELL_LOGINS = ("ssh", "dropbear", "telnet", "rlogin", "cockpit", "luci")
 
 
 def evaluate(ctx: Context) -> Outcome:

@@ -14,6 +14,8 @@
 - **FTP** (vsftpd ``local_enable``): a lockout in the PAM stack of its ``pam_service_name``, an
   enabled fail2ban jail (vsftpd/proftpd/pure-ftpd) or sshguard. ``max_login_fails`` and
   ``delay_failed_login`` only end or slow one connection and are evidence, not protection.
+  Cockpit (PAM service ``cockpit``) and OpenWrt LuCI (rpcd) alike: a PAM lockout, a jail or
+  sshguard.
 - **app logins** (declared ``[[logins]] kind = "app"``): the declared ``lockout`` rule.
 - **Live with ``--active``**: the bounded brute-force probe against each declared login; a
   login the probe could hammer without lockout, delay or disconnect fails whatever the config
@@ -43,6 +45,7 @@ ID = "S1.1-04"
 SSH_JAILS = ("sshd", "ssh", "sshd-ddos", "openssh")
 DROPBEAR_JAILS = ("dropbear",)
 FTP_JAILS = ("vsftpd", "proftpd", "pure-ftpd", "ftp")
+OTHER_JAILS = {"ftp": FTP_JAILS, "cockpit": ("cockpit",), "luci": ("luci", "uhttpd", "rpcd")}
 
 
 def _jail(guards, names) -> Optional[str]:
@@ -155,21 +158,21 @@ def evaluate(ctx: Context) -> Outcome:
             jail = _jail(guards, (n.service,))
             if jail:
                 protection.append(jail)
-        elif n.service == "ftp":  # vsftpd: PAM lockout on its own service, a jail, sshguard
+        elif n.service in OTHER_JAILS:  # FTP, Cockpit, LuCI: PAM lockout on its service, a jail
             evidence.update(pam_service=n.pam_service, max_login_fails=n.max_failures,
                             delay_failed_login=n.fail_delay)
             if n.pam_service:
                 lock = _pam_lock(ctx, pam.stack(ctx.root, n.pam_service))
                 if lock:
                     protection.append(lock)
-            jail = _jail(guards, FTP_JAILS)
+            jail = _jail(guards, OTHER_JAILS[n.service])
             if jail:
                 protection.append(jail)
         else:  # a declared system login of another kind
             login = next((lg for lg in ctx.config.logins if lg.name == n.service), None)
             if login is not None and login.lockout:
                 protection.append(f"declared: {login.lockout}")
-        if n.service in ("ssh", "dropbear", "telnet", "rlogin", "ftp"):
+        if n.service in ("ssh", "dropbear", "telnet", "rlogin") + tuple(OTHER_JAILS):
             sg = _sshguard(guards)
             if sg:
                 protection.append(sg)
@@ -193,7 +196,7 @@ def evaluate(ctx: Context) -> Outcome:
                                     f"delay_failed_login={n.fail_delay:g}s, but a client reconnects "
                                     f"at once; no PAM lockout on '{n.pam_service}', fail2ban jail or "
                                     f"sshguard)"
-                                    if n.service == "ftp" else
+                                    if n.service == "ftp" and n.max_failures is not None else
                                     f"{where}: no brute-force protection (no PAM lockout, "
                                     f"fail2ban jail or sshguard)", evidence))
     for login in ctx.config.logins:

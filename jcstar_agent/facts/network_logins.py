@@ -20,6 +20,10 @@ Daemons known, each with its own config semantics:
   TLS (``ssl_enable``/``force_local_logins_ssl``);
 - **other FTP servers** (BusyBox/inetutils ftpd behind inetd or tcpsvd, proftpd, pure-ftpd) —
   seen on a reachable listener: local accounts over cleartext FTP (PAM service ``ftp``);
+- **LuCI** (OpenWrt, behind uhttpd) — the accounts ``/etc/config/rpcd`` logs in with their own
+  system password (``option password '$p$root'``);
+- **Cockpit** — local accounts through its PAM service ``cockpit`` (root denied by its
+  ``disallowed-users`` default);
 - **snmpd** — SNMP v1/v2c communities (``rocommunity``/``rwcommunity``/``com2sec``): the daemon's
   own shared credential; ``public``/``private`` are the universal defaults (kind ``community``).
 
@@ -333,6 +337,44 @@ def _other_ftp(ctx, r: Reach, taken: set) -> List[NetLogin]:
     return out
 
 
+RPCD_CONF = "/etc/config/rpcd"
+
+
+def _luci(ctx, r: Reach) -> List[NetLogin]:
+    """OpenWrt LuCI behind uhttpd: rpcd logs in the accounts ``/etc/config/rpcd`` names with
+    ``option password '$p$<account>'`` — that account's own /etc/shadow password, over HTTP(S)."""
+    text = ctx.root.text(RPCD_CONF)
+    if not text:
+        return []
+    users: List[str] = []
+    where = ""
+    for n, raw in enumerate(text.splitlines(), 1):
+        words = raw.split("#", 1)[0].replace("'", " ").replace('"', " ").split()
+        if len(words) >= 3 and words[:2] == ["option", "password"] and words[2].startswith("$p$"):
+            users.append(words[2][3:])
+            where = where or f"{RPCD_CONF}:{n}"
+    if not users:
+        return []
+    _started, up = r.of(("uhttpd", "lighttpd", "nginx"), ("http", "https"), (80, 443))
+    if r.visible and not up:
+        return []
+    port, address, _src = _port(up, 80)
+    return [NetLogin("luci", port, where, allow_users=sorted(set(users)), empty_allowed=True,
+                     tls=up[0].tls if up else None, address=address)]
+
+
+def _cockpit(ctx, r: Reach) -> List[NetLogin]:
+    """Cockpit's web console: local accounts through its PAM service ``cockpit``, over TLS."""
+    if not r.visible:
+        return []
+    up = [x for x in r.of(("cockpit-ws",), ("cockpit",), (9090,))[1]
+          if x.process == "cockpit-ws" or "cockpit" in x.source or x.service == "cockpit"]
+    if not up:
+        return []
+    return [NetLogin("cockpit", up[0].port, up[0].source, root_password=False,
+                     pam_service="cockpit", tls=True, address=up[0].address)]
+
+
 def snmp_communities(root, conf: str = SNMPD_CONF) -> List[Tuple[str, str]]:
     """(community, file:line) of every v1/v2c community snmpd is given (kept in memory only)."""
     out: List[Tuple[str, str]] = []
@@ -378,6 +420,8 @@ def read(ctx) -> List[NetLogin]:
     out += _cleartext(ctx, r)
     out += _vsftpd(ctx, r)
     out += _other_ftp(ctx, r, {n.port for n in out if n.service == "ftp"})
+    out += _luci(ctx, r)
+    out += _cockpit(ctx, r)
     out += _snmpd(ctx, r)
     seen = {n.service for n in out}
     for login in ctx.config.logins:

@@ -225,3 +225,19 @@ def test_threads_capped_by_free_memory_for_memory_hard_schemes(trees):
     assert s1_1_02._threads(live, {"yescrypt"}) == 1  # ~97 MiB free: one 64 MiB slot
     assert s1_1_02._threads(live, {"sha512crypt"}) is None
     assert s1_1_02._threads(Context(Root(root, live=False), BoardConfig()), {"yescrypt"}) is None
+
+
+def test_openwrt_luci_root_password_is_a_network_login(trees):
+    """issue 13 item 2: rpcd logs root in over HTTP with its /etc/shadow password ('$p$root')."""
+    import os
+
+    tree = {"/etc/passwd": "root:x:0:0:root:/root:/bin/ash\n",
+            "/etc/shadow": f"root:{h('admin')}:19000:0:99999:7:::\n",
+            "/usr/sbin/uhttpd": b"", "/etc/config/rpcd":
+                "config login\n\toption username 'root'\n\toption password '$p$root'\n"}
+    root = trees(tree)
+    os.chmod(os.path.join(root, "usr/sbin/uhttpd"), 0o755)  # no init known: installed = started
+    out = run(root)
+    assert out.verdict is Verdict.FAIL and checks(out) == ["CRED-DEFAULT-PASSWORD"], out.reason
+    f = next(f for f in out.findings if f.check == "CRED-DEFAULT-PASSWORD")
+    assert f.evidence["account"] == "root" and f.evidence["logins"] == ["luci"]

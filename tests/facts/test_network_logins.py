@@ -112,3 +112,25 @@ def test_busybox_ftpd_behind_tcpsvd_is_an_ftp_login(trees):
     assert (ftp.port, ftp.tls, ftp.pam_service, ftp.kind) == (21, False, "ftp", "account")
     assert ftp.admits(Account("op", 1000, 1000, shell="/bin/sh"))
 
+
+def test_openwrt_luci_logs_root_in_with_its_system_password(trees):
+    files = dict(enabled("uhttpd", "/usr/sbin/uhttpd -f -p 0.0.0.0:80 -h /www"), **{
+        "/etc/passwd": "root:x:0:0::/root:/bin/ash\n",
+        "/etc/config/rpcd": "config login\n\toption username 'root'\n\toption password '$p$root'\n"
+                            "\tlist read '*'\n"})
+    luci = _logins(_tree(trees, files))["luci"]
+    assert (luci.port, luci.allow_users, luci.source) == (80, ["root"], "/etc/config/rpcd:3")
+    assert luci.admits(Account("root", 0, 0, shell="/bin/ash"))
+    assert not luci.admits(Account("op", 1000, 1000, shell="/bin/ash"))
+    files["/etc/config/rpcd"] = "config rpcd\n\toption socket /var/run/ubus/ubus.sock\n"
+    assert "luci" not in _logins(_tree(trees, files))  # no login section: nobody
+
+
+def test_cockpit_socket_is_a_pam_login(trees):
+    files = {"/etc/passwd": "root:x:0:0::/root:/bin/sh\n",
+             "/lib/systemd/system/cockpit.socket": "[Socket]\nListenStream=9090\n",
+             "/etc/systemd/system/sockets.target.wants/cockpit.socket":
+                 ("symlink", "/lib/systemd/system/cockpit.socket")}
+    cockpit = _logins(_tree(trees, files))["cockpit"]
+    assert (cockpit.port, cockpit.pam_service, cockpit.tls, cockpit.root_password) == (9090, "cockpit", True, False)
+
