@@ -675,6 +675,8 @@ def c12(ctx):
                           "unencrypted" % WEBREPL_PORT, {"port": WEBREPL_PORT, "service": "webrepl"}))
     for li in ctx.listeners():
         ev = {"proto": li.get("proto", "tcp"), "port": li.get("port")}
+        if ctx.board.webrepl and li.get("port") == WEBREPL_PORT and ev["proto"] == "tcp":
+            continue  # WebREPL's own listener: said once, above
         if li.get("tls"):
             f.append(_finding("TRANSPORT-TLS-DECLARED", "info", "%s/%s speaks TLS" % (ev["proto"], ev["port"]), ev))
         else:
