@@ -12,7 +12,8 @@
 - anonymous FTP (vsftpd ``anonymous_enable``) on a reachable address;
 - every listener reachable over IP (live sockets, or inferred from the image) is judged by what
   the agent can see: a daemon it recognises (sshd, dropbear, telnet/rlogin, FTP servers,
-  OpenWrt LuCI, Cockpit, snmpd, mosquitto) by its effective config (``LISTENER-AUTH-SEEN``, or a finding above); only a
+  OpenWrt LuCI, Cockpit, snmpd, mosquitto) by its effective config (``LISTENER-AUTH-SEEN``, or
+  a finding above); only a
   listener whose authentication cannot be seen needs ``[[listeners]]`` ``auth``, and undeclared
   it makes the verdict ``manual`` (``LISTENER-AUTH-UNDECLARED``, info) — the undeclared port
   itself is S1.1-13's failure. ``auth = "none"`` is the vendor's statement that the listener
