@@ -87,6 +87,16 @@ def test_deploy_keygen_attest_verify_ingest_factory(board, tmp_path):
     # byte for byte the layout the Linux agent writes (dsse.Envelope.to_json: indent=2)
     assert open(out).read() == json.dumps(env, indent=2) + "\n"
 
+    # another key: the envelope does not verify, nothing is written, exit 1
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    other = tmp_path / "other.pub"
+    other.write_bytes(ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    r = cli("mcu", "attest", "--port", board, "--pubkey", str(other), "--output", str(tmp_path / "no.json"))
+    assert r.returncode == 1 and "INVALID" in r.stderr and not (tmp_path / "no.json").exists()
+
     r = cli("verify", out, "--pubkey", pub)
     assert r.returncode == 0, r.stdout + r.stderr
     from jcstar_agent.attest.api import verify_envelope
