@@ -5,7 +5,7 @@ argv: JSON with ``lower`` (the image root, never written), ``scratch`` (an empty
 ``init`` ("systemd" | "inittab"), ``tmpfs_size``, ``address``, ``env``.
 
 1. Everything it mounts is in the private mount namespace: a tmpfs on ``scratch`` holds the
-   overlay's upper and work folders and the merged view, so nothing is written to the image or
+   image bound read-only, the overlay's upper and work folders and the merged view, so nothing is written to the image or
    the host's disk, and every mount vanishes with the namespace's last process.
 2. API filesystems inside the merged tree: proc, a read-only sysfs, tmpfs ``/dev`` with a few
    device nodes bound from the host's (null, zero, full, random, urandom, tty), tmpfs ``/run``
@@ -46,11 +46,15 @@ def prepare(spec):
     scratch, lower = spec["scratch"], spec["lower"]
     sh("mount", "--make-rprivate", "/")
     mount("jcstar-boot", scratch, "tmpfs", f"size={spec['tmpfs_size']},mode=0700")
-    for d in ("upper", "work", "merged"):
+    for d in ("lower", "upper", "work", "merged"):
         os.mkdir(os.path.join(scratch, d))
+    # The image, bound read-only under a name of ours: never written, whatever the overlay does,
+    # and its path (commas, colons ... that overlay options cannot hold) never in an option.
+    mount(lower, f"{scratch}/lower", flags=("--bind",))
+    mount("none", f"{scratch}/lower", opts="remount,bind,ro")
     m = os.path.join(scratch, "merged")
     mount("overlay", m, "overlay",
-          f"lowerdir={lower},upperdir={scratch}/upper,workdir={scratch}/work")
+          f"lowerdir={scratch}/lower,upperdir={scratch}/upper,workdir={scratch}/work")
     for d in ("proc", "sys", "dev", "run", "tmp"):
         p = os.path.join(m, d)
         if os.path.islink(p) or not os.path.isdir(p):

@@ -205,7 +205,8 @@ def _stale(path: str) -> bool:
 
 def sweep() -> None:
     """Remove empty scratch folders and pids cgroups left by a boot whose agent was killed."""
-    for d in glob.glob(os.path.join(tempfile.gettempdir(), PREFIX + "*")):
+    for d in sorted(set(glob.glob(os.path.join(tempfile.gettempdir(), PREFIX + "*"))
+                        + glob.glob(os.path.join("/tmp", PREFIX + "*")))):
         if _stale(d):
             try:
                 os.rmdir(d)
@@ -436,7 +437,10 @@ class Sandbox:
 
     def start(self, kind: str, program: str) -> None:
         sweep()
-        self.scratch = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}.")
+        tmp = tempfile.gettempdir()
+        if re.search(r"[\s,:\\]", tmp):  # the scratch path goes into overlay's options
+            tmp = "/tmp"
+        self.scratch = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}.", dir=tmp)
         self._cgroup_make()
         env = {"container": "jcstar-boot", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
                "TERM": "dumb", "LANG": "C"}
@@ -554,7 +558,9 @@ class Sandbox:
 
     def _init_done(self, kind: str) -> bool:
         if kind == "systemd":
-            _rc, out = self._in_sandbox("systemctl", "is-system-running", timeout=3)
+            rc, out = self._in_sandbox("systemctl", "is-system-running", timeout=3)
+            if rc in (126, 127):  # no systemctl in the image: the quiet table and CPU decide
+                return True
             return out.strip() in ("running", "degraded")
         return any('"action": "done"' in line for line in self._entries())
 

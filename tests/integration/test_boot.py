@@ -247,6 +247,15 @@ def test_inittab_image_boots(inittab_tree):
     assert leftovers(os.getpid(), inittab_tree) == NONE_LEFT
 
 
+def test_image_path_overlay_options_cannot_hold(inittab_tree, tmp_path):
+    """A root whose path has a comma, a colon and a space (overlay's option separators)."""
+    root = str(tmp_path / "a,b:c d")
+    subprocess.run(["cp", "-al", inittab_tree, root], check=True)
+    res = boot.boot(Root(root, live=False), timeout=30)
+    assert res.settled and {s.port for s in res.sockets} == {22}
+    assert leftovers(os.getpid(), root) == NONE_LEFT
+
+
 def test_check_boot_cli_image_untouched_nothing_left(tree):
     before = digest(tree)
     p = agent("check", "--root", tree, "--boot", "--format", "json")
