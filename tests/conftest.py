@@ -1,12 +1,8 @@
 """Shared fixtures: synthetic trees for unit tests, the real debootstrap rootfs, the CLI."""
 from __future__ import annotations
 
-import io
-import json
 import os
-import subprocess
 import sys
-from contextlib import redirect_stderr, redirect_stdout
 from typing import Dict, Optional
 
 import pytest
@@ -69,29 +65,7 @@ def trees(tmp_path):
     return _make
 
 
-class CliResult:
-    def __init__(self, rc, out, err):
-        self.rc, self.out, self.err = rc, out, err
-
-    def json(self):
-        return json.loads(self.out)
-
-
-def run_cli(*args: str) -> CliResult:
-    """Run ``jcstar-agent ARGS`` in-process (fast); stdout is not a terminal, so JSON by default."""
-    from jcstar_agent.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        rc = main(list(args))
-    return CliResult(rc, out.getvalue(), err.getvalue())
-
-
-def run_process(*args: str, env=None, timeout=300) -> CliResult:
-    """Run ``python3 -m jcstar_agent ARGS`` as a real process (exit codes, tracebacks, stderr)."""
-    p = subprocess.run([sys.executable, "-m", "jcstar_agent", *args], cwd=PROJECT, capture_output=True,
-                       text=True, timeout=timeout, env=dict(os.environ, **(env or {})))
-    return CliResult(p.returncode, p.stdout, p.stderr)
+from clirun import CliResult, run_cli, run_process  # noqa: E402,F401 (a module of its own: see there)
 
 
 @pytest.fixture

@@ -64,7 +64,7 @@ def device(tmp_path_factory):
 def drafted(device, tmp_path_factory):
     root, _ = device
     out = tmp_path_factory.mktemp("draft") / "board.toml"
-    from conftest import run_cli
+    from clirun import run_cli
     r = run_cli("declare", "--root", root, "--output", str(out))
     assert r.rc == 0, r.err
     return str(out)
@@ -111,7 +111,7 @@ def test_declare_lists_exactly_the_listeners_and_logins(drafted):
 
 def test_nothing_secret_in_the_draft(device, drafted, edited, tmp_path):
     _, secrets = device
-    from conftest import run_cli
+    from clirun import run_cli
     again = tmp_path / "again.toml"
     assert run_cli("declare", "--root", device[0], "--config", edited, "--output", str(again)).rc == 0
     for path in (drafted, str(again)):
