@@ -31,7 +31,7 @@ def add_check_options(p) -> None:
     p.add_argument("--vulndb", metavar="FILE", help="OSV-format vulnerability database (offline)")
     p.add_argument("--erase-test", action="store_true",
                    help="run the declared erase command on a throw-away copy of --root")
-    p.add_argument("--password-budget", type=float, metavar="SECONDS",
+    p.add_argument("--password-budget", type=_budget, metavar="SECONDS",
                    help="time budget of the default-password test (overrides the config)")
     p.add_argument("--sbom", metavar="FILE",
                    help="also write a CycloneDX 1.5 JSON SBOM of the installed packages to FILE")
@@ -47,6 +47,23 @@ def _workers(text: str) -> int:
     if not 1 <= n <= 64:
         raise argparse.ArgumentTypeError(f"{text!r}: a whole number from 1 to 64")
     return n
+
+
+def _budget(text: str) -> float:
+    """A finite, non-negative number of seconds (inf, nan, 1e308 or -1 would never end or mean
+    nothing)."""
+    import argparse
+
+    from ..config.loader import budget_problem
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    why = budget_problem(value)
+    if why:
+        raise argparse.ArgumentTypeError(f"{text!r}: {why}")
+    return value
 
 
 EXTRA_FORMATS = ("json", "junit", "text", "sarif", "html")  # --FMT-output FILE for each

@@ -131,6 +131,19 @@ def _dotted(key: tuple) -> str:
     return ".".join(str(k) if not isinstance(k, int) else f"[{k}]" for k in key).replace(".[", "[")
 
 
+MAX_BUDGET = 86400.0  # seconds: a day of guessing is more than any build or factory line gives
+
+
+def budget_problem(value: float) -> str:
+    """Why a password-test budget is refused ('' when fine): it must be a finite number of
+    seconds from 0 to a day (inf, nan, 1e308 and negatives are not budgets)."""
+    import math
+
+    if not math.isfinite(value) or not 0 <= value <= MAX_BUDGET:
+        return f"must be a number of seconds from 0 to {MAX_BUDGET:g}, not {value!r}"
+    return ""
+
+
 def _check_rules(cfg: BoardConfig, v: _Validator) -> None:
     p = cfg.product
     if p.constrained and not p.constrained_reason.strip():
@@ -163,6 +176,10 @@ def _check_rules(cfg: BoardConfig, v: _Validator) -> None:
         if value and not value.startswith("/"):
             v.fail(key, f"{'.'.join(key)} = {value!r} must be an absolute device path",
                    f"write \"/{value.lstrip('./')}\"")
+    why = budget_problem(cfg.passwords.budget_seconds)
+    if why:
+        v.fail(("passwords", "budget_seconds"), f"passwords.budget_seconds: {why}",
+               "e.g. budget_seconds = 60")
     for name in ("max_files", "max_file_size"):  # a walk that reads nothing checks nothing
         value = getattr(cfg.secrets, name)
         if value < 1:

@@ -151,7 +151,8 @@ class Passwords:
     dictionary: List[str] = doc("Extra candidate passwords (vendor defaults).", factory=list)
     dictionary_file: str = doc("File of extra candidates, one a line (relative to the config).",
                                default="")
-    budget_seconds: float = doc("Time budget of the default-password test.", default=60.0)
+    budget_seconds: float = doc("Time budget of the default-password test, in seconds "
+                                "(0 to 86400).", default=60.0)
 
 
 @dataclass

@@ -9,6 +9,7 @@ Schemes: everything crypt(3) knows (through :mod:`jcstar_agent.libcrypt`), Apach
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from typing import Callable, Optional, Tuple
 
 from .. import libcrypt
@@ -126,7 +127,51 @@ def verifier(stored: str, fmt: str = "") -> Tuple[str, Optional[Verify]]:
         return sch, (lambda p: hmac.compare_digest(enc(p), enc(stored)))
     if sch == "unknown":
         return sch, None
+    from . import cost
+
     lib = libcrypt.load()
-    if lib is None or not lib.supports(stored):
+    if lib is None or cost.calibrate(lib, sch) is None:  # a cheap call of the scheme, not this hash
         return sch, None
-    return sch, (lambda p: lib.verify(p, stored))
+
+    def verify(p: str) -> bool:
+        out = lib.hash(p, stored)
+        if out is None:  # the scheme is known but not these parameters: not a "no"
+            raise Unsupported(f"the crypt library refuses this {sch} hash")
+        return hmac.compare_digest(out, stored)
+    return sch, verify
+
+
+class Unsupported(Exception):
+    """The crypt library cannot compute this stored value (a verifier raises it; search counts it)."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One stored value made ready for the search, or why it is not tried."""
+
+    scheme: str
+    verify: Optional[Verify]
+    seconds: float = 0.0  # estimated cost of one guess on this machine
+    refused: str = ""  # cost over the budget or memory ceiling, with the parameter (never the hash)
+
+
+def prepare(stored: str, fmt: str = "", budget: float = float("inf")) -> Prepared:
+    """Like :func:`verifier`, but the cost parameters are read first (see :mod:`.cost`): a value
+    whose one guess would exceed ``budget`` seconds or the memory ceiling is refused, untried."""
+    from . import cost
+
+    sch = scheme_of(stored, fmt)
+    seconds = 0.0
+    if sch in cost.CALIBRATION or sch == "mosquitto-pbkdf2":
+        lib = libcrypt.load() if sch != "mosquitto-pbkdf2" else None
+        if lib is None and sch != "mosquitto-pbkdf2":
+            return Prepared(sch, None)
+        p = cost.price(lib, stored, sch)
+        why = cost.refuse(p, budget)
+        if why:
+            return Prepared(sch, None, refused=why)
+        if p.seconds is None:
+            return Prepared(sch, None)  # the library does not know the scheme
+        seconds = p.seconds
+    sch, verify = verifier(stored, fmt)
+    return Prepared(sch, verify, seconds)

@@ -18,6 +18,7 @@ class Target:
     key: str
     verify: Callable[[str], bool]
     candidates: List[Tuple[str, str]] = field(repr=False, default_factory=list)
+    cost: float = 0.0  # estimated seconds of one guess: none is started that would end past the budget
 
 
 @dataclass
@@ -62,7 +63,8 @@ def search(targets: List[Target], budget_seconds: float, threads: Optional[int] 
     def next_job():
         with lock:
             for i, t in order:
-                if results[t.key].matched is None:
+                r = results[t.key]
+                if r.matched is None and not r.errors:  # an error: the verifier cannot, stop it
                     return i, t
             return None
 
@@ -72,6 +74,8 @@ def search(targets: List[Target], budget_seconds: float, threads: Optional[int] 
             if job is None:
                 return
             i, t = job
+            if t.cost and time.monotonic() + t.cost > deadline:
+                continue  # would run past the budget: left untried, the result says partial
             pw, label = t.candidates[i]
             try:
                 hit = t.verify(pw)
