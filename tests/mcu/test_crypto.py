@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519 as ced
 
-from conftest import needs_micropython
+from mcu_sim import needs_micropython
 from jcstar_agent.mcu import bundle
 
 sys.path.insert(0, bundle.BOARD_DIR)

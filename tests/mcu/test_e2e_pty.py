@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import needs_micropython
+from mcu_sim import needs_micropython
 from mcu_sim import FAKES, HERE, write_config
 
 pytestmark = [needs_micropython,
