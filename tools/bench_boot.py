@@ -27,7 +27,8 @@ def _trees(work):
     boottree.add_unit(systemd, "webby.service", web)
     hang = boottree.copy_case(os.path.join(work, "hang"))
     boottree.add_unit(hang, "webby.service", web)
-    boottree.add_unit(hang, "hang.service", "/bin/sleep infinity", extra="Type=notify\n")
+    never_ready = "/usr/bin/python3 -c 'import time; time.sleep(1e6)'"  # Type=notify, no READY
+    boottree.add_unit(hang, "hang.service", never_ready, extra="Type=notify\n")
     inittab = rootfs.copy_rootfs(os.path.join(work, "inittab"))
     with open(os.path.join(inittab, "etc/inittab"), "w") as fh:
         fh.write("::sysinit:/etc/init.d/rcS\n")

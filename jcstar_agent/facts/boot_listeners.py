@@ -46,11 +46,21 @@ def read(ctx) -> Listeners:
     return out
 
 
-def unexplained_units(res) -> List[tuple]:
-    """(unit, program, why) of units whose interfaces the boot could not show: still starting
-    when the timeout ended the boot."""
-    return [(u.name, "", f"was still starting when --boot-timeout ended the boot ({u.detail}): "
-             "its interfaces are unknown") for u in res.units if u.state == "starting"]
+def unexplained_units(res, programs=None) -> List[tuple]:
+    """(unit, program, why) of what the boot could not show: units still starting when the timeout
+    ended the boot, units that failed in the sandbox (on the device they may start and listen),
+    and a boot that never settled. ``programs`` maps a unit to its program's name."""
+    programs = programs or {}
+    out = [(u.name, programs.get(u.name, ""),
+            f"was still starting when --boot-timeout ended the boot ({u.detail}): its interfaces "
+            "are unknown") for u in res.units if u.state == "starting"]
+    out += [(u.name, programs.get(u.name, ""),
+             f"failed to start in the sandbox ({u.detail}): on the device it may start and listen")
+            for u in res.units if u.state == "failed"]
+    if res.timed_out and not out:
+        out.append(("the boot", "", "had not settled when --boot-timeout ended it (socket table "
+                    "still changing or services still busy): listeners may be missing"))
+    return out
 
 
 def evidence(ctx) -> dict:

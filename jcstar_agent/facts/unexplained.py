@@ -6,8 +6,9 @@ file-sharing or VNC server the agent has no reader for) may listen anywhere: it 
 it is a ``manual`` finding and never silence. Programs known to open no network listener (systemd's
 own helpers, getty, cron, module loading ...) are not listed.
 
-With ``--boot`` the socket table was observed: only units still starting when the boot timeout ended
-are unexplained. Live, the kernel's sockets are observed: nothing is unexplained.
+With ``--boot`` the socket table was observed: what is unexplained is a unit still starting when the
+boot timeout ended, a unit that failed in the sandbox (on the device it may start and listen), or a
+boot that never settled. Live, the kernel's sockets are observed: nothing is unexplained.
 
 A service is explained by the declaration when a ``[[listeners]]`` entry names its program or its
 unit as ``process``.
@@ -56,8 +57,15 @@ def read(ctx) -> List[Unexplained]:
     boot = ctx.options.extra.get("boot")
     out: List[Unexplained] = []
     if boot is not None:
+        from . import listeners_offline
         from .boot_listeners import unexplained_units
-        for unit, program, why in unexplained_units(boot):
+        programs = {}
+        for st in ctx.fact(listeners_offline.surface).starts:
+            if st.argv and getattr(st, "unit", ""):
+                programs.setdefault(st.unit, st.argv[0].rsplit("/", 1)[-1])
+        for unit, program, why in unexplained_units(boot, programs):
+            if unit.startswith("systemd-") or (program and _quiet(program)):
+                continue  # systemd's own helpers, getty, cron ...: no listener to miss
             if not _declared(ctx, unit, program):
                 out.append(Unexplained(unit, program, why))
         return out

@@ -30,6 +30,7 @@ from jcstar_agent.target import Root  # noqa: E402
 from jcstar_agent.target import boot  # noqa: E402
 
 WEB = "/usr/bin/python3 -m http.server 8080 --bind 0.0.0.0"
+HANG = "/usr/bin/python3 -c 'import time; time.sleep(1e6)'"  # Type=notify: never says ready
 # Written before running: sshd (enabled by its package) on any address, the web unit on any address.
 EXPECTED = {("tcp", "*", 22, "sshd"), ("tcp", "*", 8080, "python3")}
 
@@ -61,7 +62,7 @@ def hang_tree(tmp_path_factory):
     root = str(tmp_path_factory.mktemp("hang") / "root")
     boottree.copy_case(root)
     boottree.add_unit(root, "webby.service", WEB)
-    boottree.add_unit(root, "hang.service", "/bin/sleep infinity", extra="Type=notify\n")
+    boottree.add_unit(root, "hang.service", HANG, extra="Type=notify\n")
     return root
 
 
@@ -360,6 +361,24 @@ def test_two_offline_runs_same_findings(tmp_path):
     s02 = next(c for c in first["criteria"] if c["id"] == "S1.1-02")
     assert any(f["check"] == "CRED-DEFAULT-PASSWORD" and "'pi'" in f["message"] for f in s02["findings"])
     assert first == run()
+
+
+def test_unit_failing_in_the_sandbox_is_not_silence(tmp_path):
+    root = str(tmp_path / "root")
+    boottree.copy_case(root)
+    boottree.add_unit(root, "needs-hw.service", "/usr/bin/python3 -c 'open(\"/dev/ttyUSB0\")'")
+    p = agent("check", "--root", root, "--boot", "--format", "json")
+    out, _ = p.communicate(timeout=180)
+    report = json.loads(out)
+    assert "needs-hw.service (exited)" in report["boot"]["failed"] or any(
+        x.startswith("needs-hw.service") for x in report["boot"]["failed"])
+    s13 = next(c for c in report["criteria"] if c["id"] == "S1.1-13")
+    unknown = [f for f in s13["findings"] if f["check"] == "SURFACE-SERVICE-UNKNOWN"]
+    assert [(f["evidence"]["unit"], f["evidence"]["program"]) for f in unknown] == [("needs-hw.service", "python3")]
+    assert "failed to start in the sandbox" in unknown[0]["message"]
+    s01 = next(c for c in report["criteria"] if c["id"] == "S1.1-01")
+    assert s01["verdict"] != "pass"
+    assert leftovers(p.pid, root) == NONE_LEFT
 
 
 class _Broken(boot.Sandbox):
