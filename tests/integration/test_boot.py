@@ -108,7 +108,8 @@ def digest(root: str) -> str:
 
 def leftovers(pid=None, tree_path=None) -> dict:
     """What a boot could leave behind: processes in a sandbox cgroup, sandbox cgroups, scratch
-    folders, mounts of the tree or the scratch (for the agent ``pid``, or any)."""
+    folders, mounts of the tree or the scratch in any process's mount namespace (for the agent
+    ``pid``, or any)."""
     tag = boot.PREFIX + (f"{pid}." if pid else "")
     procs = []
     for d in os.listdir("/proc"):
@@ -120,8 +121,14 @@ def leftovers(pid=None, tree_path=None) -> dict:
                 pass
     cgroups = [g for b in boot._cgroup_bases() for g in glob.glob(os.path.join(b, tag + "*"))]
     scratch = glob.glob(os.path.join("/tmp", tag + "*"))
-    mounts = [line for line in open("/proc/self/mountinfo").read().splitlines()
-              if boot.PREFIX in line or (tree_path and tree_path in line)]
+    mounts = []
+    for d in ["self"] + [d for d in os.listdir("/proc") if d.isdigit()]:  # every mount namespace
+        try:
+            text = open(f"/proc/{d}/mountinfo").read()
+        except OSError:
+            continue
+        mounts += [f"{d}: {line}" for line in text.splitlines()
+                   if boot.PREFIX in line or (tree_path and tree_path in line)]
     return {"processes": procs, "cgroups": cgroups, "scratch": scratch, "mounts": mounts}
 
 
