@@ -23,6 +23,27 @@ PSTI_EXEMPT = ("S1.1-02", "S1.1-05", "S1.1-16")
 CERT_DEEMED = ("S1.1-01", "S1.1-06", "S1.1-14")
 
 
+ACCOUNT_CRITERIA = ("S1.1-01", "S1.1-02", "S1.1-03", "S1.1-11")  # judge every account
+
+
+def _accounts_cut(ctx: Context, outcome: Outcome) -> Outcome:
+    """An account database not read to its end (a hostile image's 64 MiB passwd): the criteria
+    that judge accounts say so, and a pass becomes ``error`` — never a pass on what was not read."""
+    from .criteria import Finding
+    from .facts import accounts
+
+    cut = ctx.fact(accounts.read).cut
+    if not cut:
+        return outcome
+    outcome.findings.append(Finding("ACCOUNTS-CUT", "info",
+                                    f"account database not read to its end: {'; '.join(cut)}",
+                                    {"path": cut[0].split(":", 1)[0], "cut": cut}))
+    if outcome.verdict is Verdict.PASS:
+        return Outcome.error(f"{'; '.join(cut)}: accounts past that point were not judged "
+                             f"(what was read: {outcome.reason})", outcome.findings)
+    return outcome
+
+
 def evaluate(ctx: Context, criterion_id: str) -> Outcome:
     info = catalogue.get(criterion_id)
     if criterion_id in PSTI_EXEMPT and ctx.config.product.psti_compliant:
@@ -35,6 +56,8 @@ def evaluate(ctx: Context, criterion_id: str) -> Outcome:
         if os.environ.get("JCSTAR_DEBUG"):
             traceback.print_exc()
         return Outcome.error(f"internal error while checking: {type(exc).__name__}: {exc}"[:300])
+    if criterion_id in ACCOUNT_CRITERIA:
+        outcome = _accounts_cut(ctx, outcome)
     cert = ctx.config.product.conformity_certification
     if criterion_id in CERT_DEEMED and cert and outcome.verdict is not Verdict.PASS:
         note = (f"; the device checks said {outcome.verdict.value}: {outcome.reason}"

@@ -337,10 +337,10 @@ def evaluate(ctx: Context) -> Outcome:
     if any(f.is_problem for f in findings):
         out = Outcome.from_findings(findings, "")
         if acc.shadow_error and acc.shadow_error != "missing" and reach:
-            out.reason += "; system accounts not tested: needs root to read /etc/shadow"
+            out.reason += f"; system accounts not tested: {acc.shadow_why}"
         return out
     if acc.shadow_error and acc.shadow_error != "missing" and reach:
-        return Outcome.error(f"needs root to read /etc/shadow ({acc.shadow_error}); "
+        return Outcome.error(f"{acc.shadow_why}; "
                              f"application stores: {summary}", findings)
     denied = [s.path for s in stores.stores if s.error and "permission denied" in s.error]
     if denied:
@@ -385,10 +385,11 @@ def uncheckable(ctx: Context, acc, reach: Dict[str, List[str]], stores) -> List[
             out.append(Finding("CRED-STORE-UNREADABLE", "medium",
                                f"credential store {s.path} ({s.found_in}) cannot be checked: "
                                f"{s.error}", {"path": s.path, "service": s.service}))
+    shadow_cut = any(c.startswith("/etc/shadow") for c in acc.cut)  # then "no entry" is unknown
     if acc.shadow_readable:
         for name in sorted(reach):
             a = acc.get(name)
-            if a.state == "unknown":
+            if a.state == "unknown" and not shadow_cut:
                 out.append(Finding("CRED-UNCHECKABLE", "medium",
                                    f"account '{name}' logs in over {'/'.join(reach[name])} but "
                                    f"/etc/shadow has no entry for it: its password cannot be checked",

@@ -115,7 +115,7 @@ def evaluate(ctx: Context) -> Outcome:
     guessed = [a.name for a, _ in reached if a.state == "unknown"]
     if guessed and acc.shadow_error and acc.shadow_error != "missing":
         # Without /etc/shadow every account looks like it may log in: the list would be a guess.
-        return Outcome.error(f"needs root to read /etc/shadow ({acc.shadow_error}): which of "
+        return Outcome.error(f"{acc.shadow_why}: which of "
                              f"{', '.join(guessed[:5])} can log in over the network is unknown",
                              findings)
     if manual:

@@ -161,10 +161,10 @@ def evaluate(ctx: Context) -> Outcome:
     if any(f.is_problem for f in findings):
         out = Outcome.from_findings(findings, "")
         if acc.shadow_error and acc.shadow_error != "missing":
-            out.reason += "; hashes in /etc/shadow not checked: needs root to read /etc/shadow"
+            out.reason += f"; hashes in /etc/shadow not checked: {acc.shadow_why}"
         return out
     if acc.shadow_error and acc.shadow_error != "missing":
-        return Outcome.error(f"needs root to read /etc/shadow ({acc.shadow_error}); other checks "
+        return Outcome.error(f"{acc.shadow_why}; other checks "
                              f"found nothing; {walked}", findings)
     if not acc.accounts and acc.errors:  # no account database: no hash was looked at
         return Outcome.error(f"the account database cannot be read ({'; '.join(acc.errors[:2])}): "

@@ -21,6 +21,10 @@ SHADOW = "/etc/shadow"
 GROUP = "/etc/group"
 GSHADOW = "/etc/gshadow"
 LOGIN_DEFS = "/etc/login.defs"
+# Account databases are read whole, streamed; these caps only stop a hostile image (a 64 MiB
+# /etc/passwd holds ~1,000,000 ordinary lines). A database cut at a cap is said, never passed.
+ACCOUNT_DB_CAP = 64 << 20  # bytes per file
+MAX_ENTRIES = 200_000  # accounts (or shadow entries, groups) per file: memory stays ~100 MB
 NOLOGIN_SHELLS = ("nologin", "false", "sync", "halt", "shutdown", "true")
 
 
@@ -82,9 +86,28 @@ class Accounts:
     shadow_malformed: List[int] = field(default_factory=list)  # line numbers that do not parse
     login_defs: Dict[str, str] = field(default_factory=dict)
     errors: List[str] = field(default_factory=list)
+    cut: List[str] = field(default_factory=list)  # databases not read to their end, and why
+    _index: Dict[str, Account] = field(default_factory=dict, repr=False, compare=False)
+    _indexed: int = field(default=-1, repr=False, compare=False)  # len(accounts) when indexed
 
     def get(self, name: str) -> Optional[Account]:
-        return next((a for a in self.accounts if a.name == name), None)
+        """The account named ``name`` (the first one, as getpwnam), by an index: criteria look
+        accounts up once per reachable account, and 10,000 accounts made a linear scan quadratic."""
+        if self._indexed != len(self.accounts):
+            self._index = {}
+            for a in self.accounts:
+                self._index.setdefault(a.name, a)
+            self._indexed = len(self.accounts)
+        return self._index.get(name)
+
+    @property
+    def shadow_why(self) -> str:
+        """Why /etc/shadow was not read, for a reason: "needs root" only when permission is what
+        stopped it (a symlink loop, a FIFO or a read error is said as what it is)."""
+        err = self.shadow_error or ""
+        if "permission" in err:
+            return f"needs root to read {SHADOW} ({err})"
+        return f"cannot read {SHADOW} ({err})"
 
     @property
     def shadow_readable(self) -> bool:
@@ -115,41 +138,78 @@ def parse_login_defs(text: str) -> Dict[str, str]:
     return out
 
 
+def _cut(acc: Accounts, lines, entries: int, path: str) -> bool:
+    """Note a database not read to its end (over the byte cap or the entry cap)."""
+    if entries > MAX_ENTRIES:
+        acc.cut.append(f"{path}: read stopped after {MAX_ENTRIES:,} entries")
+        return True
+    if lines.cut:
+        cap = ACCOUNT_DB_CAP
+        size = f"{cap >> 20} MiB" if cap % (1 << 20) == 0 else f"{cap:,} bytes"
+        acc.cut.append(f"{path}: read stopped after {size}")
+        return True
+    return False
+
+
 def read(ctx) -> Accounts:
+    """Read passwd, shadow and group whole, streamed line by line, up to :data:`ACCOUNT_DB_CAP`
+    bytes and :data:`MAX_ENTRIES` entries each; a database cut there is named in ``cut`` (the
+    criteria that judge accounts then say ``error``, never ``pass`` on what was not read)."""
     root = ctx.root
     acc = Accounts()
-    r = root.read(PASSWD)
+    r = root.lines(PASSWD, ACCOUNT_DB_CAP)
     if not r.ok:
         acc.errors.append(f"{PASSWD}: {r.error}")
         return acc
-    for n, line in enumerate(r.text.splitlines(), 1):
+    malformed = []
+    for n, line in r:
         if not line.strip() or line.startswith(("#", "+", "-")):
             continue
         f = line.split(":")
         if len(f) < 7 or _int(f[2]) is None or _int(f[3]) is None:
-            acc.errors.append(f"{PASSWD}:{n}: malformed line")
+            malformed.append(n)
             continue
+        if len(acc.accounts) >= MAX_ENTRIES:
+            _cut(acc, r, MAX_ENTRIES + 1, PASSWD)
+            break
         a = Account(f[0], _int(f[2]), _int(f[3]), f[5], f[6].strip(), n)
         if f[1] != "x":  # hash (or emptiness) right in the world-readable passwd file
             a.hash, a.hash_source, a.state = f[1], f"{PASSWD}:{n}", _state(f[1])
             a.passwd_field = f[1]
         acc.accounts.append(a)
-    s = root.read(SHADOW)
+    else:
+        _cut(acc, r, 0, PASSWD)
+    if r.error:
+        acc.errors.append(f"{PASSWD}: {r.error}")
+    acc.errors += [f"{PASSWD}:{n}: malformed line" for n in malformed[:20]]
+    if len(malformed) > 20:
+        acc.errors.append(f"{PASSWD}: {len(malformed) - 20} more malformed lines")
+    s = root.lines(SHADOW, ACCOUNT_DB_CAP)
     if s.ok:
         by_name = {a.name: a for a in acc.accounts}
-        for n, line in enumerate(s.text.splitlines(), 1):
+        entries = 0
+        for n, line in s:
             f = line.split(":")
             if len(f) < 2 or not f[0] or not f[0].isprintable():
-                if line.strip():
+                if line.strip() and len(acc.shadow_malformed) < 1000:
                     acc.shadow_malformed.append(n)
                 continue
+            entries += 1
+            if entries > MAX_ENTRIES:
+                _cut(acc, s, entries, SHADOW)
+                break
             a = by_name.get(f[0])
             if a is None or a.hash_source.startswith(PASSWD) and f[1] in ("x", "*", "!"):
                 continue
             a.hash, a.hash_source, a.state = f[1], f"{SHADOW}:{n}", _state(f[1])
             a.last_change = _int(f[2]) if len(f) > 2 else None
             a.expire = _int(f[7]) if len(f) > 7 else None
-    elif not s.missing:
+        else:
+            _cut(acc, s, 0, SHADOW)
+        if s.error:
+            acc.shadow_error = s.error
+            acc.errors.append(f"{SHADOW}: {s.error}")
+    elif s.error != "missing":
         acc.shadow_error = s.error
         acc.errors.append(f"{SHADOW}: {s.error}")
     else:
@@ -157,11 +217,16 @@ def read(ctx) -> Accounts:
     for a in acc.accounts:
         if a.state == "unknown" and acc.shadow_error == "missing":
             a.state = "no-password"  # 'x' pointing at a shadow file that does not exist
-    g = root.read(GROUP)
-    for line in g.text.splitlines() if g.ok else []:
+    g = root.lines(GROUP, ACCOUNT_DB_CAP)
+    for _n, line in g:
         f = line.split(":")
         if len(f) >= 4 and _int(f[2]) is not None:
+            if len(acc.groups) >= MAX_ENTRIES:
+                _cut(acc, g, MAX_ENTRIES + 1, GROUP)
+                break
             acc.groups.append(Group(f[0], _int(f[2]), [m for m in f[3].strip().split(",") if m]))
+    else:
+        _cut(acc, g, 0, GROUP)
     d = root.read(LOGIN_DEFS)
     if d.ok:
         acc.login_defs = parse_login_defs(d.text)

@@ -41,13 +41,16 @@ class Read:
         return self.error == "missing"
 
 
+LOOP = "symbolic link loop (too many levels of symbolic links)"
+
+
 def _reason(exc: OSError) -> str:
     if exc.errno == errno.ENOENT or exc.errno == errno.ENOTDIR:
         return "missing"
     if exc.errno in (errno.EACCES, errno.EPERM):
         return "permission denied (needs root?)"
     if exc.errno == errno.ELOOP:
-        return "too many levels of symbolic links"
+        return LOOP
     return exc.strerror or str(exc)
 
 
@@ -194,20 +197,39 @@ class Root:
         return None
 
     # --- reading ---------------------------------------------------------------------------
-    def read(self, path: str, limit: int = DEFAULT_CAP) -> Read:
+    def _open(self, path: str) -> Tuple[Optional[int], Optional[str]]:
+        """(descriptor, None) of a regular file, or (None, reason). The type is checked with
+        lstat *before* the open, so a device node, FIFO or socket is never opened (opening one
+        can block, rewind a tape or hang up a modem), and again with fstat after it."""
         host = self.host_path(path)
         if host is None:
-            return Read(path, error="too many levels of symbolic links")
+            return None, LOOP
         try:
-            # O_NONBLOCK: opening a FIFO must not hang; O_NOFOLLOW: host is already resolved.
-            fd = os.open(host, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+            st = os.lstat(host)  # host is fully resolved: lstat sees the file itself
         except OSError as exc:
-            return Read(path, error=_reason(exc))
+            return None, _reason(exc)
+        if not stat_mod.S_ISREG(st.st_mode):
+            return None, "a directory" if stat_mod.S_ISDIR(st.st_mode) else "not a regular file"
         try:
-            st = os.fstat(fd)
-            if not stat_mod.S_ISREG(st.st_mode):
-                kind = "a directory" if stat_mod.S_ISDIR(st.st_mode) else "not a regular file"
-                return Read(path, error=kind)
+            # O_NONBLOCK and O_NOCTTY in case it was swapped for a FIFO or tty since the lstat
+            fd = os.open(host, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_NOCTTY |
+                         getattr(os, "O_CLOEXEC", 0))
+        except OSError as exc:
+            return None, _reason(exc)
+        try:
+            if not stat_mod.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                return None, "not a regular file"
+        except OSError as exc:
+            os.close(fd)
+            return None, _reason(exc)
+        return fd, None
+
+    def read(self, path: str, limit: int = DEFAULT_CAP) -> Read:
+        fd, error = self._open(path)
+        if fd is None:
+            return Read(path, error=error)
+        try:
             chunks = []
             remaining = limit + 1
             while remaining > 0:
@@ -227,6 +249,11 @@ class Root:
         if len(data) > limit:
             return Read(path, data=data[:limit], truncated=True)
         return Read(path, data=data)
+
+    def lines(self, path: str, limit: int) -> "Lines":
+        """The lines of a file, streamed (never the whole file in memory), up to ``limit``
+        bytes; afterwards ``cut`` says whether the file went on past the limit."""
+        return Lines(self, path, limit)
 
     def text(self, path: str, limit: int = DEFAULT_CAP) -> Optional[str]:
         """Text of a file, or None when it cannot be read."""
@@ -282,3 +309,55 @@ class Root:
                         cuts.append(f"depth: {dev}")
                 elif stat_mod.S_ISREG(st.st_mode):
                     yield dev, st
+
+
+class Lines:
+    """Iterate ``(line number, text)`` over a device file read in 64 KiB chunks. ``error`` is
+    set when the file cannot be opened (then nothing is yielded); ``cut`` becomes True when the
+    file is longer than ``limit`` bytes (the last, partial line is not yielded)."""
+
+    def __init__(self, root: "Root", path: str, limit: int):
+        self.path = path
+        self.limit = limit
+        self.cut = False
+        self._fd, self.error = root._open(path)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def __iter__(self) -> Iterator[Tuple[int, str]]:
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        n, seen, rest = 0, 0, b""
+        try:
+            while True:
+                try:
+                    chunk = os.read(fd, 1 << 16)
+                except BlockingIOError:
+                    chunk = b""
+                except OSError as exc:
+                    self.error = _reason(exc)
+                    return
+                if not chunk:
+                    break
+                seen += len(chunk)
+                if seen > self.limit:
+                    chunk = chunk[:len(chunk) - (seen - self.limit)]
+                    self.cut = True
+                *full, rest = (rest + chunk).split(b"\n")
+                for raw in full:
+                    n += 1
+                    yield n, raw.decode("utf-8", "replace")
+                if self.cut:
+                    return
+            if rest:
+                yield n + 1, rest.decode("utf-8", "replace")
+        finally:
+            os.close(fd)
+
+    def __del__(self):  # never iterated: do not leak the descriptor
+        if getattr(self, "_fd", None) is not None:
+            os.close(self._fd)
+            self._fd = None

@@ -38,9 +38,10 @@ def run(cmd: List[str], log: str, **kw) -> subprocess.CompletedProcess:
                            "-e", f"trace={TRACE}"] + cmd, **kw)
 
 
-def writes(log: str, cwd: str) -> List[Tuple[str, str]]:
+def writes(log: str, cwd: str, reads: bool = False) -> List[Tuple[str, str]]:
     """(syscall, absolute path as given) of every write-like call outside a chroot, tried or not.
-    An ``open``/``openat`` counts when it asks for O_WRONLY, O_RDWR, O_CREAT or O_TRUNC."""
+    An ``open``/``openat`` counts when it asks for O_WRONLY, O_RDWR, O_CREAT or O_TRUNC (with
+    ``reads``: every open)."""
     cwds: Dict[str, str] = {}
     jailed: Set[str] = set()
     root_pid = None
@@ -71,7 +72,7 @@ def writes(log: str, cwd: str) -> List[Tuple[str, str]]:
             if strings and rest.rstrip().endswith("= 0"):
                 cwds[pid] = os.path.join(here, _unescape(strings[0]))
             continue
-        if call in ("open", "openat", "openat2") and not any(
+        if call in ("open", "openat", "openat2") and not reads and not any(
                 f in rest for f in ("O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC")):
             continue  # a read
         base = here
