@@ -147,7 +147,7 @@ def boot_into(ctx, args) -> None:
 
     try:
         ctx.options.extra["boot"] = boot.boot(ctx.root, timeout=args.boot_timeout,
-                                              while_up=probe if args.active else None)
+                                              while_up=probe if getattr(args, "active", False) else None)
     except boot.BootError as exc:
         raise RunError(str(exc))
     except boot.BootInterrupted:

@@ -19,6 +19,11 @@ def add_arguments(p) -> None:
     g.add_argument("--config", metavar="FILE",
                    help="a declaration to start from: its values win, the draft adds what it lacks")
     g.add_argument("--board", metavar="NAME", help="start from board_configs/NAME.toml")
+    p.add_argument("--boot", action="store_true",
+                   help="with --root (build host, root): boot the image in a throw-away sandbox "
+                        "and draft the listeners it really opens")
+    p.add_argument("--boot-timeout", type=float, default=60.0, metavar="SECONDS",
+                   help="--boot: stop waiting for the image's services after SECONDS (default 60)")
     p.add_argument("--output", metavar="FILE", help="write the draft to FILE (default: stdout)")
     p.add_argument("--force", action="store_true", help="overwrite an existing --output FILE")
 
@@ -47,5 +52,11 @@ def run(args) -> int:
     base = None
     if args.config or args.board:
         base = load(args.config or board_path(args.board))
-    write_output(draft(root, base), args.output)
+    prepare = None
+    if args.boot:
+        from .check import boot_into
+
+        def prepare(ctx):
+            boot_into(ctx, args)
+    write_output(draft(root, base, prepare), args.output)
     return 0

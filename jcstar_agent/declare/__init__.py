@@ -77,11 +77,14 @@ def _same_login(declared, drafted: dict) -> bool:
             (declared.protocol, declared.port) == (drafted["protocol"], drafted["port"]))
 
 
-def draft(root, base: Optional[BoardConfig] = None) -> str:
+def draft(root, base: Optional[BoardConfig] = None, prepare=None) -> str:
+    """``prepare(ctx)`` runs first (``--boot``: boot the image so its listeners are observed)."""
     from ..criteria import Context, Options
     from ..facts import accounts, credstores, listeners
 
     ctx = Context(root, BoardConfig(), Options())  # the device's own view: nothing declared
+    if prepare is not None:
+        prepare(ctx)
     product, firmware = identity.product(root), identity.firmware(root)
     update, ifaces, erase = sections.update(ctx), sections.interfaces(ctx), sections.erase(ctx)
     seen = ctx.fact(listeners.read)

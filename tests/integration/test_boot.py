@@ -575,3 +575,15 @@ def test_boot_active_probes_run_inside_the_sandbox(tree):
     assert got == {(22, "ssh", False), (8080, "http", True)}
     ssh = next(sp for sp in ctx.fact(results).services if sp.port == 22)
     assert ssh.banner.startswith("SSH-2.0-OpenSSH") and ssh.address == "127.0.0.1"
+
+
+def test_declare_boot_drafts_the_observed_listeners(tree):
+    p = agent("declare", "--root", tree, "--boot")
+    out, err = p.communicate(timeout=180)
+    assert p.returncode == 0, err
+    assert "listeners: booted image (observed in a sandbox)" in " ".join(
+        line.lstrip("# ") for line in out.splitlines()[:3])
+    blocks = [b for b in out.split("[[listeners]]")[1:]]
+    ports = {int(line.split("=")[1]) for b in blocks for line in b.splitlines() if line.startswith("port =")}
+    assert ports == {22, 8080}  # 8080: no reader for it, seen only because the image was booted
+    assert leftovers(p.pid, tree) == NONE_LEFT
