@@ -400,10 +400,24 @@ class Sandbox:
             self._old_term = None
         return self
 
-    def __exit__(self, *exc):
-        self.stop()
+    def __exit__(self, exc_type, exc, tb):
+        """Stop the sandbox; a Ctrl-C or SIGTERM arriving meanwhile waits until it is gone."""
+        pending: List[int] = []
+        old_int = None
         if self._old_term is not None:
-            signal.signal(signal.SIGTERM, self._old_term)
+            old_int = signal.getsignal(signal.SIGINT)
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda signum, frame: pending.append(signum))
+        try:
+            self.stop()
+        finally:
+            if self._old_term is not None:
+                signal.signal(signal.SIGTERM, self._old_term)
+                signal.signal(signal.SIGINT, old_int)
+        if pending and exc_type is None:
+            if signal.SIGTERM in pending:
+                raise BootInterrupted(signal.SIGTERM)
+            raise KeyboardInterrupt
         return False
 
     def _cgroup_make(self) -> None:
