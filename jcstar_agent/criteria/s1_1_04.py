@@ -4,7 +4,8 @@
 
 - **sshd** (effective config with ``Include`` and ``Match``, defaults of the installed OpenSSH
   version): ``PerSourcePenalties`` (on by default from OpenSSH 9.8; ``no`` turns it off; written
-  into the config of an older sshd it protects nothing), the
+  into the config of an older sshd it protects nothing; when the version cannot be read it is not
+  assumed, and without other protection the verdict is ``manual`` saying so), the
   lockout in the PAM stack sshd really uses when ``UsePAM yes`` (``pam_faillock`` ``deny=`` with
   faillock.conf, ``pam_tally2``/``pam_tally`` ``deny=``), an enabled fail2ban jail for sshd, or
   sshguard installed and started at boot. ``MaxAuthTries``, ``pam_faildelay`` and ``MaxStartups``
@@ -96,6 +97,7 @@ def evaluate(ctx: Context) -> Outcome:
     probe_results = ctx.fact(probes.results)
     findings: List[Finding] = []
     manual: List[str] = []
+    unknown: List[str] = []  # logins whose protection depends on what could not be read
 
     probed = {}
     if probe_results is not None:
@@ -123,6 +125,7 @@ def evaluate(ctx: Context) -> Outcome:
     for n in logins:
         where = f"{n.service} on port {n.port}" if n.port else n.service
         protection: List[str] = []
+        version_unknown = False
         evidence = {"login": n.service, "port": n.port, "source": n.source}
         if n.service == "ssh":
             s = ctx.fact(sshd.read)
@@ -130,7 +133,12 @@ def evaluate(ctx: Context) -> Outcome:
             evidence.update(maxauthtries=s.get("maxauthtries"), maxauthtries_source=s.source("maxauthtries"),
                             persourcepenalties=psp, openssh_version=".".join(map(str, s.version or ())),
                             usepam=s.get("usepam"))
-            if psp is not None and s.version is not None and s.version < (9, 8):
+            version_unknown = psp is not None and psp.lower() != "no" and s.version is None
+            if version_unknown:  # unknown is not "newest": PerSourcePenalties may not exist
+                evidence["persourcepenalties_note"] = (
+                    f"PerSourcePenalties {psp} ({s.source('persourcepenalties')}) counts only on "
+                    f"OpenSSH 9.8+, and the installed version could not be read")
+            elif psp is not None and s.version is not None and s.version < (9, 8):
                 evidence["persourcepenalties_note"] = (f"set at {s.source('persourcepenalties')}, but "
                                                        f"OpenSSH {s.version[0]}.{s.version[1]} has no "
                                                        f"such option (9.8+)")
@@ -186,6 +194,10 @@ def evaluate(ctx: Context) -> Outcome:
                                     f"{where}: {'; '.join(protection)}", dict(evidence, protection=protection)))
         elif n.port in probed:
             pass  # the probe finding already says what and where
+        elif n.service == "ssh" and version_unknown:
+            unknown.append(f"{where}: the OpenSSH version could not be read (package database or "
+                           f"binary), so whether PerSourcePenalties protects it (9.8+) is unknown "
+                           f"and no other protection was found")
         else:
             findings.append(Finding("AUTH-BRUTEFORCE-UNPROTECTED", "high",
                                     f"{where}: no brute-force protection (no PerSourcePenalties, "
@@ -217,6 +229,8 @@ def evaluate(ctx: Context) -> Outcome:
         return Outcome.manual("no network password login found (sshd, dropbear, telnet, FTP) and none "
                               "declared: declare [not_applicable] S1.1-04 with the reason if there "
                               "is no network user access", findings)
+    if unknown:
+        return Outcome.manual("; ".join(unknown), findings)
     if manual:
         return Outcome.manual(f"declare how {', '.join(manual)} resist(s) brute force ([[logins]] "
                               f"lockout) or run live with --active", findings)
