@@ -43,6 +43,7 @@ DEFAULT_TIMEOUT = 60.0
 PIDS_MAX = 512
 TMPFS_SIZE = "512m"
 FSIZE_MAX = 256 << 20  # largest file any sandbox process may write (RLIMIT_FSIZE)
+MEMORY_MAX = 1 << 30  # memory of the sandbox's processes (memory cgroup), its tmpfs pages included
 TEST_ADDRESS = "198.51.100.1/24"  # TEST-NET-2 (RFC 5737): never routed
 SETTLE = 1.5  # seconds the socket table must stay unchanged (and the sandbox near idle) after the
 # init says it is done; without CPU accounting, three times that
@@ -385,6 +386,7 @@ class Sandbox:
         self.cgroups: List[str] = []
         self.pids_cap = False
         self.devices_cap = False
+        self.memory_cap = False
         self._log = None
         self._old_term = None
 
@@ -440,6 +442,11 @@ class Sandbox:
                         with open(os.path.join(path, "devices.allow"), "w") as fh:
                             fh.write(rule)
                     self.devices_cap = True
+                for f in ("memory.limit_in_bytes", "memory.max"):  # v1 / v2
+                    if os.path.exists(os.path.join(path, f)):
+                        with open(os.path.join(path, f), "w") as fh:
+                            fh.write(str(MEMORY_MAX))
+                        self.memory_cap = True
                 if os.path.exists(os.path.join(path, "pids.max")):
                     with open(os.path.join(path, "pids.max"), "w") as fh:
                         fh.write(str(self.pids_max))
@@ -507,7 +514,9 @@ class Sandbox:
             lines = self._log.read().decode("utf-8", "replace").strip().splitlines()
         except OSError:
             return ""
-        return lines[-1][:300] if lines else f"exit status {self.proc.returncode if self.proc else '?'}"
+        if not lines:
+            return f"exit status {self.proc.returncode if self.proc else '?'}"
+        return "".join(c if c.isprintable() else "?" for c in lines[-1][:300])  # image's bytes
 
     def _cpu(self) -> Optional[float]:
         """CPU seconds used by every process of the sandbox so far (cpuacct v1 or cgroup v2), or
@@ -620,6 +629,7 @@ class Sandbox:
         if not self.pids_cap:
             res.limits["pids_max"] = None
             res.errors.append("no pids cgroup on this host: the sandbox ran without a process cap")
+        res.limits["memory_max"] = MEMORY_MAX if self.memory_cap else None
         res.limits["devices"] = "null, zero, full, random, urandom, tty, pts" if self.devices_cap \
             else "not restricted (no devices cgroup v1 on this host)"
         deadline = started + self.timeout
