@@ -191,6 +191,7 @@ def evaluate(ctx: Context) -> Outcome:
     untestable: List[str] = []
     meta: Dict[str, dict] = {}
     budget = _budget(ctx)
+    common = candidates.shared(device, vendor)  # built once, shared by every account's list
     for name in sorted(reach):
         a = acc.get(name)
         if a.state != "usable" or not a.hash:
@@ -205,7 +206,7 @@ def evaluate(ctx: Context) -> Outcome:
             untestable.append(f"'{name}' ({prep.scheme})")
             continue
         key = f"system:{name}"
-        targets.append(search.Target(key, prep.verify, candidates.build(name, device, vendor),
+        targets.append(search.Target(key, prep.verify, candidates.build(name, device, vendor, common=common),
                                      prep.seconds))
         meta[key] = {"account": name, "path": a.hash_source, "logins": reach[name],
                      "scheme": prep.scheme}
@@ -222,7 +223,7 @@ def evaluate(ctx: Context) -> Outcome:
             untestable.append(f"'{e.user}' in {s.path} ({prep.scheme})")
             continue
         key = f"{s.path}:{e.user}"
-        targets.append(search.Target(key, prep.verify, candidates.build(e.user, device, vendor),
+        targets.append(search.Target(key, prep.verify, candidates.build(e.user, device, vendor, common=common),
                                      prep.seconds))
         meta[key] = {"account": e.user, "path": f"{s.path}:{e.line}", "store": s.path,
                      "service": s.service, "scheme": prep.scheme, "login": s.login}
