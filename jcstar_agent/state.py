@@ -108,28 +108,32 @@ def credential_fields(root, extra_stores=()) -> Tuple[Dict[str, bytes], Optional
 
     The secret bytes never leave this module except as HMACs.
     """
+    from .facts.accounts import ACCOUNT_DB_CAP  # read whole, streamed, as the accounts fact
+
     out: Dict[str, bytes] = {}
-    r = root.read(SHADOW)
+    r = root.lines(SHADOW, ACCOUNT_DB_CAP)
     error = None
-    if r.ok:
-        for line in r.text.splitlines():
-            f = line.split(":")
-            if len(f) >= 2 and f[0]:
-                out[f"shadow:{f[0]}"] = f[1].encode("utf-8", "replace")
-    elif r.missing:
+    for _n, line in r:
+        f = line.split(":")
+        if len(f) >= 2 and f[0]:
+            out[f"shadow:{f[0]}"] = f[1].encode("utf-8", "replace")
+    if r.cut:
+        error = f"{SHADOW} is larger than {ACCOUNT_DB_CAP >> 20} MiB: not read to its end"
+    elif r.error == "missing":
         error = None
     elif "permission" in (r.error or ""):
         error = f"needs root to read {SHADOW}"
-    else:
+    elif r.error:
         error = f"cannot read {SHADOW}: {r.error}"
     # Hashes kept in /etc/passwd itself (BusyBox images without shadow, or a mix): field 2 is
     # the hash unless it is the 'x' pointer to shadow.
-    p = root.read(PASSWD)
-    if p.ok:
-        for line in p.text.splitlines():
-            f = line.split(":")
-            if len(f) >= 2 and f[0] and f[1] not in ("x", "") and f"shadow:{f[0]}" not in out:
-                out[f"passwd:{f[0]}"] = f[1].encode("utf-8", "replace")
+    p = root.lines(PASSWD, ACCOUNT_DB_CAP)
+    for _n, line in p:
+        f = line.split(":")
+        if len(f) >= 2 and f[0] and f[1] not in ("x", "") and f"shadow:{f[0]}" not in out:
+            out[f"passwd:{f[0]}"] = f[1].encode("utf-8", "replace")
+    if p.cut and not error:
+        error = f"{PASSWD} is larger than {ACCOUNT_DB_CAP >> 20} MiB: not read to its end"
     for store in extra_stores:
         s = root.read(store)
         if s.ok:

@@ -111,3 +111,15 @@ def test_lookups_are_indexed_and_find_the_first_of_duplicates(tree):
     assert acc.get("dup").uid == 1 and acc.get("nobody-here") is None
     acc.accounts.append(accounts.Account("late", 5, 5))
     assert acc.get("late").uid == 5  # the index follows the list
+
+
+def test_s1_1_14_state_fingerprints_every_credential_past_a_megabyte(tree):
+    """The S1.1-14 state HMACs every credential field: the last one of a 1.5 MB shadow too."""
+    from jcstar_agent import state
+
+    names = [f"user{i:05d}" for i in range(15_000)]
+    shadow = "".join(f"{n}:{LOCKED}:19000:0:99999:7:::\n" for n in names) + "last:$6$s$zz:1::::::\n"
+    assert len(shadow) > 1 << 20
+    root = tree({"/etc/passwd": ROOT_LINE, "/etc/shadow": shadow})
+    fields, error = state.credential_fields(Root(root, live=False))
+    assert error is None and len(fields) == 15_001 and fields["shadow:last"] == b"$6$s$zz"
