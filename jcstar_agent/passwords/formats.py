@@ -161,6 +161,8 @@ def prepare(stored: str, fmt: str = "", budget: float = float("inf")) -> Prepare
     from . import cost
 
     sch = scheme_of(stored, fmt)
+    if budget <= 0:  # nothing may be tried: not even a calibration call (the search is partial)
+        return Prepared(sch, lambda p: False, float("inf"))
     seconds = 0.0
     if sch in cost.CALIBRATION or sch == "mosquitto-pbkdf2":
         lib = libcrypt.load() if sch != "mosquitto-pbkdf2" else None

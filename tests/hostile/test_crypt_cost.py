@@ -129,3 +129,16 @@ def test_a_config_budget_that_is_not_seconds_exits_2_naming_file_and_line(tree, 
     assert m.rc == 2 and "Traceback" not in m.err
     assert len(m.err.strip().splitlines()) == 1, m.err
     assert "budget_seconds" in m.err and str(cfg) in m.err
+
+
+@needs_libcrypt
+def test_a_zero_budget_makes_no_crypt_call_at_all(monkeypatch):
+    lib = libcrypt.load()
+    calls = []
+    monkeypatch.setattr(type(lib), "hash", lambda self, p, s: calls.append(s))
+    monkeypatch.setattr(cost, "_calibrated", {})
+    from jcstar_agent.passwords import search
+
+    prep = formats.prepare("$6$saltsalt$" + "y" * 86, "", budget=0.0)
+    res = search.search([search.Target("a", prep.verify, [("pw", "x")], prep.seconds)], 0.0)
+    assert calls == [] and res["a"].tried == 0 and not res["a"].complete
