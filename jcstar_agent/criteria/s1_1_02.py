@@ -58,11 +58,14 @@ def _budget(ctx: Context) -> float:
     return float(ctx.config.passwords.budget_seconds)
 
 
-def _threads(ctx: Context, schemes) -> Optional[int]:
-    """Every core, but on a live device with little free memory fewer threads for the
-    memory-hard schemes (a yescrypt call takes ~16-32 MiB)."""
-    from ..passwords import search
+def _threads(ctx: Context, schemes, memory: int = 0) -> Optional[int]:
+    """Every core, but never more calls at once than fit in the memory ceiling of one call
+    (``memory``: the most one guess of these hashes takes), and on a live device with little
+    free memory fewer threads for the memory-hard schemes (a yescrypt call takes ~16-32 MiB)."""
+    from ..passwords import cost, search
 
+    if memory > cost.MEMORY_CEILING // search.workers():
+        return max(1, cost.MEMORY_CEILING // memory)
     if not ctx.live or not schemes & {"yescrypt", "gost-yescrypt", "scrypt"}:
         return None
     for line in (ctx.root.text("/proc/meminfo", 65536) or "").splitlines():
@@ -192,6 +195,7 @@ def evaluate(ctx: Context) -> Outcome:
     meta: Dict[str, dict] = {}
     budget = _budget(ctx)
     common = candidates.shared(device, vendor)  # built once, shared by every account's list
+    memory: Dict[str, int] = {}  # bytes one guess takes, per target
     for name in sorted(reach):
         a = acc.get(name)
         if a.state != "usable" or not a.hash:
@@ -206,6 +210,7 @@ def evaluate(ctx: Context) -> Outcome:
             untestable.append(f"'{name}' ({prep.scheme})")
             continue
         key = f"system:{name}"
+        memory[key] = prep.memory
         targets.append(search.Target(key, prep.verify, candidates.build(name, device, vendor, common=common),
                                      prep.seconds))
         meta[key] = {"account": name, "path": a.hash_source, "logins": reach[name],
@@ -223,11 +228,12 @@ def evaluate(ctx: Context) -> Outcome:
             untestable.append(f"'{e.user}' in {s.path} ({prep.scheme})")
             continue
         key = f"{s.path}:{e.user}"
+        memory[key] = prep.memory
         targets.append(search.Target(key, prep.verify, candidates.build(e.user, device, vendor, common=common),
                                      prep.seconds))
         meta[key] = {"account": e.user, "path": f"{s.path}:{e.line}", "store": s.path,
                      "service": s.service, "scheme": prep.scheme, "login": s.login}
-    threads = _threads(ctx, {m["scheme"] for m in meta.values()})
+    threads = _threads(ctx, {m["scheme"] for m in meta.values()}, max(memory.values(), default=0))
     started = time.monotonic()
     results = search.search(targets, budget, threads) if targets else {}
     elapsed = time.monotonic() - started

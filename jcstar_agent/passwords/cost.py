@@ -16,7 +16,9 @@ import time
 from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
-MEMORY_CEILING = 256 << 20  # bytes per crypt call (yescrypt's default, j9T, takes 16 MiB)
+# bytes for the whole test: one call never needs more, and no more calls run at once than fit
+# (yescrypt's default, j9T, takes 16 MiB a call)
+MEMORY_CEILING = 256 << 20
 _ITOA64 = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _MEMORY_HARD_SLACK = 2.0  # memory-hard schemes slow down more than linearly once out of cache
 

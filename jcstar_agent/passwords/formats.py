@@ -153,6 +153,7 @@ class Prepared:
     verify: Optional[Verify]
     seconds: float = 0.0  # estimated cost of one guess on this machine
     refused: str = ""  # cost over the budget or memory ceiling, with the parameter (never the hash)
+    memory: int = 0  # bytes one guess allocates (memory-hard schemes)
 
 
 def prepare(stored: str, fmt: str = "", budget: float = float("inf")) -> Prepared:
@@ -163,7 +164,7 @@ def prepare(stored: str, fmt: str = "", budget: float = float("inf")) -> Prepare
     sch = scheme_of(stored, fmt)
     if budget <= 0:  # nothing may be tried: not even a calibration call (the search is partial)
         return Prepared(sch, lambda p: False, float("inf"))
-    seconds = 0.0
+    seconds, memory = 0.0, 0
     if sch in cost.CALIBRATION or sch == "mosquitto-pbkdf2":
         lib = libcrypt.load() if sch != "mosquitto-pbkdf2" else None
         if lib is None and sch != "mosquitto-pbkdf2":
@@ -174,6 +175,6 @@ def prepare(stored: str, fmt: str = "", budget: float = float("inf")) -> Prepare
             return Prepared(sch, None, refused=why)
         if p.seconds is None:
             return Prepared(sch, None)  # the library does not know the scheme
-        seconds = p.seconds
+        seconds, memory = p.seconds, p.work.memory
     sch, verify = verifier(stored, fmt)
-    return Prepared(sch, verify, seconds)
+    return Prepared(sch, verify, seconds, memory=memory)

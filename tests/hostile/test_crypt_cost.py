@@ -142,3 +142,18 @@ def test_a_zero_budget_makes_no_crypt_call_at_all(monkeypatch):
     prep = formats.prepare("$6$saltsalt$" + "y" * 86, "", budget=0.0)
     res = search.search([search.Target("a", prep.verify, [("pw", "x")], prep.seconds)], 0.0)
     assert calls == [] and res["a"].tried == 0 and not res["a"].complete
+
+
+def test_memory_hard_guesses_run_no_more_at_once_than_fit_the_ceiling(tree):
+    from jcstar_agent.config import BoardConfig
+    from jcstar_agent.criteria import Context, s1_1_02
+    from jcstar_agent.passwords import search
+    from jcstar_agent.target import Root
+
+    ctx = Context(Root(tree({}), live=False), BoardConfig())
+    big = cost.work("$y$jCT$salt$h", "yescrypt").memory  # N=2^15, r=32: 128 MiB
+    assert big == 128 << 20
+    threads = s1_1_02._threads(ctx, {"yescrypt"}, 200 << 20)
+    assert threads == 1
+    n = s1_1_02._threads(ctx, {"yescrypt"}, big) or search.workers()
+    assert n * big <= cost.MEMORY_CEILING
