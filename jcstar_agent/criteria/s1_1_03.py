@@ -8,7 +8,8 @@ entry naming the account declares its ``change`` mechanism. For every declared a
 (``[[logins]] kind = "app"``): the declared ``change`` mechanism — a device command must exist
 and be executable; an endpoint (``/api/password``, a URL, a menu path) is carried as declared.
 An application credential store found on the device (mosquitto, htpasswd) without a declared
-login saying how users change it is ``manual``.
+login saying how users change it is ``manual``, and so is an SNMP v1/v2c community reachable over
+IP (the daemon's own credential) without an app login declared on its port with its ``change``.
 
 **Why.** A credential users cannot change stays whatever the factory (or an attacker) set.
 
@@ -37,7 +38,7 @@ SHELL_LOGINS = ("ssh", "dropbear", "telnet", "rlogin", "cockpit", "luci")
 
 def evaluate(ctx: Context) -> Outcome:
     from ..facts import accounts as accounts_facts
-    from ..facts import credstores
+    from ..facts import credstores, network_logins
 
     declared_na = ctx.config.not_applicable.get(ID)
     if declared_na:
@@ -104,6 +105,13 @@ def evaluate(ctx: Context) -> Outcome:
             findings.append(Finding("CRED-CHANGE-DECLARED", "info",
                                     f"app login '{login.name}': change through {change}",
                                     {"login": login.name, "change": change}))
+    for n in logins:
+        if n.kind == "community" and network_logins.declared_app_login(ctx.config, n) is None:
+            # the daemon's own credential: changed by editing its config, which a network user
+            # cannot do through SNMP v1/v2c; only the vendor can say how users change it
+            manual.append(f"the {n.service} community on udp/{n.port} ({n.source}) is a network "
+                          f"credential with no declared way for users to change it: declare "
+                          f"[[logins]] kind = \"app\", port = {n.port}, change = …")
     declared_stores = {lg.store for lg in ctx.config.logins if lg.store}
     for s in ctx.fact(credstores.read).stores:
         if s.path not in declared_stores and s.entries:
@@ -121,7 +129,10 @@ def evaluate(ctx: Context) -> Outcome:
     if manual:
         return Outcome.manual("; ".join(manual), findings)
     if not reached and not ctx.config.logins:
-        why = "no network login found and none declared"
+        taking = sorted({n.service for n in logins if n.kind == "account" and n.password})
+        why = (f"{'/'.join(taking)} take(s) passwords, but no account can log in with one yet "
+               "(every account locked, without a password or without a login shell) and no login is "
+               "declared" if taking else "no network login found and none declared")
         if acc.errors:
             why += f" (could not read: {'; '.join(acc.errors[:2])})"
         return Outcome.manual(why + ": declare [[logins]] with their change mechanism, or "

@@ -17,6 +17,10 @@
   ``delay_failed_login`` only end or slow one connection and are evidence, not protection.
   Cockpit (PAM service ``cockpit``) and OpenWrt LuCI (rpcd) alike: a PAM lockout, a jail or
   sshguard.
+- **SNMP v1/v2c communities** reachable over IP (the shared ``network_logins`` fact): snmpd
+  answers every guessed community at once, so without an enabled fail2ban jail for snmpd the
+  community is unprotected (fail); an app login declared on its port is judged by its declared
+  ``lockout`` instead. (A well-known community such as ``public`` is S1.1-02's failure.)
 - **app logins** (declared ``[[logins]] kind = "app"``): the declared ``lockout`` rule.
 - **Live with ``--active``**: the bounded brute-force probe against each declared login; a
   login the probe could hammer without lockout, delay or disconnect fails whatever the config
@@ -46,6 +50,7 @@ ID = "S1.1-04"
 SSH_JAILS = ("sshd", "ssh", "sshd-ddos", "openssh")
 DROPBEAR_JAILS = ("dropbear",)
 FTP_JAILS = ("vsftpd", "proftpd", "pure-ftpd", "ftp")
+SNMP_JAILS = ("snmpd", "snmp")
 OTHER_JAILS = {"ftp": FTP_JAILS, "cockpit": ("cockpit",), "luci": ("luci", "uhttpd", "rpcd")}
 
 
@@ -76,7 +81,7 @@ def _pam_lock(ctx, stack) -> Optional[str]:
 def evaluate(ctx: Context) -> Outcome:
     from .. import probes
     from ..facts import accounts as accounts_facts
-    from ..facts import bruteforce_guards, pam, sshd
+    from ..facts import bruteforce_guards, network_logins, pam, sshd
 
     product = ctx.config.product
     if product.constrained:
@@ -211,6 +216,22 @@ def evaluate(ctx: Context) -> Outcome:
                                     if n.service == "ftp" and n.max_failures is not None else
                                     f"{where}: no brute-force protection (no PAM lockout, "
                                     f"fail2ban jail or sshguard)", evidence))
+    communities = [n for n in ctx.fact(accounts_facts.network_logins) if n.kind == "community"]
+    for n in communities:
+        if network_logins.declared_app_login(ctx.config, n) is not None:
+            continue  # judged below by its declared lockout
+        evidence = {"login": n.service, "proto": "udp", "port": n.port, "source": n.source}
+        jail = _jail(guards, SNMP_JAILS)
+        if jail:
+            findings.append(Finding("AUTH-BRUTEFORCE-PROTECTED", "info",
+                                    f"{n.service} community on udp/{n.port}: {jail}",
+                                    dict(evidence, protection=[jail])))
+        else:
+            findings.append(Finding("AUTH-BRUTEFORCE-UNPROTECTED", "high",
+                                    f"{n.service} on udp/{n.port}: the SNMP v1/v2c community "
+                                    f"({n.source}) can be guessed without limit — snmpd answers "
+                                    f"every guess at once, with no lockout or delay, and no "
+                                    f"fail2ban jail watches it", evidence))
     for login in ctx.config.logins:
         if login.kind != "app":
             continue
@@ -225,8 +246,9 @@ def evaluate(ctx: Context) -> Outcome:
 
     if any(f.is_problem for f in findings):
         return Outcome.from_findings(findings, "")
-    if not logins and not ctx.config.logins:
-        return Outcome.manual("no network password login found (sshd, dropbear, telnet, FTP) and none "
+    if not logins and not communities and not ctx.config.logins:
+        return Outcome.manual("no network password login found (sshd, dropbear, telnet, FTP, SNMP "
+                              "community) and none "
                               "declared: declare [not_applicable] S1.1-04 with the reason if there "
                               "is no network user access", findings)
     if unknown:

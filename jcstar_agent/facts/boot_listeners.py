@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import List
 
-from .listeners import Listener, Listeners
-from .sockets import is_loopback, merge_families
+from .listener_model import Listener, Listeners, is_loopback, merge_families
 
 
 def result(ctx):

@@ -59,3 +59,15 @@ class Listeners:
     origin: str = ""  # "offline inference" or "live sockets"
     errors: List[str] = field(default_factory=list)  # what could not be read, per file
     inferred: List[Listener] = field(default_factory=list)  # live: what the image enables too
+
+
+def merge_families(items: List[Listener]) -> List[Listener]:
+    """One listener per (proto, port, address, pid): a daemon bound to both 0.0.0.0 and :: is one
+    service on 'any address'."""
+    out, seen = [], set()
+    for l in items:
+        k = (l.proto, l.port, l.address, l.pid)
+        if k not in seen:
+            seen.add(k)
+            out.append(l)
+    return out

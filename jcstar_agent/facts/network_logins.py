@@ -411,6 +411,13 @@ def _snmpd(ctx, r: Reach) -> List[NetLogin]:
                      default_credentials=defaults, address=address)]
 
 
+def declared_app_login(config, login: NetLogin):
+    """The ``[[logins]] kind = "app"`` entry that declares ``login`` (the same port), or None."""
+    if not login.port:
+        return None
+    return next((lg for lg in config.logins if lg.kind == "app" and lg.port == login.port), None)
+
+
 def read(ctx) -> List[NetLogin]:
     """Facts reader: every network login that is started and reachable over IP."""
     r = ctx.fact(reach)

@@ -13,7 +13,8 @@ from __future__ import annotations
 import os
 from typing import List, Optional, Tuple
 
-from .listener_model import ANY, Listener, Listeners, is_loopback, normalise_address  # noqa: F401
+from .listener_model import (ANY, Listener, Listeners, is_loopback, merge_families,  # noqa: F401
+                             normalise_address)
 
 def _process(psutil, pid: Optional[int], cache: dict) -> Tuple[str, str]:
     """(name, exe) of a pid; ('', '') when it cannot be seen."""
@@ -67,18 +68,6 @@ def from_connections(conns, psutil=None) -> Tuple[List[Listener], int]:
                               loopback_only=is_loopback(address)))
     items.sort(key=lambda l: (l.proto, l.port, l.address, l.source))
     return items, hidden
-
-
-def merge_families(items: List[Listener]) -> List[Listener]:
-    """One listener per (proto, port, address, pid): a daemon bound to both 0.0.0.0 and :: is one
-    service on 'any address'."""
-    out, seen = [], set()
-    for l in items:
-        k = (l.proto, l.port, l.address, l.pid)
-        if k not in seen:
-            seen.add(k)
-            out.append(l)
-    return out
 
 
 def read(ctx) -> Listeners:

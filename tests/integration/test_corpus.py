@@ -126,6 +126,7 @@ class Case:
     checks: Dict[str, Tuple[str, ...]] = field(default_factory=dict)  # criterion -> check ids seen
     absent: Dict[str, Tuple[str, ...]] = field(default_factory=dict)  # criterion -> check ids not seen
     says: Dict[str, str] = field(default_factory=dict)  # criterion -> text one finding's message has
+    reason: Dict[str, str] = field(default_factory=dict)  # criterion -> text its reason has
 
 
 CASES: List[Case] = [
@@ -161,10 +162,14 @@ CASES: List[Case] = [
     Case("vsftpd-admin-admin", ("vsftpd",), _vsftpd_admin, fail=("S1.1-02", "S1.1-12", "S1.1-13"),
          ok=("S1.1-01", "S1.1-11"), not_pass=("S1.1-03", "S1.1-04")),
     # Debian's snmpd: rocommunity public, but agentaddress loopback only
-    Case("snmpd-default", ("snmpd",), ok=("S1.1-01", "S1.1-02", "S1.1-11", "S1.1-12")),
-    # community 'public' reachable on udp/161: a universal default credential, in cleartext
-    Case("snmpd-public", ("snmpd",), _snmpd_public, fail=("S1.1-02", "S1.1-12", "S1.1-13"),
-         ok=("S1.1-01", "S1.1-11")),
+    Case("snmpd-default", ("snmpd",), ok=("S1.1-01", "S1.1-02", "S1.1-04", "S1.1-11", "S1.1-12")),
+    # community 'public' reachable on udp/161: a universal default credential (S1.1-02), in
+    # cleartext (S1.1-12); snmpd answers every guess at once, nothing limits them (S1.1-04); users
+    # cannot change it over SNMP and nothing says how they do (S1.1-03 manual, never a pass)
+    Case("snmpd-public", ("snmpd",), _snmpd_public, fail=("S1.1-02", "S1.1-04", "S1.1-12", "S1.1-13"),
+         ok=("S1.1-01", "S1.1-03", "S1.1-11"), not_pass=("S1.1-03",),
+         checks={"S1.1-04": ("AUTH-BRUTEFORCE-UNPROTECTED",)},
+         reason={"S1.1-03": "community on udp/161"}),
     Case("dropbear-default", ("dropbear",), fail=("S1.1-13",), ok=("S1.1-01", "S1.1-02", "S1.1-12", "S1.1-11"),
          absent={"S1.1-01": ("LISTENER-AUTH-UNDECLARED",)}),
     Case("dropbear-blank", ("dropbear",), _dropbear_blank, fail=("S1.1-01", "S1.1-13"),
@@ -228,6 +233,8 @@ def test_corpus_verdicts(base, case, tmp_path, cli):
         assert not set(ids) & seen, (cid, by[cid])
     for cid, text in case.says.items():
         assert any(text in f["message"] for f in by[cid]["findings"]), (cid, by[cid]["findings"])
+    for cid, text in case.reason.items():
+        assert text in by[cid]["reason"], (cid, by[cid])
     _criteria_agree(by)
 
 
