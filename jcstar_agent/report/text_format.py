@@ -31,8 +31,37 @@ def render(report: Report, colour: bool = False) -> str:
             if len(problems) > 1:
                 detail += f" (+{len(problems) - 1} more)"
         out.append(f"{c.id}  {label}  {c.title} — {detail}")
+    boot = report.extra.get("boot")
+    if isinstance(boot, dict):
+        out += [""] + _boot_lines(boot)
     s = report.summary
     out.append("")
     out.append("summary: " + ", ".join(f"{s[k]} {k}" for k in ("pass", "fail", "na", "manual", "error"))
                + f" — {'OK' if report.ok else 'NOT OK'} ({report.duration_seconds:.2f}s)")
     return "\n".join(out) + "\n"
+
+
+def _names(items) -> str:
+    return ", ".join(str(x) for x in items) if items else "none"
+
+
+def _boot_lines(b: dict) -> list:
+    """--boot: how the sandbox boot went, what started or failed, what was observed and how that
+    compares with what the offline reading inferred."""
+    state = ("cut by --boot-timeout" if b.get("timed_out") else
+             "settled" if b.get("settled") else "not settled")
+    seconds = b.get("seconds")
+    out = [f"boot: {b.get('init') or 'init unknown'} ({b.get('arch') or 'arch unknown'}), {state}"
+           + (f" after {seconds} s" if seconds is not None else "")]
+    out.append(f"  started: {_names(b.get('started'))}")
+    for key, label in (("failed", "failed"), ("starting", "still starting"), ("skipped", "skipped")):
+        if b.get(key):
+            out.append(f"  {label}: {_names(b[key])}")
+    out.append(f"  observed listening: {_names(b.get('observed'))}")
+    if b.get("inferred_not_observed"):
+        out.append(f"  inferred offline but not observed: {_names(b['inferred_not_observed'])}")
+    if b.get("observed_not_inferred"):
+        out.append(f"  observed but not inferred offline: {_names(b['observed_not_inferred'])}")
+    for e in b.get("errors") or ():
+        out.append(f"  error: {e}")
+    return out

@@ -53,6 +53,32 @@ def test_text_one_line_per_criterion_first_finding_and_summary():
     assert "\033[31;1mFAIL" in render(sample(), "text", colour=True)
 
 
+def test_text_shows_the_boot():
+    """--boot: the text report says what started, failed and was observed vs only inferred."""
+    r = sample()
+    assert "boot:" not in render(r, "text")
+    r.extra["boot"] = {"init": "systemd", "arch": "x86_64", "settled": True, "timed_out": False,
+                       "seconds": 3.21, "started": ["ssh.service", "web.service"],
+                       "failed": ["smbd.service (exit 1)"], "starting": [], "skipped": [],
+                       "observed": ["tcp/22", "tcp/8080"],
+                       "inferred_not_observed": ["udp/161 (/etc/snmp/snmpd.conf:49)"],
+                       "observed_not_inferred": ["tcp/8080"], "limits": {}, "errors": ["bad byte \udcff"]}
+    lines = render(r, "text").splitlines()
+    i = lines.index("boot: systemd (x86_64), settled after 3.21 s")
+    assert lines[i - 1] == "" and lines[i + 1] == "  started: ssh.service, web.service"
+    assert "  failed: smbd.service (exit 1)" in lines
+    assert not any("still starting" in ln for ln in lines)
+    assert "  observed listening: tcp/22, tcp/8080" in lines
+    assert "  inferred offline but not observed: udp/161 (/etc/snmp/snmpd.conf:49)" in lines
+    assert "  observed but not inferred offline: tcp/8080" in lines
+    assert "  error: bad byte \\xff" in lines  # device text escaped like every other line
+    assert lines.index(next(ln for ln in lines if ln.startswith("summary:"))) > i
+    r.extra["boot"].update(timed_out=True, settled=False, starting=["hang.service"])
+    text = render(r, "text")
+    assert "boot: systemd (x86_64), cut by --boot-timeout after 3.21 s" in text
+    assert "  still starting: hang.service" in text
+
+
 def test_junit_maps_verdicts():
     root = ET.fromstring(render(sample(), "junit"))
     assert root.tag == "testsuite" and root.get("tests") == "16"
