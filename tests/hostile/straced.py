@@ -21,7 +21,8 @@ WRITES = ("open", "openat", "openat2", "creat", "mkdir", "mkdirat", "mknod", "mk
 TRACE = ",".join(WRITES + ("chdir", "chroot", "clone", "clone3", "fork", "vfork"))
 _LINE = re.compile(r"^(?:\[pid\s+)?(\d+)\]?\s+(\w+)\((.*)$")
 _STR = re.compile(r'"((?:[^"\\]|\\.)*)"')
-_FD = re.compile(r"^(?:AT_FDCWD|-?\d+<([^>]*)>)")
+_FD = re.compile(r"^(?:AT_FDCWD(?:<([^>]*)>)?|-?\d+<([^>]*)>)")
+_OPENED = re.compile(r"=\s+\d+<([^>]*)>\s*$")  # the path the kernel really opened (-y)
 
 
 def available() -> bool:
@@ -77,8 +78,11 @@ def writes(log: str, cwd: str, reads: bool = False) -> List[Tuple[str, str]]:
             continue  # a read
         base = here
         fd = _FD.match(rest)
-        if fd and fd.group(1):
-            base = fd.group(1)
+        if fd and (fd.group(1) or fd.group(2)):
+            base = fd.group(1) or fd.group(2)
+        opened = _OPENED.search(rest)
+        if opened:  # what a symlink on the way really led to
+            out.append((call, opened.group(1)))
         for s in strings[:1] if call not in ("rename", "renameat", "renameat2", "link", "linkat",
                                                "symlink", "symlinkat") else strings[-1:]:
             out.append((call, os.path.join(base, _unescape(s))))
