@@ -149,3 +149,17 @@ def test_plant_never_opens_a_device_node_or_fifo(tmp_path):
     if os.geteuid() == 0:
         os.mknod(os.path.join(root, "etc/null.conf"), 0o600 | 0o020000, os.makedev(1, 3))
         assert erase.plant(r, "/etc/null.conf") == "not a regular file"
+
+
+def test_reads_resolve_missing_components_and_dotdots_inside_the_root(tmp_path):
+    """The same spellings on the read side: the root's files, never the host's."""
+    root = str(tmp_path / "img")
+    os.makedirs(os.path.join(root, "etc"))
+    with open(os.path.join(root, "etc/hostname"), "w") as fh:
+        fh.write("image-host\n")
+    os.symlink("nosuch/" + UP + "etc", os.path.join(root, "data"))
+    r = Root(root, live=False)
+    for path in ("/data/hostname", "/var/nosuch/" + UP + "etc/hostname", "/../../etc/hostname"):
+        assert r.realpath(path) == "/etc/hostname", path
+        assert r.read(path).data == b"image-host\n", path
+    assert r.lstat("/..") is not None and r.lstat("/..").st_ino == os.lstat(root).st_ino
