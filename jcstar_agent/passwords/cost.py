@@ -96,18 +96,17 @@ def _yescrypt(scheme: str, params: str) -> Work:
     r, pos = _decode64_uint32(params, pos, 1)
     if _flavor is None or n_log2 is None or r is None or n_log2 > 63:
         return Work(scheme, "unreadable parameters", 0.0, problem="the yescrypt parameters do not parse")
-    p, t, g, rom = 1, 0, 0, 0
-    if pos < len(params):
+    opt = {"p": 1, "t": 0, "g": 0, "rom": 0}
+    if pos < len(params):  # a "have" bit mask, then each parameter it names (libxcrypt order)
         have, pos = _decode64_uint32(params, pos, 1)
-        have = have or 0
         for bit, minimum, name in ((1, 2, "p"), (2, 1, "t"), (4, 1, "g"), (8, 1, "rom")):
-            if have & bit:
+            if (have or 0) & bit:
                 value, pos = _decode64_uint32(params, pos, minimum)
                 if value is None:
                     return Work(scheme, "unreadable parameters", 0.0,
                                 problem="the yescrypt parameters do not parse")
-                p, t, g, rom = (value if name == "p" else p, value if name == "t" else t,
-                                value if name == "g" else g, value if name == "rom" else rom)
+                opt[name] = value
+    p, t, g, rom = opt["p"], opt["t"], opt["g"], opt["rom"]
     text = f"N=2^{n_log2}, r={r}" + (f", p={p}" if p > 1 else "") + (f", t={t}" if t else "") + \
         (f", g={g}" if g else "")
     if rom:
