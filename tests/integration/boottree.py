@@ -7,12 +7,8 @@ hangs at start. Run as a script to pre-build: ``python3 tests/integration/boottr
 """
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import rootfs  # noqa: E402
@@ -20,51 +16,14 @@ import rootfs  # noqa: E402
 PACKAGES = ("systemd", "systemd-sysv", "python3")
 
 
-def key() -> str:
-    return hashlib.sha256((rootfs.key() + " ".join(PACKAGES)).encode()).hexdigest()[:12]
-
-
-def path() -> str:
-    return os.path.join(rootfs.CACHE, f"boot-{key()}")
-
-
 def build() -> str:
-    dest = path()
-    if os.path.exists(os.path.join(dest, ".jcstar-complete")):
-        return dest
-    base = rootfs.build()
-    work = tempfile.mkdtemp(prefix="boot-build-", dir=rootfs.CACHE)
-    tree = os.path.join(work, "t")
-    try:
-        subprocess.run(["cp", "-a", "--reflink=auto", base, tree], check=True)
-        rc = os.path.join(tree, "usr/sbin/policy-rc.d")
-        with open(rc, "w") as fh:
-            fh.write("#!/bin/sh\nexit 101\n")
-        os.chmod(rc, 0o755)
-        rootfs._run(["chroot", tree, "apt-get", "update", "-q"])
-        rootfs._run(["chroot", tree, "apt-get", "install", "-y", "-q", "--no-install-recommends",
-                     *PACKAGES])
-        rootfs._run(["chroot", tree, "apt-get", "clean"])
-        os.unlink(rc)
-        open(os.path.join(tree, ".jcstar-complete"), "w").close()
-        if os.path.exists(dest):
-            shutil.rmtree(dest)
-        os.rename(tree, dest)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return dest
+    """Path of the boot tree, building it (once) from the debootstrap rootfs."""
+    return rootfs.derived("boot", PACKAGES)
 
 
 def copy_case(dest: str) -> str:
     """A private case tree: hard links to the base tree's files, /etc copied for real."""
-    src = build()
-    if subprocess.run(["cp", "-al", src, dest], stderr=subprocess.DEVNULL).returncode != 0:
-        shutil.rmtree(dest, ignore_errors=True)  # another filesystem: no hard links across
-        subprocess.run(["cp", "-a", "--reflink=auto", src, dest], check=True)
-        return dest
-    shutil.rmtree(os.path.join(dest, "etc"))
-    subprocess.run(["cp", "-a", os.path.join(src, "etc"), os.path.join(dest, "etc")], check=True)
-    return dest
+    return rootfs.cheap_copy(build(), dest)
 
 
 def add_unit(root: str, name: str, exec_start: str, wanted_by: str = "multi-user.target",
