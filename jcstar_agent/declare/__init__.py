@@ -97,9 +97,10 @@ def draft(root, base: Optional[BoardConfig] = None, prepare=None) -> str:
               "names only."]
     header += [f"listener information incomplete: {e}" for e in seen.errors]
     if base is None:
+        logins = surface.login_tables(ctx)
         tables = [product, firmware, update] + surface.listener_tables(ctx) + \
-            surface.login_tables(ctx) + [ifaces, erase] + sections.documents(ctx)
-        na = sections.not_applicable(ctx)
+            logins + [ifaces, erase] + sections.documents(ctx)
+        na = sections.not_applicable(ctx, logins=bool(logins))
         return render(header, tables + ([na] if na.entries else []))
 
     src = base.path or "the base config"
@@ -143,7 +144,7 @@ def draft(root, base: Optional[BoardConfig] = None, prepare=None) -> str:
     na = Table("not_applicable")
     for cid, reason in base.not_applicable.items():
         na.add(cid, reason)
-    for e in sections.not_applicable(ctx).entries:
+    for e in sections.not_applicable(ctx, logins=bool(drafted or base.logins)).entries:
         if e.key not in base.not_applicable:
             e.comment = [f"new: not in {src}"] + e.comment
             na.entries.append(e)

@@ -100,16 +100,18 @@ def documents(ctx) -> List[Table]:
     return out
 
 
-def not_applicable(ctx) -> Table:
-    """NA drafts only where the device shows nothing that contradicts them."""
+def not_applicable(ctx, logins: bool = False) -> Table:
+    """NA drafts only where the device shows nothing that contradicts them, nor the draft itself:
+    with ``logins`` (the draft writes a ``[[logins]]``, which S1.1-01 … -04 count as a network
+    login), none is proposed for S1.1-01 … -04."""
     t = Table("not_applicable", comment=[
         "criteria declared not applicable, each with its reason (only S1.1-01, -02, -03, -04, -08 "
         "and -12 allow it; the agent checks the device does not contradict the reason)"])
-    if not accounts.access_paths(ctx):
+    if not logins and not accounts.access_paths(ctx):
         for cid in ("S1.1-01", "S1.1-02", "S1.1-03", "S1.1-04"):
             t.add(cid, fill_in("why no user can reach the product over the network (the "
                                "device shows no network login)"))
-    elif not accounts.access_paths(ctx, password_only=True):
+    elif not logins and not accounts.access_paths(ctx, password_only=True):
         for cid in ("S1.1-02", "S1.1-03", "S1.1-04"):
             t.add(cid, fill_in("why no password login exists (the device shows none)"))
     if not any(not x.loopback_only for x in ctx.fact(listeners.read).items):
