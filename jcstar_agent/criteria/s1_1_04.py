@@ -21,7 +21,9 @@
   answers every guessed community at once, so without an enabled fail2ban jail for snmpd the
   community is unprotected (fail); an app login declared on its port is judged by its declared
   ``lockout`` instead. (A well-known community such as ``public`` is S1.1-02's failure.)
-- **app logins** (declared ``[[logins]] kind = "app"``): the declared ``lockout`` rule.
+- **app logins** (declared ``[[logins]] kind = "app"``): the declared ``lockout`` rule. An
+  application credential store found on the device (htpasswd, mosquitto, a lighttpd user file)
+  without a declared login for it is ``manual``: how its daemon resists brute force is not seen.
 - **Live with ``--active``**: the bounded brute-force probe against each declared login; a
   login the probe could hammer without lockout, delay or disconnect fails whatever the config
   says, and a protected result is the evidence.
@@ -81,7 +83,7 @@ def _pam_lock(ctx, stack) -> Optional[str]:
 def evaluate(ctx: Context) -> Outcome:
     from .. import probes
     from ..facts import accounts as accounts_facts
-    from ..facts import bruteforce_guards, network_logins, pam, sshd
+    from ..facts import bruteforce_guards, credstores, network_logins, pam, sshd
 
     product = ctx.config.product
     if product.constrained:
@@ -244,9 +246,16 @@ def evaluate(ctx: Context) -> Outcome:
         else:
             manual.append(f"app login '{login.name}'")
 
+    # an application credential store on the device (htpasswd, mosquitto …) logs users in over
+    # the network; without a declared login for it, how it resists brute force is not known
+    declared_stores = {lg.store for lg in ctx.config.logins if lg.store}
+    for st in ctx.fact(credstores.read).stores:
+        if st.entries and st.path not in declared_stores:
+            manual.append(f"the {st.service} login of credential store {st.path} ({st.found_in})")
+
     if any(f.is_problem for f in findings):
         return Outcome.from_findings(findings, "")
-    if not logins and not communities and not ctx.config.logins:
+    if not logins and not communities and not ctx.config.logins and not manual:
         return Outcome.manual("no network password login found (sshd, dropbear, telnet, FTP, SNMP "
                               "community) and none "
                               "declared: declare [not_applicable] S1.1-04 with the reason if there "

@@ -32,7 +32,13 @@ SERVICES = {
     "vsftpd": (("vsftpd.service",), ("vsftpd",)),
     "snmpd": (("snmpd.service",), ("snmpd",)),
     "dropbear": (("dropbear.service",), ("dropbear",)),
+    # the extra tree's (:func:`build_extra`)
+    "samba": (("smbd.service", "nmbd.service", "samba-ad-dc.service"), ("smbd", "nmbd", "samba-ad-dc")),
+    "xinetd": (("xinetd.service",), ("xinetd",)),
 }
+# Daemons the agent has no reader for, and xinetd (which replaces openbsd-inetd): a second tree
+# built on the base one, so adding them does not rebuild the base.
+EXTRA_PACKAGES = ("samba", "xinetd")
 
 
 def build() -> str:
@@ -40,10 +46,15 @@ def build() -> str:
     return rootfs.derived("corpus", PACKAGES)
 
 
-def copy_case(dest: str) -> str:
-    """A private case tree: hard links to the base tree's files, /etc /root /home copied for
-    real (the only places a case changes; new files elsewhere go into fresh folders)."""
-    return rootfs.cheap_copy(build(), dest, real=("etc", "root", "home"))
+def build_extra() -> str:
+    """Path of the extra tree: the base tree plus :data:`EXTRA_PACKAGES` (built once)."""
+    return rootfs.derived("corpus-extra", EXTRA_PACKAGES, base=build())
+
+
+def copy_case(dest: str, extra: bool = False) -> str:
+    """A private case tree: hard links to the base (or extra) tree's files, /etc /root /home
+    copied for real (the only places a case changes; new files elsewhere go into fresh folders)."""
+    return rootfs.cheap_copy(build_extra() if extra else build(), dest, real=("etc", "root", "home"))
 
 
 def only(root: str, started: Iterable[str]) -> None:
@@ -72,3 +83,4 @@ def only(root: str, started: Iterable[str]) -> None:
 
 if __name__ == "__main__":
     print(build())
+    print(build_extra())

@@ -115,6 +115,61 @@ def _agent_installed(root):
         shutil.copytree(src, os.path.join(root, dest), ignore=ignore)
 
 
+def _admin_admin(root):
+    chroot(root, "useradd", "-m", "-s", "/bin/bash", "admin")
+    chroot(root, "chpasswd", input="admin:admin\n")
+
+
+def _ssh_empty_password(root):  # PermitEmptyPasswords yes, and an account with an empty password
+    _write(root, "/etc/ssh/sshd_config.d/empty.conf", "PermitEmptyPasswords yes\n")
+    chroot(root, "useradd", "-m", "-s", "/bin/bash", "guest")
+    chroot(root, "passwd", "-d", "guest")
+
+
+def _ssh_match(allowed: str):
+    """Passwords off for everyone, on again for ``allowed`` in a Match block; admin/admin exists."""
+    def edit(root):
+        _admin_admin(root)
+        _write(root, "/etc/ssh/sshd_config.d/match.conf",
+               "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+               f"Match User {allowed}\n    PasswordAuthentication yes\n")
+    return edit
+
+
+def _dropbear_no_passwords(root):  # -s: password logins off; admin/admin exists
+    _admin_admin(root)
+    _write(root, "/etc/default/dropbear", 'DROPBEAR_EXTRA_ARGS="-s"\n')
+
+
+def _lighttpd_plain_auth(root):
+    """mod_auth with the plain backend: a user file of name:password in clear, readable by all."""
+    _write(root, "/etc/lighttpd/conf-enabled/05-auth.conf",
+           'server.modules += ( "mod_auth", "mod_authn_file" )\n'
+           'auth.backend = "plain"\n'
+           'auth.backend.plain.userfile = "/etc/lighttpd/lighttpd.user"\n'
+           'auth.require = ( "/" => ( "method" => "basic", "realm" => "device",'
+           ' "require" => "valid-user" ) )\n')
+    _write(root, "/etc/lighttpd/lighttpd.user", "admin:admin\n", 0o644)
+
+
+def _snmpd_v3_only(root):  # reachable, no community; one USM user with authPriv
+    _write(root, "/etc/snmp/snmpd.conf",
+           "agentaddress udp:161\n"
+           "createUser monitor SHA-256 \"k8#Tq2vLm9pXw4Rz\" AES \"Z7n!fQ3sYc6uHb1e\"\n"
+           "rouser monitor authpriv\n", 0o600)
+
+
+def _nginx_loopback(root):
+    _write(root, "/etc/nginx/sites-enabled/default",
+           "server {\n listen 127.0.0.1:80 default_server;\n root /var/www/html;\n}\n")
+
+
+def _xinetd_telnet(root):
+    _write(root, "/etc/xinetd.d/telnet",
+           "service telnet\n{\n    disable = no\n    socket_type = stream\n    wait = no\n"
+           "    user = root\n    server = /usr/sbin/telnetd\n}\n")
+
+
 @dataclass
 class Case:
     name: str
@@ -127,6 +182,7 @@ class Case:
     absent: Dict[str, Tuple[str, ...]] = field(default_factory=dict)  # criterion -> check ids not seen
     says: Dict[str, str] = field(default_factory=dict)  # criterion -> text one finding's message has
     reason: Dict[str, str] = field(default_factory=dict)  # criterion -> text its reason has
+    extra: bool = False  # built on corpus.build_extra() (samba, xinetd)
 
 
 CASES: List[Case] = [
@@ -178,6 +234,47 @@ CASES: List[Case] = [
     # authentication cannot be seen (S1.1-01 manual), nothing for S1.1-11
     Case("all-defaults", tuple(corpus.SERVICES), fail=("S1.1-12", "S1.1-13"),
          ok=("S1.1-01", "S1.1-02", "S1.1-11"), not_pass=("S1.1-01",)),
+    # --- added by the audit of issues 13/19; expectations written before the agent ran ---
+    # sshd lets an account with an empty password in: no access control (S1.1-01, the config),
+    # and that account's password is empty (S1.1-02, the credential); the catalogue owns each
+    Case("ssh-empty-password", ("ssh",), _ssh_empty_password, fail=("S1.1-01", "S1.1-02", "S1.1-13"),
+         ok=("S1.1-11", "S1.1-12"),
+         checks={"S1.1-01": ("SSH-PERMIT-EMPTY-PASSWORDS",), "S1.1-02": ("CRED-EMPTY-PASSWORD",)}),
+    # passwords off globally, on for admin in a Match block: admin/admin is reachable over ssh
+    Case("ssh-match-admin", ("ssh",), _ssh_match("admin"), fail=("S1.1-02", "S1.1-13"),
+         ok=("S1.1-01", "S1.1-11", "S1.1-12"), checks={"S1.1-02": ("CRED-DEFAULT-PASSWORD",)}),
+    # the Match block is for another user: admin cannot log in with a password over ssh
+    Case("ssh-match-other", ("ssh",), _ssh_match("backup"), fail=("S1.1-13",),
+         ok=("S1.1-01", "S1.1-02", "S1.1-11", "S1.1-12"),
+         absent={"S1.1-02": ("CRED-DEFAULT-PASSWORD",)}),
+    # dropbear -s: no password login at all, so admin/admin is not a network default password,
+    # and there is no password login to protect against brute force
+    Case("dropbear-no-passwords", ("dropbear",), _dropbear_no_passwords, fail=("S1.1-13",),
+         ok=("S1.1-01", "S1.1-02", "S1.1-04", "S1.1-11", "S1.1-12"),
+         absent={"S1.1-02": ("CRED-DEFAULT-PASSWORD",), "S1.1-04": ("AUTH-BRUTEFORCE-UNPROTECTED",)}),
+    # lighttpd mod_auth, plain backend: admin:admin in clear in a world-readable user file (S1.1-11
+    # for the file, S1.1-02 for the password); basic auth over plain HTTP (S1.1-12); the web
+    # server asks for credentials, so S1.1-01 does not fail
+    Case("lighttpd-plain-auth", ("lighttpd",), _lighttpd_plain_auth,
+         fail=("S1.1-02", "S1.1-11", "S1.1-12", "S1.1-13"), ok=("S1.1-01",),
+         not_pass=("S1.1-03", "S1.1-04"), says={"S1.1-11": "/etc/lighttpd/lighttpd.user"},
+         reason={"S1.1-03": "/etc/lighttpd/lighttpd.user", "S1.1-04": "/etc/lighttpd/lighttpd.user"}),
+    # SNMPv3 only (authPriv user, no community): no default community, nothing in cleartext; a
+    # USM password login snmpd does not lock out is not a pass for S1.1-04
+    Case("snmpd-v3-only", ("snmpd",), _snmpd_v3_only, fail=("S1.1-13",),
+         ok=("S1.1-01", "S1.1-02", "S1.1-11", "S1.1-12"), not_pass=("S1.1-04",),
+         absent={"S1.1-02": ("CRED-DEFAULT-COMMUNITY",), "S1.1-12": ("TRANSPORT-SNMP-V1V2C",)}),
+    # nginx on 127.0.0.1 only: nothing reachable, nothing to fail
+    Case("nginx-loopback", ("nginx",), _nginx_loopback,
+         ok=("S1.1-01", "S1.1-02", "S1.1-11", "S1.1-12", "S1.1-13"),
+         absent={"S1.1-13": ("SURFACE-UNDECLARED-LISTENER",), "S1.1-12": ("TRANSPORT-PLAINTEXT-SERVICE",)}),
+    # telnetd under xinetd: the same cleartext login as under inetd
+    Case("telnet-xinetd", ("xinetd",), _xinetd_telnet, fail=("S1.1-01", "S1.1-12", "S1.1-13"),
+         ok=("S1.1-02", "S1.1-11"), checks={"S1.1-01": ("AUTH-CLEARTEXT-LOGIN",)}, extra=True),
+    # samba enabled by its package, no reader for it: offline its interfaces are unknown, so
+    # S1.1-13 and S1.1-01 are never a pass and S1.1-13 names it; nothing fails for it offline
+    Case("samba-enabled", ("samba",), fail=(), ok=("S1.1-01", "S1.1-02", "S1.1-11", "S1.1-12"),
+         not_pass=("S1.1-01", "S1.1-13"), reason={"S1.1-13": "smbd"}, extra=True),
     Case("apt-trusted", (), _apt_trusted, fail=("S1.1-08",), ok=("S1.1-01", "S1.1-11", "S1.1-12")),
     Case("md5crypt", (), _md5crypt, fail=("S1.1-11",), ok=("S1.1-01", "S1.1-02", "S1.1-12"),
          checks={"S1.1-11": ("CRED-WEAK-HASH",)}),
@@ -202,7 +299,7 @@ def base():
 
 
 def _make(case: Case, tmp_path) -> str:
-    root = corpus.copy_case(str(tmp_path / case.name))
+    root = corpus.copy_case(str(tmp_path / case.name), extra=case.extra)
     corpus.only(root, case.started)
     if case.edit:
         case.edit(root)
