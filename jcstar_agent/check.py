@@ -44,6 +44,24 @@ def _accounts_cut(ctx: Context, outcome: Outcome) -> Outcome:
     return outcome
 
 
+def _files_cut(cuts: list, outcome: Outcome) -> Outcome:
+    """Device files read only in part (a 1 MiB inetd.conf whose telnet line comes after the cap):
+    the criterion that used them says so, and a pass becomes ``error`` — what came after the cap
+    was never seen, so it cannot be judged."""
+    from .criteria import Finding
+
+    if not cuts:
+        return outcome
+    outcome.findings.append(Finding("READ-CUT", "info",
+                                    f"device file not read to its end: {'; '.join(cuts[:5])}"
+                                    + (f" (+{len(cuts) - 5} more)" if len(cuts) > 5 else ""),
+                                    {"path": cuts[0].split(":", 1)[0], "cut": cuts[:20]}))
+    if outcome.verdict is Verdict.PASS:
+        return Outcome.error(f"{cuts[0]}: what it says past that point was not judged "
+                             f"(what was read: {outcome.reason})", outcome.findings)
+    return outcome
+
+
 def evaluate(ctx: Context, criterion_id: str) -> Outcome:
     info = catalogue.get(criterion_id)
     if criterion_id in PSTI_EXEMPT and ctx.config.product.psti_compliant:
@@ -51,13 +69,15 @@ def evaluate(ctx: Context, criterion_id: str) -> Outcome:
                           "exempt from this criterion since 2026-01-01")
     try:
         module = importlib.import_module(f"jcstar_agent.criteria.{info.module}")
-        outcome = module.evaluate(ctx)
+        with ctx.collect_cuts() as cuts:
+            outcome = module.evaluate(ctx)
     except Exception as exc:  # a bug or a device we did not foresee: report it, keep going
         if os.environ.get("JCSTAR_DEBUG"):
             traceback.print_exc()
         return Outcome.error(f"internal error while checking: {type(exc).__name__}: {exc}"[:300])
     if criterion_id in ACCOUNT_CRITERIA:
         outcome = _accounts_cut(ctx, outcome)
+    outcome = _files_cut(cuts, outcome)
     cert = ctx.config.product.conformity_certification
     if criterion_id in CERT_DEEMED and cert and outcome.verdict is not Verdict.PASS:
         note = (f"; the device checks said {outcome.verdict.value}: {outcome.reason}"

@@ -7,9 +7,10 @@ always with a reason.
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Callable, Dict, List, Optional, Sequence, TypeVar
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, TypeVar
 
 from ..config.schema import BoardConfig
 from ..target import Root
@@ -108,6 +109,10 @@ class Context:
         self.options = options or Options()
         self._facts: Dict[Callable, Any] = {}
         self._instead: Dict[Callable, Callable] = {}
+        # files read only in part (``Root.cuts``) behind each fact, and the open collectors: a
+        # criterion learns every cut behind the facts it used, computed now or cached earlier
+        self._fact_cuts: Dict[Callable, List[str]] = {}
+        self._collectors: List[List[str]] = []
 
     def answer_with(self, reader: Callable, replacement: Callable) -> None:
         """Answer ``ctx.fact(reader)`` with ``replacement(ctx)``: ``--boot`` observes the listeners
@@ -124,5 +129,25 @@ class Context:
 
     def fact(self, reader: Callable[["Context"], T]) -> T:
         if reader not in self._facts:
-            self._facts[reader] = self._instead.get(reader, reader)(self)
+            with self.collect_cuts() as cuts:
+                self._facts[reader] = self._instead.get(reader, reader)(self)
+            self._fact_cuts[reader] = cuts
+        for collector in self._collectors:
+            collector.extend(c for c in self._fact_cuts.get(reader, ()) if c not in collector)
         return self._facts[reader]
+
+    @contextlib.contextmanager
+    def collect_cuts(self) -> Iterator[List[str]]:
+        """The list of files read only in part inside the block: read directly from the root or
+        behind a fact the block used (cached facts included). Filled when the block ends."""
+        cuts: List[str] = []
+        cuts_of_root = getattr(self.root, "cuts", None)
+        start = len(cuts_of_root) if cuts_of_root is not None else 0
+        self._collectors.append(cuts)
+        try:
+            yield cuts
+        finally:
+            # by identity: two empty lists are equal, and list.remove would take the wrong one
+            self._collectors[:] = [c for c in self._collectors if c is not cuts]
+            if cuts_of_root is not None:
+                cuts.extend(c for c in cuts_of_root[start:] if c not in cuts)

@@ -34,7 +34,7 @@ def evaluate(ctx: Context) -> Outcome:
     src = ctx.config.product.model_source
     if ident.model is None:
         if src:
-            r = ctx.root.read(src, 4096)
+            r = ctx.root.read(src, 4096, prefix=True)
             why = r.error if not r.ok else "empty"
             return Outcome.from_findings([Finding(
                 "MODEL-UNREADABLE", "high", f"the declared model source {src} cannot be read: {why}",

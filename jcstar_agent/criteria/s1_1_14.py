@@ -110,7 +110,7 @@ def cross_boot(ctx: Context):
 def evaluate(ctx: Context) -> Outcome:
     findings, checked = storage_findings(ctx)
     unreadable = [p for p in ("/etc/passwd", "/etc/shadow") if ctx.root.lstat(p) is not None
-                  and not ctx.root.read(p, 1).ok]
+                  and not ctx.root.read(p, 1, prefix=True).ok]
     if len(unreadable) == 2 and not any(f.is_problem for f in findings):
         # which credentials exist (and so whether they persist) cannot be known
         return Outcome.error("neither /etc/passwd nor /etc/shadow can be read: the credentials "

@@ -33,7 +33,7 @@ class Seen:
 def _seen(root, paths) -> List[Seen]:
     out = []
     for p in paths:
-        r = root.read(p, 4096)
+        r = root.read(p, 4096, prefix=True)
         if r.ok and identity.clean(r.text):
             out.append(Seen(p, "", identity.clean(r.text).splitlines()[0][:120]))
     return out

@@ -41,7 +41,7 @@ def clean(raw: str) -> str:
 
 def _first(root, paths) -> Tuple[Optional[str], Optional[str]]:
     for p in paths:
-        r = root.read(p, 4096)
+        r = root.read(p, 4096, prefix=True)  # a model or serial: its first line
         if r.ok and clean(r.text):
             return clean(r.text), p
     return None, None

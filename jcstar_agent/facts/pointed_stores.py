@@ -69,7 +69,7 @@ def _from_argv(argv: List[str]) -> List[Tuple[str, str]]:
 
 
 def _format(root, path: str) -> str:
-    r = root.read(path, 65536)
+    r = root.read(path, 65536, prefix=True)  # its format, from the beginning
     data = r.data or b""
     if b"\0" in data:
         return "opaque"
@@ -117,7 +117,9 @@ def discover(ctx, known: List[str]) -> list:
                 continue
             seen_conf.add(conf)
             budget -= 1
-            r = root.read(conf, CONF_CAP)
+            # a guess among every file of /etc/NAME/ (ssh's 570 KB moduli too), read as a prefix:
+            # the daemons' own directives are read whole by their readers
+            r = root.read(conf, CONF_CAP, prefix=True)
             if not r.ok or b"\0" in (r.data or b"")[:4096]:
                 continue
             for n, line in enumerate(r.text.splitlines(), 1):

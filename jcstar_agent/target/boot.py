@@ -173,7 +173,7 @@ def preflight(root: Root) -> Tuple[str, str, str]:
     if "overlay" not in fs:
         raise BootError("--boot needs overlayfs on the build host (modprobe overlay)")
     kind, program = detect_init(root)
-    r = root.read(program, limit=64)
+    r = root.read(program, limit=64, prefix=True)  # the ELF header
     machine = _elf_machine(r.data or b"")
     if machine is None:
         raise BootError(f"--boot: {program} in the image is not an ELF program: cannot tell its "

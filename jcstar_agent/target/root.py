@@ -62,6 +62,9 @@ class Root:
         self.live = (self.path == "/") if live is None else live
         self._prefix = "" if self.path == "/" else self.path
         self._cache: Dict[Tuple[str, str], Optional[Tuple[str, bool]]] = {}
+        # files read only in part (a read cap reached without ``prefix=True``), in order: the
+        # criteria that used them cannot pass on what was not read (Context, check.evaluate)
+        self.cuts: List[str] = []
 
     def __repr__(self) -> str:
         return f"Root({self.path!r}, live={self.live})"
@@ -225,7 +228,10 @@ class Root:
             return None, _reason(exc)
         return fd, None
 
-    def read(self, path: str, limit: int = DEFAULT_CAP) -> Read:
+    def read(self, path: str, limit: int = DEFAULT_CAP, prefix: bool = False) -> Read:
+        """The file's bytes up to ``limit``. A file longer than that is ``truncated`` and, unless
+        the caller only wants its beginning (``prefix=True``: a version string in a binary), is
+        recorded in ``cuts``: what came after the cap (a listener, a rule) was never seen."""
         fd, error = self._open(path)
         if fd is None:
             return Read(path, error=error)
@@ -247,6 +253,8 @@ class Root:
         finally:
             os.close(fd)
         if len(data) > limit:
+            if not prefix:
+                self.cuts.append(f"{path}: larger than {limit:,} bytes, read only that far")
             return Read(path, data=data[:limit], truncated=True)
         return Read(path, data=data)
 
@@ -255,9 +263,9 @@ class Root:
         bytes; afterwards ``cut`` says whether the file went on past the limit."""
         return Lines(self, path, limit)
 
-    def text(self, path: str, limit: int = DEFAULT_CAP) -> Optional[str]:
+    def text(self, path: str, limit: int = DEFAULT_CAP, prefix: bool = False) -> Optional[str]:
         """Text of a file, or None when it cannot be read."""
-        r = self.read(path, limit)
+        r = self.read(path, limit, prefix)
         return r.text if r.ok else None
 
     def glob(self, directory: str, pattern: str = "*") -> List[str]:
