@@ -19,8 +19,9 @@ def add_check_options(p) -> None:
     p.add_argument("--boot", action="store_true",
                    help="with --root (build host, root): start the image's own init in a throw-away "
                         "sandbox (overlay, namespaces, no network) and take its real socket table")
-    p.add_argument("--boot-timeout", type=float, default=60.0, metavar="SECONDS",
-                   help="--boot: stop waiting for the image's services after SECONDS (default 60)")
+    p.add_argument("--boot-timeout", type=boot_timeout, default=60.0, metavar="SECONDS",
+                   help="--boot: stop waiting for the image's services after SECONDS (default 60, "
+                        "at most 3600)")
     p.add_argument("--active", action="store_true",
                    help="live, or with --root --boot inside the sandbox: also run active probes "
                         "(TLS/plaintext, bounded brute force)")
@@ -47,6 +48,25 @@ def _workers(text: str) -> int:
     if not 1 <= n <= 64:
         raise argparse.ArgumentTypeError(f"{text!r}: a whole number from 1 to 64")
     return n
+
+
+BOOT_TIMEOUT_MAX = 3600.0
+
+
+def boot_timeout(text: str) -> float:
+    """``--boot-timeout``: a finite number of seconds above 0, at most an hour (nan, inf, 0 or -1
+    would never end the boot, or end it before it starts)."""
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (math.isfinite(value) and 0 < value <= BOOT_TIMEOUT_MAX):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: must be a number of seconds above 0 and at most {BOOT_TIMEOUT_MAX:.0f}")
+    return value
 
 
 def _budget(text: str) -> float:

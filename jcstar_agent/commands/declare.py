@@ -22,8 +22,11 @@ def add_arguments(p) -> None:
     p.add_argument("--boot", action="store_true",
                    help="with --root (build host, root): boot the image in a throw-away sandbox "
                         "and draft the listeners it really opens")
-    p.add_argument("--boot-timeout", type=float, default=60.0, metavar="SECONDS",
-                   help="--boot: stop waiting for the image's services after SECONDS (default 60)")
+    from .check import boot_timeout
+
+    p.add_argument("--boot-timeout", type=boot_timeout, default=60.0, metavar="SECONDS",
+                   help="--boot: stop waiting for the image's services after SECONDS (default 60, "
+                        "at most 3600)")
     p.add_argument("--output", metavar="FILE", help="write the draft to FILE (default: stdout)")
     p.add_argument("--force", action="store_true", help="overwrite an existing --output FILE")
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 from ..errors import RunError
-from . import seconds
+from . import baud, seconds, timeout_seconds
 from .check import add_check_options, build_context, check_writable, write_output
 from .store import add_store_option, open_from, serial_pull, station_name, store_errors
 
@@ -58,8 +58,8 @@ def add_arguments(p) -> None:
     p.add_argument("--mcu-port", metavar="DEV",
                    help="attest a MicroPython board (micro-agent deployed with 'mcu deploy') over its USB "
                         "REPL with mpremote")
-    p.add_argument("--baud", type=int, default=115200, metavar="N", help="serial baud rate (default 115200)")
-    p.add_argument("--timeout", type=float, default=120.0, metavar="S",
+    p.add_argument("--baud", type=baud, default=115200, metavar="N", help="serial baud rate (default 115200)")
+    p.add_argument("--timeout", type=timeout_seconds, default=120.0, metavar="S",
                    help="give up on --port/--command after S seconds (default 120)")
     p.add_argument("--pubkey", metavar="PEM", help="trusted public key of the unit (default with --key: its public half)")
     p.add_argument("--serial", metavar="LABEL", help="the unit's serial number as on its label (scanned)")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import sys
 
 from ..errors import RunError
+from . import timeout_seconds
 
 
 def add_arguments(p) -> None:
@@ -27,7 +28,7 @@ def add_arguments(p) -> None:
     for sp in (d, k, a):
         sp.add_argument("--port", metavar="DEV", required=True,
                         help="the board's USB serial device (e.g. /dev/ttyACM0), as mpremote connect takes it")
-        sp.add_argument("--timeout", type=float, default=600.0, metavar="S",
+        sp.add_argument("--timeout", type=timeout_seconds, default=600.0, metavar="S",
                         help="give up after S seconds (default 600: pure-Python signing on a board is slow)")
     d.add_argument("--config", metavar="FILE", help="board config (TOML), converted to jca_cfg.json")
     d.add_argument("--board", metavar="NAME", help="a board config from board_configs/")

@@ -11,16 +11,16 @@ import sys
 import time
 
 from ..errors import RunError
-from . import seconds
+from . import baud, seconds, timeout_seconds
 
 
 def add_arguments(p) -> None:
     p.add_argument("--port", metavar="DEV", required=True,
                    help="serial device (e.g. /dev/ttyUSB0) or a pyserial URL")
-    p.add_argument("--baud", type=int, default=115200, metavar="N", help="baud rate (default 115200)")
+    p.add_argument("--baud", type=baud, default=115200, metavar="N", help="baud rate (default 115200)")
     p.add_argument("--pubkey", metavar="PEM", help="the device's public key (keygen's FILE.pub)")
     p.add_argument("--output", metavar="FILE", help="where to write the verified envelope")
-    p.add_argument("--timeout", type=float, default=120.0, metavar="S",
+    p.add_argument("--timeout", type=timeout_seconds, default=120.0, metavar="S",
                    help="give up after S seconds (default 120; the device runs its checks first)")
     p.add_argument("--max-age", type=seconds, metavar="SECONDS",
                    help="also refuse an envelope whose iat is older than this (device clock!)")

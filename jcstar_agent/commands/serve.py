@@ -8,13 +8,14 @@ from __future__ import annotations
 import signal
 
 from ..errors import RunError
+from . import baud
 from .check import add_check_options, build_context, write_sbom
 
 
 def add_arguments(p) -> None:
     p.add_argument("--port", metavar="DEV", required=True,
                    help="serial device (e.g. /dev/ttyGS0) or a pyserial URL (loop://)")
-    p.add_argument("--baud", type=int, default=115200, metavar="N", help="baud rate (default 115200)")
+    p.add_argument("--baud", type=baud, default=115200, metavar="N", help="baud rate (default 115200)")
     p.add_argument("--key", metavar="FILE", required=True, help="private signing key (made by keygen)")
     add_check_options(p)
 

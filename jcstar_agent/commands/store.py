@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from typing import Optional
 
 from ..errors import RunError
+from . import baud, timeout_seconds
 
 DEFAULT_STORE = "jcstar-evidence.db"
 
@@ -146,8 +147,8 @@ def add_arguments(p) -> None:
     a.add_argument("--format", choices=("text", "json"), default="text")
     a.add_argument("--port", metavar="DEV", help="also pull one fresh attestation (own nonce) from a unit "
                                                  "running 'serve' on this serial port, and ingest it")
-    a.add_argument("--baud", type=int, default=115200, metavar="N", help="with --port (default 115200)")
-    a.add_argument("--timeout", type=float, default=120.0, metavar="S", help="with --port (default 120)")
+    a.add_argument("--baud", type=baud, default=115200, metavar="N", help="with --port (default 115200)")
+    a.add_argument("--timeout", type=timeout_seconds, default=120.0, metavar="S", help="with --port (default 120)")
     a.add_argument("--max-age", type=_max_age, default=None, metavar="SECONDS",
                    help="refuse envelopes issued longer ago than this (default 604800: 7 days; "
                         "'none' to import an archive of any age)")
