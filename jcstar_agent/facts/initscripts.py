@@ -136,17 +136,19 @@ def invocations(root, script: str, enabled_by: str, is_daemon: Callable[[str], b
             continue
         lines.append((first or n, pending + raw))
         pending, first = "", 0
+    def expand(text: str) -> str:
+        return re.sub(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", lambda x: variables.get(x.group(1), ""), text)
+
     for n, raw in lines:
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         m = re.match(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", line)
-        if m:
-            words = _argv(m.group(2))
+        if m:  # NAME=xinetd; DAEMON=/usr/sbin/$NAME: earlier variables expand in the value
+            words = _argv(expand(m.group(2)))
             variables[m.group(1)] = " ".join(words) if words else ""
             continue
-        expanded = re.sub(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?",
-                          lambda x: variables.get(x.group(1), ""), line)
+        expanded = expand(line)
         words = _argv(expanded.split("|")[0].split(";")[0].split("&&")[0])
         if not words or words[0] in _NOT_STARTING or words[0].startswith("log_") or \
                 any(f in words for f in _STOP_FLAGS):

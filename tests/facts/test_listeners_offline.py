@@ -153,6 +153,25 @@ def test_sysv_rc_scripts_start_stop_daemon(tree):
     assert ports[("tcp", 2323)].source.startswith("/etc/init.d/telnetd:6")
 
 
+def test_sysv_variable_built_from_another_variable(tree):
+    """Debian's /etc/init.d/xinetd: NAME=xinetd, DAEMON=/usr/sbin/$NAME, then start-stop-daemon
+    --exec "$DAEMON": the value expands the earlier variable, so xinetd (and its telnet) is seen."""
+    root = tree({
+        "/etc/init.d/xinetd": "#!/bin/sh\nNAME=xinetd\nDAEMON=/usr/sbin/$NAME\nPIDFILE=/run/$NAME.pid\n"
+                              "case \"$1\" in start)\n  start-stop-daemon --pidfile \"$PIDFILE\" --start "
+                              "--quiet --background --exec \"$DAEMON\" -- \\\n    -pidfile \"$PIDFILE\"\n"
+                              "  ;;\nesac\n",
+        "/etc/rc2.d/S01xinetd": ("symlink", "../init.d/xinetd"),
+        "/etc/xinetd.conf": "defaults\n{\n}\nincludedir /etc/xinetd.d\n",
+        "/etc/xinetd.d/telnet": "service telnet\n{\n disable = no\n socket_type = stream\n"
+                                " wait = no\n user = root\n server = /usr/sbin/telnetd\n}\n",
+    })
+    ports, _ = by_port(root)
+    assert set(ports) == {("tcp", 23)}
+    assert ports[("tcp", 23)].process == "xinetd"
+    assert "(started by /etc/rc2.d/S01xinetd)" in ports[("tcp", 23)].source
+
+
 def test_busybox_inittab_and_rcS_scripts(tree):
     root = tree({
         "/etc/inittab": "::sysinit:/etc/init.d/rcS\n::respawn:/sbin/getty 115200 ttyS0\n"
