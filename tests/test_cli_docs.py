@@ -57,3 +57,29 @@ def test_bash_completion_in_real_bash(docs):
 def test_zsh_completion_parses(docs):
     p = subprocess.run(["zsh", "-n", str(docs / "_jcstar-agent")], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
+
+
+def test_verbs_with_actions_are_documented_and_completed(docs):
+    """mcu and store have actions of their own (mcu deploy|keygen|attest, store ingest|query …):
+    the man page has a section per action with its options, and bash completes the action names,
+    then that action's options (they were missing: 'mcu <TAB>' offered file names)."""
+    import argparse
+
+    from jcstar_agent.cli import _parser
+
+    page = (docs / "jcstar-agent.1").read_text(encoding="utf-8")
+    for verb in ("mcu", "store"):
+        top = _parser(verb)
+        sub = next(a for a in top._actions if isinstance(a, argparse._SubParsersAction)).choices[verb]
+        acts = next(a for a in sub._actions if isinstance(a, argparse._SubParsersAction)).choices
+        assert acts
+        assert _complete(docs, "jcstar-agent", verb, "") >= set(acts)
+        for name, p in acts.items():
+            assert f"\n.SS {verb} {name}".replace("-", "\\-") in page, (verb, name)
+            for a in p._actions:
+                for s in a.option_strings:
+                    if s not in ("-h", "--help"):
+                        assert f"\\fB{s}".replace("-", "\\-") in page or f", {s}".replace("-", "\\-") in page, (verb, name, s)
+    assert _complete(docs, "jcstar-agent", "mcu", "attest", "--p") == {"--port", "--pubkey"}
+    assert _complete(docs, "jcstar-agent", "-q", "store", "ingest", "--ma") == {"--max-age"}
+    assert "--mcu-port" in _complete(docs, "jcstar-agent", "factory", "--mc")
