@@ -8,19 +8,24 @@ Never on a live device, never on the original tree:
 3. In the copy, a canary is planted in every declared path (a file ``jcstar-erase-canary``
    inside a folder; a declared file is overwritten with canary content), so that "erased" is
    proven on data that really was there. The firmware version is read.
-4. The command runs inside the copy: ``chroot`` (as root; in a new network namespace with
-   ``unshare -n`` when available) or, without root, in a user namespace
-   (``unshare -r -n chroot``). Bounded in time; its output is not kept (it could hold secrets).
+4. The command runs inside the copy. As root: in the ``--boot`` sandbox (fresh mount, pid,
+   network, uts and ipc namespaces; the copy entered by pivot_root, so the image's program
+   cannot chroot its way out to the host as it could from a plain chroot; namespace and device
+   capabilities dropped; every process it leaves ends with it). Without root: in a user
+   namespace (``unshare -r -n chroot``). Bounded in time; its output is not kept (it could hold
+   secrets).
 5. Each declared path is checked in the copy (gone, or canary gone / content replaced); the
    firmware version must be unchanged.
 6. The copy is removed and the original is digested again: it must be byte-identical.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -197,16 +202,29 @@ def erased(copy_root, path: str, was_dir: bool) -> Tuple[bool, str]:
     return True, "content replaced"
 
 
-def _command(copy: str, argv: List[str]) -> Tuple[List[str], str]:
+def _command(copy: str, argv: List[str], env: Dict[str, str]) -> Tuple[List[str], str]:
+    """How the image's erase command runs in the copy. As root: the --boot sandbox's PID 1 in
+    fresh mount, pid, net, uts and ipc namespaces, entering the copy by pivot_root (a chroot is
+    no wall for a root process of the image: it can chroot again and climb out to the host)
+    with the namespace capabilities dropped. Without root: a user namespace, where the command
+    has no more rights than the user who runs the agent."""
     unshare = shutil.which("unshare")
     chroot = shutil.which("chroot") or "/usr/sbin/chroot"
     if os.geteuid() == 0:
-        if unshare:
-            return [unshare, "-n", chroot, copy] + argv, "chroot (new network namespace)"
-        return [chroot, copy] + argv, "chroot"
+        if not unshare:
+            raise EraseError("running the erase command in a sandbox needs unshare (util-linux)")
+        scratch = os.path.join(os.path.dirname(copy), "scratch")
+        os.mkdir(scratch, 0o700)
+        spec = {"lower": copy, "scratch": scratch, "init": "run", "writable": True,
+                "argv": argv, "tmpfs_size": "16m", "address": "", "env": env}
+        helper = os.path.join(os.path.dirname(os.path.abspath(__file__)), "target", "_sandbox_init.py")
+        return ([unshare, "--pid", "--mount", "--net", "--uts", "--ipc", "--fork",
+                 "--kill-child=SIGKILL", "--propagation", "private",
+                 sys.executable, "-I", "-S", helper, json.dumps(spec)],
+                "sandbox (pivot_root into the copy; own mount, pid and network namespaces)")
     if unshare:
         return [unshare, "-r", "-n", chroot, copy] + argv, "unshare -r -n chroot (user namespace)"
-    raise EraseError("running the erase command in a copy needs root (chroot) or unshare")
+    raise EraseError("running the erase command in a copy needs root or unshare")
 
 
 def run(ctx, timeout: float = TIMEOUT) -> EraseRun:
@@ -237,16 +255,17 @@ def run(ctx, timeout: float = TIMEOUT) -> EraseRun:
                     result.paths.append(PathResult(cat, path, False, problem))
         result.version_before, result.version_error = read_version(croot, fw.version_source,
                                                                    fw.version_key)
-        cmd, result.how = _command(copy, argv)
         env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                "HOME": "/root", "LC_ALL": "C", "JCSTAR_ERASE_TEST": "1"}
+        cmd, result.how = _command(copy, argv, env)
         started = time.monotonic()
         try:
             p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, env=env, timeout=timeout, cwd=copy)
             result.rc = p.returncode
             last = (p.stderr or b"").decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
-            if p.returncode in (125, 126, 127) and ("chroot" in last[0] or "unshare" in last[0]):
+            if p.returncode in (3, 127) and last[0].startswith("sandbox:") or \
+                    p.returncode in (125, 126, 127) and ("chroot" in last[0] or "unshare" in last[0]):
                 raise EraseError(f"could not start the erase command in the copy: {last[0][:200]}")
             if p.returncode != 0:
                 result.failure = f"exited with status {p.returncode}"

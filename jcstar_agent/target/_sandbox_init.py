@@ -2,7 +2,9 @@
 net, uts, ipc, cgroup) made by ``unshare``. Not imported by the agent: executed as a script.
 
 argv: JSON with ``lower`` (the image root, never written), ``scratch`` (an empty host folder),
-``init`` ("systemd" | "inittab"), ``tmpfs_size``, ``address``, ``env``.
+``init`` ("systemd" | "inittab" | "run"), ``tmpfs_size``, ``address``, ``env``; for "run" also
+``argv`` (the command) and ``writable`` (``lower`` is the erase test's throw-away copy, bound
+read-write instead of under an overlay, so that what the command changes can be examined).
 
 1. Everything it mounts is in the private mount namespace: a tmpfs on ``scratch`` holds the
    image bound read-only, the overlay's upper and work folders and the merged view, so nothing is written to the image or
@@ -17,6 +19,8 @@ argv: JSON with ``lower`` (the image root, never written), ``scratch`` (an empty
    images: stay PID 1, run the inittab's sysinit / wait / once / respawn entries (each once,
    none re-spawned; getty-like entries on a terminal are skipped), reap children, and write a
    line per entry to its standard output: the agent's log file, outside the sandbox's tree.
+   "run" (``--erase-test``): exec one command as the sandbox's PID 1 and exit with its status; no
+   namespace administration is left to it (CAP_SYS_ADMIN, CAP_MKNOD, CAP_SYS_CHROOT dropped too).
 """
 import json
 import os
@@ -33,7 +37,7 @@ def sh(*cmd):
 
 
 def mount(src, dst, fstype=None, opts=None, flags=()):
-    cmd = ["mount"]
+    cmd = ["mount", "-n"]  # -n: no /run/mount/utab on the host's /run (a write outside the sandbox)
     if fstype:
         cmd += ["-t", fstype]
     if opts:
@@ -44,17 +48,20 @@ def mount(src, dst, fstype=None, opts=None, flags=()):
 
 def prepare(spec):
     scratch, lower = spec["scratch"], spec["lower"]
-    sh("mount", "--make-rprivate", "/")
+    sh("mount", "-n", "--make-rprivate", "/")
     mount("jcstar-boot", scratch, "tmpfs", f"size={spec['tmpfs_size']},mode=0700")
     for d in ("lower", "upper", "work", "merged"):
         os.mkdir(os.path.join(scratch, d))
     # The image, bound read-only under a name of ours: never written, whatever the overlay does,
     # and its path (commas, colons ... that overlay options cannot hold) never in an option.
     mount(lower, f"{scratch}/lower", flags=("--bind",))
-    mount("none", f"{scratch}/lower", opts="remount,bind,ro")
     m = os.path.join(scratch, "merged")
-    mount("overlay", m, "overlay",
-          f"lowerdir={scratch}/lower,upperdir={scratch}/upper,workdir={scratch}/work")
+    if spec.get("writable"):  # the erase copy: the command's changes must land in it
+        mount(f"{scratch}/lower", m, flags=("--bind",))
+    else:
+        mount("none", f"{scratch}/lower", opts="remount,bind,ro")
+        mount("overlay", m, "overlay",
+              f"lowerdir={scratch}/lower,upperdir={scratch}/upper,workdir={scratch}/work")
     for d in ("proc", "sys", "dev", "run", "tmp"):
         p = os.path.join(m, d)
         if os.path.islink(p) or not os.path.isdir(p):
@@ -171,9 +178,12 @@ PR_CAPBSET_DROP = 24
 # Dropped from the bounding set before the image's init runs (as systemd-nspawn does): loading
 # kernel modules, raw I/O, the clock, accounting, MAC, syslog, wake alarms, BPF, perf, C/R.
 DROP_CAPS = (16, 17, 20, 25, 32, 33, 34, 35, 36, 37, 38, 39, 40)
+# A one-shot command (the erase test) needs no namespace administration: no mounts, device nodes
+# or chroots of its own (SYS_ADMIN, MKNOD, SYS_CHROOT, SYS_PTRACE, NET_ADMIN).
+DROP_CAPS_RUN = DROP_CAPS + (21, 27, 18, 19, 12)
 
 
-def enter(m):
+def enter(m, caps=DROP_CAPS):
     """Make the merged tree the root of this mount namespace (pivot_root, the old root detached):
     unlike chroot, no process of the image can climb back out to the host's tree. Then drop the
     dangerous capabilities from the bounding set."""
@@ -190,7 +200,7 @@ def enter(m):
         err = ctypes.get_errno()
         raise OSError(err, f"detaching the host's tree: {os.strerror(err)}")
     os.chdir("/")
-    for cap in DROP_CAPS:
+    for cap in caps:
         libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)  # EINVAL for a cap this kernel lacks: fine
 
 
@@ -206,12 +216,21 @@ def main():
         print(f"sandbox: {exc}", file=sys.stderr)
         sys.exit(3)
     try:
-        enter(m)
+        enter(m, DROP_CAPS_RUN if spec["init"] == "run" else DROP_CAPS)
     except OSError as exc:
         print(f"sandbox: cannot enter the image's tree: {exc}", file=sys.stderr)
         sys.exit(3)
     env = dict(spec["env"])
     sys.stderr.flush()
+    if spec["init"] == "run":
+        try:
+            child = subprocess.Popen(spec["argv"], env=env, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=sys.stderr)
+        except OSError as exc:
+            print(f"sandbox: {spec['argv'][0]}: {exc.strerror}", file=sys.stderr)
+            sys.exit(127)
+        rc = child.wait()
+        sys.exit(rc if rc >= 0 else 128 - rc)  # PID 1 leaving ends every process it left behind
     if spec["init"] == "systemd":
         os.execve(spec["init_path"], [spec["init_path"], "--system", "--unit=multi-user.target",
                                       "--log-target=null", "--show-status=0"], env)

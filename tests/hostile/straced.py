@@ -3,8 +3,8 @@
 Helpers for the hostile-image tests: the question they answer is "did the agent (or anything it
 started, outside a chroot) write, create, rename, remove or re-mode anything outside the places
 it may write?". Paths are made absolute with the ``-y`` fd annotations and a per-process
-working directory; a process that called ``chroot`` (and everything it starts) is left out: its
-paths name the copy's inside, and the copy is where the erase command may write.
+working directory; a process that called ``chroot`` or ``pivot_root`` (and everything it starts)
+is left out: its paths name the copy's inside, and the copy is where the erase command may write.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ WRITES = ("open", "openat", "openat2", "creat", "mkdir", "mkdirat", "mknod", "mk
           "rename", "renameat", "renameat2", "unlink", "unlinkat", "rmdir", "symlink",
           "symlinkat", "link", "linkat", "truncate", "chmod", "fchmodat", "chown", "lchown",
           "fchownat", "utimensat", "utimes", "setxattr", "lsetxattr")
-TRACE = ",".join(WRITES + ("chdir", "chroot", "clone", "clone3", "fork", "vfork"))
+TRACE = ",".join(WRITES + ("chdir", "chroot", "pivot_root", "clone", "clone3", "fork", "vfork"))
 _LINE = re.compile(r"^(?:\[pid\s+)?(\d+)\]?\s+(\w+)\((.*)$")
 _STR = re.compile(r'"((?:[^"\\]|\\.)*)"')
 _FD = re.compile(r"^(?:AT_FDCWD(?:<([^>]*)>)?|-?\d+<([^>]*)>)")
@@ -35,7 +35,7 @@ def _unescape(s: str) -> str:
 
 
 def run(cmd: List[str], log: str, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(["strace", "-f", "-qq", "-y", "-s", "4096", "-o", log,
+    return subprocess.run(["strace", "-f", "-qq", "-y", "--pidns-translation", "-s", "4096", "-o", log,
                            "-e", f"trace={TRACE}"] + cmd, **kw)
 
 
@@ -57,16 +57,20 @@ def writes(log: str, cwd: str, reads: bool = False) -> List[Tuple[str, str]]:
         root_pid = root_pid or pid
         here = cwds.get(pid, cwd)
         if call in ("clone", "clone3", "fork", "vfork"):
-            child = re.search(r"=\s+(\d+)", rest.rsplit(")", 1)[-1])
+            # in a pid namespace the call returns the child's pid there; --pidns-translation
+            # adds the pid strace names it by
+            child = re.search(r"=\s+(\d+)(?:\s+/\* (\d+) in strace's PID NS \*/)?",
+                              rest.rsplit(")", 1)[-1])
             if child:
-                cwds[child.group(1)] = here
+                cpid = child.group(2) or child.group(1)
+                cwds[cpid] = here
                 if pid in jailed:
-                    jailed.add(child.group(1))
+                    jailed.add(cpid)
             continue
         if pid in jailed:
             continue
         strings = _STR.findall(rest)
-        if call == "chroot":
+        if call in ("chroot", "pivot_root"):  # from here on its paths name the copy's inside
             jailed.add(pid)
             continue
         if call == "chdir":
