@@ -463,6 +463,13 @@ class Sandbox:
             tmp = "/tmp"
         self.scratch = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}.", dir=tmp)
         self._cgroup_make()
+        if not self.devices_cap:
+            # The image's init keeps CAP_SYS_ADMIN and CAP_MKNOD (systemd needs them): only the
+            # devices controller keeps its root from making or mounting the host's disks
+            # (mknod, a devtmpfs). Without it, booting a hostile image is not contained.
+            raise BootError("--boot: this host cannot confine the sandbox's device access (no "
+                            "devices cgroup v1 controller): the image's root could open the "
+                            "host's disks, so it is not booted")
         env = {"container": "jcstar-boot", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
                "TERM": "dumb", "LANG": "C"}
         spec = {"lower": self.root.path, "scratch": self.scratch, "init": kind,

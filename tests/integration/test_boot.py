@@ -587,3 +587,15 @@ def test_declare_boot_drafts_the_observed_listeners(tree):
     ports = {int(line.split("=")[1]) for b in blocks for line in b.splitlines() if line.startswith("port =")}
     assert ports == {22, 8080}  # 8080: no reader for it, seen only because the image was booted
     assert leftovers(p.pid, tree) == NONE_LEFT
+
+
+def test_host_without_device_confinement_refuses_to_boot(tmp_path, monkeypatch):
+    """On a host with no devices cgroup v1 the image's root (CAP_SYS_ADMIN, CAP_MKNOD: systemd
+    keeps them) could mknod or mount a devtmpfs and open the host's disks: --boot refuses with a
+    BootError (exit 2 on the command line) before the image's init runs, and leaves nothing."""
+    root = str(tmp_path / "root")
+    boottree.copy_case(root)
+    monkeypatch.setattr(boot, "_cgroup_bases", lambda: [])  # as on a host without devices v1
+    with pytest.raises(boot.BootError, match="cannot confine the sandbox's device access"):
+        boot.boot(Root(root, live=False), timeout=30)
+    assert leftovers(os.getpid(), root) == NONE_LEFT
