@@ -134,6 +134,19 @@ def deps_root() -> str:
     return _cached(f"{os.path.basename(base)}+pkgdeps-{key}", make)
 
 
+def pipx_root() -> str:
+    """deps_root() plus Debian's pipx and python3-venv (cached): the README quick start's pipx and
+    venv routes, as a Debian user runs them after ``sudo apt install pipx``."""
+    base = deps_root()
+    key = hashlib.sha256((base + " pipx python3-venv").encode()).hexdigest()[:12]
+
+    def make(work):
+        run(["cp", "-a", base + "/.", work])
+        os.unlink(os.path.join(work, ".jcstar-complete"))
+        _apt_install(work, ("pipx", "python3-venv"))
+    return _cached(f"{os.path.basename(rootfs.build())}+pipx-{key}", make)
+
+
 def arm64_root() -> str:
     """bookworm minbase for arm64 (second stage run under emulation) plus DEPS (cached).
     Needs binfmt_aarch64() active."""
