@@ -75,10 +75,12 @@ def _snapshot(d) -> Snapshot:
 
 
 def parse(text: str) -> State:
-    try:
-        d = json.loads(text)
+    from .boundedjson import loads
+
+    try:  # bounded: a state file of nested "[" is a StateError (set aside), not a RecursionError
+        d = loads(text, "the state file", strict=False)
     except ValueError as exc:
-        raise StateError(f"not JSON: {exc}") from None
+        raise StateError(str(exc)) from None
     if not isinstance(d, dict) or d.get("schema") != SCHEMA:
         raise StateError("not a jcstar-agent state file")
     boots = d.get("boots") or []

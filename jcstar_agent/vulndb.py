@@ -206,7 +206,15 @@ def _records_from_json(data, origin: str) -> Iterator[dict]:
         raise VulnDbError(f"{origin}: not an OSV record, list of records or {{\"vulns\": [...]}}")
 
 
+MAX_MEMBER = 256 << 20  # one JSON file inside a database zip (OSV's records are kilobytes)
+
+
 def _parse(blob: bytes, origin: str) -> Iterator[dict]:
+    from .boundedjson import too_deep
+
+    if too_deep(blob):  # json.loads recurses per level: 200 KB of "[" is a RecursionError
+        raise VulnDbError(f"{origin}: not JSON within limits (nested more than 32 levels deep, "
+                          "or brackets unbalanced)")
     text = blob.decode("utf-8", "replace")
     try:
         yield from _records_from_json(json.loads(text), origin)
@@ -232,6 +240,9 @@ def records(path: str) -> Iterator[dict]:
             with zipfile.ZipFile(path) as zf:
                 for info in zf.infolist():
                     if info.filename.endswith(".json") and not info.is_dir():
+                        if info.file_size > MAX_MEMBER:  # a zip bomb is refused before inflating
+                            raise VulnDbError(f"{path}!{info.filename}: larger than "
+                                              f"{MAX_MEMBER >> 20} MiB uncompressed")
                         yield from _parse(zf.read(info), f"{path}!{info.filename}")
             return
         with open(path, "rb") as fh:

@@ -8,7 +8,6 @@ evidence. A plain report (``check --format json``) is used as it is and marked u
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
 
@@ -39,8 +38,15 @@ class InvalidEnvelope(Exception):
 
 
 def _read(path: str) -> bytes:
+    """The file's bytes; a FIFO or device is refused, not waited on (O_NONBLOCK, then fstat)."""
+    import os
+    import stat
+
     try:
-        with open(path, "rb") as fh:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise RunError("not a regular file", path)
             data = fh.read(MAX_BYTES + 1)
     except OSError as exc:
         raise RunError(f"cannot read: {exc.strerror or exc}", path) from None
@@ -52,10 +58,12 @@ def _read(path: str) -> bytes:
 def load(path: str, pubkey: Optional[str] = None) -> Stored:
     data = _read(path)
     digest = hashlib.sha256(data).hexdigest()
-    try:
-        doc = json.loads(data.decode("utf-8"))
+    from ..boundedjson import loads
+
+    try:  # bounded: 200 KB of "[" is a refusal with its reason, not a RecursionError traceback
+        doc = loads(data.decode("utf-8"), "the file")
     except (UnicodeDecodeError, ValueError) as exc:
-        raise RunError(f"not JSON: {exc}", path) from None
+        raise RunError(f"not JSON: {str(exc)[:200]}", path) from None
     if not isinstance(doc, dict):
         raise RunError("not a report or an envelope (not a JSON object)", path)
     if "payload" in doc and "payloadType" in doc:
@@ -75,10 +83,69 @@ def load(path: str, pubkey: Optional[str] = None) -> Stored:
         iat = v.claims.get("iat")
         issued = (datetime.datetime.fromtimestamp(iat, datetime.timezone.utc).isoformat(timespec="seconds")
                   if isinstance(iat, int) and not isinstance(iat, bool) else None)
+        bad = malformed(v.predicate)
+        if bad:
+            raise RunError(f"a valid signature over a malformed report: {bad}", path)
         return Stored(path, v.predicate, digest, True, v.keyid, issued, dict(v.claims))
     if doc.get("schema") != "jcstar-agent/report/v1" or not isinstance(doc.get("criteria"), list):
         raise RunError("neither a jcstar-agent report (schema jcstar-agent/report/v1) nor an envelope", path)
+    bad = malformed(doc)
+    if bad:
+        raise RunError(f"the report is malformed: {bad}", path)
     return Stored(path, doc, digest)
+
+
+_OBJECTS = ("agent", "target", "config", "summary", "attestation", "extra")
+_CRITERION_TEXT = ("id", "verdict", "title", "title_ja", "reason")
+_FINDING_TEXT = ("check", "severity", "message")
+_TEXT_FIELDS = {"agent": ("name", "version"), "config": ("path", "sha256"),
+                "target": ("mode", "root", "model", "firmware_version", "hostname")}
+
+
+def malformed(report: Dict[str, Any]) -> str:
+    """The first place where ``report`` is not shaped as report v1 ('' when it is): what every
+    renderer and the checklist index into. A signed predicate is checked too: a device's key can
+    sign anything, and a station renders what units send."""
+    for k in _OBJECTS:
+        if report.get(k) is not None and not isinstance(report[k], dict):
+            return f"{k} is not an object"
+    for k, names in _TEXT_FIELDS.items():
+        for name in names:
+            v = (report.get(k) or {}).get(name)
+            if v is not None and not isinstance(v, str):
+                return f"{k}.{name} is not a string"
+    for name, v in (report.get("summary") or {}).items():
+        if not isinstance(v, int) or isinstance(v, bool):
+            return f"summary.{name} is not a number"
+    if not isinstance(report.get("generated_at", ""), str):
+        return "generated_at is not a string"
+    crits = report.get("criteria")
+    if not isinstance(crits, list):
+        return "criteria is not a list"
+    for i, c in enumerate(crits):
+        where = f"criteria[{i}]"
+        if not isinstance(c, dict):
+            return f"{where} is not an object"
+        for k in _CRITERION_TEXT:
+            if (k in ("id", "verdict") or c.get(k) is not None) and not isinstance(c.get(k), str):
+                return f"{where}.{k} is not a string"
+        if not isinstance(c.get("methods", []), list) or not all(isinstance(m, str) for m in c.get("methods", [])):
+            return f"{where}.methods is not a list of strings"
+        if not isinstance(c.get("refs", {}), dict):
+            return f"{where}.refs is not an object"
+        findings = c.get("findings", [])
+        if not isinstance(findings, list):
+            return f"{where}.findings is not a list"
+        for j, f in enumerate(findings):
+            fwhere = f"{where}.findings[{j}]"
+            if not isinstance(f, dict):
+                return f"{fwhere} is not an object"
+            for k in _FINDING_TEXT:
+                if not isinstance(f.get(k), str):
+                    return f"{fwhere}.{k} is not a string"
+            if not isinstance(f.get("evidence", {}), dict):
+                return f"{fwhere}.evidence is not an object"
+    return ""
 
 
 def to_report(d: Dict[str, Any]):
