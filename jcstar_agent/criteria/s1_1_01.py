@@ -41,7 +41,7 @@ deemed to meet this criterion (``product.conformity_certification``).
 """
 from __future__ import annotations
 
-from typing import List
+from typing import Dict, List
 
 from .interface import Context, Finding, Outcome
 
@@ -137,8 +137,17 @@ def evaluate(ctx: Context) -> Outcome:
     declared = ctx.config.listeners
     # judged by the daemon's own config above: the logins (sshd, dropbear, vsftpd, telnet, snmpd)
     # and mosquitto's listeners; only the rest needs the declaration to be judged
-    seen_auth = {("udp" if n.service == "snmp" else "tcp", n.port): n.service for n in logins if n.port}
-    seen_auth.update({("tcp", m.port): "mqtt" for m in stores.mqtt_listeners if m.port})
+    seen_auth: Dict[tuple, List[str]] = {}
+    for key, name in [(("udp" if n.service == "snmp" else "tcp", n.port), n.service) for n in logins if n.port] \
+            + [(("tcp", m.port), "mqtt") for m in stores.mqtt_listeners if m.port]:
+        seen_auth.setdefault(key, []).append(name)
+
+    def judged_by(item) -> str:
+        """Whose configuration judged this listener: on a port two daemons claim (sshd and
+        dropbear on 22), the login of this listener's own program or service."""
+        names = seen_auth[item.key]
+        return next((x for x in names if x == item.process), None) or \
+            next((x for x in names if x == item.service), names[0])
     unseen: List[str] = []
     for item in lst.items:
         if item.loopback_only or item.address in LOOPBACK:
@@ -157,7 +166,7 @@ def evaluate(ctx: Context) -> Outcome:
         elif item.key in seen_auth:
             findings.append(Finding("LISTENER-AUTH-SEEN", "info",
                                     f"listener {where}: authentication judged from the "
-                                    f"{seen_auth[item.key]} configuration", ev))
+                                    f"{judged_by(item)} configuration", ev))
         else:
             unseen.append(where)
             findings.append(Finding("LISTENER-AUTH-UNDECLARED", "info",

@@ -31,18 +31,32 @@ class Surface:
     errors: List[str] = field(default_factory=list)
 
 
+def _same_daemon(a: Listener, b: Listener) -> bool:
+    """Two inferences of one listener: the same program, or a systemd socket unit and the daemon
+    it activates (same service, or one not named)."""
+    if a.process == b.process:
+        return True
+    return "systemd" in (a.process, b.process) and (not a.service or not b.service
+                                                     or a.service == b.service)
+
+
 def _merge(items: List[Listener]) -> List[Listener]:
-    out: Dict[Tuple[str, int, str], Listener] = {}
+    """One listener per (proto, port, address) and daemon. Two different daemons inferred on the
+    same port (sshd and dropbear on 22, nginx and lighttpd on 80) stay two listeners: offline it
+    is not known which one binds, so each is judged."""
+    out: Dict[Tuple[str, int, str], List[Listener]] = {}
     for lst in items:
-        k = (lst.proto, lst.port, lst.address)
-        if k in out:
-            if lst.source and lst.source not in out[k].source:
-                out[k].source += f"; {lst.source}"
-            if out[k].tls is None:
-                out[k].tls = lst.tls
+        same = out.setdefault((lst.proto, lst.port, lst.address), [])
+        hit = next((x for x in same if _same_daemon(x, lst)), None)
+        if hit is None:
+            same.append(lst)
             continue
-        out[k] = lst
-    return sorted(out.values(), key=lambda x: (x.port, x.proto, x.address))
+        if lst.source and lst.source not in hit.source:
+            hit.source += f"; {lst.source}"
+        if hit.tls is None:
+            hit.tls = lst.tls
+    return sorted((x for group in out.values() for x in group),
+                  key=lambda x: (x.port, x.proto, x.address, x.process))
 
 
 def surface(ctx) -> Surface:

@@ -353,3 +353,25 @@ def _criteria_agree(by: dict) -> None:
     loop12 = {f["evidence"]["port"] for f in s12["findings"]
               if f["check"] == "TRANSPORT-PLAINTEXT-LOOPBACK" and f["evidence"].get("proto")}
     assert loop12 <= _ports(s13, "SURFACE-LISTENER-LOOPBACK"), (s12, s13)
+
+
+def test_two_daemons_inferred_on_one_port_are_both_judged(base, tmp_path, cli):
+    """all-defaults enables sshd and dropbear (both on 22) and nginx and lighttpd (both on 80).
+    Offline it is not known which of each pair binds, so an auditor wants each one listed and
+    judged by its own configuration — not one of them silently standing for both."""
+    case = next(c for c in CASES if c.name == "all-defaults")
+    r = cli("check", "--root", _make(case, tmp_path), "--format", "json")
+    by = _by(json.loads(r.out))
+
+    def owners(cid, check):
+        return {(f["evidence"].get("port"), f["evidence"].get("process")) for f in by[cid]["findings"]
+                if f["check"] == check}
+
+    both = {(22, "sshd"), (22, "dropbear"), (80, "nginx"), (80, "lighttpd")}
+    assert both <= owners("S1.1-13", "SURFACE-UNDECLARED-LISTENER"), by["S1.1-13"]["findings"]
+    seen = {(f["evidence"]["process"], f["message"].rsplit(" the ", 1)[-1])
+            for f in by["S1.1-01"]["findings"] if f["check"] == "LISTENER-AUTH-SEEN"}
+    assert {("sshd", "ssh configuration"), ("dropbear", "dropbear configuration")} <= seen, seen
+    assert {(80, "nginx"), (80, "lighttpd")} <= owners("S1.1-01", "LISTENER-AUTH-UNDECLARED")
+    assert {f["evidence"]["login"] for f in by["S1.1-04"]["findings"]
+            if f["check"] == "AUTH-BRUTEFORCE-UNPROTECTED"} >= {"ssh", "dropbear"}
