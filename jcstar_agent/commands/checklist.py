@@ -57,7 +57,9 @@ def run(args) -> int:
     try:
         import openpyxl  # noqa: F401
     except ImportError:
-        raise RunError("checklist needs openpyxl", hint="pip install 'jcstar-agent[checklist]'") from None
+        from ..install_hint import hint
+
+        raise RunError("checklist needs openpyxl", hint=hint("checklist")) from None
     from .. import checklist
     from .stored import InvalidEnvelope, load
 

@@ -176,8 +176,10 @@ def probe_login(login, address: str, port: int, tls: bool, attempts: int,
         try:
             session = SshSession(address, port, ATTEMPT_TIMEOUT)
         except ImportError:
+            from ..install_hint import hint
+
             r.error = ("the SSH brute-force probe needs the optional paramiko client library "
-                       "(pip install 'jcstar-agent[probe-ssh]'); not a device requirement")
+                       f"({hint('probe-ssh')}); not a device requirement")
             return r
 
         def attempt():

@@ -72,7 +72,9 @@ def open_port(port: str, baud: int, timeout: float = 0.2, write_timeout: float =
     except ImportError:
         from ..errors import RunError
 
-        raise RunError("pyserial is not installed", hint="pip install 'jcstar-agent[serial]'") from None
+        from ..install_hint import hint
+
+        raise RunError("pyserial is not installed", hint=hint("serial")) from None
     return serial.serial_for_url(port, baudrate=baud, timeout=timeout, write_timeout=write_timeout)
 
 

@@ -81,7 +81,9 @@ class PostgresStore(Store):
         try:
             import psycopg
         except ImportError:
-            raise StoreError("PostgreSQL store needs psycopg: pip install 'jcstar-agent[store]'") from None
+            from ..install_hint import hint
+
+            raise StoreError(f"PostgreSQL store needs psycopg: {hint('store')}") from None
         self._psycopg = psycopg
         self._errors = (psycopg.Error,)
         self.url = _safe(url)
