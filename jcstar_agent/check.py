@@ -32,14 +32,20 @@ def _accounts_cut(ctx: Context, outcome: Outcome) -> Outcome:
     from .criteria import Finding
     from .facts import accounts
 
-    cut = ctx.fact(accounts.read).cut
+    acc = ctx.fact(accounts.read)
+    cut = list(acc.cut)
+    # a database that exists but cannot be read (a symlink loop, not a regular file, no
+    # permission) hides as much as a cut one: an empty UID-0 password there is never judged
+    unread = [e for e in acc.errors if e.startswith((accounts.PASSWD + ": ", accounts.SHADOW + ": "))
+              and not e.endswith(": missing")]
+    cut += [f"{e} (not read)" for e in unread if not any(e in c for c in cut)]
     if not cut:
         return outcome
     outcome.findings.append(Finding("ACCOUNTS-CUT", "info",
                                     f"account database not read to its end: {'; '.join(cut)}",
                                     {"path": cut[0].split(":", 1)[0], "cut": cut}))
     if outcome.verdict is Verdict.PASS:
-        return Outcome.error(f"{'; '.join(cut)}: accounts past that point were not judged "
+        return Outcome.error(f"{'; '.join(cut)}: accounts not read there were not judged "
                              f"(what was read: {outcome.reason})", outcome.findings)
     return outcome
 
