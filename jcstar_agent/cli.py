@@ -39,7 +39,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_common(p, top: bool = False) -> None:
-    """-q/--quiet and -v/--verbose, before or after the verb (a verb's own --quiet is kept)."""
+    """-q/--quiet, -v/--verbose and -V/--version, before or after the verb and its action (a
+    verb's own --quiet, or store query's --version filter, is kept)."""
     default = False if top else argparse.SUPPRESS  # a verb's parser never resets the top's value
     quiet = [o for o in ("-q", "--quiet") if o not in p._option_string_actions]
     if quiet:
@@ -49,12 +50,19 @@ def _add_common(p, top: bool = False) -> None:
     if verbose:
         p.add_argument(*verbose, dest="verbose", action="store_true", default=default,
                        help="also say what each criterion read, and how long it took (stderr)")
+    version = [o for o in ("-V", "--version") if o not in p._option_string_actions]
+    if version:
+        p.add_argument(*version, action="version", version=f"jcstar-agent {__version__}",
+                       help="show the agent's version and exit")
+    for action in p._actions:  # mcu deploy|keygen|attest, store ingest|query …: theirs too
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _add_common(child)
 
 
 def _parser(verb: Optional[str]) -> argparse.ArgumentParser:
     p = _Parser(prog="jcstar-agent",
                 description="Check a Linux IoT device against the JC-STAR ★1 criteria.")
-    p.add_argument("-V", "--version", action="version", version=f"jcstar-agent {__version__}")
     _add_common(p, top=True)
     sub = p.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
     for name, (module, help_) in VERBS.items():
