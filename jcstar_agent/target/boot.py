@@ -699,6 +699,16 @@ class Sandbox:
                 else:
                     continue  # inactive: not wanted by this boot
                 out.append(Unit(name, state, sub))
+            # a unit whose start job waits behind another (smbd ordered after a hanging nmbd) is
+            # still "inactive" in list-units: its queued job says it was going to start
+            _rc, jobs = self._in_sandbox("systemctl", "list-jobs", "--no-legend", "--no-pager")
+            have = {u.name for u in out}
+            for line in jobs.splitlines():
+                f = line.split()
+                if len(f) >= 4 and f[2] == "start" and f[1].endswith((".service", ".socket")) \
+                        and f[1] not in have:
+                    have.add(f[1])
+                    out.append(Unit(f[1], "starting", f"start job {f[3]}"))
             if rc not in (0, 1) and not out:
                 out.append(Unit("systemctl", "unknown", f"list-units exit status {rc}"))
         else:

@@ -328,6 +328,31 @@ def test_hanging_unit_stopped_at_timeout(hang_tree):
     assert leftovers(p.pid, hang_tree) == NONE_LEFT
 
 
+def test_unit_waiting_behind_a_hanging_one_is_named(tmp_path):
+    """Seen with samba: smbd's start job waits behind nmbd, which never says ready in the sandbox.
+    An auditor wants both named (each may listen on the device), not only the one still running:
+    waiter.service is ordered after hang.service and must be listed as still starting and be a
+    SURFACE-SERVICE-UNKNOWN of S1.1-13."""
+    root = str(tmp_path / "root")
+    boottree.copy_case(root)
+    boottree.add_unit(root, "hang.service", HANG, extra="Type=notify\n")
+    unit = os.path.join(root, "etc/systemd/system/waiter.service")
+    boottree.add_unit(root, "waiter.service", WEB)
+    with open(unit) as fh:
+        text = fh.read().replace("[Unit]\n", "[Unit]\nAfter=hang.service\n")
+    with open(unit, "w") as fh:
+        fh.write(text)
+    p = agent("check", "--root", root, "--boot", "--boot-timeout", "6", "--format", "json")
+    out, _ = p.communicate(timeout=120)
+    report = json.loads(out)
+    assert {"hang.service", "waiter.service"} <= set(report["boot"]["starting"]), report["boot"]
+    s13 = next(c for c in report["criteria"] if c["id"] == "S1.1-13")
+    assert s13["verdict"] != "pass"
+    unknown = {f["evidence"].get("unit") for f in s13["findings"] if f["check"] == "SURFACE-SERVICE-UNKNOWN"}
+    assert {"hang.service", "waiter.service"} <= unknown, s13["findings"]
+    assert leftovers(p.pid, root) == NONE_LEFT
+
+
 def test_init_that_dies_is_one_line_exit_2(tmp_path):
     """The error path through the command: the image's init exits at once."""
     root = str(tmp_path / "root")
