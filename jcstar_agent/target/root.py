@@ -284,7 +284,17 @@ class Root:
         Stops after ``max_entries`` entries seen; the caller learns it was cut from the count.
         ``cuts``, when given, receives what the limits left out: ``"entries: DIR"`` where the
         entry limit stopped the walk, ``"depth: DIR"`` for each folder not entered at max_depth.
+        Without ``cuts`` (a caller that does not say the cut itself), what the limits left out
+        goes to the root's ``cuts``, like a file read only in part: never a silent partial look.
         """
+        if cuts is None:
+            left: List[str] = []
+            yield from self.walk(top, max_entries, max_depth, skip, left)
+            if left:
+                more = f" (+{len(left) - 3} more)" if len(left) > 3 else ""
+                self.cuts.append(f"{top}: walk cut at {max_entries:,} entries or {max_depth} levels "
+                                 f"({'; '.join(left[:3])}{more})")
+            return
         real = self.realpath(top)
         if real is None:
             return
