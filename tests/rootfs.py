@@ -73,22 +73,28 @@ def build() -> str:
     work = tempfile.mkdtemp(prefix="build-", dir=CACHE)
     try:
         _run(["debootstrap", "--variant=minbase", SUITE, work, mirror()])
-        rc = os.path.join(work, "usr/sbin/policy-rc.d")
-        with open(rc, "w") as fh:
-            fh.write("#!/bin/sh\nexit 101\n")
-        os.chmod(rc, 0o755)
-        _run(["chroot", work, "apt-get", "update", "-q"])
-        _run(["chroot", work, "apt-get", "install", "-y", "-q", "--no-install-recommends", *PACKAGES])
-        _run(["chroot", work, "apt-get", "clean"])
-        os.unlink(rc)
-        open(os.path.join(work, ".jcstar-complete"), "w").close()
-        if os.path.exists(dest):
-            shutil.rmtree(dest)
-        os.rename(work, dest)
+        _install_and_publish(work, PACKAGES, dest)
     finally:
         if os.path.exists(work):
             shutil.rmtree(work, ignore_errors=True)
     return dest
+
+
+def _install_and_publish(tree: str, packages, dest: str) -> None:
+    """``apt-get install packages`` in ``tree`` under a policy-rc.d that starts nothing, then mark
+    it complete and move it to ``dest`` (the cache entry)."""
+    rc = os.path.join(tree, "usr/sbin/policy-rc.d")
+    with open(rc, "w") as fh:
+        fh.write("#!/bin/sh\nexit 101\n")
+    os.chmod(rc, 0o755)
+    _run(["chroot", tree, "apt-get", "update", "-q"])
+    _run(["chroot", tree, "apt-get", "install", "-y", "-q", "--no-install-recommends", *packages])
+    _run(["chroot", tree, "apt-get", "clean"])
+    os.unlink(rc)
+    open(os.path.join(tree, ".jcstar-complete"), "w").close()
+    if os.path.exists(dest):
+        shutil.rmtree(dest)
+    os.rename(tree, dest)
 
 
 def copy_rootfs(dest: str) -> str:
@@ -111,18 +117,7 @@ def derived(prefix: str, packages, base: str = "") -> str:
     tree = os.path.join(work, "t")
     try:
         subprocess.run(["cp", "-a", "--reflink=auto", base, tree], check=True)
-        rc = os.path.join(tree, "usr/sbin/policy-rc.d")
-        with open(rc, "w") as fh:
-            fh.write("#!/bin/sh\nexit 101\n")
-        os.chmod(rc, 0o755)
-        _run(["chroot", tree, "apt-get", "update", "-q"])
-        _run(["chroot", tree, "apt-get", "install", "-y", "-q", "--no-install-recommends", *packages])
-        _run(["chroot", tree, "apt-get", "clean"])
-        os.unlink(rc)
-        open(os.path.join(tree, ".jcstar-complete"), "w").close()
-        if os.path.exists(dest):
-            shutil.rmtree(dest)
-        os.rename(tree, dest)
+        _install_and_publish(tree, packages, dest)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return dest

@@ -16,12 +16,8 @@ def add_check_options(p) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--config", metavar="FILE", help="board config (TOML): the vendor's declaration")
     g.add_argument("--board", metavar="NAME", help="use board_configs/NAME.toml")
-    p.add_argument("--boot", action="store_true",
-                   help="with --root (build host, root): start the image's own init in a throw-away "
-                        "sandbox (overlay, namespaces, no network) and take its real socket table")
-    p.add_argument("--boot-timeout", type=boot_timeout, default=60.0, metavar="SECONDS",
-                   help="--boot: stop waiting for the image's services after SECONDS (default 60, "
-                        "at most 3600)")
+    add_boot_options(p, "start the image's own init in a throw-away sandbox (overlay, namespaces, "
+                        "no network) and take its real socket table")
     p.add_argument("--active", action="store_true",
                    help="live, or with --root --boot inside the sandbox: also run active probes "
                         "(TLS/plaintext, bounded brute force)")
@@ -51,6 +47,15 @@ def _workers(text: str) -> int:
 
 
 BOOT_TIMEOUT_MAX = 3600.0
+
+
+def add_boot_options(p, what: str) -> None:
+    """``--boot`` (``what`` it does, after "with --root (build host, root): ") and
+    ``--boot-timeout``, alike for every command that boots the image."""
+    p.add_argument("--boot", action="store_true", help=f"with --root (build host, root): {what}")
+    p.add_argument("--boot-timeout", type=boot_timeout, default=60.0, metavar="SECONDS",
+                   help="--boot: stop waiting for the image's services after SECONDS (default 60, "
+                        "at most 3600)")
 
 
 def boot_timeout(text: str) -> float:

@@ -19,14 +19,9 @@ def add_arguments(p) -> None:
     g.add_argument("--config", metavar="FILE",
                    help="a declaration to start from: its values win, the draft adds what it lacks")
     g.add_argument("--board", metavar="NAME", help="start from board_configs/NAME.toml")
-    p.add_argument("--boot", action="store_true",
-                   help="with --root (build host, root): boot the image in a throw-away sandbox "
-                        "and draft the listeners it really opens")
-    from .check import boot_timeout
+    from .check import add_boot_options
 
-    p.add_argument("--boot-timeout", type=boot_timeout, default=60.0, metavar="SECONDS",
-                   help="--boot: stop waiting for the image's services after SECONDS (default 60, "
-                        "at most 3600)")
+    add_boot_options(p, "boot the image in a throw-away sandbox and draft the listeners it really opens")
     p.add_argument("--output", metavar="FILE", help="write the draft to FILE (default: stdout)")
     p.add_argument("--force", action="store_true", help="overwrite an existing --output FILE")
 

@@ -1,38 +1,16 @@
 """The listener model: what one listening socket is (:class:`Listener`) and a set of them
 (:class:`Listeners`), with the address helpers every reader shares. A leaf module: the readers
 (:mod:`.sockets` live, :mod:`.listeners_offline` from an image, :mod:`.daemons` per daemon) import
-it and nothing here imports them, so the readers form no import circle.
+it and nothing here imports them, so the readers form no import circle. It imports only the
+address helpers of :mod:`jcstar_agent.target.address` (a layer to its left).
 """
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-
-ANY = ("0.0.0.0", "::", "")
-
-
-def normalise_address(ip: str) -> str:
-    """'*' for any address; IPv4-mapped IPv6 addresses as plain IPv4."""
-    if ip in ANY:
-        return "*"
-    ip = ip.split("%", 1)[0]  # fe80::1%eth0
-    try:
-        addr = ipaddress.ip_address(ip)
-    except ValueError:
-        return ip
-    mapped = getattr(addr, "ipv4_mapped", None)
-    return str(mapped) if mapped else str(addr)
-
-
-def is_loopback(address: str) -> bool:
-    if address == "*":
-        return False
-    try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return address == "localhost"
+# the address helpers live with the socket tables that need them too (target/address.py)
+from ..target.address import ANY, is_loopback, normalise_address  # noqa: F401
 
 
 @dataclass

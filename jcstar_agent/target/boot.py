@@ -37,6 +37,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
+from .address import normalise_address
 from .root import Root
 
 DEFAULT_TIMEOUT = 60.0
@@ -257,18 +258,6 @@ def _hex_address(text: str, v6: bool) -> str:
     return str(ipaddress.IPv6Address(b"".join(words)))
 
 
-def _normalise(ip: str) -> str:
-    if ip in ("0.0.0.0", "::"):
-        return "*"
-    import ipaddress
-    try:
-        a = ipaddress.ip_address(ip)
-    except ValueError:
-        return ip
-    mapped = getattr(a, "ipv4_mapped", None)
-    return str(mapped) if mapped else str(a)
-
-
 def read_table(pid: int) -> List[Tuple[str, str, int, str, int]]:
     """(proto, address, port, family, inode) of listening TCP and unconnected UDP sockets in the
     network namespace of ``pid``."""
@@ -289,7 +278,7 @@ def read_table(pid: int) -> List[Tuple[str, str, int, str, int]]:
             if proto == "udp" and not remote.split(":")[1] == "0000":
                 continue  # connected UDP: a client
             addr, port = local.split(":")
-            out.append((proto, _normalise(_hex_address(addr, v6)), int(port, 16),
+            out.append((proto, normalise_address(_hex_address(addr, v6)), int(port, 16),
                         "ipv6" if v6 else "ipv4", int(f[9])))
     return out
 
