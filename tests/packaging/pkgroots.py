@@ -134,17 +134,36 @@ def deps_root() -> str:
     return _cached(f"{os.path.basename(base)}+pkgdeps-{key}", make)
 
 
+def readme_build_tools() -> tuple:
+    """The packages the README's .deb quick start installs before dpkg-buildpackage (line 1)."""
+    import re
+
+    with open(os.path.join(PROJECT, "README.md"), encoding="utf-8") as fh:
+        m = re.search(r"^sudo apt install -y ((?:[\w.+-]+ )+)&& dpkg-buildpackage", fh.read(), re.M)
+    assert m, "README: the .deb quick start's 'sudo apt install -y … && dpkg-buildpackage' line"
+    return tuple(m.group(1).split())
+
+
+def quick_start_packages() -> tuple:
+    """pipx and python3-venv (the pipx/venv routes, after 'sudo apt install pipx'), and exactly the
+    README's build tools, installed without Recommends (as on a system with them off): a build
+    tool the README forgets fails the .deb route's test."""
+    return ("pipx", "python3-venv") + readme_build_tools()
+
+
 def pipx_root() -> str:
-    """deps_root() plus Debian's pipx and python3-venv (cached): the README quick start's pipx and
-    venv routes, as a Debian user runs them after ``sudo apt install pipx``."""
+    """deps_root() plus what the README quick start installs with apt (cached): Debian's pipx and
+    python3-venv, and the .deb route's build tools, so that its 'sudo apt install' line finds them
+    installed and downloads nothing."""
     base = deps_root()
-    key = hashlib.sha256((base + " pipx python3-venv").encode()).hexdigest()[:12]
+    packages = quick_start_packages()
+    key = hashlib.sha256((base + " " + " ".join(packages)).encode()).hexdigest()[:12]
 
     def make(work):
         run(["cp", "-a", base + "/.", work])
         os.unlink(os.path.join(work, ".jcstar-complete"))
-        _apt_install(work, ("pipx", "python3-venv"))
-    return _cached(f"{os.path.basename(rootfs.build())}+pipx-{key}", make)
+        _apt_install(work, packages)
+    return _cached(f"{os.path.basename(rootfs.build())}+quickstart-{key}", make)
 
 
 def arm64_root() -> str:

@@ -1,7 +1,9 @@
-"""The README quick start's second route, typed as written: in a copy of the bookworm rootfs with
+"""The README quick start, both routes, typed as written. The pipx/venv route: in a copy of the bookworm rootfs with
 Debian's pipx (``sudo apt install pipx``, as the README says), a fresh non-root user with sudo, in
 one login session, in a checkout of this tree, runs the README's pipx block, then its venv block;
-each installs the agent from PyPI into its own venv and checks the live system as root.
+each installs the agent from PyPI into its own venv and checks the live system as root. The .deb
+route: its two lines (apt install of the build tools, dpkg-buildpackage; apt install of the built
+package, sudo jcstar-agent check) as the same kind of user.
 
 Found by an audit: the block was ``pipx install '.[serial]' && sudo "$(command -v jcstar-agent)"
 check``; on a fresh Debian account ``~/.local/bin`` is on PATH only from the next login, so
@@ -136,3 +138,17 @@ def test_the_old_block_fails_on_a_fresh_account(fresh):
     r = as_user(fresh, "pipx install '.[serial]'\necho \"found=[$(command -v jcstar-agent)]\"\n")
     assert r.returncode == 0, r.stderr[-2000:]
     assert "found=[]" in r.stdout
+
+
+def test_readme_deb_route_as_a_new_user(fresh):
+    """Line 1 installs the build tools (the cached tree has exactly the packages that line names,
+    without Recommends: nothing is downloaded) and builds in the checkout; line 2 installs
+    ../jcstar-agent_*_all.deb and checks as root. (The line lacked build-essential: with
+    Recommends off, dpkg-buildpackage stopped at 'Unmet build dependencies: build-essential'.)"""
+    block = block_with("dpkg-buildpackage")
+    assert "sudo jcstar-agent check" in block
+    r = as_user(fresh, block)
+    _report(r)
+    assert os.path.isfile(os.path.join(fresh, "usr/bin/jcstar-agent"))
+    debs = [f for f in os.listdir(os.path.join(fresh, "home/pi")) if f.endswith("_all.deb")]
+    assert len(debs) == 1, debs
