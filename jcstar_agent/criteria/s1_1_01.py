@@ -133,7 +133,9 @@ def evaluate(ctx: Context) -> Outcome:
         listener_part = False
         notes.append(f"{len(unknown)} started service(s) whose listeners cannot be known: "
                      + ", ".join(f"{u.unit} ({u.program})" if u.program else u.unit for u in unknown[:5])
-                     + " (declare their interfaces or run with --boot)")
+                     + (" (the boot did not show them: declare their interfaces)"
+                        if ctx.options.extra.get("boot") is not None else
+                        " (declare their interfaces or run with --boot)"))
     declared = ctx.config.listeners
     # judged by the daemon's own config above: the logins (sshd, dropbear, vsftpd, telnet, snmpd)
     # and mosquitto's listeners; only the rest needs the declaration to be judged

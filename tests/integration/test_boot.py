@@ -350,6 +350,9 @@ def test_unit_waiting_behind_a_hanging_one_is_named(tmp_path):
     assert s13["verdict"] != "pass"
     unknown = {f["evidence"].get("unit") for f in s13["findings"] if f["check"] == "SURFACE-SERVICE-UNKNOWN"}
     assert {"hang.service", "waiter.service"} <= unknown, s13["findings"]
+    s01 = next(c for c in report["criteria"] if c["id"] == "S1.1-01")
+    assert s01["verdict"] != "pass" and "waiter.service" in s01["reason"]
+    assert "run with --boot" not in s01["reason"], s01["reason"]  # it was run with --boot
     assert leftovers(p.pid, root) == NONE_LEFT
 
 
