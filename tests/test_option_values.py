@@ -64,3 +64,10 @@ def test_good_values_still_parse():
     assert boot_timeout("60") == 60.0 and boot_timeout("0.5") == 0.5 and boot_timeout("3600") == 3600
     assert timeout_seconds("600") == 600.0 and timeout_seconds("86400") == 86400
     assert baud("115200") == 115200
+
+
+@pytest.mark.parametrize("option", ["--output", "--json-output", "--junit-output", "--text-output",
+                                    "--sarif-output", "--html-output", "--sbom"])
+def test_empty_output_file_name(option):
+    """``--sarif-output ""`` (an unset variable in a build script) wrote nothing and exited 0."""
+    _refused(["check", "--root", "/nonexistent", option, ""], option)

@@ -30,7 +30,7 @@ def add_check_options(p) -> None:
                    help="run the declared erase command on a throw-away copy of --root")
     p.add_argument("--password-budget", type=_budget, metavar="SECONDS",
                    help="time budget of the default-password test (overrides the config)")
-    p.add_argument("--sbom", metavar="FILE",
+    p.add_argument("--sbom", metavar="FILE", type=file_name,
                    help="also write a CycloneDX 1.5 JSON SBOM of the installed packages to FILE")
 
 
@@ -44,6 +44,16 @@ def _workers(text: str) -> int:
     if not 1 <= n <= 64:
         raise argparse.ArgumentTypeError(f"{text!r}: a whole number from 1 to 64")
     return n
+
+
+def file_name(text: str) -> str:
+    """An output file option: an empty name (``--sarif-output ""``, an unset variable) is refused,
+    not taken as 'no such output' (it was: nothing written, exit 0)."""
+    import argparse
+
+    if not text:
+        raise argparse.ArgumentTypeError("an empty file name")
+    return text
 
 
 BOOT_TIMEOUT_MAX = 3600.0
@@ -97,9 +107,10 @@ EXTRA_FORMATS = ("json", "junit", "text", "sarif", "html")  # --FMT-output FILE 
 def add_output_options(p) -> None:
     p.add_argument("--format", choices=("text", "json", "junit", "sarif", "html"),
                    help="report format (default: text on a terminal, json otherwise)")
-    p.add_argument("--output", metavar="FILE", help="write the report to FILE (default: stdout)")
+    p.add_argument("--output", metavar="FILE", type=file_name,
+                   help="write the report to FILE (default: stdout)")
     for fmt in EXTRA_FORMATS:
-        p.add_argument(f"--{fmt}-output", metavar="FILE", dest=f"{fmt}_output",
+        p.add_argument(f"--{fmt}-output", metavar="FILE", dest=f"{fmt}_output", type=file_name,
                        help=f"also write the report as {fmt} to FILE, from the same run")
 
 
