@@ -16,19 +16,28 @@ GENERATION = "for 'unique': how each device's password is made; else write \"\""
 STORE_FORMATS = ("crypt", "htpasswd", "mosquitto", "json")
 
 
-def _ssh_login(ctx, port: int) -> Optional[accounts.NetLogin]:
-    return next((n for n in ctx.fact(accounts.network_logins)
-                 if n.service in ("ssh", "dropbear") and n.port == port), None)
+def _login(ctx, lst, services: Tuple[str, ...]) -> Optional[accounts.NetLogin]:
+    """The network login of this listener: on a port two daemons claim (sshd and dropbear on 22),
+    the one of the listener's own program."""
+    on_port = [n for n in ctx.fact(accounts.network_logins) if n.service in services and n.port == lst.port]
+    own = "dropbear" if lst.process == "dropbear" else "ssh" if lst.process == "sshd" else ""
+    return next((n for n in on_port if n.service == own), on_port[0] if on_port else None)
 
 
 def auth_seen(ctx, lst) -> Tuple[Optional[str], str]:
     """(auth, why) when the device shows how this listener authenticates; (None, '') when not."""
     svc = lst.service or ""
     if svc == "ssh" or lst.process in ("sshd", "dropbear"):
-        n = _ssh_login(ctx, lst.port)
+        n = _login(ctx, lst, ("ssh", "dropbear"))
         if n is not None:
             return (("password", f"{n.source}: password authentication is on") if n.password else
                     ("key", f"{n.source}: password authentication is off"))
+    if svc == "ftp":
+        n = _login(ctx, lst, ("ftp",))
+        if n is not None and n.password:
+            return "password", f"{n.source}: local accounts log in with their password"
+        if n is not None and n.anonymous:
+            return "none", f"{n.source}: anonymous login"
     if svc in ("telnet", "login", "rlogin") or lst.port in (23, 513):
         return "password", "login(1) asks for an account's password"
     if svc == "mqtt" or lst.process == "mosquitto":

@@ -375,3 +375,24 @@ def test_two_daemons_inferred_on_one_port_are_both_judged(base, tmp_path, cli):
     assert {(80, "nginx"), (80, "lighttpd")} <= owners("S1.1-01", "LISTENER-AUTH-UNDECLARED")
     assert {f["evidence"]["login"] for f in by["S1.1-04"]["findings"]
             if f["check"] == "AUTH-BRUTEFORCE-UNPROTECTED"} >= {"ssh", "dropbear"}
+
+
+def test_declare_drafts_each_daemon_on_a_shared_port_from_its_own_config(base, tmp_path, cli):
+    """sshd (passwords on) and dropbear -s (passwords off) both on 22, vsftpd (local_enable) on 21.
+    Written before running: the draft gives sshd 'password' from sshd_config, dropbear 'key' from
+    its own flags, vsftpd 'password' — never one daemon's config for the other."""
+    root = corpus.copy_case(str(tmp_path / "draft"))
+    corpus.only(root, ("ssh", "dropbear", "vsftpd"))
+    _write(root, "/etc/default/dropbear", 'DROPBEAR_EXTRA_ARGS="-s"\n')
+    r = cli("declare", "--root", root)
+    assert r.rc == 0, r.err
+    drafted = {}
+    for block in r.out.split("[[listeners]]")[1:]:
+        block = block.split("\n[", 1)[0]
+        fields = dict(ln.split(" = ", 1) for ln in block.splitlines() if " = " in ln and not ln.startswith("#"))
+        seen = [ln for ln in block.splitlines() if ln.startswith("# seen: /") or ln.startswith("# not seen")]
+        drafted[(int(fields["port"]), fields.get("process", "").strip('"'))] = (fields["auth"].strip('"'), seen)
+    assert drafted[(22, "sshd")][0] == "password" and "sshd_config" in drafted[(22, "sshd")][1][0]
+    assert drafted[(22, "dropbear")][0] == "key", drafted[(22, "dropbear")]
+    assert "sshd_config" not in " ".join(drafted[(22, "dropbear")][1]), drafted[(22, "dropbear")]
+    assert drafted[(21, "vsftpd")][0] == "password", drafted[(21, "vsftpd")]
