@@ -161,7 +161,14 @@ def evaluate(ctx: Context) -> Outcome:
     if doc_ok:
         return Outcome.passed("no cleartext service or weak TLS found; protection of what the "
                               "device sends is declared by document", findings + doc_findings)
-    return Outcome.manual("no cleartext service or weak TLS setting found on the device; what it "
+    from ..facts import unexplained  # a partial look says so (the same fact as S1.1-01/-13)
+    unknown = ctx.fact(unexplained.read)
+    not_seen = (f" among the services the agent can see ({len(unknown)} started service(s) whose "
+                f"interfaces are not known: "
+                + ", ".join(f"{u.unit} ({u.program})" if u.program else u.unit for u in unknown[:5])
+                + (" — declare them or run with --boot)" if ctx.options.extra.get("boot") is None
+                   else " — declare them)")) if unknown else " on the device"
+    return Outcome.manual(f"no cleartext service or weak TLS setting found{not_seen}; what it "
                           "sends to servers cannot be seen here: declare a [[documents]] entry "
                           "with criterion = \"S1.1-12\" (item 1: the device encrypts; item 2: "
                           "VPN/leased line only)", findings)

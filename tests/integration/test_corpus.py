@@ -274,7 +274,8 @@ CASES: List[Case] = [
     # samba enabled by its package, no reader for it: offline its interfaces are unknown, so
     # S1.1-13 and S1.1-01 are never a pass and S1.1-13 names it; nothing fails for it offline
     Case("samba-enabled", ("samba",), fail=(), ok=("S1.1-01", "S1.1-02", "S1.1-11", "S1.1-12"),
-         not_pass=("S1.1-01", "S1.1-13"), reason={"S1.1-13": "smbd"}, extra=True),
+         not_pass=("S1.1-01", "S1.1-12", "S1.1-13"),
+         reason={"S1.1-13": "smbd", "S1.1-01": "smbd", "S1.1-12": "smbd"}, extra=True),
     Case("apt-trusted", (), _apt_trusted, fail=("S1.1-08",), ok=("S1.1-01", "S1.1-11", "S1.1-12")),
     Case("md5crypt", (), _md5crypt, fail=("S1.1-11",), ok=("S1.1-01", "S1.1-02", "S1.1-12"),
          checks={"S1.1-11": ("CRED-WEAK-HASH",)}),
