@@ -106,6 +106,21 @@ def system_login(ctx, n: accounts.NetLogin) -> Table:
     return t
 
 
+def community_login(n: accounts.NetLogin) -> Table:
+    """An SNMP v1/v2c community: the daemon's own credential, an app login (never a system one
+    changed with passwd); the community itself is never copied into the draft."""
+    t = Table("logins", True, comment=[f"seen: {n.service} community over the network ({n.source}); "
+                                       "the community itself is not copied here"])
+    t.add("name", n.service)
+    t.add("kind", "app")
+    t.add("protocol", "other")
+    t.add("port", n.port or 0)
+    _person_keys(t)
+    t.add("change", fill_in("how users change the community (S1.1-03)"))
+    t.add("lockout", fill_in("how repeated wrong communities are slowed or locked out (S1.1-04)"))
+    return t
+
+
 def _store_port(ctx, service: str) -> int:
     items = ctx.fact(listeners.read).items
     if service == "mosquitto":
@@ -140,7 +155,8 @@ def listener_tables(ctx) -> List[Table]:
 
 
 def login_tables(ctx) -> List[Table]:
-    out = [system_login(ctx, n) for n in ctx.fact(accounts.network_logins)]
+    out = [community_login(n) if n.kind == "community" else system_login(ctx, n)
+           for n in ctx.fact(accounts.network_logins)]
     used = {n.service for n in ctx.fact(accounts.network_logins)}
     for s in ctx.fact(credstores.read).stores:
         base = "mqtt" if s.service == "mosquitto" else f"{s.service}-web"

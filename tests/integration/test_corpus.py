@@ -397,3 +397,17 @@ def test_declare_drafts_each_daemon_on_a_shared_port_from_its_own_config(base, t
     assert drafted[(22, "dropbear")][0] == "key", drafted[(22, "dropbear")]
     assert "sshd_config" not in " ".join(drafted[(22, "dropbear")][1]), drafted[(22, "dropbear")]
     assert drafted[(21, "vsftpd")][0] == "password", drafted[(21, "vsftpd")]
+
+
+def test_declare_drafts_an_snmp_community_as_an_app_login(base, tmp_path, cli):
+    """Written before running: a reachable community is snmpd's own credential — the draft makes it
+    an app login on udp/161 whose change and lockout only the vendor can say (placeholders), never a
+    system login changed with passwd, and never copies the community."""
+    case = next(c for c in CASES if c.name == "snmpd-public")
+    r = cli("declare", "--root", _make(case, tmp_path))
+    assert r.rc == 0, r.err
+    block = next(b.split("\n[", 1)[0] for b in r.out.split("[[logins]]")[1:] if 'name = "snmp"' in b)
+    fields = dict(ln.split(" = ", 1) for ln in block.splitlines() if " = " in ln and not ln.startswith("#"))
+    assert fields["kind"] == '"app"' and fields["port"] == "161", block
+    assert fields["change"].startswith('"<FILL-IN:') and fields["lockout"].startswith('"<FILL-IN:'), block
+    assert "public" not in block and "passwd" not in block, block
