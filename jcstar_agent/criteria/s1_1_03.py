@@ -9,7 +9,8 @@ entry naming the account declares its ``change`` mechanism. For every declared a
 and be executable; an endpoint (``/api/password``, a URL, a menu path) is carried as declared.
 An application credential store found on the device (mosquitto, htpasswd) without a declared
 login saying how users change it is ``manual``, and so is an SNMP v1/v2c community reachable over
-IP (the daemon's own credential) without an app login declared on its port with its ``change``.
+IP (the daemon's own credential), or its SNMPv3 users, without an app login declared on its port
+with its ``change``.
 
 **Why.** A credential users cannot change stays whatever the factory (or an attacker) set.
 
@@ -106,10 +107,11 @@ def evaluate(ctx: Context) -> Outcome:
                                     f"app login '{login.name}': change through {change}",
                                     {"login": login.name, "change": change}))
     for n in logins:
-        if n.kind == "community" and network_logins.declared_app_login(ctx.config, n) is None:
+        if n.kind in ("community", "usm") and network_logins.declared_app_login(ctx.config, n) is None:
             # the daemon's own credential: changed by editing its config, which a network user
             # cannot do through SNMP v1/v2c; only the vendor can say how users change it
-            manual.append(f"the {n.service} community on udp/{n.port} ({n.source}) is a network "
+            what = "community" if n.kind == "community" else "SNMPv3 users' passwords"
+            manual.append(f"the {n.service} {what} on udp/{n.port} ({n.source}) is a network "
                           f"credential with no declared way for users to change it: declare "
                           f"[[logins]] kind = \"app\", port = {n.port}, change = …")
     declared_stores = {lg.store for lg in ctx.config.logins if lg.store}

@@ -19,8 +19,9 @@
   sshguard.
 - **SNMP v1/v2c communities** reachable over IP (the shared ``network_logins`` fact): snmpd
   answers every guessed community at once, so without an enabled fail2ban jail for snmpd the
-  community is unprotected (fail); an app login declared on its port is judged by its declared
-  ``lockout`` instead. (A well-known community such as ``public`` is S1.1-02's failure.)
+  community is unprotected (fail); SNMPv3 users (USM) alike; an app login declared on its port is
+  judged by its declared ``lockout`` instead. (A well-known community such as ``public`` is
+  S1.1-02's failure.)
 - **app logins** (declared ``[[logins]] kind = "app"``): the declared ``lockout`` rule. An
   application credential store found on the device (htpasswd, mosquitto, a lighttpd user file)
   without a declared login for it is ``manual``: how its daemon resists brute force is not seen.
@@ -218,7 +219,7 @@ def evaluate(ctx: Context) -> Outcome:
                                     if n.service == "ftp" and n.max_failures is not None else
                                     f"{where}: no brute-force protection (no PAM lockout, "
                                     f"fail2ban jail or sshguard)", evidence))
-    communities = [n for n in ctx.fact(accounts_facts.network_logins) if n.kind == "community"]
+    communities = [n for n in ctx.fact(accounts_facts.network_logins) if n.kind in ("community", "usm")]
     for n in communities:
         if network_logins.declared_app_login(ctx.config, n) is not None:
             continue  # judged below by its declared lockout
@@ -229,11 +230,13 @@ def evaluate(ctx: Context) -> Outcome:
                                     f"{n.service} community on udp/{n.port}: {jail}",
                                     dict(evidence, protection=[jail])))
         else:
+            what = ("the SNMP v1/v2c community" if n.kind == "community"
+                    else "the SNMPv3 users' passwords")
             findings.append(Finding("AUTH-BRUTEFORCE-UNPROTECTED", "high",
-                                    f"{n.service} on udp/{n.port}: the SNMP v1/v2c community "
-                                    f"({n.source}) can be guessed without limit — snmpd answers "
-                                    f"every guess at once, with no lockout or delay, and no "
-                                    f"fail2ban jail watches it", evidence))
+                                    f"{n.service} on udp/{n.port}: {what} ({n.source}) can be "
+                                    f"guessed without limit — snmpd answers every guess at once, "
+                                    f"with no lockout or delay, and no fail2ban jail watches it",
+                                    evidence))
     for login in ctx.config.logins:
         if login.kind != "app":
             continue

@@ -109,15 +109,16 @@ def system_login(ctx, n: accounts.NetLogin) -> Table:
 def community_login(n: accounts.NetLogin) -> Table:
     """An SNMP v1/v2c community: the daemon's own credential, an app login (never a system one
     changed with passwd); the community itself is never copied into the draft."""
-    t = Table("logins", True, comment=[f"seen: {n.service} community over the network ({n.source}); "
-                                       "the community itself is not copied here"])
+    what = "community" if n.kind == "community" else "SNMPv3 users"
+    t = Table("logins", True, comment=[f"seen: {n.service} {what} over the network ({n.source}); "
+                                       "no secret is copied here"])
     t.add("name", n.service)
     t.add("kind", "app")
     t.add("protocol", "other")
     t.add("port", n.port or 0)
     _person_keys(t)
-    t.add("change", fill_in("how users change the community (S1.1-03)"))
-    t.add("lockout", fill_in("how repeated wrong communities are slowed or locked out (S1.1-04)"))
+    t.add("change", fill_in(f"how users change the {what} credential (S1.1-03)"))
+    t.add("lockout", fill_in("how repeated wrong guesses are slowed or locked out (S1.1-04)"))
     return t
 
 
@@ -155,7 +156,7 @@ def listener_tables(ctx) -> List[Table]:
 
 
 def login_tables(ctx) -> List[Table]:
-    out = [community_login(n) if n.kind == "community" else system_login(ctx, n)
+    out = [community_login(n) if n.kind in ("community", "usm") else system_login(ctx, n)
            for n in ctx.fact(accounts.network_logins)]
     used = {n.service for n in ctx.fact(accounts.network_logins)}
     for s in ctx.fact(credstores.read).stores:

@@ -26,6 +26,8 @@ Daemons known, each with its own config semantics:
   ``disallowed-users`` default);
 - **snmpd** — SNMP v1/v2c communities (``rocommunity``/``rwcommunity``/``com2sec``): the daemon's
   own shared credential; ``public``/``private`` are the universal defaults (kind ``community``).
+  Without a community, SNMPv3 users given access with authentication (``rouser``/``rwuser`` at
+  ``auth`` or ``priv``): snmpd's own user database (kind ``usm``).
 
 The community itself is never copied out unless it is one of those well-known defaults.
 """
@@ -394,6 +396,24 @@ def snmp_communities(root, conf: str = SNMPD_CONF) -> List[Tuple[str, str]]:
     return out
 
 
+def snmp_v3_users(root, conf: str = SNMPD_CONF) -> List[Tuple[str, str, str]]:
+    """(user, security level, file:line) of every SNMPv3 user given access (``rouser``/``rwuser``;
+    the level defaults to ``auth``)."""
+    out: List[Tuple[str, str, str]] = []
+    for path in [conf] + root.glob("/etc/snmp/snmpd.conf.d", "*.conf"):
+        for n, raw in enumerate((root.text(path) or "").splitlines(), 1):
+            words = raw.split("#", 1)[0].split()
+            if len(words) < 2 or words[0].lower() not in ("rouser", "rwuser"):
+                continue
+            rest = words[1:]
+            if rest[0] == "-s" and len(rest) >= 3:
+                rest = rest[2:]
+            level = rest[1].lower() if len(rest) > 1 and not rest[1].startswith(("-", ".")) \
+                and not rest[1][:1].isdigit() else "auth"
+            out.append((rest[0], level, f"{path}:{n}"))
+    return out
+
+
 def _snmpd(ctx, r: Reach) -> List[NetLogin]:
     started, up = r.of(("snmpd",), ("snmp",), (161,), proto="udp")
     if r.visible and not up:
@@ -402,7 +422,14 @@ def _snmpd(ctx, r: Reach) -> List[NetLogin]:
         return []
     comms = snmp_communities(ctx.root)
     if not comms:
-        return []
+        users = snmp_v3_users(ctx.root)
+        if not users or any(level in ("noauth", "noauthnopriv") for _u, level, _w in users):
+            return []  # no login, or a user without authentication: not a login judged here
+        port, address, _src = _port(up, 161)
+        return [NetLogin("snmp", port, users[0][2], password=False, root_password=False,
+                         empty_allowed=False, kind="usm",
+                         tls=all(level == "priv" or level == "authpriv" for _u, level, _w in users),
+                         address=address)]
     defaults = sorted({c for c, _ in comms if c in DEFAULT_COMMUNITIES})
     where = next((w for c, w in comms if c in DEFAULT_COMMUNITIES), comms[0][1])
     port, address, _src = _port(up, 161)

@@ -259,11 +259,14 @@ CASES: List[Case] = [
          fail=("S1.1-02", "S1.1-11", "S1.1-12", "S1.1-13"), ok=("S1.1-01",),
          not_pass=("S1.1-03", "S1.1-04"), says={"S1.1-11": "/etc/lighttpd/lighttpd.user"},
          reason={"S1.1-03": "/etc/lighttpd/lighttpd.user", "S1.1-04": "/etc/lighttpd/lighttpd.user"}),
-    # SNMPv3 only (authPriv user, no community): no default community, nothing in cleartext; a
-    # USM password login snmpd does not lock out is not a pass for S1.1-04
-    Case("snmpd-v3-only", ("snmpd",), _snmpd_v3_only, fail=("S1.1-13",),
-         ok=("S1.1-01", "S1.1-02", "S1.1-11", "S1.1-12"), not_pass=("S1.1-04",),
-         absent={"S1.1-02": ("CRED-DEFAULT-COMMUNITY",), "S1.1-12": ("TRANSPORT-SNMP-V1V2C",)}),
+    # SNMPv3 only (authPriv user, no community): no default community, nothing in cleartext, and
+    # the access is authenticated (S1.1-01 judges it from snmpd's config); the USM passwords can be
+    # guessed without limit like a community (S1.1-04), and how users change them is not said
+    Case("snmpd-v3-only", ("snmpd",), _snmpd_v3_only, fail=("S1.1-04", "S1.1-13"),
+         ok=("S1.1-01", "S1.1-02", "S1.1-11", "S1.1-12"), not_pass=("S1.1-03",),
+         checks={"S1.1-01": ("LISTENER-AUTH-SEEN",), "S1.1-04": ("AUTH-BRUTEFORCE-UNPROTECTED",)},
+         absent={"S1.1-02": ("CRED-DEFAULT-COMMUNITY",), "S1.1-12": ("TRANSPORT-SNMP-V1V2C",)},
+         reason={"S1.1-03": "SNMPv3"}),
     # nginx on 127.0.0.1 only: nothing reachable, nothing to fail
     Case("nginx-loopback", ("nginx",), _nginx_loopback,
          ok=("S1.1-01", "S1.1-02", "S1.1-11", "S1.1-12", "S1.1-13"),
