@@ -93,6 +93,19 @@ def test_snmp_loopback_only_is_no_network_login(tree):
     assert "snmp" not in _logins(_tree(tree, files))
 
 
+def test_snmp_v3_users_are_a_login_unless_one_needs_no_authentication(tree, trees):
+    base = dict(enabled("snmpd", "/usr/sbin/snmpd"), **{"/usr/sbin/snmpd": b""})
+    v3 = "agentaddress udp:161\ncreateUser mon SHA \"pw-not-copied\" AES\nrouser -s usm mon priv\nrwuser adm\n"
+    snmp = _logins(_tree(tree, dict(base, **{"/etc/snmp/snmpd.conf": v3})))["snmp"]
+    assert snmp.kind == "usm" and snmp.port == 161 and snmp.source == "/etc/snmp/snmpd.conf:3"
+    assert snmp.tls is False  # adm defaults to auth: not encrypted
+    assert "pw-not-copied" not in repr(snmp)
+    noauth = "agentaddress udp:161\nrouser guest noauth\n"
+    root = trees(dict(base, **{"/etc/snmp/snmpd.conf": noauth}))
+    os.chmod(os.path.join(root, "usr/sbin/snmpd"), 0o755)
+    assert "snmp" not in _logins(root)
+
+
 def test_live_listener_without_a_process_name_matches_by_port(tree):
     """Live without root: the socket table hides other users' processes; inetd's telnet is known
     by its port."""
