@@ -30,26 +30,70 @@ def mpremote_cmd() -> List[str]:
     raise RunError("mpremote is not installed (pip install 'jcstar-agent[mcu]')")
 
 
+MAX_OUTPUT = 4 << 20  # what a board may print for one command (tags and errors: a few KB)
+
+
+def _printable(text: str) -> str:
+    """A board's text for one line on the operator's terminal: no control characters."""
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
 def run(port: str, actions: List[str], timeout: float = 300.0) -> str:
-    """Run ``mpremote connect PORT resume ACTIONS…``; its stdout, or RunError with the reason."""
+    """Run ``mpremote connect PORT resume ACTIONS…``; its stdout, or RunError with the reason.
+
+    What the board prints is device input: read bounded (:data:`MAX_OUTPUT`, then mpremote is
+    stopped), decoded with replacement (a 0xFF byte was a UnicodeDecodeError traceback)."""
+    import os
+    import select
+    import time
+
     args = mpremote_cmd() + ["connect", port, "resume"] + actions
     try:
-        p = subprocess.run(args, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        raise RunError(f"the board on {port} did not answer within {timeout:g} s") from None
+        p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
     except OSError as exc:
         raise RunError(f"cannot run mpremote: {exc.strerror or exc}") from None
+    out, err = bytearray(), bytearray()
+    streams = {p.stdout: out, p.stderr: err}
+    deadline = time.monotonic() + timeout
+    try:
+        while streams:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise RunError(f"the board on {port} did not answer within {timeout:g} s")
+            ready, _, _ = select.select(list(streams), [], [], left)
+            for stream in ready:
+                chunk = os.read(stream.fileno(), 1 << 16)
+                if not chunk:
+                    del streams[stream]
+                    continue
+                streams[stream].extend(chunk)
+                if len(out) + len(err) > MAX_OUTPUT:
+                    raise RunError(f"the board on {port} printed more than {MAX_OUTPUT >> 20} MiB "
+                                   "for one command: stopped")
+        try:
+            p.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            raise RunError(f"the board on {port} did not answer within {timeout:g} s") from None
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        p.stdout.close()
+        p.stderr.close()
+    stdout, stderr = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
     if p.returncode != 0:
-        lines = [ln for ln in (p.stderr + "\n" + p.stdout).splitlines() if ln.strip()]
-        raise RunError(f"mpremote on {port} failed: {lines[-1][:300] if lines else 'exit %d' % p.returncode}")
-    return p.stdout
+        lines = [ln for ln in (stderr + "\n" + stdout).splitlines() if ln.strip()]
+        last = _printable(lines[-1][:300]) if lines else "exit %d" % p.returncode
+        raise RunError(f"mpremote on {port} failed: {last}")
+    return stdout
 
 
 def tagged(out: str, tag: str) -> str:
     for line in out.splitlines():
         if line.startswith(tag + " "):
             return line[len(tag) + 1:].strip()
-    raise RunError(f"the board did not answer {tag}: {out.strip().splitlines()[-1][:300] if out.strip() else 'no output'}")
+    raise RunError(f"the board did not answer {tag}: "
+                   f"{_printable(out.strip().splitlines()[-1][:300]) if out.strip() else 'no output'}")
 
 
 def deploy(port: str, config: Optional[str], source: bool = False, timeout: float = 300.0,
