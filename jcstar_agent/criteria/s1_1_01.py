@@ -190,9 +190,10 @@ def evaluate(ctx: Context) -> Outcome:
                               f"{', '.join(unseen[:5])}" + (f" and {len(unseen) - 5} more" if len(unseen) > 5 else "")
                               + " cannot be seen on the device: declare it in [[listeners]] auth"
                               + (f"; {'; '.join(notes)}" if notes else ""), findings)
-    reason = (f"no empty-password or anonymous access found; {len(lst.items)} listener(s), every "
-              f"one reachable over IP judged by its daemon's configuration or declared with its "
-              f"authentication")
+    reachable = [x for x in lst.items if not (x.loopback_only or x.address in LOOPBACK)]
+    reason = (f"no empty-password or anonymous access found; {len(lst.items)} listener(s), "
+              + (f"{len(reachable)} reachable over IP, each judged by its daemon's configuration or "
+                 f"declared with its authentication" if reachable else "none reachable over IP"))
     if notes:
         reason += f"; {'; '.join(notes)}"
     return Outcome.passed(reason, findings)
