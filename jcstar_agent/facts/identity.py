@@ -52,7 +52,7 @@ BOOT_ID = "/proc/sys/kernel/random/boot_id"
 
 def boot_id(root) -> Optional[str]:
     """This boot's id (the kernel's random UUID), or None when it cannot be read."""
-    text = (root.text(BOOT_ID, 256) or "").strip()
+    text = (root.text(BOOT_ID, 256, prefix=True) or "").strip()
     return text if re.fullmatch(r"[0-9a-f-]{36}", text) else None
 
 
@@ -95,12 +95,13 @@ def read(ctx) -> Identity:
         list(LIVE_SERIAL_SOURCES) if root.live else [])
     ident.serial, ident.serial_source = _first(root, serial_sources)
     if ident.serial is None and root.live and not product.serial_source:
-        for line in (root.text("/proc/cpuinfo", 65536) or "").splitlines():
+        for line in (root.text("/proc/cpuinfo", 1 << 20, prefix=True) or "").splitlines():
             if line.lower().startswith("serial") and ":" in line:  # Raspberry Pi
                 ident.serial, ident.serial_source = line.split(":", 1)[1].strip(), "/proc/cpuinfo"
-    hostname = root.text("/proc/sys/kernel/hostname" if root.live else "/etc/hostname", 1024)
+    hostname = root.text("/proc/sys/kernel/hostname" if root.live else "/etc/hostname", 1024,
+                         prefix=True)  # an identity claim, cleaned and cut anyway
     ident.hostname = clean(hostname) if hostname and clean(hostname) else None
-    mid = root.text("/etc/machine-id", 1024)
+    mid = root.text("/etc/machine-id", 1024, prefix=True)
     ident.machine_id = clean(mid) if mid and clean(mid) else None
     osr = os_release(root)
     ident.os_name, ident.os_id = osr.get("PRETTY_NAME") or osr.get("NAME"), osr.get("ID")
