@@ -93,6 +93,8 @@ def run(args) -> int:
         except OSError as exc:
             raise RunError(f"cannot write the workbook: {exc.strerror or exc}", dest) from None
         if not getattr(args, "quiet", False):
-            print(f"{dest}: {'signed' if stored.signed else 'unsigned'} "
-                  f"{(stored.report.get('target') or {}).get('model') or ''}".rstrip(), file=sys.stderr)
+            model = (stored.report.get("target") or {}).get("model") or ""
+            print(f"{dest}: checklist written from "
+                  f"{'a verified attestation' if stored.signed else 'an unsigned report'}"
+                  f"{f' (model {model})' if model else ''}", file=sys.stderr)
     return rc

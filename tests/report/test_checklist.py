@@ -48,6 +48,7 @@ def test_unsigned_report_every_promised_cell(tmp_path, cli):
     out = tmp_path / "checklist.xlsx"
     res = cli("checklist", str(src), "--config", str(cfg), "--output", str(out), "--product-name", "Acme Gateway")
     assert res.rc == 0, res.err
+    assert res.err.strip().startswith(f"{out}: checklist written from an unsigned report"), res.err
     info, rows = _cells(out)
     digest = hashlib.sha256(src.read_bytes()).hexdigest()
     assert info["製造事業者名 (vendor)"] == "Acme Corp"
@@ -110,6 +111,8 @@ def test_signed_envelope_digest_and_keyid(tree, tmp_path, cli):
     out = tmp_path / "c.xlsx"
     res = cli("checklist", str(env), "--pubkey", str(tmp_path / "k.key.pub"), "--output", str(out))
     assert res.rc == 0, res.err
+    # the one stderr line says what was written, from what (it was "c.xlsx: signed")
+    assert res.err.strip().startswith(f"{out}: checklist written from a verified attestation"), res.err
     info, rows = _cells(out)
     digest = hashlib.sha256(env.read_bytes()).hexdigest()
     assert info["証跡ダイジェスト (attestation digest)"] == f"sha256:{digest} (DSSE envelope, signature verified)"
