@@ -86,3 +86,20 @@ def test_every_option_in_a_readme_command_is_taken_by_its_verb():
                 seen += 1
                 assert opt in _options(p) | {"-q", "-v", "-V"}, (verb, action, opt, rest)
     assert seen > 50
+
+
+def test_check_help_states_the_ranges_the_readme_states():
+    """--help and the README give the same bounds for the numeric options."""
+    import io
+    from contextlib import redirect_stdout
+
+    out = io.StringIO()
+    with redirect_stdout(out):
+        _verb_parser("check").print_help()
+    text = " ".join(out.getvalue().split())
+    rows = " ".join(_table_after("Options of `check` (and of every verb that runs the checks):"))
+    for option, help_range, readme_range in (("--password-budget", "0 to 86400", "0 to 86400"),
+                                             ("--probe-workers", "1 to 64", "1–64"),
+                                             ("--boot-timeout", "at most 3600", "at most 3600")):
+        assert help_range in text.split(option, 2)[-1][:300], option
+        assert readme_range in rows.split(option, 1)[1][:300], option

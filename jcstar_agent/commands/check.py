@@ -22,14 +22,15 @@ def add_check_options(p) -> None:
                    help="live, or with --root --boot inside the sandbox: also run active probes "
                         "(TLS/plaintext, bounded brute force)")
     p.add_argument("--probe-workers", type=_workers, metavar="N",
-                   help="with --active: listeners probed at once (default 16, at most 64)")
+                   help="with --active: listeners probed at once (1 to 64, default 16)")
     p.add_argument("--online", action="store_true",
                    help="fetch declared document URLs to check they are reachable and digest them")
     p.add_argument("--vulndb", metavar="FILE", help="OSV-format vulnerability database (offline)")
     p.add_argument("--erase-test", action="store_true",
                    help="run the declared erase command on a throw-away copy of --root")
     p.add_argument("--password-budget", type=_budget, metavar="SECONDS",
-                   help="time budget of the default-password test (overrides the config)")
+                   help="time budget of the default-password test, 0 to 86400 (overrides the "
+                        "config's passwords.budget_seconds)")
     p.add_argument("--sbom", metavar="FILE", type=file_name,
                    help="also write a CycloneDX 1.5 JSON SBOM of the installed packages to FILE")
 
