@@ -81,7 +81,8 @@ def export(store: Store, q: Query, out: str, unit: str, now: Optional[float] = N
     files["README.txt"] = (
         f"Evidence bundle of unit {unit}: {len(rows)} signed attestation(s) (JC-STAR ★1).\n"
         f"Exported {iso(now)} by jcstar-agent {__version__} from a {store.engine} evidence store.\n\n"
-        f"An auditor needs only this bundle and the agent (pip install jcstar-agent):\n\n"
+        f"An auditor needs only this bundle and the agent, installed as its README's quick start\n"
+        f"says (the Debian package, or pipx / a venv from the agent's source).\n\n"
         f"  0. Unpack and go into the folder:\n"
         f"     tar xzf {os.path.basename(out)} && cd {base}\n"
         "  1. Check that every file is as exported:\n"

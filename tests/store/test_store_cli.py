@@ -262,6 +262,8 @@ def test_auditor_follows_the_bundle_readme(store_url, units, tmp_path):
         assert export(store, Query(serial=ueid), bundle, "SN-AUD").failed == []
     with tarfile.open(bundle) as tar:
         readme = tar.extractfile("sn-aud/README.txt").read().decode()
+    # how to get the agent: the README's routes, not a PyPI name that pip refuses on Debian 12
+    assert "pip install jcstar-agent" not in readme and "Debian package" in readme
     commands = [line.strip() for line in readme.splitlines() if line.startswith("     ")]
     assert commands[0] == "tar xzf sn-aud.tar.gz && cd sn-aud" and commands[1] == "sha256sum -c SHA256SUMS"
     verifies = [c for c in commands if c.startswith("jcstar-agent verify ")]
