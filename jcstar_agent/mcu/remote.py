@@ -27,7 +27,9 @@ def mpremote_cmd() -> List[str]:
         exe = shutil.which("mpremote")
         if exe:
             return [exe]
-    raise RunError("mpremote is not installed (pip install 'jcstar-agent[mcu]')")
+    from ..install_hint import hint
+
+    raise RunError(f"mpremote is not installed ({hint('mcu')})")
 
 
 MAX_OUTPUT = 4 << 20  # what a board may print for one command (tags and errors: a few KB)
