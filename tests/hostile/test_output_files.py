@@ -57,10 +57,12 @@ def test_planted_symlinks_are_never_written_through(tree, open_base):
     out = os.path.join(shared, "report.json")
     nxt = int(open("/proc/sys/kernel/ns_last_pid").read())
     names = [f"report.json.tmp{pid}" for pid in range(nxt + 1, nxt + 400)] + ["report.json"]
-    planter = ("import os,sys\nfor n in sys.stdin.read().split():\n"
-               f"    os.symlink({victim!r}, os.path.join({shared!r}, n))")
+    # The planter is plain sh: an interpreter under /root (pyenv's shared libpython) is not
+    # something nobody may run.
+    planter = 'cd "$1" && while read -r n; do ln -s "$2" "$n"; done'
     subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
-                    sys.executable, "-c", planter], input="\n".join(names), text=True, check=True)
+                    "/bin/sh", "-c", planter, "planter", shared, victim],
+                   input="\n".join(names) + "\n", text=True, check=True)
     assert os.readlink(out) == victim and os.lstat(out).st_uid != 0
     r = run("check", "--root", tree(), "--format", "json", "--output", out)
     assert r.returncode in (0, 1), r.stderr
