@@ -36,7 +36,8 @@ def typings(tmp_path_factory):
         folder = base / port
         reqs = [f"{dist}=={_have(dist)}", f"micropython-stdlib-stubs=={_have('micropython-stdlib-stubs')}"]
         r = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(folder)]
-                           + reqs, capture_output=True, text=True, timeout=600)
+                           + reqs, capture_output=True, text=True, timeout=600,
+                           env=dict(os.environ, TMPDIR=str(base)))  # pip leaves a tmp*cacert.pem there
         assert r.returncode == 0, r.stderr[-1500:]
         out[port] = folder
     (base / "empty" / "nv" / "lib" / "python3.8" / "site-packages").mkdir(parents=True)  # an empty venv:

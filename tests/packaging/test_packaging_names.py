@@ -23,8 +23,9 @@ def wheel(tmp_path_factory):
     src = pkgroots.copy_tree(str(base / "src"))
     offline = all(importlib.util.find_spec(m) for m in ("setuptools", "wheel"))
     cmd = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(base / "dist"), src]
+    # TMPDIR of the test's own: pip leaves a tmp*cacert.pem behind in the temp folder
     r = subprocess.run(cmd + (["--no-build-isolation"] if offline else []), capture_output=True, text=True,
-                       timeout=600)
+                       timeout=600, env=dict(os.environ, TMPDIR=str(base)))
     assert r.returncode == 0, r.stdout + r.stderr
     (whl,) = (base / "dist").iterdir()
     return str(whl)
@@ -44,7 +45,8 @@ def test_wheel_has_no_top_level_agent(wheel):
 def test_installed_tree_runs_as_jcstar_agent(wheel, tmp_path):
     target = tmp_path / "site"
     r = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index",
-                        "--target", str(target), wheel], capture_output=True, text=True, timeout=300)
+                        "--target", str(target), wheel], capture_output=True, text=True, timeout=300,
+                       env=dict(os.environ, TMPDIR=str(tmp_path)))
     assert r.returncode == 0, r.stderr
     assert not (target / "agent").exists()
     assert {p.name for p in target.iterdir() if not p.name.endswith(".dist-info")} <= {"jcstar_agent", "bin"}
