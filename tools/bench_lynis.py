@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pathlib
 import re
 import shutil
 import subprocess
@@ -115,11 +116,6 @@ def main() -> int:
     wanted = set(args.cases.split(",")) if args.cases else None
     cases = [c for c in CASES if (c.name in wanted if wanted else c.fail)]
     work = tempfile.mkdtemp(prefix="bench-lynis-")
-
-    class _Tmp:  # test_corpus._make takes a pytest tmp_path; a Path-like folder does
-        def __truediv__(self, name):
-            return os.path.join(work, name)
-
     try:
         clean = corpus.copy_case(os.path.join(work, "clean"))
         corpus.only(clean, ())
@@ -129,7 +125,7 @@ def main() -> int:
         found = {"lynis": 0, "agent": 0}
         for case in cases:
             t0 = time.monotonic()
-            root = _make(case, _Tmp())
+            root = _make(case, pathlib.Path(work))  # it takes a pytest tmp_path
             l_wall, l_rss, lines = run_lynis(root, files)
             a_wall, a_rss, verdicts = run_agent(root, args.repeat)
             q_wall, _, _ = run_agent(root, args.repeat, "--password-budget", "0.1")

@@ -196,43 +196,32 @@ def evaluate(ctx: Context) -> Outcome:
     budget = _budget(ctx)
     common = candidates.shared(device, vendor)  # built once, shared by every account's list
     memory: Dict[str, int] = {}  # bytes one guess takes, per target
+
+    def queue(key: str, stored: str, fmt: str, user: str, who: str, short: str, info: dict) -> None:
+        """Price the hash before any crypt call, then refuse it (too costly, or no verifier) or
+        queue its candidates as a search target."""
+        prep = formats.prepare(stored, fmt, budget)
+        if prep.refused:
+            findings.append(_too_costly(who, prep, {"account": user, "path": info["path"]}))
+            untestable.append(f"{short} ({prep.scheme}, too costly)")
+        elif prep.verify is None:
+            untestable.append(f"{short} ({prep.scheme})")
+        else:
+            memory[key] = prep.memory
+            targets.append(search.Target(key, prep.verify,
+                                         candidates.build(user, device, vendor, common=common), prep.seconds))
+            meta[key] = {"account": user, **info, "scheme": prep.scheme}  # evidence keys in report order
+
     for name in sorted(reach):
         a = acc.get(name)
-        if a.state != "usable" or not a.hash:
-            continue
-        prep = formats.prepare(a.hash, "", budget)  # cost read before any crypt call
-        if prep.refused:
-            findings.append(_too_costly(f"account '{name}' ({'/'.join(reach[name])})", prep,
-                                        {"account": name, "path": a.hash_source}))
-            untestable.append(f"'{name}' ({prep.scheme}, too costly)")
-            continue
-        if prep.verify is None:
-            untestable.append(f"'{name}' ({prep.scheme})")
-            continue
-        key = f"system:{name}"
-        memory[key] = prep.memory
-        targets.append(search.Target(key, prep.verify, candidates.build(name, device, vendor, common=common),
-                                     prep.seconds))
-        meta[key] = {"account": name, "path": a.hash_source, "logins": reach[name],
-                     "scheme": prep.scheme}
+        if a.state == "usable" and a.hash:
+            queue(f"system:{name}", a.hash, "", name, f"account '{name}' ({'/'.join(reach[name])})",
+                  f"'{name}'", {"path": a.hash_source, "logins": reach[name]})
     for s, e in app_entries:
-        if not e.stored:
-            continue
-        prep = formats.prepare(e.stored, s.fmt, budget)
-        if prep.refused:
-            findings.append(_too_costly(f"user '{e.user}' in {s.path}", prep,
-                                        {"account": e.user, "path": f"{s.path}:{e.line}"}))
-            untestable.append(f"'{e.user}' in {s.path} ({prep.scheme}, too costly)")
-            continue
-        if prep.verify is None:
-            untestable.append(f"'{e.user}' in {s.path} ({prep.scheme})")
-            continue
-        key = f"{s.path}:{e.user}"
-        memory[key] = prep.memory
-        targets.append(search.Target(key, prep.verify, candidates.build(e.user, device, vendor, common=common),
-                                     prep.seconds))
-        meta[key] = {"account": e.user, "path": f"{s.path}:{e.line}", "store": s.path,
-                     "service": s.service, "scheme": prep.scheme, "login": s.login}
+        if e.stored:
+            queue(f"{s.path}:{e.user}", e.stored, s.fmt, e.user, f"user '{e.user}' in {s.path}",
+                  f"'{e.user}' in {s.path}", {"path": f"{s.path}:{e.line}", "store": s.path,
+                                              "service": s.service, "login": s.login})
     threads = _threads(ctx, {m["scheme"] for m in meta.values()}, max(memory.values(), default=0))
     started = time.monotonic()
     results = search.search(targets, budget, threads) if targets else {}
