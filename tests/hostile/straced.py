@@ -12,7 +12,7 @@ import os
 import re
 import shutil
 import subprocess
-from typing import Dict, List, Set, Tuple
+from typing import Dict, List, Tuple
 
 WRITES = ("open", "openat", "openat2", "creat", "mkdir", "mkdirat", "mknod", "mknodat",
           "rename", "renameat", "renameat2", "unlink", "unlinkat", "rmdir", "symlink",
@@ -23,6 +23,37 @@ _LINE = re.compile(r"^(?:\[pid\s+)?(\d+)\]?\s+(\w+)\((.*)$")
 _STR = re.compile(r'"((?:[^"\\]|\\.)*)"')
 _FD = re.compile(r"^(?:AT_FDCWD(?:<([^>]*)>)?|-?\d+<([^>]*)>)")
 _OPENED = re.compile(r"=\s+\d+<([^>]*)>\s*$")  # the path the kernel really opened (-y)
+
+
+_FORKS = ("clone", "clone3", "fork", "vfork")
+_UNFINISHED = re.compile(r"^(?:\[pid\s+)?(\d+)\]?\s+(.*)\s<unfinished \.\.\.>$")
+_RESUMED = re.compile(r"^(?:\[pid\s+)?(\d+)\]?\s+<\.\.\. (\w+) resumed>(.*)$")
+
+
+def _calls(text: str) -> List[Tuple[str, str, str]]:
+    """(pid, syscall, rest) per call, in log order; a call strace split into "unfinished" and
+    "resumed" lines is joined and placed where it finished."""
+    pending: Dict[str, str] = {}
+    out = []
+    for raw in text.splitlines():
+        u = _UNFINISHED.match(raw)
+        if u:
+            pending[u.group(1)] = u.group(2)
+            continue
+        r = _RESUMED.match(raw)
+        if r and r.group(1) in pending:
+            raw = f"{r.group(1)} {pending.pop(r.group(1))}{r.group(3)}"
+        m = _LINE.match(raw)
+        if m:
+            out.append(m.groups())
+    return out
+
+
+def _child(rest: str):
+    """The child's pid (as strace names it) from a clone/fork's return; in a pid namespace the
+    call returns the pid there, and --pidns-translation adds the one strace uses."""
+    m = re.search(r"=\s+(\d+)(?:\s+/\* (\d+) in strace's PID NS \*/)?", rest.rsplit(")", 1)[-1])
+    return (m.group(2) or m.group(1)) if m else None
 
 
 def available() -> bool:
@@ -43,36 +74,36 @@ def writes(log: str, cwd: str, reads: bool = False) -> List[Tuple[str, str]]:
     """(syscall, absolute path as given) of every write-like call outside a chroot, tried or not.
     An ``open``/``openat`` counts when it asks for O_WRONLY, O_RDWR, O_CREAT or O_TRUNC (with
     ``reads``: every open)."""
-    cwds: Dict[str, str] = {}
-    jailed: Set[str] = set()
-    root_pid = None
-    out: List[Tuple[str, str]] = []
     with open(log, encoding="utf-8", errors="replace") as fh:
-        text = fh.read()
-    for raw in text.splitlines():
-        m = _LINE.match(raw)
-        if not m:
-            continue
-        pid, call, rest = m.groups()
-        root_pid = root_pid or pid
-        here = cwds.get(pid, cwd)
-        if call in ("clone", "clone3", "fork", "vfork"):
-            # in a pid namespace the call returns the child's pid there; --pidns-translation
-            # adds the pid strace names it by
-            child = re.search(r"=\s+(\d+)(?:\s+/\* (\d+) in strace's PID NS \*/)?",
-                              rest.rsplit(")", 1)[-1])
+        lines = _calls(fh.read())
+    # Pass 1: who is jailed from which line on. A process is from its chroot/pivot_root on; a
+    # child of a jailed process from its first line, wherever strace printed its birth (a vfork
+    # split into "unfinished"/"resumed" is often printed after the child's first calls).
+    jail_at: Dict[str, int] = {}
+    births: List[Tuple[int, str, str]] = []
+    for i, (pid, call, rest) in enumerate(lines):
+        if call in _FORKS:
+            child = _child(rest)
             if child:
-                cpid = child.group(2) or child.group(1)
-                cwds[cpid] = here
-                if pid in jailed:
-                    jailed.add(cpid)
+                births.append((i, pid, child))
+        elif call in ("chroot", "pivot_root"):  # from here on its paths name the copy's inside
+            jail_at.setdefault(pid, i)
+    for i, parent, child in births:
+        if jail_at.get(parent, i + 1) <= i:
+            jail_at[child] = -1
+    # Pass 2: every write-like call outside a jail.
+    cwds: Dict[str, str] = {}
+    out: List[Tuple[str, str]] = []
+    for i, (pid, call, rest) in enumerate(lines):
+        here = cwds.get(pid, cwd)
+        if call in _FORKS:
+            child = _child(rest)
+            if child:
+                cwds[child] = here
             continue
-        if pid in jailed:
+        if jail_at.get(pid, i + 1) <= i or call in ("chroot", "pivot_root"):
             continue
         strings = _STR.findall(rest)
-        if call in ("chroot", "pivot_root"):  # from here on its paths name the copy's inside
-            jailed.add(pid)
-            continue
         if call == "chdir":
             if strings and rest.rstrip().endswith("= 0"):
                 cwds[pid] = os.path.join(here, _unescape(strings[0]))
