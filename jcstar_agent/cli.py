@@ -74,11 +74,45 @@ def _parser(verb: Optional[str]) -> argparse.ArgumentParser:
     return p
 
 
+# Options whose value is free text a user does not choose (a verifier's nonce, a scanned serial):
+# "-x1…" is a valid value there, and argparse would take it for an option.
+FREE_TEXT = ("--nonce", "--serial")
+
+
+def _option_strings(p: argparse.ArgumentParser) -> set:
+    found = set(p._option_string_actions)
+    for action in p._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                found |= _option_strings(child)
+    return found
+
+
+def _join_free_text(argv: List[str], known: set) -> List[str]:
+    """``--nonce -x1`` -> ``--nonce=-x1``, unless ``-x1`` is itself one of the verb's options
+    (``--serial --json`` stays a missing value, not a serial called "--json")."""
+    out, i = [], 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--":
+            return out + argv[i:]
+        nxt = argv[i + 1] if i + 1 < len(argv) else None
+        if (a in FREE_TEXT and nxt is not None and nxt.startswith("-")
+                and nxt.split("=", 1)[0] not in known):
+            out.append(f"{a}={nxt}")
+            i += 2
+            continue
+        out.append(a)
+        i += 1
+    return out
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     verb = next((a for a in argv if not a.startswith("-")), None)
     try:
-        args = _parser(verb if verb in VERBS else None).parse_args(argv)
+        parser = _parser(verb if verb in VERBS else None)
+        args = parser.parse_args(_join_free_text(list(argv), _option_strings(parser)))
         if not getattr(args, "verb", None):
             _parser(None).print_help(sys.stderr)
             return 2
