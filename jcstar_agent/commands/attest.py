@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from .check import add_check_options, build_context, write_output, write_sbom
+from .check import add_check_options, build_context, distinct_outputs, write_output, write_sbom
 
 
 def add_arguments(p) -> None:
@@ -33,6 +33,8 @@ def run(args) -> int:
     from ..report import render
 
     check_nonce(args.nonce)
+    distinct_outputs(("--output", args.output), ("--report", args.report), ("--sbom", args.sbom),
+                     ("--key", args.key))
     signer = load_signer(args.key)  # before the checks: an unsafe key fails fast, exit 2
     ctx = build_context(args)
     report = check.run(ctx)

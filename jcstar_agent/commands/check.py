@@ -58,13 +58,47 @@ def file_name(text: str) -> str:
 
 
 BOOT_TIMEOUT_MAX = 3600.0
+BOOT_TIMEOUT = 60.0  # the default
+
+
+def check_option_pairs(args) -> None:
+    """An option that only tunes another one is refused without it: a user who typed
+    ``--probe-workers 4`` or ``--boot-timeout 300`` believes it did something."""
+    if getattr(args, "boot_timeout", None) is not None and not getattr(args, "boot", False):
+        raise RunError("--boot-timeout sets how long --boot waits for the image's services; "
+                       "without --boot nothing is booted", hint="add --boot, or drop --boot-timeout")
+    if getattr(args, "probe_workers", None) is not None and not getattr(args, "active", False):
+        raise RunError("--probe-workers sets how many listeners --active probes at once; without "
+                       "--active nothing is probed", hint="add --active, or drop --probe-workers")
+
+
+def distinct_outputs(*paths) -> None:
+    """Two outputs of one run named the same file would leave only the last one written (a
+    report where the user expects the envelope): refused before the work. A device or FIFO
+    (``/dev/stdout``) may be named twice; its writes follow each other."""
+    import stat
+
+    seen = {}
+    for option, path in paths:
+        if not path:
+            continue
+        try:
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                continue
+        except OSError:
+            pass  # not there yet: a file this run would create
+        real = os.path.realpath(os.path.abspath(path))
+        if real in seen:
+            raise RunError(f"{seen[real]} and {option} name the same file; each output needs its own",
+                           path)
+        seen[real] = option
 
 
 def add_boot_options(p, what: str) -> None:
     """``--boot`` (``what`` it does, after "with --root (build host, root): ") and
     ``--boot-timeout``, alike for every command that boots the image."""
     p.add_argument("--boot", action="store_true", help=f"with --root (build host, root): {what}")
-    p.add_argument("--boot-timeout", type=boot_timeout, default=60.0, metavar="SECONDS",
+    p.add_argument("--boot-timeout", type=boot_timeout, metavar="SECONDS",
                    help="--boot: stop waiting for the image's services after SECONDS (default 60, "
                         "at most 3600)")
 
@@ -126,6 +160,7 @@ def build_context(args):
     from ..criteria import Context, Options
     from ..target import Root
 
+    check_option_pairs(args)
     if args.root:
         if not os.path.isdir(args.root):
             raise RunError(f"root {args.root} is not a directory", args.root)
@@ -168,7 +203,8 @@ def boot_into(ctx, args) -> None:
 
     if ctx.root.live:
         raise RunError("--boot starts an image's init in a sandbox: it needs --root DIR")
-    if not args.boot_timeout or args.boot_timeout <= 0:
+    timeout = BOOT_TIMEOUT if args.boot_timeout is None else args.boot_timeout
+    if timeout <= 0:
         raise RunError("--boot-timeout must be a positive number of seconds")
     def probe(sb, res) -> None:  # --boot --active: the probes, inside the sandbox's netns
         from ..criteria import Context
@@ -183,7 +219,7 @@ def boot_into(ctx, args) -> None:
         ctx.answer_with(probe_results, lambda _ctx: done)
 
     try:
-        ctx.options.extra["boot"] = boot.boot(ctx.root, timeout=args.boot_timeout,
+        ctx.options.extra["boot"] = boot.boot(ctx.root, timeout=timeout,
                                               while_up=probe if getattr(args, "active", False) else None)
     except boot.BootError as exc:
         raise RunError(str(exc))
@@ -246,6 +282,8 @@ def run(args) -> int:
     from ..report import render
 
     extra = [(fmt, getattr(args, f"{fmt}_output", None)) for fmt in EXTRA_FORMATS]
+    distinct_outputs(("--output", args.output), ("--sbom", args.sbom),
+                     *((f"--{fmt}-output", path) for fmt, path in extra))
     for path in [args.output] + [path for _, path in extra]:
         check_writable(path)
     ctx = build_context(args)

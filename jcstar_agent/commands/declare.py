@@ -30,8 +30,9 @@ def run(args) -> int:
     from ..config import board_path, load
     from ..declare import draft
     from ..target import Root
-    from .check import check_writable, write_output
+    from .check import check_option_pairs, check_writable, write_output
 
+    check_option_pairs(args)
     if args.output:
         check_writable(args.output)
         try:

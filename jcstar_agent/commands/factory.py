@@ -30,7 +30,8 @@ from typing import List, Optional
 
 from ..errors import RunError
 from . import baud, seconds, timeout_seconds
-from .check import add_check_options, build_context, check_writable, write_output
+from .check import (add_check_options, build_context, check_writable, distinct_outputs, write_output,
+                    write_sbom)
 from .store import add_store_option, open_from, serial_pull, station_name, store_errors
 
 BIG = {
@@ -94,6 +95,11 @@ class Unit:
             not (self.record is not None and self.record.failed)
 
 
+# check options that only a local run (--key) uses
+LOCAL_ONLY = ("boot", "active", "probe_workers", "online", "vulndb", "erase_test", "password_budget",
+              "sbom")
+
+
 def _attest_local(args, nonce: str) -> bytes:
     from .. import check
     from ..attest.api import attest_report, load_signer
@@ -101,6 +107,7 @@ def _attest_local(args, nonce: str) -> bytes:
     signer = load_signer(args.key)
     ctx = build_context(args)
     report = check.run(ctx)
+    write_sbom(ctx)
     return attest_report(ctx, report, signer, nonce)
 
 
@@ -205,9 +212,15 @@ def run(args) -> int:
                        "--pubkey PEM: the unit's trusted public key")
     if remote and args.root:
         raise RunError("--root inspects an image here; --port/--command ask the unit itself: choose one")
+    local = [f"--{name.replace('_', '-')}" for name in LOCAL_ONLY if getattr(args, name, None)]
+    if remote and local:  # the unit runs its own checks: these would be silently ignored
+        raise RunError(f"{', '.join(local)} tune(s) a check run here (--key); with "
+                       f"{'--port' if args.port else '--mcu-port' if args.mcu_port else '--command'} "
+                       "the unit checks itself", hint="drop them, or attest locally with --key")
     ring = KeyRing()
     ring.add_pem(_trusted_pem(args), args.pubkey or args.key)
     vendor = _vendor(args)  # an unreadable config: exit 2 before the unit is touched
+    distinct_outputs(("--key", args.key), ("--pubkey", args.pubkey), ("--junit", args.junit))
     check_writable(args.junit)  # the same for a JUnit file that could not be written
     station = station_name(args)
     from ..serial.host import new_nonce

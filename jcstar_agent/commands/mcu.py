@@ -89,6 +89,9 @@ def run(args) -> int:
         from ..attest.statement import check_nonce
         from ..serial.host import new_nonce
 
+        from .check import distinct_outputs
+
+        distinct_outputs(("--pubkey", args.pubkey), ("--output", args.output))
         pem = _read_pem(args.pubkey)
         check_writable(args.output)
         nonce = check_nonce(args.nonce) if args.nonce else new_nonce()
