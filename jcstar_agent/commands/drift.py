@@ -30,11 +30,9 @@ def _from_file(path: str, ring):
     from ..store.drift import Side
     from ..store.ingest import MAX_ENVELOPE, check
 
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_ENVELOPE + 1)
-    except OSError as exc:
-        raise RunError(f"cannot read: {exc.strerror or exc}", path) from None
+    from ..infile import read
+
+    data = read(path, MAX_ENVELOPE)
     try:  # bounded like every untrusted JSON (depth, duplicate keys): never a RecursionError
         obj = dsse.loads(data, "file")
     except dsse.EnvelopeError as exc:

@@ -158,11 +158,9 @@ def _attest_command(args, nonce: str, unit: Unit) -> Optional[bytes]:
 
 def _trusted_pem(args) -> bytes:
     if args.pubkey:
-        try:
-            with open(args.pubkey, "rb") as fh:
-                return fh.read(64 * 1024)
-        except OSError as exc:
-            raise RunError(f"cannot read public key: {exc.strerror or exc}", args.pubkey) from None
+        from ..infile import PUBLIC_KEY_MAX, read
+
+        return read(args.pubkey, PUBLIC_KEY_MAX, "public key")
     from ..attest.api import load_signer
 
     return load_signer(args.key).public_key_pem()

@@ -43,15 +43,9 @@ def add_arguments(p) -> None:
 
 
 def _read_pem(path: str) -> bytes:
-    from ..attest.keys import load_public
+    from ..infile import read_public_key
 
-    try:
-        with open(path, "rb") as fh:
-            pem = fh.read(1 << 16)
-    except OSError as exc:
-        raise RunError(f"cannot read public key: {exc.strerror or exc}", path) from None
-    load_public(pem, path)
-    return pem
+    return read_public_key(path)
 
 
 def run(args) -> int:

@@ -43,14 +43,9 @@ def run(args) -> int:
     if not args.ping:
         if not args.pubkey or not args.output:
             raise RunError("pull needs --pubkey PEM and --output FILE (or --ping)")
-        try:
-            with open(args.pubkey, "rb") as fh:
-                pem = fh.read(1 << 16)
-        except OSError as exc:
-            raise RunError(f"cannot read public key: {exc.strerror or exc}", args.pubkey)
-        from ..attest.keys import load_public
+        from ..infile import read_public_key
 
-        load_public(pem, args.pubkey)  # not a public key: exit 2 before touching the line
+        pem = read_public_key(args.pubkey)  # not a public key: exit 2 before touching the line
         check_writable(args.output)  # nowhere to write it: exit 2 now, not after the transfer
     try:
         port = device.open_port(args.port, args.baud)

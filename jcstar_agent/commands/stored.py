@@ -38,21 +38,10 @@ class InvalidEnvelope(Exception):
 
 
 def _read(path: str) -> bytes:
-    """The file's bytes; a FIFO or device is refused, not waited on (O_NONBLOCK, then fstat)."""
-    import os
-    import stat
+    """The file's bytes; a FIFO or device is refused, not waited on (``infile``)."""
+    from ..infile import read
 
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-        with os.fdopen(fd, "rb") as fh:
-            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                raise RunError("not a regular file", path)
-            data = fh.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise RunError(f"cannot read: {exc.strerror or exc}", path) from None
-    if len(data) > MAX_BYTES:
-        raise RunError("larger than 16 MiB: not a report or envelope", path)
-    return data
+    return read(path, MAX_BYTES)
 
 
 def load(path: str, pubkey: Optional[str] = None) -> Stored:
@@ -71,7 +60,9 @@ def load(path: str, pubkey: Optional[str] = None) -> Stored:
             raise RunError("an attestation envelope: give --pubkey PEM to verify it", path)
         from ..attest.api import verify_envelope
 
-        pem = _read(pubkey)
+        from ..infile import read_public_key
+
+        pem = read_public_key(pubkey)
         try:
             v = verify_envelope(data, pem)
         except RunError as exc:

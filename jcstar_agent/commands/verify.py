@@ -26,15 +26,16 @@ def add_arguments(p) -> None:
 
 
 def _read(path: str, what: str) -> bytes:
+    """Bounded, regular files only (``-``: stdin); an envelope over the bound is read one byte
+    past it, so that verification says why it is refused."""
     from ..attest.dsse import MAX_ENVELOPE
+    from ..infile import NotReadable, read_bytes
 
     try:
-        if path == "-":
-            return sys.stdin.buffer.read(MAX_ENVELOPE + 1)
-        with open(path, "rb") as fh:
-            return fh.read(MAX_ENVELOPE + 1)
-    except OSError as exc:
-        raise RunError(f"cannot read {what}: {exc.strerror or exc}", path) from None
+        return read_bytes(path, MAX_ENVELOPE + 1)
+    except NotReadable as exc:
+        reason = str(exc).replace("cannot read", f"cannot read {what}", 1)
+        raise RunError(reason if reason.startswith("cannot") else f"{what}: {reason}", path) from None
 
 
 def _when(iat) -> str:
@@ -85,7 +86,9 @@ def run(args) -> int:
     if args.max_age is not None and not args.max_age >= 0:  # NaN too
         raise RunError("--max-age must be >= 0 seconds")
     data = _read(args.envelope, "envelope")
-    pem = _read(args.pubkey, "public key")
+    from ..infile import PUBLIC_KEY_MAX, read
+
+    pem = read(args.pubkey, PUBLIC_KEY_MAX, "public key")
     try:
         v = verify_envelope(data, pem, nonce=args.nonce, max_age=args.max_age)
     except RunError as exc:

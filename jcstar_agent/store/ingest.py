@@ -35,12 +35,9 @@ class KeyRing:
         return keyid
 
     def add_file(self, path: str) -> str:
-        try:
-            with open(path, "rb") as fh:
-                pem = fh.read(64 * 1024)
-        except OSError as exc:
-            raise RunError(f"cannot read public key: {exc.strerror or exc}", path) from None
-        return self.add_pem(pem, path)
+        from ..infile import PUBLIC_KEY_MAX, read
+
+        return self.add_pem(read(path, PUBLIC_KEY_MAX, "public key"), path)
 
     def add_dir(self, path: str) -> List[str]:
         if not os.path.isdir(path):
@@ -131,17 +128,13 @@ def expand(paths: Iterable[str]) -> List[str]:
 
 def read_sources(paths: Iterable[str]) -> Iterator[Tuple[str, Optional[bytes], str]]:
     """(name, bytes or None, why not) for each of ``expand(paths)``, read lazily."""
-    import sys
+    from ..infile import NotReadable, read_bytes
 
     for p in expand(paths):
-        if p == "-":
-            yield "<stdin>", sys.stdin.buffer.read(MAX_ENVELOPE + 1), ""
-            continue
-        try:
-            with open(p, "rb") as fh:
-                yield p, fh.read(MAX_ENVELOPE + 1), ""
-        except OSError as exc:
-            yield p, None, f"cannot read: {exc.strerror or exc}"
+        try:  # one byte past the bound: the envelope check then says why it is refused
+            yield ("<stdin>" if p == "-" else p), read_bytes(p, MAX_ENVELOPE + 1), ""
+        except NotReadable as exc:  # a FIFO or device among the files: refused alone, never waited on
+            yield p, None, str(exc)
 
 
 _POOL_RING: Optional[KeyRing] = None

@@ -1,0 +1,66 @@
+"""Input files of the host verbs: envelopes, reports, public keys — read bounded, and only when
+they are regular files.
+
+``outfile`` is the one writer; this is the one reader of a file a user names on the command line.
+A FIFO or a device named by mistake (``verify /dev/ttyUSB0``, a pipe nobody writes to) would
+block a station forever or read without end: it is opened with ``O_NONBLOCK`` (so opening a FIFO
+never waits for a writer), checked with ``fstat`` and refused. ``-`` (stdin) stays where a verb
+documents it. A file larger than the verb's bound is refused, not cut.
+"""
+from __future__ import annotations
+
+import os
+import stat
+import sys
+
+from .errors import RunError
+
+PUBLIC_KEY_MAX = 64 * 1024  # a PEM public key is under 1 KiB; a certificate chain under this
+
+
+class NotReadable(Exception):
+    """Why a named input was not read (one phrase, for a finding or a RunError)."""
+
+
+def read_bytes(path: str, limit: int) -> bytes:
+    """The whole file, at most ``limit`` bytes (NotReadable otherwise)."""
+    if path == "-":
+        data = sys.stdin.buffer.read(limit + 1)
+    else:
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        try:
+            fd = os.open(path, flags)
+        except OSError as exc:
+            raise NotReadable(f"cannot read: {exc.strerror or exc}") from None
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise NotReadable("not a regular file (a FIFO, device or folder is never waited on)")
+            try:
+                data = fh.read(limit + 1)
+            except OSError as exc:
+                raise NotReadable(f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise NotReadable(f"larger than {limit >> 20 or limit >> 10} {'MiB' if limit >> 20 else 'KiB'}")
+    return data
+
+
+def read(path: str, limit: int, what: str = "") -> bytes:
+    """``read_bytes``, a run-level error (exit 2, one line naming the file) when it cannot be read."""
+    try:
+        return read_bytes(path, limit)
+    except NotReadable as exc:
+        reason = str(exc)
+        if what and reason.startswith("cannot read"):
+            reason = reason.replace("cannot read", f"cannot read {what}", 1)
+        elif what:
+            reason = f"{what}: {reason}"
+        raise RunError(reason, path) from None
+
+
+def read_public_key(path: str) -> bytes:
+    """A trusted public key's PEM bytes, checked to be one (exit 2 before any line is touched)."""
+    from .attest.keys import load_public
+
+    pem = read(path, PUBLIC_KEY_MAX, "public key")
+    load_public(pem, path)
+    return pem

@@ -1,0 +1,77 @@
+"""Every file a host verb reads is a regular file or refused at once (next door to issue 12).
+
+Found from outside at 06828da: ``report FIFO`` was refused, but ``verify FIFO``, ``verify
+--pubkey FIFO``, ``drift FIFO B``, ``store ingest`` of a FIFO among its files, ``factory
+--pubkey FIFO`` and ``pull --pubkey FIFO`` opened the FIFO and waited for a writer that never
+came (a factory station hung until someone killed it). Expected, as an operator decides it:
+exit 2 and one line naming the file within seconds; ``store ingest`` refuses the FIFO alone and
+stores every valid envelope beside it (exit 1); a regular file keeps working.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+
+import pytest
+
+from clirun import run_process
+
+
+@pytest.fixture(scope="module")
+def unit(tmp_path_factory):
+    from jcstar_agent.attest.keys import generate
+
+    base = tmp_path_factory.mktemp("fifo")
+    key, pub, _ = generate(str(base / "unit.key"))
+    root = base / "root"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc/os-release").write_text('NAME="Acme"\n')
+    env = base / "att.json"
+    r = run_process("attest", "--root", str(root), "--key", key, "--nonce", "n1", "--output", str(env))
+    assert r.rc in (0, 1), r.err
+    fifo = base / "pipe.json"
+    os.mkfifo(fifo)
+    return {"key": key, "pub": pub, "env": str(env), "fifo": str(fifo), "base": base}
+
+
+def _refused(r, path):
+    assert r.rc == 2, (r.rc, r.out[-500:], r.err[-1500:])
+    assert "Traceback" not in r.err
+    lines = [ln for ln in r.err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and path in lines[0] and "not a regular file" in lines[0], r.err
+
+
+def test_verify_refuses_a_fifo_envelope_or_key(unit):
+    _refused(run_process("verify", unit["fifo"], "--pubkey", unit["pub"], timeout=20), unit["fifo"])
+    _refused(run_process("verify", unit["env"], "--pubkey", unit["fifo"], timeout=20), unit["fifo"])
+    ok = run_process("verify", unit["env"], "--pubkey", unit["pub"], "--nonce", "n1", timeout=60)
+    assert ok.rc == 0 and ok.out.startswith("VALID"), ok.out + ok.err
+
+
+def test_drift_refuses_a_fifo(unit):
+    _refused(run_process("drift", unit["fifo"], unit["env"], "--pubkey", unit["pub"], timeout=20),
+             unit["fifo"])
+
+
+def test_factory_and_pull_refuse_a_fifo_public_key(unit):
+    _refused(run_process("factory", "--command", "true", "--pubkey", unit["fifo"], timeout=20), unit["fifo"])
+    _refused(run_process("pull", "--port", "/dev/null", "--pubkey", unit["fifo"], "--output",
+                         str(unit["base"] / "o.json"), timeout=20), unit["fifo"])
+    _refused(run_process("report", unit["env"], "--pubkey", unit["fifo"], timeout=20), unit["fifo"])
+
+
+def test_ingest_refuses_the_fifo_alone(unit, tmp_path):
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    (batch / "good.json").write_bytes(open(unit["env"], "rb").read())
+    os.mkfifo(tmp_path / "pipe.json")  # named: refused (in a folder only regular files are taken)
+    db = tmp_path / "s.db"
+    r = run_process("store", "ingest", "--pubkey", unit["pub"], "--store", str(db), "--max-age", "3600",
+                    str(batch), str(tmp_path / "pipe.json"), timeout=30)
+    assert r.rc == 1 and "Traceback" not in r.err, (r.rc, r.out, r.err)
+    refused = [ln for ln in r.out.splitlines() if ln.startswith("REFUSED")]
+    assert len(refused) == 1 and "pipe.json" in refused[0] and "not a regular file" in refused[0], r.out
+    with sqlite3.connect(str(db)) as c:
+        assert c.execute("select count(*) from attestations").fetchone()[0] == 1
+    _refused(run_process("store", "ingest", "--pubkey", unit["fifo"], "--store", str(db), str(batch),
+                         timeout=20), unit["fifo"])
