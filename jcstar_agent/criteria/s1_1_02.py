@@ -261,13 +261,19 @@ def evaluate(ctx: Context) -> Outcome:
                                         f"{passwd_min.length or 'none'})",
                                         dict(ev, min_length=passwd_min.length, pam_stack=stack_path)))
                 continue
+            assumed = [n.root_assumed for n in logins
+                       if a.uid == 0 and n.root_assumed and n.service in m["logins"]]
+            if assumed:
+                ev["assumed"] = assumed[0]
             findings.append(Finding("CRED-DEFAULT-PASSWORD", "high",
-                                    f"account '{a.name}' ({'/'.join(m['logins'])}) uses a "
-                                    f"password from the {r.matched}"
-                                    if r.matched == candidates.BUNDLED_LABEL or
-                                    r.matched == "vendor dictionary" else
-                                    f"account '{a.name}' ({'/'.join(m['logins'])}) uses a "
-                                    f"guessable password: {r.matched}", ev))
+                                    (f"account '{a.name}' ({'/'.join(m['logins'])}) uses a "
+                                     f"password from the {r.matched}"
+                                     if r.matched == candidates.BUNDLED_LABEL or
+                                     r.matched == "vendor dictionary" else
+                                     f"account '{a.name}' ({'/'.join(m['logins'])}) uses a "
+                                     f"guessable password: {r.matched}") +
+                                    (f" ({assumed[0]}; set PermitRootLogin explicitly)" if assumed else ""),
+                                    ev))
         else:
             login = next((lg for lg in ctx.config.logins if lg.name == m.get("login")), None)
             if login is not None and login.default_password == "forced-change" and login.min_length >= 8:

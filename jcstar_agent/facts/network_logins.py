@@ -69,6 +69,9 @@ class NetLogin:
     fail_delay: Optional[float] = None  # seconds after each failed login
     default_credentials: List[str] = field(default_factory=list)  # well-known defaults in use
     address: str = "*"
+    # why root is counted as admitted though the config does not say so (the default depends on
+    # a version that could not be read): said beside any finding that rests on it
+    root_assumed: str = ""
 
     def admits(self, account) -> bool:
         if self.kind != "account" or not self.password:
@@ -191,6 +194,13 @@ def _ssh(ctx, r: Reach) -> List[NetLogin]:
         pw = False  # e.g. "publickey" only: no password is ever asked
     prl = s.get("permitrootlogin") or "prohibit-password"
     root_pw = prl == "yes" or any(v == "yes" for _c, v, _s in s.overrides("permitrootlogin"))
+    assumed = ""
+    if not root_pw and s.version is None and not s.is_set("permitrootlogin"):
+        # not the newest by default: before OpenSSH 7.0 an unset PermitRootLogin meant "yes"
+        root_pw = True
+        assumed = ("PermitRootLogin is not set and the OpenSSH version could not be read: before "
+                   "7.0 that default lets root log in with a password, so root is counted as "
+                   "reachable over ssh")
     allow = " ".join(s.values("allowusers")).split() or None
     deny = " ".join(s.values("denyusers")).split()
     empty = s.get("permitemptypasswords") == "yes" or any(
@@ -203,7 +213,7 @@ def _ssh(ctx, r: Reach) -> List[NetLogin]:
     port, address, _src = _port(up, s.ports[0] if s.ports else 22)
     return [NetLogin("ssh", port, s.path or s.binary, pw, root_pw, empty, allow, deny, rules, base,
                      pam_service="sshd" if s.get("usepam") == "yes" else "", tls=True,
-                     address=address)]
+                     address=address, root_assumed=assumed)]
 
 
 def _dropbear(ctx, r: Reach) -> List[NetLogin]:
