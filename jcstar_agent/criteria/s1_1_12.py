@@ -12,7 +12,10 @@ eavesdropping (by the device itself, or only over a VPN / leased line).
   ``tls_version tlsv1``/``tlsv1.1``, cipher lists allowing RC4/DES/NULL/EXPORT/MD5; and the
   defaults of old versions when the setting is absent (nginx before 1.23.4 without
   ``ssl_protocols``, mosquitto 1.x without ``tls_version``, the version read from the package
-  database).
+  database). Such a setting is ``info`` (``TRANSPORT-WEAK-TLS-REFUSED``) when every OpenSSL in
+  the image is 3.x and nothing sets ``@SECLEVEL=0``: OpenSSL 3 negotiates TLS 1.0/1.1 only at
+  security level 0 (Debian bookworm's stock ``nginx.conf`` names TLSv1 and TLSv1.1; its libssl3
+  refuses them). ``@SECLEVEL=0`` in a daemon's cipher string is itself ``TRANSPORT-WEAK-CIPHER``.
 - Live with ``--active``: what each TCP listener answered — plaintext protocol, TLS below 1.2,
   weak cipher suites, HTTP that does not redirect to HTTPS (each naming the port).
 
@@ -48,6 +51,24 @@ from .interface import Context, Finding, Outcome
 ALWAYS_PLAINTEXT = {"telnet": "telnet", "ftp": "FTP", "rsh": "rsh", "rlogin": "rlogin",
                     "rexec": "rexec", "tftp": "TFTP"}
 WEAK_TLS = ("SSLv2", "SSLv3", "TLSv1", "TLSv1.0", "TLSv1.1")
+
+
+# daemons that link OpenSSL (their TLS options are OpenSSL's: ssl_protocols, SSLProtocol,
+# ssl.openssl.ssl-conf-cmd, tls_version)
+OPENSSL_DAEMONS = ("nginx", "apache2", "httpd", "lighttpd", "mosquitto")
+
+
+def _refused_by_library(ctx, weakness, weaknesses) -> bool:
+    """A TLS < 1.2 setting the image's OpenSSL 3 cannot negotiate (``facts.tls_library``), unless
+    the same daemon lowers the security level to 0 in its own cipher string."""
+    from ..facts import daemons, tls_library
+
+    if weakness.kind != "weak-tls-protocol" or weakness.daemon not in OPENSSL_DAEMONS:
+        return False
+    if any(w.daemon == weakness.daemon and w.kind == "weak-cipher" and daemons.SECLEVEL_0 in w.message
+           for w in weaknesses):
+        return False
+    return ctx.fact(tls_library.read).refuses_legacy
 
 
 def service_name(listener) -> str:
@@ -112,6 +133,8 @@ def evaluate(ctx: Context) -> Outcome:
         findings.append(Finding("TRANSPORT-PLAINTEXT-SERVICE", "high",
                                 f"{lst.proto} port {lst.port} serves {kind} in cleartext{where}",
                                 _where(lst)))
+    from ..facts import tls_library
+
     surface = ctx.fact(listeners_offline.surface)
     reachable_snmp = [x for x in ls.items if service_name(x) == "snmp" and not x.loopback_only]
     for w in surface.weaknesses:
@@ -128,6 +151,11 @@ def evaluate(ctx: Context) -> Outcome:
                                         "loopback only", ev))
         elif w.kind == "weak-cipher":
             findings.append(Finding("TRANSPORT-WEAK-CIPHER", "high", f"{w.message} ({w.source})", ev))
+        elif _refused_by_library(ctx, w, surface.weaknesses):
+            lib = ctx.fact(tls_library.read)
+            findings.append(Finding("TRANSPORT-WEAK-TLS-REFUSED", "info",
+                                    f"{w.message} ({w.source}), but {lib.why()}: not negotiable; "
+                                    f"drop it from the config", dict(ev, library=lib.source)))
         else:
             findings.append(Finding("TRANSPORT-WEAK-TLS", "high", f"{w.message} ({w.source})", ev))
     # the listeners fact decides reachability for the probes too: a service bound to loopback

@@ -162,10 +162,16 @@ def weak_protocols(words: List[str]) -> List[str]:
     return out
 
 
+SECLEVEL_0 = "security level 0 (@SECLEVEL=0)"  # every cipher and TLS 1.0/1.1 back in OpenSSL 3
+
+
 def weak_cipher_words(cipher_list: str) -> List[str]:
     found = []
     for part in re.split(r"[:, ]+", cipher_list):
         if not part or part[0] in "!-":
+            continue
+        if re.fullmatch(r"@SECLEVEL=0", part, re.I) and SECLEVEL_0 not in found:
+            found.append(SECLEVEL_0)
             continue
         for w in WEAK_CIPHER_WORDS:
             if w.lower() in part.lower() and w not in found:
