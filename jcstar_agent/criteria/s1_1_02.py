@@ -161,6 +161,11 @@ def evaluate(ctx: Context) -> Outcome:
             why = (f"{'/'.join(pw_logins)} take(s) passwords, but no account can log in with one "
                    f"(every account locked, without a password or without a login shell), no "
                    f"application credential store found, nothing declared")
+        elif logins:  # key-only ssh/dropbear, SNMPv3 users: seen, but no password is asked
+            seen = ", ".join(sorted({f"{n.service} ({n.source})" for n in logins}))
+            why = (f"the network logins found ask for no account password ({seen[:300]})"
+                   + ("; SNMPv3 user passphrases are not tested" if any(n.kind == "usm" for n in logins)
+                      else "") + ", no application credential store found, nothing declared")
         else:
             why = "no network login found (no sshd, dropbear, telnet/rlogin password login, no " \
                   "application credential store) and none declared"

@@ -241,3 +241,17 @@ def test_openwrt_luci_root_password_is_a_network_login(trees):
     assert out.verdict is Verdict.FAIL and checks(out) == ["CRED-DEFAULT-PASSWORD"], out.reason
     f = next(f for f in out.findings if f.check == "CRED-DEFAULT-PASSWORD")
     assert f.evidence["account"] == "root" and f.evidence["logins"] == ["luci"]
+
+
+def test_logins_without_passwords_are_named_not_said_absent(tree, trees):
+    # sshd with keys only: a network login exists; "no network login found" would be false
+    root = tree(files(["admin:" + h("Str0ng-and-l0ng!") + ":19000:0:99999:7:::\n"],
+                      "admin:x:1000:1000::/home/admin:/bin/sh\n",
+                      {"/etc/ssh/sshd_config": "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"}))
+    out = run(root)
+    assert out.verdict is Verdict.MANUAL, out.reason
+    assert "no network login found" not in out.reason
+    assert "ask for no account password" in out.reason and "ssh (" in out.reason
+    # nothing at all: the old wording stays true
+    bare = trees({"/etc/passwd": "root:x:0:0:root:/root:/bin/sh\n", "/etc/shadow": "root:*:19000::::::\n"})
+    assert "no network login found" in run(bare).reason
