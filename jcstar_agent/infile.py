@@ -1,11 +1,13 @@
 """Input files of the host verbs: envelopes, reports, public keys — read bounded, and only when
-they are regular files.
+they are regular files or pipes.
 
 ``outfile`` is the one writer; this is the one reader of a file a user names on the command line.
-A FIFO or a device named by mistake (``verify /dev/ttyUSB0``, a pipe nobody writes to) would
-block a station forever or read without end: it is opened with ``O_NONBLOCK`` (so opening a FIFO
-never waits for a writer), checked with ``fstat`` and refused. ``-`` (stdin) stays where a verb
-documents it. A file larger than the verb's bound is refused, not cut.
+A device named by mistake (``verify /dev/ttyUSB0``, ``/dev/zero``) would block a station forever
+or read without end: it is refused. A named FIFO is opened with ``O_NONBLOCK`` (opening never
+waits for a writer), then read normally: with no writer that is an immediate end of file (an
+empty input, said as such by the verb), and ``verify <(curl …)`` — bash's process substitution,
+a pipe — keeps working. ``-`` (stdin) stays where a verb documents it. A file larger than the
+verb's bound is refused, not cut.
 """
 from __future__ import annotations
 
@@ -33,8 +35,11 @@ def read_bytes(path: str, limit: int) -> bytes:
         except OSError as exc:
             raise NotReadable(f"cannot read: {exc.strerror or exc}") from None
         with os.fdopen(fd, "rb") as fh:
-            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                raise NotReadable("not a regular file (a FIFO, device or folder is never waited on)")
+            mode = os.fstat(fh.fileno()).st_mode
+            if stat.S_ISFIFO(mode):  # a writer there: wait for its data; none: end of file now
+                os.set_blocking(fh.fileno(), True)
+            elif not stat.S_ISREG(mode):
+                raise NotReadable("not a regular file or a pipe (a device, socket or folder is never read)")
             try:
                 data = fh.read(limit + 1)
             except OSError as exc:
