@@ -23,7 +23,10 @@ and a password/hash key):
   reachable over IP — sshd, dropbear, telnet/rlogin and FTP (vsftpd ``local_enable``: every local
   account its PAM service and ``/etc/ftpusers``/``userlist`` admit); an SNMP v1/v2c community
   ``public`` or ``private`` on a reachable snmpd is a universal default credential
-  (``CRED-DEFAULT-COMMUNITY``; other communities are never copied into the report).
+  (``CRED-DEFAULT-COMMUNITY``; other communities are never copied into the report); an SNMPv3
+  user with access whose ``createUser`` passphrase is written in the image (snmpd.conf or the
+  persistent ``/var/lib/snmp/snmpd.conf``) shares that credential with every unit
+  (``CRED-IMAGE-SECRET``, file and line, never the passphrase).
 
 The test runs on all cores with a time budget (``[passwords] budget_seconds``,
 ``--password-budget``); a run cut short says "partial" in the reason and, having found nothing,
@@ -155,7 +158,15 @@ def evaluate(ctx: Context) -> Outcome:
                                     f"a default credential every SNMP tool tries first",
                                     {"service": "snmp", "port": n.port, "path": n.source,
                                      "communities": list(n.default_credentials)}))
-    if not reach and not app_entries and not ctx.config.logins and not stores.stores and not communities:
+    fixed = [(n, user, where) for n in logins for user, where in n.image_secrets]
+    for n, user, where in fixed:
+        findings.append(Finding("CRED-IMAGE-SECRET", "high",
+                                f"{n.service} user '{user}' has its passphrase written in the image "
+                                f"({where}): every unit built from it shares that credential; "
+                                f"create it per device at first boot instead",
+                                {"service": n.service, "port": n.port, "account": user, "path": where}))
+    if not reach and not app_entries and not ctx.config.logins and not stores.stores and not communities \
+            and not fixed:
         pw_logins = [n.service for n in logins if n.password]
         if pw_logins:
             why = (f"{'/'.join(pw_logins)} take(s) passwords, but no account can log in with one "

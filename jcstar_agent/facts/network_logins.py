@@ -68,6 +68,9 @@ class NetLogin:
     max_failures: Optional[int] = None  # failed logins before the connection is dropped
     fail_delay: Optional[float] = None  # seconds after each failed login
     default_credentials: List[str] = field(default_factory=list)  # well-known defaults in use
+    # (user, file:line) of users whose secret is written in the image itself (snmpd createUser):
+    # every unit built from it shares that credential
+    image_secrets: List[Tuple[str, str]] = field(default_factory=list)
     address: str = "*"
     # why root is counted as admitted though the config does not say so (the default depends on
     # a version that could not be read): said beside any finding that rests on it
@@ -424,6 +427,41 @@ def snmp_v3_users(root, conf: str = SNMPD_CONF) -> List[Tuple[str, str, str]]:
     return out
 
 
+# where net-snmp reads createUser lines (the persistent files too: written there, they ship
+# with every unit when they are in the image)
+SNMP_USER_FILES = (SNMPD_CONF, "/var/lib/snmp/snmpd.conf", "/var/net-snmp/snmpd.conf",
+                   "/usr/share/snmp/snmpd.conf")
+
+
+def snmp_image_secrets(root, users: List[str]) -> List[Tuple[str, str]]:
+    """(user, file:line) of every ``createUser`` with an authentication passphrase for one of
+    ``users`` (the users given access), read from the image. The passphrase is never kept."""
+    out: List[Tuple[str, str]] = []
+    for path in list(SNMP_USER_FILES) + root.glob("/etc/snmp/snmpd.conf.d", "*.conf"):
+        for n, raw in enumerate((root.text(path) or "").splitlines(), 1):
+            words = raw.split("#", 1)[0].split()
+            if not words or words[0].lower() != "createuser":
+                continue
+            rest = words[1:]
+            if rest[:1] == ["-e"]:
+                rest = rest[2:]
+            # createUser NAME AUTHPROTO PASSPHRASE …: without a passphrase there is no secret
+            if len(rest) >= 3 and rest[0] in users:
+                out.append((rest[0], f"{path}:{n}"))
+    return out
+
+
+def _access_users(root) -> List[str]:
+    """SNMPv3 users given access: ``rouser``/``rwuser``, and ``group G usm USER`` (VACM)."""
+    users = [u for u, _level, _w in snmp_v3_users(root)]
+    for path in [SNMPD_CONF] + root.glob("/etc/snmp/snmpd.conf.d", "*.conf"):
+        for raw in (root.text(path) or "").splitlines():
+            words = raw.split("#", 1)[0].split()
+            if len(words) >= 4 and words[0].lower() == "group" and words[2].lower() == "usm":
+                users.append(words[3])
+    return users
+
+
 def _snmpd(ctx, r: Reach) -> List[NetLogin]:
     started, up = r.of(("snmpd",), ("snmp",), (161,), proto="udp")
     if r.visible and not up:
@@ -431,6 +469,7 @@ def _snmpd(ctx, r: Reach) -> List[NetLogin]:
     if not r.visible and not any(ctx.root.is_executable(f"{d}/snmpd") for d in ("/usr/sbin", "/sbin")):
         return []
     comms = snmp_communities(ctx.root)
+    fixed = snmp_image_secrets(ctx.root, _access_users(ctx.root))
     if not comms:
         users = snmp_v3_users(ctx.root)
         if not users or any(level in ("noauth", "noauthnopriv") for _u, level, _w in users):
@@ -439,13 +478,13 @@ def _snmpd(ctx, r: Reach) -> List[NetLogin]:
         return [NetLogin("snmp", port, users[0][2], password=False, root_password=False,
                          empty_allowed=False, kind="usm",
                          tls=all(level == "priv" or level == "authpriv" for _u, level, _w in users),
-                         address=address)]
+                         address=address, image_secrets=fixed)]
     defaults = sorted({c for c, _ in comms if c in DEFAULT_COMMUNITIES})
     where = next((w for c, w in comms if c in DEFAULT_COMMUNITIES), comms[0][1])
     port, address, _src = _port(up, 161)
     return [NetLogin("snmp", port, where, password=False, root_password=False,
                      empty_allowed=False, kind="community", tls=False,
-                     default_credentials=defaults, address=address)]
+                     default_credentials=defaults, address=address, image_secrets=fixed)]
 
 
 def declared_app_login(config, login: NetLogin):

@@ -255,3 +255,24 @@ def test_logins_without_passwords_are_named_not_said_absent(tree, trees):
     # nothing at all: the old wording stays true
     bare = trees({"/etc/passwd": "root:x:0:0:root:/root:/bin/sh\n", "/etc/shadow": "root:*:19000::::::\n"})
     assert "no network login found" in run(bare).reason
+
+
+def test_an_snmpv3_passphrase_written_in_the_image_is_a_shared_credential(trees):
+    # Decided before running: "createUser adm SHA <passphrase>" in the image gives every unit the
+    # same SNMPv3 credential for a user with access — a universal default (fail), named by file
+    # and line, the passphrase never printed. Users with localized keys only (usmUser, what snmpd
+    # writes after its first start on the unit), a commented line or a user with no access are not.
+    base = {"/etc/passwd": "root:x:0:0:root:/root:/bin/sh\n", "/etc/shadow": "root:*:19000::::::\n",
+            "/usr/sbin/snmpd": b"", "/etc/snmp/snmpd.conf": "agentaddress udp:161\nrwuser adm priv\n"}
+    exe = {"/usr/sbin/snmpd": 0o755}
+    shipped = dict(base, **{"/var/lib/snmp/snmpd.conf": "# persistent\ncreateUser adm SHA-512 \"Sh1pped-Pass\" AES \"Pr1v-Pass\"\n"})
+    out = run(trees(shipped, exe))
+    [f] = [f for f in out.findings if f.check == "CRED-IMAGE-SECRET"]
+    assert out.verdict is Verdict.FAIL and f.severity == "high"
+    assert "'adm'" in f.message and "/var/lib/snmp/snmpd.conf:2" in f.message
+    assert "Sh1pped" not in json.dumps([x.evidence for x in out.findings]) + out.reason + f.message
+    for files in (dict(base, **{"/var/lib/snmp/snmpd.conf": "usmUser 1 3 0x80001f88 0x61646d00 0x61646d00 NULL .1.3.6.1.6.3.10.1.1.3 0xab12 .1.3.6.1.6.3.10.1.2.4 0xcd34 \"\"\n"}),
+                  dict(base, **{"/etc/snmp/snmpd.conf": base["/etc/snmp/snmpd.conf"] + "#createUser adm SHA \"x\"\n"}),
+                  dict(base, **{"/etc/snmp/snmpd.conf": "agentaddress udp:161\nrwuser adm priv\ncreateUser other SHA \"x1234567\"\n"})):
+        out = run(trees(files, exe))
+        assert not any(f.check == "CRED-IMAGE-SECRET" for f in out.findings), files
