@@ -45,6 +45,7 @@ def test_run_level_problems_exit_2_with_one_line(tree, proc, tmp_path):
         (["frobnicate"], "invalid choice"),
         (["check", "--board", "no-such-board"], "unknown board"),
         (["check", "--root", tree(), "--vulndb", str(tmp_path / "none.json")], "vulnerability database not found"),
+        (["check", "--root", tree(), "--vulndb", "/dev/zero"], "vulnerability database is not a regular file"),
         (["check", "--root", tree(), "--output", str(tmp_path / "no" / "r.json")], "folder of this output file does not exist"),
         (["check", "--root", tree(), "--junit-output", str(tmp_path / "no" / "r.xml")], "mkdir -p"),
     ]

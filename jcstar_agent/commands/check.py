@@ -188,7 +188,8 @@ def build_context(args):
             raise RunError("folder of the SBOM file does not exist", args.sbom)
         options.extra["sbom"] = args.sbom
     if args.vulndb and not os.path.isfile(args.vulndb):
-        raise RunError("vulnerability database not found", args.vulndb)
+        raise RunError("vulnerability database is not a regular file (a FIFO, device or folder)"
+                       if os.path.exists(args.vulndb) else "vulnerability database not found", args.vulndb)
     ctx = Context(root, config, options)
     if getattr(args, "boot", False):
         boot_into(ctx, args)
