@@ -26,7 +26,8 @@ and a password/hash key):
   (``CRED-DEFAULT-COMMUNITY``; other communities are never copied into the report); an SNMPv3
   user with access whose ``createUser`` passphrase is written in the image (snmpd.conf or the
   persistent ``/var/lib/snmp/snmpd.conf``) shares that credential with every unit
-  (``CRED-IMAGE-SECRET``, file and line, never the passphrase).
+  (``CRED-IMAGE-SECRET``, file and line, never the passphrase; live, the file may have been
+  written for this unit alone: info, and ``manual`` until ``[[logins]]`` declares the user).
 
 The test runs on all cores with a time budget (``[passwords] budget_seconds``,
 ``--password-budget``); a run cut short says "partial" in the reason and, having found nothing,
@@ -160,11 +161,17 @@ def evaluate(ctx: Context) -> Outcome:
                                      "communities": list(n.default_credentials)}))
     fixed = [(n, user, where) for n in logins for user, where in n.image_secrets]
     for n, user, where in fixed:
-        findings.append(Finding("CRED-IMAGE-SECRET", "high",
-                                f"{n.service} user '{user}' has its passphrase written in the image "
-                                f"({where}): every unit built from it shares that credential; "
-                                f"create it per device at first boot instead",
-                                {"service": n.service, "port": n.port, "account": user, "path": where}))
+        ev = {"service": n.service, "port": n.port, "account": user, "path": where}
+        if ctx.live:  # this unit's file: it may have been made for this unit alone (provisioning)
+            findings.append(Finding("CRED-IMAGE-SECRET", "info",
+                                    f"{n.service} user '{user}' has its passphrase written in "
+                                    f"{where}: unique to this unit only if provisioning wrote it",
+                                    ev))
+        else:  # the image: every unit built from it ships the same passphrase
+            findings.append(Finding("CRED-IMAGE-SECRET", "high",
+                                    f"{n.service} user '{user}' has its passphrase written in the "
+                                    f"image ({where}): every unit built from it shares that "
+                                    f"credential; create it per device at first boot instead", ev))
     if not reach and not app_entries and not ctx.config.logins and not stores.stores and not communities \
             and not fixed:
         pw_logins = [n.service for n in logins if n.password]
@@ -304,6 +311,10 @@ def evaluate(ctx: Context) -> Outcome:
 
     # Declarations vs the device.
     undeclared: List[str] = []
+    if ctx.live:
+        undeclared += [f"{n.service} user '{user}' ({where})" for n, user, where in fixed
+                       if not any((lg.name == user or user in lg.accounts) and lg.default_password
+                                  for lg in ctx.config.logins)]
     for name in sorted(reach):
         a = acc.get(name)
         login = _declared_for(ctx, name, reach[name])

@@ -276,3 +276,27 @@ def test_an_snmpv3_passphrase_written_in_the_image_is_a_shared_credential(trees)
                   dict(base, **{"/etc/snmp/snmpd.conf": "agentaddress udp:161\nrwuser adm priv\ncreateUser other SHA \"x1234567\"\n"})):
         out = run(trees(files, exe))
         assert not any(f.check == "CRED-IMAGE-SECRET" for f in out.findings), files
+
+
+def test_live_a_written_passphrase_may_be_this_units_own(trees):
+    # live, /etc/snmp/snmpd.conf may have been written for this unit at provisioning: not a
+    # shared credential the agent can show — info, and manual until [[logins]] declares it
+    from jcstar_agent.facts import accounts as accounts_facts
+    from jcstar_agent.facts.network_logins import NetLogin
+
+    root = trees({"/etc/passwd": "root:x:0:0:root:/root:/bin/sh\n", "/etc/shadow": "root:*:19000::::::\n"})
+    snmp = NetLogin("snmp", 161, "/etc/snmp/snmpd.conf:2", password=False, root_password=False,
+                    empty_allowed=False, kind="usm", image_secrets=[("adm", "/etc/snmp/snmpd.conf:3")])
+    for config, verdict in ((BoardConfig(), Verdict.MANUAL),
+                            (BoardConfig(logins=[Login(name="snmp", kind="app", accounts=["adm"],
+                                                       default_password="unique",
+                                                       generation="per-unit at provisioning")]), None)):
+        ctx = Context(Root(root, live=True), config, Options(password_budget=5))
+        ctx.answer_with(accounts_facts.network_logins, lambda _c: [snmp])
+        out = s1_1_02.evaluate(ctx)
+        [f] = [f for f in out.findings if f.check == "CRED-IMAGE-SECRET"]
+        assert f.severity == "info" and "/etc/snmp/snmpd.conf:3" in f.message
+        if verdict:
+            assert out.verdict is verdict and "snmp user 'adm'" in out.reason, out.reason
+        else:
+            assert "snmp user 'adm'" not in out.reason and out.verdict is not Verdict.FAIL, out.reason

@@ -266,9 +266,12 @@ CASES: List[Case] = [
     # SNMPv3 only (authPriv user, no community): no default community, nothing in cleartext, and
     # the access is authenticated (S1.1-01 judges it from snmpd's config); the USM passwords can be
     # guessed without limit like a community (S1.1-04), and how users change them is not said
-    Case("snmpd-v3-only", ("snmpd",), _snmpd_v3_only, fail=("S1.1-04", "S1.1-13"),
-         ok=("S1.1-01", "S1.1-02", "S1.1-11", "S1.1-12"), not_pass=("S1.1-03",),
-         checks={"S1.1-01": ("LISTENER-AUTH-SEEN",), "S1.1-04": ("AUTH-BRUTEFORCE-UNPROTECTED",)},
+    # the USM user's passphrase is written in the image: every unit built from it shares it,
+    # neither unique per device (option 1) nor changed at first use (option 2)
+    Case("snmpd-v3-only", ("snmpd",), _snmpd_v3_only, fail=("S1.1-02", "S1.1-04", "S1.1-13"),
+         ok=("S1.1-01", "S1.1-11", "S1.1-12"), not_pass=("S1.1-03",),
+         checks={"S1.1-01": ("LISTENER-AUTH-SEEN",), "S1.1-04": ("AUTH-BRUTEFORCE-UNPROTECTED",),
+                 "S1.1-02": ("CRED-IMAGE-SECRET",)},
          absent={"S1.1-02": ("CRED-DEFAULT-COMMUNITY",), "S1.1-12": ("TRANSPORT-SNMP-V1V2C",)},
          reason={"S1.1-03": "SNMPv3"}),
     # nginx on 127.0.0.1 only: nothing reachable, nothing to fail
