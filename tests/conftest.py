@@ -13,6 +13,47 @@ sys.path.insert(0, HERE)  # tests/rootfs.py and helpers import as top-level modu
 
 import rootfs as rootfs_builder  # noqa: E402
 
+_SESSION_TMP = None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    """Every temp file of the run — pytest's tmp_path, and what the tools the tests start leave
+    in $TMPDIR (pip's extracted cacert.pem, lintian's caches, a SIGKILLed process's files) — goes
+    to one folder of this run, removed at its end: the test command leaves /tmp as it found it.
+    ``--basetemp DIR`` (or JCSTAR_KEEP_TMP=1, to look at a failure) keeps them."""
+    global _SESSION_TMP
+    import tempfile
+
+    if config.option.basetemp or os.environ.get("JCSTAR_KEEP_TMP"):
+        return
+    _SESSION_TMP = tempfile.mkdtemp(prefix="jcstar-tests-")
+    os.chmod(_SESSION_TMP, 0o755)
+    config.option.basetemp = os.path.join(_SESSION_TMP, "pytest")  # 0700, as pytest makes it
+    tmp = os.path.join(_SESSION_TMP, "tmp")
+    os.mkdir(tmp)
+    os.chmod(tmp, 0o1777)  # as /tmp: the users tests run tools as (postgres, nobody) use it too
+    os.environ["TMPDIR"] = tmp
+    tempfile.tempdir = tmp
+
+
+def pytest_unconfigure(config):
+    import shutil
+    import tempfile
+
+    if not _SESSION_TMP:
+        return
+    tempfile.tempdir = None
+    try:  # never remove through a mount a failed test left (it could be a host folder)
+        with open("/proc/self/mountinfo") as fh:
+            mounted = [ln.split()[4] for ln in fh if ln.split()[4].startswith(_SESSION_TMP + "/")]
+    except OSError:
+        mounted = []
+    if mounted:
+        sys.stderr.write(f"tests: {_SESSION_TMP} kept: still mounted there: {', '.join(mounted[:3])}\n")
+        return
+    shutil.rmtree(_SESSION_TMP, ignore_errors=True)
+
 
 def make_tree(base, files: Dict[str, object], modes: Optional[Dict[str, int]] = None) -> str:
     """Write a synthetic root: {"/etc/os-release": "text" | b"bytes", "/a/link": ("symlink", target)}."""
