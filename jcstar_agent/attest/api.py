@@ -50,8 +50,10 @@ def load_signer(key_path: str) -> Signer:
 
 
 def verify_envelope(data: bytes, pubkey_pem: bytes, nonce: Optional[str] = None,
-                    max_age: Optional[float] = None, now: Optional[float] = None) -> Verification:
-    """Verify an envelope with the GIVEN key (its keyid is never trusted); see verify.py."""
+                    max_age: Optional[float] = None, now: Optional[float] = None,
+                    envelope=None) -> Verification:
+    """Verify an envelope with the GIVEN key (its keyid is never trusted); see verify.py.
+    ``envelope``: the same bytes already parsed (``dsse.Envelope.from_json(data)``)."""
     from .verify import verify
 
-    return verify(data, pubkey_pem, nonce, max_age, now)
+    return verify(data, pubkey_pem, nonce, max_age, now, envelope)

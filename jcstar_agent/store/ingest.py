@@ -100,7 +100,7 @@ def check(source: str, data: bytes, keyring: KeyRing, station: str,
                                                 f"(envelope names keyid {names})"))
     v = None
     for keyid, pem in keys:
-        v = verify_envelope(data, pem, nonce=nonce, max_age=max_age)
+        v = verify_envelope(data, pem, nonce=nonce, max_age=max_age, envelope=env)
         if v.ok:
             break
     if v is None or not v.ok:
