@@ -156,9 +156,9 @@ def weak_protocols(words: List[str]) -> List[str]:
         for weak in WEAK_PROTOCOLS:
             if name.lower() in (weak.lower(), weak.lower().replace("v", "")):
                 out.append(weak)
-        if name.lower() == "all":
+        if name.lower() == "all":  # Apache 2.4 / OpenSSL: SSLv3 and up (SSLv2 is gone from both)
             removed = {x.lstrip("-").lower() for x in words if x.startswith("-")}
-            out += [p for p in WEAK_PROTOCOLS if p.lower() not in removed]
+            out += [p for p in WEAK_PROTOCOLS if p != "SSLv2" and p.lower() not in removed]
     return out
 
 
@@ -248,18 +248,55 @@ def _busybox_httpd(ctx, argv, src) -> DaemonFacts:
     return out
 
 
+# compiled into Debian's and Fedora's apache2/httpd: always "loaded" for <IfModule>
+APACHE_STATIC = ("core_module", "so_module", "http_module", "watchdog_module", "log_config_module",
+                 "logio_module", "version_module", "unixd_module", "mpm_common")
+
+
+def _apache_modules(root, base: str, mains: List[str]) -> set:
+    """Module names ``<IfModule>`` can test (``ssl_module`` and ``mod_ssl.c``) of every
+    ``LoadModule`` in the main config, ``mods-enabled/*.load`` (Debian) and
+    ``conf.modules.d/*.conf`` (Fedora); empty when none is found (a static build: unknown)."""
+    loaded: set = set()
+    for path in mains + root.glob(f"{base}/mods-enabled", "*.load") + \
+            root.glob(f"{base}/conf.modules.d", "*.conf"):
+        for line in (root.text(path) or "").splitlines():
+            words = line.split("#", 1)[0].split()
+            if len(words) >= 3 and words[0].lower() == "loadmodule":
+                stem = words[2].rsplit("/", 1)[-1].rsplit(".", 1)[0]  # mod_ssl
+                loaded |= {words[1], f"{stem}.c"}
+    return loaded | set(APACHE_STATIC) | {"mod_so.c", "core.c", "http_core.c"} if loaded else set()
+
+
 def _apache(ctx, argv, src) -> DaemonFacts:
     root, out = ctx.root, DaemonFacts()
     prog = argv[0].rsplit("/", 1)[-1]
+    if prog in ("apachectl", "apache2ctl"):  # Debian's unit starts apache2 through apachectl
+        prog = "apache2" if root.exists("/usr/sbin/apache2") else "httpd"
     base = "/etc/apache2" if root.is_dir("/etc/apache2") else "/etc/httpd"
     mains = [f"{base}/apache2.conf", f"{base}/conf/httpd.conf", f"{base}/httpd.conf"]
-    files = ConfigFiles(root, [p for p in mains if root.is_file(p)], out)
+    mains = [p for p in mains if root.is_file(p)]
+    loaded = _apache_modules(root, base, mains)
+    files = ConfigFiles(root, mains, out)
     for path, text in files:
+        skip: List[bool] = []  # one per open <IfModule>: its module is not loaded
         for n, line in enumerate(text.splitlines(), 1):
             words = line.split("#", 1)[0].split()
             if not words:
                 continue
             key = words[0].lower()
+            if key == "<ifmodule" and len(words) > 1:
+                name = words[1].rstrip(">").strip('"')
+                negate = name.startswith("!")
+                off = bool(loaded) and ((name.lstrip("!") in loaded) == negate)
+                skip.append(off)
+                continue
+            if key == "</ifmodule>":
+                if skip:
+                    skip.pop()
+                continue
+            if any(skip):  # a Listen 443 under <IfModule ssl_module> without mod_ssl: not there
+                continue
             if key in ("include", "includeoptional") and len(words) > 1:
                 files.add(_glob(root, words[1].strip('"'), base))
             elif key == "listen" and len(words) > 1:
@@ -731,6 +768,7 @@ def _tcpsvd(ctx, argv, src) -> DaemonFacts:
 
 
 READERS: Dict[str, Callable] = {
+    "apachectl": _apache, "apache2ctl": _apache,
     "sshd": _sshd, "dropbear": _dropbear, "dropbearmulti": _dropbear,
     "telnetd": _telnetd, "in.telnetd": _telnetd, "utelnetd": _telnetd,
     "tftpd": _tftpd, "in.tftpd": _tftpd, "atftpd": _tftpd,

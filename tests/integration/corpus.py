@@ -35,10 +35,11 @@ SERVICES = {
     # the extra tree's (:func:`build_extra`)
     "samba": (("smbd.service", "nmbd.service", "samba-ad-dc.service"), ("smbd", "nmbd", "samba-ad-dc")),
     "xinetd": (("xinetd.service",), ("xinetd",)),
+    "apache2": (("apache2.service", "apache-htcacheclean.service"), ("apache2", "apache-htcacheclean")),
 }
-# Daemons the agent has no reader for, and xinetd (which replaces openbsd-inetd): a second tree
-# built on the base one, so adding them does not rebuild the base.
-EXTRA_PACKAGES = ("samba", "xinetd")
+# Daemons the agent has no reader for, xinetd (which replaces openbsd-inetd) and apache2 (started
+# through apachectl): a second tree built on the base one, so adding them does not rebuild the base.
+EXTRA_PACKAGES = ("samba", "xinetd", "apache2")
 
 
 def build() -> str:

@@ -159,6 +159,11 @@ def _snmpd_v3_only(root):  # reachable, no community; one USM user with authPriv
            "rouser monitor authpriv\n", 0o600)
 
 
+def _apache2_ssl(root):  # as the admin would: Debian's own a2enmod/a2ensite
+    chroot(root, "a2enmod", "-q", "ssl")
+    chroot(root, "a2ensite", "-q", "default-ssl")
+
+
 def _nginx_loopback(root):
     _write(root, "/etc/nginx/sites-enabled/default",
            "server {\n listen 127.0.0.1:80 default_server;\n root /var/www/html;\n}\n")
@@ -287,6 +292,19 @@ CASES: List[Case] = [
          not_pass=("S1.1-01", "S1.1-12", "S1.1-13"),
          reason={"S1.1-13": "smbd", "S1.1-01": "smbd", "S1.1-12": "smbd"}, extra=True),
     Case("apt-trusted", (), _apt_trusted, fail=("S1.1-08",), ok=("S1.1-01", "S1.1-11", "S1.1-12")),
+    # Debian's apache2 as installed: apache2.service starts it through apachectl; port 80 only
+    # (ports.conf's "Listen 443" is inside <IfModule ssl_module>, and mod_ssl is not enabled)
+    Case("apache2-default", ("apache2",), fail=("S1.1-12", "S1.1-13"), ok=("S1.1-02", "S1.1-11"),
+         not_pass=("S1.1-01",), checks={"S1.1-12": ("TRANSPORT-PLAINTEXT-SERVICE",),
+                                       "S1.1-13": ("SURFACE-UNDECLARED-LISTENER",)},
+         absent={"S1.1-12": ("TRANSPORT-WEAK-TLS", "TRANSPORT-WEAK-TLS-REFUSED"),
+                 "S1.1-13": ("SURFACE-SERVICE-UNKNOWN",)}, extra=True),
+    # a2enmod ssl + a2ensite default-ssl: 443 with TLS; ssl.conf's "SSLProtocol all -SSLv3"
+    # names TLSv1/TLSv1.1, which bookworm's OpenSSL 3 refuses: info, not a weak-TLS failure
+    # (port 80 stays cleartext: S1.1-12 fails for that)
+    Case("apache2-ssl", ("apache2",), _apache2_ssl, fail=("S1.1-12", "S1.1-13"), ok=("S1.1-02",),
+         not_pass=("S1.1-01",), checks={"S1.1-12": ("TRANSPORT-WEAK-TLS-REFUSED", "TRANSPORT-PLAINTEXT-SERVICE")},
+         absent={"S1.1-12": ("TRANSPORT-WEAK-TLS",)}, extra=True),
     Case("md5crypt", (), _md5crypt, fail=("S1.1-11",), ok=("S1.1-01", "S1.1-02", "S1.1-12"),
          checks={"S1.1-11": ("CRED-WEAK-HASH",)}),
     Case("readable-key", (), _readable_key, fail=("S1.1-11",), ok=("S1.1-01", "S1.1-12"),
@@ -421,3 +439,13 @@ def test_declare_drafts_an_snmp_community_as_an_app_login(base, tmp_path, cli):
     assert fields["kind"] == '"app"' and fields["port"] == "161", block
     assert fields["change"].startswith('"<FILL-IN:') and fields["lockout"].startswith('"<FILL-IN:'), block
     assert "public" not in block and "passwd" not in block, block
+
+
+@pytest.mark.parametrize("name,ports", [("apache2-default", {80}), ("apache2-ssl", {80, 443})])
+def test_apache2_listens_where_its_modules_say(base, name, ports, tmp_path, cli):
+    """Listen lines under <IfModule ssl_module> count only with mod_ssl enabled (a2enmod)."""
+    case = next(c for c in CASES if c.name == name)
+    by = _by(json.loads(cli("check", "--root", _make(case, tmp_path), "--format", "json").out))
+    seen = {f["evidence"].get("port") for f in by["S1.1-13"]["findings"]
+            if f["check"] == "SURFACE-UNDECLARED-LISTENER"}
+    assert seen == ports, by["S1.1-13"]["findings"]
