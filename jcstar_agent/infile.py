@@ -20,6 +20,13 @@ from .errors import RunError
 PUBLIC_KEY_MAX = 64 * 1024  # a PEM public key is under 1 KiB; a certificate chain under this
 
 
+NOT_READ = "not a regular file or a pipe (a device, socket or folder is never read)"
+
+
+def _readable_kind(mode: int) -> bool:
+    return stat.S_ISREG(mode) or stat.S_ISFIFO(mode)
+
+
 class NotReadable(Exception):
     """Why a named input was not read (one phrase, for a finding or a RunError)."""
 
@@ -29,17 +36,25 @@ def read_bytes(path: str, limit: int) -> bytes:
     if path == "-":
         data = sys.stdin.buffer.read(limit + 1)
     else:
-        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        # looked at before it is opened: opening a device is already an act (/dev/watchdog arms
+        # the watchdog, a tape rewinds, a tty becomes the controlling terminal), so it never is
+        try:
+            if not _readable_kind(os.stat(path).st_mode):
+                raise NotReadable(NOT_READ)
+        except OSError as exc:
+            raise NotReadable(f"cannot read: {exc.strerror or exc}") from None
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | \
+            getattr(os, "O_NOCTTY", 0)
         try:
             fd = os.open(path, flags)
         except OSError as exc:
             raise NotReadable(f"cannot read: {exc.strerror or exc}") from None
         with os.fdopen(fd, "rb") as fh:
-            mode = os.fstat(fh.fileno()).st_mode
+            mode = os.fstat(fh.fileno()).st_mode  # what was opened (the path may have changed)
             if stat.S_ISFIFO(mode):  # a writer there: wait for its data; none: end of file now
                 os.set_blocking(fh.fileno(), True)
             elif not stat.S_ISREG(mode):
-                raise NotReadable("not a regular file or a pipe (a device, socket or folder is never read)")
+                raise NotReadable(NOT_READ)
             try:
                 data = fh.read(limit + 1)
             except OSError as exc:

@@ -108,8 +108,12 @@ def generate(out: str, algorithm: str = "ed25519") -> Tuple[str, str, str]:
 
 def read_private(path: str) -> bytes:
     """The private key file's bytes, after the safety checks (RunError: exit 2)."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | \
+        getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     try:
+        st = os.lstat(path)  # before open: opening a device is an act (/dev/watchdog arms it)
+        if not stat.S_ISREG(st.st_mode) and not stat.S_ISLNK(st.st_mode):
+            raise RunError("private key is not a regular file", path)
         fd = os.open(path, flags)
     except OSError as exc:
         import errno

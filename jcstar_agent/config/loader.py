@@ -248,7 +248,10 @@ def _read(path: str) -> bytes:
     import stat
 
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        if not stat.S_ISREG(os.stat(path).st_mode):  # before open: opening a device is an act
+            raise RunError("board config is not a regular file (a FIFO, device or folder)", path)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) |
+                     getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
         raise RunError(f"cannot read board config: {exc.strerror or exc}", path) from None
     try:
