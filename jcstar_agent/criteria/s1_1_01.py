@@ -68,7 +68,7 @@ def evaluate(ctx: Context) -> Outcome:
             findings.append(Finding("SSH-PERMIT-EMPTY-PASSWORDS", "critical",
                                     f"sshd permits empty passwords ({s.source('permitemptypasswords')})",
                                     {"path": s.source("permitemptypasswords")}))
-        for crit, value, src in s.overrides("permitemptypasswords"):
+        for crit, value, src in s.overrides("permitemptypasswords", network=True):
             if value == "yes":
                 findings.append(Finding("SSH-PERMIT-EMPTY-PASSWORDS", "critical",
                                         f"sshd permits empty passwords for 'Match {crit}' ({src})",

@@ -9,7 +9,8 @@ recognised), every installed daemon and every enabled inetd line is assumed reac
 
 Daemons known, each with its own config semantics:
 
-- **sshd** — password/keyboard-interactive methods (``Match User`` blocks too),
+- **sshd** — password/keyboard-interactive methods (``Match User`` blocks too; a ``Match
+  Address``/``LocalAddress`` block of loopback addresses only reaches nobody over the network),
   ``PermitRootLogin``, ``PermitEmptyPasswords``, ``AllowUsers``/``DenyUsers``;
 - **dropbear** — ``-s``, ``-g``, ``-w``, ``-B``;
 - **telnet, rlogin** (inetd/xinetd lines, telnetd started on its own) — local accounts via
@@ -114,6 +115,8 @@ def _sshd_user_rules(s) -> List[Tuple[List[str], bool]]:
     keys = ("passwordauthentication", "kbdinteractiveauthentication")
     rules: List[Tuple[List[str], bool]] = []
     for m in s.matches:
+        if m.local_only:  # no client over the network reaches it
+            continue
         words = m.criteria.split()
         sets = {k: m.options[k][0].lower() for k in keys if m.options.get(k)}
         if not sets:
@@ -185,18 +188,18 @@ def _ssh(ctx, r: Reach) -> List[NetLogin]:
         return []
     pw = (s.get("passwordauthentication") == "yes" or
           (s.get("kbdinteractiveauthentication") == "yes" and s.get("usepam") == "yes"))
-    for _crit, value, _src in s.overrides("passwordauthentication"):
+    for _crit, value, _src in s.overrides("passwordauthentication", network=True):
         pw = pw or value == "yes"
     if s.get("usepam") == "yes":  # PAM asks for the password over keyboard-interactive
-        for _crit, value, _src in s.overrides("kbdinteractiveauthentication"):
+        for _crit, value, _src in s.overrides("kbdinteractiveauthentication", network=True):
             pw = pw or value == "yes"
     methods = (s.get("authenticationmethods") or "any").lower()
     if methods != "any" and "password" not in methods and "keyboard-interactive" not in methods \
             and not any(("password" in v.lower() or "keyboard" in v.lower())
-                        for _c, v, _s in s.overrides("authenticationmethods")):
+                        for _c, v, _s in s.overrides("authenticationmethods", network=True)):
         pw = False  # e.g. "publickey" only: no password is ever asked
     prl = s.get("permitrootlogin") or "prohibit-password"
-    root_pw = prl == "yes" or any(v == "yes" for _c, v, _s in s.overrides("permitrootlogin"))
+    root_pw = prl == "yes" or any(v == "yes" for _c, v, _s in s.overrides("permitrootlogin", network=True))
     assumed = ""
     if not root_pw and s.version is None and not s.is_set("permitrootlogin"):
         # not the newest by default: before OpenSSH 7.0 an unset PermitRootLogin meant "yes"
@@ -207,7 +210,7 @@ def _ssh(ctx, r: Reach) -> List[NetLogin]:
     allow = " ".join(s.values("allowusers")).split() or None
     deny = " ".join(s.values("denyusers")).split()
     empty = s.get("permitemptypasswords") == "yes" or any(
-        v == "yes" for _c, v, _s in s.overrides("permitemptypasswords"))
+        v == "yes" for _c, v, _s in s.overrides("permitemptypasswords", network=True))
     rules = _sshd_user_rules(s)
     base = None
     if rules:  # users no "Match User" block names get the global setting

@@ -39,6 +39,33 @@ class MatchBlock:
     options: Dict[str, List[str]] = field(default_factory=dict)
     sources: Dict[str, str] = field(default_factory=dict)
 
+    @property
+    def local_only(self) -> bool:
+        """The block matches only clients on the device itself: an ``Address`` (client) or
+        ``LocalAddress`` criterion whose every pattern is a loopback address. Criteria are ANDed,
+        so one such criterion keeps the block away from every client over the network."""
+        words = self.criteria.split()
+        for key, value in zip(words[::2], words[1::2]):
+            if key.lower() not in ("address", "localaddress"):
+                continue
+            pats = [p for p in value.split(",") if p and not p.startswith("!")]
+            if pats and all(_loopback_pattern(p) for p in pats):
+                return True
+        return False
+
+
+def _loopback_pattern(pattern: str) -> bool:
+    """127.0.0.1, ::1, 127.0.0.0/8, 127.* — never a pattern that could match another address."""
+    import ipaddress
+
+    if re.fullmatch(r"127(\.(\d+|\*))*\.?\*?", pattern):
+        return True
+    try:
+        return ipaddress.ip_network(pattern, strict=False).subnet_of(
+            ipaddress.ip_network("127.0.0.0/8" if ":" not in pattern else "::1/128"))
+    except (ValueError, TypeError):
+        return False
+
 
 @dataclass
 class SshdConfig:
@@ -82,11 +109,12 @@ class SshdConfig:
             return self.sources[k]
         return "default" + (f" (OpenSSH {self.version[0]}.{self.version[1]})" if self.version else "")
 
-    def overrides(self, keyword: str) -> List[Tuple[str, str, str]]:
-        """(match criteria, value, file:line) of every Match block that sets the keyword."""
+    def overrides(self, keyword: str, network: bool = False) -> List[Tuple[str, str, str]]:
+        """(match criteria, value, file:line) of every Match block that sets the keyword; with
+        ``network``, only blocks a client over the network can match (not ``Address 127.0.0.1``)."""
         k = keyword.lower()
         return [(m.criteria, m.options[k][0], m.sources[k]) for m in self.matches
-                if k in m.options and m.options[k]]
+                if k in m.options and m.options[k] and not (network and m.local_only)]
 
     @property
     def ports(self) -> List[int]:

@@ -221,12 +221,10 @@ def _listen(value: str) -> Optional[Tuple[str, int]]:
 
 
 def _environment(root, unit: UnitFile) -> Dict[str, str]:
+    """A variable set by both ``Environment=`` and ``EnvironmentFile=`` takes the file's value
+    (systemd.exec(5)): Debian's dropbear.service sets DROPBEAR_PORT=22 and reads the admin's
+    /etc/default/dropbear after it."""
     env: Dict[str, str] = {}
-    for value, _ in unit.values("Service", "EnvironmentFile"):
-        for p in value.split():
-            text = root.text(p.lstrip("-"), 65536)
-            if text:
-                env.update(keyvalue.parse(text))
     for value, _ in unit.values("Service", "Environment"):
         try:
             for word in shlex.split(value):
@@ -235,6 +233,11 @@ def _environment(root, unit: UnitFile) -> Dict[str, str]:
                     env[k] = v
         except ValueError:
             continue
+    for value, _ in unit.values("Service", "EnvironmentFile"):
+        for p in value.split():
+            text = root.text(p.lstrip("-"), 65536)
+            if text:
+                env.update(keyvalue.parse(text))
     return env
 
 

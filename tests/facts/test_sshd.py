@@ -108,3 +108,20 @@ def test_challenge_response_alias_by_version(trees):
     cfg = sshd.read(ctx_of(root))
     assert cfg.get("kbdinteractiveauthentication") == "no"  # one option: the first value wins
     assert cfg.source("kbdinteractiveauthentication").endswith("sshd_config:1")
+
+
+def test_match_blocks_only_loopback_clients_reach_are_not_network_overrides(tree):
+    """A Match Address/LocalAddress of loopback addresses only is never a network client's."""
+    root = tree({
+        "/usr/sbin/sshd": b"\x7fELF...OpenSSH_9.2p1 ...",
+        "/etc/ssh/sshd_config": "PasswordAuthentication no\n"
+                                "Match Address 127.0.0.1,::1\n  PasswordAuthentication yes\n"
+                                "Match User admin LocalAddress 127.0.0.0/8\n  PasswordAuthentication yes\n"
+                                "Match Address 127.0.0.1,10.0.0.0/8\n  PermitRootLogin yes\n",
+    })
+    cfg = sshd.read(ctx_of(root))
+    assert [m.local_only for m in cfg.matches] == [True, True, False]
+    assert len(cfg.overrides("PasswordAuthentication")) == 2
+    assert cfg.overrides("PasswordAuthentication", network=True) == []
+    assert cfg.overrides("PermitRootLogin", network=True) == [
+        ("Address 127.0.0.1,10.0.0.0/8", "yes", "/etc/ssh/sshd_config:7")]

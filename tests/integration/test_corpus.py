@@ -175,6 +175,32 @@ def _xinetd_telnet(root):
            "    user = root\n    server = /usr/sbin/telnetd\n}\n")
 
 
+def _dropbear_port(port: str):
+    """/etc/default/dropbear as the admin edits it: DROPBEAR_PORT; admin/admin exists.
+    Debian's dropbear.service sets DROPBEAR_PORT=22 in Environment= and reads this file with
+    EnvironmentFile=, whose values win (systemd.exec(5))."""
+    def edit(root):
+        _admin_admin(root)
+        _write(root, "/etc/default/dropbear", f"DROPBEAR_PORT={port}\n")
+    return edit
+
+
+def _ssh_match_loopback(root):
+    """Passwords off for everyone, on only for clients connecting from the device itself."""
+    _admin_admin(root)
+    _write(root, "/etc/ssh/sshd_config.d/local.conf",
+           "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+           "Match Address 127.0.0.1,::1\n    PasswordAuthentication yes\n")
+
+
+def _ssh_match_lan(root):
+    """The same, but the Match block admits a LAN: admin/admin is reachable from it."""
+    _admin_admin(root)
+    _write(root, "/etc/ssh/sshd_config.d/local.conf",
+           "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+           "Match Address 192.168.0.0/16\n    PasswordAuthentication yes\n")
+
+
 @dataclass
 class Case:
     name: str
@@ -305,6 +331,27 @@ CASES: List[Case] = [
     Case("apache2-ssl", ("apache2",), _apache2_ssl, fail=("S1.1-12", "S1.1-13"), ok=("S1.1-02",),
          not_pass=("S1.1-01",), checks={"S1.1-12": ("TRANSPORT-WEAK-TLS-REFUSED", "TRANSPORT-PLAINTEXT-SERVICE")},
          absent={"S1.1-12": ("TRANSPORT-WEAK-TLS",)}, extra=True),
+    # --- audit of real defaults (dropbear port, sshd Match Address); written before running ---
+    # DROPBEAR_PORT=2222 in /etc/default/dropbear: dropbear listens on 2222, not 22; the S1.1-13
+    # finding must name that port; admin/admin over dropbear is a default password (S1.1-02)
+    Case("dropbear-port-2222", ("dropbear",), _dropbear_port("2222"), fail=("S1.1-02", "S1.1-04", "S1.1-13"),
+         ok=("S1.1-01", "S1.1-11", "S1.1-12"), says={"S1.1-13": "tcp port 2222 (ssh, dropbear)"},
+         checks={"S1.1-02": ("CRED-DEFAULT-PASSWORD",)}),
+    # DROPBEAR_PORT=127.0.0.1:2222: dropbear answers the device itself only; nothing is reachable
+    # over IP, so admin/admin is no network default password and nothing needs brute-force limits
+    Case("dropbear-loopback", ("dropbear",), _dropbear_port("127.0.0.1:2222"),
+         ok=("S1.1-01", "S1.1-02", "S1.1-04", "S1.1-11", "S1.1-12", "S1.1-13"),
+         absent={"S1.1-13": ("SURFACE-UNDECLARED-LISTENER",), "S1.1-02": ("CRED-DEFAULT-PASSWORD",),
+                 "S1.1-04": ("AUTH-BRUTEFORCE-UNPROTECTED",)}),
+    # sshd: passwords only for clients on the device itself (Match Address 127.0.0.1,::1): over
+    # the network admin/admin is never asked for — no default password reachable (S1.1-02 not
+    # fail) and no password login to rate-limit (S1.1-04 not fail); the port is still undeclared
+    Case("ssh-match-loopback", ("ssh",), _ssh_match_loopback, fail=("S1.1-13",),
+         ok=("S1.1-01", "S1.1-02", "S1.1-04", "S1.1-11", "S1.1-12"),
+         absent={"S1.1-02": ("CRED-DEFAULT-PASSWORD",), "S1.1-04": ("AUTH-BRUTEFORCE-UNPROTECTED",)}),
+    # the same block for a LAN: admin/admin is reachable from it (S1.1-02), unlimited (S1.1-04)
+    Case("ssh-match-lan", ("ssh",), _ssh_match_lan, fail=("S1.1-02", "S1.1-04", "S1.1-13"),
+         ok=("S1.1-01", "S1.1-11", "S1.1-12"), checks={"S1.1-02": ("CRED-DEFAULT-PASSWORD",)}),
     Case("md5crypt", (), _md5crypt, fail=("S1.1-11",), ok=("S1.1-01", "S1.1-02", "S1.1-12"),
          checks={"S1.1-11": ("CRED-WEAK-HASH",)}),
     Case("readable-key", (), _readable_key, fail=("S1.1-11",), ok=("S1.1-01", "S1.1-12"),
