@@ -28,15 +28,22 @@ def bundled() -> List[str]:
     return list(_bundled_cache)
 
 
+DICTIONARY_MAX = 16 << 20
+
+
 def load_file(path: str, limit: int = 100000) -> Tuple[List[str], Optional[str]]:
-    """A vendor dictionary file (one a line) on the build host; (words, error)."""
+    """A vendor dictionary file (one a line) on the build host; (words, error). A FIFO nobody
+    writes to or a device is an error, not a wait; words past ``limit`` are said, not dropped."""
+    from ..infile import NotReadable, read_bytes
+
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(16 << 20)
-    except OSError as exc:
-        return [], f"{path}: {exc.strerror}"
+        data = read_bytes(path, DICTIONARY_MAX)
+    except NotReadable as exc:
+        return [], f"{path}: {exc}"
     words = [w for w in data.decode("utf-8", "replace").splitlines() if w and not w.startswith("#")]
-    return words[:limit], None
+    if len(words) > limit:
+        return words[:limit], f"{path}: {len(words)} words, only the first {limit} are tried"
+    return words, None
 
 
 def word_variants(word: str) -> List[str]:
