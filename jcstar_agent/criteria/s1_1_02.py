@@ -18,7 +18,9 @@ and a password/hash key):
   password (sshd's own with ``UsePAM yes``, login's for telnet, else ``passwd``'s; pwquality
   unless ``enforcing = 0``, cracklib, passwdqc unless ``enforce=none``, pam_unix ``minlen``) or the
   declared app rule enforces at least 8 characters;
-- option ① (unique per device) needs no hit and the declared ``generation`` method;
+- option ① (unique per device) needs no hit and the declared ``generation`` method; an
+  application store no ``[[logins]]`` entry declares is ``manual`` even without a hit (its users
+  ship in the image, every unit's unless made per device);
 - the network logins are those :mod:`~jcstar_agent.facts.network_logins` finds started and
   reachable over IP — sshd, dropbear, telnet/rlogin and FTP (vsftpd ``local_enable``: every local
   account its PAM service and ``/etc/ftpusers``/``userlist`` admit); an SNMP v1/v2c community
@@ -340,6 +342,10 @@ def evaluate(ctx: Context) -> Outcome:
                                     f"login '{login.name}' declares unique per-device passwords "
                                     f"but not how they are generated ([[logins]] generation)",
                                     {"login": login.name}))
+    # a store no declared login owns: its users ship in the image, unique per unit only if a
+    # declaration says how (a strong password there is still every unit's)
+    undeclared += [f"{s.service} credential store {s.path} ({s.found_in})" for s in stores.stores
+                   if s.entries and not s.login]
     for login in ctx.config.logins:
         if login.kind == "app" and not login.default_password:
             undeclared.append(f"app login '{login.name}'")

@@ -201,6 +201,15 @@ def _ssh_match_lan(root):
            "Match Address 192.168.0.0/16\n    PasswordAuthentication yes\n")
 
 
+def _mosquitto_tls_passwd(root):
+    """A TLS listener on 8883 with a password file made by mosquitto_passwd, no anonymous access."""
+    _write(root, "/etc/mosquitto/conf.d/tls.conf",
+           "listener 8883\ncafile /etc/ssl/certs/ca-certificates.crt\n"
+           "certfile /etc/ssl/certs/ssl-cert-snakeoil.pem\nkeyfile /etc/ssl/private/ssl-cert-snakeoil.key\n"
+           "password_file /etc/mosquitto/passwd\nallow_anonymous false\n")
+    chroot(root, "mosquitto_passwd", "-c", "-b", "/etc/mosquitto/passwd", "sensor", "Kq7!vR2#pW9zL4xT")
+
+
 @dataclass
 class Case:
     name: str
@@ -352,6 +361,15 @@ CASES: List[Case] = [
     # the same block for a LAN: admin/admin is reachable from it (S1.1-02), unlimited (S1.1-04)
     Case("ssh-match-lan", ("ssh",), _ssh_match_lan, fail=("S1.1-02", "S1.1-04", "S1.1-13"),
          ok=("S1.1-01", "S1.1-11", "S1.1-12"), checks={"S1.1-02": ("CRED-DEFAULT-PASSWORD",)}),
+    # mosquitto on 8883 with TLS and a password file, no anonymous access: authenticated
+    # (S1.1-01) and encrypted (S1.1-12). The file is in the image, so every unit ships 'sensor'
+    # with the same password, and nothing says it is made per device or changed at first use: the
+    # password is not guessable, but S1.1-02 cannot pass without that declaration. mosquitto_passwd
+    # leaves the file 0644: hashes readable by every local user (S1.1-11)
+    Case("mosquitto-tls-passwd", ("mosquitto",), _mosquitto_tls_passwd, fail=("S1.1-11", "S1.1-13"),
+         ok=("S1.1-01", "S1.1-02", "S1.1-12"), not_pass=("S1.1-02", "S1.1-03", "S1.1-04"),
+         checks={"S1.1-11": ("APP-SECRET-WORLD-READABLE",)},
+         says={"S1.1-13": "tcp port 8883 (mqtts, mosquitto)"}, reason={"S1.1-02": "/etc/mosquitto/passwd"}),
     Case("md5crypt", (), _md5crypt, fail=("S1.1-11",), ok=("S1.1-01", "S1.1-02", "S1.1-12"),
          checks={"S1.1-11": ("CRED-WEAK-HASH",)}),
     Case("readable-key", (), _readable_key, fail=("S1.1-11",), ok=("S1.1-01", "S1.1-12"),
