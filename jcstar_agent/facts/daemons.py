@@ -255,13 +255,17 @@ APACHE_STATIC = ("core_module", "so_module", "http_module", "watchdog_module", "
 
 def _apache_modules(root, base: str, mains: List[str]) -> set:
     """Module names ``<IfModule>`` can test (``ssl_module`` and ``mod_ssl.c``) of every
-    ``LoadModule`` in the main config, ``mods-enabled/*.load`` (Debian) and
-    ``conf.modules.d/*.conf`` (Fedora); empty when none is found (a static build: unknown)."""
+    ``LoadModule`` in the main config, ``mods-enabled/*.load`` (Debian),
+    ``conf.modules.d/*.conf`` (Fedora) and every file they include (Alpine's conf.d/ssl.conf
+    loads mod_ssl itself); empty when none is found (a static build: unknown)."""
     loaded: set = set()
-    for path in mains + root.glob(f"{base}/mods-enabled", "*.load") + \
-            root.glob(f"{base}/conf.modules.d", "*.conf"):
-        for line in (root.text(path) or "").splitlines():
+    files = ConfigFiles(root, mains + root.glob(f"{base}/mods-enabled", "*.load") +
+                        root.glob(f"{base}/conf.modules.d", "*.conf"), DaemonFacts())
+    for _path, text in files:  # every include, <IfModule> or not: a module too many keeps a block
+        for line in text.splitlines():
             words = line.split("#", 1)[0].split()
+            if len(words) > 1 and words[0].lower() in ("include", "includeoptional"):
+                files.add(_glob(root, words[1].strip('"'), base))
             if len(words) >= 3 and words[0].lower() == "loadmodule":
                 stem = words[2].rsplit("/", 1)[-1].rsplit(".", 1)[0]  # mod_ssl
                 loaded |= {words[1], f"{stem}.c"}

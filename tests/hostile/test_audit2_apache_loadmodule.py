@@ -1,0 +1,27 @@
+"""<IfModule> judged against every LoadModule httpd reads, included files too.
+
+Found at fa4e7bd: the loaded modules were read from the main config, mods-enabled/*.load and
+conf.modules.d/*.conf only. Alpine's apache2-ssl (and any vendor's conf.d/ssl.conf) loads
+mod_ssl in the included file itself, then opens ``<IfModule ssl_module>``: with mpm_event
+loaded in httpd.conf the module list was "known" without ssl, the block was left out, and the
+``Listen 443`` and ``SSLProtocol all`` in it vanished — a listener and a weak TLS setting the
+device has. Expected, as an auditor reads that config: port 443 listens, SSLv3/TLSv1/TLSv1.1
+are reported at conf.d/ssl.conf:4.
+"""
+from jcstar_agent.facts import daemons
+from surface_testlib import make_ctx
+
+FILES = {"/usr/sbin/httpd": "x",
+         "/etc/httpd/conf/httpd.conf": "LoadModule mpm_event_module modules/mod_mpm_event.so\n"
+                                       "Listen 80\nIncludeOptional conf.d/*.conf\n",
+         "/etc/httpd/conf.d/ssl.conf": "LoadModule ssl_module modules/mod_ssl.so\n"
+                                       "<IfModule ssl_module>\nListen 443 https\nSSLProtocol all\n"
+                                       "</IfModule>\n<IfModule !ssl_module>\nListen 8080\n</IfModule>\n"}
+
+
+def test_a_module_loaded_in_an_included_file_counts(trees):
+    facts = daemons.read_daemon(make_ctx(trees(FILES)), ["/usr/sbin/httpd", "-DFOREGROUND"],
+                                "httpd.service")
+    assert sorted(x.port for x in facts.listeners) == [80, 443]
+    weak = {w.message for w in facts.weaknesses if w.source == "/etc/httpd/conf.d/ssl.conf:4"}
+    assert weak == {f"Apache SSLProtocol enables {p}" for p in ("SSLv3", "TLSv1", "TLSv1.1")}
