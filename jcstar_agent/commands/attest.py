@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from .check import add_check_options, build_context, distinct_outputs, write_output, write_sbom
+from .check import add_check_options, build_context, distinct_outputs, read_inputs, write_output, write_sbom
 
 
 def add_arguments(p) -> None:
@@ -34,7 +34,7 @@ def run(args) -> int:
 
     check_nonce(args.nonce)
     distinct_outputs(("--output", args.output), ("--report", args.report), ("--sbom", args.sbom),
-                     ("--key", args.key))
+                     ("--key", args.key), *read_inputs(args))
     signer = load_signer(args.key)  # before the checks: an unsafe key fails fast, exit 2
     ctx = build_context(args)
     report = check.run(ctx)

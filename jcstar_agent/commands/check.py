@@ -80,7 +80,7 @@ def distinct_outputs(*paths) -> None:
 
     seen = {}
     for option, path in paths:
-        if not path:
+        if not path or path == "-":  # stdin, where a verb reads it
             continue
         try:
             if not stat.S_ISREG(os.stat(path).st_mode):
@@ -89,9 +89,15 @@ def distinct_outputs(*paths) -> None:
             pass  # not there yet: a file this run would create
         real = os.path.realpath(os.path.abspath(path))
         if real in seen:
-            raise RunError(f"{seen[real]} and {option} name the same file; each output needs its own",
-                           path)
+            raise RunError(f"{seen[real]} and {option} name the same file; an output never "
+                           "overwrites another output or an input of the run", path)
         seen[real] = option
+
+
+def read_inputs(args) -> list:
+    """(option, path) of the files a check run reads that no output of it may name: a report
+    or SBOM written over the board config or the vulnerability database destroys it."""
+    return [("--config", getattr(args, "config", None)), ("--vulndb", getattr(args, "vulndb", None))]
 
 
 def add_boot_options(p, what: str) -> None:
@@ -284,7 +290,7 @@ def run(args) -> int:
 
     extra = [(fmt, getattr(args, f"{fmt}_output", None)) for fmt in EXTRA_FORMATS]
     distinct_outputs(("--output", args.output), ("--sbom", args.sbom),
-                     *((f"--{fmt}-output", path) for fmt, path in extra))
+                     *((f"--{fmt}-output", path) for fmt, path in extra), *read_inputs(args))
     for path in [args.output] + [path for _, path in extra]:
         check_writable(path)
     ctx = build_context(args)

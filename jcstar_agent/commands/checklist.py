@@ -68,7 +68,10 @@ def run(args) -> int:
     if args.output_dir and not os.path.isdir(args.output_dir):
         raise RunError("output folder does not exist", args.output_dir, hint=f"mkdir -p {args.output_dir}")
     if args.output:
-        from .check import check_writable
+        from .check import check_writable, distinct_outputs
+
+        distinct_outputs(("REPORT_OR_ENVELOPE", args.sources[0]), ("--pubkey", args.pubkey),
+                         ("--config", args.config), ("--output", args.output))
         check_writable(args.output)
     targets = []
     for src in args.sources:

@@ -30,9 +30,9 @@ from typing import List, Optional
 
 from ..errors import RunError
 from . import baud, seconds, timeout_seconds
-from .check import (add_check_options, build_context, check_writable, distinct_outputs, write_output,
-                    write_sbom)
-from .store import add_store_option, open_from, serial_pull, station_name, store_errors
+from .check import (add_check_options, build_context, check_writable, distinct_outputs, read_inputs,
+                    write_output, write_sbom)
+from .store import add_store_option, open_from, serial_pull, sqlite_file, station_name, store_errors
 
 BIG = {
     "P": ["████ ", "█   █", "████ ", "█    ", "█    "],
@@ -218,7 +218,9 @@ def run(args) -> int:
     ring = KeyRing()
     ring.add_pem(_trusted_pem(args), args.pubkey or args.key)
     vendor = _vendor(args)  # an unreadable config: exit 2 before the unit is touched
-    distinct_outputs(("--key", args.key), ("--pubkey", args.pubkey), ("--junit", args.junit))
+    # --sbom too (--key --sbom unit.key wrote the SBOM over the private key), and the SQLite store
+    distinct_outputs(("--key", args.key), ("--pubkey", args.pubkey), ("--junit", args.junit),
+                     ("--sbom", args.sbom), ("--store", sqlite_file(args)), *read_inputs(args))
     check_writable(args.junit)  # the same for a JUnit file that could not be written
     station = station_name(args)
     from ..serial.host import new_nonce

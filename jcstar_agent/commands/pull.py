@@ -46,6 +46,9 @@ def run(args) -> int:
         from ..infile import read_public_key
 
         pem = read_public_key(args.pubkey)  # not a public key: exit 2 before touching the line
+        from .check import distinct_outputs
+
+        distinct_outputs(("--pubkey", args.pubkey), ("--output", args.output))
         check_writable(args.output)  # nowhere to write it: exit 2 now, not after the transfer
     try:
         port = device.open_port(args.port, args.baud)

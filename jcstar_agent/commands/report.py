@@ -22,9 +22,11 @@ def run(args) -> int:
     import sys
 
     from ..report import escape, render, render_dict
-    from .check import check_writable, write_output
+    from .check import check_writable, distinct_outputs, write_output
     from .stored import InvalidEnvelope, load, to_report
 
+    distinct_outputs(("ENVELOPE_OR_REPORT", args.source), ("--pubkey", args.pubkey),
+                     ("--output", args.output))  # a rendering written over what it renders
     check_writable(args.output)
     try:
         stored = load(args.source, args.pubkey)

@@ -9,7 +9,7 @@ import signal
 
 from ..errors import RunError
 from . import baud
-from .check import add_check_options, build_context, write_sbom
+from .check import add_check_options, build_context, distinct_outputs, read_inputs, write_sbom
 
 
 def add_arguments(p) -> None:
@@ -25,6 +25,7 @@ def run(args) -> int:
     from ..attest.api import attest_report, load_signer
     from ..serial import device
 
+    distinct_outputs(("--key", args.key), ("--sbom", args.sbom), *read_inputs(args))  # SBOM over the key
     build_context(args)  # bad options, config or root: exit 2 now, not at the first request
     signer = load_signer(args.key)
     if args.baud <= 0:

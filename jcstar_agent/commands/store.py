@@ -64,6 +64,14 @@ def open_from(args, create: bool = False):
         raise RunError(str(exc)) from None
 
 
+def sqlite_file(args) -> Optional[str]:
+    """The evidence store's file when it is SQLite (no output may name it), else None."""
+    url = args.store or os.environ.get("JCSTAR_STORE") or DEFAULT_STORE
+    if url.startswith(("postgresql://", "postgres://")):
+        return None
+    return url[len("sqlite://"):] if url.startswith("sqlite://") else url
+
+
 def station_name(args) -> str:
     return getattr(args, "station", None) or os.environ.get("JCSTAR_STATION") or socket.gethostname()
 
@@ -309,6 +317,9 @@ def do_export(args) -> int:
     if not any((args.serial, args.model, args.version, args.keyid)):
         raise RunError("export needs --serial (or --model/--version/--keyid): whose evidence?")
     unit = args.serial or " ".join(x for x in (args.model, args.version, args.keyid) if x)
+    from .check import distinct_outputs
+
+    distinct_outputs(("--store", sqlite_file(args)), ("--output", args.output))  # the bundle over the store
     with open_from(args) as store:
         try:
             out = store_errors(lambda: export(store, q, args.output, unit))
