@@ -457,10 +457,15 @@ def _lighttpd(ctx, argv, src) -> DaemonFacts:
     glob_port, glob_bind, glob_ssl = (80, "*", False)
     port_src = f"{conf} (default server.port 80)"
     sockets: List[Tuple[str, str, dict]] = []  # (value, where, settings)
-    current: List[Optional[dict]] = []
+    # open blocks: a socket's settings, SCHEME_HTTP for $HTTP["scheme"] == "http", None for others
+    current: List[object] = []
     settings_global: dict = {}
+    redirect_all = ""  # where plain HTTP is sent to HTTPS for every socket
+    modules: set = set()
     files = ConfigFiles(root, [conf], out)
     for path, text in files:
+        for m in re.finditer(r'^\s*server\.modules\s*\+?=\s*\(([^)]*)\)', text, re.M):  # lists span lines
+            modules.update(re.findall(r'"([\w-]+)"', m.group(1)))
         for n, raw in enumerate(text.splitlines(), 1):
             line = raw.split("#", 1)[0].strip() if '"#' not in raw else raw.strip()
             if not line:
@@ -471,6 +476,9 @@ def _lighttpd(ctx, argv, src) -> DaemonFacts:
                 entry = {"ssl": False, "where": where}
                 sockets.append((m.group(1), where, entry))
                 current.append(entry)
+                continue
+            if re.match(r'^\$HTTP\["scheme"\]\s*==\s*"http"\s*\{$', line):
+                current.append(SCHEME_HTTP)
                 continue
             if re.match(r'^\$\w+\[', line) and line.endswith("{"):
                 current.append(None)
@@ -490,9 +498,17 @@ def _lighttpd(ctx, argv, src) -> DaemonFacts:
             if not m:
                 continue
             key, value = m.group(1), m.group(3).strip().rstrip(",")
-            scope = current[-1] if current and current[-1] is not None else None
+            scope = current[-1] if current and isinstance(current[-1], dict) else None
             target = scope if scope is not None else settings_global
-            if key == "server.port" and scope is None and value.isdigit():
+            if key == "url.redirect" and _redirects_all_to_https(value):
+                # lighttpd's documented HTTP-to-HTTPS idiom: under $HTTP["scheme"] == "http", or
+                # in a plain socket's block
+                sock = next((c for c in reversed(current) if isinstance(c, dict)), None)
+                if sock is not None:
+                    sock["redirect"] = where
+                elif SCHEME_HTTP in current:
+                    redirect_all = where
+            elif key == "server.port" and scope is None and value.isdigit():
                 glob_port, port_src = int(value), where
             elif key == "server.bind" and scope is None:
                 glob_bind = addr(value.strip('"'))
@@ -522,16 +538,32 @@ def _lighttpd(ctx, argv, src) -> DaemonFacts:
                 for w in weak_cipher_words(value.strip('"')):
                     out.weaknesses.append(Weakness("weak-cipher", "lighttpd", where,
                                                    f"lighttpd ssl.cipher-list allows {w} ciphers"))
+    def plain(where: str, redirect: str) -> Tuple[str, str]:
+        if redirect and "mod_redirect" in modules:  # url.redirect does nothing without it
+            return "http-redirect", f"{where}; redirects to HTTPS at {redirect}"
+        return "http", where
+
     if root.exists(conf) or not files.seen:
-        out.listeners.append(_listener("tcp", glob_port, glob_bind, "lighttpd", port_src,
-                                       "https" if glob_ssl else "http", glob_ssl))
+        service, where = ("https", port_src) if glob_ssl else plain(port_src, redirect_all)
+        out.listeners.append(_listener("tcp", glob_port, glob_bind, "lighttpd", where, service, glob_ssl))
     for value, where, entry in sockets:
         a, p = host_port(value, 80)
         if p:
             tls = entry.get("ssl", glob_ssl)
-            out.listeners.append(_listener("tcp", p, a, "lighttpd", where,
-                                           "https" if tls else "http", tls))
+            service, at = ("https", where) if tls else plain(where, entry.get("redirect") or redirect_all)
+            out.listeners.append(_listener("tcp", p, a, "lighttpd", at, service, tls))
     return out
+
+
+SCHEME_HTTP = "scheme-http"
+# url.redirect keys that match every request path
+_EVERY_PATH = ("", ".*", "^.*", "^.*$", "^(.*)$", "^(.*)", "(.*)", "^/(.*)", "^/(.*)$", "/(.*)")
+
+
+def _redirects_all_to_https(value: str) -> bool:
+    """url.redirect = ("" => "https://…"): every path is sent to HTTPS, nothing else is served."""
+    pairs = re.findall(r'"((?:[^"\\]|\\.)*)"\s*=>\s*"([^"]*)"', value)
+    return any(k in _EVERY_PATH and v.lower().startswith("https://") for k, v in pairs)
 
 
 def _mosquitto(ctx, argv, src) -> DaemonFacts:

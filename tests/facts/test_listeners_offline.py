@@ -238,6 +238,23 @@ def test_lighttpd_port_socket_blocks_and_ssl_options(tree):
     assert "SSLv3" in msgs and "TLSv1.1" in msgs
 
 
+
+def test_lighttpd_http_redirected_to_https_only_with_mod_redirect_and_every_path(tree):
+    """$HTTP["scheme"] == "http" { url.redirect = ("" => "https://...") } makes port 80 a
+    redirect; not without mod_redirect loaded, nor when only some paths are redirected."""
+    def service(modules, key):
+        root = tree({
+            "/etc/lighttpd/lighttpd.conf": f'server.modules = (\n  "mod_access",\n{modules})\n'
+                                           'server.port = 80\ninclude "conf-enabled/*.conf"\n',
+            "/etc/lighttpd/conf-enabled/90-r.conf":
+                f'$HTTP["scheme"] == "http" {{\n  url.redirect = ("{key}" => "https://${{url.authority}}")\n}}\n',
+        })
+        f = facts(root, ["/usr/sbin/lighttpd", "-D", "-f", "/etc/lighttpd/lighttpd.conf"])
+        return [(x.port, x.service) for x in f.listeners]
+    assert service('  "mod_redirect",\n', "") == [(80, "http-redirect")]
+    assert service('  "mod_redirect",\n', "^/admin") == [(80, "http")]
+    assert service("", "") == [(80, "http")]
+
 def test_mosquitto_default_is_loopback_and_listeners_tls_version(tree):
     root = tree({"/etc/mosquitto/mosquitto.conf": "# nothing\npersistence true\n"})
     f = facts(root, ["mosquitto", "-c", "/etc/mosquitto/mosquitto.conf"])

@@ -36,10 +36,15 @@ SERVICES = {
     "samba": (("smbd.service", "nmbd.service", "samba-ad-dc.service"), ("smbd", "nmbd", "samba-ad-dc")),
     "xinetd": (("xinetd.service",), ("xinetd",)),
     "apache2": (("apache2.service", "apache-htcacheclean.service"), ("apache2", "apache-htcacheclean")),
+    # what a Raspberry Pi OS image carries besides (lighttpd-mod-openssl only adds a module)
+    "avahi": (("avahi-daemon.service", "avahi-daemon.socket", "dbus-org.freedesktop.Avahi.service"),
+              ("avahi-daemon",)),
+    "bluetooth": (("bluetooth.service", "dbus-org.bluez.service"), ("bluetooth",)),
+    "rpcbind": (("rpcbind.service", "rpcbind.socket"), ("rpcbind",)),
 }
 # Daemons the agent has no reader for, xinetd (which replaces openbsd-inetd) and apache2 (started
 # through apachectl): a second tree built on the base one, so adding them does not rebuild the base.
-EXTRA_PACKAGES = ("samba", "xinetd", "apache2")
+EXTRA_PACKAGES = ("samba", "xinetd", "apache2", "lighttpd-mod-openssl", "avahi-daemon", "bluez", "rpcbind")
 
 
 def build() -> str:

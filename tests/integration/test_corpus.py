@@ -210,6 +210,20 @@ def _mosquitto_tls_passwd(root):
     chroot(root, "mosquitto_passwd", "-c", "-b", "/etc/mosquitto/passwd", "sensor", "Kq7!vR2#pW9zL4xT")
 
 
+def _lighttpd_ssl(redirect: bool):
+    """lighttpd-mod-openssl as its README says: lighty-enable-mod ssl and /etc/lighttpd/server.pem
+    (key and certificate, 0600); with ``redirect``, lighttpd's documented HTTP-to-HTTPS idiom."""
+    def edit(root):
+        chroot(root, "lighty-enable-mod", "ssl")
+        chroot(root, "sh", "-c", "cat /etc/ssl/private/ssl-cert-snakeoil.key /etc/ssl/certs/ssl-cert-snakeoil.pem"
+               " > /etc/lighttpd/server.pem && chmod 600 /etc/lighttpd/server.pem")
+        if redirect:
+            _write(root, "/etc/lighttpd/conf-enabled/90-https-redirect.conf",
+                   '$HTTP["scheme"] == "http" {\n'
+                   '    url.redirect = ("" => "https://${url.authority}${url.path}${qsa}")\n}\n')
+    return edit
+
+
 @dataclass
 class Case:
     name: str
@@ -370,6 +384,25 @@ CASES: List[Case] = [
          ok=("S1.1-01", "S1.1-02", "S1.1-12"), not_pass=("S1.1-02", "S1.1-03", "S1.1-04"),
          checks={"S1.1-11": ("APP-SECRET-WORLD-READABLE",)},
          says={"S1.1-13": "tcp port 8883 (mqtts, mosquitto)"}, reason={"S1.1-02": "/etc/mosquitto/passwd"}),
+    # lighttpd with mod_openssl (10-ssl.conf: 443 with TLS; lighttpd 1.4.69 defaults to TLS 1.2
+    # and up) and port 80 serving pages in cleartext: S1.1-12 fails for 80 only
+    Case("lighttpd-ssl", ("lighttpd",), _lighttpd_ssl(False), fail=("S1.1-12", "S1.1-13"),
+         ok=("S1.1-02", "S1.1-11"), not_pass=("S1.1-01",),
+         checks={"S1.1-12": ("TRANSPORT-PLAINTEXT-SERVICE",)}, absent={"S1.1-12": ("TRANSPORT-WEAK-TLS",)},
+         says={"S1.1-13": "tcp port 443 (https, lighttpd)"}, extra=True),
+    # the same with $HTTP["scheme"] == "http" { url.redirect = ("" => "https://...") } (mod_redirect
+    # is in Debian's server.modules): port 80 only sends clients to HTTPS, nothing is served in
+    # cleartext — S1.1-12 does not fail; both ports are still undeclared (S1.1-13)
+    Case("lighttpd-ssl-redirect", ("lighttpd",), _lighttpd_ssl(True), fail=("S1.1-13",),
+         ok=("S1.1-02", "S1.1-11", "S1.1-12"), not_pass=("S1.1-01",),
+         checks={"S1.1-12": ("TRANSPORT-HTTP-REDIRECT",)},
+         absent={"S1.1-12": ("TRANSPORT-PLAINTEXT-SERVICE", "TRANSPORT-WEAK-TLS")}, extra=True),
+    # what a Raspberry Pi OS image starts besides: avahi (udp/5353), rpcbind (111, socket-activated)
+    # and bluetooth.service, none declared: S1.1-13 fails for the ports and for Bluetooth (B); mDNS
+    # and the portmapper carry no protected asset (S1.1-12 not fail); their access is unseen
+    Case("pi-extras", ("avahi", "bluetooth", "rpcbind"), fail=("S1.1-13",),
+         ok=("S1.1-02", "S1.1-11", "S1.1-12"), not_pass=("S1.1-01",),
+         checks={"S1.1-13": ("IFACE-BLUETOOTH-SERVICE", "SURFACE-UNDECLARED-LISTENER")}, extra=True),
     Case("md5crypt", (), _md5crypt, fail=("S1.1-11",), ok=("S1.1-01", "S1.1-02", "S1.1-12"),
          checks={"S1.1-11": ("CRED-WEAK-HASH",)}),
     Case("readable-key", (), _readable_key, fail=("S1.1-11",), ok=("S1.1-01", "S1.1-12"),
