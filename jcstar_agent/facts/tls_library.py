@@ -8,7 +8,8 @@ A daemon's config line that names them is then not a protocol the device speaks.
 
 The floor holds only when every OpenSSL in the image is 3.x (an ``libssl.so.1.x`` beside it may
 be what a daemon links) and nothing lowers the level to 0: ``@SECLEVEL=0`` in
-``/etc/ssl/openssl.cnf`` (or ``/usr/lib/ssl/openssl.cnf``) here, in a daemon's own cipher string
+``/etc/ssl/openssl.cnf`` (or ``/usr/lib/ssl/openssl.cnf``, or a file either ``.include``s) here,
+in a daemon's own cipher string
 at the daemon (``daemons``). The version comes from the package database (``libssl3``,
 ``libssl3t64``, ``openssl``) or, without one, from the library's file name.
 """
@@ -21,6 +22,7 @@ from typing import List, Optional, Tuple
 LIB_DIRS = ("/lib", "/usr/lib", "/lib64", "/usr/lib64")
 PACKAGES = ("libssl3", "libssl3t64", "libssl1.1", "libssl1.0.2", "libssl1.0.0", "openssl", "libopenssl3")
 CONFIGS = ("/etc/ssl/openssl.cnf", "/usr/lib/ssl/openssl.cnf", "/etc/pki/tls/openssl.cnf")
+MAX_CONFIGS = 64  # openssl.cnf and the files it .includes
 
 
 @dataclass
@@ -63,7 +65,9 @@ def read(ctx) -> TlsLibrary:
         m = re.search(r"libssl\.so\.(\d+)(?:\.(\d+))?", path)
         if m:
             majors[path] = (int(m.group(1)), int(m.group(2) or 0))
-    out.older = sorted(p for p, v in majors.items() if v[0] < 3)
+    # only soname 3 is OpenSSL 3; 1.1/1.0.x are older, and LibreSSL's (libssl.so.46, .53 …) speak
+    # TLS 1.0 with no security level to lower: none of them refuses it
+    out.older = sorted(p for p, v in majors.items() if v[0] != 3)
     for p in ctx.fact(packages.read).items:
         if p.ecosystem != "python" and p.name in PACKAGES:
             vm = re.match(r"^(?:\d+:)?(\d+)\.(\d+)", p.version)
@@ -74,15 +78,25 @@ def read(ctx) -> TlsLibrary:
                 elif out.openssl is None:
                     out.openssl, out.source = version, f"{p.database}: {p.name} {p.version}"
     if out.openssl is None:
-        new = sorted(p for p, v in majors.items() if v[0] >= 3)
+        new = sorted(p for p, v in majors.items() if v[0] == 3)
         if new:
             out.openssl, out.source = majors[new[0]], new[0]
-    for path in CONFIGS:
+    queue, seen = list(CONFIGS), set()
+    while queue and not out.seclevel0 and len(seen) < MAX_CONFIGS:
+        path = queue.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
         text = root.text(path, limit=256 * 1024) or ""
         for n, line in enumerate(text.splitlines(), 1):
-            if re.search(r"@SECLEVEL\s*=\s*0", line.split("#", 1)[0], re.I):
+            line = line.split("#", 1)[0]
+            inc = re.match(r"\s*\.include\s*=?\s*(\S+)", line)
+            if inc:  # Fedora's crypto-policies, a vendor's legacy.cnf: read where they are
+                target = inc.group(1).strip("\"'")
+                target = target if target.startswith("/") else f"{path.rsplit('/', 1)[0]}/{target}"
+                queue += (root.glob(target, "*.cnf") + root.glob(target, "*.conf")
+                          if root.is_dir(target) else [target])
+            elif re.search(r"@SECLEVEL\s*=\s*0", line, re.I):
                 out.seclevel0 = f"{path}:{n}"
                 break
-        if out.seclevel0:
-            break
     return out
