@@ -9,8 +9,9 @@ recognised), every installed daemon and every enabled inetd line is assumed reac
 
 Daemons known, each with its own config semantics:
 
-- **sshd** — password/keyboard-interactive methods (``Match User`` blocks too; a ``Match
-  Address``/``LocalAddress`` block of loopback addresses only reaches nobody over the network),
+- **sshd** — password/keyboard-interactive methods and ``AuthenticationMethods`` (``Match User``
+  blocks too; a ``Match Address``/``LocalAddress`` block of loopback addresses only reaches nobody
+  over the network),
   ``PermitRootLogin``, ``PermitEmptyPasswords``, ``AllowUsers``/``DenyUsers``;
 - **dropbear** — ``-s``, ``-g``, ``-w``, ``-B``;
 - **telnet, rlogin** (inetd/xinetd lines, telnetd started on its own) — local accounts via
@@ -109,10 +110,19 @@ def _match_list(name: str, patterns: List[str]) -> bool:
     return hit
 
 
+def _asks_password(methods: str) -> bool:
+    """An AuthenticationMethods value under which sshd may ask for a password: 'any', or a list
+    naming password or keyboard-interactive."""
+    m = methods.lower()
+    return m == "any" or "password" in m or "keyboard-interactive" in m
+
+
 def _sshd_user_rules(s) -> List[Tuple[List[str], bool]]:
-    """Per-user password rules from ``Match User`` blocks. Only when no other kind of Match block
-    (Address, Host ...) turns a password method on: such a block may match any user's connection."""
-    keys = ("passwordauthentication", "kbdinteractiveauthentication")
+    """Per-user password rules from ``Match User`` blocks (the password methods, or an
+    ``AuthenticationMethods`` that names neither password nor keyboard-interactive). Only when no
+    other kind of Match block (Address, Host ...) turns a password method on: such a block may
+    match any user's connection."""
+    keys = ("passwordauthentication", "kbdinteractiveauthentication", "authenticationmethods")
     rules: List[Tuple[List[str], bool]] = []
     for m in s.matches:
         if m.local_only:  # no client over the network reaches it
@@ -121,13 +131,16 @@ def _sshd_user_rules(s) -> List[Tuple[List[str], bool]]:
         sets = {k: m.options[k][0].lower() for k in keys if m.options.get(k)}
         if not sets:
             continue
+        am = sets.pop("authenticationmethods", None)
         if len(words) != 2 or words[0].lower() != "user":
-            if "yes" in sets.values():
+            if "yes" in sets.values() or (am is not None and am != "any" and _asks_password(am)):
                 return []
             continue
         pa = sets.get("passwordauthentication", (s.get("passwordauthentication") or "").lower())
         kb = sets.get("kbdinteractiveauthentication", (s.get("kbdinteractiveauthentication") or "").lower())
-        rules.append((words[1].split(","), pa == "yes" or (kb == "yes" and s.get("usepam") == "yes")))
+        allowed = pa == "yes" or (kb == "yes" and s.get("usepam") == "yes")
+        rules.append((words[1].split(","),
+                      allowed and _asks_password(am or s.get("authenticationmethods") or "any")))
     return rules
 
 
@@ -214,8 +227,9 @@ def _ssh(ctx, r: Reach) -> List[NetLogin]:
     rules = _sshd_user_rules(s)
     base = None
     if rules:  # users no "Match User" block names get the global setting
-        base = (s.get("passwordauthentication") == "yes" or
-                (s.get("kbdinteractiveauthentication") == "yes" and s.get("usepam") == "yes"))
+        base = ((s.get("passwordauthentication") == "yes" or
+                 (s.get("kbdinteractiveauthentication") == "yes" and s.get("usepam") == "yes"))
+                and _asks_password(s.get("authenticationmethods") or "any"))
     port, address, _src = _port(up, s.ports[0] if s.ports else 22)
     return [NetLogin("ssh", port, s.path or s.binary, pw, root_pw, empty, allow, deny, rules, base,
                      pam_service="sshd" if s.get("usepam") == "yes" else "", tls=True,

@@ -147,3 +147,24 @@ def test_cockpit_socket_is_a_pam_login(trees):
     cockpit = _logins(_tree(trees, files))["cockpit"]
     assert (cockpit.port, cockpit.pam_service, cockpit.tls, cockpit.root_password) == (9090, "cockpit", True, False)
 
+
+
+def test_sshd_match_user_authentication_methods_and_loopback_blocks(tree):
+    """A Match User block whose AuthenticationMethods names no password method keeps its users
+    from password logins; a global one does the same for everyone else; a Match Address block of
+    loopback addresses only turns passwords on for nobody over the network."""
+    root = _tree(tree, dict(enabled("ssh", "/usr/sbin/sshd -D"), **{"/usr/sbin/sshd": b"\x7fELF OpenSSH_9.2p1"}))
+
+    def ssh(conf):
+        os.makedirs(os.path.join(root, "etc/ssh"), exist_ok=True)
+        with open(os.path.join(root, "etc/ssh/sshd_config"), "w") as fh:
+            fh.write(conf)
+        return _logins(root)["ssh"]
+    admin, op = Account("admin", 1000, 1000, shell="/bin/sh"), Account("op", 1001, 1001, shell="/bin/sh")
+    s = ssh("PasswordAuthentication yes\nMatch User admin\n  AuthenticationMethods publickey\n")
+    assert not s.admits(admin) and s.admits(op)
+    s = ssh("AuthenticationMethods publickey\nMatch User admin\n  AuthenticationMethods password\n")
+    assert s.admits(admin) and not s.admits(op)
+    s = ssh("PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+            "Match Address 127.0.0.1,::1\n  PasswordAuthentication yes\n")
+    assert not s.password and not s.admits(admin)

@@ -224,6 +224,15 @@ def _lighttpd_ssl(redirect: bool):
     return edit
 
 
+def _ssh_match_user_methods(methods: str):
+    """admin/admin exists; passwords stay on globally, but a Match User admin block sets
+    AuthenticationMethods (sshd asks admin only for what it lists)."""
+    def edit(root):
+        _admin_admin(root)
+        _write(root, "/etc/ssh/sshd_config.d/admin.conf", f"Match User admin\n    AuthenticationMethods {methods}\n")
+    return edit
+
+
 @dataclass
 class Case:
     name: str
@@ -403,6 +412,18 @@ CASES: List[Case] = [
     Case("pi-extras", ("avahi", "bluetooth", "rpcbind"), fail=("S1.1-13",),
          ok=("S1.1-02", "S1.1-11", "S1.1-12"), not_pass=("S1.1-01",),
          checks={"S1.1-13": ("IFACE-BLUETOOTH-SERVICE", "SURFACE-UNDECLARED-LISTENER")}, extra=True),
+    # Match User admin / AuthenticationMethods publickey: sshd never asks admin for a password, and
+    # root is locked — admin/admin is no network default password (S1.1-02 not fail); the port is
+    # undeclared. (Written first: S1.1-04 not fail. Revised after the run: sshd still asks every
+    # other user name for a password, unlimited — the stock openssh-server case fails S1.1-04 for
+    # the same reason, so it fails here too.)
+    Case("ssh-match-user-publickey", ("ssh",), _ssh_match_user_methods("publickey"),
+         fail=("S1.1-04", "S1.1-13"), ok=("S1.1-01", "S1.1-02", "S1.1-11", "S1.1-12"),
+         absent={"S1.1-02": ("CRED-DEFAULT-PASSWORD",)}),
+    # the same block with "password": admin/admin is asked for (S1.1-02, S1.1-04 fail)
+    Case("ssh-match-user-password", ("ssh",), _ssh_match_user_methods("password"),
+         fail=("S1.1-02", "S1.1-04", "S1.1-13"), ok=("S1.1-01", "S1.1-11", "S1.1-12"),
+         checks={"S1.1-02": ("CRED-DEFAULT-PASSWORD",)}),
     Case("md5crypt", (), _md5crypt, fail=("S1.1-11",), ok=("S1.1-01", "S1.1-02", "S1.1-12"),
          checks={"S1.1-11": ("CRED-WEAK-HASH",)}),
     Case("readable-key", (), _readable_key, fail=("S1.1-11",), ok=("S1.1-01", "S1.1-12"),
