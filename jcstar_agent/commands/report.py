@@ -1,7 +1,9 @@
 """``report``: render a stored report or attestation envelope (html, sarif, json, text, junit).
 
 An envelope is verified with ``--pubkey`` first (exit 1 and nothing rendered when it is invalid);
-a plain report is rendered and, in HTML, marked unsigned. Exit 0 when rendered.
+a plain report is rendered and, in HTML, marked unsigned — unless ``--pubkey`` was given: the
+user asked for a verified attestation, and a plain report (an envelope swapped for its
+unsigned predicate) is exit 1, nothing rendered. Exit 0 when rendered.
 """
 from __future__ import annotations
 
@@ -32,6 +34,10 @@ def run(args) -> int:
         stored = load(args.source, args.pubkey)
     except InvalidEnvelope as exc:
         print(f"jcstar-agent: {exc}", file=sys.stderr)
+        return 1
+    if args.pubkey and not stored.signed:  # --pubkey asks for a verified attestation: not this
+        print(f"jcstar-agent: {args.source}: INVALID: a plain report, not a signed attestation: "
+              f"--pubkey verifies nothing in it (nothing rendered)", file=sys.stderr)
         return 1
     if args.format in ("sarif", "html"):
         text = render_dict(escape.tree(stored.report), args.format, stored.provenance)
