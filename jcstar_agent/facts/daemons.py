@@ -253,6 +253,18 @@ APACHE_STATIC = ("core_module", "so_module", "http_module", "watchdog_module", "
                  "logio_module", "version_module", "unixd_module", "mpm_common")
 
 
+def _apache_include(root, pattern: str, base: str) -> List[str]:
+    """Files an ``Include``/``IncludeOptional`` names: a folder is every file below it, as httpd
+    reads it (``Include conf.d`` was one unreadable "directory" and its Listen lines vanished)."""
+    out: List[str] = []
+    for path in _glob(root, pattern, base):
+        if root.is_dir(path):
+            out += sorted(p for p, _st in root.walk(path, max_entries=MAX_FILES, max_depth=4))
+        else:
+            out.append(path)
+    return out
+
+
 def _apache_modules(root, base: str, mains: List[str]) -> set:
     """Module names ``<IfModule>`` can test (``ssl_module`` and ``mod_ssl.c``) of every
     ``LoadModule`` in the main config, ``mods-enabled/*.load`` (Debian),
@@ -265,7 +277,7 @@ def _apache_modules(root, base: str, mains: List[str]) -> set:
         for line in text.splitlines():
             words = line.split("#", 1)[0].split()
             if len(words) > 1 and words[0].lower() in ("include", "includeoptional"):
-                files.add(_glob(root, words[1].strip('"'), base))
+                files.add(_apache_include(root, words[1].strip('"'), base))
             if len(words) >= 3 and words[0].lower() == "loadmodule":
                 stem = words[2].rsplit("/", 1)[-1].rsplit(".", 1)[0]  # mod_ssl
                 loaded |= {words[1], f"{stem}.c"}
@@ -302,7 +314,7 @@ def _apache(ctx, argv, src) -> DaemonFacts:
             if any(skip):  # a Listen 443 under <IfModule ssl_module> without mod_ssl: not there
                 continue
             if key in ("include", "includeoptional") and len(words) > 1:
-                files.add(_glob(root, words[1].strip('"'), base))
+                files.add(_apache_include(root, words[1].strip('"'), base))
             elif key == "listen" and len(words) > 1:
                 a, p = host_port(words[1], None)
                 if p:

@@ -25,3 +25,12 @@ def test_a_module_loaded_in_an_included_file_counts(trees):
     assert sorted(x.port for x in facts.listeners) == [80, 443]
     weak = {w.message for w in facts.weaknesses if w.source == "/etc/httpd/conf.d/ssl.conf:4"}
     assert weak == {f"Apache SSLProtocol enables {p}" for p in ("SSLv3", "TLSv1", "TLSv1.1")}
+
+
+def test_include_of_a_folder_reads_every_file_below_it(trees):
+    # Found at dfe5184: "Include conf.d" (a folder: httpd reads every file in it and below) was
+    # one unreadable "directory" error and the Listen 443 in conf.d/ssl.conf vanished.
+    files = {"/usr/sbin/httpd": "x", "/etc/httpd/conf/httpd.conf": "Listen 80\nInclude conf.d\n",
+             "/etc/httpd/conf.d/ssl.conf": "Listen 443 https\n", "/etc/httpd/conf.d/vhosts/a.conf": "Listen 8443\n"}
+    facts = daemons.read_daemon(make_ctx(trees(files)), ["/usr/sbin/httpd", "-DFOREGROUND"], "httpd.service")
+    assert sorted(x.port for x in facts.listeners) == [80, 443, 8443] and not facts.errors, facts.errors
