@@ -717,7 +717,7 @@ def _snmpd(ctx, argv, src) -> DaemonFacts:
             if key == "agentaddress" and len(words) > 1:
                 agent += [(a, f"{path}:{n}") for a in " ".join(words[1:]).split(",")]
             elif key in ("rocommunity", "rwcommunity", "rocommunity6", "rwcommunity6", "com2sec",
-                         "com2sec6"):
+                         "com2sec6") and not snmp_community_local(words):
                 communities.append(f"{path}:{n}")  # the community itself is a secret: not kept
     positional = [a for a in argv[1:] if not a.startswith("-") and ":" in a]
     agent += [(a, src) for a in positional]
@@ -743,6 +743,28 @@ def _snmpd(ctx, argv, src) -> DaemonFacts:
                                        "SNMP v1/v2c community configured: community and data "
                                        "travel in cleartext", ports[0] if ports else 161))
     return out
+
+
+def snmp_community_local(words: List[str]) -> bool:
+    """A community line (split, keyword first) whose SOURCE admits only the device itself
+    (``rocommunity public localhost``, ``com2sec local 127.0.0.1 public``): snmpd ignores the
+    community from any other address, so it is no credential over the network."""
+    import ipaddress
+
+    key, rest = words[0].lower(), words[1:]
+    if key.startswith("com2sec"):
+        if rest[:1] == ["-Cn"]:
+            rest = rest[2:]
+        source = rest[1] if len(rest) >= 3 else "default"
+    else:
+        source = rest[1] if len(rest) >= 2 and not rest[1].startswith(("-", ".")) else "default"
+    if source.lower() == "localhost":
+        return True
+    try:
+        net = ipaddress.ip_network(source, strict=False)
+    except ValueError:
+        return False
+    return net.subnet_of(ipaddress.ip_network("127.0.0.0/8" if net.version == 4 else "::1/128"))
 
 
 def _vsftpd(ctx, argv, src) -> DaemonFacts:

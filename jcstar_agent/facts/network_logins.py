@@ -26,10 +26,13 @@ Daemons known, each with its own config semantics:
   system password (``option password '$p$root'``);
 - **Cockpit** — local accounts through its PAM service ``cockpit`` (root denied by its
   ``disallowed-users`` default);
-- **snmpd** — SNMP v1/v2c communities (``rocommunity``/``rwcommunity``/``com2sec``): the daemon's
-  own shared credential; ``public``/``private`` are the universal defaults (kind ``community``).
+- **snmpd** — SNMP v1/v2c communities (``rocommunity``/``rwcommunity``/``com2sec``; not one whose
+  SOURCE is the device itself, e.g. ``rocommunity public localhost``): the daemon's own shared
+  credential; ``public``/``private`` are the universal defaults (kind ``community``).
   Without a community, SNMPv3 users given access with authentication (``rouser``/``rwuser`` at
-  ``auth`` or ``priv``): snmpd's own user database (kind ``usm``).
+  ``auth`` or ``priv``) that exist (``createUser``, or ``usmUser`` as snmpd persists them —
+  Debian's ``rouser authPrivUser`` names a user nobody created): snmpd's own user database (kind
+  ``usm``).
 
 The community itself is never copied out unless it is one of those well-known defaults.
 """
@@ -408,12 +411,15 @@ def _cockpit(ctx, r: Reach) -> List[NetLogin]:
 
 
 def snmp_communities(root, conf: str = SNMPD_CONF) -> List[Tuple[str, str]]:
-    """(community, file:line) of every v1/v2c community snmpd is given (kept in memory only)."""
+    """(community, file:line) of every v1/v2c community snmpd accepts from the network (kept in
+    memory only); one whose SOURCE is the device itself (localhost, 127.0.0.1, ::1) is not."""
+    from .daemons import snmp_community_local
+
     out: List[Tuple[str, str]] = []
     for path in [conf] + root.glob("/etc/snmp/snmpd.conf.d", "*.conf"):
         for n, raw in enumerate((root.text(path) or "").splitlines(), 1):
             words = raw.split("#", 1)[0].split()
-            if len(words) < 2:
+            if len(words) < 2 or snmp_community_local(words):
                 continue
             key = words[0].lower()
             if key in ("rocommunity", "rwcommunity", "rocommunity6", "rwcommunity6"):
@@ -468,6 +474,31 @@ def snmp_image_secrets(root, users: List[str]) -> List[Tuple[str, str]]:
     return out
 
 
+def snmp_created_users(root) -> Optional[set]:
+    """SNMPv3 users that exist in the image: ``createUser`` lines and the ``usmUser`` lines snmpd
+    writes after its first start. None when a ``usmUser`` name cannot be read (then every user
+    given access is counted)."""
+    out = set()
+    for path in list(SNMP_USER_FILES) + root.glob("/etc/snmp/snmpd.conf.d", "*.conf"):
+        for raw in (root.text(path) or "").splitlines():
+            words = raw.split("#", 1)[0].split()
+            if not words:
+                continue
+            key, rest = words[0].lower(), words[1:]
+            if key == "createuser":
+                if rest[:1] == ["-e"]:
+                    rest = rest[2:]
+                if rest:
+                    out.add(rest[0])
+            elif key == "usmuser":  # usmUser 1 3 ENGINEID NAME SECNAME …, NAME as 0x-hex or text
+                name = rest[3] if len(rest) > 3 else ""
+                try:
+                    out.add(bytes.fromhex(name[2:]).decode() if name.startswith("0x") else name.strip('"'))
+                except ValueError:
+                    return None
+    return out
+
+
 def _access_users(root) -> List[str]:
     """SNMPv3 users given access: ``rouser``/``rwuser``, and ``group G usm USER`` (VACM)."""
     users = [u for u, _level, _w in snmp_v3_users(root)]
@@ -489,6 +520,9 @@ def _snmpd(ctx, r: Reach) -> List[NetLogin]:
     fixed = snmp_image_secrets(ctx.root, _access_users(ctx.root))
     if not comms:
         users = snmp_v3_users(ctx.root)
+        created = snmp_created_users(ctx.root)
+        if created is not None:  # a rouser line for a user never created logs nobody in
+            users = [u for u in users if u[0] in created]
         if not users or any(level in ("noauth", "noauthnopriv") for _u, level, _w in users):
             return []  # no login, or a user without authentication: not a login judged here
         port, address, _src = _port(up, 161)

@@ -95,12 +95,13 @@ def test_snmp_loopback_only_is_no_network_login(tree):
 
 def test_snmp_v3_users_are_a_login_unless_one_needs_no_authentication(tree, trees):
     base = dict(enabled("snmpd", "/usr/sbin/snmpd"), **{"/usr/sbin/snmpd": b""})
-    v3 = "agentaddress udp:161\ncreateUser mon SHA \"pw-not-copied\" AES\nrouser -s usm mon priv\nrwuser adm\n"
+    v3 = ("agentaddress udp:161\ncreateUser mon SHA \"pw-not-copied\" AES\nrouser -s usm mon priv\nrwuser adm\n"
+          "createUser adm SHA \"pw-not-copied\"\n")
     snmp = _logins(_tree(tree, dict(base, **{"/etc/snmp/snmpd.conf": v3})))["snmp"]
     assert snmp.kind == "usm" and snmp.port == 161 and snmp.source == "/etc/snmp/snmpd.conf:3"
     assert snmp.tls is False  # adm defaults to auth: not encrypted
     assert "pw-not-copied" not in repr(snmp)
-    noauth = "agentaddress udp:161\nrouser guest noauth\n"
+    noauth = "agentaddress udp:161\ncreateUser guest\nrouser guest noauth\n"
     root = trees(dict(base, **{"/etc/snmp/snmpd.conf": noauth}))
     os.chmod(os.path.join(root, "usr/sbin/snmpd"), 0o755)
     assert "snmp" not in _logins(root)
@@ -168,3 +169,23 @@ def test_sshd_match_user_authentication_methods_and_loopback_blocks(tree):
     s = ssh("PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
             "Match Address 127.0.0.1,::1\n  PasswordAuthentication yes\n")
     assert not s.password and not s.admits(admin)
+
+
+
+def test_snmp_localhost_communities_and_users_never_created_are_no_login(tree):
+    """Debian's snmpd.conf opened to the network with 'public' for localhost/::1 only, and its
+    'rouser authPrivUser' that no createUser/usmUser line creates: nobody on the network logs in;
+    a usmUser line snmpd persisted (hex name) makes the user a login again."""
+    root = _tree(tree, dict(enabled("snmpd", "/usr/sbin/snmpd"), **{
+        "/usr/sbin/snmpd": b"",
+        "/etc/snmp/snmpd.conf": "agentaddress udp:161\nrocommunity public localhost -V systemonly\n"
+                                "rocommunity6 public ::1\ncom2sec local 127.0.0.1 private\n"
+                                "rouser authPrivUser authpriv -V systemonly\n"}))
+    assert network_logins.snmp_communities(make_ctx(root).root) == []
+    assert "snmp" not in _logins(root)
+    os.makedirs(os.path.join(root, "var/lib/snmp"), exist_ok=True)
+    with open(os.path.join(root, "var/lib/snmp/snmpd.conf"), "w") as fh:
+        fh.write("usmUser 1 3 0x80001f88 0x%s 0x%s NULL .1.3.6.1.6.3.10.1.1.3 0x00 "
+                 ".1.3.6.1.6.3.10.1.2.4 0x00 \"\"\n" % (b"authPrivUser".hex(), b"authPrivUser".hex()))
+    snmp = _logins(root)["snmp"]
+    assert snmp.kind == "usm" and snmp.tls is True

@@ -233,6 +233,17 @@ def _ssh_match_user_methods(methods: str):
     return edit
 
 
+def _snmpd_public_localhost(root):
+    """snmpd reachable on udp/161, Debian's 'public' communities restricted to the device itself
+    (SOURCE localhost / ::1): from the network no community is accepted."""
+    path = os.path.join(root, "etc/snmp/snmpd.conf")
+    text = open(path).read().replace("agentaddress  127.0.0.1,[::1]", "agentaddress  udp:161")
+    text = text.replace("rocommunity  public default", "rocommunity  public localhost")
+    text = text.replace("rocommunity6 public default", "rocommunity6 public ::1")
+    assert "public localhost" in text and "public ::1" in text
+    open(path, "w").write(text)
+
+
 @dataclass
 class Case:
     name: str
@@ -424,6 +435,15 @@ CASES: List[Case] = [
     Case("ssh-match-user-password", ("ssh",), _ssh_match_user_methods("password"),
          fail=("S1.1-02", "S1.1-04", "S1.1-13"), ok=("S1.1-01", "S1.1-11", "S1.1-12"),
          checks={"S1.1-02": ("CRED-DEFAULT-PASSWORD",)}),
+    # snmpd on udp/161, but 'public' answers only requests from localhost/::1 (rocommunity SOURCE):
+    # nobody on the network can use it — no default credential reachable (S1.1-02 not fail), no
+    # community to guess from the network (S1.1-04 not fail), no community or data in cleartext on
+    # the network (S1.1-12 not fail); the port itself is undeclared (S1.1-13). (Seen after the first
+    # run: Debian's 'rouser authPrivUser' names a user no createUser makes — no login either.)
+    Case("snmpd-public-localhost", ("snmpd",), _snmpd_public_localhost, fail=("S1.1-13",),
+         ok=("S1.1-01", "S1.1-02", "S1.1-04", "S1.1-11", "S1.1-12"),
+         absent={"S1.1-02": ("CRED-DEFAULT-COMMUNITY",), "S1.1-04": ("AUTH-BRUTEFORCE-UNPROTECTED",),
+                 "S1.1-12": ("TRANSPORT-SNMP-V1V2C",)}),
     Case("md5crypt", (), _md5crypt, fail=("S1.1-11",), ok=("S1.1-01", "S1.1-02", "S1.1-12"),
          checks={"S1.1-11": ("CRED-WEAK-HASH",)}),
     Case("readable-key", (), _readable_key, fail=("S1.1-11",), ok=("S1.1-01", "S1.1-12"),
