@@ -28,8 +28,9 @@ and a password/hash key):
   (``CRED-DEFAULT-COMMUNITY``; other communities are never copied into the report); an SNMPv3
   user with access whose ``createUser`` passphrase is written in the image (snmpd.conf or the
   persistent ``/var/lib/snmp/snmpd.conf``) shares that credential with every unit
-  (``CRED-IMAGE-SECRET``, file and line, never the passphrase; live, the file may have been
-  written for this unit alone: info, and ``manual`` until ``[[logins]]`` declares the user).
+  (``CRED-IMAGE-SECRET``, file and line, never the passphrase; declared ``unique`` or
+  ``forced-change`` in ``[[logins]]`` — provisioning replaces it — it is info; live, the file may
+  have been written for this unit alone: info, and ``manual`` until ``[[logins]]`` declares it).
 
 The test runs on all cores with a time budget (``[passwords] budget_seconds``,
 ``--password-budget``); a run cut short says "partial" in the reason and, having found nothing,
@@ -164,7 +165,15 @@ def evaluate(ctx: Context) -> Outcome:
     fixed = [(n, user, where) for n in logins for user, where in n.image_secrets]
     for n, user, where in fixed:
         ev = {"service": n.service, "port": n.port, "account": user, "path": where}
-        if ctx.live:  # this unit's file: it may have been made for this unit alone (provisioning)
+        declared = next((lg.default_password for lg in ctx.config.logins
+                         if (lg.name == user or user in lg.accounts)
+                         and lg.default_password in ("unique", "forced-change")), "")
+        if declared and not ctx.live:  # the vendor says provisioning replaces it on each unit
+            findings.append(Finding("CRED-IMAGE-SECRET", "info",
+                                    f"{n.service} user '{user}' has a passphrase written in the image "
+                                    f"({where}); declared '{declared}' in [[logins]]: provisioning "
+                                    f"must replace it, as anyone holding the firmware can read it", ev))
+        elif ctx.live:  # this unit's file: it may have been made for this unit alone (provisioning)
             findings.append(Finding("CRED-IMAGE-SECRET", "info",
                                     f"{n.service} user '{user}' has its passphrase written in "
                                     f"{where}: unique to this unit only if provisioning wrote it",

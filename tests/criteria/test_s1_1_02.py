@@ -271,6 +271,12 @@ def test_an_snmpv3_passphrase_written_in_the_image_is_a_shared_credential(trees)
     assert out.verdict is Verdict.FAIL and f.severity == "high"
     assert "'adm'" in f.message and "/var/lib/snmp/snmpd.conf:2" in f.message
     assert "Sh1pped" not in json.dumps([x.evidence for x in out.findings]) + out.reason + f.message
+    # declared unique per device: provisioning replaces the image's passphrase (info, no fail)
+    declared = BoardConfig(logins=[Login(name="snmp", kind="app", accounts=["adm"], default_password="unique",
+                                         generation="snmpd createUser written per unit at provisioning")])
+    out = run(trees(shipped, exe), declared)
+    [f] = [f for f in out.findings if f.check == "CRED-IMAGE-SECRET"]
+    assert f.severity == "info" and "'unique'" in f.message and out.verdict is not Verdict.FAIL, out.reason
     for files in (dict(base, **{"/var/lib/snmp/snmpd.conf": "usmUser 1 3 0x80001f88 0x61646d00 0x61646d00 NULL .1.3.6.1.6.3.10.1.1.3 0xab12 .1.3.6.1.6.3.10.1.2.4 0xcd34 \"\"\n"}),
                   dict(base, **{"/etc/snmp/snmpd.conf": base["/etc/snmp/snmpd.conf"] + "#createUser adm SHA \"x\"\n"}),
                   dict(base, **{"/etc/snmp/snmpd.conf": "agentaddress udp:161\nrwuser adm priv\ncreateUser other SHA \"x1234567\"\n"})):
