@@ -53,14 +53,12 @@ def _digest_file(ctx, name: str):
         return digest.sha256(r.data).hexdigest(), None
     base = os.path.dirname(ctx.config.path) if ctx.config.path else os.getcwd()
     host = os.path.normpath(os.path.join(base, name))
-    try:
-        h = digest.sha256()
-        with open(host, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 16), b""):
-                h.update(chunk)
-        return h.hexdigest(), None
-    except OSError as exc:
-        return None, f"document file {host}: {exc.strerror or exc}"
+    from ..infile import NotReadable, read_bytes
+
+    try:  # a FIFO is not waited on, a device (../../dev/zero) not read without end
+        return digest.sha256(read_bytes(host, MAX_DOCUMENT)).hexdigest(), None
+    except NotReadable as exc:
+        return None, f"document file {host}: {exc}"
 
 
 def _fetch(url: str):
