@@ -32,12 +32,13 @@ def _doc(d, base: str) -> dict:
     out = {"criterion": d.criterion, "title": d.title, "url": d.url, "file": d.file,
            "sha256": d.sha256, "items": list(d.items), "problems": []}
     if d.file:
+        from ..infile import NotReadable, read_bytes
+
         path = d.file if os.path.isabs(d.file) else os.path.join(base, d.file)
-        try:
-            with open(path, "rb") as fh:
-                digest = hashlib.sha256(fh.read(64 << 20)).hexdigest()
-        except OSError as exc:
-            out["problems"].append(f"document file {d.file} cannot be read on the host: {exc.strerror}")
+        try:  # a FIFO is not waited on, a device not opened, a file above 64 MiB not cut
+            digest = hashlib.sha256(read_bytes(path, 64 << 20)).hexdigest()
+        except NotReadable as exc:
+            out["problems"].append(f"document file {d.file} cannot be read on the host: {exc}")
         else:
             if d.sha256 and d.sha256.lower() != digest:
                 out["problems"].append(f"document file {d.file}: SHA-256 {digest[:16]}… does not match "
