@@ -290,7 +290,12 @@ def _apache(ctx, argv, src) -> DaemonFacts:
     if prog in ("apachectl", "apache2ctl"):  # Debian's unit starts apache2 through apachectl
         prog = "apache2" if root.exists("/usr/sbin/apache2") else "httpd"
     base = "/etc/apache2" if root.is_dir("/etc/apache2") else "/etc/httpd"
-    mains = [f"{base}/apache2.conf", f"{base}/conf/httpd.conf", f"{base}/httpd.conf"]
+    # httpd -d SERVERROOT -f CONFIG (a vendor's unit; apachectl passes them on): that config is
+    # the one httpd reads, the default beside it is not
+    base = (_flag_values(argv[1:], "-d") or [base])[-1].rstrip("/") or "/"
+    conf = _flag_values(argv[1:], "-f")[-1:]
+    mains = [c if c.startswith("/") else f"{base}/{c}" for c in conf] or \
+        [f"{base}/apache2.conf", f"{base}/conf/httpd.conf", f"{base}/httpd.conf"]
     mains = [p for p in mains if root.is_file(p)]
     loaded = _apache_modules(root, base, mains)
     files = ConfigFiles(root, mains, out)
@@ -336,8 +341,11 @@ def _apache(ctx, argv, src) -> DaemonFacts:
 def _httpd(ctx, argv, src) -> DaemonFacts:
     root = ctx.root
     real = root.realpath(argv[0]) or argv[0] if argv[0].startswith("/") else argv[0]
+    # busybox's -f (foreground) takes no value; Apache's -f names its config file
+    conf = [i for i, a in enumerate(argv) if a == "-f" and i + 1 < len(argv) and not argv[i + 1].startswith("-")]
     busybox = (real.rsplit("/", 1)[-1] == "busybox" or "-p" in argv or "-h" in argv or
-               "-f" in argv or not (root.is_dir("/etc/apache2") or root.is_dir("/etc/httpd")))
+               ("-f" in argv and not conf) or
+               not (conf or root.is_dir("/etc/apache2") or root.is_dir("/etc/httpd")))
     return _busybox_httpd(ctx, argv, src) if busybox else _apache(ctx, argv, src)
 
 

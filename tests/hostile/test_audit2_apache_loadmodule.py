@@ -34,3 +34,19 @@ def test_include_of_a_folder_reads_every_file_below_it(trees):
              "/etc/httpd/conf.d/ssl.conf": "Listen 443 https\n", "/etc/httpd/conf.d/vhosts/a.conf": "Listen 8443\n"}
     facts = daemons.read_daemon(make_ctx(trees(files)), ["/usr/sbin/httpd", "-DFOREGROUND"], "httpd.service")
     assert sorted(x.port for x in facts.listeners) == [80, 443, 8443] and not facts.errors, facts.errors
+
+
+def test_the_config_httpd_is_started_with_is_the_one_read(trees):
+    # Found at ca3e8dd: "httpd -f /opt/acme/httpd.conf" (a vendor's unit) was read as if started
+    # without it — the stock /etc/httpd config's Listen 80 reported, the vendor's 8443 and its
+    # SSLProtocol TLSv1 never seen. -d sets the ServerRoot relative paths start from (Include
+    # extra.conf is /etc/httpd/extra.conf without it, as httpd resolves it: not there).
+    files = {"/usr/sbin/httpd": "x", "/etc/httpd/conf/httpd.conf": "Listen 80\n",
+             "/opt/acme/httpd.conf": "Listen 8443 https\nSSLProtocol TLSv1\nInclude extra.conf\n",
+             "/opt/acme/extra.conf": "Listen 9000\n"}
+    ctx = make_ctx(trees(files))
+    for argv, ports in ((["/usr/sbin/httpd", "-DFOREGROUND", "-f", "/opt/acme/httpd.conf"], [8443]),
+                        (["/usr/sbin/httpd", "-d", "/opt/acme", "-f", "httpd.conf", "-k", "start"], [8443, 9000])):
+        facts = daemons.read_daemon(ctx, argv, "acme-web.service")
+        assert sorted(x.port for x in facts.listeners) == ports, argv
+        assert [w.source for w in facts.weaknesses] == ["/opt/acme/httpd.conf:2"], argv
