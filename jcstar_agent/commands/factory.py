@@ -131,29 +131,71 @@ def _attest_mcu(args, nonce: str, unit: Unit) -> Optional[bytes]:
         return None
 
 
+def _run_bounded(command: str, env: dict, timeout: float, limit: int):
+    """(exit status or None when it was stopped, stdout, stderr's tail, why it was stopped).
+    What the unit prints is read as it comes, at most ``limit`` bytes: a unit that streams
+    without end is stopped there, not held in memory until the timeout. A stopped command is
+    ended with everything it started (its own process group: an ``ssh`` under ``sh -c`` too)."""
+    import selectors
+    import signal
+    import subprocess
+
+    p = subprocess.Popen(["/bin/sh", "-c", command], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+    out, err, why = bytearray(), bytearray(), ""
+    deadline = time.monotonic() + timeout
+    with p, selectors.DefaultSelector() as sel:
+        sel.register(p.stdout, selectors.EVENT_READ, out)
+        sel.register(p.stderr, selectors.EVENT_READ, err)
+        while sel.get_map() and not why:
+            left = deadline - time.monotonic()
+            ready = sel.select(left) if left > 0 else []
+            if not ready:
+                why = "timeout"
+            for key, _ in ready:
+                chunk = os.read(key.fd, 1 << 16)
+                if not chunk:
+                    sel.unregister(key.fileobj)
+                key.data.extend(chunk)
+                if key.data is err:
+                    del err[:-4096]  # its last line is all that is said
+                elif len(out) > limit:
+                    why = "too much"
+        if not why:
+            try:
+                p.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                why = "timeout"
+        if why:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            p.wait()
+            return None, bytes(out), bytes(err), why
+    return p.returncode, bytes(out), bytes(err), ""
+
+
 def _attest_command(args, nonce: str, unit: Unit) -> Optional[bytes]:
     """Run CMD with JCSTAR_NONCE set; its stdout is the envelope (attest's exit 1 — a failing
     unit — still prints the envelope, so any output is taken and verified)."""
-    import subprocess
-
     from ..store.ingest import MAX_ENVELOPE
 
     try:
-        p = subprocess.run(["/bin/sh", "-c", args.command], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           stdin=subprocess.DEVNULL, timeout=args.timeout,
-                           env=dict(os.environ, JCSTAR_NONCE=nonce))
-    except subprocess.TimeoutExpired:
-        unit.step("attest", False, f"--command did not finish within {args.timeout:g} s")
-        return None
+        rc, out, err_bytes, why = _run_bounded(args.command, dict(os.environ, JCSTAR_NONCE=nonce),
+                                               args.timeout, MAX_ENVELOPE)
     except OSError as exc:
         raise RunError(f"cannot run --command: {exc.strerror or exc}") from None
-    if not p.stdout.strip() or len(p.stdout) > MAX_ENVELOPE:
-        err = p.stderr.decode("utf-8", "replace").strip().splitlines()
-        unit.step("attest", False, f"--command exited {p.returncode} and printed "
-                                   f"{'no envelope' if not p.stdout.strip() else 'too much'}"
+    if why == "timeout":
+        unit.step("attest", False, f"--command did not finish within {args.timeout:g} s")
+        return None
+    if not out.strip() or why:
+        err = err_bytes.decode("utf-8", "replace").strip().splitlines()
+        unit.step("attest", False, (f"--command printed more than {MAX_ENVELOPE >> 20} MiB: stopped"
+                                    if why else f"--command exited {rc} and printed no envelope")
                                    + (f": {err[-1][:200]}" if err else ""))
         return None
-    return p.stdout
+    return out
 
 
 def _trusted_pem(args) -> bytes:
