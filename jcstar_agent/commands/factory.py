@@ -96,8 +96,8 @@ class Unit:
 
 
 # check options that only a local run (--key) uses
-LOCAL_ONLY = ("boot", "active", "probe_workers", "online", "vulndb", "erase_test", "password_budget",
-              "sbom")
+LOCAL_ONLY = ("boot", "boot_timeout", "active", "probe_workers", "online", "vulndb", "erase_test",
+              "password_budget", "sbom")
 
 
 def _attest_local(args, nonce: str) -> bytes:
@@ -252,7 +252,9 @@ def run(args) -> int:
                        "--pubkey PEM: the unit's trusted public key")
     if remote and args.root:
         raise RunError("--root inspects an image here; --port/--command ask the unit itself: choose one")
-    local = [f"--{name.replace('_', '-')}" for name in LOCAL_ONLY if getattr(args, name, None)]
+    # given at all (--password-budget 0 is given): None/False is an option left out
+    local = [f"--{name.replace('_', '-')}" for name in LOCAL_ONLY
+             if getattr(args, name, None) is not None and getattr(args, name) is not False]
     if remote and local:  # the unit runs its own checks: these would be silently ignored
         raise RunError(f"{', '.join(local)} tune(s) a check run here (--key); with "
                        f"{'--port' if args.port else '--mcu-port' if args.mcu_port else '--command'} "
