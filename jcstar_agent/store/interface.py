@@ -11,6 +11,7 @@ the insert-or-ignore statement and the connection.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -248,6 +249,10 @@ def open_store(url: str, create: bool = True) -> Store:
     if url.startswith(("postgresql://", "postgres://")):
         from .postgres import PostgresStore
         return PostgresStore(url, create)
+    if re.search(r"(^|\s)(host|dbname|user|password)\s*=", url):
+        # a libpq "key=value" string taken for a file name would be echoed whole, password too
+        raise StoreError("a PostgreSQL connection string is given as postgresql://USER@HOST/DB "
+                         "(password in ~/.pgpass or $PGPASSWORD), not as key=value words")
     path = url[len("sqlite://"):] if url.startswith("sqlite://") else url
     from .sqlite import SqliteStore
     return SqliteStore(path, create)

@@ -68,9 +68,11 @@ _INSERT = (f"INSERT INTO attestations ({', '.join(INSERT_COLUMNS)}) "
 
 
 def _safe(url: str) -> str:
-    """The URL without a password, for messages."""
+    """The URL without a password, for messages: user:PASSWORD@ and ?password=/&sslpassword=
+    (libpq takes both)."""
     import re
-    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
+    url = re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
+    return re.sub(r"([?&](?:ssl)?password=)[^&#]*", r"\1***", url, flags=re.I)
 
 
 class PostgresStore(Store):
