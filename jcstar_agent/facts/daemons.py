@@ -257,11 +257,18 @@ def _apache_include(root, pattern: str, base: str) -> List[str]:
     """Files an ``Include``/``IncludeOptional`` names: a folder is every file below it, as httpd
     reads it (``Include conf.d`` was one unreadable "directory" and its Listen lines vanished)."""
     out: List[str] = []
-    for path in _glob(root, pattern, base):
-        if root.is_dir(path):
-            out += sorted(p for p, _st in root.walk(path, max_entries=MAX_FILES, max_depth=4))
-        else:
+    seen: set = set()  # real paths: a file reached through two links is read once
+    todo = [(p, 0) for p in _glob(root, pattern, base)]
+    while todo and len(out) < MAX_FILES:
+        path, depth = todo.pop(0)
+        real = root.realpath(path) or path
+        if real in seen:
+            continue
+        seen.add(real)
+        if not root.is_dir(path):
             out.append(path)
+        elif depth < 4:  # symlinks followed, as httpd does (sites-enabled/x -> ../sites-available/x)
+            todo += [(p, depth + 1) for p in root.glob(path, "*")]
     return out
 
 

@@ -50,3 +50,14 @@ def test_the_config_httpd_is_started_with_is_the_one_read(trees):
         facts = daemons.read_daemon(ctx, argv, "acme-web.service")
         assert sorted(x.port for x in facts.listeners) == ports, argv
         assert [w.source for w in facts.weaknesses] == ["/opt/acme/httpd.conf:2"], argv
+
+
+def test_include_of_a_folder_follows_symlinked_files(trees):
+    # Found at fc79e5b (the folder walk took regular files only): "Include sites-enabled" with
+    # Debian's symlinks into sites-available read none of them; httpd follows them.
+    files = {"/usr/sbin/httpd": "x", "/etc/httpd/conf/httpd.conf": "Listen 80\nInclude sites-enabled\n",
+             "/etc/httpd/sites-available/shop.conf": "Listen 8443 https\n",
+             "/etc/httpd/sites-enabled/shop.conf": ("symlink", "../sites-available/shop.conf"),
+             "/etc/httpd/sites-enabled/loop": ("symlink", "../sites-enabled")}  # bounded, not endless
+    facts = daemons.read_daemon(make_ctx(trees(files)), ["/usr/sbin/httpd", "-DFOREGROUND"], "httpd.service")
+    assert sorted(x.port for x in facts.listeners) == [80, 8443]  # once each, loop or not
