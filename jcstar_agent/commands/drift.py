@@ -75,6 +75,7 @@ def _stored(store, prefix: str):
 def run(args) -> int:
     from ..store import Query
     from ..store.drift import compare, same_subject
+    from .stored import malformed
 
     ring = keyring(args, required=False)
     if args.serial:
@@ -104,10 +105,17 @@ def run(args) -> int:
             if store is not None:
                 store.close()
         a, b = sides
-    if not args.force and not same_subject(a, b):
-        raise RunError("A and B share neither a ueid nor a product model: not the same device or product "
-                       "(--force compares anyway)")
-    changes = compare(a, b)
+    for side in (a, b):  # a plain report is anyone's file, and a unit's key signs anything
+        bad = malformed(side.predicate) if isinstance(side.predicate, dict) else "not a JSON object"
+        if bad:
+            raise RunError(f"the report is malformed: {bad}", side.label)
+    try:
+        if not args.force and not same_subject(a, b):
+            raise RunError("A and B share neither a ueid nor a product model: not the same device or "
+                           "product (--force compares anyway)")
+        changes = compare(a, b)
+    except (TypeError, AttributeError, ValueError) as exc:  # a field of another shape than v1's
+        raise RunError(f"the reports cannot be compared: a field is malformed ({exc})") from None
     relevant = [c for c in changes if c.relevant]
     if args.format == "json":
         print_json({"before": a.label, "after": b.label, "signed": [a.signed, b.signed],
