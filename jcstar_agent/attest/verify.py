@@ -90,6 +90,11 @@ def verify(data: bytes, pubkey_pem: bytes, nonce: Optional[str] = None,
     if not isinstance(predicate, dict) or not isinstance(statement.get("subject"), list):
         return Verification(False, "statement has no predicate object or no subject list",
                             statement, keyid=keyid)
+    crits = predicate.get("criteria")
+    if not isinstance(crits, list) or not all(isinstance(c, dict) for c in crits):
+        # signed, yet not a report: what every reader of a verified predicate iterates over
+        return Verification(False, "the predicate has no list of criteria objects (not a report)",
+                            statement, keyid=keyid)
     v = Verification(False, "", statement, predicate, keyid, claims_of(predicate))
     if nonce is not None:
         got = v.claims["eat_nonce"]
