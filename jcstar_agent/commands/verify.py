@@ -62,6 +62,7 @@ def describe(v) -> str:
     c, meta = v.claims, p.get("attestation") if isinstance(p.get("attestation"), dict) else {}
     target = p.get("target") if isinstance(p.get("target"), dict) else {}
     ueid = f"{c['ueid']} ({meta.get('ueid_type')} from {meta.get('ueid_source')})" if c["ueid"] else "none"
+    absent = meta.get("absent") if isinstance(meta.get("absent"), dict) else {}  # signed, not trusted
     from ..attest.statement import hwmodel_display, swversion_display
 
     lines += [f"  device:    {hwmodel_display(c['hwmodel'], meta) or 'unknown model'}, ueid {ueid}",
@@ -69,7 +70,7 @@ def describe(v) -> str:
               f"  target:    {target.get('mode', '?')} {target.get('root', '?')}",
               f"  issued:    {_when(c['iat'])}",
               f"  nonce:     {c['eat_nonce'] if c['eat_nonce'] is not None else 'none'}",
-              f"  boot_id:   {c['boot_id'] or 'none (' + str((meta.get('absent') or {}).get('boot_id', '?')) + ')'}"]
+              f"  boot_id:   {c['boot_id'] or 'none (' + str(absent.get('boot_id', '?')) + ')'}"]
     summary = p.get("summary")
     if isinstance(summary, dict):
         lines.append("  summary:   " + ", ".join(f"{summary.get(k, 0)} {k}" for k in

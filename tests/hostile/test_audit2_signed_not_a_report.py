@@ -53,3 +53,21 @@ def test_not_a_report_is_invalid_everywhere(signed):
             r = run_process(*args)
             assert r.rc == rc and "Traceback" not in r.err, (args[0], r.rc, r.err[-800:])
             assert "not a report" in r.out + r.err, (args[0], r.out[-400:], r.err[-400:])
+
+
+def test_a_malformed_absent_map_is_described(signed, tmp_path):
+    # Found at bf78ae0: attestation.absent signed as 1 or a list ended verify's description with
+    # an AttributeError traceback after "VALID"; it is the unit's text, shown as far as it goes.
+    from jcstar_agent.attest import dsse
+    from jcstar_agent.attest.api import load_signer
+
+    stmt = json.loads(base64.b64decode(json.loads(open(signed["good"]).read())["payload"]))
+    for value in (1, [None]):
+        pred = dict(stmt["predicate"], attestation=dict(stmt["predicate"]["attestation"], absent=value))
+        env = dsse.Envelope(dsse.PAYLOAD_TYPE_INTOTO, json.dumps(dict(stmt, predicate=pred)).encode())
+        signer = load_signer(str(signed["base"] / "u.key"))
+        env.signatures.append(dsse.Signature(signer.sign(env.pae()), signer.keyid))
+        path = tmp_path / "absent.json"
+        path.write_bytes(env.to_json())
+        r = run_process("verify", str(path), "--pubkey", signed["pub"])
+        assert r.rc == 0 and "Traceback" not in r.err and "boot_id:" in r.out, (value, r.rc, r.err[-600:])
