@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 # Communities every SNMP tool tries first: not secrets, the universal default credentials.
 DEFAULT_COMMUNITIES = ("public", "private")
@@ -202,15 +202,16 @@ def _ssh(ctx, r: Reach) -> List[NetLogin]:
     started, up = r.of(("sshd",), ("ssh",), tuple(s.ports or (22,)))
     if r.visible and not up:
         return []
-    pw = (s.get("passwordauthentication") == "yes" or
-          (s.get("kbdinteractiveauthentication") == "yes" and s.get("usepam") == "yes"))
+    global_pw = (s.get("passwordauthentication") == "yes" or
+                 (s.get("kbdinteractiveauthentication") == "yes" and s.get("usepam") == "yes"))
+    pw = global_pw
     for _crit, value, _src in s.overrides("passwordauthentication", network=True):
         pw = pw or value == "yes"
     if s.get("usepam") == "yes":  # PAM asks for the password over keyboard-interactive
         for _crit, value, _src in s.overrides("kbdinteractiveauthentication", network=True):
             pw = pw or value == "yes"
-    methods = (s.get("authenticationmethods") or "any").lower()
-    if methods != "any" and "password" not in methods and "keyboard-interactive" not in methods \
+    methods = s.get("authenticationmethods") or "any"
+    if not _asks_password(methods) \
             and not any(("password" in v.lower() or "keyboard" in v.lower())
                         for _c, v, _s in s.overrides("authenticationmethods", network=True)):
         pw = False  # e.g. "publickey" only: no password is ever asked
@@ -230,9 +231,7 @@ def _ssh(ctx, r: Reach) -> List[NetLogin]:
     rules = _sshd_user_rules(s)
     base = None
     if rules:  # users no "Match User" block names get the global setting
-        base = ((s.get("passwordauthentication") == "yes" or
-                 (s.get("kbdinteractiveauthentication") == "yes" and s.get("usepam") == "yes"))
-                and _asks_password(s.get("authenticationmethods") or "any"))
+        base = global_pw and _asks_password(methods)
     port, address, _src = _port(up, s.ports[0] if s.ports else 22)
     return [NetLogin("ssh", port, s.path or s.binary, pw, root_pw, empty, allow, deny, rules, base,
                      pam_service="sshd" if s.get("usepam") == "yes" else "", tls=True,
@@ -410,25 +409,44 @@ def _cockpit(ctx, r: Reach) -> List[NetLogin]:
                      pam_service="cockpit", tls=True, address=up[0].address)]
 
 
+def _snmp_lines(root, files) -> Iterator[Tuple[str, int, List[str]]]:
+    """(path, line number, words) of every non-empty line of ``files`` and snmpd.conf.d/*.conf,
+    comments cut."""
+    for path in list(files) + root.glob("/etc/snmp/snmpd.conf.d", "*.conf"):
+        for n, raw in enumerate((root.text(path) or "").splitlines(), 1):
+            words = raw.split("#", 1)[0].split()
+            if words:
+                yield path, n, words
+
+
+def _created_user(words: List[str]) -> Tuple[str, bool]:
+    """(user, has a passphrase) of a ``createUser [-e ENGINEID] NAME [AUTHPROTO PASSPHRASE …]``
+    line; ('', False) for any other line."""
+    if words[0].lower() != "createuser":
+        return "", False
+    rest = words[1:]
+    if rest[:1] == ["-e"]:
+        rest = rest[2:]
+    return (rest[0], len(rest) >= 3) if rest else ("", False)
+
+
 def snmp_communities(root, conf: str = SNMPD_CONF) -> List[Tuple[str, str]]:
     """(community, file:line) of every v1/v2c community snmpd accepts from the network (kept in
     memory only); one whose SOURCE is the device itself (localhost, 127.0.0.1, ::1) is not."""
     from .daemons import snmp_community_local
 
     out: List[Tuple[str, str]] = []
-    for path in [conf] + root.glob("/etc/snmp/snmpd.conf.d", "*.conf"):
-        for n, raw in enumerate((root.text(path) or "").splitlines(), 1):
-            words = raw.split("#", 1)[0].split()
-            if len(words) < 2 or snmp_community_local(words):
-                continue
-            key = words[0].lower()
-            if key in ("rocommunity", "rwcommunity", "rocommunity6", "rwcommunity6"):
-                out.append((words[1], f"{path}:{n}"))
-            elif key in ("com2sec", "com2sec6") and len(words) >= 4:
-                rest = words[1:]
-                if rest[0] == "-Cn" and len(rest) >= 5:
-                    rest = rest[2:]
-                out.append((rest[2], f"{path}:{n}"))
+    for path, n, words in _snmp_lines(root, [conf]):
+        if len(words) < 2 or snmp_community_local(words):
+            continue
+        key = words[0].lower()
+        if key in ("rocommunity", "rwcommunity", "rocommunity6", "rwcommunity6"):
+            out.append((words[1], f"{path}:{n}"))
+        elif key in ("com2sec", "com2sec6") and len(words) >= 4:
+            rest = words[1:]
+            if rest[0] == "-Cn" and len(rest) >= 5:
+                rest = rest[2:]
+            out.append((rest[2], f"{path}:{n}"))
     return out
 
 
@@ -436,17 +454,15 @@ def snmp_v3_users(root, conf: str = SNMPD_CONF) -> List[Tuple[str, str, str]]:
     """(user, security level, file:line) of every SNMPv3 user given access (``rouser``/``rwuser``;
     the level defaults to ``auth``)."""
     out: List[Tuple[str, str, str]] = []
-    for path in [conf] + root.glob("/etc/snmp/snmpd.conf.d", "*.conf"):
-        for n, raw in enumerate((root.text(path) or "").splitlines(), 1):
-            words = raw.split("#", 1)[0].split()
-            if len(words) < 2 or words[0].lower() not in ("rouser", "rwuser"):
-                continue
-            rest = words[1:]
-            if rest[0] == "-s" and len(rest) >= 3:
-                rest = rest[2:]
-            level = rest[1].lower() if len(rest) > 1 and not rest[1].startswith(("-", ".")) \
-                and not rest[1][:1].isdigit() else "auth"
-            out.append((rest[0], level, f"{path}:{n}"))
+    for path, n, words in _snmp_lines(root, [conf]):
+        if len(words) < 2 or words[0].lower() not in ("rouser", "rwuser"):
+            continue
+        rest = words[1:]
+        if rest[0] == "-s" and len(rest) >= 3:
+            rest = rest[2:]
+        level = rest[1].lower() if len(rest) > 1 and not rest[1].startswith(("-", ".")) \
+            and not rest[1][:1].isdigit() else "auth"
+        out.append((rest[0], level, f"{path}:{n}"))
     return out
 
 
@@ -460,17 +476,10 @@ def snmp_image_secrets(root, users: List[str]) -> List[Tuple[str, str]]:
     """(user, file:line) of every ``createUser`` with an authentication passphrase for one of
     ``users`` (the users given access), read from the image. The passphrase is never kept."""
     out: List[Tuple[str, str]] = []
-    for path in list(SNMP_USER_FILES) + root.glob("/etc/snmp/snmpd.conf.d", "*.conf"):
-        for n, raw in enumerate((root.text(path) or "").splitlines(), 1):
-            words = raw.split("#", 1)[0].split()
-            if not words or words[0].lower() != "createuser":
-                continue
-            rest = words[1:]
-            if rest[:1] == ["-e"]:
-                rest = rest[2:]
-            # createUser NAME AUTHPROTO PASSPHRASE …: without a passphrase there is no secret
-            if len(rest) >= 3 and rest[0] in users:
-                out.append((rest[0], f"{path}:{n}"))
+    for path, n, words in _snmp_lines(root, SNMP_USER_FILES):
+        user, secret = _created_user(words)  # without a passphrase there is no secret
+        if secret and user in users:
+            out.append((user, f"{path}:{n}"))
     return out
 
 
@@ -479,34 +488,24 @@ def snmp_created_users(root) -> Optional[set]:
     writes after its first start. None when a ``usmUser`` name cannot be read (then every user
     given access is counted)."""
     out = set()
-    for path in list(SNMP_USER_FILES) + root.glob("/etc/snmp/snmpd.conf.d", "*.conf"):
-        for raw in (root.text(path) or "").splitlines():
-            words = raw.split("#", 1)[0].split()
-            if not words:
-                continue
-            key, rest = words[0].lower(), words[1:]
-            if key == "createuser":
-                if rest[:1] == ["-e"]:
-                    rest = rest[2:]
-                if rest:
-                    out.add(rest[0])
-            elif key == "usmuser":  # usmUser 1 3 ENGINEID NAME SECNAME …, NAME as 0x-hex or text
-                name = rest[3] if len(rest) > 3 else ""
-                try:
-                    out.add(bytes.fromhex(name[2:]).decode() if name.startswith("0x") else name.strip('"'))
-                except ValueError:
-                    return None
+    for _path, _n, words in _snmp_lines(root, SNMP_USER_FILES):
+        created, _secret = _created_user(words)
+        if created:
+            out.add(created)
+        elif words[0].lower() == "usmuser":  # usmUser 1 3 ENGINEID NAME SECNAME …, NAME 0x-hex or text
+            name = words[4] if len(words) > 4 else ""
+            try:
+                out.add(bytes.fromhex(name[2:]).decode() if name.startswith("0x") else name.strip('"'))
+            except ValueError:
+                return None
     return out
 
 
 def _access_users(root) -> List[str]:
     """SNMPv3 users given access: ``rouser``/``rwuser``, and ``group G usm USER`` (VACM)."""
     users = [u for u, _level, _w in snmp_v3_users(root)]
-    for path in [SNMPD_CONF] + root.glob("/etc/snmp/snmpd.conf.d", "*.conf"):
-        for raw in (root.text(path) or "").splitlines():
-            words = raw.split("#", 1)[0].split()
-            if len(words) >= 4 and words[0].lower() == "group" and words[2].lower() == "usm":
-                users.append(words[3])
+    users += [words[3] for _p, _n, words in _snmp_lines(root, [SNMPD_CONF])
+              if len(words) >= 4 and words[0].lower() == "group" and words[2].lower() == "usm"]
     return users
 
 
