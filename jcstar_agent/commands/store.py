@@ -57,19 +57,21 @@ def open_from(args, create: bool = False):
     (only ingest and factory write)."""
     from ..store import StoreError, open_store
 
-    url = args.store or os.environ.get("JCSTAR_STORE") or DEFAULT_STORE
     try:
-        return open_store(url, create)
+        return open_store(_store_url(args), create)
     except StoreError as exc:
         raise RunError(str(exc)) from None
 
 
+def _store_url(args) -> str:
+    return args.store or os.environ.get("JCSTAR_STORE") or DEFAULT_STORE
+
+
 def sqlite_file(args) -> Optional[str]:
     """The evidence store's file when it is SQLite (no output may name it), else None."""
-    url = args.store or os.environ.get("JCSTAR_STORE") or DEFAULT_STORE
-    if url.startswith(("postgresql://", "postgres://")):
-        return None
-    return url[len("sqlite://"):] if url.startswith("sqlite://") else url
+    from ..store.interface import sqlite_path
+
+    return sqlite_path(_store_url(args))
 
 
 def station_name(args) -> str:

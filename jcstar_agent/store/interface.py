@@ -242,6 +242,14 @@ class Store:
         return out
 
 
+def sqlite_path(url: str) -> Optional[str]:
+    """The SQLite file a store URL names (``sqlite:///path`` or a plain path); None for
+    PostgreSQL."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return None
+    return url[len("sqlite://"):] if url.startswith("sqlite://") else url
+
+
 def open_store(url: str, create: bool = True) -> Store:
     """``postgresql://…`` (or ``postgres://``) → PostgreSQL; ``sqlite:///path`` or a plain path →
     SQLite. Raises StoreError with the reason when it cannot be opened. ``create=False`` (every
@@ -253,9 +261,8 @@ def open_store(url: str, create: bool = True) -> Store:
         # a libpq "key=value" string taken for a file name would be echoed whole, password too
         raise StoreError("a PostgreSQL connection string is given as postgresql://USER@HOST/DB "
                          "(password in ~/.pgpass or $PGPASSWORD), not as key=value words")
-    path = url[len("sqlite://"):] if url.startswith("sqlite://") else url
     from .sqlite import SqliteStore
-    return SqliteStore(path, create)
+    return SqliteStore(sqlite_path(url), create)
 
 
 def chunks(items: Iterable, size: int):
