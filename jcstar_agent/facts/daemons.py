@@ -122,12 +122,16 @@ class ConfigFiles:
 
     Iterating yields (path, text); ``add(paths)`` queues included files. Each file is read once,
     at most MAX_FILES; unreadable files (other than missing ones) go to ``out.errors``.
+    ``texts`` (path -> text) is filled with what was read, and what it already holds is not read
+    again: a second walk over the same files (Apache's modules, then its directives) reads none.
     """
 
-    def __init__(self, root, first: List[str], out: "DaemonFacts"):
+    def __init__(self, root, first: List[str], out: "DaemonFacts",
+                 texts: Optional[Dict[str, str]] = None):
         self.root, self.out = root, out
         self.queue: List[str] = list(first)
         self.seen: set = set()
+        self.texts = {} if texts is None else texts
 
     def add(self, paths: List[str]) -> None:
         self.queue.extend(paths)
@@ -138,12 +142,14 @@ class ConfigFiles:
             if path in self.seen:
                 continue
             self.seen.add(path)
-            r = self.root.read(path)
-            if not r.ok:
-                if not r.missing:
-                    self.out.errors.append(f"{path}: {r.error}")
-                continue
-            yield path, r.text
+            if path not in self.texts:
+                r = self.root.read(path)
+                if not r.ok:
+                    if not r.missing:
+                        self.out.errors.append(f"{path}: {r.error}")
+                    continue
+                self.texts[path] = r.text
+            yield path, self.texts[path]
 
 
 def weak_protocols(words: List[str]) -> List[str]:
@@ -272,14 +278,15 @@ def _apache_include(root, pattern: str, base: str) -> List[str]:
     return out
 
 
-def _apache_modules(root, base: str, mains: List[str]) -> set:
+def _apache_modules(root, base: str, mains: List[str], texts: Dict[str, str]) -> set:
     """Module names ``<IfModule>`` can test (``ssl_module`` and ``mod_ssl.c``) of every
     ``LoadModule`` in the main config, ``mods-enabled/*.load`` (Debian),
     ``conf.modules.d/*.conf`` (Fedora) and every file they include (Alpine's conf.d/ssl.conf
-    loads mod_ssl itself); empty when none is found (a static build: unknown)."""
+    loads mod_ssl itself); empty when none is found (a static build: unknown). ``texts`` keeps
+    what was read for the directives' walk."""
     loaded: set = set()
     files = ConfigFiles(root, mains + root.glob(f"{base}/mods-enabled", "*.load") +
-                        root.glob(f"{base}/conf.modules.d", "*.conf"), DaemonFacts())
+                        root.glob(f"{base}/conf.modules.d", "*.conf"), DaemonFacts(), texts)
     for _path, text in files:  # every include, <IfModule> or not: a module too many keeps a block
         for line in text.splitlines():
             words = line.split("#", 1)[0].split()
@@ -304,8 +311,9 @@ def _apache(ctx, argv, src) -> DaemonFacts:
     mains = [c if c.startswith("/") else f"{base}/{c}" for c in conf] or \
         [f"{base}/apache2.conf", f"{base}/conf/httpd.conf", f"{base}/httpd.conf"]
     mains = [p for p in mains if root.is_file(p)]
-    loaded = _apache_modules(root, base, mains)
-    files = ConfigFiles(root, mains, out)
+    texts: Dict[str, str] = {}  # each file read once for both walks
+    loaded = _apache_modules(root, base, mains, texts)
+    files = ConfigFiles(root, mains, out, texts)
     for path, text in files:
         skip: List[bool] = []  # one per open <IfModule>: its module is not loaded
         for n, line in enumerate(text.splitlines(), 1):
