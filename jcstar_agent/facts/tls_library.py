@@ -8,9 +8,8 @@ A daemon's config line that names them is then not a protocol the device speaks.
 
 The floor holds only when every OpenSSL in the image is 3.x (an ``libssl.so.1.x`` beside it may
 be what a daemon links) and nothing lowers the level to 0: ``@SECLEVEL=0`` in
-``/etc/ssl/openssl.cnf`` (or ``/usr/lib/ssl/openssl.cnf``, or a file either ``.include``s) here,
-in a daemon's own cipher string
-at the daemon (``daemons``). The version comes from the package database (``libssl3``,
+``/etc/ssl/openssl.cnf`` (or ``/usr/lib/ssl/openssl.cnf``, or a file either ``.include``s) is
+read here; in a daemon's own cipher string it is found with the daemon (``daemons``). The version comes from the package database (``libssl3``,
 ``libssl3t64``, ``openssl``) or, without one, from the library's file name.
 """
 from __future__ import annotations
