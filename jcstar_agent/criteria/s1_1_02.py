@@ -100,6 +100,13 @@ def vendor_words(ctx: Context) -> Tuple[List[str], List[str]]:
     return words, errors
 
 
+def _schemes_declared(ctx: Context, user: str) -> List[str]:
+    """The ``default_password`` schemes ``[[logins]]`` entries declare for a daemon's own user
+    (named as the login or among its accounts)."""
+    return [lg.default_password for lg in ctx.config.logins
+            if (lg.name == user or user in lg.accounts) and lg.default_password]
+
+
 def _declared_for(ctx: Context, account: str, services: List[str]):
     for login in ctx.config.logins:
         if login.kind != "system":
@@ -165,9 +172,7 @@ def evaluate(ctx: Context) -> Outcome:
     fixed = [(n, user, where) for n in logins for user, where in n.image_secrets]
     for n, user, where in fixed:
         ev = {"service": n.service, "port": n.port, "account": user, "path": where}
-        declared = next((lg.default_password for lg in ctx.config.logins
-                         if (lg.name == user or user in lg.accounts)
-                         and lg.default_password in ("unique", "forced-change")), "")
+        declared = next((d for d in _schemes_declared(ctx, user) if d in ("unique", "forced-change")), "")
         if declared and not ctx.live:  # the vendor says provisioning replaces it on each unit
             findings.append(Finding("CRED-IMAGE-SECRET", "info",
                                     f"{n.service} user '{user}' has a passphrase written in the image "
@@ -324,8 +329,7 @@ def evaluate(ctx: Context) -> Outcome:
     undeclared: List[str] = []
     if ctx.live:
         undeclared += [f"{n.service} user '{user}' ({where})" for n, user, where in fixed
-                       if not any((lg.name == user or user in lg.accounts) and lg.default_password
-                                  for lg in ctx.config.logins)]
+                       if not _schemes_declared(ctx, user)]
     for name in sorted(reach):
         a = acc.get(name)
         login = _declared_for(ctx, name, reach[name])
