@@ -25,19 +25,6 @@ def add_arguments(p) -> None:
                    help="the same as --format json (kept for scripts)")
 
 
-def _read(path: str, what: str) -> bytes:
-    """Bounded, regular files only (``-``: stdin); an envelope over the bound is read one byte
-    past it, so that verification says why it is refused."""
-    from ..attest.dsse import MAX_ENVELOPE
-    from ..infile import NotReadable, read_bytes
-
-    try:
-        return read_bytes(path, MAX_ENVELOPE + 1)
-    except NotReadable as exc:
-        reason = str(exc).replace("cannot read", f"cannot read {what}", 1)
-        raise RunError(reason if reason.startswith("cannot") else f"{what}: {reason}", path) from None
-
-
 def _when(iat) -> str:
     if not isinstance(iat, (int, float)) or isinstance(iat, bool):
         return "unknown"
@@ -83,12 +70,13 @@ def describe(v) -> str:
 
 def run(args) -> int:
     from ..attest.api import verify_envelope
+    from ..attest.dsse import MAX_ENVELOPE
+    from ..infile import PUBLIC_KEY_MAX, read
 
     if args.max_age is not None and not args.max_age >= 0:  # NaN too
         raise RunError("--max-age must be >= 0 seconds")
-    data = _read(args.envelope, "envelope")
-    from ..infile import PUBLIC_KEY_MAX, read
-
+    # one byte past the bound: an envelope over it is read, and verification says why it is refused
+    data = read(args.envelope, MAX_ENVELOPE + 1, "envelope")
     pem = read(args.pubkey, PUBLIC_KEY_MAX, "public key")
     try:
         v = verify_envelope(data, pem, nonce=args.nonce, max_age=args.max_age)
