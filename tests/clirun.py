@@ -38,3 +38,16 @@ def run_process(*args: str, env=None, timeout=300) -> CliResult:
     p = subprocess.run([sys.executable, "-m", "jcstar_agent", *args], cwd=PROJECT, capture_output=True,
                        text=True, timeout=timeout, env=dict(os.environ, **(env or {})))
     return CliResult(p.returncode, p.stdout, p.stderr)
+
+
+def signing_unit(base):
+    """(private key, public key, root) in folder ``base``: a fresh Ed25519 key pair and the
+    smallest root a check runs over, for tests that need a real envelope or a local factory run."""
+    from jcstar_agent.attest.keys import generate
+
+    key, pub, _ = generate(os.path.join(str(base), "unit.key"))
+    root = os.path.join(str(base), "root")
+    os.makedirs(os.path.join(root, "etc"))
+    with open(os.path.join(root, "etc/os-release"), "w") as fh:
+        fh.write('NAME="Acme"\n')
+    return key, pub, root

@@ -17,7 +17,7 @@ import os
 
 import pytest
 
-from clirun import run_process
+from clirun import run_process, signing_unit
 
 
 def _digest(path):
@@ -27,13 +27,8 @@ def _digest(path):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    from jcstar_agent.attest.keys import generate
-
     base = tmp_path_factory.mktemp("outs")
-    key, pub, _ = generate(str(base / "unit.key"))
-    root = base / "root"
-    (root / "etc").mkdir(parents=True)
-    (root / "etc/os-release").write_text('NAME="Acme"\n')
+    key, pub, root = signing_unit(base)
     store = str(base / "ev.db")
     r = run_process("factory", "--root", str(root), "--key", key, "--store", store, "--serial", "X1",
                     "--quiet", timeout=120)

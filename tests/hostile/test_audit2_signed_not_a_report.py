@@ -14,22 +14,18 @@ import json
 
 import pytest
 
-from clirun import run_process
+from clirun import run_process, signing_unit
 
 
 @pytest.fixture(scope="module")
 def signed(tmp_path_factory):
     from jcstar_agent.attest import dsse
     from jcstar_agent.attest.api import load_signer
-    from jcstar_agent.attest.keys import generate
 
     base = tmp_path_factory.mktemp("signed")
-    key, pub, _ = generate(str(base / "u.key"))
-    root = base / "root"
-    (root / "etc").mkdir(parents=True)
-    (root / "etc/os-release").write_text('NAME="Acme"\n')
+    key, pub, root = signing_unit(base)
     good = base / "att.json"
-    assert run_process("attest", "--root", str(root), "--key", key, "--nonce", "n1", "--output", str(good)).rc in (0, 1)
+    assert run_process("attest", "--root", root, "--key", key, "--nonce", "n1", "--output", str(good)).rc in (0, 1)
     stmt = json.loads(base64.b64decode(json.loads(good.read_text())["payload"]))
     out = {}
     for name, value in (("int", 1), ("strings", ["x"])):
@@ -65,7 +61,7 @@ def test_a_malformed_absent_map_is_described(signed, tmp_path):
     for value in (1, [None]):
         pred = dict(stmt["predicate"], attestation=dict(stmt["predicate"]["attestation"], absent=value))
         env = dsse.Envelope(dsse.PAYLOAD_TYPE_INTOTO, json.dumps(dict(stmt, predicate=pred)).encode())
-        signer = load_signer(str(signed["base"] / "u.key"))
+        signer = load_signer(str(signed["base"] / "unit.key"))
         env.signatures.append(dsse.Signature(signer.sign(env.pae()), signer.keyid))
         path = tmp_path / "absent.json"
         path.write_bytes(env.to_json())

@@ -16,18 +16,13 @@ import sqlite3
 
 import pytest
 
-from clirun import run_process
+from clirun import run_process, signing_unit
 
 
 @pytest.fixture(scope="module")
 def unit(tmp_path_factory):
-    from jcstar_agent.attest.keys import generate
-
     base = tmp_path_factory.mktemp("fifo")
-    key, pub, _ = generate(str(base / "unit.key"))
-    root = base / "root"
-    (root / "etc").mkdir(parents=True)
-    (root / "etc/os-release").write_text('NAME="Acme"\n')
+    key, pub, root = signing_unit(base)
     env = base / "att.json"
     r = run_process("attest", "--root", str(root), "--key", key, "--nonce", "n1", "--output", str(env))
     assert r.rc in (0, 1), r.err
