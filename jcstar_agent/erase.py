@@ -8,12 +8,13 @@ Never on a live device, never on the original tree:
 3. In the copy, a canary is planted in every declared path (a file ``jcstar-erase-canary``
    inside a folder; a declared file is overwritten with canary content), so that "erased" is
    proven on data that really was there. The firmware version is read.
-4. The command runs inside the copy. As root: in the ``--boot`` sandbox (fresh mount, pid,
-   network, uts and ipc namespaces; the copy entered by pivot_root, so the image's program
-   cannot chroot its way out to the host as it could from a plain chroot; namespace and device
-   capabilities dropped; every process it leaves ends with it). Without root: in a user
-   namespace (``unshare -r -n chroot``). Bounded in time; its output is not kept (it could hold
-   secrets).
+4. The command runs inside the copy, in the ``--boot`` sandbox (:mod:`.target.boot`), as root or
+   as a plain user alike: a user namespace whose root is an unprivileged host id, fresh mount,
+   pid, network, uts, ipc and cgroup namespaces, the copy entered by pivot_root, namespace
+   administration capabilities dropped, every process it leaves ending with it. Bounded as a boot
+   is: processes, memory, file size, open files, time, and what it adds to the disk (the copy's
+   filesystem is watched: past ``DISK_MAX`` bytes the command is stopped). Its stderr is read
+   bounded; its last lines are the evidence when it fails.
 5. Each declared path is checked in the copy (gone, or canary gone / content replaced); the
    firmware version must be unchanged.
 6. The copy is removed and the original is digested again: it must be byte-identical.
@@ -36,6 +37,8 @@ from . import digest
 CANARY_NAME = "jcstar-erase-canary"
 CANARY = b"jcstar-agent erase-test canary: this data must be gone after the erase\n"
 TIMEOUT = 300
+DISK_MAX = 1 << 30  # bytes the erase command may add to the copy's filesystem
+STDERR_TAIL = 1024  # characters of its stderr kept as evidence when it fails
 CATEGORIES = (("A", "data_paths", "data gathered in use"),
               ("B", "settings_paths", "user settings"),
               ("C", "credential_paths", "user-set credentials, keys and certificates"))
@@ -67,6 +70,8 @@ class EraseRun:
     digest_after: str = ""
     entries: int = 0
     failure: Optional[str] = None  # the command failed (rc, timeout)
+    stderr_tail: str = ""  # its last lines (bounded, made printable) when it failed
+    limits: Dict[str, object] = field(default_factory=dict)
 
     @property
     def original_intact(self) -> bool:
@@ -202,29 +207,58 @@ def erased(copy_root, path: str, was_dir: bool) -> Tuple[bool, str]:
     return True, "content replaced"
 
 
-def _command(copy: str, argv: List[str], env: Dict[str, str]) -> Tuple[List[str], str]:
-    """How the image's erase command runs in the copy. As root: the --boot sandbox's PID 1 in
-    fresh mount, pid, net, uts and ipc namespaces, entering the copy by pivot_root (a chroot is
-    no wall for a root process of the image: it can chroot again and climb out to the host)
-    with the namespace capabilities dropped. Without root: a user namespace, where the command
-    has no more rights than the user who runs the agent."""
-    unshare = shutil.which("unshare")
-    chroot = shutil.which("chroot") or "/usr/sbin/chroot"
-    if os.geteuid() == 0:
-        if not unshare:
-            raise EraseError("running the erase command in a sandbox needs unshare (util-linux)")
-        scratch = os.path.join(os.path.dirname(copy), "scratch")
-        os.mkdir(scratch, 0o700)
-        spec = {"lower": copy, "scratch": scratch, "init": "run", "writable": True,
-                "argv": argv, "tmpfs_size": "16m", "address": "", "env": env}
-        helper = os.path.join(os.path.dirname(os.path.abspath(__file__)), "target", "_sandbox_init.py")
-        return ([unshare, "--pid", "--mount", "--net", "--uts", "--ipc", "--fork",
-                 "--kill-child=SIGKILL", "--propagation", "private",
-                 sys.executable, "-I", "-S", helper, json.dumps(spec)],
-                "sandbox (pivot_root into the copy; own mount, pid and network namespaces)")
-    if unshare:
-        return [unshare, "-r", "-n", chroot, copy] + argv, "unshare -r -n chroot (user namespace)"
-    raise EraseError("running the erase command in a copy needs root or unshare")
+def host_problem() -> str:
+    """Why this build host cannot run the erase test ('' when it can): the same needs as
+    ``--boot`` (user namespaces, subordinate ids as a plain user, iproute2)."""
+    from .target import boot
+
+    if not shutil.which("ip"):
+        return "--erase-test needs 'ip' on the build host (iproute2)"
+    try:
+        boot.id_map()
+    except boot.BootError as exc:
+        return str(exc).replace("--boot", "--erase-test")
+    return ""
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() or c == "\n" else "?" for c in text)
+
+
+def _sandboxed(copy: str, argv: List[str], env: Dict[str, str], timeout: float,
+               result: "EraseRun") -> None:
+    """Run the command as the only program of a sandbox over the copy (written in place)."""
+    from .target import Root, boot
+
+    before = _free(copy)
+
+    def watch() -> Optional[str]:
+        used = before - _free(copy)
+        return f"wrote more than {DISK_MAX >> 20} MiB to the disk" if used > DISK_MAX else None
+    try:
+        with boot.Sandbox(Root(copy, live=False), tmpfs_size="16m") as sb:
+            rc, err, stopped = sb.run_once(argv, env, timeout, watch=watch)
+            result.limits = sb.containment()
+    except boot.BootError as exc:
+        raise EraseError(str(exc).replace("--boot: ", ""))
+    result.how = "sandbox (user namespace; pivot_root into the copy; own mount, pid and network namespaces)"
+    result.rc = rc
+    if stopped:
+        result.failure = f"was stopped: it {stopped}"
+    elif rc is None:
+        result.failure = f"did not finish within {timeout:.0f} s"
+    elif rc != 0:
+        result.failure = f"exited with status {rc}"
+    if result.failure:
+        result.stderr_tail = _printable(err.strip()[-STDERR_TAIL:])
+
+
+def _free(path: str) -> int:
+    try:
+        st = os.statvfs(path)
+        return st.f_bavail * st.f_frsize
+    except OSError:
+        return 0
 
 
 def run(ctx, timeout: float = TIMEOUT) -> EraseRun:
@@ -257,22 +291,8 @@ def run(ctx, timeout: float = TIMEOUT) -> EraseRun:
                                                                    fw.version_key)
         env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                "HOME": "/root", "LC_ALL": "C", "JCSTAR_ERASE_TEST": "1"}
-        cmd, result.how = _command(copy, argv, env)
         started = time.monotonic()
-        try:
-            p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, env=env, timeout=timeout, cwd=copy)
-            result.rc = p.returncode
-            last = (p.stderr or b"").decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
-            if p.returncode in (3, 127) and last[0].startswith("sandbox:") or \
-                    p.returncode in (125, 126, 127) and ("chroot" in last[0] or "unshare" in last[0]):
-                raise EraseError(f"could not start the erase command in the copy: {last[0][:200]}")
-            if p.returncode != 0:
-                result.failure = f"exited with status {p.returncode}"
-        except subprocess.TimeoutExpired:
-            result.failure = f"did not finish within {timeout:.0f} s"
-        except OSError as exc:
-            raise EraseError(f"could not start the erase command: {exc.strerror or exc}")
+        _sandboxed(copy, argv, env, timeout, result)
         result.seconds = time.monotonic() - started
         failed = {p.path for p in result.paths}
         for cat, attr, _ in CATEGORIES:

@@ -196,6 +196,11 @@ def build_context(args):
     if args.vulndb and not os.path.isfile(args.vulndb):
         raise RunError("vulnerability database is not a regular file (a FIFO, device or folder)"
                        if os.path.exists(args.vulndb) else "vulnerability database not found", args.vulndb)
+    if options.erase_test:  # the build host's problem is the run's (exit 2), never the device's
+        from .. import erase
+        why = erase.host_problem()
+        if why:
+            raise RunError(why)
     ctx = Context(root, config, options)
     if getattr(args, "boot", False):
         boot_into(ctx, args)

@@ -3,8 +3,9 @@ credentials and keys; the updated firmware version is kept after the erase.
 
 **What is checked.** The declared erase mechanism (``[erase] command``) exists in the image and
 is executable. With ``--erase-test`` (offline ``--root`` only, never live) it is *run* on a
-throw-away copy of the root filesystem — ``chroot`` as root (in a fresh network namespace), or a
-user namespace without root — after a canary was planted in every declared path
+throw-away copy of the root filesystem, in the ``--boot`` sandbox (a user namespace whose root is
+not the host's, bounded in processes, memory, file size, disk and time) — after a canary was
+planted in every declared path
 (``data_paths`` (A), ``settings_paths`` (B), ``credential_paths`` (C)). Afterwards every
 declared path must be gone or emptied of the canary, the firmware version (``[firmware]
 version_source``) must be unchanged (②), and the original tree must be byte-identical (a digest
@@ -21,8 +22,10 @@ back security updates.
 **Verdicts.** ``manual`` when no erase command is declared, or (without ``--erase-test``, or
 live) when the command exists but was not exercised, or when the test passed but a category
 (A)/(B)/(C) has no declared path, so nothing shows it is erased; ``fail`` when the command is
-missing, fails, or leaves declared data, or changes the firmware version; ``error`` when the test cannot run
-(no root or user namespaces, copy failed, foreign architecture without an emulator); ``pass``
+missing, fails (its last stderr lines are the evidence), or leaves declared data, or changes the
+firmware version; ``error`` when the test cannot run in the copy (copy failed, the sandbox could
+not be made); a build host that cannot make the sandbox at all (no user namespaces, no
+subordinate ids for a plain user, no ``ip``) is the run's problem: exit 2 naming it; ``pass``
 when the test proves erasure of all three categories and the version is kept.
 
 **NA rule.** None: the original allows no NA for this criterion.
@@ -77,7 +80,8 @@ def evaluate(ctx: Context) -> Outcome:
         run = erase.run(ctx)
     except erase.EraseError as exc:
         return Outcome.error(f"erase test could not run: {exc}"[:300], findings)
-    ev = {"command": run.command, "how": run.how, "seconds": round(run.seconds, 2),
+    ev = {"command": run.command, "how": run.how, "containment": run.limits,
+          "seconds": round(run.seconds, 2),
           "tree_sha256_before": run.digest_before, "tree_sha256_after": run.digest_after,
           "entries": run.entries}
     if run.original_intact:
@@ -91,7 +95,7 @@ def evaluate(ctx: Context) -> Outcome:
     if run.failure:
         findings.append(Finding("ERASE-COMMAND-FAILED", "high",
                                 f"the erase command {decl.command} {run.failure}",
-                                {"path": decl.command, "rc": run.rc}))
+                                {"path": decl.command, "rc": run.rc, "stderr_tail": run.stderr_tail}))
     for pr in run.paths:
         if pr.erased:
             findings.append(Finding("ERASE-ERASED", "info", f"({pr.category}) {pr.path}: {pr.detail}",
