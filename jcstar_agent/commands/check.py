@@ -215,6 +215,9 @@ def boot_into(ctx, args) -> None:
 
     if ctx.root.live:
         raise RunError("--boot starts an image's init in a sandbox: it needs --root DIR")
+    if getattr(args, "active", False) and os.geteuid() != 0:
+        raise RunError("--boot --active needs root: the probes join the sandbox's network "
+                       "namespace from the agent's process (--boot alone works as a plain user)")
     timeout = BOOT_TIMEOUT if args.boot_timeout is None else args.boot_timeout
     if timeout <= 0:
         raise RunError("--boot-timeout must be a positive number of seconds")

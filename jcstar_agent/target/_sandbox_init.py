@@ -366,6 +366,7 @@ def pid1(spec, tree, status):
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     m = prepare(spec, tree)
     net = network(spec.get("address") or "")
+    netns = os.readlink("/proc/self/ns/net")  # the agent may not read PID 1's /proc (not dumpable)
     run = spec["init"] == "run"
     enter(m, DROP_CAPS_RUN if run else DROP_CAPS)
     env = dict(spec["env"])
@@ -376,11 +377,11 @@ def pid1(spec, tree, status):
         except OSError as exc:
             raise SetupError(f"could not start the command in the copy: {spec['argv'][0]}: "
                              f"{exc.strerror}")
-        status.write(json.dumps({"ok": True, "network": net}) + "\n")
+        status.write(json.dumps({"ok": True, "network": net, "netns": netns}) + "\n")
         status.close()
         rc = child.wait()
         os._exit(rc if rc >= 0 else 128 - rc)  # PID 1 leaving ends every process it left behind
-    status.write(json.dumps({"ok": True, "network": net}) + "\n")
+    status.write(json.dumps({"ok": True, "network": net, "netns": netns}) + "\n")
     status.close()
     if spec["init"] == "systemd":  # its errors go to the agent's bounded tail (why it died)
         os.execve(spec["init_path"], [spec["init_path"], "--system", "--unit=multi-user.target",

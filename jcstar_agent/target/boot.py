@@ -450,41 +450,54 @@ def read_table(pid: int, limit: int = LISTENERS_MAX) -> List[Tuple[str, str, int
 
 
 def _ns_pids(init_pid: int) -> List[int]:
-    """Host pids of every process in the pid namespace of ``init_pid``."""
-    try:
-        ns = os.readlink(f"/proc/{init_pid}/ns/pid")
-    except OSError:
-        return []
-    out = []
+    """Host pids of the sandbox's processes: ``init_pid`` and its descendants, found through
+    /proc/PID/stat, which everyone may read (PID 1 of an inittab sandbox is not dumpable, so a
+    plain user's agent cannot read its namespaces)."""
+    children: Dict[int, List[int]] = {}
     for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                if os.readlink(f"/proc/{d}/ns/pid") == ns:
-                    out.append(int(d))
-            except OSError:
-                pass
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat", "rb") as fh:
+                stat = fh.read(1024)
+            ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(d))
+    out, todo = [], [init_pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += children.get(p, [])
     return out
 
 
-def net_namespaces(init_pid: int) -> Tuple[Dict[str, int], List[str]]:
-    """({network namespace: a host pid in it} for every process of the sandbox, with PID 1's
-    first; the namespaces named by a mount in the sandbox (``ip netns add``) that no process is in:
-    they cannot be read, and are said so)."""
+def net_namespaces(init_pid: int, main: str = "") -> Tuple[Dict[str, int], List[str]]:
+    """({network namespace: a host pid in it} for the sandbox's processes, ``main`` (PID 1's,
+    as it reported it) first; the namespaces named by a mount in the sandbox (``ip netns add``)
+    that no process is in: they cannot be read, and are said so)."""
     spaces: Dict[str, int] = {}
-    for hp in [init_pid] + sorted(p for p in _ns_pids(init_pid) if p != init_pid):
+    pids = _ns_pids(init_pid)
+    for hp in pids:
         try:
-            spaces.setdefault(os.readlink(f"/proc/{hp}/ns/net"), hp)
+            ns = os.readlink(f"/proc/{hp}/ns/net")
         except OSError:
-            pass
+            continue
+        if ns == main:
+            spaces = {ns: hp, **{k: v for k, v in spaces.items() if k != ns}}
+        else:
+            spaces.setdefault(ns, hp)
     held = []
-    try:
-        with open(f"/proc/{init_pid}/mountinfo", encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                m = re.search(r"\s(net:\[\d+\])\s", line)
-                if m and m.group(1) not in spaces and m.group(1) not in held:
-                    held.append(m.group(1))
-    except OSError:
-        pass
+    for hp in pids:
+        try:
+            with open(f"/proc/{hp}/mountinfo", encoding="utf-8", errors="replace") as fh:
+                for line in fh:
+                    m = re.search(r"\s(net:\[\d+\])\s", line)
+                    if m and m.group(1) not in spaces and m.group(1) not in held:
+                        held.append(m.group(1))
+            break  # one readable view of the sandbox's mounts
+        except OSError:
+            continue
     return spaces, held
 
 
@@ -899,7 +912,7 @@ class Sandbox:
 
         def body():
             try:
-                fd = os.open(f"/proc/{self.init_pid}/ns/net", os.O_RDONLY)
+                fd = os.open(f"/proc/{self._net_pid()}/ns/net", os.O_RDONLY)
                 try:
                     libc = ctypes.CDLL(None, use_errno=True)
                     if libc.setns(fd, 0x40000000) != 0:  # CLONE_NEWNET
@@ -970,7 +983,7 @@ class Sandbox:
             if self.proc.poll() is not None or not _alive(self.init_pid):
                 time.sleep(0.1)  # its last words reach the tail
                 raise BootError(f"--boot: the image's init ended during boot: {self._tail()}")
-            table = sorted(set(t[:4] for t in read_table(self.init_pid)))
+            table = sorted(set(t[:4] for t in read_table(self._net_pid())))
             if table != last:
                 last, stable_since = table, now
             used = self._cpu()
@@ -994,12 +1007,28 @@ class Sandbox:
             while_up(self, res)
         return res
 
+    def _net_pid(self) -> int:
+        """A host pid whose /proc shows the sandbox's network (PID 1's, when the agent may read
+        it)."""
+        main = str(self.setup.get("netns") or "")
+        if self.init_pid and os.access(f"/proc/{self.init_pid}/net/tcp", os.R_OK):
+            return self.init_pid
+        for hp in _ns_pids(self.init_pid or 0):
+            try:
+                if os.readlink(f"/proc/{hp}/ns/net") == main:
+                    return hp
+            except OSError:
+                continue
+        return self.init_pid or 0
+
     def _take_sockets(self, res: BootResult) -> None:
         """Every network namespace of the sandbox's processes is read (PID 1's is the sandbox's
         network; others are the image's own); one that only a mount holds is named as unread. At
         most LISTENERS_MAX sockets: more is said, never passed over."""
-        spaces, unread = net_namespaces(self.init_pid)
-        main = os.readlink(f"/proc/{self.init_pid}/ns/net") if self.init_pid else ""
+        main = str(self.setup.get("netns") or "")
+        spaces, unread = net_namespaces(self.init_pid, main)
+        if main and main not in spaces:
+            res.errors.append("the sandbox's own network namespace could not be read")
         rows, more = [], False
         for ns, hp in spaces.items():
             t = read_table(hp, LISTENERS_MAX - len(rows))

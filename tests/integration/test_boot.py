@@ -38,7 +38,7 @@ EXPECTED = {("tcp", "*", 22, "sshd"), ("tcp", "*", 8080, "python3")}
 def _unavailable() -> str:
     if os.geteuid() != 0:
         return "--boot needs root"
-    for tool in ("unshare", "nsenter", "ip", "ss", "mount", "debootstrap"):
+    for tool in ("unshare", "ip", "ss", "mount", "debootstrap"):
         if not shutil.which(tool):
             return f"{tool} is not installed"
     if "overlay" not in open("/proc/filesystems").read():
@@ -617,13 +617,38 @@ def test_declare_boot_drafts_the_observed_listeners(tree):
     assert leftovers(p.pid, tree) == NONE_LEFT
 
 
-def test_host_without_device_confinement_refuses_to_boot(tmp_path, monkeypatch):
-    """On a host with no devices cgroup v1 the image's root (CAP_SYS_ADMIN, CAP_MKNOD: systemd
-    keeps them) could mknod or mount a devtmpfs and open the host's disks: --boot refuses with a
-    BootError (exit 2 on the command line) before the image's init runs, and leaves nothing."""
+def test_host_without_devices_cgroup_still_keeps_the_host_disk_closed(tmp_path, monkeypatch):
+    """Without a devices cgroup (cgroup v2 hosts have none) the image's root still cannot open the
+    host's disk: its root is an unprivileged host id in a user namespace, where mknod is refused
+    and every mount is nodev. The evidence says which guard held."""
     root = str(tmp_path / "root")
     boottree.copy_case(root)
-    monkeypatch.setattr(boot, "_cgroup_bases", lambda: [])  # as on a host without devices v1
-    with pytest.raises(boot.BootError, match="cannot confine the sandbox's device access"):
-        boot.boot(Root(root, live=False), timeout=30)
+    with open(os.path.join(root, "etc/hostile.py"), "w") as fh:
+        fh.write(HOSTILE)
+    dev = os.stat("/").st_dev
+    boottree.add_unit(root, "hostile.service", f"/usr/bin/python3 /etc/hostile.py "
+                      f"{os.major(dev)} {os.minor(dev)} /nonexistent 127.0.0.1 9")
+    mounts = [m for m in boot._cgroup_mounts() if "devices" not in m[0]]
+    monkeypatch.setattr(boot, "_cgroup_mounts", lambda: mounts)
+    res = boot.boot(Root(root, live=False), timeout=60)
+    assert {s.port for s in res.sockets if 7000 <= s.port < 7100} == {7000}
+    assert res.limits["devices"].endswith("(user namespace)"), res.limits
+    assert leftovers(os.getpid(), root) == NONE_LEFT
+
+
+@pytest.mark.parametrize("only", ["cgroup v1 (this host)", "cgroup v2 only"])
+def test_process_cap_holds_a_fork_bomb_on_every_cgroup_path(tmp_path, monkeypatch, only):
+    if only == "cgroup v2 only":
+        mounts = [m for m in boot._cgroup_mounts() if m[1] == "cgroup2"]
+        monkeypatch.setattr(boot, "_cgroup_mounts", lambda: mounts)
+    root = str(tmp_path / "root")
+    boottree.copy_case(root)
+    boottree.add_unit(root, "bomb.service", "/bin/sh -c 'b() { b | b & }; b'")
+    with boot.Sandbox(Root(root, live=False), timeout=8, pids_max=64) as sb:
+        res = sb.boot()
+        pids = [c for c in sb.cgroups if os.path.exists(os.path.join(c, "pids.current"))]
+        count = int(open(os.path.join(pids[0], "pids.current")).read()) if pids else \
+            len(boot._ns_pids(sb.init_pid))
+        assert count <= 64 + 8, count  # the cgroup's cap, or RLIMIT_NPROC's for the sandbox's uids
+    assert res.seconds < 20
     assert leftovers(os.getpid(), root) == NONE_LEFT
