@@ -25,8 +25,9 @@ def read(ctx) -> Listeners:
     items: List[Listener] = []
     for s in res.sockets:
         owner = s.unit or s.process or "owner not seen"
+        where = f", in the image's own network namespace {s.namespace}" if getattr(s, "namespace", "") else ""
         items.append(Listener(proto=s.proto, port=s.port, address=s.address, process=s.process,
-                              source=f"booted: {owner} (socket, {s.family})", exe=s.exe,
+                              source=f"booted: {owner} (socket, {s.family}{where})", exe=s.exe,
                               pid=s.pid, loopback_only=is_loopback(s.address)))
     items.sort(key=lambda l: (l.proto, l.port, l.address, l.source))
     out.items = merge_families(items)

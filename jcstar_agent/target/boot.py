@@ -50,7 +50,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-from .address import normalise_address
+from .proctables import LISTENERS_MAX, read_table  # noqa: F401 (LISTENERS_MAX: the cap)
 from .root import Root
 
 DEFAULT_TIMEOUT = 60.0
@@ -59,7 +59,6 @@ TMPFS_SIZE = "512m"
 FSIZE_MAX = 256 << 20  # largest file any sandbox process may write (RLIMIT_FSIZE)
 MEMORY_MAX = 1 << 30  # memory of the sandbox's processes (memory cgroup), its tmpfs pages included
 NOFILE_MAX = 16384  # open files per process (a hard limit the image cannot raise)
-LISTENERS_MAX = 4096  # sockets read from the sandbox's tables; more is a finding, never a pass
 OUTPUT_MAX = 1 << 20  # bytes read of any image program's output (systemctl, the erase command)
 TEST_ADDRESS = "198.51.100.1/24"  # TEST-NET-2 (RFC 5737): never routed
 SETTLE = 1.5  # seconds the socket table must stay unchanged (and the sandbox near idle) after the
@@ -406,48 +405,6 @@ def _scratch_parent() -> str:
 
 
 # --- the socket tables of the sandbox's network namespaces ---------------------------------------
-
-def _hex_address(text: str, v6: bool) -> str:
-    raw = bytes.fromhex(text)
-    if not v6:
-        return ".".join(str(b) for b in raw[::-1])
-    words = [raw[i:i + 4][::-1] for i in range(0, 16, 4)]
-    import ipaddress
-    return str(ipaddress.IPv6Address(b"".join(words)))
-
-
-def read_table(pid: int, limit: int = LISTENERS_MAX) -> List[Tuple[str, str, int, str, int]]:
-    """(proto, address, port, family, inode) of listening TCP and unconnected UDP sockets in the
-    network namespace of ``pid``: at most ``limit`` (one more when there are more, so the caller
-    can tell), read line by line (a flood of sockets costs linear time and no memory)."""
-    out = []
-    for proto, fname, v6 in (("tcp", "tcp", False), ("tcp", "tcp6", True),
-                             ("udp", "udp", False), ("udp", "udp6", True)):
-        try:
-            fh = open(f"/proc/{pid}/net/{fname}", encoding="ascii", errors="replace")
-        except OSError:
-            continue
-        with fh:
-            fh.readline()
-            for line in fh:
-                f = line.split()
-                if len(f) < 10:
-                    continue
-                local, remote, st = f[1], f[2], f[3]
-                if proto == "tcp" and st != "0A":  # LISTEN
-                    continue
-                if proto == "udp" and not remote.split(":")[-1] == "0000":
-                    continue  # connected UDP: a client
-                try:
-                    addr, port = local.split(":")
-                    out.append((proto, normalise_address(_hex_address(addr, v6)), int(port, 16),
-                                "ipv6" if v6 else "ipv4", int(f[9])))
-                except ValueError:
-                    continue
-                if len(out) > limit:
-                    return out
-    return out
-
 
 def _ns_pids(init_pid: int) -> List[int]:
     """Host pids of the sandbox's processes: ``init_pid`` and its descendants, found through

@@ -128,7 +128,7 @@ def leftovers(pid=None, tree_path=None) -> dict:
         except OSError:
             continue
         mounts += [f"{d}: {line}" for line in text.splitlines()
-                   if boot.PREFIX in line or (tree_path and tree_path in line)]
+                   if tag in line or (tree_path and tree_path in line)]
     return {"processes": procs, "cgroups": cgroups, "scratch": scratch, "mounts": mounts}
 
 

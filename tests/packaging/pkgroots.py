@@ -210,18 +210,21 @@ def binfmt_aarch64():
                 return
             mounted = True
         if _aarch64_entry() is None:
-            try:
-                with open(os.path.join(BINFMT, "register"), "w") as fh:
-                    fh.write(f":qemu-aarch64:M::{AARCH64_MAGIC}:{AARCH64_MASK}:{QEMU}:OCF")
-            except OSError as exc:
-                yield f"qemu-aarch64 cannot be registered with binfmt_misc: {exc}"
+            # exactly as Debian's package does it (binfmt-support reads
+            # /usr/share/binfmts/qemu-aarch64: the kernel then prints "flags: PF")
+            if not shutil.which("update-binfmts"):
+                yield "update-binfmts is not installed (binfmt-support, .ci/apt-packages.txt)"
+                return
+            r = subprocess.run(["update-binfmts", "--enable", "qemu-aarch64"],
+                               capture_output=True, text=True)
+            if r.returncode != 0 or _aarch64_entry() is None:
+                yield f"qemu-aarch64 cannot be enabled with update-binfmts: {r.stderr.strip()}"
                 return
             registered = True
         yield ""
     finally:
         if registered and _aarch64_entry():
-            with open(_aarch64_entry(), "w") as fh:
-                fh.write("-1")
+            subprocess.run(["update-binfmts", "--disable", "qemu-aarch64"], capture_output=True)
         if mounted:
             subprocess.run(["umount", BINFMT], capture_output=True)
 
