@@ -237,8 +237,6 @@ def prepare(spec, tree):
           "newinstance,ptmxmode=0666,mode=0620")
     os.symlink("pts/ptmx", f"{m}/dev/ptmx")
     mount("tmpfs", f"{m}/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=16m")
-    # the console is PID 1's stderr: for systemd, the agent's bounded tail (why it died)
-    os.symlink("/proc/1/fd/2", f"{m}/dev/console")
     for src, name in (("/proc/self/fd", "fd"), ("/proc/self/fd/0", "stdin"),
                       ("/proc/self/fd/1", "stdout"), ("/proc/self/fd/2", "stderr")):
         os.symlink(src, f"{m}/dev/{name}")
