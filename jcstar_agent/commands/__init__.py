@@ -42,3 +42,30 @@ def baud(text: str) -> int:
     if not 0 < value <= 100_000_000:
         raise argparse.ArgumentTypeError(f"{text!r}: must be a whole baud rate above 0 (e.g. 115200)")
     return value
+
+
+def add_signer_options(p, required: bool = True, key_help: str = "") -> None:
+    """``--key`` (a key file, ``tpm:…`` or ``pkcs11:…``) and the TPM's ``--tpm-tcti``/``--tpm-pcrs``:
+    the same for attest, serve and factory."""
+    p.add_argument("--key", metavar="KEY", required=required,
+                   help=key_help or "signing key: a private key file (from keygen), a TPM key (keygen --tpm's "
+                                    "file, or tpm:0x81000001), or a pkcs11: URI (RFC 7512; PIN from "
+                                    "pin-source=file: or $JCSTAR_PKCS11_PIN)")
+    p.add_argument("--tpm-tcti", metavar="TCTI",
+                   help="how to reach the TPM (default: $TPM2TOOLS_TCTI, else device:/dev/tpmrm0)")
+    p.add_argument("--tpm-pcrs", metavar="LIST", default="0-7",
+                   help="with a TPM key: quote these sha256 PCRs into the attestation (default 0-7; none: no quote)")
+
+
+def key_file(spec):
+    """The file a ``--key`` value reads (None for a pkcs11: URI or a tpm: handle), for the checks
+    that no output of the run names it."""
+    if not spec or spec.startswith("pkcs11:") or spec.lower().startswith("tpm:0x"):
+        return None
+    return spec[4:] if spec.startswith("tpm:") else spec
+
+
+def load_signer_of(args):
+    from ..attest.api import load_signer
+
+    return load_signer(args.key, getattr(args, "tpm_tcti", None), getattr(args, "tpm_pcrs", "0-7"))
