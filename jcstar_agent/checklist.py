@@ -55,6 +55,8 @@ def info_rows(report: Dict[str, Any], product: Product, evidence: Dict[str, Any]
     if evidence.get("signed"):
         digest = f"sha256:{evidence['digest']} (DSSE envelope, signature verified)"
         keyid = evidence.get("keyid") or ""
+        if evidence.get("key_kind"):  # file, tpm or pkcs11: where the key lives (provenance verified)
+            keyid += f" ({evidence['key_kind']} key / 鍵の保管場所)"
     else:
         digest = f"sha256:{evidence['digest']} (report)"
         keyid = "unsigned（署名なし）"

@@ -38,6 +38,7 @@ def run(args) -> int:
     signer = load_signer_of(args)  # before the checks: an unsafe key fails fast, exit 2
     try:
         ctx = build_context(args)
+        ctx.signing_key = signer.kind  # S1.1-11 counts a key in hardware as stored securely
         report = check.run(ctx)
         write_sbom(ctx)
         envelope = attest_report(ctx, report, signer, args.nonce)

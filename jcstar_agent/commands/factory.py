@@ -2,7 +2,9 @@
 
 Per unit, in order (each step is a JUnit testcase, so the test station shows where it stopped):
 
-1. ``attest`` — locally (``--key``; over ``--root DIR`` or the live system, with every ``check``
+1. ``attest`` — locally (``--key``: a key file, ``tpm:…`` or ``pkcs11:…``; with ``--tpm-create``
+   a ``--key`` file that does not exist yet is made in the unit's TPM first, its public half
+   then the trusted key; over ``--root DIR`` or the live system, with every ``check``
    option), from the unit over its serial console (``--port DEV``, with ``pull``), or from any
    command that prints the envelope (``--command 'ssh UNIT jcstar-agent attest … --nonce
    "$JCSTAR_NONCE"'``), always with a fresh random nonce;
@@ -10,10 +12,14 @@ Per unit, in order (each step is a JUnit testcase, so the test station shows whe
    of ``--key``), the nonce, and age ``<= --max-age``;
 3. ``store`` — the verified envelope goes into the evidence store (idempotent);
 4. ``unique`` — no other device with this ueid, no other device signed by this key;
-5. ``serial`` — with ``--serial LABEL``: the label is recorded with the row and checked against
+5. ``key`` — where the signing key lives (``file``, ``tpm``, ``pkcs11``) and the provenance that
+   verified (the TPM's attestation key and EK certificates, or the token's model and serial),
+   recorded with the row and the serial; ``--require-hardware-key`` fails a unit that signs with
+   a key file. ``unique`` also fails a hardware key already recorded with another serial;
+6. ``serial`` — with ``--serial LABEL``: the label is recorded with the row and checked against
    the unit's own serial: the one the report carries, or, when the unit's ueid is made from its
    serial, the ueid the label gives with the vendor of ``--config``/``--board``;
-6. one testcase per criterion from the attested report.
+7. one testcase per criterion from the attested report.
 
 Prints PASS or FAIL in large letters; ``--junit FILE`` writes the JUnit XML. Exit status for the
 line's PLC/script: 0 PASS; 1 FAIL (the unit: a criterion failed, the attestation did not verify,
@@ -29,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 from ..errors import RunError
-from . import baud, seconds, timeout_seconds
+from . import add_signer_options, baud, key_file, load_signer_of, seconds, timeout_seconds
 from .check import (add_check_options, build_context, check_writable, distinct_outputs, read_inputs,
                     write_output, write_sbom)
 from .store import add_store_option, open_from, serial_pull, sqlite_file, station_name, store_errors
@@ -51,7 +57,13 @@ def big(word: str) -> str:
 def add_arguments(p) -> None:
     add_check_options(p)
     add_store_option(p)
-    p.add_argument("--key", metavar="FILE", help="attest locally, signing with this private key")
+    add_signer_options(p, required=False, key_help="attest locally, signing with this key: a private key file, "
+                       "a TPM key (keygen --tpm's file, or tpm:0x81000001) or a pkcs11: URI")
+    p.add_argument("--tpm-create", action="store_true",
+                   help="with --key FILE: when FILE does not exist, make the unit's key in its TPM first "
+                        "(first attestation; FILE.pub is then the trusted key)")
+    p.add_argument("--require-hardware-key", action="store_true",
+                   help="FAIL a unit whose attestation is signed by a key file (not a TPM or PKCS#11 key)")
     p.add_argument("--port", metavar="DEV", help="pull the attestation from the unit over this serial port")
     p.add_argument("--command", metavar="CMD",
                    help="get the envelope from a shell command (e.g. ssh UNIT jcstar-agent attest … "
@@ -84,6 +96,7 @@ class Unit:
     steps: List[Step] = field(default_factory=list)
     predicate: Optional[dict] = None
     record: object = None
+    key: object = None  # provenance.KeyEvidence of the verified attestation
 
     def step(self, name: str, ok: Optional[bool], message: str = "") -> bool:
         self.steps.append(Step(name, ok, message))
@@ -102,13 +115,17 @@ LOCAL_ONLY = ("boot", "boot_timeout", "active", "probe_workers", "online", "vuln
 
 def _attest_local(args, nonce: str) -> bytes:
     from .. import check
-    from ..attest.api import attest_report, load_signer
+    from ..attest.api import attest_report
 
-    signer = load_signer(args.key)
-    ctx = build_context(args)
-    report = check.run(ctx)
-    write_sbom(ctx)
-    return attest_report(ctx, report, signer, nonce)
+    signer = load_signer_of(args)
+    try:
+        ctx = build_context(args)
+        ctx.signing_key = signer.kind
+        report = check.run(ctx)
+        write_sbom(ctx)
+        return attest_report(ctx, report, signer, nonce)
+    finally:
+        signer.close()
 
 
 def _attest_serial(args, nonce: str, unit: Unit) -> Optional[bytes]:
@@ -203,9 +220,38 @@ def _trusted_pem(args) -> bytes:
         from ..infile import PUBLIC_KEY_MAX, read
 
         return read(args.pubkey, PUBLIC_KEY_MAX, "public key")
-    from ..attest.api import load_signer
+    signer = load_signer_of(args)
+    try:
+        return signer.public_key_pem()
+    finally:
+        signer.close()
 
-    return load_signer(args.key).public_key_pem()
+
+def _create_tpm_key(args) -> Optional[str]:
+    """``--tpm-create``: the unit's first attestation makes its key in its TPM (a message), or None
+    when the key file is already there."""
+    if not args.tpm_create:
+        return None
+    path = key_file(args.key)
+    if not args.key or path != args.key:
+        raise RunError("--tpm-create makes a key FILE: give --key FILE (not tpm:… or pkcs11:…)")
+    if os.path.lexists(path):
+        return None
+    from ..attest.tpm import generate
+
+    _, _, keyid = generate(path, args.tpm_tcti)
+    return f"key {keyid[:16]}… made in the unit's TPM ({path}, {path}.pub)"
+
+
+def _key_step(unit: "Unit", key, hardware_required: bool) -> None:
+    """The ``key`` testcase: where the key lives and the provenance that verified."""
+    if key is None:
+        return
+    detail = "; ".join(key.details[:4])
+    if hardware_required and key.kind == "file":
+        unit.step("key", False, f"signed by a key file: --require-hardware-key wants a TPM or PKCS#11 key ({detail})")
+        return
+    unit.step("key", True, f"{key.kind} key" + (f": {detail}" if detail else ""))
 
 
 def _vendor(args) -> Optional[str]:
@@ -259,11 +305,14 @@ def run(args) -> int:
         raise RunError(f"{', '.join(local)} tune(s) a check run here (--key); with "
                        f"{'--port' if args.port else '--mcu-port' if args.mcu_port else '--command'} "
                        "the unit checks itself", hint="drop them, or attest locally with --key")
+    if args.tpm_create and not args.key:
+        raise RunError("--tpm-create goes with --key FILE (a local attestation)")
+    created = _create_tpm_key(args) if args.key else None
     ring = KeyRing()
     ring.add_pem(_trusted_pem(args), args.pubkey or args.key)
     vendor = _vendor(args)  # an unreadable config: exit 2 before the unit is touched
     # --sbom too (--key --sbom unit.key wrote the SBOM over the private key), and the SQLite store
-    distinct_outputs(("--key", args.key), ("--pubkey", args.pubkey), ("--junit", args.junit),
+    distinct_outputs(("--key", key_file(args.key)), ("--pubkey", args.pubkey), ("--junit", args.junit),
                      ("--sbom", args.sbom), ("--store", sqlite_file(args)), *read_inputs(args))
     check_writable(args.junit)  # the same for a JUnit file that could not be written
     station = station_name(args)
@@ -281,6 +330,8 @@ def run(args) -> int:
             envelope, how = _attest_mcu(args, nonce, unit), f"from the MicroPython board on {args.mcu_port}"
         else:
             envelope, how = _attest_local(args, nonce), f"attested {'--root ' + args.root if args.root else 'live'}"
+        if created:
+            unit.step("keygen", True, created)
         if envelope is not None:
             unit.step("attest", True, f"{len(envelope)} bytes, {how}")
             v = check("unit", envelope, ring, station, serial=args.serial, nonce=nonce, max_age=args.max_age)
@@ -289,6 +340,8 @@ def run(args) -> int:
             else:
                 rec, unit.record, unit.predicate = v.record, v.record, v.predicate
                 unit.step("verify", True, f"signature, nonce and age verified with key {rec.keyid[:16]}…")
+                unit.key = v.key
+                _key_step(unit, v.key, args.require_hardware_key)
                 store_errors(lambda: store.add_key(rec.keyid, ring.keys[rec.keyid]))
                 new = store_errors(lambda: store.add([rec]))[0]
                 unit.step("store", True, f"{'stored' if new else 'already stored'} in {store.engine} "
@@ -364,6 +417,7 @@ def junit(unit: Unit, station: str, seconds: float, serial: Optional[str]) -> st
     for name, value in (("station", station), ("serial", serial), ("ueid", rec and rec.ueid),
                         ("model", rec and rec.model), ("firmware_version", rec and rec.firmware_version),
                         ("keyid", rec and rec.keyid), ("digest", rec and rec.digest),
+                        ("key_kind", unit.key and unit.key.kind), ("ak_keyid", unit.key and unit.key.ak_keyid),
                         ("result", "PASS" if unit.passed else "FAIL")):
         if value:
             ET.SubElement(props, "property", name=name, value=str(value))

@@ -35,6 +35,7 @@ def run(args) -> int:
         from .. import check
 
         ctx = build_context(args)  # a fresh context per request: facts are read anew
+        ctx.signing_key = signer.kind
         report = check.run(ctx)
         write_sbom(ctx)
         return attest_report(ctx, report, signer, nonce)

@@ -69,6 +69,7 @@ class Verified:
     record: Optional[Record] = None
     refusal: Optional[Refusal] = None
     predicate: Optional[dict] = None
+    key: Optional[object] = None  # attest.provenance.KeyEvidence: the key's kind and provenance
 
 
 @dataclass
@@ -113,7 +114,7 @@ def check(source: str, data: bytes, keyring: KeyRing, station: str,
         f["serial"] = serial
     rec = Record(digest=payload_digest(payload), envelope=bytes(data), keyid=v.keyid or keyid,
                  received_at=time.time() if received_at is None else received_at, station=station, **f)
-    return Verified(record=rec, predicate=v.predicate)
+    return Verified(record=rec, predicate=v.predicate, key=v.key)
 
 
 def expand(paths: Iterable[str]) -> List[str]:
@@ -164,7 +165,7 @@ def _pool_check(item: Tuple[str, Optional[bytes], str]) -> Verified:
         return Verified(refusal=Refusal(name, why))
     station, received_at, max_age, hardware = _POOL_ARGS
     v = check(name, data, _POOL_RING, station, received_at, max_age=max_age, require_hardware=hardware)
-    v.predicate = None  # not needed by ingest; keep the pipe light
+    v.predicate = v.key = None  # not needed by ingest; keep the pipe light
     if v.record is not None:
         v.record.envelope = b""  # the parent has the bytes
     return v
