@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+from contextlib import contextmanager
 from typing import Dict, List, Optional
 
 from ..errors import RunError
@@ -157,7 +158,6 @@ class TpmSigner(Signer):
         self.ref = ref
         self._ectx = None
         self._handle = None
-        self._ak = None
         self._open(ref)
 
     def __repr__(self) -> str:
@@ -225,17 +225,26 @@ class TpmSigner(Signer):
             raise RunError(f"the TPM did not sign: {exc}") from None
         return _der(sig)
 
+    @contextmanager
     def _attestation_key(self):
-        """The endorsement hierarchy's restricted ECDSA primary (deterministic per TPM)."""
+        """The endorsement hierarchy's restricted ECDSA primary (deterministic per TPM: the same
+        AK every time), flushed after use — a TPM without a resource manager has 3 object slots."""
         from tpm2_pytss.constants import ESYS_TR
         from tpm2_pytss.types import TPM2B_DATA, TPM2B_PUBLIC, TPM2B_SENSITIVE_CREATE, TPML_PCR_SELECTION
 
-        if self._ak is None:
+        try:
             handle, public, _, _, _ = self._ectx.create_primary(
                 TPM2B_SENSITIVE_CREATE(), TPM2B_PUBLIC(publicArea=_ecc_template(True)),
                 ESYS_TR.ENDORSEMENT, TPM2B_DATA(), TPML_PCR_SELECTION())
-            self._ak = (handle, bytes(public.publicArea.marshal()))
-        return self._ak
+        except Exception as exc:
+            raise RunError(f"the TPM did not make its attestation key (endorsement hierarchy): {exc}") from None
+        try:
+            yield handle, bytes(public.publicArea.marshal())
+        finally:
+            try:
+                self._ectx.flush_context(handle)
+            except Exception:
+                pass
 
     def _ek_certificates(self) -> List[str]:
         from tpm2_pytss.constants import ESYS_TR, TPM2_CAP
@@ -269,13 +278,13 @@ class TpmSigner(Signer):
         from .tpmwire import binding
 
         out = super().describe(nonce, iat)
-        ak, ak_public = self._attestation_key()
         scheme = TPMT_SIG_SCHEME(scheme=TPM2_ALG.ECDSA)
         scheme.details.any.hashAlg = TPM2_ALG.SHA256
-        try:
-            info, sig = self._ectx.certify(self._handle, ak, TPM2B_DATA(binding(nonce, iat)), scheme)
-        except Exception as exc:
-            raise RunError(f"the TPM did not certify the key: {exc}") from None
+        with self._attestation_key() as (ak, ak_public):
+            try:
+                info, sig = self._ectx.certify(self._handle, ak, TPM2B_DATA(binding(nonce, iat)), scheme)
+            except Exception as exc:
+                raise RunError(f"the TPM did not certify the key: {exc}") from None
         b64 = lambda b: base64.b64encode(bytes(b)).decode("ascii")  # noqa: E731
         out["provenance"] = {
             "tpm_reference": self.reference,
@@ -296,12 +305,12 @@ class TpmSigner(Signer):
 
         from .tpmwire import binding
 
-        ak, _ = self._attestation_key()
         sel = TPML_PCR_SELECTION.parse("sha256:" + ",".join(str(i) for i in self.pcrs))
         scheme = TPMT_SIG_SCHEME(scheme=TPM2_ALG.ECDSA)
         scheme.details.any.hashAlg = TPM2_ALG.SHA256
         try:
-            info, sig = self._ectx.quote(ak, sel, TPM2B_DATA(binding(nonce, iat)), scheme)
+            with self._attestation_key() as (ak, _):
+                info, sig = self._ectx.quote(ak, sel, TPM2B_DATA(binding(nonce, iat)), scheme)
             values: Dict[int, str] = {}
             want = list(self.pcrs)
             while want:  # a read returns at most 8 PCRs
@@ -324,8 +333,6 @@ class TpmSigner(Signer):
     def close(self) -> None:
         if self._ectx is not None:
             try:
-                if self._ak is not None:
-                    self._ectx.flush_context(self._ak[0])
                 if self._handle is not None and not self.ref.lower().startswith("0x"):
                     self._ectx.flush_context(self._handle)  # a loaded blob: free the TPM's slot
             except Exception:
