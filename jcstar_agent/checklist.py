@@ -55,8 +55,6 @@ def info_rows(report: Dict[str, Any], product: Product, evidence: Dict[str, Any]
     if evidence.get("signed"):
         digest = f"sha256:{evidence['digest']} (DSSE envelope, signature verified)"
         keyid = evidence.get("keyid") or ""
-        if evidence.get("key_kind"):  # file, tpm or pkcs11: where the key lives (provenance verified)
-            keyid += f" ({evidence['key_kind']} key / 鍵の保管場所)"
     else:
         digest = f"sha256:{evidence['digest']} (report)"
         keyid = "unsigned（署名なし）"
@@ -70,6 +68,8 @@ def info_rows(report: Dict[str, Any], product: Product, evidence: Dict[str, Any]
             ("評価日 (date)", (evidence.get("issued") or report.get("generated_at") or "")),
             ("証跡ダイジェスト (attestation digest)", digest),
             ("署名鍵 keyid", keyid),
+            # file, tpm or pkcs11: where the signing key lives (its provenance verified)
+            ("署名鍵の保管 (key kind)", evidence.get("key_kind") or ("-" if evidence.get("signed") else "unsigned")),
             ("対象 (target)", f"{target.get('mode', '?')} {target.get('root', '?')}")]
 
 

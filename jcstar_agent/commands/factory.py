@@ -12,13 +12,13 @@ Per unit, in order (each step is a JUnit testcase, so the test station shows whe
    of ``--key``), the nonce, and age ``<= --max-age``;
 3. ``store`` — the verified envelope goes into the evidence store (idempotent);
 4. ``unique`` — no other device with this ueid, no other device signed by this key;
-5. ``key`` — where the signing key lives (``file``, ``tpm``, ``pkcs11``) and the provenance that
+5. ``serial`` — with ``--serial LABEL``: the label is recorded with the row and checked against
+   the unit's own serial: the one the report carries, or, when the unit's ueid is made from its
+   serial, the ueid the label gives with the vendor of ``--config``/``--board``;
+6. ``key`` — where the signing key lives (``file``, ``tpm``, ``pkcs11``) and the provenance that
    verified (the TPM's attestation key and EK certificates, or the token's model and serial),
    recorded with the row and the serial; ``--require-hardware-key`` fails a unit that signs with
    a key file. ``unique`` also fails a hardware key already recorded with another serial;
-6. ``serial`` — with ``--serial LABEL``: the label is recorded with the row and checked against
-   the unit's own serial: the one the report carries, or, when the unit's ueid is made from its
-   serial, the ueid the label gives with the vendor of ``--config``/``--board``;
 7. one testcase per criterion from the attested report.
 
 Prints PASS or FAIL in large letters; ``--junit FILE`` writes the JUnit XML. Exit status for the
@@ -341,7 +341,6 @@ def run(args) -> int:
                 rec, unit.record, unit.predicate = v.record, v.record, v.predicate
                 unit.step("verify", True, f"signature, nonce and age verified with key {rec.keyid[:16]}…")
                 unit.key = v.key
-                _key_step(unit, v.key, args.require_hardware_key)
                 store_errors(lambda: store.add_key(rec.keyid, ring.keys[rec.keyid]))
                 new = store_errors(lambda: store.add([rec]))[0]
                 unit.step("store", True, f"{'stored' if new else 'already stored'} in {store.engine} "
@@ -356,6 +355,7 @@ def run(args) -> int:
                               or f"ueid {rec.ueid} and key {rec.keyid[:16]}… belong to this unit only")
                 if args.serial:
                     unit.step("serial", *_label_matches(args.serial, vendor, v.predicate or {}, rec))
+                _key_step(unit, v.key, args.require_hardware_key)  # after serial: earlier steps keep their place
                 if args.keep:
                     os.makedirs(args.keep, exist_ok=True)
                     name = f"{args.serial or rec.ueid or 'unit'}-{rec.digest[:16]}.dsse.json"

@@ -309,7 +309,7 @@ def test_report_and_checklist_show_the_key_kind(tpm, unit, tmp_path):
 
     s = stored.load(str(env), f"{key}.pub")
     rows = dict(checklist.info_rows(s.report, checklist.Product(), s.provenance))
-    assert "(tpm key" in rows["署名鍵 keyid"]
+    assert rows["署名鍵の保管 (key kind)"] == "tpm" and rows["署名鍵 keyid"] == s.keyid
 
 
 def test_serve_signs_with_the_tpm_key_over_the_serial_endpoint(tpm, unit, tmp_path):
