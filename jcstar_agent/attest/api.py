@@ -53,10 +53,11 @@ def load_signer(key_path: str, tpm_tcti: Optional[str] = None, tpm_pcrs: str = "
 
 def verify_envelope(data: bytes, pubkey_pem: bytes, nonce: Optional[str] = None,
                     max_age: Optional[float] = None, now: Optional[float] = None,
-                    envelope=None, require_hardware: bool = False) -> Verification:
+                    envelope=None, require_hardware: bool = False, tpm_ca=None) -> Verification:
     """Verify an envelope with the GIVEN key (its keyid is never trusted); see verify.py.
     ``envelope``: the same bytes already parsed (``dsse.Envelope.from_json(data)``);
-    ``require_hardware``: refuse a key file (``v.key.kind`` is 'file', 'tpm' or 'pkcs11')."""
+    ``require_hardware``: refuse a key file (``v.key.kind`` is 'file', 'tpm' or 'pkcs11');
+    ``tpm_ca``: certificates (``provenance.load_ca_bundle``) a TPM's EK certificate must chain to."""
     from .verify import verify
 
-    return verify(data, pubkey_pem, nonce, max_age, now, envelope, require_hardware)
+    return verify(data, pubkey_pem, nonce, max_age, now, envelope, require_hardware, tpm_ca)

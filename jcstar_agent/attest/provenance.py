@@ -9,7 +9,9 @@ after the envelope's signature verified with the trusted key:
             sensitiveDataOrigin); a TPM2_Certify of it by the attestation key (AK) is signed by
             that AK, names exactly this key, and is bound to this statement's nonce and iat;
             the AK is a restricted fixedTPM signing key. The endorsement key certificates the
-            TPM held are listed (issuer, subject). Trust in the AK itself comes from enrolment:
+            TPM held are listed (issuer, serial) and, given the TPM makers' CA certificates
+            (``verify --tpm-ca``), at least one must chain to them (signatures and names,
+            through intermediates in the same bundle). Trust in the AK itself comes from enrolment:
             the factory stores it with the unit's serial (``store check-unique``).
 ``pkcs11``  the token's word: CKA_EXTRACTABLE false and CKA_NEVER_EXTRACTABLE true, and the
             token's manufacturer, model and serial (no signature a verifier could check).
@@ -76,7 +78,55 @@ def _spki(key) -> bytes:
     return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-def _tpm(prov: Dict, public_key, binding: bytes, ev: KeyEvidence):
+def load_ca_bundle(pem: bytes, where: str = "--tpm-ca") -> List[Any]:
+    """The certificates of a PEM bundle (roots and intermediates); RunError when there are none."""
+    from cryptography import x509
+
+    from ..errors import RunError
+
+    try:
+        certs = x509.load_pem_x509_certificates(pem)
+    except ValueError as exc:
+        raise RunError(f"not a PEM certificate bundle ({exc})", where) from None
+    if not certs:
+        raise RunError("no certificate in the bundle", where)
+    return certs
+
+
+def _chains(cert, bundle: List[Any], depth: int = 6) -> Optional[str]:
+    """The subject of the bundle's self-signed root ``cert`` chains to, else None."""
+    for _ in range(depth):
+        issuers = [c for c in bundle if c.subject == cert.issuer]
+        for issuer in issuers:
+            try:
+                cert.verify_directly_issued_by(issuer)
+            except Exception:  # wrong signature, unsupported algorithm, name mismatch
+                continue
+            if issuer.subject == issuer.issuer:
+                return issuer.subject.rfc4514_string()
+            cert = issuer
+            break
+        else:
+            return None
+    return None
+
+
+def _ek_chain(certs: List[Any], bundle: List[Any], ev: KeyEvidence) -> None:
+    from cryptography import x509
+
+    for text in certs[:8]:
+        try:
+            cert = x509.load_der_x509_certificate(base64.b64decode(str(text), validate=True))
+        except Exception:
+            continue
+        root = _chains(cert, bundle)
+        if root:
+            ev.details.append(f"EK certificate chains to the trusted TPM CA {root[:120]}")
+            return
+    raise _Bad("no EK certificate of this TPM chains to the --tpm-ca certificates")
+
+
+def _tpm(prov: Dict, public_key, binding: bytes, ev: KeyEvidence, tpm_ca: Optional[List[Any]] = None):
     from . import tpmwire as w
     from .keys import keyid_of
 
@@ -112,6 +162,8 @@ def _tpm(prov: Dict, public_key, binding: bytes, ev: KeyEvidence):
         ev.details.append("EK certificate " + _describe_cert(text, i))
     if not certs:
         ev.details.append("the TPM holds no EK certificate")
+    if tpm_ca is not None:
+        _ek_chain(certs, tpm_ca, ev)
     return ak
 
 
@@ -150,9 +202,11 @@ def _quote(mb: Dict, ak, binding: bytes, ev: KeyEvidence) -> None:
     ev.details.append(f"PCR quote over sha256 {','.join(str(i) for i in sorted(values))} verifies")
 
 
-def check(predicate: Dict, public_key, nonce: Optional[str], iat: Any) -> KeyEvidence:
+def check(predicate: Dict, public_key, nonce: Optional[str], iat: Any,
+          tpm_ca: Optional[List[Any]] = None) -> KeyEvidence:
     """The key's kind and whether the provenance the predicate carries holds for ``public_key``
-    (the key the envelope's signature verified with)."""
+    (the key the envelope's signature verified with). ``tpm_ca``: certificates (``load_ca_bundle``)
+    one of a TPM key's EK certificates must chain to."""
     from .tpmwire import binding
 
     meta = predicate.get("attestation") if isinstance(predicate.get("attestation"), dict) else {}
@@ -170,7 +224,7 @@ def check(predicate: Dict, public_key, nonce: Optional[str], iat: Any) -> KeyEvi
         elif prov is None:
             raise _Bad(f"a {ev.kind} key without provenance")
         elif ev.kind == "tpm":
-            ak = _tpm(prov, public_key, bound, ev)
+            ak = _tpm(prov, public_key, bound, ev, tpm_ca)
         else:
             attrs = prov.get("attributes") if isinstance(prov.get("attributes"), dict) else {}
             if attrs.get("extractable") is not False or attrs.get("never_extractable") is not True:

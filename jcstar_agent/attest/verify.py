@@ -56,7 +56,8 @@ def _public(pem: bytes):
 
 def verify(data: bytes, pubkey_pem: bytes, nonce: Optional[str] = None,
            max_age: Optional[float] = None, now: Optional[float] = None,
-           envelope: Optional[dsse.Envelope] = None, require_hardware: bool = False) -> Verification:
+           envelope: Optional[dsse.Envelope] = None, require_hardware: bool = False,
+           tpm_ca=None) -> Verification:
     """``envelope``: ``data`` already parsed by ``dsse.Envelope.from_json`` (ingest parses it
     once to pick the key; parsing it again cost a third of a verification)."""
     from .signer import verify_signature
@@ -101,7 +102,7 @@ def verify(data: bytes, pubkey_pem: bytes, nonce: Optional[str] = None,
     v = Verification(False, "", statement, predicate, keyid, claims_of(predicate))
     from .provenance import HARDWARE, check as key_check
 
-    v.key = key_check(predicate, key, v.claims["eat_nonce"], v.claims["iat"])
+    v.key = key_check(predicate, key, v.claims["eat_nonce"], v.claims["iat"], tpm_ca)
     if not v.key.ok:
         v.reason = f"the {v.key.kind} key's provenance does not verify: {v.key.problem}"
         return v

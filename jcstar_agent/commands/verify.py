@@ -24,6 +24,9 @@ def add_arguments(p) -> None:
                    help="reject attestations issued longer ago than this")
     p.add_argument("--require-hardware-key", action="store_true",
                    help="refuse an attestation signed by a key file: only a TPM or PKCS#11 key passes")
+    p.add_argument("--tpm-ca", metavar="PEM",
+                   help="TPM makers' CA certificates (roots and intermediates): a TPM key's EK certificate "
+                        "must chain to them")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
     p.add_argument("--json", dest="format", action="store_const", const="json",
                    help="the same as --format json (kept for scripts)")
@@ -85,9 +88,14 @@ def run(args) -> int:
     # one byte past the bound: an envelope over it is read, and verification says why it is refused
     data = read(args.envelope, MAX_ENVELOPE + 1, "envelope")
     pem = read(args.pubkey, PUBLIC_KEY_MAX, "public key")
+    tpm_ca = None
+    if args.tpm_ca:
+        from ..attest.provenance import load_ca_bundle
+
+        tpm_ca = load_ca_bundle(read(args.tpm_ca, 4 << 20, "CA bundle"), args.tpm_ca)
     try:
         v = verify_envelope(data, pem, nonce=args.nonce, max_age=args.max_age,
-                            require_hardware=args.require_hardware_key)
+                            require_hardware=args.require_hardware_key, tpm_ca=tpm_ca)
     except RunError as exc:
         raise RunError(exc.message, args.pubkey) from None
     if args.format == "json":

@@ -27,9 +27,13 @@ CONFIG = ('[product]\nvendor = "Acme"\nmodel = "ACME-GW-100"\nserial_source = "/
           '[firmware]\nversion_source = "/etc/acme-release"\nversion_key = ""\n')
 
 
+TPM_FOLDER = []  # the swtpm's folder: its local CA's certificates are the "TPM maker's" CA
+
+
 @pytest.fixture(scope="module")
 def tpm(tmp_path_factory):
     folder = str(tmp_path_factory.mktemp("swtpm"))
+    TPM_FOLDER[:] = [folder]
     with hardware.swtpm(folder) as tcti:
         yield tcti
 
@@ -124,11 +128,46 @@ def test_tpm_roundtrip_with_provenance_and_measured_boot(tpm, unit, tmp_path):
     blob.write_bytes(base64.b64decode(meta["measured_boot"]["quote"]["attest"]))
     printed = tools(tpm, "tpm2_print", "-t", "TPMS_ATTEST", str(blob), text=True).stdout
     assert tpmwire.binding("n-1", statement(env)["predicate"]["iat"]).hex() in printed
+    # the EK certificate chains to the TPM maker's CA (swtpm's local CA: root + intermediate) …
+    ca = tmp_path / "tpm-ca.pem"
+    ca.write_bytes(b"".join(open(os.path.join(TPM_FOLDER[0], "ca", n), "rb").read()
+                            for n in ("issuercert.pem", "swtpm-localca-rootca-cert.pem")))
+    rc, out, err = verify_json(tpm, env, f"{key}.pub", "--tpm-ca", str(ca))
+    assert rc == 0 and any("chains to the trusted TPM CA CN=swtpm-localca-rootca" in d
+                           for d in out["key"]["details"]), (out, err)
+    # … and not to another maker's: the attestation is then invalid
+    rc, out, _ = verify_json(tpm, env, f"{key}.pub", "--tpm-ca", str(_other_ca(tmp_path)))
+    assert rc == 1 and "no EK certificate of this TPM chains" in out["reason"]
+    # the intermediate alone is no trust anchor (the chain must end at a self-signed root)
+    only = tmp_path / "intermediate.pem"
+    only.write_bytes(open(os.path.join(TPM_FOLDER[0], "ca", "issuercert.pem"), "rb").read())
+    assert verify_json(tpm, env, f"{key}.pub", "--tpm-ca", str(only))[0] == 1
+    bad = agent(tpm, "verify", str(env), "--pubkey", f"{key}.pub", "--tpm-ca", f"{key}.pub")
+    assert bad.rc == 2 and "certificate" in bad.err and "Traceback" not in bad.err
     # the text output names the kind; S1.1-11's reason counts the key as stored securely
     text = agent(tpm, "verify", str(env), "--pubkey", f"{key}.pub").out
     assert "key kind:  tpm" in text
     s11 = next(c for c in statement(env)["predicate"]["criteria"] if c["id"] == "S1.1-11")
     assert "held in the TPM 2.0" in s11["reason"]
+
+
+def _other_ca(tmp_path):
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Other TPM Maker Root")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    path = tmp_path / "other-ca.pem"
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return path
 
 
 def test_persistent_handle_made_by_tpm2_tools(tpm, unit, tmp_path):
