@@ -241,3 +241,24 @@ def check(predicate: Dict, public_key, nonce: Optional[str], iat: Any,
     except _Bad as exc:
         ev.ok, ev.problem = False, str(exc)
     return ev
+
+
+def enrolment_pem(envelope: bytes):
+    """(PEM, "") of the TPM key an envelope's statement carries, or (None, why): the factory's
+    first attestation of a unit, before any key of it is trusted. The envelope is then verified
+    with this key like any other, its certify and (``--tpm-ca``) EK chain included; what makes
+    the key trusted is that this happens on the factory line."""
+    from . import dsse, tpmwire
+    from .keys import public_pem
+
+    try:
+        stmt = dsse.loads(dsse.Envelope.from_json(envelope).payload, "payload")
+        signer = stmt["predicate"]["attestation"]["signer"]
+        if signer.get("kind") != "tpm":
+            return None, f"the unit signs with a {str(signer.get('kind', 'file'))[:20]} key: only a TPM key's " \
+                         "provenance shows the public key to enrol"
+        return public_pem(tpmwire.parse_public(_b64(signer["provenance"], "public_area", "provenance")).public_key()), ""
+    except (dsse.EnvelopeError, tpmwire.WireError, _Bad) as exc:
+        return None, f"no TPM public area to enrol: {exc}"
+    except (KeyError, TypeError, AttributeError):
+        return None, "no TPM public area to enrol: the statement has no attestation.signer.provenance"

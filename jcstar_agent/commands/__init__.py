@@ -55,6 +55,9 @@ def add_signer_options(p, required: bool = True, key_help: str = "") -> None:
                    help="how to reach the TPM (default: $TPM2TOOLS_TCTI, else device:/dev/tpmrm0)")
     p.add_argument("--tpm-pcrs", metavar="LIST", default="0-7",
                    help="with a TPM key: quote these sha256 PCRs into the attestation (default 0-7; none: no quote)")
+    p.add_argument("--tpm-create", action="store_true",
+                   help="when the --key FILE does not exist yet, make it in the TPM first (as keygen --tpm): "
+                        "the unit's first attestation creates its key")
 
 
 def key_file(spec):
@@ -63,6 +66,26 @@ def key_file(spec):
     if not spec or spec.startswith("pkcs11:") or spec.lower().startswith("tpm:0x"):
         return None
     return spec[4:] if spec.startswith("tpm:") else spec
+
+
+def create_tpm_key(args):
+    """``--tpm-create``: make the ``--key`` FILE in the TPM when it is not there yet; a line saying
+    so, or None when nothing was made."""
+    if not getattr(args, "tpm_create", False):
+        return None
+    from ..errors import RunError
+
+    path = key_file(args.key)
+    if not args.key or path != args.key:
+        raise RunError("--tpm-create makes a key FILE: give --key FILE (not tpm:… or pkcs11:…)")
+    import os
+
+    if os.path.lexists(path):
+        return None
+    from ..attest.tpm import generate
+
+    _, _, keyid = generate(path, getattr(args, "tpm_tcti", None))
+    return f"key {keyid[:16]}… made in the TPM ({path}, {path}.pub)"
 
 
 def load_signer_of(args):

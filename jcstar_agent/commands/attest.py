@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from . import add_signer_options, key_file, load_signer_of
+from . import add_signer_options, create_tpm_key, key_file, load_signer_of
 from .check import add_check_options, build_context, distinct_outputs, read_inputs, write_output, write_sbom
 
 
@@ -35,6 +35,9 @@ def run(args) -> int:
     check_nonce(args.nonce)
     distinct_outputs(("--output", args.output), ("--report", args.report), ("--sbom", args.sbom),
                      ("--key", key_file(args.key)), *read_inputs(args))
+    made = create_tpm_key(args)  # --tpm-create: the unit's first attestation makes its key
+    if made and not getattr(args, "quiet", False):
+        print(made, file=sys.stderr)
     signer = load_signer_of(args)  # before the checks: an unsafe key fails fast, exit 2
     try:
         ctx = build_context(args)

@@ -10,6 +10,10 @@ Per unit, in order (each step is a JUnit testcase, so the test station shows whe
    "$JCSTAR_NONCE"'``), always with a fresh random nonce;
 2. ``verify`` — signature with the trusted key (``--pubkey``; locally, by default the public half
    of ``--key``), the nonce, and age ``<= --max-age``;
+   ``--enroll`` (``--port``/``--command``, no ``--pubkey``): the unit's first attestation — made
+   with ``attest --key FILE --tpm-create``, which creates the key in the unit's TPM — names its
+   TPM key in its provenance; that key is trusted once its certify by the attestation key (and,
+   with ``--tpm-ca``, its EK certificate chain) verifies, and it is stored for later runs;
 3. ``store`` — the verified envelope goes into the evidence store (idempotent);
 4. ``unique`` — no other device with this ueid, no other device signed by this key;
 5. ``serial`` — with ``--serial LABEL``: the label is recorded with the row and checked against
@@ -35,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 from ..errors import RunError
-from . import add_signer_options, baud, key_file, load_signer_of, seconds, timeout_seconds
+from . import add_signer_options, baud, create_tpm_key, key_file, load_signer_of, seconds, timeout_seconds
 from .check import (add_check_options, build_context, check_writable, distinct_outputs, read_inputs,
                     write_output, write_sbom)
 from .store import add_store_option, open_from, serial_pull, sqlite_file, station_name, store_errors
@@ -59,9 +63,6 @@ def add_arguments(p) -> None:
     add_store_option(p)
     add_signer_options(p, required=False, key_help="attest locally, signing with this key: a private key file, "
                        "a TPM key (keygen --tpm's file, or tpm:0x81000001) or a pkcs11: URI")
-    p.add_argument("--tpm-create", action="store_true",
-                   help="with --key FILE: when FILE does not exist, make the unit's key in its TPM first "
-                        "(first attestation; FILE.pub is then the trusted key)")
     p.add_argument("--require-hardware-key", action="store_true",
                    help="FAIL a unit whose attestation is signed by a key file (not a TPM or PKCS#11 key)")
     p.add_argument("--port", metavar="DEV", help="pull the attestation from the unit over this serial port")
@@ -75,6 +76,11 @@ def add_arguments(p) -> None:
     p.add_argument("--timeout", type=timeout_seconds, default=120.0, metavar="S",
                    help="give up on --port/--command after S seconds (default 120)")
     p.add_argument("--pubkey", metavar="PEM", help="trusted public key of the unit (default with --key: its public half)")
+    p.add_argument("--enroll", action="store_true",
+                   help="with --port/--command and no --pubkey: enrol the TPM key the unit's first attestation "
+                        "carries (its certify, and with --tpm-ca its EK chain, must verify)")
+    p.add_argument("--tpm-ca", metavar="PEM",
+                   help="TPM makers' CA certificates: a TPM key's EK certificate must chain to them")
     p.add_argument("--serial", metavar="LABEL", help="the unit's serial number as on its label (scanned)")
     p.add_argument("--station", metavar="NAME", help="this station's name (default: $JCSTAR_STATION, else hostname)")
     p.add_argument("--max-age", type=seconds, default=600.0, metavar="S",
@@ -227,20 +233,18 @@ def _trusted_pem(args) -> bytes:
         signer.close()
 
 
-def _create_tpm_key(args) -> Optional[str]:
-    """``--tpm-create``: the unit's first attestation makes its key in its TPM (a message), or None
-    when the key file is already there."""
-    if not args.tpm_create:
-        return None
-    path = key_file(args.key)
-    if not args.key or path != args.key:
-        raise RunError("--tpm-create makes a key FILE: give --key FILE (not tpm:… or pkcs11:…)")
-    if os.path.lexists(path):
-        return None
-    from ..attest.tpm import generate
+def _enroll(envelope: bytes, ring, unit: "Unit") -> Optional[bytes]:
+    """``--enroll``: trust the TPM key the unit's first attestation carries (the envelope, or None
+    when there is no TPM key to enrol)."""
+    from ..attest.provenance import enrolment_pem
 
-    _, _, keyid = generate(path, args.tpm_tcti)
-    return f"key {keyid[:16]}… made in the unit's TPM ({path}, {path}.pub)"
+    pem, why = enrolment_pem(envelope)
+    if pem is None:
+        unit.step("verify", False, f"--enroll: {why}")
+        return None
+    unit.step("enroll", True, f"TPM key {ring.add_pem(pem, 'the unit attestation')[:16]}… taken from the unit's "
+                              "first attestation; verified next with its certify and EK certificates")
+    return envelope
 
 
 def _key_step(unit: "Unit", key, hardware_required: bool) -> None:
@@ -293,7 +297,10 @@ def run(args) -> int:
         raise RunError("give one of --key FILE (attest locally), --port DEV (pull over serial), "
                        "--command CMD (envelope from a command) or --mcu-port DEV (MicroPython board)")
     remote = args.port or args.command or args.mcu_port
-    if remote and not args.pubkey:
+    if args.enroll and (args.pubkey or args.key or args.mcu_port):
+        raise RunError("--enroll takes the key from the unit's first attestation over --port or --command: "
+                       "not with --pubkey, --key or --mcu-port")
+    if remote and not args.pubkey and not args.enroll:
         raise RunError(f"{'--port' if args.port else '--mcu-port' if args.mcu_port else '--command'} needs "
                        "--pubkey PEM: the unit's trusted public key")
     if remote and args.root:
@@ -306,10 +313,18 @@ def run(args) -> int:
                        f"{'--port' if args.port else '--mcu-port' if args.mcu_port else '--command'} "
                        "the unit checks itself", hint="drop them, or attest locally with --key")
     if args.tpm_create and not args.key:
-        raise RunError("--tpm-create goes with --key FILE (a local attestation)")
-    created = _create_tpm_key(args) if args.key else None
+        raise RunError("--tpm-create goes with --key FILE (a local attestation); a unit asked over "
+                       "--command makes its key with its own attest --tpm-create")
+    created = create_tpm_key(args) if args.key else None
     ring = KeyRing()
-    ring.add_pem(_trusted_pem(args), args.pubkey or args.key)
+    if not args.enroll:
+        ring.add_pem(_trusted_pem(args), args.pubkey or args.key)
+    tpm_ca = None
+    if args.tpm_ca:
+        from ..attest.provenance import load_ca_bundle
+        from ..infile import read
+
+        tpm_ca = load_ca_bundle(read(args.tpm_ca, 4 << 20, "CA bundle"), args.tpm_ca)
     vendor = _vendor(args)  # an unreadable config: exit 2 before the unit is touched
     # --sbom too (--key --sbom unit.key wrote the SBOM over the private key), and the SQLite store
     distinct_outputs(("--key", key_file(args.key)), ("--pubkey", args.pubkey), ("--junit", args.junit),
@@ -331,10 +346,14 @@ def run(args) -> int:
         else:
             envelope, how = _attest_local(args, nonce), f"attested {'--root ' + args.root if args.root else 'live'}"
         if created:
-            unit.step("keygen", True, created)
+            unit.step("keygen", True, created.replace("made in the TPM", "made in the unit's TPM"))
         if envelope is not None:
             unit.step("attest", True, f"{len(envelope)} bytes, {how}")
-            v = check("unit", envelope, ring, station, serial=args.serial, nonce=nonce, max_age=args.max_age)
+        if envelope is not None and args.enroll:
+            envelope = _enroll(envelope, ring, unit)
+        if envelope is not None:
+            v = check("unit", envelope, ring, station, serial=args.serial, nonce=nonce, max_age=args.max_age,
+                      require_hardware=args.enroll, tpm_ca=tpm_ca)
             if v.refusal:
                 unit.step("verify", False, v.refusal.reason)
             else:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import signal
 
 from ..errors import RunError
-from . import add_signer_options, baud, key_file, load_signer_of
+from . import add_signer_options, baud, create_tpm_key, key_file, load_signer_of
 from .check import add_check_options, build_context, distinct_outputs, read_inputs, write_sbom
 
 
@@ -29,6 +29,9 @@ def run(args) -> int:
     build_context(args)  # bad options, config or root: exit 2 now, not at the first request
     if args.baud <= 0:
         raise RunError(f"--baud must be positive, not {args.baud}")
+    made = create_tpm_key(args)
+    if made:
+        device.stderr_log(made)
     signer = load_signer_of(args)  # a TPM/token session held while serving
 
     def make_document(nonce: str) -> bytes:

@@ -82,7 +82,7 @@ class IngestResult:
 def check(source: str, data: bytes, keyring: KeyRing, station: str,
           received_at: Optional[float] = None, serial: Optional[str] = None,
           nonce: Optional[str] = None, max_age: Optional[float] = None,
-          require_hardware: bool = False) -> Verified:
+          require_hardware: bool = False, tpm_ca=None) -> Verified:
     """Verify one envelope; a Record when valid, a Refusal with the reason otherwise
     (``require_hardware``: a key file is refused, as ``verify --require-hardware-key``)."""
     from ..attest import dsse
@@ -104,7 +104,7 @@ def check(source: str, data: bytes, keyring: KeyRing, station: str,
     v = None
     for keyid, pem in keys:
         v = verify_envelope(data, pem, nonce=nonce, max_age=max_age, envelope=env,
-                            require_hardware=require_hardware)
+                            require_hardware=require_hardware, tpm_ca=tpm_ca)
         if v.ok:
             break
     if v is None or not v.ok:

@@ -337,6 +337,42 @@ def test_factory_makes_the_key_in_the_tpm_and_the_store_alarms_on_two_serials(tp
     assert r.rc == 1 and "[FAIL] key: signed by a key file" in r.out, r.out
 
 
+def test_factory_asks_the_unit_to_make_its_key_and_enrols_it(tpm, unit, tmp_path):
+    """--command: the unit's own attest --tpm-create makes the key in its TPM at the first
+    attestation; the station enrols it from the provenance (no --pubkey), checks its EK chain
+    against the TPM maker's CA, stores key and serial, and refuses to enrol a key file."""
+    root, cfg = unit
+    key, db = str(tmp_path / "unit.tpmkey"), str(tmp_path / "ev.db")
+    ca = tmp_path / "tpm-ca.pem"
+    ca.write_bytes(b"".join(open(os.path.join(TPM_FOLDER[0], "ca", n), "rb").read()
+                            for n in ("issuercert.pem", "swtpm-localca-rootca-cert.pem")))
+    cmd = (f"{sys.executable} -m jcstar_agent attest -q --root {root} --config {cfg} --key {key} --tpm-create "
+           '--nonce "$JCSTAR_NONCE"')
+    r = agent(tpm, "factory", "--command", cmd, "--enroll", "--tpm-ca", str(ca), "--serial", "SN-HW-1",
+              "--store", db, "--quiet")
+    assert "[ok  ] enroll: TPM key" in r.out and "[ok  ] verify" in r.out, r.out + r.err
+    assert "[ok  ] key: tpm key" in r.out and "chains to the trusted TPM CA" in r.out, r.out
+    assert os.path.exists(key) and os.path.exists(key + ".pub")
+    rows = agent(tpm, "store", "query", "--store", db, "--format", "json")
+    assert [x["serial"] for x in json.loads(rows.out)] == ["SN-HW-1"]
+    # later runs trust the enrolled key; the key is not made again
+    r = agent(tpm, "factory", "--command", cmd, "--pubkey", key + ".pub", "--serial", "SN-HW-1", "--store", db,
+              "--quiet")
+    assert "[ok  ] verify" in r.out and "[ok  ] unique" in r.out, r.out
+    # another maker's CA: the enrolment fails at verify, nothing stored
+    r = agent(tpm, "factory", "--command", cmd, "--enroll", "--tpm-ca", str(_other_ca(tmp_path)), "--store",
+              str(tmp_path / "other.db"), "--quiet")
+    assert r.rc == 1 and "[FAIL] verify" in r.out and "chains" in r.out, r.out
+    # a unit signing with a key file has nothing to enrol
+    fkey = str(tmp_path / "file.key")
+    assert agent(tpm, "keygen", "--out", fkey).rc == 0
+    fcmd = f'{sys.executable} -m jcstar_agent attest -q --root {root} --key {fkey} --nonce "$JCSTAR_NONCE"'
+    r = agent(tpm, "factory", "--command", fcmd, "--enroll", "--store", str(tmp_path / "f.db"), "--quiet")
+    assert r.rc == 1 and "[FAIL] verify: --enroll: the unit signs with a file key" in r.out, r.out
+    bad = agent(tpm, "factory", "--command", fcmd, "--enroll", "--pubkey", fkey + ".pub", "--store", db)
+    assert bad.rc == 2 and "--enroll" in bad.err
+
+
 def test_report_and_checklist_show_the_key_kind(tpm, unit, tmp_path):
     key = tmp_path / "k"
     assert agent(tpm, "keygen", "--tpm", "--out", str(key)).rc == 0
