@@ -468,6 +468,14 @@ def test_pkcs11_roundtrip_with_token_provenance(tpm, token, unit, tmp_path):
     rc, v, err = verify_json(tpm, out, tmp_path / "t.pub", "--nonce", "p-1", "--require-hardware-key")
     assert rc == 0 and v["key"]["kind"] == "pkcs11", (v, err)
     assert any("SoftHSM v2" in d for d in v["key"]["details"])
+    # an independent DSSE verifier (securesystemslib) accepts the token's signature (DER ECDSA)
+    sslib_dsse = pytest.importorskip("securesystemslib.dsse")
+    sslib_signer = pytest.importorskip("securesystemslib.signer")
+    from jcstar_agent.attest.keys import keyid_of
+
+    public = load_der_public_key(der)
+    theirs = sslib_dsse.Envelope.from_dict(json.loads(out.read_text()))
+    assert list(theirs.verify([sslib_signer.SSlibKey.from_crypto(public, keyid=keyid_of(public))], 1))
     # PIN from the environment works too; a PIN in the URI is refused before anything is opened
     r = agent(tpm, "attest", "--root", root, "--key", f"pkcs11:token=unit;object=attest?module-path={module}",
               "--output", str(tmp_path / "e2.json"), env=dict(env, JCSTAR_PKCS11_PIN="1234"))
@@ -479,6 +487,17 @@ def test_pkcs11_roundtrip_with_token_provenance(tpm, token, unit, tmp_path):
     r = agent(tpm, "attest", "--root", root, "--key", f"pkcs11:token=unit;object=attest?module-path={module}",
               env=dict(env, JCSTAR_PKCS11_PIN="0000"))
     assert r.rc == 2 and "cannot log in" in r.err and "Traceback" not in r.err
+
+
+def test_missing_pkcs11_library_is_exit_2_with_the_install_hint(tpm, tmp_path):
+    blocker = tmp_path / "block" / "pkcs11"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text("raise ImportError('blocked for the test')\n")
+    from clirun import PROJECT
+
+    r = agent(tpm, "attest", "--root", str(tmp_path), "--key", "pkcs11:token=t;object=o",
+              env={"PYTHONPATH": f"{tmp_path / 'block'}:{PROJECT}"})
+    assert r.rc == 2 and "python-pkcs11" in r.err and "jcstar-agent[pkcs11]" in r.err and "Traceback" not in r.err
 
 
 def test_pkcs11_extractable_key_fails_its_provenance(tpm, token, unit, tmp_path):
