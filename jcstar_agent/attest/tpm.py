@@ -39,13 +39,15 @@ PERSISTENT_MIN, PERSISTENT_MAX = 0x81000000, 0x81FFFFFF
 
 
 def _lib():
+    hint = "pip install 'jcstar-agent[tpm]' (or: apt install python3-tpm2-pytss)"
     try:
-        import tpm2_pytss  # noqa: F401
+        import tpm2_pytss
     except ImportError:
-        raise RunError("TPM keys need tpm2-pytss, which is not installed",
-                       hint="pip install 'jcstar-agent[tpm]' (or: apt install python3-tpm2-pytss)") from None
-    import tpm2_pytss
-
+        raise RunError("TPM keys need tpm2-pytss, which is not installed", hint=hint) from None
+    try:
+        import tpm2_pytss.tsskey  # noqa: F401 — the TSS2 PRIVATE KEY format
+    except ImportError as exc:  # an old tpm2-pytss, or a cryptography too old for it
+        raise RunError(f"tpm2-pytss is installed but its tsskey module does not load ({exc})", hint=hint) from None
     return tpm2_pytss
 
 
@@ -200,13 +202,17 @@ class TpmSigner(Signer):
             public = blob.public
             self.reference = {"blob": os.path.basename(ref)}
         self._public_area = bytes(public.publicArea.marshal())
-        from .tpmwire import SIGN, parse_public
+        from .tpmwire import RESTRICTED, SIGN, WireError, parse_public
 
-        area = parse_public(self._public_area)
-        if not area.has(SIGN) or area.has(1 << 16):
+        try:
+            area = parse_public(self._public_area)
+            self._pem = _spki_pem(public)
+        except WireError as exc:
+            self.close()
+            raise RunError(f"{ref}: the TPM key is not an ECDSA P-256 key ({exc})") from None
+        if not area.has(SIGN) or area.has(RESTRICTED):
             self.close()
             raise RunError(f"{ref}: the TPM key is not an unrestricted signing key")
-        self._pem = _spki_pem(public)
         self.keyid = keyid_of(load_public(self._pem))
 
     def public_key_pem(self) -> bytes:
@@ -247,7 +253,7 @@ class TpmSigner(Signer):
                 pass
 
     def _ek_certificates(self) -> List[str]:
-        from tpm2_pytss.constants import ESYS_TR, TPM2_CAP
+        from tpm2_pytss.constants import TPM2_CAP
 
         try:
             _, data = self._ectx.get_capability(TPM2_CAP.HANDLES, 0x01C00000, 64)
