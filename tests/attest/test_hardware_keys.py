@@ -185,6 +185,15 @@ def test_persistent_handle_made_by_tpm2_tools(tpm, unit, tmp_path):
         rc, out, err = verify_json(tpm, env, f"{d}/trusted.pem", "--nonce", "n-2")
         assert rc == 0 and out["key"]["kind"] == "tpm", (out, err)
         assert "measured_boot" not in statement(env)["predicate"]["attestation"]  # --tpm-pcrs none
+        # an RSA key at a persistent handle is no ECDSA P-256 signer: exit 2, one line
+        tools(tpm, "tpm2_create", "-C", f"{d}/srk.ctx", "-G", "rsa2048", "-u", f"{d}/r.pub", "-r", f"{d}/r.priv")
+        tools(tpm, "tpm2_load", "-C", f"{d}/srk.ctx", "-u", f"{d}/r.pub", "-r", f"{d}/r.priv", "-c", f"{d}/r.ctx")
+        tools(tpm, "tpm2_evictcontrol", "-C", "o", "-c", f"{d}/r.ctx", "0x81000124")
+        try:
+            bad = agent(tpm, "attest", "--root", unit[0], "--key", "tpm:0x81000124")
+            assert bad.rc == 2 and "not an ECDSA P-256 key" in bad.err and "Traceback" not in bad.err, bad.err
+        finally:
+            tools(tpm, "tpm2_evictcontrol", "-C", "o", "-c", "0x81000124")
         # not a handle of the persistent range: exit 2, one line
         bad = agent(tpm, "attest", "--root", unit[0], "--key", "tpm:0x01000000")
         assert bad.rc == 2 and "0x81000000" in bad.err and "Traceback" not in bad.err
