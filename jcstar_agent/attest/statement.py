@@ -321,8 +321,11 @@ def build(ctx, report, nonce: Optional[str], signer=None, now: Optional[float] =
         "hwmodel_text": model, "hwmodel_encoding": hw_encoding,
         "absent": absent,
     }
-    if signer is not None:
-        meta["signer"] = {"keyid": signer.keyid, "algorithm": signer.algorithm}
+    if signer is not None:  # kind and, for a TPM/PKCS#11 key, its provenance (bound to nonce, iat)
+        meta["signer"] = signer.describe(nonce, claims["iat"])
+        quote = signer.quote(nonce, claims["iat"])
+        if quote is not None:
+            meta["measured_boot"] = quote
     predicate = dict(rep)
     predicate.update({k: v for k, v in claims.items() if v is not None})
     predicate["attestation"] = meta

@@ -3,9 +3,11 @@
 The envelope's ``keyid`` is a hint, never trusted: the signature must verify with the key the
 caller gives. Checks, in order, each failing with its own reason: well-formed envelope,
 ``payloadType``, signature over the DSSE PAE, payload JSON, Statement ``_type``,
-``predicateType``, predicate shape, ``eat_nonce`` (when a nonce is expected), ``iat`` not in the
-future beyond ``MAX_SKEW`` seconds, and age ``<= max_age`` (when given). Content of an envelope
-whose signature fails is never returned.
+``predicateType``, predicate shape, the signing key's kind and provenance (``provenance.py``:
+a TPM certify, a token's attributes, a PCR quote; with ``require_hardware`` a key file is
+refused), ``eat_nonce`` (when a nonce is expected), ``iat`` not in the future beyond
+``MAX_SKEW`` seconds, and age ``<= max_age`` (when given). Content of an envelope whose
+signature fails is never returned.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ class Verification:
     predicate: Optional[dict] = None
     keyid: Optional[str] = None  # of the GIVEN public key (what actually verified)
     claims: Dict[str, Any] = field(default_factory=lambda: claims_of(None))
+    key: Optional[Any] = None  # provenance.KeyEvidence once the signature verified
 
     def __bool__(self) -> bool:
         return self.ok
@@ -53,7 +56,8 @@ def _public(pem: bytes):
 
 def verify(data: bytes, pubkey_pem: bytes, nonce: Optional[str] = None,
            max_age: Optional[float] = None, now: Optional[float] = None,
-           envelope: Optional[dsse.Envelope] = None) -> Verification:
+           envelope: Optional[dsse.Envelope] = None, require_hardware: bool = False,
+           tpm_ca=None) -> Verification:
     """``envelope``: ``data`` already parsed by ``dsse.Envelope.from_json`` (ingest parses it
     once to pick the key; parsing it again cost a third of a verification)."""
     from .signer import verify_signature
@@ -96,6 +100,16 @@ def verify(data: bytes, pubkey_pem: bytes, nonce: Optional[str] = None,
         return Verification(False, "the predicate has no list of criteria objects (not a report)",
                             statement, keyid=keyid)
     v = Verification(False, "", statement, predicate, keyid, claims_of(predicate))
+    from .provenance import HARDWARE, check as key_check
+
+    v.key = key_check(predicate, key, v.claims["eat_nonce"], v.claims["iat"], tpm_ca)
+    if not v.key.ok:
+        v.reason = f"the {v.key.kind} key's provenance does not verify: {v.key.problem}"
+        return v
+    if require_hardware and v.key.kind not in HARDWARE:
+        v.reason = (f"signed by a {v.key.kind} key; --require-hardware-key accepts only a key in a TPM or "
+                    "a PKCS#11 token")
+        return v
     if nonce is not None:
         got = v.claims["eat_nonce"]
         if not isinstance(got, str):

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import sys
 
+from . import add_signer_options, create_tpm_key, key_file, load_signer_of
 from .check import add_check_options, build_context, distinct_outputs, read_inputs, write_output, write_sbom
 
 
 def add_arguments(p) -> None:
     add_check_options(p)
-    p.add_argument("--key", metavar="FILE", required=True,
-                   help="private signing key (from 'jcstar-agent keygen'; mode 0600, yours)")
+    add_signer_options(p)
     p.add_argument("--nonce", metavar="STRING",
                    help="the verifier's challenge, carried as the eat_nonce claim (freshness)")
     p.add_argument("--output", metavar="FILE", help="write the envelope to FILE (default: stdout)")
@@ -28,18 +28,25 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from .. import check
-    from ..attest.api import attest_report, load_signer
+    from ..attest.api import attest_report
     from ..attest.statement import check_nonce
     from ..report import render
 
     check_nonce(args.nonce)
     distinct_outputs(("--output", args.output), ("--report", args.report), ("--sbom", args.sbom),
-                     ("--key", args.key), *read_inputs(args))
-    signer = load_signer(args.key)  # before the checks: an unsafe key fails fast, exit 2
-    ctx = build_context(args)
-    report = check.run(ctx)
-    write_sbom(ctx)
-    envelope = attest_report(ctx, report, signer, args.nonce)
+                     ("--key", key_file(args.key)), *read_inputs(args))
+    made = create_tpm_key(args)  # --tpm-create: the unit's first attestation makes its key
+    if made and not getattr(args, "quiet", False):
+        print(made, file=sys.stderr)
+    signer = load_signer_of(args)  # before the checks: an unsafe key fails fast, exit 2
+    try:
+        ctx = build_context(args)
+        ctx.signing_key = signer.kind  # S1.1-11 counts a key in hardware as stored securely
+        report = check.run(ctx)
+        write_sbom(ctx)
+        envelope = attest_report(ctx, report, signer, args.nonce)
+    finally:
+        signer.close()
     write_output(envelope.decode("utf-8"), args.output)
     if args.report:
         write_output(render(report, args.format or "json"), args.report)
@@ -49,6 +56,6 @@ def run(args) -> int:
     if not getattr(args, "quiet", False):  # -q: the envelope, and nothing else
         print(f"attested {report.target.mode} {report.target.root}: " +
               ", ".join(f"{s[k]} {k}" for k in ("pass", "fail", "na", "manual", "error")) +
-              f"; signed by {signer.algorithm} key {signer.keyid[:16]}…" +
+              f"; signed by {signer.algorithm} {signer.kind} key {signer.keyid[:16]}…" +
               (f" -> {args.output}" if args.output else ""), file=sys.stderr)
     return 0 if report.ok else 1

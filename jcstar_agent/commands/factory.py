@@ -2,18 +2,28 @@
 
 Per unit, in order (each step is a JUnit testcase, so the test station shows where it stopped):
 
-1. ``attest`` — locally (``--key``; over ``--root DIR`` or the live system, with every ``check``
+1. ``attest`` — locally (``--key``: a key file, ``tpm:…`` or ``pkcs11:…``; with ``--tpm-create``
+   a ``--key`` file that does not exist yet is made in the unit's TPM first, its public half
+   then the trusted key; over ``--root DIR`` or the live system, with every ``check``
    option), from the unit over its serial console (``--port DEV``, with ``pull``), or from any
    command that prints the envelope (``--command 'ssh UNIT jcstar-agent attest … --nonce
    "$JCSTAR_NONCE"'``), always with a fresh random nonce;
 2. ``verify`` — signature with the trusted key (``--pubkey``; locally, by default the public half
    of ``--key``), the nonce, and age ``<= --max-age``;
+   ``--enroll`` (``--port``/``--command``, no ``--pubkey``): the unit's first attestation — made
+   with ``attest --key FILE --tpm-create``, which creates the key in the unit's TPM — names its
+   TPM key in its provenance; that key is trusted once its certify by the attestation key (and,
+   with ``--tpm-ca``, its EK certificate chain) verifies, and it is stored for later runs;
 3. ``store`` — the verified envelope goes into the evidence store (idempotent);
 4. ``unique`` — no other device with this ueid, no other device signed by this key;
 5. ``serial`` — with ``--serial LABEL``: the label is recorded with the row and checked against
    the unit's own serial: the one the report carries, or, when the unit's ueid is made from its
    serial, the ueid the label gives with the vendor of ``--config``/``--board``;
-6. one testcase per criterion from the attested report.
+6. ``key`` — where the signing key lives (``file``, ``tpm``, ``pkcs11``) and the provenance that
+   verified (the TPM's attestation key and EK certificates, or the token's model and serial),
+   recorded with the row and the serial; ``--require-hardware-key`` fails a unit that signs with
+   a key file. ``unique`` also fails a hardware key already recorded with another serial;
+7. one testcase per criterion from the attested report.
 
 Prints PASS or FAIL in large letters; ``--junit FILE`` writes the JUnit XML. Exit status for the
 line's PLC/script: 0 PASS; 1 FAIL (the unit: a criterion failed, the attestation did not verify,
@@ -29,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 from ..errors import RunError
-from . import baud, seconds, timeout_seconds
+from . import add_signer_options, baud, create_tpm_key, key_file, load_signer_of, seconds, timeout_seconds
 from .check import (add_check_options, build_context, check_writable, distinct_outputs, read_inputs,
                     write_output, write_sbom)
 from .store import add_store_option, open_from, serial_pull, sqlite_file, station_name, store_errors
@@ -51,7 +61,10 @@ def big(word: str) -> str:
 def add_arguments(p) -> None:
     add_check_options(p)
     add_store_option(p)
-    p.add_argument("--key", metavar="FILE", help="attest locally, signing with this private key")
+    add_signer_options(p, required=False, key_help="attest locally, signing with this key: a private key file, "
+                       "a TPM key (keygen --tpm's file, or tpm:0x81000001) or a pkcs11: URI")
+    p.add_argument("--require-hardware-key", action="store_true",
+                   help="FAIL a unit whose attestation is signed by a key file (not a TPM or PKCS#11 key)")
     p.add_argument("--port", metavar="DEV", help="pull the attestation from the unit over this serial port")
     p.add_argument("--command", metavar="CMD",
                    help="get the envelope from a shell command (e.g. ssh UNIT jcstar-agent attest … "
@@ -63,6 +76,11 @@ def add_arguments(p) -> None:
     p.add_argument("--timeout", type=timeout_seconds, default=120.0, metavar="S",
                    help="give up on --port/--command after S seconds (default 120)")
     p.add_argument("--pubkey", metavar="PEM", help="trusted public key of the unit (default with --key: its public half)")
+    p.add_argument("--enroll", action="store_true",
+                   help="with --port/--command and no --pubkey: enrol the TPM key the unit's first attestation "
+                        "carries (its certify, and with --tpm-ca its EK chain, must verify)")
+    p.add_argument("--tpm-ca", metavar="PEM",
+                   help="TPM makers' CA certificates: a TPM key's EK certificate must chain to them")
     p.add_argument("--serial", metavar="LABEL", help="the unit's serial number as on its label (scanned)")
     p.add_argument("--station", metavar="NAME", help="this station's name (default: $JCSTAR_STATION, else hostname)")
     p.add_argument("--max-age", type=seconds, default=600.0, metavar="S",
@@ -84,6 +102,7 @@ class Unit:
     steps: List[Step] = field(default_factory=list)
     predicate: Optional[dict] = None
     record: object = None
+    key: object = None  # provenance.KeyEvidence of the verified attestation
 
     def step(self, name: str, ok: Optional[bool], message: str = "") -> bool:
         self.steps.append(Step(name, ok, message))
@@ -102,13 +121,17 @@ LOCAL_ONLY = ("boot", "boot_timeout", "active", "probe_workers", "online", "vuln
 
 def _attest_local(args, nonce: str) -> bytes:
     from .. import check
-    from ..attest.api import attest_report, load_signer
+    from ..attest.api import attest_report
 
-    signer = load_signer(args.key)
-    ctx = build_context(args)
-    report = check.run(ctx)
-    write_sbom(ctx)
-    return attest_report(ctx, report, signer, nonce)
+    signer = load_signer_of(args)
+    try:
+        ctx = build_context(args)
+        ctx.signing_key = signer.kind
+        report = check.run(ctx)
+        write_sbom(ctx)
+        return attest_report(ctx, report, signer, nonce)
+    finally:
+        signer.close()
 
 
 def _attest_serial(args, nonce: str, unit: Unit) -> Optional[bytes]:
@@ -203,9 +226,36 @@ def _trusted_pem(args) -> bytes:
         from ..infile import PUBLIC_KEY_MAX, read
 
         return read(args.pubkey, PUBLIC_KEY_MAX, "public key")
-    from ..attest.api import load_signer
+    signer = load_signer_of(args)
+    try:
+        return signer.public_key_pem()
+    finally:
+        signer.close()
 
-    return load_signer(args.key).public_key_pem()
+
+def _enroll(envelope: bytes, ring, unit: "Unit") -> Optional[bytes]:
+    """``--enroll``: trust the TPM key the unit's first attestation carries (the envelope, or None
+    when there is no TPM key to enrol)."""
+    from ..attest.provenance import enrolment_pem
+
+    pem, why = enrolment_pem(envelope)
+    if pem is None:
+        unit.step("verify", False, f"--enroll: {why}")
+        return None
+    unit.step("enroll", True, f"TPM key {ring.add_pem(pem, 'the unit attestation')[:16]}… taken from the unit's "
+                              "first attestation; verified next with its certify and EK certificates")
+    return envelope
+
+
+def _key_step(unit: "Unit", key, hardware_required: bool) -> None:
+    """The ``key`` testcase: where the key lives and the provenance that verified."""
+    if key is None:
+        return
+    detail = "; ".join(key.details[:4])
+    if hardware_required and key.kind == "file":
+        unit.step("key", False, f"signed by a key file: --require-hardware-key wants a TPM or PKCS#11 key ({detail})")
+        return
+    unit.step("key", True, f"{key.kind} key" + (f": {detail}" if detail else ""))
 
 
 def _vendor(args) -> Optional[str]:
@@ -247,7 +297,10 @@ def run(args) -> int:
         raise RunError("give one of --key FILE (attest locally), --port DEV (pull over serial), "
                        "--command CMD (envelope from a command) or --mcu-port DEV (MicroPython board)")
     remote = args.port or args.command or args.mcu_port
-    if remote and not args.pubkey:
+    if args.enroll and (args.pubkey or args.key or args.mcu_port):
+        raise RunError("--enroll takes the key from the unit's first attestation over --port or --command: "
+                       "not with --pubkey, --key or --mcu-port")
+    if remote and not args.pubkey and not args.enroll:
         raise RunError(f"{'--port' if args.port else '--mcu-port' if args.mcu_port else '--command'} needs "
                        "--pubkey PEM: the unit's trusted public key")
     if remote and args.root:
@@ -259,11 +312,22 @@ def run(args) -> int:
         raise RunError(f"{', '.join(local)} tune(s) a check run here (--key); with "
                        f"{'--port' if args.port else '--mcu-port' if args.mcu_port else '--command'} "
                        "the unit checks itself", hint="drop them, or attest locally with --key")
+    if args.tpm_create and not args.key:
+        raise RunError("--tpm-create goes with --key FILE (a local attestation); a unit asked over "
+                       "--command makes its key with its own attest --tpm-create")
+    created = create_tpm_key(args) if args.key else None
     ring = KeyRing()
-    ring.add_pem(_trusted_pem(args), args.pubkey or args.key)
+    if not args.enroll:
+        ring.add_pem(_trusted_pem(args), args.pubkey or args.key)
+    tpm_ca = None
+    if args.tpm_ca:
+        from ..attest.provenance import load_ca_bundle
+        from ..infile import read
+
+        tpm_ca = load_ca_bundle(read(args.tpm_ca, 4 << 20, "CA bundle"), args.tpm_ca)
     vendor = _vendor(args)  # an unreadable config: exit 2 before the unit is touched
     # --sbom too (--key --sbom unit.key wrote the SBOM over the private key), and the SQLite store
-    distinct_outputs(("--key", args.key), ("--pubkey", args.pubkey), ("--junit", args.junit),
+    distinct_outputs(("--key", key_file(args.key)), ("--pubkey", args.pubkey), ("--junit", args.junit),
                      ("--sbom", args.sbom), ("--store", sqlite_file(args)), *read_inputs(args))
     check_writable(args.junit)  # the same for a JUnit file that could not be written
     station = station_name(args)
@@ -281,14 +345,21 @@ def run(args) -> int:
             envelope, how = _attest_mcu(args, nonce, unit), f"from the MicroPython board on {args.mcu_port}"
         else:
             envelope, how = _attest_local(args, nonce), f"attested {'--root ' + args.root if args.root else 'live'}"
+        if created:
+            unit.step("keygen", True, created.replace("made in the TPM", "made in the unit's TPM"))
         if envelope is not None:
             unit.step("attest", True, f"{len(envelope)} bytes, {how}")
-            v = check("unit", envelope, ring, station, serial=args.serial, nonce=nonce, max_age=args.max_age)
+        if envelope is not None and args.enroll:
+            envelope = _enroll(envelope, ring, unit)
+        if envelope is not None:
+            v = check("unit", envelope, ring, station, serial=args.serial, nonce=nonce, max_age=args.max_age,
+                      require_hardware=args.enroll, tpm_ca=tpm_ca)
             if v.refusal:
                 unit.step("verify", False, v.refusal.reason)
             else:
                 rec, unit.record, unit.predicate = v.record, v.record, v.predicate
                 unit.step("verify", True, f"signature, nonce and age verified with key {rec.keyid[:16]}…")
+                unit.key = v.key
                 store_errors(lambda: store.add_key(rec.keyid, ring.keys[rec.keyid]))
                 new = store_errors(lambda: store.add([rec]))[0]
                 unit.step("store", True, f"{'stored' if new else 'already stored'} in {store.engine} "
@@ -303,6 +374,7 @@ def run(args) -> int:
                               or f"ueid {rec.ueid} and key {rec.keyid[:16]}… belong to this unit only")
                 if args.serial:
                     unit.step("serial", *_label_matches(args.serial, vendor, v.predicate or {}, rec))
+                _key_step(unit, v.key, args.require_hardware_key)  # after serial: earlier steps keep their place
                 if args.keep:
                     os.makedirs(args.keep, exist_ok=True)
                     name = f"{args.serial or rec.ueid or 'unit'}-{rec.digest[:16]}.dsse.json"
@@ -364,6 +436,7 @@ def junit(unit: Unit, station: str, seconds: float, serial: Optional[str]) -> st
     for name, value in (("station", station), ("serial", serial), ("ueid", rec and rec.ueid),
                         ("model", rec and rec.model), ("firmware_version", rec and rec.firmware_version),
                         ("keyid", rec and rec.keyid), ("digest", rec and rec.digest),
+                        ("key_kind", unit.key and unit.key.kind), ("ak_keyid", unit.key and unit.key.ak_keyid),
                         ("result", "PASS" if unit.passed else "FAIL")):
         if value:
             ET.SubElement(props, "property", name=name, value=str(value))

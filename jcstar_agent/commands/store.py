@@ -162,6 +162,8 @@ def add_arguments(p) -> None:
     a.add_argument("--max-age", type=_max_age, default=None, metavar="SECONDS",
                    help="refuse envelopes issued longer ago than this (default 604800: 7 days; "
                         "'none' to import an archive of any age)")
+    a.add_argument("--require-hardware-key", action="store_true",
+                   help="refuse envelopes signed by a key file (only TPM or PKCS#11 keys are stored)")
     a.add_argument("paths", nargs="*", metavar="PATH", help="envelope file, folder of envelopes, or - (stdin)")
 
     q = sub.add_parser("query", help="list stored attestations",
@@ -253,7 +255,8 @@ def do_ingest(args) -> int:
             bar.update(f"{n} of {len(files)} envelope(s) committed", force=True)  # a terminal only
         res = store_errors(lambda: ingest(store, read_sources(files), ring, station,
                                           batch=args.batch, on_commit=committed,
-                                          workers=workers, max_age=max_age))
+                                          workers=workers, max_age=max_age,
+                                          require_hardware=args.require_hardware_key))
         if pulled is not None and pulled.refusal:
             res.refused.append(pulled.refusal)
         elif pulled is not None:
@@ -284,7 +287,7 @@ def _pull_for_ingest(args, ring, station):
     data, why = serial_pull(args.port, args.baud, args.timeout, nonce)
     if data is None:
         return Verified(refusal=Refusal(args.port, why))
-    return check(args.port, data, ring, station, nonce=nonce)
+    return check(args.port, data, ring, station, nonce=nonce, require_hardware=args.require_hardware_key)
 
 
 def _when(t: Optional[float]) -> str:

@@ -25,10 +25,11 @@ class Stored:
     keyid: Optional[str] = None
     issued: Optional[str] = None    # the attestation's iat (ISO 8601 UTC)
     claims: Dict[str, Any] = field(default_factory=dict)
+    key_kind: Optional[str] = None  # where the signing key lives: file, tpm, pkcs11 (verified provenance)
 
     @property
     def provenance(self) -> Dict[str, Any]:
-        return {"signed": self.signed, "valid": self.signed, "keyid": self.keyid,
+        return {"signed": self.signed, "valid": self.signed, "keyid": self.keyid, "key_kind": self.key_kind,
                 "digest": self.digest, "issued": self.issued,
                 "reason": None if self.signed else "a plain report, not an attestation"}
 
@@ -77,7 +78,8 @@ def load(path: str, pubkey: Optional[str] = None) -> Stored:
         bad = malformed(v.predicate)
         if bad:
             raise RunError(f"a valid signature over a malformed report: {bad}", path)
-        return Stored(path, v.predicate, digest, True, v.keyid, issued, dict(v.claims))
+        return Stored(path, v.predicate, digest, True, v.keyid, issued, dict(v.claims),
+                      v.key.kind if v.key is not None else None)
     if doc.get("schema") != "jcstar-agent/report/v1" or not isinstance(doc.get("criteria"), list):
         raise RunError("neither a jcstar-agent report (schema jcstar-agent/report/v1) nor an envelope", path)
     bad = malformed(doc)

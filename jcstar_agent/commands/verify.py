@@ -1,7 +1,9 @@
 """``verify``: check an attestation envelope with a trusted public key; print device, time, summary.
 
-Exit 0 valid (and fresh, when ``--nonce``/``--max-age`` are given), 1 invalid, tampered, stale or
-wrong nonce, 2 when the envelope or key file cannot be read or the key is not a public key.
+It also says where the signing key lives (``file``, ``tpm``, ``pkcs11``) and checks the provenance a
+hardware key carries (a TPM certify, a token's attributes, a PCR quote); ``--require-hardware-key``
+refuses a key file. Exit 0 valid (and fresh, when ``--nonce``/``--max-age`` are given), 1 invalid,
+tampered, stale, wrong nonce or unproven key, 2 when the envelope or key file cannot be read or the key is not a public key.
 """
 from __future__ import annotations
 
@@ -20,6 +22,11 @@ def add_arguments(p) -> None:
     p.add_argument("--nonce", metavar="STRING", help="the nonce the attestation must carry")
     p.add_argument("--max-age", metavar="SECONDS", type=seconds,
                    help="reject attestations issued longer ago than this")
+    p.add_argument("--require-hardware-key", action="store_true",
+                   help="refuse an attestation signed by a key file: only a TPM or PKCS#11 key passes")
+    p.add_argument("--tpm-ca", metavar="PEM",
+                   help="TPM makers' CA certificates (roots and intermediates): a TPM key's EK certificate "
+                        "must chain to them")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
     p.add_argument("--json", dest="format", action="store_const", const="json",
                    help="the same as --format json (kept for scripts)")
@@ -43,6 +50,9 @@ def describe(v) -> str:
     """Human lines for a verification (device, time, summary) — used by verify and pull."""
     lines = [("VALID" if v.ok else "INVALID") + f": {v.reason}"]
     lines.append(f"  key:       {v.keyid}")
+    if v.key is not None:
+        lines.append(f"  key kind:  {v.key.kind}" + ("" if v.key.ok else f" (provenance FAILS: {v.key.problem})"))
+        lines += [f"    {d}" for d in v.key.details]
     p = v.predicate
     if p is None:
         return "\n".join(_safe(ln) for ln in lines) + "\n"
@@ -78,8 +88,14 @@ def run(args) -> int:
     # one byte past the bound: an envelope over it is read, and verification says why it is refused
     data = read(args.envelope, MAX_ENVELOPE + 1, "envelope")
     pem = read(args.pubkey, PUBLIC_KEY_MAX, "public key")
+    tpm_ca = None
+    if args.tpm_ca:
+        from ..attest.provenance import load_ca_bundle
+
+        tpm_ca = load_ca_bundle(read(args.tpm_ca, 4 << 20, "CA bundle"), args.tpm_ca)
     try:
-        v = verify_envelope(data, pem, nonce=args.nonce, max_age=args.max_age)
+        v = verify_envelope(data, pem, nonce=args.nonce, max_age=args.max_age,
+                            require_hardware=args.require_hardware_key, tpm_ca=tpm_ca)
     except RunError as exc:
         raise RunError(exc.message, args.pubkey) from None
     if args.format == "json":
@@ -88,6 +104,8 @@ def run(args) -> int:
         out = {"ok": v.ok, "reason": v.reason, "keyid": v.keyid, "claims": claims,
                "summary": (v.predicate or {}).get("summary"),
                "subject": (v.statement or {}).get("subject") if v.predicate is not None else None}
+        if v.key is not None:
+            out["key"] = v.key.to_dict()
         if isinstance(v.predicate, dict):
             from ..attest.statement import hwmodel_display
 

@@ -113,6 +113,8 @@ class Context:
         # criterion learns every cut behind the facts it used, computed now or cached earlier
         self._fact_cuts: Dict[Callable, List[str]] = {}
         self._collectors: List[List[str]] = []
+        # where attest's signing key lives ('file', 'tpm', 'pkcs11'); None for a plain check
+        self.signing_key: Optional[str] = None
 
     def answer_with(self, reader: Callable, replacement: Callable) -> None:
         """Answer ``ctx.fact(reader)`` with ``replacement(ctx)``: ``--boot`` observes the listeners

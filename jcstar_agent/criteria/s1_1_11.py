@@ -27,6 +27,10 @@ network.
 **Example.** ``openssl genpkey -algorithm ed25519 -out /etc/app/key.pem`` left at 0644 → fail
 "private key /etc/app/key.pem (PRIVATE KEY) is world-readable (0644)".
 
+When ``attest`` signs with a key held in a TPM 2.0 or a PKCS#11 secure element (``--key
+tpm:…``/``pkcs11:…``), the reason says so: the device's own attestation key is stored securely,
+out of reach of any file read.
+
 **NA** never. Reading ``/etc/shadow`` needs root; without it the verdict is ``error`` (the
 other checks still run and are listed).
 
@@ -47,6 +51,15 @@ def _mode(st) -> str:
 
 
 def evaluate(ctx: Context) -> Outcome:
+    out = _evaluate(ctx)
+    if ctx.signing_key in ("tpm", "pkcs11"):
+        where = "the TPM 2.0" if ctx.signing_key == "tpm" else "a PKCS#11 secure element"
+        out.reason += (f"; the attestation key is held in {where}, non-exportable (its provenance is in the "
+                       "attestation): stored securely")
+    return out
+
+
+def _evaluate(ctx: Context) -> Outcome:
     from .. import libcrypt
     from ..facts import accounts as accounts_facts
     from ..facts import credstores, secrets

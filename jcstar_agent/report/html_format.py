@@ -189,7 +189,9 @@ def _provenance(p: Optional[Dict[str, Any]]) -> str:
         return ""
     if p.get("signed") and p.get("valid"):
         return (f'<div class="prov-ok">Signed attestation, signature verified / 署名検証済み — '
-                f'keyid <code>{_e(p.get("keyid"))}</code>, envelope sha256 <code>{_e(p.get("digest"))}</code>'
+                f'keyid <code>{_e(p.get("keyid"))}</code>'
+                + (f', key kind / 鍵の保管 <code>{_e(p.get("key_kind"))}</code>' if p.get("key_kind") else "")
+                + f', envelope sha256 <code>{_e(p.get("digest"))}</code>'
                 + (f', issued {_e(p.get("issued"))}' if p.get("issued") else "") + "</div>")
     if p.get("signed"):
         return (f'<div class="prov-bad">Signed attestation NOT verified / 署名未検証: {_e(p.get("reason"))} '

@@ -8,6 +8,9 @@ or a reference unit with a later one (same product), and list:
 ``DRIFT-MODEL``              product model changed (are these really the same product?)
 ``DRIFT-CONFIG``             the board config (the vendor's declaration) changed
 ``DRIFT-KEY``                the signing key changed
+``DRIFT-KEY-KIND``           where the key lives changed (``tpm``/``pkcs11``/``file``)
+``DRIFT-PCR``                a measured-boot PCR the TPM quoted changed (firmware, boot loader,
+                             kernel or their configuration differ), or the quote is gone
 ``DRIFT-VERDICT``            a criterion's verdict changed (pass → fail, na → pass, …)
 ``DRIFT-LISTENER-NEW``       a network listener appeared (proto/port)
 ``DRIFT-LISTENER-REMOVED``   a listener went away
@@ -170,6 +173,27 @@ def accounts(p: Dict[str, Any]) -> Set[str]:
     return out
 
 
+def _signer_meta(p: Dict[str, Any]) -> Tuple[str, Dict[str, str]]:
+    """(key kind, quoted PCR values) of a verified predicate (its provenance checked by verify)."""
+    meta = _d(p.get("attestation"))
+    kind = _d(meta.get("signer")).get("kind") or "file"
+    return str(kind), {str(k): str(v) for k, v in _d(_d(meta.get("measured_boot")).get("pcrs")).items()}
+
+
+def _measured(pa: Dict[str, Any], pb: Dict[str, Any]) -> List[Change]:
+    (ka, ra), (kb, rb) = _signer_meta(pa), _signer_meta(pb)
+    out = []
+    if ka != kb:
+        out.append(Change("DRIFT-KEY-KIND", f"the signing key now lives in a {kb} key, before in a {ka} key", ka, kb))
+    if ra and not rb:
+        out.append(Change("DRIFT-PCR", "the attestation no longer carries a PCR quote (measured boot)", "quoted", None))
+    for i in sorted(set(ra) & set(rb), key=lambda x: int(x) if x.isdigit() else 99):
+        if ra[i] != rb[i]:
+            out.append(Change("DRIFT-PCR", f"PCR {i} (sha256) changed: {ra[i][:16]}… → {rb[i][:16]}… "
+                                           "(the measured boot chain differs)", ra[i], rb[i], {"pcr": i}))
+    return out
+
+
 def compare(a: Side, b: Side) -> List[Change]:
     """The changes from ``a`` (before) to ``b`` (after), most important first."""
     pa, pb = _d(a.predicate), _d(b.predicate)
@@ -193,6 +217,8 @@ def compare(a: Side, b: Side) -> List[Change]:
     if a.keyid and b.keyid and a.keyid != b.keyid:
         out.append(Change("DRIFT-KEY", f"signing key changed: {a.keyid[:16]}… → {b.keyid[:16]}…",
                           a.keyid, b.keyid))
+
+    out += _measured(pa, pb)
 
     cra, crb = _criteria(pa), _criteria(pb)
     for cid in sorted(set(cra) | set(crb)):

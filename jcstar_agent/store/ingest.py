@@ -69,6 +69,7 @@ class Verified:
     record: Optional[Record] = None
     refusal: Optional[Refusal] = None
     predicate: Optional[dict] = None
+    key: Optional[object] = None  # attest.provenance.KeyEvidence: the key's kind and provenance
 
 
 @dataclass
@@ -80,8 +81,10 @@ class IngestResult:
 
 def check(source: str, data: bytes, keyring: KeyRing, station: str,
           received_at: Optional[float] = None, serial: Optional[str] = None,
-          nonce: Optional[str] = None, max_age: Optional[float] = None) -> Verified:
-    """Verify one envelope; a Record when valid, a Refusal with the reason otherwise."""
+          nonce: Optional[str] = None, max_age: Optional[float] = None,
+          require_hardware: bool = False, tpm_ca=None) -> Verified:
+    """Verify one envelope; a Record when valid, a Refusal with the reason otherwise
+    (``require_hardware``: a key file is refused, as ``verify --require-hardware-key``)."""
     from ..attest import dsse
     from ..attest.api import verify_envelope
 
@@ -100,7 +103,8 @@ def check(source: str, data: bytes, keyring: KeyRing, station: str,
                                                 f"(envelope names keyid {names})"))
     v = None
     for keyid, pem in keys:
-        v = verify_envelope(data, pem, nonce=nonce, max_age=max_age, envelope=env)
+        v = verify_envelope(data, pem, nonce=nonce, max_age=max_age, envelope=env,
+                            require_hardware=require_hardware, tpm_ca=tpm_ca)
         if v.ok:
             break
     if v is None or not v.ok:
@@ -110,7 +114,7 @@ def check(source: str, data: bytes, keyring: KeyRing, station: str,
         f["serial"] = serial
     rec = Record(digest=payload_digest(payload), envelope=bytes(data), keyid=v.keyid or keyid,
                  received_at=time.time() if received_at is None else received_at, station=station, **f)
-    return Verified(record=rec, predicate=v.predicate)
+    return Verified(record=rec, predicate=v.predicate, key=v.key)
 
 
 def expand(paths: Iterable[str]) -> List[str]:
@@ -142,10 +146,10 @@ _POOL_ARGS: Tuple = ()
 
 
 def _pool_init(ring: KeyRing, station: str, received_at: Optional[float],
-               max_age: Optional[float] = DEFAULT_MAX_AGE) -> None:
+               max_age: Optional[float] = DEFAULT_MAX_AGE, require_hardware: bool = False) -> None:
     """Worker start: die with the parent (a killed ingest leaves no orphan verifiers behind)."""
     global _POOL_RING, _POOL_ARGS
-    _POOL_RING, _POOL_ARGS = ring, (station, received_at, max_age)
+    _POOL_RING, _POOL_ARGS = ring, (station, received_at, max_age, require_hardware)
     try:
         import ctypes
         import signal
@@ -159,9 +163,9 @@ def _pool_check(item: Tuple[str, Optional[bytes], str]) -> Verified:
     name, data, why = item
     if data is None:
         return Verified(refusal=Refusal(name, why))
-    station, received_at, max_age = _POOL_ARGS
-    v = check(name, data, _POOL_RING, station, received_at, max_age=max_age)
-    v.predicate = None  # not needed by ingest; keep the pipe light
+    station, received_at, max_age, hardware = _POOL_ARGS
+    v = check(name, data, _POOL_RING, station, received_at, max_age=max_age, require_hardware=hardware)
+    v.predicate = v.key = None  # not needed by ingest; keep the pipe light
     if v.record is not None:
         v.record.envelope = b""  # the parent has the bytes
     return v
@@ -174,22 +178,23 @@ def _attach(window, job) -> Iterator[Verified]:
         yield v
 
 
-def _verified_serial(sources, keyring, station, received_at, max_age) -> Iterator[Verified]:
+def _verified_serial(sources, keyring, station, received_at, max_age, hardware=False) -> Iterator[Verified]:
     for name, data, why in sources:
         if data is None:
             yield Verified(refusal=Refusal(name, why))
         else:
-            yield check(name, data, keyring, station, received_at, max_age=max_age)
+            yield check(name, data, keyring, station, received_at, max_age=max_age, require_hardware=hardware)
 
 
 def ingest(store: Store, sources: Iterable[Tuple[str, Optional[bytes], str]], keyring: KeyRing,
            station: str, batch: int = 500, received_at: Optional[float] = None,
            on_commit: Optional[Callable[[int], None]] = None, workers: int = 1,
-           max_age: Optional[float] = DEFAULT_MAX_AGE) -> IngestResult:
+           max_age: Optional[float] = DEFAULT_MAX_AGE, require_hardware: bool = False) -> IngestResult:
     """Verify and store; ``received_at`` defaults to now (per batch). With ``workers > 1``,
     envelopes are verified in that many processes (signature checks are CPU-bound) while this
     one writes; order and batching are the same. ``max_age`` (seconds, None: no limit) refuses
-    envelopes whose iat is older; one bad envelope is refused alone. The records listed in the result carry no
+    envelopes whose iat is older; one bad envelope is refused alone; ``require_hardware`` refuses
+    envelopes signed by a key file. The records listed in the result carry no
     envelope bytes (they are in the store)."""
     result = IngestResult()
     for key_id, pem in keyring.keys.items():
@@ -201,7 +206,7 @@ def ingest(store: Store, sources: Iterable[Tuple[str, Optional[bytes], str]], ke
 
         ctx = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() \
             else multiprocessing.get_context()
-        pool = ctx.Pool(workers, _pool_init, (keyring, station, received_at, max_age))
+        pool = ctx.Pool(workers, _pool_init, (keyring, station, received_at, max_age, require_hardware))
 
         def windows() -> Iterator[Verified]:
             # Bounded windows (imap would read every source into memory at once), one verified
@@ -217,7 +222,7 @@ def ingest(store: Store, sources: Iterable[Tuple[str, Optional[bytes], str]], ke
                 yield from _attach(*pending)
         checked: Iterable[Verified] = windows()
     else:
-        checked = _verified_serial(sources, keyring, station, received_at, max_age)
+        checked = _verified_serial(sources, keyring, station, received_at, max_age, require_hardware)
 
     def verified() -> Iterator[Record]:
         for v in checked:

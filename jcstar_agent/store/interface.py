@@ -42,7 +42,7 @@ class Query:
 @dataclass
 class Conflict:
     """A uniqueness problem across units (check id, the shared value, who shares it)."""
-    check: str        # STORE-DUPLICATE-UEID | STORE-SHARED-KEY
+    check: str        # STORE-DUPLICATE-UEID | STORE-SHARED-KEY | STORE-HARDWARE-KEY-SERIALS
     value: str        # the ueid or the keyid that is shared
     others: List[str]  # the distinct keyids (for a ueid) or ueids (for a key)
     message: str
@@ -239,7 +239,43 @@ class Store:
             out.append(Conflict("STORE-SHARED-KEY", k, ueids,
                                 f"signing key {k[:16]}… signs for {len(ueids)} devices "
                                 f"({', '.join(ueids[:5])}{' …' if len(ueids) > 5 else ''}): one key copied between units"))
+        out += self._hardware_key_serials(keyid)
         return out
+
+    def _hardware_key_serials(self, keyid: Optional[str]) -> List[Conflict]:
+        """STORE-HARDWARE-KEY-SERIALS: a key that never leaves its TPM or token, recorded with
+        two serials. Two units cannot hold it: a label was swapped, or the provenance is forged."""
+        P = self.P
+        cond, params = ("", []) if keyid is None else (f" AND keyid = {P}", [keyid])
+        rows = self._select(
+            "SELECT keyid, serial, MIN(digest) FROM attestations WHERE serial IS NOT NULL" + cond +
+            " GROUP BY keyid, serial HAVING keyid IN (SELECT keyid FROM attestations"
+            " WHERE serial IS NOT NULL GROUP BY keyid HAVING COUNT(DISTINCT serial) > 1)"
+            " ORDER BY keyid, serial", params)
+        by_key: Dict[str, Tuple[List[str], str]] = {}
+        for k, serial, digest in rows:
+            by_key.setdefault(k, ([], digest))[0].append(serial)
+        out = []
+        for k, (serials, digest) in by_key.items():
+            kind = _key_kind(self.get(digest))
+            if kind in ("tpm", "pkcs11"):
+                out.append(Conflict("STORE-HARDWARE-KEY-SERIALS", k, serials,
+                                    f"{kind} key {k[:16]}… cannot leave its hardware, yet it is recorded with "
+                                    f"serials {', '.join(serials[:5])}: a swapped label or forged provenance"))
+        return out
+
+
+def _key_kind(rec: Optional[Record]) -> Optional[str]:
+    """The key kind a stored (verified at ingest) envelope's statement gives."""
+    if rec is None:
+        return None
+    from ..attest import dsse
+
+    try:
+        meta = dsse.loads(dsse.Envelope.from_json(rec.envelope).payload, "payload")["predicate"]["attestation"]
+        return meta["signer"].get("kind", "file")
+    except (dsse.EnvelopeError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def sqlite_path(url: str) -> Optional[str]:

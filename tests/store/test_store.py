@@ -243,3 +243,40 @@ def test_retention_a_unit_is_its_ueid_labelled_or_not(store, units):
     assert retention.report(store, t(2027, 1, 1)).stale_units == []
     stale = retention.report(store, t(2029, 1, 1)).stale_units
     assert [(u, n) for u, _, n in stale] == [("LABEL-RL", 2)]  # named by its label, both rows counted
+
+
+def test_a_hardware_key_recorded_with_two_serials_is_an_alarm(store, units):
+    """One PKCS#11 key (a token's key cannot be copied) seen with two serials: the alarm. The same
+    with a key file is only STORE-SHARED-KEY's business when the ueids differ, and a hardware key on
+    one serial, attested twice, is no conflict."""
+    from jcstar_agent.attest.api import attest_report
+
+    base = units.signer("p256")
+
+    class TokenSigner(type(base)):  # the token's word: what a PKCS#11 signer puts in the statement
+        kind = "pkcs11"
+
+        def describe(self, nonce, iat):
+            return dict(super().describe(nonce, iat), provenance={
+                "attributes": {"extractable": False, "never_extractable": True},
+                "token": {"manufacturer": "Acme", "model": "SE-1", "serial": "T1"}})
+
+    token = TokenSigner(base._key)
+
+    def signed(serial, signer, nonce):
+        rep = units.report()
+        rep["target"]["serial"] = serial
+        return attest_report(units.ctx("SN-HW", "1.0.0", units.MODEL), rep, signer, nonce)
+    ring = units.keyring("p256", "a")
+    res = ingest(store, src(signed("LBL-1", token, "1"), signed("LBL-1", token, "2")), ring, "s")
+    assert len(res.stored) == 2 and not [c for c in store.conflicts() if c.check == "STORE-HARDWARE-KEY-SERIALS"]
+    ingest(store, src(signed("LBL-2", token, "3")), ring, "s")
+    hits = [c for c in store.conflicts() if c.check == "STORE-HARDWARE-KEY-SERIALS"]
+    assert len(hits) == 1 and hits[0].value == token.keyid and hits[0].others == ["LBL-1", "LBL-2"]
+    assert "pkcs11 key" in hits[0].message
+    # one ueid with two serials is also STORE-DUPLICATE-UEID; the key's own alarm is this one
+    assert "STORE-HARDWARE-KEY-SERIALS" in [c.check for c in store.conflicts(keyid=token.keyid)]
+    # a key file on two serials of one ueid is not this alarm (STORE-DUPLICATE-UEID says it)
+    file_key = units.signer("a")
+    ingest(store, src(signed("LBL-3", file_key, "4"), signed("LBL-4", file_key, "5")), ring, "s")
+    assert not [c for c in store.conflicts(keyid=file_key.keyid) if c.check == "STORE-HARDWARE-KEY-SERIALS"]
