@@ -198,7 +198,7 @@ def _provenance(p: Optional[Dict[str, Any]]) -> str:
             + (f' ({_e(p.get("reason"))})' if p.get("reason") else "") + "</div>")
 
 
-def render(report: Dict[str, Any], provenance: Optional[Dict[str, Any]] = None) -> str:
+def render(report: Dict[str, Any], provenance: Optional[Dict[str, Any]] = None, view=None) -> str:
     crits = _criteria(report)
     target = report.get("target") if isinstance(report.get("target"), dict) else {}
     agent = report.get("agent") if isinstance(report.get("agent"), dict) else {}

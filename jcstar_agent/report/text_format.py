@@ -13,7 +13,7 @@ def _paint(text: str, verdict: str, colour: bool) -> str:
     return f"\033[{_COLOURS[verdict]}m{text}\033[0m" if colour else text
 
 
-def render(report: Report, colour: bool = False) -> str:
+def render(report: Report, colour: bool = False, view=None) -> str:
     t = report.target
     out = [f"jcstar-agent {report.agent_version} — JC-STAR ★1 check of {t.mode} root {t.root}"
            + (f" (model {t.model}" + (f", firmware {t.firmware_version})" if t.firmware_version else ")")
