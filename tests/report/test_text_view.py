@@ -72,5 +72,11 @@ def test_cli_lang_and_verbose(cli, tree, monkeypatch):
     res = cli("check", "--root", tree(), "--format", "text", "--lang", "en", "-v")
     assert "summary:" in res.out and "- (info) [VULN-SBOM]" in res.out
     assert max(len(ln) for ln in res.out.splitlines()) <= 80
-    # the JSON report stays English whatever the locale
-    assert "認証" not in cli("check", "--root", tree(), "--format", "json").out
+    # the JSON report stays English whatever the locale or --lang
+    root = tree()
+    ja = cli("check", "--root", root, "--format", "json", "--lang", "ja").json()
+    monkeypatch.setenv("LANG", "C")
+    en = cli("check", "--root", root, "--format", "json").json()
+    assert [(c["reason"], [f["message"] for f in c["findings"]]) for c in ja["criteria"]] == \
+        [(c["reason"], [f["message"] for f in c["findings"]]) for c in en["criteria"]]
+    assert "宣言なし" not in str([c["reason"] for c in ja["criteria"]])
