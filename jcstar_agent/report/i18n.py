@@ -95,8 +95,9 @@ class Catalogue:
                                        -len(_PLACEHOLDER.sub("", kv[0]))))
         self.templates: List[Tuple[Pattern, str]] = [(_compile(k), v) for k, v in templates]
 
-    def lookup(self, text: str, depth: int = 0) -> Optional[str]:
-        """The translation of ``text``, or None when no entry matches it."""
+    def lookup(self, text: str, depth: int = 0, strict: bool = False) -> Optional[str]:
+        """The translation of ``text``, or None when no entry matches it (``strict``: nor when a
+        message inside it, "first: …", has none)."""
         if text in self.exact:
             return self.exact[text]
         if depth > MAX_DEPTH:
@@ -108,7 +109,10 @@ class Catalogue:
             values = {}
             for name, value in m.groupdict().items():
                 if _NESTED.match(name):
-                    value = self.lookup(value, depth + 1) or value
+                    inner = self.lookup(value, depth + 1, strict)
+                    if inner is None and strict:
+                        return None
+                    value = inner or value
                 values[name] = value
             return _PLACEHOLDER.sub(lambda p: values.get(p.group(1), p.group(0)), msgstr)
         return None
@@ -151,7 +155,7 @@ def texts(report: dict) -> List[str]:
 def missing(report: dict, lang: str = "ja") -> List[str]:
     """The reasons and messages of ``report`` that ``lang``'s catalogue does not translate."""
     cat = catalogue(lang)
-    return [] if cat is None else [t for t in texts(report) if cat.lookup(t) is None]
+    return [] if cat is None else [t for t in texts(report) if cat.lookup(t, strict=True) is None]
 
 
 # Words of the reports themselves (labels, headings), beside the catalogue of messages.
