@@ -16,7 +16,7 @@ import json
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import escape
-from .i18n import translator
+from .i18n import SHORT_JA, translator
 from .view import View
 
 LABEL = {"pass": ("PASS", "適合"), "fail": ("FAIL", "非適合"), "na": ("NA", "該当なし"),
@@ -81,7 +81,7 @@ def _ev(f: Dict[str, Any]) -> Dict[str, Any]:
     return f["evidence"] if isinstance(f.get("evidence"), dict) else {}
 
 
-def _grid(crits: List[Dict[str, Any]]) -> str:
+def _grid(crits: List[Dict[str, Any]], lang: str = "en") -> str:
     cells = []
     for c in crits:
         v = c.get("verdict") if c.get("verdict") in LABEL else "error"
@@ -89,7 +89,7 @@ def _grid(crits: List[Dict[str, Any]]) -> str:
         cells.append(f'<div class="cell v-{v}" id="cell-{_e(c.get("id"))}">'
                      f'<span class="cid">{_e(c.get("id"))}</span>'
                      f'<span class="verdict">{en} / {ja}</span>'
-                     f'<span class="t">{_e(c.get("title") or "")}</span></div>')
+                     f'<span class="t">{_e(SHORT_JA.get(str(c.get("id")), c.get("title") or "") if lang == "ja" else c.get("title") or "")}</span></div>')
     return '<div class="grid">' + "".join(cells) + "</div>"
 
 
@@ -263,7 +263,7 @@ def render(report: Dict[str, Any], provenance: Optional[Dict[str, Any]] = None,
                                          if v is not None) + "</table>",
         f'<h2>{_both("判定一覧", "Verdicts")}</h2>',
         f'<p class="summary">{counts}</p>',
-        _grid(crits),
+        _grid(crits, view.lang),
         f'<h2>{_both("待ち受けポート（検出 vs 宣言）", "Listeners found vs declared")}</h2>',
         _listeners(crits),
         f'<h2>{_both("初期パスワード試験", "Default-password test")}</h2>',

@@ -168,6 +168,11 @@ def test_model_from_the_config_and_password_run_figures(tmp_path, cli, tree):
     timing = run["evidence"].get("timing") or run["evidence"]
     assert _cell(page, "tried / 試行数") == str(timing["tried"]) and timing["tried"] > 0
     assert _cell(page, "seconds / 所要時間 (s)") == str(timing["seconds"])
+    if CHROMIUM:  # and as the browser builds the page
+        dom = _chromium(tmp_path, "--dump-dom", out.as_uri())
+        assert dom.returncode == 0 and not _console_errors(dom.stderr), dom.stderr[-2000:]
+        assert _cell(dom.stdout, "model / 型式") == "GW-2000 (declared / 宣言値)"
+        assert _cell(dom.stdout, "tried / 試行数") == str(timing["tried"])
     # the report verb, from the stored JSON with its config still here: the same model
     stored = tmp_path / "r.json"
     stored.write_text(res.out, encoding="utf-8")
