@@ -106,14 +106,15 @@ class Catalogue:
             m = rx.fullmatch(text)
             if not m:
                 continue
-            values = {}
+            values, whole = {}, True
             for name, value in m.groupdict().items():
                 if _NESTED.match(name):
                     inner = self.lookup(value, depth + 1, strict)
-                    if inner is None and strict:
-                        return None
+                    whole = whole and inner is not None
                     value = inner or value
                 values[name] = value
+            if strict and not whole:
+                continue  # "(tried: /proc/…)": a plainer template may take the value as it is
             return _PLACEHOLDER.sub(lambda p: values.get(p.group(1), p.group(0)), msgstr)
         return None
 
