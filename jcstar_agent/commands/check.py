@@ -307,7 +307,10 @@ def run(args) -> int:
     colour = to_terminal and fmt == "text" and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
     view = make_view(args, ctx.config)
     write_output(render(report, fmt, colour, view), args.output)
+    import dataclasses
+
+    to_file = dataclasses.replace(view, width=80)  # a file is not the terminal: 80 columns
     for other, path in extra:
         if path:
-            write_output(render(report, other, view=view), path)
+            write_output(render(report, other, view=to_file), path)
     return 0 if report.ok else 1

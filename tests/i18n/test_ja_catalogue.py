@@ -119,3 +119,21 @@ def test_corpus_trees_have_japanese_for_every_message(cli):
             assert res.rc in (0, 1), res.err
             reports.append((f"{os.path.basename(root)} {board or 'no config'}", res.json()))
     _fail_on(_missing(_messages(reports)))
+
+
+def test_i18n_missing_tool_lists_what_lacks_an_entry(tmp_path):
+    import json
+    import subprocess
+
+    tool = os.path.join(os.path.dirname(i18n.__file__), "..", "..", "tools", "i18n_missing.py")
+    report = {"criteria": [{"id": "S1.1-15", "reason": "no erase mechanism declared: add [erase] command "
+                            "(and data_paths, settings_paths, credential_paths) to the board config",
+                            "findings": [{"check": "X", "message": "a brand-new message about port 8080"}]}]}
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(report), encoding="utf-8")
+    p = subprocess.run([sys.executable, tool, str(path)], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1 and p.stdout == 'msgid "a brand-new message about port 8080"\nmsgstr ""\n\n'
+    report["criteria"][0]["findings"] = []
+    path.write_text(json.dumps(report), encoding="utf-8")
+    p = subprocess.run([sys.executable, tool, str(path)], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and p.stdout == ""
