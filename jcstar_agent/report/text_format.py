@@ -8,7 +8,6 @@ shows its first problem and "(+N more)"; ``-v`` lists every finding of every cri
 """
 from __future__ import annotations
 
-import textwrap
 import unicodedata
 from typing import List, Optional
 
