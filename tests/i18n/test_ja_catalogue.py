@@ -17,6 +17,7 @@ from jcstar_agent.report import i18n
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "tools"))
 from i18n_po import po_entry  # noqa: E402
+from surface_testlib import enabled  # noqa: E402
 
 BOARDS = sorted(f[:-5] for f in os.listdir(os.path.join(os.path.dirname(i18n.__file__), "..", "..",
                                                          "board_configs")) if f.endswith(".toml"))
@@ -44,6 +45,21 @@ def synthetic():
                                         "/etc/shadow": f"root:*:19000:0:99999:7:::\npi:{_h('x9#Lq!vB72mzP', '$1$abcdefgh$')}:19000:0:99999:7:::\n",
                                         "/etc/ssl/private/device.key": "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n"}),
                            {"/etc/shadow": 0o644, "/etc/ssl/private/device.key": 0o644}, None),
+        "remote-logins": (dict(SSHD, **{
+            "/etc/passwd": "root:x:0:0:root:/root:/bin/sh\ntoor:x:0:0::/:/bin/sh\n",
+            "/etc/shadow": "root:*:19000::::::\ntoor::19000::::::\n",
+            "/etc/ssh/sshd_config": "Include /etc/ssh/sshd_config.d/*.conf\n",
+            "/etc/ssh/sshd_config.d/10-dev.conf": "Match Address 10.0.0.0/8\n PermitEmptyPasswords yes\n",
+            "/etc/default/dropbear": "DROPBEAR_EXTRA_ARGS=-B\n", "/usr/sbin/dropbear": b"",
+            "/etc/inetd.conf": "telnet stream tcp nowait root /usr/sbin/tcpd /usr/sbin/in.telnetd\n",
+            "/usr/sbin/mosquitto": b"\x7fELF", "/etc/mosquitto/mosquitto.conf": "listener 1883\nallow_anonymous true\n"}),
+            None, None),
+        "weak-tls-and-updates": (dict(enabled("nginx", "/usr/sbin/nginx"), **{
+            "/etc/nginx/nginx.conf": "http { server { listen 80; } server { listen 443 ssl; "
+                                     "ssl_protocols TLSv1 TLSv1.2; } }\n",
+            "/etc/apt/sources.list": "deb [trusted=yes] http://repo.example.com stable main\n",
+            "/usr/bin/rauc": b"\x7fELF", "/etc/rauc/system.conf": "[system]\ncompatible=acme\n"}),
+            None, None),
         "declared": (dict(SSHD, **{"/etc/passwd": passwd,
                                   "/etc/shadow": f"root:*:19000:0:99999:7:::\npi:{_h('x9#Lq!vB72mzP')}:19000:0:99999:7:::\n"}),
                      None, '[product]\nmodel = "GW-1"\n\n[update]\nnetwork = false\ndescription = "USB stick"\n\n'
