@@ -16,7 +16,7 @@ setup(
     python_requires=">=3.9",
     packages=find_packages(include=["jcstar_agent", "jcstar_agent.*"]) + ["jcstar_agent.board_configs"],
     package_dir={"jcstar_agent.board_configs": "board_configs"},
-    package_data={"jcstar_agent": ["criteria/*.json", "*.json", "**/*.json", "**/*.txt",
+    package_data={"jcstar_agent": ["criteria/*.json", "*.json", "**/*.json", "**/*.txt", "report/locale/*.po",
                                      "mcu/board/*.py"],
                   "jcstar_agent.passwords": ["*.txt"],
                   "jcstar_agent.board_configs": ["*.toml"]},

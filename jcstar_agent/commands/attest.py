@@ -24,6 +24,10 @@ def add_arguments(p) -> None:
     p.add_argument("--format", choices=("text", "json", "junit", "sarif", "html"),
                    help="format of the report written by --report (default json; without --report: "
                         "to stderr)")
+    from .viewopts import add_lang_option, add_sarif_root_option
+
+    add_lang_option(p)
+    add_sarif_root_option(p)
 
 
 def run(args) -> int:
@@ -31,8 +35,10 @@ def run(args) -> int:
     from ..attest.api import attest_report
     from ..attest.statement import check_nonce
     from ..report import render
+    from .viewopts import check_sarif_root, make_view
 
     check_nonce(args.nonce)
+    check_sarif_root(args, args.format == "sarif")
     distinct_outputs(("--output", args.output), ("--report", args.report), ("--sbom", args.sbom),
                      ("--key", key_file(args.key)), *read_inputs(args))
     made = create_tpm_key(args)  # --tpm-create: the unit's first attestation makes its key
@@ -48,10 +54,11 @@ def run(args) -> int:
     finally:
         signer.close()
     write_output(envelope.decode("utf-8"), args.output)
+    view = make_view(args, ctx.config)
     if args.report:
-        write_output(render(report, args.format or "json"), args.report)
+        write_output(render(report, args.format or "json", view=view), args.report)
     elif args.format:
-        sys.stderr.write(render(report, args.format))
+        sys.stderr.write(render(report, args.format, view=view))
     s = report.summary
     if not getattr(args, "quiet", False):  # -q: the envelope, and nothing else
         print(f"attested {report.target.mode} {report.target.root}: " +

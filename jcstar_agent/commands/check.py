@@ -153,6 +153,10 @@ def add_output_options(p) -> None:
     for fmt in EXTRA_FORMATS:
         p.add_argument(f"--{fmt}-output", metavar="FILE", dest=f"{fmt}_output", type=file_name,
                        help=f"also write the report as {fmt} to FILE, from the same run")
+    from .viewopts import add_lang_option, add_sarif_root_option
+
+    add_lang_option(p)
+    add_sarif_root_option(p)
 
 
 def add_arguments(p) -> None:
@@ -295,8 +299,10 @@ def write_sbom(ctx) -> None:
 def run(args) -> int:
     from .. import check
     from ..report import render
+    from .viewopts import check_sarif_root, make_view
 
     extra = [(fmt, getattr(args, f"{fmt}_output", None)) for fmt in EXTRA_FORMATS]
+    check_sarif_root(args, args.format == "sarif" or bool(getattr(args, "sarif_output", None)))
     distinct_outputs(("--output", args.output), ("--sbom", args.sbom),
                      *((f"--{fmt}-output", path) for fmt, path in extra), *read_inputs(args))
     for path in [args.output] + [path for _, path in extra]:
@@ -307,8 +313,12 @@ def run(args) -> int:
     to_terminal = not args.output and sys.stdout.isatty()
     fmt = args.format or ("text" if to_terminal else "json")
     colour = to_terminal and fmt == "text" and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
-    write_output(render(report, fmt, colour), args.output)
+    view = make_view(args, ctx.config)
+    write_output(render(report, fmt, colour, view), args.output)
+    import dataclasses
+
+    to_file = dataclasses.replace(view, width=80)  # a file is not the terminal: 80 columns
     for other, path in extra:
         if path:
-            write_output(render(report, other), path)
+            write_output(render(report, other, view=to_file), path)
     return 0 if report.ok else 1

@@ -26,6 +26,9 @@ def add_arguments(p) -> None:
     p.add_argument("--config", metavar="FILE",
                    help="the board config the reports were made with (vendor, [T]/[A] number, PSTI)")
     p.add_argument("--product-name", metavar="NAME", default="", help="product name for 「基本情報」")
+    from .viewopts import add_lang_option
+
+    add_lang_option(p)
 
 
 def _product(report: dict, config_path, name: str):
@@ -82,6 +85,9 @@ def run(args) -> int:
             targets.append((src, os.path.join(args.output_dir, base + ".xlsx")))
     if len({t for _, t in targets}) != len(targets):
         raise RunError("two inputs have the same file name: their workbooks would collide")
+    from ..report.view import lang_from_env
+
+    lang = args.lang or lang_from_env()
     rc = 0
     for src, dest in targets:
         try:
@@ -92,7 +98,7 @@ def run(args) -> int:
             continue
         product = _product(stored.report, args.config, args.product_name)
         try:
-            checklist.write(dest, stored.report, product, stored.provenance)
+            checklist.write(dest, stored.report, product, stored.provenance, lang)
         except OSError as exc:
             raise RunError(f"cannot write the workbook: {exc.strerror or exc}", dest) from None
         if not getattr(args, "quiet", False):

@@ -16,6 +16,8 @@ import json
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import escape
+from .i18n import SHORT_JA, translator
+from .view import View
 
 LABEL = {"pass": ("PASS", "適合"), "fail": ("FAIL", "非適合"), "na": ("NA", "該当なし"),
          "manual": ("MANUAL", "要確認"), "error": ("ERROR", "エラー")}
@@ -79,7 +81,7 @@ def _ev(f: Dict[str, Any]) -> Dict[str, Any]:
     return f["evidence"] if isinstance(f.get("evidence"), dict) else {}
 
 
-def _grid(crits: List[Dict[str, Any]]) -> str:
+def _grid(crits: List[Dict[str, Any]], lang: str = "en") -> str:
     cells = []
     for c in crits:
         v = c.get("verdict") if c.get("verdict") in LABEL else "error"
@@ -87,7 +89,7 @@ def _grid(crits: List[Dict[str, Any]]) -> str:
         cells.append(f'<div class="cell v-{v}" id="cell-{_e(c.get("id"))}">'
                      f'<span class="cid">{_e(c.get("id"))}</span>'
                      f'<span class="verdict">{en} / {ja}</span>'
-                     f'<span class="t">{_e(c.get("title") or "")}</span></div>')
+                     f'<span class="t">{_e(SHORT_JA.get(str(c.get("id")), c.get("title") or "") if lang == "ja" else c.get("title") or "")}</span></div>')
     return '<div class="grid">' + "".join(cells) + "</div>"
 
 
@@ -139,20 +141,29 @@ def _listeners(crits: List[Dict[str, Any]]) -> str:
     return f'<table class="listeners">{head}{body}</table>'
 
 
-def _passwords(crits: List[Dict[str, Any]]) -> str:
+def _run_figure(ev: Dict[str, Any], key: str) -> Any:
+    """A figure of the password run: at the top of its evidence, or in its ``timing`` object
+    (where S1.1-02 keeps what varies from run to run: tried, seconds)."""
+    if ev.get(key) is not None:
+        return ev[key]
+    timing = ev.get("timing") if isinstance(ev.get("timing"), dict) else {}
+    return timing.get(key)
+
+
+def _passwords(crits: List[Dict[str, Any]], tr) -> str:
     for c in crits:
         for f in _findings(c):
             if f.get("check") == "CRED-DICTIONARY-RUN":
                 ev = _ev(f)
                 rows = [("accounts tested / テスト対象", ev.get("tested")),
                         ("candidates / 候補数", ev.get("candidates")),
-                        ("tried / 試行数", ev.get("tried")),
-                        ("seconds / 所要時間 (s)", ev.get("seconds")),
+                        ("tried / 試行数", _run_figure(ev, "tried")),
+                        ("seconds / 所要時間 (s)", _run_figure(ev, "seconds")),
                         ("budget / 時間予算 (s)", ev.get("budget_seconds")),
                         ("partial / 途中打ち切り", "yes / はい" if ev.get("partial") else "no / いいえ")]
                 return ('<table class="meta passwords">' + "".join(
                     f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in rows) + "</table>"
-                        f"<p>{_e(f.get('message'))}</p>")
+                        f"<p>{_msg(f.get('message'), tr)}</p>")
     return "<p>The default-password test did not run. <span class=\"en\">（初期パスワード試験は未実施）</span></p>"
 
 
@@ -166,19 +177,28 @@ def _evidence(ev: Dict[str, Any]) -> str:
     return "<br>".join(parts)
 
 
-def _criterion(c: Dict[str, Any]) -> str:
+def _msg(text: Any, tr) -> str:
+    """A reason or message in the view's language; the English original beside a translation."""
+    english = "" if text is None else str(text)
+    shown = tr(english)
+    if shown == english:
+        return _e(english)
+    return f'{_e(shown)}<br><span class="en">{_e(english)}</span>'
+
+
+def _criterion(c: Dict[str, Any], tr) -> str:
     v = c.get("verdict") if c.get("verdict") in LABEL else "error"
     en, ja = LABEL[v]
     out = [f'<section class="crit" id="{_e(c.get("id"))}"><h3><span class="badge v-{v}">{en} / {ja}</span> '
            f'{_e(c.get("id"))} {_e(c.get("title_ja") or "")}<br><span class="en">{_e(c.get("title") or "")}</span></h3>',
-           f'<p><b>理由 / reason:</b> {_e(c.get("reason") or "")}</p>']
+           f'<p><b>理由 / reason:</b> {_msg(c.get("reason") or "", tr)}</p>']
     fs = _findings(c)
     if fs:
         out.append("<table><tr><th>severity</th><th>check</th><th>message</th><th>evidence / 証跡</th></tr>")
         for f in fs:
             sev = f.get("severity") if f.get("severity") in ("critical", "high", "medium", "low", "info") else "info"
             out.append(f'<tr><td class="sev-{sev}">{sev}</td><td><code>{_e(f.get("check"))}</code></td>'
-                       f'<td>{_e(f.get("message"))}</td><td>{_evidence(_ev(f))}</td></tr>')
+                       f'<td>{_msg(f.get("message"), tr)}</td><td>{_evidence(_ev(f))}</td></tr>')
         out.append("</table>")
     out.append("</section>")
     return "".join(out)
@@ -200,13 +220,29 @@ def _provenance(p: Optional[Dict[str, Any]]) -> str:
             + (f' ({_e(p.get("reason"))})' if p.get("reason") else "") + "</div>")
 
 
-def render(report: Dict[str, Any], provenance: Optional[Dict[str, Any]] = None) -> str:
+def _model(report: Dict[str, Any], target: Dict[str, Any], view: View) -> str:
+    """The model the device showed; else the attestation's model claim; else the board config's
+    declared model, said to be declared (an offline image shows none); '?' only when none is."""
+    if target.get("model"):
+        return str(target["model"])
+    meta = report.get("attestation") if isinstance(report.get("attestation"), dict) else {}
+    if meta.get("hwmodel_text"):
+        return str(meta["hwmodel_text"])
+    if view.declared_model:
+        return f"{view.declared_model} (declared / 宣言値)"
+    return "?"
+
+
+def render(report: Dict[str, Any], provenance: Optional[Dict[str, Any]] = None,
+           view: Optional[View] = None) -> str:
     crits = _criteria(report)
     target = report.get("target") if isinstance(report.get("target"), dict) else {}
     agent = report.get("agent") if isinstance(report.get("agent"), dict) else {}
     config = report.get("config") if isinstance(report.get("config"), dict) else {}
     summary = report.get("summary") if isinstance(report.get("summary"), dict) else {}
-    model = target.get("model") or "?"
+    view = view or View()
+    tr = translator(view.lang)
+    model = _model(report, target, view)
     meta = [("model / 型式", model), ("firmware / ファームウェア", target.get("firmware_version")),
             ("hostname / ホスト名", target.get("hostname")),
             ("target / 対象", f'{target.get("mode", "?")} {target.get("root", "?")}'),
@@ -217,7 +253,7 @@ def render(report: Dict[str, Any], provenance: Optional[Dict[str, Any]] = None) 
     counts = " · ".join(f'{LABEL[k][0]} / {LABEL[k][1]}: {_e(summary.get(k, 0))}' for k in ORDER)
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="ja"><head><meta charset="utf-8">',
+        '<html lang="ja"><head><meta charset="utf-8">',  # bilingual labels, Japanese first
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         # nothing is fetched and nothing runs, even if some markup slipped through the escaping
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">',
@@ -229,13 +265,13 @@ def render(report: Dict[str, Any], provenance: Optional[Dict[str, Any]] = None) 
                                          if v is not None) + "</table>",
         f'<h2>{_both("判定一覧", "Verdicts")}</h2>',
         f'<p class="summary">{counts}</p>',
-        _grid(crits),
+        _grid(crits, view.lang),
         f'<h2>{_both("待ち受けポート（検出 vs 宣言）", "Listeners found vs declared")}</h2>',
         _listeners(crits),
         f'<h2>{_both("初期パスワード試験", "Default-password test")}</h2>',
-        _passwords(crits),
+        _passwords(crits, tr),
         f'<h2>{_both("基準ごとの所見", "Findings by criterion")}</h2>',
-        "".join(_criterion(c) for c in crits),
+        "".join(_criterion(c, tr) for c in crits),
         "</body></html>",
     ]
     return "\n".join(p for p in parts if p) + "\n"

@@ -7,20 +7,36 @@ verdict becomes one result of the criterion's own rule (``S1.1-NN``): pass -> ``
 fail -> ``fail``, na -> ``notApplicable``, manual -> ``review``, error -> ``fail`` plus a tool
 execution notification (the check could not run).
 
-Locations: a finding whose evidence has a ``path`` (or a ``source`` that starts with one, with an
-optional ``:line``) gets a physical location relative to the checked root (``uriBaseId``
-``ROOT``, the root in ``originalUriBaseIds``); ports, accounts and logins become logical
-locations. Device strings pass through ``escape.text`` first.
+What GitHub code scanning needs of an upload (docs.github.com, "SARIF support for code
+scanning"), and how it is met:
+
+- every result has a location with ``physicalLocation.artifactLocation.uri`` (relative) and
+  ``region.startLine``: a finding's file and line come from its evidence (``path``, or a
+  ``source`` such as ``/etc/inetd.conf:7 (…)``; no line known: line 1); a criterion verdict or a
+  finding without a file points at the board config line that declares the criterion
+  (:mod:`jcstar_agent.config.anchors`) when the config is inside the current folder (the
+  checkout), else at the image's ``etc/os-release``. Ports, accounts and logins are added as
+  logical locations.
+- image paths are relative to the checked root (``uriBaseId`` ``ROOT``, the root in
+  ``originalUriBaseIds``); ``--sarif-root build/rootfs`` makes them relative to the repository
+  instead (``build/rootfs/etc/shadow``), where the image tree was built.
+- ``partialFingerprints`` are stable across runs: a hash of the check id, the criterion, the file
+  and the finding's identity keys (port, account, unit …) — never the wording or a line number.
+- rule texts are cut to GitHub's 1024 characters; a run holds far fewer than 25,000 rules/results.
+
+Device strings pass through ``escape.text`` first.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import urllib.parse
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from ..criteria import catalogue
 from . import escape
+from .view import View
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 # severity -> SARIF level (info findings are results of kind "informational", level "none")
@@ -30,14 +46,22 @@ SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.0", "low": "
 VERDICT_KIND = {"pass": "pass", "fail": "fail", "na": "notApplicable", "manual": "review",
                 "error": "fail"}
 _PATH_LINE = re.compile(r"^(/[^\s:;,()]+)(?::(\d+))?")
+_INNER_PATH = re.compile(r"\((/[^\s:;,()]+)(?::(\d+))?")
+FALLBACK = "/etc/os-release"  # last resort of a criterion verdict: the image's identity file
+# evidence keys that say which thing a finding is about (for its fingerprint), not how it reads
+IDENTITY = ("proto", "port", "address", "account", "login", "user", "unit", "program", "process",
+            "daemon", "item", "criterion", "framework", "kind", "interface", "package", "id")
+MAX_TEXT = 1024  # GitHub: shortDescription and fullDescription
 
 
 def _s(value: Any) -> str:
     return escape.text(str(value))
 
 
-def _uri(path: str) -> str:
-    return urllib.parse.quote(escape.text(path).lstrip("/"), safe="/")
+def _uri(path: str, prefix: str = "") -> str:
+    """A relative URI: the path inside the image (or the repository), percent-encoded."""
+    rel = escape.text(path).lstrip("/")
+    return urllib.parse.quote(f"{prefix}/{rel}" if prefix else rel, safe="/")
 
 
 def _root_uri(root: str) -> str:
@@ -45,18 +69,29 @@ def _root_uri(root: str) -> str:
     return "file://" + urllib.parse.quote(r.rstrip("/") + "/", safe="/")
 
 
-def _where(evidence: Dict[str, Any]):
-    """(path, line) from a finding's evidence, or (None, None)."""
-    path = evidence.get("path")
-    line = evidence.get("line")
-    if not isinstance(path, str) or not path.startswith("/"):
-        m = _PATH_LINE.match(evidence.get("source") or "") if isinstance(evidence.get("source"), str) else None
-        if not m:
-            return None, None
-        path, line = m.group(1), line if line is not None else (int(m.group(2)) if m.group(2) else None)
-    if not (isinstance(line, int) and not isinstance(line, bool) and line >= 1):
-        line = None
-    return path, line
+def _line(value: Any) -> Optional[int]:
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else None
+
+
+def _where(evidence: Dict[str, Any]) -> Tuple[Optional[str], Optional[int]]:
+    """(path, line) of a finding's evidence, or (None, None): ``path`` (``/etc/x`` or
+    ``/etc/x:12``), else ``source`` starting with a path (``/etc/x:12 (started by …)``), else the
+    first device path in parentheses of ``source`` (``bluetooth.service (/etc/…: …)``)."""
+    line = _line(evidence.get("line"))
+    for key in ("path", "source"):
+        value = evidence.get(key)
+        if isinstance(value, str):
+            m = _PATH_LINE.match(value)
+            if m:
+                return m.group(1), line or _line(m.group(2))
+    source = evidence.get("source")
+    if isinstance(source, str):
+        m = _INNER_PATH.search(source)
+        if m:
+            return m.group(1), line or _line(m.group(2))
+    return None, None
 
 
 def _logical(evidence: Dict[str, Any]) -> List[Dict[str, Any]]:
@@ -73,18 +108,55 @@ def _logical(evidence: Dict[str, Any]) -> List[Dict[str, Any]]:
     return out
 
 
-def _location(evidence: Dict[str, Any]) -> Optional[Dict[str, Any]]:
-    path, line = _where(evidence)
-    loc: Dict[str, Any] = {}
-    if path:
-        phys: Dict[str, Any] = {"artifactLocation": {"uri": _uri(path), "uriBaseId": "ROOT"}}
-        if line:
-            phys["region"] = {"startLine": line}
-        loc["physicalLocation"] = phys
-    logical = _logical(evidence)
-    if logical:
-        loc["logicalLocations"] = logical
-    return loc or None
+class _Places:
+    """Physical locations: image files (prefixed with ``--sarif-root``) and, for a criterion
+    verdict without file evidence, its line in the board config (``config.anchors``) when the
+    config is inside the checkout, else the image's os-release."""
+
+    def __init__(self, view: View):
+        self.root_prefix = view.sarif_root.strip("/")
+        self.base = None if self.root_prefix else "ROOT"
+        self.config_uri = view.config_uri
+        self.config_lines = view.config_lines
+
+    def image(self, path: str, line: Optional[int]) -> Dict[str, Any]:
+        art: Dict[str, Any] = {"uri": _uri(path, self.root_prefix)}
+        if self.base:
+            art["uriBaseId"] = self.base
+        return {"artifactLocation": art, "region": {"startLine": line or 1}}
+
+    def criterion(self, cid: str) -> Tuple[Dict[str, Any], str]:
+        """(physicalLocation, the path for the fingerprint) of a criterion's declaration."""
+        if self.config_uri:
+            return ({"artifactLocation": {"uri": urllib.parse.quote(self.config_uri, safe="/")},
+                     "region": {"startLine": self.config_lines.get(cid) or 1}}, self.config_uri)
+        return self.image(FALLBACK, None), FALLBACK
+
+    def location(self, cid: str, evidence: Dict[str, Any]) -> Tuple[Dict[str, Any], str]:
+        path, line = _where(evidence)
+        if path:
+            phys, key = self.image(path, line), path
+        else:
+            phys, key = self.criterion(cid)
+        loc: Dict[str, Any] = {"physicalLocation": phys}
+        logical = _logical(evidence)
+        if logical:
+            loc["logicalLocations"] = logical
+        return loc, key
+
+
+def _fingerprint(seen: Dict[str, int], *parts: Any) -> Dict[str, str]:
+    """Stable across runs: what the result is about (check, criterion, file, and the finding's
+    identity keys), never its wording or line numbers. The ``:N`` suffix tells apart results
+    that are otherwise the same (as CodeQL's own primaryLocationLineHash does)."""
+    h = hashlib.sha256("\x1f".join(_s(p) for p in parts).encode("utf-8")).hexdigest()
+    seen[h] = seen.get(h, 0) + 1
+    return {"primaryLocationLineHash": f"{h[:16]}:{seen[h]}", "jcstarResult/v1": f"{h}:{seen[h]}"}
+
+
+def _identity(evidence: Dict[str, Any]) -> List[str]:
+    return [f"{k}={evidence[k]}" for k in IDENTITY if isinstance(evidence.get(k), (str, int))
+            and not isinstance(evidence.get(k), bool)]
 
 
 def _requirement(cid: str) -> str:
@@ -92,6 +164,10 @@ def _requirement(cid: str) -> str:
         return catalogue.get(cid).requirement
     except KeyError:
         return ""
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT - 1] + "…"
 
 
 def _help(cid: str) -> Dict[str, str]:
@@ -110,19 +186,23 @@ def _help(cid: str) -> Dict[str, str]:
     return {"text": text, "markdown": md}
 
 
-def build(report: Dict[str, Any], provenance: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-    """The SARIF log (a dict) for one report dict; ``provenance`` (``report`` verb): signed or not."""
+def build(report: Dict[str, Any], provenance: Optional[Dict[str, Any]] = None,
+          view: Optional[View] = None) -> Dict[str, Any]:
+    """The SARIF log (a dict) for one report dict; ``provenance`` (``report`` verb): signed or not;
+    ``view``: ``--sarif-root`` and the board config's place in the checkout."""
+    view = view or View()  # SARIF stays in English (stable ids + English, like JSON)
+    places = _Places(view)
     rules: List[Dict[str, Any]] = []
     index: Dict[str, int] = {}
     worst: Dict[str, str] = {}
-    crit_of: Dict[str, List[str]] = {}
+    seen: Dict[str, int] = {}
 
     def rule(rule_id: str, cid: str, title: str) -> int:
         if rule_id not in index:
             index[rule_id] = len(rules)
-            rules.append({"id": rule_id, "name": rule_id.title().replace("-", "").replace(".", ""),
-                          "shortDescription": {"text": f"{rule_id}: {title}" if rule_id != cid else title},
-                          "fullDescription": {"text": _requirement(cid) or title},
+            rules.append({"id": rule_id, "name": rule_id.title().replace("-", "").replace(".", "")[:255],
+                          "shortDescription": {"text": _cut(f"{rule_id}: {title}" if rule_id != cid else title)},
+                          "fullDescription": {"text": _cut(_requirement(cid) or title)},
                           "help": _help(cid),
                           "properties": {"criterion": cid, "criteria": [],
                                          "tags": ["security", "JC-STAR ★1", cid]}})
@@ -135,14 +215,18 @@ def build(report: Dict[str, Any], provenance: Optional[Dict[str, Any]] = None) -
         title = _s(c.get("title") or cid)
         i = rule(cid, cid, title)
         rules[i]["defaultConfiguration"] = {"level": "error"}
+        phys, key = places.criterion(cid)
+        reason = c.get("reason") or title
         res: Dict[str, Any] = {
             "ruleId": cid, "ruleIndex": i, "kind": VERDICT_KIND.get(verdict, "fail"),
             "level": "error" if verdict in ("fail", "error") else "none",
-            "message": {"text": _s(f"{cid} {verdict}: {c.get('reason') or title}")},
+            "message": {"text": _s(f"{cid} {verdict}: {reason}")},
+            "locations": [{"physicalLocation": phys}],
+            "partialFingerprints": _fingerprint(seen, cid, cid, key),
             "properties": {"criterion": cid, "verdict": verdict, "title_ja": _s(c.get("title_ja") or "")}}
         results.append(res)
         if verdict == "error":
-            notifications.append({"level": "error", "message": {"text": _s(f"{cid}: {c.get('reason', '')}")},
+            notifications.append({"level": "error", "message": {"text": _s(f"{cid}: {reason}")},
                                   "descriptor": {"id": cid, "index": i}})
         for f in c.get("findings") or []:
             check, sev = _s(f.get("check", "UNKNOWN")), f.get("severity", "info")
@@ -151,19 +235,18 @@ def build(report: Dict[str, Any], provenance: Optional[Dict[str, Any]] = None) -
                 rules[j]["properties"]["criteria"].append(cid)
             if RANK.get(sev, 0) >= RANK.get(worst.get(check, "info"), 0):
                 worst[check] = sev
-            crit_of.setdefault(check, []).append(cid)
             ev = f.get("evidence") if isinstance(f.get("evidence"), dict) else {}
+            loc, key = places.location(cid, ev)
             r: Dict[str, Any] = {
                 "ruleId": check, "ruleIndex": j,
                 "kind": "informational" if sev == "info" else "fail",
                 "level": LEVEL.get(sev, "warning"),
                 "message": {"text": _s(f.get("message") or check)},
+                "locations": [loc],
+                "partialFingerprints": _fingerprint(seen, check, cid, key, *_identity(ev)),
                 "rank": RANK.get(sev, 50.0),
                 "properties": {"criterion": cid, "severity": sev,
                                "evidence": escape.tree(ev)}}
-            loc = _location(ev)
-            if loc:
-                r["locations"] = [loc]
             results.append(r)
     for check, sev in worst.items():
         rd = rules[index[check]]
@@ -179,19 +262,24 @@ def build(report: Dict[str, Any], provenance: Optional[Dict[str, Any]] = None) -
         invocation["toolExecutionNotifications"] = notifications
     if report.get("generated_at"):
         invocation["endTimeUtc"] = report["generated_at"]
+    bases: Dict[str, Any] = {"ROOT": {"uri": _root_uri(target.get("root") or "/"),
+                                      "description": {"text": "the checked root filesystem"}}}
     run = {
         "tool": {"driver": {"name": "jcstar-agent", "version": _s(agent.get("version", "0")), "rules": rules}},
-        "originalUriBaseIds": {"ROOT": {"uri": _root_uri(target.get("root") or "/"),
-                                        "description": {"text": "the checked root filesystem"}}},
         "invocations": [invocation],
         "results": results,
         "properties": {"target": escape.tree(target), "summary": report.get("summary"),
                        "config": escape.tree(report.get("config"))},
     }
+    if places.base:
+        run["originalUriBaseIds"] = bases
+    else:
+        run["properties"]["sarif_root"] = _s(places.root_prefix)
     if provenance:
         run["properties"]["provenance"] = escape.tree(dict(provenance))
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
-def render(report: Dict[str, Any], provenance: Optional[Dict[str, Any]] = None) -> str:
-    return json.dumps(build(report, provenance), indent=2, ensure_ascii=False) + "\n"
+def render(report: Dict[str, Any], provenance: Optional[Dict[str, Any]] = None,
+           view: Optional[View] = None) -> str:
+    return json.dumps(build(report, provenance, view), indent=2, ensure_ascii=False) + "\n"

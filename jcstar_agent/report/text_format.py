@@ -1,44 +1,133 @@
-"""Text renderer for a person: one line per criterion, the first finding, then a summary.
+"""Text renderer for a person: one line per criterion, its reason or first problem, a summary.
 
-Colour only when writing to a terminal (and ``NO_COLOR`` is unset).
+Lines are wrapped to the view's width (the terminal's, 80 when not a terminal; continuation lines
+indented under the text), so no line is longer than the screen. By default a failed criterion
+shows its first problem and "(+N more)"; ``-v`` lists every finding of every criterion under it.
+``--lang ja`` writes the labels, titles, reasons and messages in Japanese (the catalogue of
+:mod:`report.i18n`). Colour only when writing to a terminal (and ``NO_COLOR`` is unset).
 """
 from __future__ import annotations
 
+import unicodedata
+from typing import List, Optional
+
+from .i18n import SHORT_JA, VERDICT, translator
 from .model import Report
+from .view import View
 
 _COLOURS = {"pass": "32", "fail": "31;1", "na": "36", "manual": "33", "error": "35;1"}
+WORDS = {
+    "en": {"check": "JC-STAR ★1 check of {mode} root {root}", "model": "model", "firmware": "firmware",
+           "config": "config", "none": "none (built-in defaults: nothing declared)", "more": "(+{n} more)",
+           "summary": "summary", "ok": "OK", "not_ok": "NOT OK"},
+    "ja": {"check": "JC-STAR ★1 適合評価（{mode} ルート {root}）", "model": "型式", "firmware": "ファームウェア",
+           "config": "宣言（ボード設定）", "none": "なし（組み込みの既定値: 宣言なし）", "more": "（ほか {n} 件）",
+           "summary": "集計", "ok": "問題なし", "not_ok": "要対応"},
+}
 
 
 def _paint(text: str, verdict: str, colour: bool) -> str:
     return f"\033[{_COLOURS[verdict]}m{text}\033[0m" if colour else text
 
 
-def render(report: Report, colour: bool = False) -> str:
+def _cells(text: str) -> int:
+    """Columns ``text`` takes on a terminal: East Asian wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _wrap(text: str, width: int, indent: int) -> List[str]:
+    """``text`` as lines of at most ``width`` columns, continuation lines indented by ``indent``.
+    Japanese has no spaces to break at: a run of wide characters breaks between any two."""
+    if width <= 0 or _cells(text) <= width:
+        return [text]
+    out: List[str] = []
+    line, pad = "", " " * indent
+    for word in _words(text):
+        if line and _cells(line + word) > width:
+            out.append(line.rstrip())
+            line = pad + word.lstrip()
+            while _cells(line) > width:  # one word longer than the line: cut it
+                cut = _fit(line, width)
+                out.append(line[:cut])
+                line = pad + line[cut:]
+        else:
+            line += word
+    if line.strip():
+        out.append(line.rstrip())
+    return out
+
+
+def _words(text: str) -> List[str]:
+    """Break points: after spaces, and between wide characters."""
+    words, cur = [], ""
+    for ch in text:
+        wide = unicodedata.east_asian_width(ch) in "WF"
+        if wide and cur and not cur.endswith(" "):
+            words.append(cur)
+            cur = ""
+        cur += ch
+        if ch == " " or wide:
+            words.append(cur)
+            cur = ""
+    if cur:
+        words.append(cur)
+    return words
+
+
+def _fit(line: str, width: int) -> int:
+    n = 0
+    for i, ch in enumerate(line):
+        n += _cells(ch)
+        if n > width:
+            return max(i, 1)
+    return len(line)
+
+
+def render(report: Report, colour: bool = False, view: Optional[View] = None) -> str:
+    view = view or View()
+    lang = view.lang if view.lang in WORDS else "en"
+    w, tr, labels = WORDS[lang], translator(lang), VERDICT[lang]
+    width = view.width
     t = report.target
-    out = [f"jcstar-agent {report.agent_version} — JC-STAR ★1 check of {t.mode} root {t.root}"
-           + (f" (model {t.model}" + (f", firmware {t.firmware_version})" if t.firmware_version else ")")
-              if t.model else (f" (firmware {t.firmware_version})" if t.firmware_version else "")),
-           f"config: {report.config_path or 'none (built-in defaults: nothing declared)'}", ""]
+    head = f"jcstar-agent {report.agent_version} — " + w["check"].format(mode=t.mode, root=t.root)
+    if t.model:
+        head += f" ({w['model']} {t.model}" + (f", {w['firmware']} {t.firmware_version})" if t.firmware_version else ")")
+    elif t.firmware_version:
+        head += f" ({w['firmware']} {t.firmware_version})"
+    out = _wrap(head, width, 2) + _wrap(f"{w['config']}: {report.config_path or w['none']}", width, 2) + [""]
+    label_width = max(_cells(v) for v in labels.values())
     for c in report.criteria:
         v = c.verdict.value
-        label = _paint(f"{v.upper():6}", v, colour)
+        label = labels[v] + " " * (label_width - _cells(labels[v]))
+        title = SHORT_JA.get(c.id, c.title) if lang == "ja" else c.title
         problems = [f for f in c.findings if f.is_problem]
-        detail = c.reason
-        if v == "fail" and problems:
-            first = problems[0]
-            where = first.evidence.get("path") or first.evidence.get("port") or ""
-            detail = f"[{first.check}] {first.message}" + (f" ({where})" if where and str(where) not in first.message else "")
+        detail = tr(c.reason)
+        if v == "fail" and problems and not view.verbose:
+            detail = _finding(problems[0], tr)
             if len(problems) > 1:
-                detail += f" (+{len(problems) - 1} more)"
-        out.append(f"{c.id}  {label}  {c.title} — {detail}")
+                detail += " " + w["more"].format(n=len(problems) - 1)
+        indent = len(c.id) + 2 + label_width + 2
+        lines = _wrap(f"{c.id}  {label}  {title} — {detail}", width, indent)
+        lines[0] = lines[0].replace(label, _paint(label, v, colour), 1)
+        out += lines
+        if view.verbose:
+            for f in c.findings:
+                out += _wrap(" " * indent + f"- ({f.severity}) " + _finding(f, tr), width, indent + 2)
     boot = report.extra.get("boot")
     if isinstance(boot, dict):
         out += [""] + _boot_lines(boot)
     s = report.summary
     out.append("")
-    out.append("summary: " + ", ".join(f"{s[k]} {k}" for k in ("pass", "fail", "na", "manual", "error"))
-               + f" — {'OK' if report.ok else 'NOT OK'} ({report.duration_seconds:.2f}s)")
+    counts = ", ".join(f"{s[k]} {labels[k] if lang == 'ja' else k}" for k in ("pass", "fail", "na", "manual", "error"))
+    out += _wrap(f"{w['summary']}: {counts} — {w['ok'] if report.ok else w['not_ok']} "
+                 f"({report.duration_seconds:.2f}s)", width, 2)
     return "\n".join(out) + "\n"
+
+
+def _finding(f, tr) -> str:
+    where = f.evidence.get("path") or f.evidence.get("port") or ""
+    message = tr(f.message)
+    return f"[{f.check}] {message}" + (f" ({where})" if where and str(where) not in message else "")
 
 
 def _names(items) -> str:

@@ -140,3 +140,53 @@ def test_chromium_renders_png_and_pdf_without_console_errors(tmp_path):
     assert len(re.findall(rb"/Type\s*/Page\b", data)) >= 2  # 16 criteria do not fit one A4 page
     if os.environ.get("JCSTAR_KEEP_HTML"):
         shutil.copy(png, os.environ["JCSTAR_KEEP_HTML"])
+
+
+def _cell(page: str, label: str) -> str:
+    m = re.search(re.escape(label) + r"</td><td>([^<]*)</td>", page)
+    return m.group(1) if m else None
+
+
+def test_model_from_the_config_and_password_run_figures(tmp_path, cli, tree):
+    # an offline image shows no model; the board config declares one (verify prints it): the
+    # page says the declared model, never '?'. The password run keeps tried/seconds in its
+    # evidence's timing object: the table shows them, not blanks.
+    from jcstar_agent import libcrypt
+
+    strong = libcrypt.load().hash("x9#Lq!vB72mzP", "$6$abcdefgh$")
+    root = tree({"/usr/sbin/sshd": b"OpenSSH_9.2p1", "/etc/ssh/sshd_config": "UsePAM yes\n",
+                 "/etc/shadow": f"root:*:19000:0:99999:7:::\nop:{strong}:19000:0:99999:7:::\n",
+                 "/etc/passwd": "root:x:0:0:root:/root:/bin/sh\nop:x:1000:1000::/home/op:/bin/sh\n"})
+    cfg = tmp_path / "board.toml"
+    cfg.write_text('[product]\nmodel = "GW-2000"\n\n[passwords]\nbudget_seconds = 2.0\n', encoding="utf-8")
+    out = tmp_path / "r.html"
+    res = cli("check", "--root", root, "--config", str(cfg), "--format", "json", "--html-output", str(out))
+    assert res.rc in (0, 1), res.err
+    run = [f for c in res.json()["criteria"] for f in c["findings"] if f["check"] == "CRED-DICTIONARY-RUN"][0]
+    page = out.read_text(encoding="utf-8")
+    assert _cell(page, "model / 型式") == "GW-2000 (declared / 宣言値)"
+    timing = run["evidence"].get("timing") or run["evidence"]
+    assert _cell(page, "tried / 試行数") == str(timing["tried"]) and timing["tried"] > 0
+    assert _cell(page, "seconds / 所要時間 (s)") == str(timing["seconds"])
+    if CHROMIUM:  # and as the browser builds the page
+        dom = _chromium(tmp_path, "--dump-dom", out.as_uri())
+        assert dom.returncode == 0 and not _console_errors(dom.stderr), dom.stderr[-2000:]
+        assert _cell(dom.stdout, "model / 型式") == "GW-2000 (declared / 宣言値)"
+        assert _cell(dom.stdout, "tried / 試行数") == str(timing["tried"])
+    # the report verb, from the stored JSON with its config still here: the same model
+    stored = tmp_path / "r.json"
+    stored.write_text(res.out, encoding="utf-8")
+    again = cli("report", str(stored), "--format", "html")
+    assert again.rc == 0 and _cell(again.out, "model / 型式") == "GW-2000 (declared / 宣言値)"
+
+
+def test_html_in_japanese_keeps_the_english_beside(tmp_path):
+    from jcstar_agent.report import View
+
+    r = report()
+    r.criteria[14].reason = ("no erase mechanism declared: add [erase] command (and data_paths, "
+                             "settings_paths, credential_paths) to the board config")
+    page = render(r, "html", view=View(lang="ja"))
+    assert "消去機構の宣言なし。" in page
+    assert 'class="en">no erase mechanism declared' in page
+    assert "消去機構の宣言なし" not in render(r, "html", view=View(lang="en"))
