@@ -44,7 +44,9 @@ def run(args) -> int:
     if args.report:
         write_output(render(report, args.format or "json"), args.report)
     elif args.format:
-        sys.stderr.write(render(report, args.format))
+        from ..report.escape import terminal_text
+
+        sys.stderr.write(terminal_text(render(report, args.format)))  # the operator's screen
     s = report.summary
     if not getattr(args, "quiet", False):  # -q: the envelope, and nothing else
         print(f"attested {report.target.mode} {report.target.root}: " +

@@ -38,7 +38,9 @@ MAX_OUTPUT = 4 << 20  # what a board may print for one command (tags and errors:
 
 def _printable(text: str) -> str:
     """A board's text for one line on the operator's terminal: no control characters."""
-    return "".join(c if c.isprintable() else "?" for c in text)
+    from ..report.escape import terminal
+
+    return terminal(text)
 
 
 def run(port: str, actions: List[str], timeout: float = 300.0) -> str:

@@ -1,9 +1,12 @@
 """Text renderer for a person: one line per criterion, the first finding, then a summary.
 
-Colour only when writing to a terminal (and ``NO_COLOR`` is unset).
+Colour only when writing to a terminal (and ``NO_COLOR`` is unset). Every line goes through
+``escape.terminal`` (the image's text may hold escape sequences and bidi overrides) before the
+renderer's own colour is added.
 """
 from __future__ import annotations
 
+from .escape import terminal
 from .model import Report
 
 _COLOURS = {"pass": "32", "fail": "31;1", "na": "36", "manual": "33", "error": "35;1"}
@@ -19,6 +22,7 @@ def render(report: Report, colour: bool = False) -> str:
            + (f" (model {t.model}" + (f", firmware {t.firmware_version})" if t.firmware_version else ")")
               if t.model else (f" (firmware {t.firmware_version})" if t.firmware_version else "")),
            f"config: {report.config_path or 'none (built-in defaults: nothing declared)'}", ""]
+    out = [terminal(line) for line in out]
     for c in report.criteria:
         v = c.verdict.value
         label = _paint(f"{v.upper():6}", v, colour)
@@ -30,10 +34,10 @@ def render(report: Report, colour: bool = False) -> str:
             detail = f"[{first.check}] {first.message}" + (f" ({where})" if where and str(where) not in first.message else "")
             if len(problems) > 1:
                 detail += f" (+{len(problems) - 1} more)"
-        out.append(f"{c.id}  {label}  {c.title} — {detail}")
+        out.append(f"{terminal(c.id)}  {label}  {terminal(f'{c.title} — {detail}')}")
     boot = report.extra.get("boot")
     if isinstance(boot, dict):
-        out += [""] + _boot_lines(boot)
+        out += [""] + [terminal(line) for line in _boot_lines(boot)]
     s = report.summary
     out.append("")
     out.append("summary: " + ", ".join(f"{s[k]} {k}" for k in ("pass", "fail", "na", "manual", "error"))
