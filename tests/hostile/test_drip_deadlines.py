@@ -61,6 +61,18 @@ def test_bruteforce_budget_holds_inside_an_attempt():
     assert r.attempts == 0 and "budget" in r.note and not r.protected
 
 
+def test_ssh_budget_holds_against_a_banner_that_never_ends():
+    """paramiko bounds its banner wait itself (10 s), but only the login budget can stop the
+    second attempt: 12 s in all, not two full attempts (20 s)."""
+    pytest.importorskip("paramiko")
+    login = Login(name="ssh", kind="system", protocol="ssh")
+    with Drip(b"SSH-2.0-OpenSSH_9.2p1 " + b"x" * 500, every=1.0) as d:
+        r, wall = _within(12 + MARGIN, lambda: bruteforce.probe_login(
+            login, "127.0.0.1", d.port, False, attempts=3, budget=12))
+    assert wall < 12 + 5, wall  # a timer cuts the connection: well inside the margin
+    assert r.attempts == 1 and "budget" in r.note, r
+
+
 def test_tls_handshake_that_drips_its_record_ends_at_the_timeout():
     # a TLS record header announcing 16 KiB, then its body a byte at a time
     with Drip(b"\x16\x03\x03\x40\x00" + b"\x02" * 4096, every=0.5) as d:
