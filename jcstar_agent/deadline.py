@@ -16,7 +16,9 @@ Example::
         ...  # whatever happens here ends within 10 s
 
 A deadline may sit inside another one (``Deadline(10, within=run)``): it ends at the earlier of
-the two, so a per-attempt limit never outlives the run's budget.
+the two, so a per-attempt limit never outlives the run's budget. Only a deadline used in ``with``
+cuts anything (its timer thread starts there); one never entered just tells the time left, as a
+budget for the deadlines inside it.
 """
 from __future__ import annotations
 

@@ -8,8 +8,8 @@
 ``jca_cfg.json`` (the board TOML, validated here), ``jca_cat.json`` and ``jca_pw.txt``.
 ``keygen`` makes the Ed25519 key on the board from ``os.urandom``; only the public key leaves it,
 written here as PEM SubjectPublicKeyInfo (never overwritten) once the board has signed a fresh
-nonce that verifies with it; a small-order or non-canonical key is refused. ``attest`` sends a fresh nonce (or
-``--nonce``), runs check + sign on the board, fetches the envelope and verifies it with
+nonce that verifies with it; a small-order or non-canonical key is refused. ``attest`` sends a
+fresh nonce (or ``--nonce``), runs check + sign on the board, fetches the envelope and verifies it with
 ``--pubkey``; it is written only when valid. Exit 0: valid and no criterion fail/error; 1: invalid
 envelope, or a criterion failed (the envelope is still written); 2: could not run.
 """

@@ -169,7 +169,8 @@ def prove(port: str, raw: bytes, timeout: float = 300.0) -> None:
     from cryptography.hazmat.primitives.asymmetric import ed25519
 
     nonce = secrets.token_hex(16)
-    out = run(port, ["exec", "import jca_sign\nprint('JCA_PROOF', jca_sign.prove(%r))" % nonce], timeout)
+    code = "import jca_sign\nprint('JCA_PROOF', jca_sign.prove(%r))" % nonce
+    out = run(port, ["exec", code], timeout)
     text = tagged(out, "JCA_PROOF")
     try:
         sig = bytes.fromhex(text)

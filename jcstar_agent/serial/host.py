@@ -4,7 +4,8 @@ Timing, for a console with no flow control: the attest request is repeated until
 acknowledges it (``A`` line; it then runs the checks, which may take a while); lines missing when
 a batch ends (``E`` line) or when the line goes quiet are asked for again by number; everything is
 bounded by one overall timeout, writes included: a device that never reads what the host sends
-(the line's buffer fills) ends the transfer at the deadline, not at pyserial's own write timeout. Verifying the signature and the nonce is the caller's business
+(the line's buffer fills) ends the transfer at the deadline, not at pyserial's own write timeout.
+Verifying the signature and the nonce is the caller's business
 (``jcstar_agent.attest.api.verify_envelope``); this module only guarantees that the document returned is
 byte for byte the one whose digest the device announced.
 """

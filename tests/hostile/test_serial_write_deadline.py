@@ -1,9 +1,9 @@
 """Issue 25 item 5: the caller's deadline bounds serial writes too.
 
-A device that acknowledges, announces a 64 MiB document, sends every other data line, then end lines,
-and never reads again: the host asks for the missing lines after each end line (thousands of
-resend requests), the pseudo-terminal's buffer fills, and each write waited for pyserial's fixed 30 s write timeout —
-``pull --timeout 10`` took 35 s. Expected: the command ends within its timeout plus a margin,
+A device that acknowledges, announces a 64 MiB document, sends every other data line, then end
+lines, and never reads again: the host asks for the missing lines after each end line (thousands
+of resend requests), the pseudo-terminal's buffer fills, and each write waited for pyserial's
+fixed 30 s write timeout — ``pull --timeout 10`` took 35 s. Expected: the command ends within its timeout plus a margin,
 exit 1, says the device does not read, writes nothing. ``store ingest --port`` (and ``factory
 --port``) pull through the same ``serial.host.pull``.
 """
