@@ -44,6 +44,12 @@ class Deadline:
     def left(self) -> float:
         return max(0.0, self.end - time.monotonic())
 
+    @property
+    def passed(self) -> bool:
+        """The time is up: the connections were cut, or a socket timeout set to the time left
+        fired just before the cut (whichever came first, the deadline ended the wait)."""
+        return self.expired or time.monotonic() >= self.end
+
     def timeout(self, per_operation: float) -> float:
         """A socket timeout for one operation: ``per_operation``, but never past the deadline
         (and never 0, which would make the socket non-blocking)."""

@@ -87,7 +87,7 @@ def _fetch(url: str):
                 return None, f"unreachable: not complete within {URL_TIMEOUT} s"
         return h.hexdigest(), "fetched"
     except Exception as exc:  # network errors come in many types; all mean "not reachable"
-        if deadline.expired:
+        if deadline.passed:
             return None, f"unreachable: not complete within {URL_TIMEOUT} s"
         return None, f"unreachable: {type(exc).__name__}: {exc}"[:200]
 

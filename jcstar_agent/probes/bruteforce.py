@@ -82,7 +82,7 @@ def http_attempt(address: str, port: int, user: str, form: bool, path: str, tls:
         resp.read(65536)
         conn.close()
     except (ConnectionError, socket.timeout, http.client.HTTPException, OSError) as exc:
-        if deadline.expired:
+        if deadline.passed:
             return CLOSED, "no complete answer before the attempt's deadline"
         return CLOSED, str(exc)[:80] or type(exc).__name__
     if status in (423, 429, 503):
@@ -156,7 +156,7 @@ class SshSession:
             return REJECTED, str(exc)[:60] or "authentication failed"
         except (p.SSHException, EOFError, OSError, socket.timeout) as exc:
             self.close()
-            if deadline.expired:
+            if deadline.passed:
                 return CLOSED, "no complete answer before the attempt's deadline"
             return CLOSED, ("closed on reconnect: " if reconnected else "") + (str(exc)[:60] or type(exc).__name__)
 
@@ -214,7 +214,7 @@ def probe_login(login, address: str, port: int, tls: bool, attempts: int,
             with Deadline(ATTEMPT_TIMEOUT, within=run) as d:
                 outcome, detail = attempt(d)
             took = time.monotonic() - t0
-            if d.expired and d.end < t0 + ATTEMPT_TIMEOUT:
+            if d.passed and d.end < t0 + ATTEMPT_TIMEOUT:
                 r.note = f"stopped by the {budget:.0f} s budget"  # cut by the budget, not judged
                 break
             r.attempts += 1

@@ -58,7 +58,7 @@ def handshake(address: str, port: int, timeout: float, version_attr: Optional[st
         return False, None, None, f"this Python/OpenSSL cannot offer it: {exc}"
     with Deadline(timeout, within=within) as d:
         ok, version, cert, error = _handshake(ctx, address, port, d, ciphers)
-    if not ok and d.expired:
+    if not ok and d.passed:
         return False, None, None, f"no complete handshake within {timeout:g} s"
     return ok, version, cert, error
 
