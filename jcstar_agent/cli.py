@@ -122,7 +122,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                            verbose=bool(getattr(args, "verbose", False)))
         return importlib.import_module(args._module).run(args)
     except RunError as exc:
-        print(f"jcstar-agent: {exc}", file=sys.stderr)
+        from .report.escape import terminal  # a message may quote a file name or a device's text
+
+        print(terminal(f"jcstar-agent: {exc}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # Ctrl-C: one line, and the shell's convention 128 + SIGINT
         clear = "\r\033[K" if sys.stderr.isatty() and os.environ.get("TERM") != "dumb" else ""

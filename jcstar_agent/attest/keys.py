@@ -11,6 +11,12 @@ another user, or not a regular file: a key others could read proves nothing.
 
 ``keyid`` = lowercase hex SHA-256 of the DER SubjectPublicKeyInfo (the same bytes as the PEM
 body), so anyone holding the ``.pub`` can recompute it.
+
+Every public key read (``--pubkey``, ``--keys``, a board's ``JCA_PUB``, a hardware key's public
+half) is refused when it is an Ed25519 point of small order (one of the eight torsion points,
+in any sign) or a non-canonical encoding (y >= 2^255-19): with the identity point as the key,
+the signature R = identity, S = 0 verifies for any message, so such a key proves nothing. RFC 8032
+section 5.1.3; "Taming the many EdDSAs" (Chalkias et al., 2020) lists the points.
 """
 from __future__ import annotations
 
@@ -23,6 +29,44 @@ from ..errors import RunError
 
 ALGORITHMS = ("ed25519", "ecdsa-p256")
 MAX_KEY_FILE = 64 * 1024
+
+
+ED25519_P = 2 ** 255 - 19
+# y coordinates of the eight torsion points (the sign bit of x is masked off, so both signs are
+# covered): identity (order 1), order 2, order 4 (y = 0, x = +-sqrt(-1)), and the two y of the
+# four points of order 8.
+SMALL_ORDER_Y = frozenset(int.from_bytes(bytes.fromhex(h), "little") for h in (
+    "0100000000000000000000000000000000000000000000000000000000000000",
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"))
+
+
+def ed25519_problem(raw: bytes):
+    """Why a raw 32-byte Ed25519 public key cannot be trusted, or None: not 32 bytes, a
+    non-canonical encoding (y >= p), or a point of small order (any x sign)."""
+    if len(raw) != 32:
+        return f"an Ed25519 public key is 32 bytes, this one is {len(raw)}"
+    y = int.from_bytes(raw, "little") & ((1 << 255) - 1)
+    if y >= ED25519_P:
+        return "non-canonical Ed25519 public key (y >= 2^255-19)"
+    if y in SMALL_ORDER_Y:
+        return ("Ed25519 public key of small order (a torsion point): a signature forged "
+                "without any private key verifies with it")
+    return None
+
+
+def check_public(key, path: str = "<public key>") -> None:
+    """RunError (exit 2, one line) when ``key`` is an Ed25519 key nobody can be held to."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        problem = ed25519_problem(key.public_bytes(serialization.Encoding.Raw,
+                                                   serialization.PublicFormat.Raw))
+        if problem:
+            raise RunError(f"refused: {problem}", path)
 
 
 def keyid_of(public_key) -> str:
@@ -170,4 +214,5 @@ def load_public(pem: bytes, path: str = "<public key>"):
     except Exception as exc:  # ValueError, UnsupportedAlgorithm ...
         raise RunError(f"not a PEM public key ({type(exc).__name__})", path) from None
     algorithm_of(key)
+    check_public(key, path)
     return key

@@ -2,12 +2,12 @@
 
 The envelope's ``keyid`` is a hint, never trusted: the signature must verify with the key the
 caller gives. Checks, in order, each failing with its own reason: well-formed envelope,
-``payloadType``, signature over the DSSE PAE, payload JSON, Statement ``_type``,
-``predicateType``, predicate shape, the signing key's kind and provenance (``provenance.py``:
-a TPM certify, a token's attributes, a PCR quote; with ``require_hardware`` a key file is
-refused), ``eat_nonce`` (when a nonce is expected), ``iat`` not in the future beyond
-``MAX_SKEW`` seconds, and age ``<= max_age`` (when given). Content of an envelope whose
-signature fails is never returned.
+``payloadType``, signature over the DSSE PAE, payload UTF-8 JSON without a byte-order mark,
+Statement ``_type``, ``predicateType``, predicate shape, the signing key's kind and provenance
+(``provenance.py``: a TPM certify, a token's attributes, a PCR quote; with ``require_hardware`` a
+key file is refused), ``eat_nonce`` (when a nonce is expected), ``iat`` not in the future beyond
+``MAX_SKEW`` seconds, and age ``<= max_age`` (when given). Content of an envelope whose signature
+fails is never returned.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from typing import Any, Dict, Optional
 from . import dsse
 from .statement import PREDICATE_TYPE, STATEMENT_TYPE, claims_of
 
+BOM = b"\xef\xbb\xbf"
 MAX_SKEW = 300.0  # seconds an iat may lie in the verifier's future (device clocks drift)
 MAX_IAT = 1e11  # seconds since 1970 (year 5138): larger is no time, and 10**400 overflows a float
 
@@ -79,8 +80,17 @@ def verify(data: bytes, pubkey_pem: bytes, nonce: Optional[str] = None,
         return Verification(False, "signature does not verify with the given public key "
                                    f"(payload or signature altered, or signed by another key{hint})",
                             keyid=keyid)
+    if env.payload.startswith(BOM):
+        # RFC 8259 8.1: JSON as sent carries no byte-order mark; other in-toto verifiers refuse
+        # it, so evidence that verifies here must verify the same everywhere
+        return Verification(False, "the signed payload starts with a UTF-8 byte-order mark "
+                                   "(not JSON as RFC 8259 sends it)", keyid=keyid)
+    try:
+        text = env.payload.decode("utf-8")  # not UTF-16/32, which json.loads(bytes) would guess
+    except UnicodeDecodeError as exc:
+        return Verification(False, f"the signed payload is not UTF-8 (byte {exc.start})", keyid=keyid)
     try:  # signed, but still bounded: depth, duplicate keys, NaN (dsse.loads)
-        statement = dsse.loads(env.payload, "signed payload")
+        statement = dsse.loads(text, "signed payload")
     except dsse.EnvelopeError as exc:
         return Verification(False, str(exc), keyid=keyid)
     if not isinstance(statement, dict) or statement.get("_type") != STATEMENT_TYPE:

@@ -58,7 +58,9 @@ def run(args) -> int:
     if args.report:
         write_output(render(report, args.format or "json", view=view), args.report)
     elif args.format:
-        sys.stderr.write(render(report, args.format, view=view))
+        from ..report.escape import terminal_text
+
+        sys.stderr.write(terminal_text(render(report, args.format, view=view)))  # the operator's screen
     s = report.summary
     if not getattr(args, "quiet", False):  # -q: the envelope, and nothing else
         print(f"attested {report.target.mode} {report.target.root}: " +

@@ -123,9 +123,9 @@ def run(args) -> int:
     else:
         from ..report import escape  # device text in a report may hold bytes that are not UTF-8
 
-        print(escape.text(f"drift {a.label} -> {b.label}" + ("" if a.signed and b.signed else "  (unsigned report compared)")))
+        print(escape.terminal(f"drift {a.label} -> {b.label}" + ("" if a.signed and b.signed else "  (unsigned report compared)")))
         for c in changes:
-            print(escape.text(f"{'  ' if c.relevant else '  (info) '}{c.check} {c.message}"))
+            print(escape.terminal(f"{'  ' if c.relevant else '  (info) '}{c.check} {c.message}"))
         print(f"{len(relevant)} security-relevant change(s)" +
               (f", {len(changes) - len(relevant)} informational" if len(changes) > len(relevant) else ""))
     sys.stdout.flush()

@@ -386,13 +386,15 @@ def run(args) -> int:
 
 
 def _announce(unit: Unit, args) -> None:
+    from ..report.escape import terminal  # step messages quote the unit's own text
+
     word = "PASS" if unit.passed else "FAIL"
     rec = unit.record
-    who = args.serial or (rec.ueid if rec else None) or "unit"
+    who = terminal(args.serial or (rec.ueid if rec else None) or "unit")
     lines = []
     for s in unit.steps:
         mark = "ok  " if s.ok else ("skip" if s.ok is None else "FAIL")
-        lines.append(f"  [{mark}] {s.name}: {s.message}")
+        lines.append(terminal(f"  [{mark}] {s.name}: {s.message}"))
     if rec is not None:
         lines.append("  criteria: " + ", ".join(f"{rec.summary.get(k, 0)} {k}" for k in
                                                   ("pass", "fail", "na", "manual", "error")) +
@@ -452,4 +454,6 @@ def junit(unit: Unit, station: str, seconds: float, serial: Optional[str]) -> st
             ET.SubElement(case, "system-out").text = "\n".join(x for x in (message, body) if x)
     if hasattr(ET, "indent"):
         ET.indent(suite)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
+    from ..report import escape  # the unit's text may hold characters XML 1.0 forbids
+
+    return escape.xml('<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n")

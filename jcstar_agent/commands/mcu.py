@@ -7,8 +7,9 @@
 ``deploy`` copies the micro-agent (.mpy from mpy-cross, or the .py sources with ``--source``) and
 ``jca_cfg.json`` (the board TOML, validated here), ``jca_cat.json`` and ``jca_pw.txt``.
 ``keygen`` makes the Ed25519 key on the board from ``os.urandom``; only the public key leaves it,
-written here as PEM SubjectPublicKeyInfo (never overwritten). ``attest`` sends a fresh nonce (or
-``--nonce``), runs check + sign on the board, fetches the envelope and verifies it with
+written here as PEM SubjectPublicKeyInfo (never overwritten) once the board has signed a fresh
+nonce that verifies with it; a small-order or non-canonical key is refused. ``attest`` sends a
+fresh nonce (or ``--nonce``), runs check + sign on the board, fetches the envelope and verifies it with
 ``--pubkey``; it is written only when valid. Exit 0: valid and no criterion fail/error; 1: invalid
 envelope, or a criterion failed (the envelope is still written); 2: could not run.
 """
@@ -72,7 +73,11 @@ def run(args) -> int:
         if os.path.lexists(args.out):
             raise RunError("already exists; keygen never overwrites a key", args.out)
         check_writable(args.out)
-        raw = remote.keygen(args.port, args.timeout)
+        import time
+
+        started = time.monotonic()
+        raw = remote.keygen(args.port, args.timeout)  # refuses a small-order or non-hex key
+        remote.prove(args.port, raw, max(1.0, args.timeout - (time.monotonic() - started)))
         with open(args.out, "xb") as fh:
             fh.write(remote.public_pem(raw))
         print(f"public key: {args.out}\nalgorithm:  ed25519 (private key on the board only)\n"

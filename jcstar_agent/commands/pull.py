@@ -29,7 +29,9 @@ def add_arguments(p) -> None:
 
 
 def _say(msg: str) -> None:
-    print(f"jcstar-agent pull: {msg}", file=sys.stderr, flush=True)
+    from ..report.escape import terminal  # the model named is the device's text
+
+    print(terminal(f"jcstar-agent pull: {msg}"), file=sys.stderr, flush=True)
 
 
 def run(args) -> int:

@@ -270,9 +270,9 @@ def do_ingest(args) -> int:
                     "conflicts": [c.__dict__ for c in conflicts]})
     else:
         for r in res.refused:
-            print(escape.text(f"REFUSED {r.source}: {r.reason}"))
+            print(escape.terminal(f"REFUSED {r.source}: {r.reason}"))
         for c in conflicts:
-            print(f"{c.check} {c.message}")
+            print(escape.terminal(f"{c.check} {c.message}"))
         print(f"{len(res.stored)} stored, {len(res.duplicates)} already stored, {len(res.refused)} refused "
               f"(station {station})")
     return 1 if res.refused or conflicts else 0
@@ -307,10 +307,13 @@ def do_query(args) -> int:
     if args.format == "json":
         print_json([r.meta() for r in rows])
         return 0
+    from ..report.escape import terminal  # serial, model and version are the units' text
+
     for r in rows:
         verdict = "PASS" if r.ok else "FAIL " + ",".join(r.failed)
-        print(f"{_when(r.received_at)}  {r.serial or r.ueid or '-'}  {r.model or '-'} {r.firmware_version or '-'}  "
-              f"{verdict}  station={r.station} key={r.keyid[:12]} digest={r.digest[:12]}")
+        print(terminal(f"{_when(r.received_at)}  {r.serial or r.ueid or '-'}  {r.model or '-'} "
+                       f"{r.firmware_version or '-'}  {verdict}  station={r.station} "
+                       f"key={r.keyid[:12]} digest={r.digest[:12]}"))
     print(f"{len(rows)} attestation(s)", file=sys.stderr)
     return 0
 
@@ -335,8 +338,10 @@ def do_export(args) -> int:
         return 1
     for d in out.failed:
         print(f"EXPORT-NOT-VERIFIED attestation {d[:16]}… no longer verifies with its stored key", file=sys.stderr)
-    print(f"{out.count} attestation(s) of {unit} -> {args.output}" +
-          (f"; {len(out.failed)} did NOT verify" if out.failed else "; all verified"))
+    from ..report.escape import terminal
+
+    print(terminal(f"{out.count} attestation(s) of {unit} -> {args.output}" +
+                   (f"; {len(out.failed)} did NOT verify" if out.failed else "; all verified")))
     return 1 if out.failed else 0
 
 
@@ -351,15 +356,17 @@ def do_retention(args) -> int:
     if args.format == "json":
         print_json(rep.to_dict())
     else:
+        from ..report.escape import terminal  # models, versions and units are the units' text
+
         d = rep.to_dict()
         print(f"window: {args.years} years, from {d['cutoff']} to {d['now']}")
         print(f"{rep.total} attestation(s): {rep.total - rep.outside} inside, {rep.outside} outside the window")
         for g in d["outside_by_model_version"]:
-            print(f"  outside: {g['model'] or '-'} {g['firmware_version'] or '-'}: {g['count']} "
-                  f"(received {g['first_received']} … {g['last_received']})")
+            print(terminal(f"  outside: {g['model'] or '-'} {g['firmware_version'] or '-'}: {g['count']} "
+                           f"(received {g['first_received']} … {g['last_received']})"))
         for s in d["units_without_evidence_in_window"]:
-            print(f"RETENTION-NO-CURRENT-EVIDENCE unit {s['unit']}: newest attestation {s['last_received']}, "
-                  "none inside the window")
+            print(terminal(f"RETENTION-NO-CURRENT-EVIDENCE unit {s['unit']}: newest attestation "
+                           f"{s['last_received']}, none inside the window"))
     return 1 if rep.outside else 0
 
 
@@ -370,7 +377,9 @@ def do_unique(args) -> int:
     if args.format == "json":
         print_json({"attestations": total, "conflicts": [c.__dict__ for c in got]})
     else:
+        from ..report.escape import terminal
+
         for c in got:
-            print(f"{c.check} {c.message}")
+            print(terminal(f"{c.check} {c.message}"))
         print(f"{len(got)} uniqueness problem(s) across {total} attestation(s)")
     return 1 if got else 0

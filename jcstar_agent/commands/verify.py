@@ -43,7 +43,9 @@ def _when(iat) -> str:
 
 def _safe(value) -> str:
     """Signed text is still the device's text: no terminal control characters reach the screen."""
-    return "".join(ch if ch.isprintable() else "?" for ch in str(value))[:300]
+    from ..report.escape import terminal
+
+    return terminal(str(value)[:300])
 
 
 def describe(v) -> str:

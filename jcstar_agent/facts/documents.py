@@ -2,7 +2,8 @@
 
 A relative ``file`` is relative to the board config's folder (the vendor's repo); an absolute
 one is a device path, read inside the target root. A ``url`` is fetched only with ``--online``
-(bounded in size and time) and digested; offline it is carried into the evidence as declared.
+(bounded in size, and in time by a total deadline: a server that drips its answer is cut, not
+waited on) and digested; offline it is carried into the evidence as declared.
 """
 from __future__ import annotations
 
@@ -62,14 +63,17 @@ def _digest_file(ctx, name: str):
 
 
 def _fetch(url: str):
-    """(sha256 or None, status)."""
+    """(sha256 or None, status). ``URL_TIMEOUT`` bounds the whole fetch, not each read."""
     import urllib.request
+
+    from ..deadline import Deadline, urlopen
 
     if not url.startswith(("https://", "http://")):
         return None, "not fetched: only http(s) URLs are fetched"
+    deadline = Deadline(URL_TIMEOUT)
     try:
         req = urllib.request.Request(url, headers={"User-Agent": "jcstar-agent"})
-        with urllib.request.urlopen(req, timeout=URL_TIMEOUT) as resp:  # noqa: S310 (http(s) only)
+        with deadline, urlopen(req, deadline) as resp:  # http(s) only, checked above
             h, total = digest.sha256(), 0
             while True:
                 chunk = resp.read(1 << 16)
@@ -79,8 +83,12 @@ def _fetch(url: str):
                 if total > MAX_DOCUMENT:
                     return None, f"larger than {MAX_DOCUMENT >> 20} MiB"
                 h.update(chunk)
+            if deadline.expired:  # cut: what was read is not the document
+                return None, f"unreachable: not complete within {URL_TIMEOUT} s"
         return h.hexdigest(), "fetched"
     except Exception as exc:  # network errors come in many types; all mean "not reachable"
+        if deadline.passed:
+            return None, f"unreachable: not complete within {URL_TIMEOUT} s"
         return None, f"unreachable: {type(exc).__name__}: {exc}"[:200]
 
 

@@ -32,12 +32,15 @@ def mpremote_cmd() -> List[str]:
     raise RunError(f"mpremote is not installed ({hint('mcu')})")
 
 
+PROOF_TAG = b"jcstar-agent/key-proof/v1\x00"  # what jca_sign.prove signs before the nonce
 MAX_OUTPUT = 4 << 20  # what a board may print for one command (tags and errors: a few KB)
 
 
 def _printable(text: str) -> str:
     """A board's text for one line on the operator's terminal: no control characters."""
-    return "".join(c if c.isprintable() else "?" for c in text)
+    from ..report.escape import terminal
+
+    return terminal(text)
 
 
 def run(port: str, actions: List[str], timeout: float = 300.0) -> str:
@@ -129,18 +132,52 @@ def deploy(port: str, config: Optional[str], source: bool = False, timeout: floa
         return {os.path.basename(f): os.path.getsize(f) for f in files}
 
 
+def _public_of(out: str) -> bytes:
+    """The board's ``JCA_PUB`` answer as a raw Ed25519 key one can be held to (RunError else)."""
+    from ..attest.keys import ed25519_problem
+
+    text = tagged(out, "JCA_PUB")
+    try:
+        pub = bytes.fromhex(text)
+    except ValueError:
+        raise RunError(f"the board answered JCA_PUB with text that is not hex: "
+                       f"{_printable(text[:80])!r}") from None
+    problem = ed25519_problem(pub)
+    if problem:
+        raise RunError(f"the board's public key is refused: {problem}")
+    return pub
+
+
 def keygen(port: str, timeout: float = 300.0) -> bytes:
     """Make the key on the board; return the raw 32-byte public key."""
     out = run(port, ["exec", "import jca_sign\nprint('JCA_PUB', jca_sign.keygen())"], timeout)
-    pub = bytes.fromhex(tagged(out, "JCA_PUB"))
-    if len(pub) != 32:
-        raise RunError("the board returned a public key that is not 32 bytes")
-    return pub
+    return _public_of(out)
 
 
 def public_key(port: str, timeout: float = 60.0) -> bytes:
     out = run(port, ["exec", "import jca_sign\nprint('JCA_PUB', jca_sign.public_hex())"], timeout)
-    return bytes.fromhex(tagged(out, "JCA_PUB"))
+    return _public_of(out)
+
+
+def prove(port: str, raw: bytes, timeout: float = 300.0) -> None:
+    """The board signs a fresh nonce (``jca_sign.prove``); RunError unless that signature
+    verifies with ``raw``, the key the board reported: a board (or a man in the middle) that
+    reports a key other than the one it signs with is caught before the key is trusted."""
+    import secrets
+
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    nonce = secrets.token_hex(16)
+    code = "import jca_sign\nprint('JCA_PROOF', jca_sign.prove(%r))" % nonce
+    out = run(port, ["exec", code], timeout)
+    text = tagged(out, "JCA_PROOF")
+    try:
+        sig = bytes.fromhex(text)
+        ed25519.Ed25519PublicKey.from_public_bytes(raw).verify(sig, PROOF_TAG + nonce.encode())
+    except (ValueError, InvalidSignature):
+        raise RunError("the board's signature over a fresh nonce does not verify with the public "
+                       "key it reported: the key is not trusted (nothing written)") from None
 
 
 def attest(port: str, nonce: str, timeout: float = 300.0, now: Optional[float] = None) -> bytes:

@@ -157,11 +157,18 @@ def receive(s: socket.socket, timeout: float, limit: int = 4096) -> bytes:
     return data
 
 
-def exchange(address: str, port: int, send: bytes, timeout: float, limit: int = 4096) -> bytes:
-    """Connect, send, return what comes back (b'' on silence or a closed connection)."""
-    s = connect(address, port, timeout)
-    try:
-        s.sendall(send)
-        return receive(s, timeout, limit)
-    finally:
-        s.close()
+def exchange(address: str, port: int, send: bytes, timeout: float, limit: int = 4096,
+             within=None) -> bytes:
+    """Connect, send, return what comes back (b'' on silence or a closed connection), all within
+    ``timeout`` seconds in total (and within the ``within`` deadline, if given)."""
+    from ..deadline import Deadline
+
+    with Deadline(timeout, within=within) as d:
+        s = connect(address, port, d.timeout(timeout))
+        try:
+            d.watch(s)
+            s.settimeout(d.timeout(timeout))
+            s.sendall(send)  # a peer that never reads is cut at the deadline
+            return receive(s, d.left(), limit)
+        finally:
+            s.close()

@@ -8,6 +8,10 @@ with random wrong passwords, as a random non-existent user unless the login decl
 (HTTP 423/429, MQTT refusal changing), makes attempts slower and slower (growing delay), or
 closes the connection / refuses new ones. The figures (attempts, seconds per attempt) go into the
 evidence; passwords tried are never recorded.
+
+Each attempt has a total deadline (``ATTEMPT_TIMEOUT``, never past the login's budget): a server
+that drips its answer a byte at a time has the connection cut (``deadline.Deadline``), so the
+budget holds whatever the server does.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ import socket
 import time
 from typing import Callable, List, Tuple
 
+from ..deadline import Deadline, watched
 from . import BruteForceProbe
 from . import banner
 
@@ -49,7 +54,7 @@ def growing(times: List[float]) -> bool:
 
 # --- one attempt per protocol: (outcome, detail) ----------------------------------------------
 def http_attempt(address: str, port: int, user: str, form: bool, path: str, tls: bool,
-                 timeout: float) -> Tuple[str, str]:
+                 deadline: Deadline) -> Tuple[str, str]:
     import http.client
 
     host = f"[{address}]" if ":" in address else address
@@ -57,9 +62,10 @@ def http_attempt(address: str, port: int, user: str, form: bool, path: str, tls:
         if tls:
             from .tls import context
 
-            conn = http.client.HTTPSConnection(address, port, timeout=timeout, context=context())
+            conn = http.client.HTTPSConnection(address, port, timeout=ATTEMPT_TIMEOUT, context=context())
         else:
-            conn = http.client.HTTPConnection(address, port, timeout=timeout)
+            conn = http.client.HTTPConnection(address, port, timeout=ATTEMPT_TIMEOUT)
+        watched(conn, deadline)
         headers = {"Host": host, "User-Agent": "jcstar-agent-probe", "Connection": "close"}
         if form:
             from urllib.parse import urlencode
@@ -76,6 +82,8 @@ def http_attempt(address: str, port: int, user: str, form: bool, path: str, tls:
         resp.read(65536)
         conn.close()
     except (ConnectionError, socket.timeout, http.client.HTTPException, OSError) as exc:
+        if deadline.passed:
+            return CLOSED, "no complete answer before the attempt's deadline"
         return CLOSED, str(exc)[:80] or type(exc).__name__
     if status in (423, 429, 503):
         return LOCKED, f"HTTP {status}"
@@ -84,11 +92,11 @@ def http_attempt(address: str, port: int, user: str, form: bool, path: str, tls:
     return REJECTED, f"HTTP {status}"
 
 
-def mqtt_attempt(address: str, port: int, user: str, timeout: float, first_code: List[int]
+def mqtt_attempt(address: str, port: int, user: str, deadline: Deadline, first_code: List[int]
                  ) -> Tuple[str, str]:
     packet = banner.mqtt_connect("jcs-" + secrets.token_hex(4), user, wrong_password().encode())
     try:
-        data = banner.exchange(address, port, packet, timeout, 4)
+        data = banner.exchange(address, port, packet, ATTEMPT_TIMEOUT, 4, deadline)
     except OSError as exc:
         return CLOSED, str(exc)[:80]
     code = banner.parse_connack(data)
@@ -116,18 +124,23 @@ class SshSession:
         self.address, self.port, self.timeout = address, port, timeout
         self.transport = None
         self.connections = 0
+        self.deadline = Deadline(timeout)
 
     def _open(self):
-        sock = banner.connect(self.address, self.port, self.timeout)
+        sock = banner.connect(self.address, self.port, self.deadline.timeout(self.timeout))
+        self.deadline.watch(sock)
         t = self.paramiko.Transport(sock)
-        t.banner_timeout = t.auth_timeout = self.timeout
-        t.start_client(timeout=self.timeout)
+        t.banner_timeout = t.auth_timeout = self.deadline.timeout(self.timeout)
+        t.start_client(timeout=self.deadline.timeout(self.timeout))
         self.connections += 1
         self.transport = t
 
-    def attempt(self, user: str) -> Tuple[str, str]:
+    def attempt(self, user: str, deadline: Deadline) -> Tuple[str, str]:
         p = self.paramiko
         reconnected = False
+        self.deadline = deadline
+        if self.transport is not None and self.transport.sock is not None:
+            deadline.watch(self.transport.sock)  # the kept connection is cut at this deadline too
         try:
             if self.transport is None or not self.transport.is_active():
                 reconnected = self.transport is not None
@@ -143,6 +156,8 @@ class SshSession:
             return REJECTED, str(exc)[:60] or "authentication failed"
         except (p.SSHException, EOFError, OSError, socket.timeout) as exc:
             self.close()
+            if deadline.passed:
+                return CLOSED, "no complete answer before the attempt's deadline"
             return CLOSED, ("closed on reconnect: " if reconnected else "") + (str(exc)[:60] or type(exc).__name__)
 
     def close(self):
@@ -161,17 +176,17 @@ def probe_login(login, address: str, port: int, tls: bool, attempts: int,
                         account=user if login.test_account else "(random non-existent user)",
                         address=address)
     session = None
-    attempt: Callable[[], Tuple[str, str]]
+    attempt: Callable[[Deadline], Tuple[str, str]]
     if login.protocol in ("http-basic", "http-form"):
         form = login.protocol == "http-form"
 
-        def attempt():
-            return http_attempt(address, port, user, form, login.login_path, tls, ATTEMPT_TIMEOUT)
+        def attempt(d):
+            return http_attempt(address, port, user, form, login.login_path, tls, d)
     elif login.protocol == "mqtt":
         first: List[int] = []
 
-        def attempt():
-            return mqtt_attempt(address, port, user, ATTEMPT_TIMEOUT, first)
+        def attempt(d):
+            return mqtt_attempt(address, port, user, d, first)
     elif login.protocol == "ssh":
         try:
             session = SshSession(address, port, ATTEMPT_TIMEOUT)
@@ -182,21 +197,26 @@ def probe_login(login, address: str, port: int, tls: bool, attempts: int,
                        f"({hint('probe-ssh')}); not a device requirement")
             return r
 
-        def attempt():
-            return session.attempt(user)
+        def attempt(d):
+            return session.attempt(user, d)
     else:
         r.error = f"no brute-force probe for protocol {login.protocol or '(none declared)'}"
         return r
     started = time.monotonic()
+    run = Deadline(budget)
     outcomes = []
     try:
         for _ in range(attempts):
-            if time.monotonic() - started > budget:
+            if not run.left():
                 r.note = f"stopped by the {budget:.0f} s budget"
                 break
             t0 = time.monotonic()
-            outcome, detail = attempt()
+            with Deadline(ATTEMPT_TIMEOUT, within=run) as d:
+                outcome, detail = attempt(d)
             took = time.monotonic() - t0
+            if d.passed and d.end < t0 + ATTEMPT_TIMEOUT:
+                r.note = f"stopped by the {budget:.0f} s budget"  # cut by the budget, not judged
+                break
             r.attempts += 1
             r.seconds_per_attempt.append(round(took, 3))
             outcomes.append((outcome, detail))

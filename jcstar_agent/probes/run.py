@@ -3,8 +3,9 @@
 Each TCP listener is probed on loopback (when bound to any address) or on its own bound address —
 never another host. Per listener: wait briefly for a greeting (telnet, FTP, SMTP, SSH speak
 first), else try a TLS handshake (then one per version 1.0–1.3 and the certificate), else an HTTP
-request (status, redirect to https), else an MQTT CONNECT. Bounded: a per-connection timeout, a
-total budget, and at most ``MAX_LISTENERS`` listeners.
+request (status, redirect to https), else an MQTT CONNECT. Bounded: a total deadline per
+connection (a server that drips its answer is cut, ``deadline.Deadline``), the run's budget (no
+connection outlives it), and at most ``MAX_LISTENERS`` listeners.
 
 Listeners are probed concurrently by a small pool (``--probe-workers``, default ``WORKERS``): a
 probe mostly waits (for a greeting, a handshake), so ten listeners take about as long as the
@@ -19,6 +20,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Optional
 
+from ..deadline import Deadline
 from . import ProbeResults, ServiceProbe
 from . import banner, bruteforce, tls
 
@@ -30,11 +32,12 @@ WORKERS = 16
 
 
 def probe_service(address: str, port: int, timeout: float = TIMEOUT,
-                  greeting_wait: float = GREETING_WAIT) -> ServiceProbe:
+                  greeting_wait: float = GREETING_WAIT, within=None) -> ServiceProbe:
+    """What one listener answered; ``within``: the run's deadline, which no connection outlives."""
     sp = ServiceProbe(proto="tcp", port=port, address=address)
     t0 = time.monotonic()
     try:
-        _probe(sp, address, port, timeout, greeting_wait)
+        _probe(sp, address, port, timeout, greeting_wait, within)
     except OSError as exc:
         sp.error = f"{address}:{port}: {exc.strerror or exc}"
     sp.seconds = round(time.monotonic() - t0, 3)
@@ -42,10 +45,11 @@ def probe_service(address: str, port: int, timeout: float = TIMEOUT,
     return sp
 
 
-def _probe(sp: ServiceProbe, address: str, port: int, timeout: float, greeting_wait: float) -> None:
+def _probe(sp: ServiceProbe, address: str, port: int, timeout: float, greeting_wait: float,
+           within) -> None:
     s = banner.connect(address, port, timeout)
     try:
-        greeting = banner.receive(s, greeting_wait)
+        greeting = banner.receive(s, greeting_wait)  # bounded in total by itself
     finally:
         s.close()
     if greeting:
@@ -54,16 +58,16 @@ def _probe(sp: ServiceProbe, address: str, port: int, timeout: float, greeting_w
         if proto:
             sp.protocol = proto
             return
-    versions, cert = tls.probe(address, port, timeout)
+    versions, cert = tls.probe(address, port, timeout, within)
     if versions:
         sp.protocol = "tls"
         sp.tls_versions = versions
-        sp.weak_ciphers = tls.weak_ciphers(address, port, timeout, versions)
+        sp.weak_ciphers = tls.weak_ciphers(address, port, timeout, versions, within)
         if cert:
             sp.cert_key_type, sp.cert_key_bits, sp.cert_not_after = tls.certificate_info(cert)
         return
     try:
-        answer = banner.exchange(address, port, banner.http_request(address), timeout)
+        answer = banner.exchange(address, port, banner.http_request(address), timeout, within=within)
     except OSError:
         answer = b""
     http = banner.parse_http(answer)
@@ -74,7 +78,7 @@ def _probe(sp: ServiceProbe, address: str, port: int, timeout: float, greeting_w
         sp.http_status = http[0]
         return
     try:
-        answer = banner.exchange(address, port, banner.mqtt_connect("jcstar-probe"), timeout, 4)
+        answer = banner.exchange(address, port, banner.mqtt_connect("jcstar-probe"), timeout, 4, within)
     except OSError:
         answer = b""
     code = banner.parse_connack(answer)
@@ -119,12 +123,12 @@ def run(ctx) -> ProbeResults:
         results.errors.append(f"{len(tcp)} TCP listeners: only the first {MAX_LISTENERS} probed")
         tcp = tcp[:MAX_LISTENERS]
     workers = max(1, min(int(ctx.options.extra.get("probe_workers") or WORKERS), MAX_LISTENERS))
-    deadline = started + budget
+    deadline = Deadline(budget)
 
     def one(address: str, port: int) -> Optional[ServiceProbe]:
-        if time.monotonic() > deadline:  # a queued probe that would start past the budget
+        if not deadline.left():  # a queued probe that would start past the budget
             return None
-        return probe_service(address, port)
+        return probe_service(address, port, within=deadline)
 
     jobs = []
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe") as pool:

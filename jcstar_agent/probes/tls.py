@@ -45,19 +45,33 @@ def context(version_attr: Optional[str] = None, ciphers: str = "ALL:@SECLEVEL=0"
 
 
 def handshake(address: str, port: int, timeout: float, version_attr: Optional[str] = None,
-              ciphers: str = "ALL:@SECLEVEL=0") -> Tuple[bool, Optional[str], Optional[bytes], str]:
+              ciphers: str = "ALL:@SECLEVEL=0", within=None
+              ) -> Tuple[bool, Optional[str], Optional[bytes], str]:
     """(accepted, negotiated version, peer certificate DER, error); with weak ``ciphers`` the
-    version slot carries the negotiated cipher suite instead."""
-    from .banner import connect
+    version slot carries the negotiated cipher suite instead. ``timeout`` bounds the whole
+    handshake (never past the ``within`` deadline): a server that drips its records is cut then."""
+    from ..deadline import Deadline
 
     try:
         ctx = context(version_attr, ciphers)
     except (ValueError, ssl.SSLError, AttributeError) as exc:
         return False, None, None, f"this Python/OpenSSL cannot offer it: {exc}"
+    with Deadline(timeout, within=within) as d:
+        ok, version, cert, error = _handshake(ctx, address, port, d, ciphers)
+    if not ok and d.passed:
+        return False, None, None, f"no complete handshake within {timeout:g} s"
+    return ok, version, cert, error
+
+
+def _handshake(ctx, address: str, port: int, d, ciphers: str):
+    from .banner import connect
+
     try:
-        raw = connect(address, port, timeout)
+        raw = connect(address, port, d.timeout(d.left()))
     except OSError as exc:
         return False, None, None, f"connect: {exc.strerror or exc}"
+    d.watch(raw)
+    timeout = d.timeout(d.left())
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
@@ -77,30 +91,31 @@ def handshake(address: str, port: int, timeout: float, version_attr: Optional[st
         raw.close()
 
 
-def weak_ciphers(address: str, port: int, timeout: float, versions: List[str]) -> List[str]:
+def weak_ciphers(address: str, port: int, timeout: float, versions: List[str],
+                 within=None) -> List[str]:
     """Weak suites (NULL, anonymous, RC4, DES/3DES, export, MD5) the server agrees to, per
     accepted version below TLS 1.3 (1.3 has none); only those this OpenSSL can still offer."""
     found: List[str] = []
     for name, attr in VERSIONS:
         if name not in versions or name == "TLSv1.3":
             continue
-        ok, cipher, _, _ = handshake(address, port, timeout, attr, WEAK_CIPHERS)
+        ok, cipher, _, _ = handshake(address, port, timeout, attr, WEAK_CIPHERS, within)
         if ok and cipher and cipher not in found:
             found.append(cipher)
     return found
 
 
-def probe(address: str, port: int, timeout: float):
+def probe(address: str, port: int, timeout: float, within=None):
     """(accepted versions, certificate DER) — the first handshake at the widest range decides
     whether this is TLS at all (empty list when it is not)."""
-    ok, _, cert, _ = handshake(address, port, timeout)
+    ok, _, cert, _ = handshake(address, port, timeout, within=within)
     if not ok:
         return [], None
     accepted: List[str] = []
     for name, attr in VERSIONS:
         if not hasattr(ssl.TLSVersion, attr):
             continue
-        ok_v, _, cert_v, _ = handshake(address, port, timeout, attr)
+        ok_v, _, cert_v, _ = handshake(address, port, timeout, attr, within=within)
         if ok_v:
             accepted.append(name)
             cert = cert or cert_v

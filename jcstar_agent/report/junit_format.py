@@ -1,12 +1,15 @@
 """JUnit XML for factory test stations: one testcase per criterion.
 
 fail -> <failure>, error -> <error>, na/manual -> <skipped> with the reason, pass -> plain.
+Characters XML 1.0 forbids (an image's control characters) are written as visible escapes
+(``escape.xml``), so the file always parses.
 """
 from __future__ import annotations
 
 import json
 from xml.etree import ElementTree as ET
 
+from . import escape
 from .model import Report
 
 
@@ -53,4 +56,4 @@ def render(report: Report) -> str:
         elif body:
             ET.SubElement(case, "system-out").text = body
     ET.indent(suite) if hasattr(ET, "indent") else None
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
+    return escape.xml('<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n")

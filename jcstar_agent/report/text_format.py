@@ -4,13 +4,16 @@ Lines are wrapped to the view's width (the terminal's, 80 when not a terminal; c
 indented under the text), so no line is longer than the screen. By default a failed criterion
 shows its first problem and "(+N more)"; ``-v`` lists every finding of every criterion under it.
 ``--lang ja`` writes the labels, titles, reasons and messages in Japanese (the catalogue of
-:mod:`report.i18n`). Colour only when writing to a terminal (and ``NO_COLOR`` is unset).
+:mod:`report.i18n`). Colour only when writing to a terminal (and ``NO_COLOR`` is unset). Every text goes through
+``escape.terminal`` (the image's text may hold escape sequences and bidi overrides) before the
+renderer's own colour is added.
 """
 from __future__ import annotations
 
 import unicodedata
 from typing import List, Optional
 
+from .escape import terminal
 from .i18n import SHORT_JA, VERDICT, translator
 from .model import Report
 from .view import View
@@ -94,7 +97,7 @@ def render(report: Report, colour: bool = False, view: Optional[View] = None) ->
         head += f" ({w['model']} {t.model}" + (f", {w['firmware']} {t.firmware_version})" if t.firmware_version else ")")
     elif t.firmware_version:
         head += f" ({w['firmware']} {t.firmware_version})"
-    out = _wrap(head, width, 2) + _wrap(f"{w['config']}: {report.config_path or w['none']}", width, 2) + [""]
+    out = _wrap(terminal(head), width, 2) + _wrap(terminal(f"{w['config']}: {report.config_path or w['none']}"), width, 2) + [""]
     label_width = max(_cells(v) for v in labels.values())
     for c in report.criteria:
         v = c.verdict.value
@@ -107,15 +110,15 @@ def render(report: Report, colour: bool = False, view: Optional[View] = None) ->
             if len(problems) > 1:
                 detail += " " + w["more"].format(n=len(problems) - 1)
         indent = len(c.id) + 2 + label_width + 2
-        lines = _wrap(f"{c.id}  {label}  {title} — {detail}", width, indent)
+        lines = _wrap(f"{terminal(c.id)}  {label}  {terminal(f'{title} — {detail}')}", width, indent)
         lines[0] = lines[0].replace(label, _paint(label, v, colour), 1)
         out += lines
         if view.verbose:
             for f in c.findings:
-                out += _wrap(" " * indent + f"- ({f.severity}) " + _finding(f, tr), width, indent + 2)
+                out += _wrap(" " * indent + f"- ({f.severity}) " + terminal(_finding(f, tr)), width, indent + 2)
     boot = report.extra.get("boot")
     if isinstance(boot, dict):
-        out += [""] + _boot_lines(boot)
+        out += [""] + [terminal(line) for line in _boot_lines(boot)]
     s = report.summary
     out.append("")
     counts = ", ".join(f"{s[k]} {labels[k] if lang == 'ja' else k}" for k in ("pass", "fail", "na", "manual", "error"))

@@ -3,7 +3,9 @@
 Timing, for a console with no flow control: the attest request is repeated until the device
 acknowledges it (``A`` line; it then runs the checks, which may take a while); lines missing when
 a batch ends (``E`` line) or when the line goes quiet are asked for again by number; everything is
-bounded by one overall timeout. Verifying the signature and the nonce is the caller's business
+bounded by one overall timeout, writes included: a device that never reads what the host sends
+(the line's buffer fills) ends the transfer at the deadline, not at pyserial's own write timeout.
+Verifying the signature and the nonce is the caller's business
 (``jcstar_agent.attest.api.verify_envelope``); this module only guarantees that the document returned is
 byte for byte the one whose digest the device announced.
 """
@@ -32,16 +34,28 @@ def new_nonce() -> str:
 
 
 class _Line:
-    """Lines in from a pyserial port, with a deadline; bytes out."""
+    """Lines in from a pyserial port; bytes out, never waiting past ``deadline`` (monotonic)."""
 
-    def __init__(self, port):
+    def __init__(self, port, deadline: float):
         self.port = port
+        self.deadline = deadline
         self.splitter = framing.LineSplitter(framing.MAX_LINE)
 
     def send(self, lines) -> None:
-        for line in lines:
-            self.port.write(line)
-        self.port.flush()
+        from serial import SerialTimeoutException
+
+        try:
+            for line in lines:
+                left = self.deadline - time.monotonic()
+                if left <= 0:
+                    return  # no time to send: the caller's loop ends at the deadline, with its reason
+                if self.port.write_timeout is None or abs(self.port.write_timeout - left) > 0.5:
+                    self.port.write_timeout = left  # the caller's deadline bounds writes too
+                self.port.write(line)
+            self.port.flush()
+        except SerialTimeoutException:
+            raise TransferError("the device does not read what is sent (the line did not drain "
+                                "before the deadline)") from None
 
     def lines(self):
         data = self.port.read(max(1, self.port.in_waiting))
@@ -51,8 +65,8 @@ class _Line:
 def ping(port, timeout: float = 5.0, nonce: Optional[str] = None) -> str:
     """The agent string the device answers with; TransferError when it does not answer."""
     nonce = nonce or new_nonce()
-    line = _Line(port)
     deadline = time.monotonic() + timeout
+    line = _Line(port, deadline)
     last = 0.0
     while time.monotonic() < deadline:
         if time.monotonic() - last >= 1.0:
@@ -69,14 +83,14 @@ def pull(port, nonce: str, timeout: float = 120.0, baud: int = 115200,
          progress: Optional[Progress] = None, max_restarts: int = 1) -> bytes:
     """Request an attestation for ``nonce`` and return the document the device sent, verified
     against its header (count, sizes, sha256). TransferError with the reason otherwise."""
-    line = _Line(port)
+    start = time.monotonic()
+    deadline = start + timeout
+    line = _Line(port, deadline)
     r = Reassembly(nonce)
     line_time = (framing.CHUNK + 40) * 10 / max(baud, 1)  # seconds per data line on the wire
     ack_wait = max(2.0, 4 * line_time)  # repeat the request if no acknowledgement by then
     idle = max(1.0, 8 * line_time)  # the line went quiet mid-transfer: ask for what is missing
     busy_poll = 5.0  # acknowledged, no header yet: the checks are running; ask for it now and then
-    start = time.monotonic()
-    deadline = start + timeout
     restarts = 0
     line.send([framing.request("attest", nonce)])
     last_send = last_rx = time.monotonic()

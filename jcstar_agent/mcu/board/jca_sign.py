@@ -2,6 +2,7 @@
 
 ``keygen()`` makes an Ed25519 key from ``os.urandom`` into ``/jca_key.bin`` (seed + public key;
 never overwritten) and returns the public key as hex: only the public half leaves the board.
+``prove(nonce)`` signs a host's fresh nonce, so the host can check that key before trusting it.
 ``attest()`` builds the in-toto Statement v1 (predicate = report v1 + the RFC 9711 EAT claims,
 named and encoded as ``jcstar_agent.attest.statement`` writes them), writes the payload to a
 flash file with ``json.dump``, signs ``PAE(payloadType, payload)`` by streaming that file through
@@ -25,6 +26,7 @@ UEID_TAG = b"jcstar-agent/ueid/v1\x00"
 KEY = "jca_key.bin"
 PAYLOAD_TMP = "jca_payload.tmp"
 SPKI_PREFIX = b"\x30\x2a\x30\x05\x06\x03\x2b\x65\x70\x03\x21\x00"  # DER SubjectPublicKeyInfo head
+PROOF_TAG = b"jcstar-agent/key-proof/v1\x00"  # = jcstar_agent.mcu.remote.PROOF_TAG
 CHUNK = 768  # multiple of 3: base64 of each chunk joins without padding
 
 
@@ -72,6 +74,15 @@ def load_key(root=None):
 
 def public_hex(root=None):
     return _hex(load_key(root)[1])
+
+
+def prove(nonce, root=None):
+    """Signature (hex) over PROOF_TAG + ``nonce`` with the board's key: the host checks after
+    keygen that the public key the board reported is the one the board signs with. The tag keeps
+    this signature from ever being a DSSE one (those sign "DSSEv1 ...")."""
+    seed, pub = load_key(root)
+    import jca_ed25519
+    return _hex(jca_ed25519.sign(seed, (PROOF_TAG, nonce.encode()), pub))
 
 
 def ueid(f):
