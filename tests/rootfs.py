@@ -21,6 +21,17 @@ PACKAGES = (
     "openssh-server", "openbsd-inetd", "inetutils-telnetd", "openssl", "libpam-pwquality",
 )
 CACHE = os.environ.get("JCSTAR_ROOTFS_CACHE", "/var/tmp/jcstar-rootfs")
+# All a command run inside a rootfs sees of an environment: none of the host's. The test run's
+# TMPDIR (a folder that exists only on the host: ca-certificates' postinst then fails its
+# mktemp), a developer's HOME, PYTHONPATH or proxy settings have no meaning inside the tree.
+# tests/test_chroot_env.py checks that every chroot in tests/ and tools/ is given this.
+CHROOT_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "LC_ALL": "C",
+              "DEBIAN_FRONTEND": "noninteractive"}
+
+
+def chroot_env(**extra: str) -> dict:
+    """CHROOT_ENV plus ``extra``: the environment to pass to a ``chroot`` (never os.environ)."""
+    return dict(CHROOT_ENV, **extra)
 
 
 def mirror() -> str:
@@ -56,8 +67,9 @@ def unavailable() -> str:
     return ""
 
 
-def _run(cmd, **kw):
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive", LC_ALL="C")
+def _run(cmd, env=None, **kw):
+    """Run on the host (debootstrap: its environment) or, given ``env``, in a tree."""
+    env = env or dict(os.environ, DEBIAN_FRONTEND="noninteractive", LC_ALL="C")
     subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, **kw)
 
 
@@ -87,9 +99,10 @@ def _install_and_publish(tree: str, packages, dest: str) -> None:
     with open(rc, "w") as fh:
         fh.write("#!/bin/sh\nexit 101\n")
     os.chmod(rc, 0o755)
-    _run(["chroot", tree, "apt-get", "update", "-q"])
-    _run(["chroot", tree, "apt-get", "install", "-y", "-q", "--no-install-recommends", *packages])
-    _run(["chroot", tree, "apt-get", "clean"])
+    _run(["chroot", tree, "apt-get", "update", "-q"], env=chroot_env())
+    _run(["chroot", tree, "apt-get", "install", "-y", "-q", "--no-install-recommends", *packages],
+         env=chroot_env())
+    _run(["chroot", tree, "apt-get", "clean"], env=chroot_env())
     os.unlink(rc)
     open(os.path.join(tree, ".jcstar-complete"), "w").close()
     if os.path.exists(dest):
@@ -141,7 +154,7 @@ def cheap_copy(src: str, dest: str, real=("etc",)) -> str:
 def chroot(root: str, *cmd: str, input: str = None) -> None:
     """Run a command inside a rootfs (useradd, chpasswd ...)."""
     subprocess.run(["chroot", root, *cmd], check=True, input=input, text=True,
-                   env=dict(os.environ, LC_ALL="C"), stdout=subprocess.DEVNULL)
+                   env=chroot_env(), stdout=subprocess.DEVNULL)
 
 
 if __name__ == "__main__":

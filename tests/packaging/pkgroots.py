@@ -43,9 +43,9 @@ def _env():
     return dict(os.environ, DEBIAN_FRONTEND="noninteractive", LC_ALL="C")
 
 
-def run(cmd, **kw):
-    """Run, raising with the command's output on failure."""
-    r = subprocess.run(cmd, env=_env(), capture_output=True, text=True, **kw)
+def run(cmd, env=None, **kw):
+    """Run on the host (or, given ``env``, in a tree), raising with the command's output on failure."""
+    r = subprocess.run(cmd, env=env or _env(), capture_output=True, text=True, **kw)
     if r.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {r.returncode}:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
     return r
@@ -115,9 +115,10 @@ def _apt_install(root: str, packages) -> None:
         fh.write("#!/bin/sh\nexit 101\n")
     os.chmod(rc, 0o755)
     try:
-        run(["chroot", root, "apt-get", "update", "-q"])
-        run(["chroot", root, "apt-get", "install", "-y", "-q", "--no-install-recommends", *packages])
-        run(["chroot", root, "apt-get", "clean"])
+        run(["chroot", root, "apt-get", "update", "-q"], env=rootfs.chroot_env())
+        run(["chroot", root, "apt-get", "install", "-y", "-q", "--no-install-recommends", *packages],
+            env=rootfs.chroot_env())
+        run(["chroot", root, "apt-get", "clean"], env=rootfs.chroot_env())
     finally:
         os.unlink(rc)
 
@@ -175,7 +176,8 @@ def arm64_root() -> str:
         run(["debootstrap", "--foreign", "--arch=arm64", "--variant=minbase", rootfs.SUITE, work,
              rootfs.mirror()], timeout=1800)
         shutil.copy2(QEMU, os.path.join(work, "usr/bin/"))  # for hosts registered without F
-        run(["chroot", work, "/debootstrap/debootstrap", "--second-stage"], timeout=3600)
+        run(["chroot", work, "/debootstrap/debootstrap", "--second-stage"], timeout=3600,
+            env=rootfs.chroot_env())
         _apt_install(work, DEPS)
     return _cached(f"{rootfs.SUITE}-arm64-minbase-{key}", make)
 
@@ -228,7 +230,8 @@ def binfmt_aarch64():
 
 def in_root(root: str, *cmd: str) -> list:
     """argv running ``cmd`` chrooted into ``root`` with /proc mounted there, in a private mount
-    namespace (the mount vanishes with the command; the host's mounts are untouched)."""
+    namespace (the mount vanishes with the command; the host's mounts are untouched). Run it with
+    ``env=rootfs.chroot_env()``: nothing of the host's environment goes in."""
     return ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
             'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"', root, *cmd]
 
@@ -244,7 +247,7 @@ def install_deb(root: str, deb: str) -> None:
     """``apt-get install ./jcstar-agent_…deb`` inside ``root`` (no download: deps are there)."""
     shutil.copy(deb, os.path.join(root, "tmp"))
     run(["chroot", root, "apt-get", "install", "-y", "-q",
-         "/tmp/" + os.path.basename(deb)])
+         "/tmp/" + os.path.basename(deb)], env=rootfs.chroot_env())
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ def arm64(deb, tmp_path_factory):
 
 def chroot(root, *cmd):
     return subprocess.run(pkgroots.in_root(root, *cmd), capture_output=True, text=True, timeout=900,
-                          env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C.UTF-8"})
+                          env=pkgroots.rootfs.chroot_env(LC_ALL="C.UTF-8"))
 
 
 def test_it_is_arm64(arm64):
