@@ -57,7 +57,7 @@ def deb_unavailable() -> str:
     missing = [t for t in BUILD_TOOLS if not shutil.which(t)]
     if missing:
         return ("building the .deb needs " + ", ".join(missing)
-                + " (.ci/apt-packages.txt: dpkg-dev debhelper dh-python python3-all lintian)")
+                + " (.ci/apt-packages.txt: dpkg-dev debhelper dh-python pybuild-plugin-pyproject python3-all lintian)")
     return ""
 
 
@@ -82,7 +82,11 @@ def build_deb(dest: str) -> str:
     """Build the package from a copy of the working tree in ``dest``; the .deb's path."""
     src = copy_tree(os.path.join(dest, "src"))
     os.chmod(os.path.join(src, "debian/rules"), 0o755)
-    run(["dpkg-buildpackage", "-us", "-uc", "-b"], cwd=src)
+    # The distribution's own tools and Python, as on a Debian build machine: not a pyenv or venv
+    # interpreter first in PATH (pybuild would build the wheel with it, or fail: no 'build').
+    run(["dpkg-buildpackage", "-us", "-uc", "-b"], cwd=src,
+        env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": dest, "LC_ALL": "C.UTF-8",
+             "TMPDIR": tempfile.gettempdir()})
     debs = glob.glob(os.path.join(dest, "jcstar-agent_*_all.deb"))
     assert len(debs) == 1, debs
     return debs[0]
