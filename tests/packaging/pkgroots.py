@@ -7,8 +7,8 @@
   that installing the .deb there needs no download;
 - ``arm64_root()``: a second architecture, ``debootstrap --foreign --arch=arm64`` finished under
   qemu-user-static emulation, with the same packages;
-- ``binfmt_aarch64()``: binfmt_misc mounted and qemu-aarch64 registered (undone afterwards when
-  this process did it).
+- ``binfmt_aarch64()``: binfmt_misc mounted and an aarch64 entry of this run's own registered
+  (removed afterwards; other runs' and the machine's entries are left alone).
 
 Run as a script to pre-build both trees: ``python3 tests/packaging/pkgroots.py``.
 """
@@ -33,8 +33,7 @@ DEPS = ("python3-psutil", "python3-cryptography", "python3-serial", "sudo")
 BUILD_TOOLS = ("dpkg-buildpackage", "dh", "dh_python3", "lintian")
 BINFMT = "/proc/sys/fs/binfmt_misc"
 QEMU = "/usr/bin/qemu-aarch64-static"
-# What qemu-user-static registers (/usr/lib/binfmt.d/qemu-aarch64.conf): aarch64 ELF executables,
-# F = the interpreter is opened now, so a chroot does not need its own copy.
+# What qemu-user-static registers (/usr/lib/binfmt.d/qemu-aarch64.conf): aarch64 ELF executables.
 AARCH64_MAGIC = (r"\x7f\x45\x4c\x46\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00")
 AARCH64_MASK = (r"\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff")
 
@@ -188,25 +187,26 @@ def arm64_root() -> str:
 
 # ---- emulation ---------------------------------------------------------------------------------
 
-def _aarch64_entry():
-    for name in ("qemu-aarch64", "qemu-aarch64-static"):
-        p = os.path.join(BINFMT, name)
-        if os.path.exists(p):
-            return p
-    return None
+def _entry_name() -> str:
+    """This run's own binfmt_misc entry: other runs (and the machine's qemu-aarch64 of
+    binfmt-support) can register, disable or remove theirs without changing ours."""
+    return f"jcstar-aarch64-{os.getpid()}"
 
 
 @contextlib.contextmanager
 def binfmt_aarch64():
     """Yield '' with aarch64 binaries runnable through qemu-user-static, or the reason why not.
-    Mounts binfmt_misc and registers qemu-aarch64 only when missing, and undoes exactly that."""
+    Mounts binfmt_misc when it is not, registers an entry of this run's own (F: the interpreter is
+    opened now, no copy needed in a chroot) and removes exactly that afterwards; the machine's
+    own qemu-aarch64, where it has one, is neither relied on nor touched."""
     if os.geteuid() != 0:
         yield "registering qemu-user-static with binfmt_misc needs root"
         return
     if not os.path.exists(QEMU):
         yield "qemu-user-static is not installed (.ci/apt-packages.txt lists it)"
         return
-    mounted = registered = False
+    mounted = False
+    entry = os.path.join(BINFMT, _entry_name())
     try:
         if not os.path.exists(os.path.join(BINFMT, "register")):
             r = subprocess.run(["mount", "-t", "binfmt_misc", "binfmt_misc", BINFMT],
@@ -215,20 +215,20 @@ def binfmt_aarch64():
                 yield f"binfmt_misc cannot be mounted here: {r.stderr.strip()}"
                 return
             mounted = True
-        if _aarch64_entry() is None:
+        if not os.path.exists(entry):
             try:
                 with open(os.path.join(BINFMT, "register"), "w") as fh:
-                    fh.write(f":qemu-aarch64:M::{AARCH64_MAGIC}:{AARCH64_MASK}:{QEMU}:OCF")
+                    fh.write(f":{_entry_name()}:M::{AARCH64_MAGIC}:{AARCH64_MASK}:{QEMU}:OCF")
             except OSError as exc:
                 yield f"qemu-aarch64 cannot be registered with binfmt_misc: {exc}"
                 return
-            registered = True
         yield ""
     finally:
-        if registered and _aarch64_entry():
-            with open(_aarch64_entry(), "w") as fh:
+        if os.path.exists(entry):
+            with open(entry, "w") as fh:
                 fh.write("-1")
-        if mounted:
+        # Unmounted only when this run mounted it and no one registered anything since.
+        if mounted and set(os.listdir(BINFMT)) <= {"register", "status"}:
             subprocess.run(["umount", BINFMT], capture_output=True)
 
 

@@ -1,7 +1,7 @@
 """A second architecture: the same arch-all .deb installed into an arm64 debootstrap rootfs
 (``--foreign``, second stage and apt under qemu-user-static) and the agent run there under
-emulation; the envelope it signs verifies on this (x86-64) host. binfmt_misc is mounted and
-qemu-aarch64 registered for the test when missing, and put back as it was afterwards."""
+emulation; the envelope it signs verifies on this (x86-64) host. binfmt_misc is mounted when
+it is not, and an aarch64 entry of this run's own registered and removed afterwards."""
 from __future__ import annotations
 
 import json
