@@ -5,7 +5,9 @@ added with ``chroot … apt-get install`` (services are never started: a policy-
 The tree is keyed by the package list, so adding a package rebuilds it. Tests get either the
 shared tree (read-only use) or a private copy (``copy_rootfs``) to change.
 
-Run as a script to pre-build (``.ci/run`` does): ``python3 tests/rootfs.py``.
+Run as a script to pre-build (``.ci/run`` does): ``python3 tests/rootfs.py``; every cached tree
+(this one, the corpus and packaging trees beside it, .ci/run's records) lives in CACHE, and
+``python3 tests/rootfs.py --clean`` (or ``sudo bash .ci/run --clean``) removes it.
 """
 from __future__ import annotations
 
@@ -157,6 +159,28 @@ def chroot(root: str, *cmd: str, input: str = None) -> None:
                    env=chroot_env(), stdout=subprocess.DEVNULL)
 
 
+def clean(cache: str = CACHE) -> str:
+    """Remove the whole cache folder; what was done, or why not (something is mounted in it: a
+    test still running, or one that failed with its mount left, must not be removed through)."""
+    if not os.path.lexists(cache):
+        return f"{cache}: nothing cached"
+    prefix = os.path.realpath(cache) + "/"
+    with open("/proc/self/mountinfo", encoding="utf-8") as fh:
+        mounted = [f.split()[4] for f in fh if (f.split()[4] + "/").startswith(prefix)]
+    if mounted:
+        raise RuntimeError(f"{cache} not removed: still mounted there: {', '.join(mounted[:3])}")
+    subprocess.run(["rm", "-rf", "--one-file-system", "--", cache], check=True)
+    return f"{cache}: removed"
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--clean"]:
+        try:
+            print(clean())
+        except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
+            sys.exit(f"rootfs.py: {exc}")
+        sys.exit(0)
+    if sys.argv[1:]:
+        sys.exit("usage: python3 tests/rootfs.py [--clean]")
     print(build())
     sys.exit(0)
