@@ -23,7 +23,6 @@ from .report import escape
 RESULT = {"pass": "適合", "fail": "非適合", "na": "NA", "manual": "要確認", "error": "エラー"}
 HEADER = ("ID", "セキュリティ要件", "評価結果", "NA であることの理由", "根拠", "証跡")
 SHEET_INFO, SHEET_LIST = "基本情報", "チェックリスト"
-INSTALL = "pip install 'jcstar-agent[checklist]'"
 
 
 @dataclass
