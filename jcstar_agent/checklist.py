@@ -32,7 +32,6 @@ HEADER = ("ID", "セキュリティ要件", "適合基準", "評価手法", "評
 WIDTHS = (9, 34, 34, 7, 9, 60, 24, 34)  # characters; A4 landscape fits them at ~60 %
 METHOD = {"document": "D", "device-test": "T"}
 SHEET_INFO, SHEET_LIST = "基本情報", "チェックリスト"
-INSTALL = "pip install 'jcstar-agent[checklist]'"
 
 
 @dataclass

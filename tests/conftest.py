@@ -135,7 +135,11 @@ def debian_copy(debian_rootfs, tmp_path):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Everything under tests/integration/, or using the real rootfs, is an integration test."""
+    """Everything under tests/integration/ and tests/packaging/ (they build packages, install
+    them, make trees), or using the real rootfs, is an integration test: the quick tier
+    (``-m "not integration"``) runs none of them."""
     for item in items:
-        if "/integration/" in str(item.fspath) or "debian_rootfs" in getattr(item, "fixturenames", ()):
+        path = str(item.fspath)
+        if "/integration/" in path or "/packaging/" in path \
+                or "debian_rootfs" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.integration)

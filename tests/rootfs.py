@@ -5,7 +5,9 @@ added with ``chroot … apt-get install`` (services are never started: a policy-
 The tree is keyed by the package list, so adding a package rebuilds it. Tests get either the
 shared tree (read-only use) or a private copy (``copy_rootfs``) to change.
 
-Run as a script to pre-build (``.ci/run`` does): ``python3 tests/rootfs.py``.
+Run as a script to pre-build (``.ci/run`` does): ``python3 tests/rootfs.py``; every cached tree
+(this one, the corpus and packaging trees beside it, .ci/run's records) lives in CACHE, and
+``python3 tests/rootfs.py --clean`` (or ``sudo bash .ci/run --clean``) removes it.
 """
 from __future__ import annotations
 
@@ -21,6 +23,17 @@ PACKAGES = (
     "openssh-server", "openbsd-inetd", "inetutils-telnetd", "openssl", "libpam-pwquality",
 )
 CACHE = os.environ.get("JCSTAR_ROOTFS_CACHE", "/var/tmp/jcstar-rootfs")
+# All a command run inside a rootfs sees of an environment: none of the host's. The test run's
+# TMPDIR (a folder that exists only on the host: ca-certificates' postinst then fails its
+# mktemp), a developer's HOME, PYTHONPATH or proxy settings have no meaning inside the tree.
+# tests/test_chroot_env.py checks that every chroot in tests/ and tools/ is given this.
+CHROOT_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "LC_ALL": "C",
+              "DEBIAN_FRONTEND": "noninteractive"}
+
+
+def chroot_env(**extra: str) -> dict:
+    """CHROOT_ENV plus ``extra``: the environment to pass to a ``chroot`` (never os.environ)."""
+    return dict(CHROOT_ENV, **extra)
 
 
 def mirror() -> str:
@@ -56,8 +69,9 @@ def unavailable() -> str:
     return ""
 
 
-def _run(cmd, **kw):
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive", LC_ALL="C")
+def _run(cmd, env=None, **kw):
+    """Run on the host (debootstrap: its environment) or, given ``env``, in a tree."""
+    env = env or dict(os.environ, DEBIAN_FRONTEND="noninteractive", LC_ALL="C")
     subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, **kw)
 
 
@@ -87,9 +101,10 @@ def _install_and_publish(tree: str, packages, dest: str) -> None:
     with open(rc, "w") as fh:
         fh.write("#!/bin/sh\nexit 101\n")
     os.chmod(rc, 0o755)
-    _run(["chroot", tree, "apt-get", "update", "-q"])
-    _run(["chroot", tree, "apt-get", "install", "-y", "-q", "--no-install-recommends", *packages])
-    _run(["chroot", tree, "apt-get", "clean"])
+    _run(["chroot", tree, "apt-get", "update", "-q"], env=chroot_env())
+    _run(["chroot", tree, "apt-get", "install", "-y", "-q", "--no-install-recommends", *packages],
+         env=chroot_env())
+    _run(["chroot", tree, "apt-get", "clean"], env=chroot_env())
     os.unlink(rc)
     open(os.path.join(tree, ".jcstar-complete"), "w").close()
     if os.path.exists(dest):
@@ -141,9 +156,31 @@ def cheap_copy(src: str, dest: str, real=("etc",)) -> str:
 def chroot(root: str, *cmd: str, input: str = None) -> None:
     """Run a command inside a rootfs (useradd, chpasswd ...)."""
     subprocess.run(["chroot", root, *cmd], check=True, input=input, text=True,
-                   env=dict(os.environ, LC_ALL="C"), stdout=subprocess.DEVNULL)
+                   env=chroot_env(), stdout=subprocess.DEVNULL)
+
+
+def clean(cache: str = CACHE) -> str:
+    """Remove the whole cache folder; what was done, or why not (something is mounted in it: a
+    test still running, or one that failed with its mount left, must not be removed through)."""
+    if not os.path.lexists(cache):
+        return f"{cache}: nothing cached"
+    prefix = os.path.realpath(cache) + "/"
+    with open("/proc/self/mountinfo", encoding="utf-8") as fh:
+        mounted = [f.split()[4] for f in fh if (f.split()[4] + "/").startswith(prefix)]
+    if mounted:
+        raise RuntimeError(f"{cache} not removed: still mounted there: {', '.join(mounted[:3])}")
+    subprocess.run(["rm", "-rf", "--one-file-system", "--", cache], check=True)
+    return f"{cache}: removed"
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--clean"]:
+        try:
+            print(clean())
+        except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
+            sys.exit(f"rootfs.py: {exc}")
+        sys.exit(0)
+    if sys.argv[1:]:
+        sys.exit("usage: python3 tests/rootfs.py [--clean]")
     print(build())
     sys.exit(0)

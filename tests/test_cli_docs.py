@@ -53,6 +53,24 @@ def test_bash_completion_in_real_bash(docs):
     assert "--output-dir" in _complete(docs, "jcstar-agent", "checklist", "r.json", "--output")
 
 
+def test_option_values_complete_to_choices_and_boards(docs):
+    """``check --format <TAB>`` offers the formats, ``--board <TAB>`` the shipped boards (not
+    file names); an option without known values still completes file names."""
+    formats = {"text", "json", "junit", "sarif", "html"}
+    assert _complete(docs, "jcstar-agent", "check", "--format", "") == formats
+    assert _complete(docs, "jcstar-agent", "check", "--format", "s") == {"sarif"}
+    assert _complete(docs, "jcstar-agent", "verify", "att.json", "--format", "") == {"text", "json"}
+    assert _complete(docs, "jcstar-agent", "store", "query", "--format", "") == {"text", "json"}
+    boards = {f[:-5] for f in os.listdir(os.path.join(PROJECT, "board_configs")) if f.endswith(".toml")}
+    assert "raspberrypi-4" in boards
+    assert _complete(docs, "jcstar-agent", "check", "--board", "") == boards
+    assert _complete(docs, "jcstar-agent", "declare", "--board", "rasp") == {b for b in boards if b.startswith("rasp")}
+    assert _complete(docs, "jcstar-agent", "keygen", "--algorithm", "") == {"ed25519", "ecdsa-p256"}
+    # an option without known values: file names
+    readme = os.path.join(PROJECT, "README.md")
+    assert readme in _complete(docs, "jcstar-agent", "check", "--config", readme[:-3])
+
+
 @pytest.mark.skipif(not shutil.which("zsh"), reason="zsh not installed")
 def test_zsh_completion_parses(docs):
     p = subprocess.run(["zsh", "-n", str(docs / "_jcstar-agent")], capture_output=True, text=True)

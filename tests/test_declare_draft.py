@@ -59,3 +59,55 @@ def test_a_login_means_no_na_for_logins(tree, cli):
     assert [(x["port"], x["auth"]) for x in data["listeners"]] == [(23, "password")]
     assert [(x["name"], x["protocol"], x["accounts"]) for x in data["logins"]] == [("telnet", "telnet", ["op"])]
     assert sorted(data.get("not_applicable", {})) == []
+
+
+TELNET_ROOT_AND_OP = dict(QUIET, **{
+    "/etc/passwd": "root:x:0:0:root:/root:/bin/sh\nop:x:1000:1000::/home/op:/bin/sh\n",
+    "/usr/sbin/telnetd": "#!/bin/sh\n",
+    "/etc/inittab": "::sysinit:/etc/init.d/rcS\n::respawn:/usr/sbin/telnetd -F\n"})
+
+
+def test_unreadable_shadow_guesses_no_account_into_a_login(tree, cli):
+    """/etc/shadow that cannot be read (here: a folder): whether root or op has a password that
+    telnet takes is unknown, so neither is declared; the draft says what it could not read."""
+    r = cli("declare", "--root", tree(dict(TELNET_ROOT_AND_OP, **{"/etc/shadow": ("dir",)})))
+    assert r.rc == 0, r.err
+    (login,) = tomllib.loads(r.out)["logins"]
+    assert login["name"] == "telnet" and login["accounts"] == []
+    comments = " ".join(line[2:] for line in r.out.splitlines() if line.startswith("# "))  # wrapped
+    assert re.search(r"cannot read /etc/shadow \(.*\): whether root, op can log in here is not known, "
+                     r"so none of them is listed; run declare as root, or add the accounts that do", comments), r.out
+
+
+def test_declare_without_root_says_it_needs_root_for_shadow(tree):
+    """The user's case: declare run as an ordinary user on a device (here: as 'nobody' over a
+    copy whose /etc/shadow is root's 0600, as on a device)."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    import pytest
+
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        pytest.skip("needs root and setpriv to run as another user")
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable]
+    if subprocess.run(nobody + ["-c", "import psutil"], capture_output=True, cwd="/").returncode:
+        pytest.skip(f"user nobody cannot run {sys.executable} here")
+    base = tempfile.mkdtemp()  # the run's temp folder: 'nobody' reaches it, unlike tmp_path
+    try:
+        os.chmod(base, 0o755)
+        root = os.path.join(base, "root")
+        shutil.copytree(tree(dict(TELNET_ROOT_AND_OP, **{"/etc/shadow": "root:$6$s$h:19000:0:99999:7:::\n"})),
+                        root)
+        os.chmod(os.path.join(root, "etc/shadow"), 0o600)
+        project = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        r = subprocess.run(nobody + ["-m", "jcstar_agent", "declare", "--root", root], cwd="/",
+                           capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=project))
+    finally:
+        shutil.rmtree(base)
+    assert r.returncode == 0, r.stderr
+    (login,) = tomllib.loads(r.stdout)["logins"]
+    assert login["accounts"] == [] and "root" not in login["accounts"]
+    comments = " ".join(line[2:] for line in r.stdout.splitlines() if line.startswith("# "))
+    assert "needs root to read /etc/shadow (" in comments and "whether root, op can log in here" in comments

@@ -38,6 +38,7 @@ PROJECT = os.path.dirname(HERE)
 sys.path[:0] = [HERE, os.path.join(PROJECT, "tests"), os.path.join(PROJECT, "tests", "integration")]
 
 from bench import measure  # noqa: E402
+from rootfs import chroot_env  # noqa: E402  (tests/rootfs.py)
 
 # What a Lynis line must mention to count as reporting the case's defect.
 LYNIS_WORDS: Dict[str, Tuple[str, ...]] = {
@@ -77,7 +78,7 @@ def run_lynis(root: str, files: List[str]) -> Tuple[float, float, Set[str]]:
     subprocess.run(["mount", "-t", "proc", "proc", proc], check=True)
     try:
         m = measure(["chroot", root, "/usr/sbin/lynis", "audit", "system", "--quick", "--no-colors",
-                     "--cronjob"], repeat=1)
+                     "--cronjob"], repeat=1, env=chroot_env())
     finally:
         subprocess.run(["umount", "-l", proc], check=False)
     lines: Set[str] = set()

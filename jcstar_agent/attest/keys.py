@@ -154,6 +154,7 @@ def read_private(path: str) -> bytes:
     """The private key file's bytes, after the safety checks (RunError: exit 2)."""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | \
         getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    st = None
     try:
         st = os.lstat(path)  # before open: opening a device is an act (/dev/watchdog arms it)
         if not stat.S_ISREG(st.st_mode) and not stat.S_ISLNK(st.st_mode):
@@ -164,6 +165,8 @@ def read_private(path: str) -> bytes:
 
         if exc.errno == errno.ELOOP:
             raise RunError("private key is a symbolic link; give the key file itself", path) from None
+        if exc.errno == errno.EACCES and st is not None and st.st_uid != os.geteuid():
+            raise _not_ours(path, st.st_uid) from None  # made with sudo, used without
         raise RunError(f"cannot open private key: {exc.strerror or exc}", path) from None
     try:
         st = os.fstat(fd)  # the file we opened, not whatever the path points to a moment later
@@ -173,8 +176,7 @@ def read_private(path: str) -> bytes:
             raise RunError(f"private key is accessible by group/others (mode {stat.S_IMODE(st.st_mode):04o}); "
                            f"refusing to use it", path, hint=f"chmod 600 {path}")
         if st.st_uid != os.geteuid():
-            raise RunError(f"private key is owned by uid {st.st_uid}, not by this user "
-                           f"(uid {os.geteuid()}); refusing to use it", path)
+            raise _not_ours(path, st.st_uid)
         if st.st_size > MAX_KEY_FILE:
             raise RunError("private key file is too large to be a key", path)
         chunks = []
@@ -188,6 +190,30 @@ def read_private(path: str) -> bytes:
         raise RunError(f"cannot read private key: {exc.strerror or exc}", path) from None
     finally:
         os.close(fd)
+
+
+def _user(uid: int) -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except (KeyError, OSError):
+        return str(uid)
+
+
+def _not_ours(path: str, owner: int) -> RunError:
+    """The key belongs to another user: say who, and the two ways out (typically keygen ran as
+    the login user and attest runs under sudo, or the other way round)."""
+    import shlex
+
+    me = os.geteuid()
+    quoted = shlex.quote(path)
+    chown = f"chown {_user(me)}: {quoted}" if me == 0 else f"sudo chown {_user(me)}: {quoted}"
+    keygen = "sudo jcstar-agent keygen" if me == 0 else "jcstar-agent keygen (without sudo)"
+    return RunError(f"private key is owned by uid {owner} ({_user(owner)}), not by this user "
+                    f"(uid {me}, {_user(me)}); refusing to use it", path,
+                    hint=f"the key belongs to the user who runs attest: {chown}, or create it as "
+                         f"that user with {keygen}")
 
 
 def load_private(path: str):

@@ -80,11 +80,19 @@ def listener_table(ctx, lst) -> Table:
     return t
 
 
-def _system_accounts(ctx, n: accounts.NetLogin) -> List[str]:
+def _system_accounts(ctx, n: accounts.NetLogin) -> Tuple[List[str], str]:
+    """(accounts this login admits, what could not be told): an account whose password state is
+    unknown (/etc/shadow unreadable: declare run without root) is never listed — a guess in a
+    declaration is a claim — it is named in the note instead."""
     acc = ctx.fact(accounts.read)
-    return [a.name for a in acc.accounts
-            if a.interactive and not a.expired and a.state in ("usable", "empty", "unknown")
-            and (n.admits(a) if n.password else True)]
+    admitted = [a for a in acc.accounts
+                if a.interactive and not a.expired and (n.admits(a) if n.password else True)]
+    unknown = [a.name for a in admitted if a.state == "unknown"]
+    note = ""
+    if unknown:
+        note = (f"{acc.shadow_why}: whether {', '.join(unknown)} can log in here is not known, "
+                "so none of them is listed; run declare as root, or add the accounts that do")
+    return [a.name for a in admitted if a.state in ("usable", "empty")], note
 
 
 def _person_keys(t: Table) -> None:
@@ -99,8 +107,10 @@ def system_login(ctx, n: accounts.NetLogin) -> Table:
     t.add("kind", "system")
     t.add("protocol", proto)
     t.add("port", n.port or 0)
-    t.add("accounts", _system_accounts(ctx, n),
-          "accounts with a login shell this login admits (names only)")
+    names, unknown = _system_accounts(ctx, n)
+    if unknown:
+        t.comment.append(unknown)
+    t.add("accounts", names, "accounts with a login shell this login admits (names only)")
     _person_keys(t)
     t.add("change", "passwd", "how users change their password (S1.1-03)")
     return t

@@ -17,7 +17,7 @@ or a reference unit with a later one (same product), and list:
 ``DRIFT-LISTENER-EXPOSED``   a listener that was loopback-only is now reachable over IP
 ``DRIFT-ACCOUNT-NEW``        a login account appeared
 ``DRIFT-PACKAGES``           the installed software changed (the SBOM digest S1.1-13 reports)
-``DRIFT-FINDING-NEW``        a finding (criterion + check id + evidence) appeared
+``DRIFT-FINDING-NEW``        a finding (criterion + check id + severity + subject) appeared
 and, for information only (they do not make the exit status non-zero):
 ``DRIFT-ACCOUNT-REMOVED``, ``DRIFT-FINDING-REMOVED``, ``DRIFT-FINDING-INFO`` (an ``info``-severity
 finding appeared or its figures changed, e.g. the secrets walk's file count), ``DRIFT-AGENT-VERSION``,
@@ -30,6 +30,11 @@ falls back to every finding whose evidence names a ``port`` — except findings 
 is NOT open (declared but not found, enabled but not running, a declared app login). A top-level
 ``listeners`` list is read too. Accounts: a top-level ``accounts`` list and every finding whose
 evidence names an ``account``.
+A finding's identity is its criterion, check id, severity and subject — what its evidence says
+it is about (the account, user, file without its line number, store, service, port, listener,
+package, unit): never its wording, nor what else the evidence says of it (which logins reach the
+account: a newly declared login changes that, not the finding). A finding whose evidence names
+no subject, or two with one subject in one report, are told apart by all their evidence.
 Pure functions over two predicate dicts: no I/O, no verification (the caller verifies).
 """
 from __future__ import annotations
@@ -101,6 +106,34 @@ def _findings(p: Dict[str, Any]) -> Iterable[Tuple[str, Dict[str, Any]]]:
 def _stable(evidence: Any) -> str:
     ev = {k: v for k, v in _d(evidence).items() if k not in VOLATILE}
     return json.dumps(ev, sort_keys=True, default=str, ensure_ascii=False)
+
+
+# evidence keys that say what a finding is about (its subject), as opposed to what it says of it
+SUBJECT = ("account", "user", "path", "file", "store", "service", "proto", "port", "address", "listener",
+           "package", "unit", "device", "key")
+
+
+def _subject(evidence: Any) -> Optional[str]:
+    ev = _d(evidence)
+    subject = {k: ev[k] for k in SUBJECT if k in ev and not isinstance(ev[k], (dict, list))}
+    if isinstance(subject.get("path"), str):  # /etc/shadow:21 -> /etc/shadow: a line moves with edits
+        head, sep, tail = subject["path"].rpartition(":")
+        subject["path"] = head if sep and tail.isdigit() else subject["path"]
+    return json.dumps(subject, sort_keys=True, default=str, ensure_ascii=False) if subject else None
+
+
+def _identities(p: Dict[str, Any]) -> Dict[Tuple[str, str, str, str], Dict[str, Any]]:
+    """{(criterion, check, severity, subject or all stable evidence): finding} of one report."""
+    found = [(cid, str(f.get("check")), str(f.get("severity", "")).lower(), f) for cid, f in _findings(p)]
+    subjects = [_subject(f.get("evidence")) for *_k, f in found]
+    counts: Dict[Tuple[str, str, str, Optional[str]], int] = {}
+    for (cid, check, sev, _f), subj in zip(found, subjects):
+        counts[(cid, check, sev, subj)] = counts.get((cid, check, sev, subj), 0) + 1
+    out = {}
+    for (cid, check, sev, f), subj in zip(found, subjects):
+        unique = subj is not None and counts[(cid, check, sev, subj)] == 1
+        out[(cid, check, sev, subj if unique else "=" + _stable(f.get("evidence")))] = f
+    return out
 
 
 def _port(value) -> Optional[int]:
@@ -249,8 +282,7 @@ def compare(a: Side, b: Side) -> List[Change]:
                                                "added, or newly given a password or a login)", None, name,
                           {"account": name}))
 
-    fa = {(cid, str(f.get("check")), _stable(f.get("evidence"))): f for cid, f in _findings(pa)}
-    fb = {(cid, str(f.get("check")), _stable(f.get("evidence"))): f for cid, f in _findings(pb)}
+    fa, fb = _identities(pa), _identities(pb)
     info_changed = set()
     for key in sorted(set(fb) - set(fa)):
         f = fb[key]

@@ -7,11 +7,14 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 
 import pytest
 
 from jcstar_agent.attest import keys
 from jcstar_agent.errors import RunError
+
+PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _mode(path):
@@ -118,7 +121,32 @@ def test_key_readable_or_writable_by_others_is_exit_2(mode, keyfile, proc, tree)
 def test_key_owned_by_another_user_is_exit_2(keyfile, cli, tree):
     os.chown(keyfile, 65534, 65534)
     r = cli("attest", "--root", tree(), "--key", keyfile)
-    assert r.rc == 2 and "owned by uid 65534" in r.err
+    assert r.rc == 2 and "owned by uid 65534 (nobody)" in r.err and "(uid 0, root)" in r.err
+    # keygen as the login user, attest under sudo: the message says how to fix it
+    assert f"chown root: {keyfile}" in r.err and "sudo jcstar-agent keygen" in r.err
+    assert r.err.count("\n") == 1
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and setpriv")
+def test_root_owned_key_for_a_user_says_sudo_chown(tree):
+    """The other way round: the key made with sudo, attest run as the user (who cannot even open
+    it: the message still says whose it is)."""
+    import tempfile
+
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable]
+    if subprocess.run(nobody + ["-c", "import cryptography"], capture_output=True, cwd="/").returncode:
+        pytest.skip(f"user nobody cannot run {sys.executable} with cryptography here")
+    base = tempfile.mkdtemp()  # the run's temp folder (1777): 'nobody' reaches it, unlike tmp_path
+    try:
+        os.chmod(base, 0o755)
+        keyfile, _, _ = keys.generate(os.path.join(base, "k"))
+        r = subprocess.run(nobody + ["-m", "jcstar_agent", "attest", "--root", base, "--key", keyfile],
+                           capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=PROJECT), cwd="/")
+    finally:
+        shutil.rmtree(base)
+    assert r.returncode == 2, r.stderr
+    assert "owned by uid 0 (root)" in r.stderr and f"sudo chown nobody: {keyfile}" in r.stderr
+    assert "jcstar-agent keygen (without sudo)" in r.stderr
 
 
 def test_symlinked_key_is_refused(keyfile, cli, tree, tmp_path):

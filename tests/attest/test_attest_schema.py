@@ -30,8 +30,8 @@ def test_schemas_are_package_data():
 
     for name in schemas.NAMES:
         jsonschema.Draft202012Validator.check_schema(schemas.load(name))
-    with open(os.path.join(os.path.dirname(pkg), "setup.py"), encoding="utf-8") as fh:
-        assert '"**/*.json"' in fh.read()  # ships jcstar_agent/attest/schema/*.json
+    with open(os.path.join(os.path.dirname(pkg), "pyproject.toml"), encoding="utf-8") as fh:
+        assert '"attest/schema/*.json"' in fh.read()  # ships jcstar_agent/attest/schema/*.json
 
 
 def test_report_and_statement_validate(offline_ctx, keypairs):

@@ -106,10 +106,10 @@ class Daemons:
     def __init__(self):
         self.procs = []
 
-    def start(self, *cmd, cwd=None, log=None):
+    def start(self, *cmd, cwd=None, log=None, env=None):
         out = open(log, "wb") if log else subprocess.DEVNULL
         p = subprocess.Popen(["ip", "netns", "exec", NS, *cmd], stdin=subprocess.DEVNULL,
-                             stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
+                             stdout=out, stderr=subprocess.STDOUT, cwd=cwd, env=env)
         self.procs.append(p)
         return p
 
@@ -167,7 +167,7 @@ def live_ns(tmp_path_factory):
     try:
         _netns("ip", "link", "set", "lo", "up", check=True)
         daemons.start("chroot", sshroot, "/usr/sbin/sshd", "-D", "-e", "-f", "/etc/ssh/sshd_jcs",
-                      log=str(work / "sshd.log"))
+                      log=str(work / "sshd.log"), env=rootfs_builder.chroot_env())
         daemons.start("/usr/sbin/inetd", "-d", str(work / "inetd.conf"))
         daemons.start("openssl", "s_server", "-quiet", "-accept", "4433", "-cert", cert, "-key", key,
                       "-cipher", "ALL:@SECLEVEL=0", "-tls1")
@@ -277,7 +277,7 @@ def test_ssh_brute_force_meets_maxauthtries_and_faillock(active_run, live_ns):
     assert b["account"] == SSH_ACCOUNT and b["closed"] and b["protected"] and not b["accepted"]
     # pam_faillock saw the failures and locked the test account (deny=3)
     out = subprocess.run(["chroot", live_ns["sshroot"], "faillock", "--user", SSH_ACCOUNT],
-                         capture_output=True, text=True).stdout
+                         capture_output=True, text=True, env=rootfs_builder.chroot_env()).stdout
     assert out.count("RHOST") >= 3, out
     assert SSH_PASSWORD not in json.dumps(active_run)
 

@@ -26,7 +26,7 @@ def weakened(debian_rootfs, tmp_path_factory):
         fh.write("#!/bin/sh\nexit 101\n")
     os.chmod(rc, 0o755)
     subprocess.run(["unshare", "-n", "chroot", root, "update-inetd", "--enable", "telnet"], check=True,
-                   env=dict(os.environ, LC_ALL="C", UPDATE_INETD_FAKE_IT="1"),
+                   env=rootfs_builder.chroot_env(UPDATE_INETD_FAKE_IT="1"),
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.unlink(rc)
     with open(os.path.join(root, "etc/apt/sources.list.d/vendor.list"), "w") as fh:
@@ -61,7 +61,7 @@ def test_real_rootfs_passes_s1_1_08_and_lists_real_packages(debian_rootfs, cli, 
     assert JsonStrictValidator(SchemaVersion.V1_5).validate_str(text) is None
     bom = json.loads(text)
     real = subprocess.run(["chroot", debian_rootfs, "dpkg-query", "-W", "-f", "${db:Status-Status} ${Package} ${Version}\n"],
-                          capture_output=True, text=True, check=True).stdout
+                          capture_output=True, text=True, check=True, env=rootfs_builder.chroot_env()).stdout
     installed = {tuple(ln.split()[1:3]) for ln in real.splitlines() if ln.startswith("installed ")}
     listed = {(x["name"], x["version"]) for x in bom["components"]
               if {"name": "jcstar:package-manager", "value": "dpkg"} in x["properties"]}

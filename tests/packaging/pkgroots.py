@@ -7,8 +7,8 @@
   that installing the .deb there needs no download;
 - ``arm64_root()``: a second architecture, ``debootstrap --foreign --arch=arm64`` finished under
   qemu-user-static emulation, with the same packages;
-- ``binfmt_aarch64()``: binfmt_misc mounted and qemu-aarch64 registered (undone afterwards when
-  this process did it).
+- ``binfmt_aarch64()``: binfmt_misc mounted and qemu-aarch64 enabled as Debian's package does
+  (``update-binfmts``; only what this run did is undone afterwards).
 
 Run as a script to pre-build both trees: ``python3 tests/packaging/pkgroots.py``.
 """
@@ -33,8 +33,7 @@ DEPS = ("python3-psutil", "python3-cryptography", "python3-serial", "sudo")
 BUILD_TOOLS = ("dpkg-buildpackage", "dh", "dh_python3", "lintian")
 BINFMT = "/proc/sys/fs/binfmt_misc"
 QEMU = "/usr/bin/qemu-aarch64-static"
-# What qemu-user-static registers (/usr/lib/binfmt.d/qemu-aarch64.conf): aarch64 ELF executables,
-# F = the interpreter is opened now, so a chroot does not need its own copy.
+# What qemu-user-static registers (/usr/lib/binfmt.d/qemu-aarch64.conf): aarch64 ELF executables.
 AARCH64_MAGIC = (r"\x7f\x45\x4c\x46\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00")
 AARCH64_MASK = (r"\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff")
 
@@ -43,9 +42,9 @@ def _env():
     return dict(os.environ, DEBIAN_FRONTEND="noninteractive", LC_ALL="C")
 
 
-def run(cmd, **kw):
-    """Run, raising with the command's output on failure."""
-    r = subprocess.run(cmd, env=_env(), capture_output=True, text=True, **kw)
+def run(cmd, env=None, **kw):
+    """Run on the host (or, given ``env``, in a tree), raising with the command's output on failure."""
+    r = subprocess.run(cmd, env=env or _env(), capture_output=True, text=True, **kw)
     if r.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {r.returncode}:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
     return r
@@ -57,7 +56,7 @@ def deb_unavailable() -> str:
     missing = [t for t in BUILD_TOOLS if not shutil.which(t)]
     if missing:
         return ("building the .deb needs " + ", ".join(missing)
-                + " (.ci/apt-packages.txt: dpkg-dev debhelper dh-python python3-all lintian)")
+                + " (.ci/apt-packages.txt: dpkg-dev debhelper dh-python pybuild-plugin-pyproject python3-all lintian)")
     return ""
 
 
@@ -82,7 +81,11 @@ def build_deb(dest: str) -> str:
     """Build the package from a copy of the working tree in ``dest``; the .deb's path."""
     src = copy_tree(os.path.join(dest, "src"))
     os.chmod(os.path.join(src, "debian/rules"), 0o755)
-    run(["dpkg-buildpackage", "-us", "-uc", "-b"], cwd=src)
+    # The distribution's own tools and Python, as on a Debian build machine: not a pyenv or venv
+    # interpreter first in PATH (pybuild would build the wheel with it, or fail: no 'build').
+    run(["dpkg-buildpackage", "-us", "-uc", "-b"], cwd=src,
+        env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": dest, "LC_ALL": "C.UTF-8",
+             "TMPDIR": tempfile.gettempdir()})
     debs = glob.glob(os.path.join(dest, "jcstar-agent_*_all.deb"))
     assert len(debs) == 1, debs
     return debs[0]
@@ -115,9 +118,10 @@ def _apt_install(root: str, packages) -> None:
         fh.write("#!/bin/sh\nexit 101\n")
     os.chmod(rc, 0o755)
     try:
-        run(["chroot", root, "apt-get", "update", "-q"])
-        run(["chroot", root, "apt-get", "install", "-y", "-q", "--no-install-recommends", *packages])
-        run(["chroot", root, "apt-get", "clean"])
+        run(["chroot", root, "apt-get", "update", "-q"], env=rootfs.chroot_env())
+        run(["chroot", root, "apt-get", "install", "-y", "-q", "--no-install-recommends", *packages],
+            env=rootfs.chroot_env())
+        run(["chroot", root, "apt-get", "clean"], env=rootfs.chroot_env())
     finally:
         os.unlink(rc)
 
@@ -175,25 +179,21 @@ def arm64_root() -> str:
         run(["debootstrap", "--foreign", "--arch=arm64", "--variant=minbase", rootfs.SUITE, work,
              rootfs.mirror()], timeout=1800)
         shutil.copy2(QEMU, os.path.join(work, "usr/bin/"))  # for hosts registered without F
-        run(["chroot", work, "/debootstrap/debootstrap", "--second-stage"], timeout=3600)
+        run(["chroot", work, "/debootstrap/debootstrap", "--second-stage"], timeout=3600,
+            env=rootfs.chroot_env())
         _apt_install(work, DEPS)
     return _cached(f"{rootfs.SUITE}-arm64-minbase-{key}", make)
 
 
 # ---- emulation ---------------------------------------------------------------------------------
 
-def _aarch64_entry():
-    for name in ("qemu-aarch64", "qemu-aarch64-static"):
-        p = os.path.join(BINFMT, name)
-        if os.path.exists(p):
-            return p
-    return None
-
-
 @contextlib.contextmanager
 def binfmt_aarch64():
     """Yield '' with aarch64 binaries runnable through qemu-user-static, or the reason why not.
-    Mounts binfmt_misc and registers qemu-aarch64 only when missing, and undoes exactly that."""
+    Mounts binfmt_misc when it is not and enables qemu-aarch64 the way Debian's package does
+    (``update-binfmts --enable``: flags PF, the interpreter opened on the host, no copy needed in
+    a chroot) when it is not registered; undoes exactly what it did: an entry the machine already
+    had is used and left alone."""
     if os.geteuid() != 0:
         yield "registering qemu-user-static with binfmt_misc needs root"
         return
@@ -223,15 +223,17 @@ def binfmt_aarch64():
             registered = True
         yield ""
     finally:
-        if registered and _aarch64_entry():
+        if registered and _aarch64_entry():  # only what this run enabled
             subprocess.run(["update-binfmts", "--disable", "qemu-aarch64"], capture_output=True)
-        if mounted:
+        # Unmounted only when this run mounted it and no one registered anything since.
+        if mounted and set(os.listdir(BINFMT)) <= {"register", "status"}:
             subprocess.run(["umount", BINFMT], capture_output=True)
 
 
 def in_root(root: str, *cmd: str) -> list:
     """argv running ``cmd`` chrooted into ``root`` with /proc mounted there, in a private mount
-    namespace (the mount vanishes with the command; the host's mounts are untouched)."""
+    namespace (the mount vanishes with the command; the host's mounts are untouched). Run it with
+    ``env=rootfs.chroot_env()``: nothing of the host's environment goes in."""
     return ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
             'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"', root, *cmd]
 
@@ -247,7 +249,7 @@ def install_deb(root: str, deb: str) -> None:
     """``apt-get install ./jcstar-agent_…deb`` inside ``root`` (no download: deps are there)."""
     shutil.copy(deb, os.path.join(root, "tmp"))
     run(["chroot", root, "apt-get", "install", "-y", "-q",
-         "/tmp/" + os.path.basename(deb)])
+         "/tmp/" + os.path.basename(deb)], env=rootfs.chroot_env())
 
 
 if __name__ == "__main__":

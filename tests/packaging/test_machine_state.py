@@ -6,8 +6,11 @@
    policy-rc.d the machine already had comes back, apt is told to wait for the lock, and the
    boot links that the installation made are removed while the machine's own stay.
 2. On this machine: no service of a package that ``.ci/run`` installed (recorded in
-   /var/tmp/jcstar-rootfs/ci-installed-packages, dependencies included) is enabled at boot (``systemctl is-enabled`` where systemctl exists,
-   else the links) or running in the host's network namespace outside a test.
+   /var/tmp/jcstar-rootfs/ci-installed-packages, dependencies included) is enabled at boot
+   (``systemctl is-enabled`` where systemctl exists, else the links), and none that the
+   installation started is running in the host's network namespace: a process of those packages
+   that began while .ci/run's apt step ran (ci-install-windows: boot id, seconds since boot). The
+   same programs started by someone else on a shared machine (a socat, a sshd) are theirs.
 """
 from __future__ import annotations
 
@@ -26,6 +29,8 @@ pytestmark = pytest.mark.integration
 
 PROJECT = pkgroots.PROJECT
 RECORD = os.path.join(pkgroots.rootfs.CACHE, "ci-installed-packages")
+WINDOWS = os.path.join(pkgroots.rootfs.CACHE, "ci-install-windows")
+GRACE = 10.0  # seconds after apt returned: a daemon's postinst start may fork late
 FAKE_APT = r"""#!/bin/sh
 echo "$*" >> "$LOG"
 if [ -e /usr/sbin/policy-rc.d ]; then echo "policy-rc.d: $(tail -n1 /usr/sbin/policy-rc.d)" >> "$LOG"; fi
@@ -133,6 +138,9 @@ def test_boot_links_made_by_the_installation_are_removed(tmp_path):
     assert sorted(os.listdir(rc2)) == before_rc2
     assert not (sbin / "policy-rc.d").exists()
     assert (vartmp / "jcstar-rootfs/ci-installed-packages").exists()  # what apt added (nothing here)
+    boot_id, start, end = (vartmp / "jcstar-rootfs/ci-install-windows").read_text().split()
+    assert boot_id == open("/proc/sys/kernel/random/boot_id").read().strip()
+    assert 0 < float(start) <= float(end) <= _uptime()
 
 
 # ---- this machine ------------------------------------------------------------------------------
@@ -141,6 +149,26 @@ def _scope():
     """The packages .ci/run installed here (it appends what each run added, dependencies
     included): a package the machine had before is the machine's business, not the tests'."""
     return sorted(set(open(RECORD).read().split())) if os.path.exists(RECORD) else []
+
+
+def _uptime() -> float:
+    return float(open("/proc/uptime").read().split()[0])
+
+
+def _install_windows():
+    """(start, end) seconds since boot of this boot's .ci/run apt steps."""
+    boot_id = open("/proc/sys/kernel/random/boot_id").read().strip()
+    try:
+        lines = open(WINDOWS).read().splitlines()
+    except OSError:
+        return []
+    return [(float(f[1]), float(f[2])) for f in map(str.split, lines) if len(f) == 3 and f[0] == boot_id]
+
+
+def _started_at(pid: str) -> float:
+    """Seconds since boot at which ``pid`` started (/proc/PID/stat field 22)."""
+    stat = open(f"/proc/{pid}/stat").read()
+    return int(stat.rsplit(")", 1)[1].split()[19]) / os.sysconf("SC_CLK_TCK")
 
 
 def _files(package):
@@ -164,6 +192,7 @@ def test_no_service_the_test_command_installed_is_enabled_or_running():
         pytest.skip(f"the test command installed no package on this machine (nothing in {RECORD})")
     enabled, running = [], []
     host_net = os.readlink("/proc/self/ns/net")
+    windows = _install_windows()
     for package in packages:
         files = _files(package)
         for f in files:
@@ -183,6 +212,9 @@ def test_no_service_the_test_command_installed_is_enabled_or_running():
                     continue
                 if b"PYTEST_CURRENT_TEST=" in open(f"/proc/{pid}/environ", "rb").read():
                     continue  # a test's own daemon
+                began = _started_at(pid)
+                if not any(start <= began <= end + GRACE for start, end in windows):
+                    continue  # not started by the installation: someone else's on this machine
             except OSError:
                 continue
             running.append(f"{package}: pid {pid} {exe}")

@@ -1,7 +1,7 @@
 """A second architecture: the same arch-all .deb installed into an arm64 debootstrap rootfs
 (``--foreign``, second stage and apt under qemu-user-static) and the agent run there under
-emulation; the envelope it signs verifies on this (x86-64) host. binfmt_misc is mounted and
-qemu-aarch64 registered for the test when missing, and put back as it was afterwards."""
+emulation; the envelope it signs verifies on this (x86-64) host. binfmt_misc is mounted when
+it is not, and an aarch64 entry of this run's own registered and removed afterwards."""
 from __future__ import annotations
 
 import json
@@ -31,7 +31,7 @@ def arm64(deb, tmp_path_factory):
 
 def chroot(root, *cmd):
     return subprocess.run(pkgroots.in_root(root, *cmd), capture_output=True, text=True, timeout=900,
-                          env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C.UTF-8"})
+                          env=pkgroots.rootfs.chroot_env(LC_ALL="C.UTF-8"))
 
 
 def test_it_is_arm64(arm64):

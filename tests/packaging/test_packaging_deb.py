@@ -39,7 +39,7 @@ def chroot(root, *cmd, user=None, input=None):
     the command), as root or, through ``su -``, as ``user``."""
     argv = list(cmd) if user is None else ["su", "-", user, "-c", " ".join(cmd)]
     return subprocess.run(pkgroots.in_root(root, *argv), capture_output=True, text=True, input=input,
-                          timeout=300, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C.UTF-8"})
+                          timeout=300, env=pkgroots.rootfs.chroot_env(LC_ALL="C.UTF-8"))
 
 
 def test_control_fields_and_contents(deb):
@@ -184,7 +184,8 @@ def test_quick_start_as_a_user_with_sudo(deb, tmp_path):
         fh.write("pi ALL=(ALL) NOPASSWD: ALL\n")
     os.chmod(os.path.join(root, "etc/sudoers.d/pi"), 0o440)
     shutil.copy(deb, os.path.join(root, "home/pi"))
-    subprocess.run(["chroot", root, "chown", "pi:pi", "/home/pi/" + os.path.basename(deb)], check=True)
+    subprocess.run(["chroot", root, "chown", "pi:pi", "/home/pi/" + os.path.basename(deb)], check=True,
+                   env=pkgroots.rootfs.chroot_env())
     r = chroot(root, "sudo", "apt-get", "install", "-y", "-q", "./jcstar-agent_*_all.deb",
                "&&", "sudo", "jcstar-agent", "check", "--format", "json", user="pi")
     assert r.returncode in (0, 1), r.stdout[-2000:] + r.stderr

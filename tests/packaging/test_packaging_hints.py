@@ -28,7 +28,7 @@ def test_suggests_and_apt_hint_from_the_deb(deb, tmp_path):
     r = subprocess.run(pkgroots.in_root(root, "jcstar-agent", "checklist", "/tmp/r.json", "--output",
                                         "/tmp/c.xlsx"),
                        capture_output=True, text=True, timeout=300,
-                       env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C.UTF-8"})
+                       env=pkgroots.rootfs.chroot_env(LC_ALL="C.UTF-8"))
     assert r.returncode == 2, r.stdout + r.stderr
     assert r.stderr.strip().splitlines() == [
         "jcstar-agent: checklist needs openpyxl (hint: sudo apt install python3-openpyxl)"], r.stderr

@@ -68,12 +68,14 @@ def fresh(pipx_base, tmp_path):
     and nothing installed by pip/pipx yet."""
     root = str(tmp_path / "root")
     pkgroots.copy(pipx_base, root)
-    subprocess.run(["chroot", root, "useradd", "-m", "-s", "/bin/bash", "-G", "sudo", "pi"], check=True)
+    subprocess.run(["chroot", root, "useradd", "-m", "-s", "/bin/bash", "-G", "sudo", "pi"], check=True,
+                   env=pkgroots.rootfs.chroot_env())
     with open(os.path.join(root, "etc/sudoers.d/pi"), "w") as fh:
         fh.write("pi ALL=(ALL) NOPASSWD: ALL\n")
     os.chmod(os.path.join(root, "etc/sudoers.d/pi"), 0o440)
     pkgroots.copy_tree(os.path.join(root, "home/pi/jcstar-agent"))
-    subprocess.run(["chroot", root, "chown", "-R", "pi:pi", "/home/pi/jcstar-agent"], check=True)
+    subprocess.run(["chroot", root, "chown", "-R", "pi:pi", "/home/pi/jcstar-agent"], check=True,
+                   env=pkgroots.rootfs.chroot_env())
     # The host's trust store (a proxy's CA, where there is one) so pip in the chroot reaches the
     # index as pip on the host does; nothing else of the host goes in.
     ca = os.environ.get("PIP_CERT") or os.environ.get("SSL_CERT_FILE") or "/etc/ssl/certs/ca-certificates.crt"
@@ -96,7 +98,7 @@ def as_user(root, block):
         fh.write(script)
     return subprocess.run(pkgroots.in_root(root, "su", "-", "pi", "-c", "bash ~/quickstart.sh"),
                           capture_output=True, text=True, timeout=900,
-                          env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C.UTF-8"})
+                          env=pkgroots.rootfs.chroot_env(LC_ALL="C.UTF-8"))
 
 
 def _report(r):
@@ -120,7 +122,7 @@ def test_readme_pipx_route_as_a_new_user(fresh):
     assert os.readlink(os.path.join(fresh, "home/pi/.local/bin/jcstar-agent")).startswith("/home/pi/.local/")
     # pipx's venv, not the system's Python: nothing installed system-wide
     r = subprocess.run(pkgroots.in_root(fresh, "python3", "-c", "import jcstar_agent"),
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, env=pkgroots.rootfs.chroot_env())
     assert r.returncode != 0 and "ModuleNotFoundError" in r.stderr
 
 

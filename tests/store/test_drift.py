@@ -105,3 +105,37 @@ def test_installed_software_change_is_relevant():
     got = compare(Side(report(findings=sbom("aa" * 32, 128))), Side(report(findings=sbom("bb" * 32, 129))))
     assert [c.check for c in got if c.relevant] == ["DRIFT-PACKAGES"] and "128 → 129" in got[0].message
     assert compare(Side(report(findings=sbom("aa" * 32, 128))), Side(report(findings=sbom("aa" * 32, 128)))) == []
+
+
+def test_a_finding_is_the_same_whatever_its_wording():
+    """The audit's case: a weak root password found again, now also attributed to a newly declared
+    login — other message, other 'logins' in its evidence, its shadow line moved — is the same
+    finding, not DRIFT-FINDING-NEW (nor -REMOVED)."""
+    before = {"S1.1-02": [{"check": "CRED-WEAK-PASSWORD", "severity": "critical",
+                           "message": "account 'root' (telnet) has a password from the dictionary",
+                           "evidence": {"account": "root", "path": "/etc/shadow:1", "logins": ["telnet"]}}]}
+    after = {"S1.1-02": [{"check": "CRED-WEAK-PASSWORD", "severity": "critical",
+                          "message": "account 'root' (telnet/console) has a password from the dictionary",
+                          "evidence": {"account": "root", "path": "/etc/shadow:2",
+                                       "logins": ["telnet", "console"], "login": "console"}}]}
+    assert compare(Side(report(findings=before)), Side(report(findings=after))) == []
+
+
+def test_a_finding_about_another_subject_or_worse_is_new():
+    def weak(account, severity="critical"):
+        return {"S1.1-02": [{"check": "CRED-WEAK-PASSWORD", "severity": severity, "message": "m",
+                             "evidence": {"account": account, "path": "/etc/shadow:1"}}]}
+    assert checks(report(findings=weak("root")), report(findings=weak("op"))) == \
+        ["DRIFT-ACCOUNT-NEW", "DRIFT-FINDING-NEW", "DRIFT-FINDING-REMOVED", "DRIFT-ACCOUNT-REMOVED"]
+    assert checks(report(findings=weak("root", "medium")), report(findings=weak("root"))) == \
+        ["DRIFT-FINDING-NEW", "DRIFT-FINDING-REMOVED"]
+
+
+def test_findings_sharing_a_subject_are_told_apart_by_their_evidence():
+    two = [{"check": "X", "severity": "medium", "evidence": {"path": "/etc/a", "option": "A"}},
+           {"check": "X", "severity": "medium", "evidence": {"path": "/etc/a", "option": "B"}}]
+    three = two + [{"check": "X", "severity": "medium", "evidence": {"path": "/etc/a", "option": "C"}}]
+    assert compare(Side(report(findings={"S1.1-12": two})), Side(report(findings={"S1.1-12": two}))) == []
+    changes = compare(Side(report(findings={"S1.1-12": two})), Side(report(findings={"S1.1-12": three})))
+    assert [c.check for c in changes] == ["DRIFT-FINDING-NEW"]
+    assert changes[0].where["evidence"]["option"] == "C"
