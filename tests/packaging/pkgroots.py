@@ -187,6 +187,14 @@ def arm64_root() -> str:
 
 # ---- emulation ---------------------------------------------------------------------------------
 
+def _aarch64_entry():
+    for name in ("qemu-aarch64", "qemu-aarch64-static"):
+        p = os.path.join(BINFMT, name)
+        if os.path.exists(p):
+            return p
+    return None
+
+
 @contextlib.contextmanager
 def binfmt_aarch64():
     """Yield '' with aarch64 binaries runnable through qemu-user-static, or the reason why not.
