@@ -21,12 +21,10 @@ Never on a live device, never on the original tree:
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import stat
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field

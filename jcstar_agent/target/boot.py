@@ -50,7 +50,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-from .proctables import LISTENERS_MAX, read_table  # noqa: F401 (LISTENERS_MAX: the cap)
+from .proctables import LISTENERS_MAX, comm, read_table, socket_inodes  # noqa: F401 (the cap)
 from .root import Root
 
 DEFAULT_TIMEOUT = 60.0
@@ -473,31 +473,12 @@ def _owners(init_pid: int, merged: str, wanted: set) -> Dict[int, Tuple[int, str
     inodes in ``wanted`` (the listeners: a flood of other sockets is not looked at)."""
     owners: Dict[int, Tuple[int, str, str, str]] = {}
     for hp in sorted(_ns_pids(init_pid)):
-        try:
-            fds = os.listdir(f"/proc/{hp}/fd")
-        except OSError:
-            continue
-        inodes = []
-        for fd in fds:
-            try:
-                link = os.readlink(f"/proc/{hp}/fd/{fd}")
-            except OSError:
-                continue
-            if link.startswith("socket:["):
-                try:
-                    ino = int(link[8:-1])
-                except ValueError:
-                    continue
-                if ino in wanted:
-                    inodes.append(ino)
+        inodes = socket_inodes(hp, wanted)
         if not inodes:
             continue
         nspid = _status_field(hp, "NSpid").split()
         pid = int(nspid[-1]) if nspid else hp
-        try:
-            comm = open(f"/proc/{hp}/comm", encoding="utf-8", errors="replace").read(64).strip()
-        except OSError:
-            comm = ""
+        name = comm(hp)
         try:
             exe = os.readlink(f"/proc/{hp}/exe")
         except OSError:
@@ -518,7 +499,7 @@ def _owners(init_pid: int, merged: str, wanted: set) -> Dict[int, Tuple[int, str
             pass
         for ino in inodes:
             if ino not in owners or pid < owners[ino][0]:
-                owners[ino] = (pid, comm, exe, unit)
+                owners[ino] = (pid, name, exe, unit)
     return owners
 
 
@@ -997,12 +978,12 @@ class Sandbox:
         owners = _owners(self.init_pid, self._merged(), {r[4] for r, _ns in rows})
         seen = set()
         for (proto, addr, port, family, ino), ns in rows:
-            pid, comm, exe, unit = owners.get(ino, (None, "", "", ""))
+            pid, name, exe, unit = owners.get(ino, (None, "", "", ""))
             k = (proto, addr, port, family, pid, ns)
             if k in seen:
                 continue
             seen.add(k)
-            res.sockets.append(Socket(proto, addr, port, family, pid, comm, exe, unit, ns))
+            res.sockets.append(Socket(proto, addr, port, family, pid, name, exe, unit, ns))
         res.sockets.sort(key=lambda s: (s.namespace, s.proto, s.port, s.address, s.family, s.pid or 0))
         if more:
             res.errors.append(f"more than {LISTENERS_MAX} listening sockets in the sandbox: only "

@@ -67,28 +67,41 @@ def net_namespaces_of(pids) -> Dict[str, int]:
     return out
 
 
+def socket_inodes(pid: int, wanted: set) -> List[int]:
+    """The inodes in ``wanted`` of the sockets process ``pid`` holds ([] when it cannot be seen)."""
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return []
+    out = []
+    for fd in fds:
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            try:
+                ino = int(link[8:-1])
+            except ValueError:
+                continue
+            if ino in wanted:
+                out.append(ino)
+    return out
+
+
+def comm(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm", encoding="utf-8", errors="replace") as fh:
+            return fh.read(64).strip()
+    except OSError:
+        return ""
+
+
 def socket_owners(pids, wanted: set) -> Dict[int, Tuple[int, str]]:
     """socket inode -> (pid, comm) for the inodes in ``wanted``, over these pids."""
     owners: Dict[int, Tuple[int, str]] = {}
     for pid in pids:
-        try:
-            fds = os.listdir(f"/proc/{pid}/fd")
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                link = os.readlink(f"/proc/{pid}/fd/{fd}")
-            except OSError:
-                continue
-            if link.startswith("socket:["):
-                try:
-                    ino = int(link[8:-1])
-                except ValueError:
-                    continue
-                if ino in wanted and ino not in owners:
-                    try:
-                        comm = open(f"/proc/{pid}/comm", encoding="utf-8", errors="replace").read(64).strip()
-                    except OSError:
-                        comm = ""
-                    owners[ino] = (pid, comm)
+        for ino in socket_inodes(pid, wanted):
+            if ino not in owners:
+                owners[ino] = (pid, comm(pid))
     return owners
