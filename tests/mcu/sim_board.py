@@ -96,6 +96,16 @@ def boot(spec_path):
         if "ota" in fake and not fake["ota"]:
             esp32.TABLE = [r for r in esp32.TABLE if not r[4].startswith("ota_")]
             esp32.RUNNING_LABEL = "nvs"
+    if fake.get("platform"):  # sys.platform as on another port (e.g. "rp2" for a Pico W)
+        _real = sys
+
+        class _Sys:
+            platform = fake["platform"]
+
+            def __getattr__(self, name):
+                return getattr(_real, name)
+
+        sys.modules["sys"] = _Sys()
     import network
     import bluetooth
     import machine

@@ -28,8 +28,13 @@ CFG, CAT, PW, STATE, KEY = "jca_cfg.json", "jca_cat.json", "jca_pw.txt", "jca_st
 SECRET_NAMES = ("secrets.py", "secret.py", "config.json", "config.py", "settings.json", "settings.py",
                 "wifi.json", "wifi.py", "credentials.json", "credentials.py", "env.json", ".env",
                 "webrepl_cfg.py")
-SECRET_KEYS = ("pass", "psk", "secret", "token", "apikey", "api_key", "key")
+SECRET_KEYS = ("pass", "psk", "secret", "token", "apikey", "api_key", "key", "authorization")
 WEBREPL_PORT = 8266
+# names in a source that serve flash files over the network: an FTP server (uftpd), a web
+# framework's file response (microdot/phew/tinyweb send_file, serve_file, static folders)
+NETFS_NAMES = ("uftpd", "ftpserver", "ftp_server", "send_file", "serve_file", "send_from_directory",
+               "static_folder")
+LINE_MAX = 2048  # bytes of one source line the tokenizer sees at once
 
 
 def _finding(check, severity, message, evidence=None):
@@ -83,26 +88,32 @@ class Flash:
         return data, size > limit
 
     def scan(self, path, limit):
-        """(secrets found, sha256 hex, truncated) of a file read line by line (lines in pieces of
-        at most 256 bytes): no file-sized buffer, whatever the file's size."""
-        found = []
+        """(secrets found, sha256 hex, truncated) of a file read a line at a time (a line in
+        pieces of at most LINE_MAX bytes; longer ones are cut): no file-sized buffer. Python and
+        JSON go through the tokenizer (Scan); .env/.cfg through kv_lines."""
         h = hashlib.sha256()
+        low = path.lower()
+        plain = low.endswith(".env") or low.endswith(".cfg")
+        sc = None if plain else Scan()
+        found = []
         n = 0
         try:
             with open(self.real(path), "rb") as fh:
                 while True:
-                    raw = fh.readline(256)
+                    raw = fh.readline(LINE_MAX)
                     if not raw:
                         break
                     n += len(raw)
                     if n > limit:
-                        return found, _hex(h.digest()), True
+                        return (sc.found if sc else found), _hex(h.digest()), True, (sc.uses if sc else [])
                     h.update(raw)
-                    if b"=" in raw or b":" in raw or b"connect(" in raw:
-                        found += secrets_in(_text(raw))
+                    if sc is not None:
+                        sc.line(_text(raw))
+                    else:
+                        found += kv_lines(_text(raw))
         except OSError:
-            return [], None, False
-        return found, _hex(h.digest()), False
+            return [], None, False, []
+        return (sc.found if sc else found), _hex(h.digest()), False, (sc.uses if sc else [])
 
     def exists(self, path):
         try:
@@ -144,43 +155,241 @@ def _text(data):
         return data.decode("latin-1") if hasattr(data, "decode") else ""
 
 
-def _quoted(s):
-    s = s.strip()
-    if len(s) >= 2 and s[0] == s[-1] and s[0] in "'\"":
-        return s[1:-1]
-    return None
+def _ident(c):
+    return c.isalpha() or c.isdigit() or c == "_"
+
+
+_ESC = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", "'": "'", '"': '"'}
+_PREFIX = ("r", "b", "u", "f", "rb", "br", "fr", "rf")
+# positional arguments that carry a secret: {call's last name: (argument index, label)}
+_POSITIONAL = {"connect": (1, "connect() key"), "mqttclient": (4, "MQTTClient() password"),
+               "start": (1, "webrepl.start() password")}
+NAMES_MAX = 32  # string assignments remembered per file, for connect(SSID, PW) with names
+
+
+def _secret_name(k):
+    kl = k.lower()
+    if kl.endswith("file") or kl.endswith("path"):
+        return False
+    for word in SECRET_KEYS:
+        if word in kl:
+            return True
+    return False
+
+
+class Scan:
+    """Secrets in a Python or JSON source, read token by token (a minimal tokenizer: names,
+    strings with their escapes and prefixes, numbers, operators, comments; triple-quoted strings
+    spanning lines are skipped), fed a line at a time so no file-sized buffer is needed.
+
+    Found, as (key, value): an assignment ``PASS = '1234'``; a dict or JSON member
+    ``"password": "…"`` (at any depth); a keyword argument ``ap.config(essid='x',
+    password='…')`` or ``webrepl.start(password='…')`` (key ``ap.config(password=)``); the
+    positional secret of ``wlan.connect(ssid, key)``, ``webrepl.start(port, password)`` and
+    umqtt's ``MQTTClient(client_id, server, port, user, password)``, strings or names assigned a
+    string earlier in the file; ``auth=(user, password)`` as urequests takes it. Key names say
+    secret by the words in SECRET_KEYS; values stay in memory, never in the report."""
+
+    def __init__(self):
+        self.found = []
+        self.names = {}
+        self.stack = []  # frames: [opener, call name or None, argument index, kw, args, tokens in arg]
+        self.prev = ("", "")  # previous token (kind, value): N name, S string, O operator, D number
+        self.dotted = ""
+        self.key = None  # a name or dict key waiting for its string value
+        self.tq = None  # open triple quote
+        self.uses = []  # NETFS_NAMES seen (a network path that reads the flash)
+
+    def _add(self, key, value):
+        if value and len(self.found) < 64:
+            self.found.append((key, value))
+
+    def line(self, s):
+        i, n = 0, len(s)
+        if self.tq:
+            j = s.find(self.tq)
+            if j < 0:
+                return
+            i, self.tq = j + 3, None
+            self._tok("S", None)
+        while i < n:
+            c = s[i]
+            if c in " \t\r\n\\\f":
+                i += 1
+            elif c == "#":
+                break
+            elif c == "'" or c == '"':
+                if s[i:i + 3] in ("\"\"\"", "\'\'\'"):
+                    q = s[i:i + 3]
+                    j = s.find(q, i + 3)
+                    if j < 0:
+                        self.tq = q
+                        return
+                    self._tok("S", s[i + 3:j])
+                    i = j + 3
+                    continue
+                j, out = i + 1, ""
+                while True:
+                    k = s.find(c, j)
+                    if k < 0:
+                        k = n
+                    b = s.find("\\", j, k)
+                    if b < 0:
+                        out += s[j:k]
+                        j = k
+                        break
+                    e = s[b + 1:b + 2]
+                    out += s[j:b] + _ESC.get(e, "\\" + e)
+                    j = b + 2
+                self._tok("S", out)
+                i = j + 1
+            elif _ident(c) and not c.isdigit():
+                j = i + 1
+                while j < n and _ident(s[j]):
+                    j += 1
+                if j < n and s[j] in "'\"" and s[i:j].lower() in _PREFIX:
+                    i = j  # a string prefix: the string follows
+                    continue
+                self._tok("N", s[i:j])
+                i = j
+            elif c.isdigit():
+                j = i + 1
+                while j < n and (_ident(s[j]) or s[j] == "."):
+                    j += 1
+                self._tok("D", s[i:j])
+                i = j
+            else:
+                two = s[i:i + 2]
+                if two in ("==", "!=", "<=", ">=", ":=", "+=", "-=", "->", "**", "//"):
+                    self._tok("O", two)
+                    i += 2
+                else:
+                    self._tok("O", c)
+                    i += 1
+        if not self.stack:  # a statement ends with its line (outside brackets)
+            self.key, self.dotted, self.prev = None, "", ("", "")
+
+    def _close_arg(self, fr):
+        v = fr[4]
+        if fr[0] == "(" and fr[5] == 1 and fr[3] is None and v is not None:
+            fr[6].append((fr[2], v))
+        fr[3], fr[4], fr[5] = None, None, 0
+
+    def _end_call(self, fr):
+        name = (fr[1] or "").rsplit(".", 1)[-1].lower()
+        rule = _POSITIONAL.get(name)
+        if rule is None or (name == "start" and "webrepl" not in (fr[1] or "")):
+            return
+        for idx, (kind, v) in fr[6]:
+            if idx != rule[0]:
+                continue
+            if kind == "N":
+                if _secret_name(v):
+                    continue  # its assignment was said already
+                v = self.names.get(v)
+            self._add(rule[1], v)
+
+    def _tok(self, kind, v):
+        st = self.stack
+        fr = st[-1] if st else None
+        prev = self.prev
+        self.prev = (kind, v)
+        if fr is not None and fr[0] == "(" and (kind != "O" or v in ("(", "[", "{")):
+            fr[5] += 1  # tokens of the current argument: only a lone string or name is taken
+            if fr[5] == 1 and kind in ("S", "N"):
+                fr[4] = (kind, v)
+        if kind == "N":
+            if v in NETFS_NAMES and v not in self.uses:
+                self.uses.append(v)
+            self.dotted = (self.dotted + "." + v) if prev == ("O", ".") else v
+            return
+        if kind == "S":
+            if self.key is not None and prev[0] == "O" and prev[1] in ("=", ":"):
+                key, self.key = self.key, None
+                if v is None:
+                    return
+                if fr is not None and fr[0] == "(" and fr[3] == key and fr[1]:
+                    if _secret_name(key):
+                        self._add("%s(%s=)" % (fr[1].lstrip("."), key), v)
+                    return
+                if _secret_name(key):
+                    self._add(key, v)
+                elif fr is None and len(self.names) < NAMES_MAX and len(v) <= 64:
+                    self.names[key] = v
+            return
+        if kind != "O":
+            return
+        if v == "=":
+            if prev[0] == "N":
+                if fr is not None and fr[0] == "(" and fr[5] == 1:
+                    fr[3] = prev[1]  # keyword argument
+                    fr[4] = None
+                self.key = prev[1]
+            return
+        if v == ":":
+            if prev[0] == "S" and prev[1] is not None and fr is not None and fr[0] == "{":
+                self.key = prev[1]
+            return
+        if v in ("(", "[", "{"):
+            call = self.dotted if (v == "(" and prev[0] == "N") else None
+            if fr is not None and fr[0] == "(" and v == "(" and call is None and fr[3]:
+                call = "=" + fr[3]  # a tuple given to a keyword argument: auth=(user, password)
+            st.append([v, call, 0, None, None, 0, []])
+            self.dotted, self.key = "", None
+            return
+        if v in (")", "]", "}"):
+            if fr is None:
+                return
+            self._close_arg(fr)
+            st.pop()
+            if fr[0] == "(" and fr[1]:
+                if fr[1][0] == "=":
+                    if _secret_name(fr[1][1:]) or fr[1] == "=auth":
+                        for idx, (kind2, val) in fr[6]:
+                            if idx == 1 and kind2 == "S":
+                                self._add(fr[1][1:] + "=(user, password)", val)
+                else:
+                    self._end_call(fr)
+            self.dotted, self.key = "", None
+            return
+        if v == ",":
+            if fr is not None:
+                self._close_arg(fr)
+                fr[2] += 1
+            self.key = None
+            return
+        if v != ".":
+            self.dotted = ""
 
 
 def secrets_in(text):
-    """[(key name, value)] of assignments whose name says secret: ``PASS = '…'``, ``"psk": "…"``,
-    ``wlan.connect("ssid", "…")`` (second argument)."""
+    """[(key, value)] of a whole Python or JSON text (see Scan)."""
+    sc = Scan()
+    for line in text.split("\n"):
+        sc.line(line)
+    return sc.found
+
+
+def kv_lines(text):
+    """[(key, value)] of ``KEY=value`` / ``key: value`` lines (.env, .cfg): quotes optional."""
     out = []
     for line in text.split("\n"):
         s = line.strip()
-        if not s or s[0] == "#":
+        if not s or s[0] in "#;[":
             continue
-        i = s.find(".connect(")
-        if i >= 0:
-            args = s[i + 9:].split(")")[0].split(",")
-            if len(args) >= 2:
-                v = _quoted(args[1])
-                if v:
-                    out.append(("connect() password", v))
+        if s.startswith("export "):
+            s = s[7:]
+        i = s.find("=")
+        j = s.find(":")
+        if i < 0 or (0 <= j < i):
+            i = j
+        if i <= 0:
             continue
-        for part in s.strip("{},").split(","):
-            sep = "=" if "=" in part and (":" not in part or part.find("=") < part.find(":")) else ":"
-            if sep not in part:
-                continue
-            k, _, v = part.partition(sep)
-            k = k.strip().strip("'\"").strip()
-            val = _quoted(v)
-            if not k or val is None or not val:
-                continue
-            kl = k.lower()
-            for word in SECRET_KEYS:
-                if word in kl and not kl.endswith("file") and not kl.endswith("path"):
-                    out.append((k, val))
-                    break
+        k, v = s[:i].strip(), s[i + 1:].strip()
+        if len(v) >= 2 and v[0] == v[-1] and v[0] in "'\"":
+            v = v[1:-1]
+        if v and _secret_name(k):
+            out.append((k, v))
     return out
 
 
@@ -312,6 +521,7 @@ class Board:
     def files_with_secrets(self):
         """[(flash path, [(key, value)])], (walk cut reason). Values stay in memory only."""
         paths, cut = self.flash.walk()
+        self.netfs = []  # [(flash path, name)] of code serving flash files over the network
         out = []
         for p in paths:
             name = p.rsplit("/", 1)[-1]
@@ -321,7 +531,9 @@ class Board:
             if not (low in SECRET_NAMES or low.endswith(".py") or low.endswith(".json")
                     or low.endswith(".env") or low.endswith(".cfg")):
                 continue
-            found, fp, truncated = self.flash.scan(p, SECRET_FILE_MAX)
+            found, fp, truncated, uses = self.flash.scan(p, SECRET_FILE_MAX)
+            for u in uses:
+                self.netfs.append((p, u))
             if found:
                 out.append((p, found, fp))
             elif truncated and low in SECRET_NAMES:
@@ -435,10 +647,30 @@ class Ctx:
         self.secrets, self.walk_cut = self.board.files_with_secrets()
         values = [v for _, kv, _ in self.secrets for _, v in kv]
         self.guessed = guess(values, self.board, cfg, flash) if values else {}
+        # WebREPL's password given in the code (webrepl.start(password=...)), not webrepl_cfg.py
+        self.webrepl_pw_in = [p for p, kv, _ in self.secrets if [k for k, _ in kv if "webrepl.start" in k]]
         self.app_version, self.version_error, self.version_bytes = self.board.version()
 
     def listeners(self):
         return self.cfg.get("listeners", [])
+
+    def netfs(self):
+        """[(what, evidence)]: network paths that read the flash's files (WebREPL; an FTP or
+        HTTP file server in the code; a declared file-serving listener)."""
+        out = []
+        if self.board.webrepl:
+            out.append(("WebREPL (tcp/%d) reads and writes any flash file" % WEBREPL_PORT,
+                        {"service": "webrepl", "port": WEBREPL_PORT}))
+        for path, name in self.board.netfs:
+            out.append(("%s uses %s (serves flash files over the network)" % (path, name),
+                        {"path": path, "name": name}))
+        for li in self.listeners():
+            purpose = (li.get("purpose") or "").lower()
+            if li.get("port") in (20, 21, 69) or "ftp" in purpose or "file" in purpose:
+                out.append(("declared listener %s/%s (%s) serves files" % (li.get("proto", "tcp"), li.get("port"),
+                                                                         li.get("purpose") or "ftp"),
+                            {"proto": li.get("proto", "tcp"), "port": li.get("port")}))
+        return out
 
     def declared_listener(self, port):
         for li in self.listeners():
@@ -463,9 +695,10 @@ def c01(ctx):
         f.append(_finding("WIFI-AP-OPEN", "high",
                           "the Wi-Fi access point is %s: anyone in range reaches the board over IP"
                           % kind, {"interface": "network.AP_IF", "ssid": b.ap_ssid, "security": b.ap_security}))
-    if b.webrepl and not b.webrepl_cfg:
+    if b.webrepl and not b.webrepl_cfg and not ctx.webrepl_pw_in:
         f.append(_finding("WEBREPL-NO-PASSWORD", "high",
-                          "WebREPL is started but /webrepl_cfg.py (its password) is missing",
+                          "WebREPL is started but no password is set: /webrepl_cfg.py is missing and "
+                          "webrepl.start() is given none",
                           {"path": "/webrepl_cfg.py", "started_by": b.webrepl_started_by}))
     for li in ctx.listeners():
         ev = {"proto": li.get("proto", "tcp"), "port": li.get("port")}
@@ -478,7 +711,10 @@ def c01(ctx):
         else:
             f.append(_finding("LISTENER-AUTH-UNDECLARED", "medium", "listener %s/%s declares no auth"
                               % (ev["proto"], ev["port"]), ev))
-    if b.webrepl and b.webrepl_cfg:
+    if b.webrepl and ctx.webrepl_pw_in:
+        f.append(_finding("WEBREPL-PASSWORD", "info", "WebREPL asks for the password given to webrepl.start() "
+                          "in %s" % ", ".join(ctx.webrepl_pw_in), {"path": ctx.webrepl_pw_in[0], "port": WEBREPL_PORT}))
+    elif b.webrepl and b.webrepl_cfg:
         f.append(_finding("WEBREPL-PASSWORD", "info", "WebREPL asks for the password in /webrepl_cfg.py",
                           {"path": "/webrepl_cfg.py", "port": WEBREPL_PORT}))
     problems = [x for x in f if x["severity"] != "info"]
@@ -498,9 +734,20 @@ def c02(ctx):
                 ev["source"] = label
                 f.append(_finding("CRED-DEFAULT-PASSWORD", "high",
                                   "%s in %s is a well-known or guessable password (%s)" % (key, path, label), ev))
-            elif path == "/webrepl_cfg.py" and len(value) < 6:
+            elif (path == "/webrepl_cfg.py" or "webrepl.start" in key) and len(value) < 6:
                 f.append(_finding("CRED-SHORT-PASSWORD", "high",
                                   "the WebREPL password in %s is shorter than 6 characters" % path, ev))
+    b = ctx.board
+    if b.ap_active and (b.ap_ssid or "").startswith("MicroPython-") and not [
+            k for _, kv, _ in ctx.secrets for k, _ in kv if "config(" in k]:
+        # the ESP8266 port starts its AP as MicroPython-xxxxxx with the password micropythoN
+        f.append(_finding("CRED-DEFAULT-PASSWORD", "high",
+                          "the access point %s runs with the firmware's default password: no code sets one "
+                          "(ap.config(password=...))" % b.ap_ssid,
+                          {"interface": "network.AP_IF", "ssid": b.ap_ssid,
+                           "source": "MicroPython ESP8266 default access point password"}))
+    if not ctx.secrets and f:
+        return _from_findings(f, "")
     if not ctx.secrets:
         if ctx.walk_cut:
             return _outcome("manual", "no credential found, but the flash walk was cut: " + ctx.walk_cut, f)
@@ -637,34 +884,43 @@ def c10(ctx):
 
 
 def c11(ctx):
+    """A stored secret fails 11 when a network path reads the flash (★1 S1.1-11: protection of
+    stored assets against network access); on unencrypted flash without one it is physical
+    access only: info, with the fix named."""
     b, f = ctx.board, []
     enc = b.flash_encrypted
     if enc is None:
         f.append(_finding("FLASH-ENCRYPTION-UNKNOWN", "info", "flash encryption cannot be read on %s" % b.platform, {}))
-    secret_files = [(p, kv) for p, kv, _ in ctx.secrets]
-    for p, kv in secret_files:
-        keys = [k for k, _ in kv]
-        ev = {"path": p, "keys": keys, "flash_encrypted": enc}
-        if enc:
-            f.append(_finding("SECRET-ON-ENCRYPTED-FLASH", "info", "%s holds %s on encrypted flash"
-                              % (p, ", ".join(keys)), ev))
-        else:
-            f.append(_finding("SECRET-PLAINTEXT-FLASH", "high",
-                              "%s holds %s in plaintext on %s flash: readable by anyone with the board"
-                              % (p, ", ".join(keys), "unencrypted" if enc is False else "possibly unencrypted"), ev))
+    paths = ctx.netfs() if not enc else []
+    via = "; ".join(w for w, _ in paths)
+    fix = ("enable flash encryption (ESP32: idf.py / espefuse), or keep the secret off the filesystem"
+           if b.platform != "rp2" else "keep the secret off the filesystem (RP2040 flash cannot be encrypted)")
+    stored = [(p, [k for k, _ in kv]) for p, kv, _ in ctx.secrets]
     if ctx.flash.exists("/" + KEY):
-        ev = {"path": "/" + KEY, "flash_encrypted": enc}
+        stored.append(("/" + KEY, ["attestation private key"]))
+    for p, keys in stored:
+        ev = {"path": p, "keys": keys, "flash_encrypted": enc}
+        key = p == "/" + KEY
         if enc:
-            f.append(_finding("KEY-PRIVATE-ENCRYPTED", "info", "the attestation key is on encrypted flash", ev))
+            f.append(_finding("KEY-PRIVATE-ENCRYPTED" if key else "SECRET-ON-ENCRYPTED-FLASH", "info",
+                              "%s holds %s on encrypted flash" % (p, ", ".join(keys)), ev))
+        elif paths:
+            ev["network_paths"] = [e for _, e in paths]
+            f.append(_finding("KEY-PRIVATE-READABLE" if key else "SECRET-PLAINTEXT-FLASH", "high",
+                              "%s holds %s in plaintext on %s flash, and the network reads the flash: %s"
+                              % (p, ", ".join(keys), "unencrypted" if enc is False else "possibly unencrypted", via), ev))
         else:
-            f.append(_finding("KEY-PRIVATE-READABLE", "medium",
-                              "the attestation private key /%s is readable with physical access (flash "
-                              "not encrypted)" % KEY, ev))
+            f.append(_finding("SECRET-PHYSICAL-ACCESS", "info",
+                              "%s holds %s in plaintext on %s flash: readable with physical access only (no "
+                              "network path reads the flash); to close it: %s"
+                              % (p, ", ".join(keys), "unencrypted" if enc is False else "possibly unencrypted", fix),
+                              ev))
     if b.encryption_source:
         f.append(_finding("FLASH-ENCRYPTION", "info", b.encryption_source, {"encrypted": enc}))
     if ctx.walk_cut and not [x for x in f if x["severity"] != "info"]:
         return _outcome("manual", "the flash walk was cut (%s): not everything was seen" % ctx.walk_cut, f)
-    return _from_findings(f, "no plaintext secret on unencrypted flash")
+    return _from_findings(f, "no stored secret reachable from the network (encrypted flash, or no network "
+                          "path that reads the flash)")
 
 
 def c12(ctx):

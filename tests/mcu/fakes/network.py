@@ -23,7 +23,14 @@ class WLAN:
             return self._s["active"]
         self._s["active"] = bool(value)
 
-    def config(self, name):
-        if name not in self._s:
+    def config(self, *args, **kw):
+        if kw:  # set, as boot.py does: ap.config(essid=..., password=...); never read back
+            for k, v in kw.items():
+                self._s["ssid" if k == "essid" else k] = v
+            return None
+        if args[0] not in self._s or args[0] in ("password", "key"):
             raise ValueError("unknown config param")
-        return self._s[name]
+        return self._s[args[0]]
+
+    def connect(self, ssid=None, key=None):
+        self._s["connected_to"] = ssid
