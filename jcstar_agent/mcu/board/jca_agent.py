@@ -17,24 +17,11 @@ import sys
 import json
 import time
 
-import hashlib
+import gc
 
-VERSION_FILE_MAX = 4096
-SECRET_FILE_MAX = 16384
-WALK_MAX_FILES = 200
-WALK_MAX_DEPTH = 4
-OWN = ("jca_",)
 CFG, CAT, PW, STATE, KEY = "jca_cfg.json", "jca_cat.json", "jca_pw.txt", "jca_state.json", "jca_key.bin"
-SECRET_NAMES = ("secrets.py", "secret.py", "config.json", "config.py", "settings.json", "settings.py",
-                "wifi.json", "wifi.py", "credentials.json", "credentials.py", "env.json", ".env",
-                "webrepl_cfg.py")
-SECRET_KEYS = ("pass", "psk", "secret", "token", "apikey", "api_key", "key", "authorization")
+SPOOL = "jca_crit.tmp"  # the criteria of the run in progress, one JSON line each
 WEBREPL_PORT = 8266
-# names in a source that serve flash files over the network: an FTP server (uftpd), a web
-# framework's file response (microdot/phew/tinyweb send_file, serve_file, static folders)
-NETFS_NAMES = ("uftpd", "ftpserver", "ftp_server", "send_file", "serve_file", "send_from_directory",
-               "static_folder")
-LINE_MAX = 2048  # bytes of one source line the tokenizer sees at once
 
 
 def _finding(check, severity, message, evidence=None):
@@ -59,597 +46,48 @@ def _hex(b):
     return "".join("%02x" % x for x in b)
 
 
-def _sha256_hex(data):
-    return _hex(hashlib.sha256(data).digest())
+def _path(root, name):
+    if root is None:
+        return name
+    return (root.rstrip("/") + "/" + name) if root not in ("", "/") else "/" + name
 
 
-# ---------------------------------------------------------------- flash (read-only, bounded)
-class Flash:
-    """Files under ``root`` (the flash root on a board), named by their flash path "/x"."""
+class Facts:
+    """The board's facts (jca_facts.gather) as attributes: ``ctx.board.ap_active``."""
 
-    def __init__(self, root=None):
-        self.root = root if root is not None else os.getcwd()
-        if self.root.endswith("/") and len(self.root) > 1:
-            self.root = self.root[:-1]
+    def __init__(self, d):
+        self._d = d
 
-    def real(self, path):
-        path = path.lstrip("/")
-        return path if self.root in ("", "/") and not path else (
-            ("" if self.root == "/" else self.root) + "/" + path)
-
-    def read(self, path, limit):
-        """(bytes or None, truncated)"""
+    def __getattr__(self, name):
         try:
-            size = os.stat(self.real(path))[6]  # no limit-sized buffer for a small file
-            with open(self.real(path), "rb") as fh:
-                data = fh.read(min(size, limit))
-        except OSError:
-            return None, False
-        return data, size > limit
-
-    def scan(self, path, limit):
-        """(secrets found, sha256 hex, truncated) of a file read a line at a time (a line in
-        pieces of at most LINE_MAX bytes; longer ones are cut): no file-sized buffer. Python and
-        JSON go through the tokenizer (Scan); .env/.cfg through kv_lines."""
-        h = hashlib.sha256()
-        low = path.lower()
-        plain = low.endswith(".env") or low.endswith(".cfg")
-        sc = None if plain else Scan()
-        found = []
-        n = 0
-        try:
-            with open(self.real(path), "rb") as fh:
-                while True:
-                    raw = fh.readline(LINE_MAX)
-                    if not raw:
-                        break
-                    n += len(raw)
-                    if n > limit:
-                        return (sc.found if sc else found), _hex(h.digest()), True, (sc.uses if sc else [])
-                    h.update(raw)
-                    if sc is not None:
-                        sc.line(_text(raw))
-                    else:
-                        found += kv_lines(_text(raw))
-        except OSError:
-            return [], None, False, []
-        return (sc.found if sc else found), _hex(h.digest()), False, (sc.uses if sc else [])
-
-    def exists(self, path):
-        try:
-            os.stat(self.real(path))
-            return True
-        except OSError:
-            return False
-
-    def walk(self):
-        """Flash paths of regular files, depth- and count-bounded: (paths, cut_reason)."""
-        out = []
-        stack = [("", 0)]
-        while stack:
-            rel, depth = stack.pop()
-            try:
-                entries = list(os.ilistdir(self.real(rel) if rel else self.root))
-            except OSError:
-                continue
-            for ent in entries:
-                name, kind = ent[0], ent[1]
-                child = rel + "/" + name
-                if kind == 0x4000:
-                    if depth + 1 < WALK_MAX_DEPTH:
-                        stack.append((child, depth + 1))
-                    else:
-                        return out, "folder depth limit %d reached at %s" % (WALK_MAX_DEPTH, child)
-                else:
-                    out.append(child)
-                    if len(out) >= WALK_MAX_FILES:
-                        return out, "file limit %d reached" % WALK_MAX_FILES
-        return out, ""
+            return self._d[name]
+        except KeyError:
+            raise AttributeError(name)
 
 
-# ---------------------------------------------------------------- board facts (no verdicts)
-def _text(data):
-    try:
-        return data.decode("utf-8")
-    except UnicodeError:
-        return data.decode("latin-1") if hasattr(data, "decode") else ""
-
-
-def _ident(c):
-    return c.isalpha() or c.isdigit() or c == "_"
-
-
-_ESC = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", "'": "'", '"': '"'}
-_PREFIX = ("r", "b", "u", "f", "rb", "br", "fr", "rf")
-# positional arguments that carry a secret: {call's last name: (argument index, label)}
-_POSITIONAL = {"connect": (1, "connect() key"), "mqttclient": (4, "MQTTClient() password"),
-               "start": (1, "webrepl.start() password")}
-NAMES_MAX = 32  # string assignments remembered per file, for connect(SSID, PW) with names
-
-
-def _secret_name(k):
-    kl = k.lower()
-    if kl.endswith("file") or kl.endswith("path"):
-        return False
-    for word in SECRET_KEYS:
-        if word in kl:
-            return True
-    return False
-
-
-class Scan:
-    """Secrets in a Python or JSON source, read token by token (a minimal tokenizer: names,
-    strings with their escapes and prefixes, numbers, operators, comments; triple-quoted strings
-    spanning lines are skipped), fed a line at a time so no file-sized buffer is needed.
-
-    Found, as (key, value): an assignment ``PASS = '1234'``; a dict or JSON member
-    ``"password": "…"`` (at any depth); a keyword argument ``ap.config(essid='x',
-    password='…')`` or ``webrepl.start(password='…')`` (key ``ap.config(password=)``); the
-    positional secret of ``wlan.connect(ssid, key)``, ``webrepl.start(port, password)`` and
-    umqtt's ``MQTTClient(client_id, server, port, user, password)``, strings or names assigned a
-    string earlier in the file; ``auth=(user, password)`` as urequests takes it. Key names say
-    secret by the words in SECRET_KEYS; values stay in memory, never in the report."""
-
-    def __init__(self):
-        self.found = []
-        self.names = {}
-        self.stack = []  # frames: [opener, call name or None, argument index, kw, args, tokens in arg]
-        self.prev = ("", "")  # previous token (kind, value): N name, S string, O operator, D number
-        self.dotted = ""
-        self.key = None  # a name or dict key waiting for its string value
-        self.tq = None  # open triple quote
-        self.uses = []  # NETFS_NAMES seen (a network path that reads the flash)
-
-    def _add(self, key, value):
-        if value and len(self.found) < 64:
-            self.found.append((key, value))
-
-    def line(self, s):
-        i, n = 0, len(s)
-        if self.tq:
-            j = s.find(self.tq)
-            if j < 0:
-                return
-            i, self.tq = j + 3, None
-            self._tok("S", None)
-        while i < n:
-            c = s[i]
-            if c in " \t\r\n\\\f":
-                i += 1
-            elif c == "#":
-                break
-            elif c == "'" or c == '"':
-                if s[i:i + 3] in ("\"\"\"", "\'\'\'"):
-                    q = s[i:i + 3]
-                    j = s.find(q, i + 3)
-                    if j < 0:
-                        self.tq = q
-                        return
-                    self._tok("S", s[i + 3:j])
-                    i = j + 3
-                    continue
-                j, out = i + 1, ""
-                while True:
-                    k = s.find(c, j)
-                    if k < 0:
-                        k = n
-                    b = s.find("\\", j, k)
-                    if b < 0:
-                        out += s[j:k]
-                        j = k
-                        break
-                    e = s[b + 1:b + 2]
-                    out += s[j:b] + _ESC.get(e, "\\" + e)
-                    j = b + 2
-                self._tok("S", out)
-                i = j + 1
-            elif _ident(c) and not c.isdigit():
-                j = i + 1
-                while j < n and _ident(s[j]):
-                    j += 1
-                if j < n and s[j] in "'\"" and s[i:j].lower() in _PREFIX:
-                    i = j  # a string prefix: the string follows
-                    continue
-                self._tok("N", s[i:j])
-                i = j
-            elif c.isdigit():
-                j = i + 1
-                while j < n and (_ident(s[j]) or s[j] == "."):
-                    j += 1
-                self._tok("D", s[i:j])
-                i = j
-            else:
-                two = s[i:i + 2]
-                if two in ("==", "!=", "<=", ">=", ":=", "+=", "-=", "->", "**", "//"):
-                    self._tok("O", two)
-                    i += 2
-                else:
-                    self._tok("O", c)
-                    i += 1
-        if not self.stack:  # a statement ends with its line (outside brackets)
-            self.key, self.dotted, self.prev = None, "", ("", "")
-
-    def _close_arg(self, fr):
-        v = fr[4]
-        if fr[0] == "(" and fr[5] == 1 and fr[3] is None and v is not None:
-            fr[6].append((fr[2], v))
-        fr[3], fr[4], fr[5] = None, None, 0
-
-    def _end_call(self, fr):
-        name = (fr[1] or "").rsplit(".", 1)[-1].lower()
-        rule = _POSITIONAL.get(name)
-        if rule is None or (name == "start" and "webrepl" not in (fr[1] or "")):
-            return
-        for idx, (kind, v) in fr[6]:
-            if idx != rule[0]:
-                continue
-            if kind == "N":
-                if _secret_name(v):
-                    continue  # its assignment was said already
-                v = self.names.get(v)
-            self._add(rule[1], v)
-
-    def _tok(self, kind, v):
-        st = self.stack
-        fr = st[-1] if st else None
-        prev = self.prev
-        self.prev = (kind, v)
-        if fr is not None and fr[0] == "(" and (kind != "O" or v in ("(", "[", "{")):
-            fr[5] += 1  # tokens of the current argument: only a lone string or name is taken
-            if fr[5] == 1 and kind in ("S", "N"):
-                fr[4] = (kind, v)
-        if kind == "N":
-            if v in NETFS_NAMES and v not in self.uses:
-                self.uses.append(v)
-            self.dotted = (self.dotted + "." + v) if prev == ("O", ".") else v
-            return
-        if kind == "S":
-            if self.key is not None and prev[0] == "O" and prev[1] in ("=", ":"):
-                key, self.key = self.key, None
-                if v is None:
-                    return
-                if fr is not None and fr[0] == "(" and fr[3] == key and fr[1]:
-                    if _secret_name(key):
-                        self._add("%s(%s=)" % (fr[1].lstrip("."), key), v)
-                    return
-                if _secret_name(key):
-                    self._add(key, v)
-                elif fr is None and len(self.names) < NAMES_MAX and len(v) <= 64:
-                    self.names[key] = v
-            return
-        if kind != "O":
-            return
-        if v == "=":
-            if prev[0] == "N":
-                if fr is not None and fr[0] == "(" and fr[5] == 1:
-                    fr[3] = prev[1]  # keyword argument
-                    fr[4] = None
-                self.key = prev[1]
-            return
-        if v == ":":
-            if prev[0] == "S" and prev[1] is not None and fr is not None and fr[0] == "{":
-                self.key = prev[1]
-            return
-        if v in ("(", "[", "{"):
-            call = self.dotted if (v == "(" and prev[0] == "N") else None
-            if fr is not None and fr[0] == "(" and v == "(" and call is None and fr[3]:
-                call = "=" + fr[3]  # a tuple given to a keyword argument: auth=(user, password)
-            st.append([v, call, 0, None, None, 0, []])
-            self.dotted, self.key = "", None
-            return
-        if v in (")", "]", "}"):
-            if fr is None:
-                return
-            self._close_arg(fr)
-            st.pop()
-            if fr[0] == "(" and fr[1]:
-                if fr[1][0] == "=":
-                    if _secret_name(fr[1][1:]) or fr[1] == "=auth":
-                        for idx, (kind2, val) in fr[6]:
-                            if idx == 1 and kind2 == "S":
-                                self._add(fr[1][1:] + "=(user, password)", val)
-                else:
-                    self._end_call(fr)
-            self.dotted, self.key = "", None
-            return
-        if v == ",":
-            if fr is not None:
-                self._close_arg(fr)
-                fr[2] += 1
-            self.key = None
-            return
-        if v != ".":
-            self.dotted = ""
-
-
-def secrets_in(text):
-    """[(key, value)] of a whole Python or JSON text (see Scan)."""
-    sc = Scan()
-    for line in text.split("\n"):
-        sc.line(line)
-    return sc.found
-
-
-def kv_lines(text):
-    """[(key, value)] of ``KEY=value`` / ``key: value`` lines (.env, .cfg): quotes optional."""
-    out = []
-    for line in text.split("\n"):
-        s = line.strip()
-        if not s or s[0] in "#;[":
-            continue
-        if s.startswith("export "):
-            s = s[7:]
-        i = s.find("=")
-        j = s.find(":")
-        if i < 0 or (0 <= j < i):
-            i = j
-        if i <= 0:
-            continue
-        k, v = s[:i].strip(), s[i + 1:].strip()
-        if len(v) >= 2 and v[0] == v[-1] and v[0] in "'\"":
-            v = v[1:-1]
-        if v and _secret_name(k):
-            out.append((k, v))
-    return out
-
-
-class Board:
-    """What the board shows: platform, identity, radios, WebREPL, partitions, flash files."""
-
-    def __init__(self, cfg, flash):
-        self.cfg = cfg
-        self.flash = flash
-        self.errors = []
-        self.platform = sys.platform
-        impl = sys.implementation
-        self.mpy_version = ".".join(str(x) for x in impl.version[:3])
-        try:
-            self.machine_name = os.uname().machine  # type: ignore[attr-defined]
-        except (AttributeError, OSError):
-            self.machine_name = getattr(impl, "_machine", "") or sys.platform
-        self.unique_id = None
-        try:
-            import machine
-            self.unique_id = bytes(machine.unique_id())
-        except ImportError:
-            pass
-        except Exception as exc:  # noqa: BLE001 — a board API failure is a value
-            self.errors.append("machine.unique_id: %s" % exc)
-        self._network()
-        self._ble()
-        self._webrepl()
-        self._partitions()
-
-    def _network(self):
-        self.ap_active = False
-        self.ap_security = None
-        self.ap_ssid = None
-        self.sta_active = False
-        self.macs = []
-        self.sec_open, self.sec_wep = 0, 1
-        try:
-            import network as net
-        except ImportError:
-            self.has_network = False
-            return
-        self.has_network = True
-        for which, iface in (("STA_IF", net.STA_IF), ("AP_IF", net.AP_IF)):
-            try:
-                w = net.WLAN(iface)
-                active = bool(w.active())
-                try:
-                    mac = bytes(w.config("mac"))
-                    if len(mac) == 6 and mac not in self.macs:
-                        self.macs.append(mac)
-                except Exception:  # noqa: BLE001
-                    pass
-                if which == "STA_IF":
-                    self.sta_active = active
-                else:
-                    self.ap_active = active
-                    if active:
-                        for opt in ("security", "authmode"):
-                            try:
-                                self.ap_security = int(w.config(opt))
-                                break
-                            except Exception:  # noqa: BLE001 — older/newer option name
-                                continue
-                        try:
-                            self.ap_ssid = str(w.config("ssid"))
-                        except Exception:  # noqa: BLE001
-                            pass
-            except Exception as exc:  # noqa: BLE001
-                self.errors.append("network.WLAN(%s): %s" % (which, exc))
-        self.sec_open = getattr(net.WLAN, "SEC_OPEN", getattr(net, "AUTH_OPEN", 0))  # newer, older name
-        self.sec_wep = getattr(net.WLAN, "SEC_WEP", getattr(net, "AUTH_WEP", 1))
-
-    def _ble(self):
-        self.ble_present = False
-        self.ble_active = False
-        try:
-            import bluetooth
-        except ImportError:
-            return
-        self.ble_present = True
-        try:
-            self.ble_active = bool(bluetooth.BLE().active())
-        except Exception as exc:  # noqa: BLE001
-            self.errors.append("bluetooth.BLE: %s" % exc)
-
-    def _webrepl(self):
-        self.webrepl_started_by = []
-        for f in ("/boot.py", "/main.py"):
-            data, _ = self.flash.read(f, SECRET_FILE_MAX)
-            if data is None:
-                continue
-            for line in _text(data).split("\n"):
-                s = line.strip()
-                if s and s[0] != "#" and "webrepl.start" in s:
-                    self.webrepl_started_by.append(f)
-                    break
-        wr = sys.modules.get("webrepl")
-        self.webrepl_running = bool(wr is not None and getattr(wr, "listen_s", None) is not None)
-        self.webrepl_cfg = self.flash.exists("/webrepl_cfg.py")
-        self.webrepl = bool(self.webrepl_started_by or self.webrepl_running)
-
-    def _partitions(self):
-        self.flash_encrypted = None  # None: unknown
-        self.encryption_source = ""
-        self.ota = []
-        self.running = None
-        try:
-            from esp32 import Partition as P  # pyright: ignore[reportMissingImports] (ESP32 only)
-        except ImportError:
-            if self.platform == "rp2":
-                self.flash_encrypted = False
-                self.encryption_source = "RP2040/RP2350 MicroPython keeps its flash unencrypted"
-            return
-        try:
-            data = P.find(P.TYPE_DATA)
-            vfs_parts = [p for p in data if p.info()[4] in ("vfs", "ffat", "littlefs")]
-            parts = vfs_parts or list(data)
-            if parts:
-                info = parts[0].info()
-                self.flash_encrypted = bool(info[5])
-                self.encryption_source = "esp32.Partition('%s').info() encrypted flag" % info[4]
-            apps = P.find(P.TYPE_APP)
-            self.ota = [p.info()[4] for p in apps if p.info()[4].startswith("ota_")]
-            self.running = P(P.RUNNING).info()[4]  # pyright: ignore[reportArgumentType] (stub: str only)
-        except Exception as exc:  # noqa: BLE001
-            self.errors.append("esp32.Partition: %s" % exc)
-
-    def files_with_secrets(self):
-        """[(flash path, [(key, value)])], (walk cut reason). Values stay in memory only."""
-        paths, cut = self.flash.walk()
-        self.netfs = []  # [(flash path, name)] of code serving flash files over the network
-        out = []
-        for p in paths:
-            name = p.rsplit("/", 1)[-1]
-            if name.startswith(OWN):
-                continue
-            low = name.lower()
-            if not (low in SECRET_NAMES or low.endswith(".py") or low.endswith(".json")
-                    or low.endswith(".env") or low.endswith(".cfg")):
-                continue
-            found, fp, truncated, uses = self.flash.scan(p, SECRET_FILE_MAX)
-            for u in uses:
-                self.netfs.append((p, u))
-            if found:
-                out.append((p, found, fp))
-            elif truncated and low in SECRET_NAMES:
-                cut = cut or "%s is larger than %d bytes; read in part" % (p, SECRET_FILE_MAX)
-        return out, cut
-
-    def version(self):
-        """(app version or None, error, raw bytes of the version file)."""
-        fw = self.cfg.get("firmware", {})
-        src = fw.get("version_source") or ""
-        if not src:
-            return None, "no firmware.version_source declared (the app's version file on flash)", None
-        data, _ = self.flash.read(src, VERSION_FILE_MAX)
-        if data is None:
-            return None, "%s is missing or unreadable" % src, None
-        key = fw.get("version_key") or ""
-        lines = [ln.strip() for ln in _text(data).split("\n") if ln.strip()]
-        if key == "VERSION_ID" and lines and "=" not in lines[0]:
-            key = ""  # the os-release default key, but a plain one-line version file
-        for line in lines:
-            s = line.strip()
-            if not s:
-                continue
-            if not key:
-                return s, "", data
-            k, sep, v = s.partition("=")
-            if sep and k.strip() == key:
-                return v.strip().strip("'\""), "", data
-        return None, "%s has no %s" % (src, ("line " + key) if key else "line"), data
-
-    def model(self):
-        src = self.cfg.get("product", {}).get("model_source") or ""
-        if not src:
-            return None, ""
-        data, _ = self.flash.read(src, VERSION_FILE_MAX)
-        if data is None:
-            return None, src
-        return _text(data).strip().split("\n")[0].strip(), src
-
-
-# ---------------------------------------------------------------- passwords
-def mac_variants(mac):
-    h = _hex(mac)
-    out = [h, h.upper(), h[-8:], h[-6:], h[-4:], h[-6:].upper(), h[-4:].upper()]
-    pairs = [h[i:i + 2] for i in range(0, 12, 2)]
-    out += [":".join(pairs), ":".join(pairs).upper(), "-".join(pairs)]
-    for prefix in ("admin", "Admin", "pass", "root"):
-        out += [prefix + h[-6:], prefix + h[-4:]]
-    return out
-
-
-def word_variants(word):
-    w = word.strip()
-    if not w:
-        return []
-    out = [w, w.lower(), w.upper()]
-    for c in ("1", "12", "123", "1234", "!"):
-        out.append(w.lower() + c)
-    return out
-
-
-def derived(board, cfg):
-    """{candidate: where it came from} from the board's public data (unique_id, MACs, model)."""
-    d = {}
-    for w in cfg.get("passwords", []):
-        d.setdefault(w, "vendor dictionary")
-    if board.unique_id:
-        uid = board.unique_id
-        for w in (mac_variants(uid[-6:]) if len(uid) >= 6 else []) + [_hex(uid), _hex(uid).upper()]:
-            d.setdefault(w, "derived from machine.unique_id()")
-    for mac in board.macs:
-        for w in mac_variants(mac):
-            d.setdefault(w, "derived from a MAC address")
-    for key in ("model", "vendor"):
-        for w in word_variants(cfg.get("product", {}).get(key) or ""):
-            d.setdefault(w, "derived from the %s" % key)
-    for w in ("micropython", "MicroPython", "python", "esp32", "pico", "picow", "webrepl"):
-        d.setdefault(w, "derived from the platform name")
-    return d
-
-
-def guess(values, board, cfg, flash):
-    """{value: label} for values found in the derived candidates or the bundled list."""
-    hits = {}
-    d = derived(board, cfg)
-    want = set(values)
-    for v in want:
-        if v in d:
-            hits[v] = d[v]
-    rest = [v for v in want if v not in hits]
-    if rest:
-        try:
-            with open(flash.real(PW), "r") as fh:
-                for line in fh:
-                    w = line.rstrip("\n")
-                    if w in rest:
-                        hits[w] = "bundled default list"
-        except OSError:
-            pass
-    return hits
+def gather(cfg, root=None):
+    """jca_facts.gather, with jca_facts dropped from RAM afterwards (only plain data stays)."""
+    import jca_facts
+    facts = jca_facts.gather(cfg, root)
+    jca_facts = None
+    if "jca_facts" in sys.modules:
+        del sys.modules["jca_facts"]
+    gc.collect()
+    return facts
 
 
 # ---------------------------------------------------------------- criteria
 class Ctx:
-    def __init__(self, cfg, flash):
+    def __init__(self, cfg, root, facts):
         self.cfg = cfg
-        self.flash = flash
-        self.board = Board(cfg, flash)
+        self.root = root
+        self.board = b = Facts(facts)
         self.cat_items = {}
         self.new_state = None
-        self.secrets, self.walk_cut = self.board.files_with_secrets()
-        values = [v for _, kv, _ in self.secrets for _, v in kv]
-        self.guessed = guess(values, self.board, cfg, flash) if values else {}
+        self.secrets, self.walk_cut, self.guessed = b.secrets, b.walk_cut, b.guessed
         # WebREPL's password given in the code (webrepl.start(password=...)), not webrepl_cfg.py
         self.webrepl_pw_in = [p for p, kv, _ in self.secrets if [k for k, _ in kv if "webrepl.start" in k]]
-        self.app_version, self.version_error, self.version_bytes = self.board.version()
+        self.app_version, self.version_error, self.version_bytes = b.app_version, b.version_error, b.version_bytes
 
     def listeners(self):
         return self.cfg.get("listeners", [])
@@ -864,7 +302,7 @@ def c08(ctx):
 
 def c10(ctx):
     declared = ctx.cfg.get("product", {}).get("model") or ""
-    shown, src = ctx.board.model()
+    shown, src = ctx.board.model_shown, ctx.board.model_source
     f = [_finding("MODEL-SHOWN", "info", "the board's module: %s" % ctx.board.machine_name,
                   {"source": "os.uname().machine", "model": ctx.board.machine_name})]
     if not declared:
@@ -896,7 +334,7 @@ def c11(ctx):
     fix = ("enable flash encryption (ESP32: idf.py / espefuse), or keep the secret off the filesystem"
            if b.platform != "rp2" else "keep the secret off the filesystem (RP2040 flash cannot be encrypted)")
     stored = [(p, [k for k, _ in kv]) for p, kv, _ in ctx.secrets]
-    if ctx.flash.exists("/" + KEY):
+    if ctx.board.key_on_flash:
         stored.append(("/" + KEY, ["attestation private key"]))
     for p, keys in stored:
         ev = {"path": p, "keys": keys, "flash_encrypted": enc}
@@ -1034,9 +472,9 @@ def c16(ctx):
 
 
 # ---------------------------------------------------------------- report
-def _load_json(flash, name, default):
+def _load_json(root, name, default):
     try:
-        with open(flash.real(name)) as fh:
+        with open(_path(root, name)) as fh:
             return json.load(fh)
     except (OSError, ValueError):
         return default
@@ -1055,17 +493,25 @@ def now_epoch(host_now=None):
     return t
 
 
-def run(root=None, host_now=None, record=True):
-    """(report dict, ctx) for the board at ``root`` (default: the current folder)."""
-    flash = Flash(root)
+def run(root=None, host_now=None, record=True, spool=SPOOL, facts=None):
+    """(report dict, ctx) for the board at ``root`` (default: the current folder).
+
+    With ``spool`` (a flash file name) each criterion is written there as one JSON line as soon
+    as it is decided and not kept: ``report["criteria"]`` is then that file's path, which
+    jca_report.write_report streams from. The findings of 16 criteria are never in RAM together.
+    ``facts`` (jca_facts.gather) are gathered here when not given (jca_main gathers them first,
+    with this module not yet loaded)."""
     t0 = time.ticks_ms()
-    cfg = _load_json(flash, CFG, {})
-    ctx = Ctx(cfg, flash)
+    cfg = _load_json(root, CFG, {})
+    if facts is None:
+        facts = gather(cfg, root)
+    ctx = Ctx(cfg, root, facts)
+    facts = None
     ctx.cat_items = {}
     import jca_report
-    for c in jca_report.catalogue(flash.real(CAT)):  # one at a time: only the item keys are kept
+    for c in jca_report.catalogue(_path(root, CAT)):  # one at a time: only the item keys are kept
         ctx.cat_items[c["id"]] = c.get("items", [])
-    state = _load_json(flash, STATE, {})
+    state = _load_json(root, STATE, {})
     ctx.new_state = None
     na = cfg.get("not_applicable", {})
     psti = cfg.get("product", {}).get("psti_compliant")
@@ -1076,6 +522,8 @@ def run(root=None, host_now=None, record=True):
              "S1.1-10": c10, "S1.1-11": c11, "S1.1-12": c12, "S1.1-13": c13,
              "S1.1-14": lambda c: c14(c, state), "S1.1-15": c15, "S1.1-16": c16}
     criteria = []
+    spooled = _path(root, spool) if spool else ""
+    sp = open(spooled, "w") if spooled else None
     summary = {"pass": 0, "fail": 0, "na": 0, "manual": 0, "error": 0}
     for i in range(1, 17):
         cid = "S1.1-%02d" % i
@@ -1091,7 +539,16 @@ def run(root=None, host_now=None, record=True):
             verdict, reason, findings = _outcome("error", "%s: %s" % (type(exc).__name__, exc))
         summary[verdict] += 1
         # title, methods, refs: merged from the catalogue when written (write_report)
-        criteria.append({"id": cid, "verdict": verdict, "reason": reason, "findings": findings})
+        c = {"id": cid, "verdict": verdict, "reason": reason, "findings": findings}
+        if sp is None:
+            criteria.append(c)
+        else:
+            json.dump(c, sp)
+            sp.write("\n")
+        c = findings = reason = None
+        gc.collect()  # each criterion's temporaries go before the next: less fragmentation
+    if sp is not None:
+        sp.close()
     b = ctx.board
     now = now_epoch(host_now)
     elapsed = time.ticks_diff(time.ticks_ms(), t0) / 1000
@@ -1104,7 +561,7 @@ def run(root=None, host_now=None, record=True):
                    "flash_encrypted": b.flash_encrypted},
         "config": cfg.get("config", {"path": None, "sha256": None}),
         "summary": summary,
-        "criteria": criteria,
+        "criteria": spooled or criteria,
         "generated_at": _iso(now),
         "duration_seconds": elapsed if elapsed > 0 else 0,
     }
@@ -1118,7 +575,7 @@ def run(root=None, host_now=None, record=True):
             hist.append(entry)
         state["history"] = hist[-8:]
         try:
-            with open(flash.real(STATE), "w") as fh:
+            with open(_path(root, STATE), "w") as fh:
                 json.dump(state, fh)
         except OSError as exc:
             report["board_errors"] = report.get("board_errors", []) + ["state file: %s" % exc]
@@ -1129,14 +586,22 @@ def check(out=None, root=None, host_now=None):
     """Run the checks; write the report JSON to ``out`` (flash path) or print it."""
     import jca_report
     report, _ = run(root, host_now)
-    flash = Flash(root)
     if out:
-        with open(flash.real(out), "w") as fh:
-            jca_report.write_report(fh, report, flash.real(CAT))
+        with open(_path(root, out), "w") as fh:
+            jca_report.write_report(fh, report, _path(root, CAT))
     else:
-        jca_report.write_report(sys.stdout, report, flash.real(CAT))
+        jca_report.write_report(sys.stdout, report, _path(root, CAT))
         print()
+    drop_spool(report)
     return report["summary"]
+
+
+def drop_spool(report):
+    if isinstance(report.get("criteria"), str):
+        try:
+            os.remove(report["criteria"])
+        except OSError:
+            pass
 
 
 def sign_facts(ctx):
@@ -1144,17 +609,14 @@ def sign_facts(ctx):
     from RAM before the signing code is loaded: see jca_main)."""
     b, cfg = ctx.board, ctx.cfg
     p = cfg.get("product", {})
-    serial = None
-    if p.get("serial_source"):
-        data, _ = ctx.flash.read(p["serial_source"], 4096)
-        serial = _text(data).strip() if data else ""
+    serial = b.serial
     return {"vendor": p.get("vendor", ""), "model": p.get("model") or None,
             "serial_source": p.get("serial_source") or "", "serial": serial,
             "macs": b.macs, "unique_id": b.unique_id,
             "swname": cfg.get("firmware", {}).get("name") or "",
             "version_source": cfg.get("firmware", {}).get("version_source") or "",
             "app_version": ctx.app_version, "version_error": ctx.version_error,
-            "version_bytes": ctx.version_bytes, "root": ctx.flash.root}
+            "version_bytes": ctx.version_bytes, "root": ctx.root}
 
 
 def attest(nonce=None, out="jca_env.json", host_now=None, root=None):

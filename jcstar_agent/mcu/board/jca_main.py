@@ -1,8 +1,10 @@
 """Entry point of the micro-agent on a board: check, then sign, in the least RAM.
 
-``attest(nonce, out, host_now)`` runs the checks (jca_agent), keeps the report and a few plain
-facts, drops the check code from RAM (``sys.modules``, ``gc.collect``), and only then loads the
-signing code (jca_sign, jca_ed25519, jca_sha512): the two never need the heap at the same time.
+``attest(nonce, out, host_now)`` gathers the board's facts (jca_facts) and drops that code, runs
+the criteria (jca_agent: each criterion spooled to flash as it is decided), keeps the report's
+head and a few plain facts, drops the check code from RAM (``sys.modules``, ``gc.collect``), and
+only then loads the signing code (jca_sign, jca_ed25519, jca_sha512): no two of the three phases
+need the heap at the same time.
 """
 import gc
 import sys
@@ -20,8 +22,18 @@ def check(out="jca_report.json", host_now=None):
 
 
 def attest(nonce=None, out="jca_env.json", host_now=None):
+    import jca_facts
+    import json
+    try:
+        with open("jca_cfg.json") as fh:
+            cfg = json.load(fh)
+    except (OSError, ValueError):
+        cfg = {}
+    facts = jca_facts.gather(cfg)
+    cfg = jca_facts = None
+    _drop("jca_facts")  # the facts (plain data) stay; the code that gathered them goes
     import jca_agent
-    report, ctx = jca_agent.run(None, host_now)
+    report, ctx = jca_agent.run(None, host_now, facts=facts)
     facts = jca_agent.sign_facts(ctx)
     iat = jca_agent.now_epoch(host_now)
     ctx = jca_agent = None

@@ -140,8 +140,12 @@ def statement(report, f, nonce, iat, keyid):
                          "digest": {"sha256": _hex(hashlib.sha256(f["version_bytes"]).digest())},
                          "annotations": {"path": f["version_source"], "swversion": f["app_version"]}})
     if not subjects:
-        subjects.append({"name": "report", "digest": {"sha256": _hex(hashlib.sha256(
-            json.dumps(report).encode()).digest())}})
+        h = hashlib.sha256()
+        if isinstance(report.get("criteria"), str):  # spooled by jca_agent.run: the criteria file
+            _feeder(report["criteria"], 1 << 30)(h)
+        else:
+            h.update(json.dumps(report).encode())
+        subjects.append({"name": "report", "digest": {"sha256": _hex(h.digest())}})
     return {"_type": STATEMENT_TYPE, "subject": subjects, "predicateType": PREDICATE_TYPE}, pred
 
 
@@ -174,6 +178,7 @@ def attest(report, facts, nonce, out, iat, root=None):
     except OSError:
         pass
     import jca_report
+    spool = report.get("criteria")
     head, pred = statement(report, facts, nonce, iat, keyid)
     tmp = _path(root, PAYLOAD_TMP)
     with open(tmp, "w") as fh:
@@ -200,4 +205,9 @@ def attest(report, facts, nonce, out, iat, root=None):
         env.write('",\n  "payloadType": "%s",\n  "signatures": [\n    {\n      "keyid": "%s",\n'
                   '      "sig": "%s"\n    }\n  ]\n}\n' % (PAYLOAD_TYPE, keyid, b64(sig)))
     os.remove(tmp)
+    if isinstance(spool, str):
+        try:
+            os.remove(spool)  # the criteria jca_agent.run spooled: in the payload now
+        except OSError:
+            pass
     return keyid, size
