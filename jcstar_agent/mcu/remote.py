@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from ..errors import RunError
 from . import bundle
@@ -151,13 +151,18 @@ def deploy(port: str, config: Optional[str], source: bool = False, timeout: floa
         return {os.path.basename(f): os.path.getsize(f) for f in files}
 
 
-def keygen(port: str, timeout: float = 300.0) -> bytes:
-    """Make the key on the board; return the raw 32-byte public key."""
-    out = run(port, ["exec", wrapped("import jca_sign\nprint('JCA_PUB', jca_sign.keygen())")], timeout)
+def keygen(port: str, timeout: float = 300.0) -> Tuple[bytes, str]:
+    """Make the key on the board; (the raw 32-byte public key, how its randomness was made)."""
+    out = run(port, ["exec", wrapped("import jca_sign\nprint('JCA_PUB', jca_sign.keygen())\n"
+                                     "print('JCA_RNG', jca_sign.RNG)")], timeout)
     pub = bytes.fromhex(tagged(out, "JCA_PUB"))
     if len(pub) != 32:
         raise RunError("the board returned a public key that is not 32 bytes")
-    return pub
+    try:
+        rng = _printable(tagged(out, "JCA_RNG"))[:200]
+    except RunError:
+        rng = "not said by the board (an older micro-agent)"
+    return pub, rng
 
 
 def public_key(port: str, timeout: float = 60.0) -> bytes:

@@ -289,15 +289,35 @@ def c06(ctx):
     return _from_findings(f, "versions readable from sys.implementation and %s on flash; updatable" % src)
 
 
+def _efuse_unread(b):
+    """The info finding saying where the eFuses were not read (ESP32 port only)."""
+    if b.efuse is None and b.platform == "esp32":
+        return [_finding("EFUSE-UNREAD", "info", "eFuse state not read, manual: " + b.efuse_manual,
+                         {"platform": b.platform, "board": b.machine_name})]
+    return []
+
+
 def c08(ctx):
+    b = ctx.board
+    ev = _efuse_unread(b)
+    e = b.efuse
+    if e is not None:
+        if e["secure_boot"]:
+            ev.append(_finding("SECURE-BOOT", "info", "secure boot is on (eFuse, %s): the ROM verifies the "
+                               "bootloader and the bootloader the firmware image before it runs; files on the "
+                               "filesystem (.py, .mpy) are not covered" % e["chip"], {"efuse": e}))
+        else:
+            ev.append(_finding("SECURE-BOOT-OFF", "info", "secure boot is off (eFuse, %s): any firmware image "
+                               "boots; to close it: enable Secure Boot v2 (ESP-IDF, espefuse)" % e["chip"], {"efuse": e}))
     up = ctx.cfg.get("update", {})
     if up.get("network") is False and up.get("description"):
-        return _outcome("na", "no network update: " + up["description"])
+        return _outcome("na", "no network update: " + up["description"], ev)
     if ctx.docs("S1.1-08"):
-        return _docs(ctx, "S1.1-08", "update integrity description")
+        verdict, reason, f = _docs(ctx, "S1.1-08", "update integrity description")
+        return _outcome(verdict, reason, f + ev)
     return _outcome("manual", "a board cannot show how an update image is verified before it is applied: "
                     "declare it in a [[documents]] entry with criterion = \"S1.1-08\" (e.g. signed OTA image, "
-                    "secure boot), or [update] network = false with description")
+                    "secure boot), or [update] network = false with description", ev)
 
 
 def c10(ctx):
@@ -354,7 +374,11 @@ def c11(ctx):
                               % (p, ", ".join(keys), "unencrypted" if enc is False else "possibly unencrypted", fix),
                               ev))
     if b.encryption_source:
-        f.append(_finding("FLASH-ENCRYPTION", "info", b.encryption_source, {"encrypted": enc}))
+        ev = {"encrypted": enc}
+        if b.efuse is not None:
+            ev["efuse"] = b.efuse
+        f.append(_finding("FLASH-ENCRYPTION", "info", b.encryption_source, ev))
+    f += _efuse_unread(b)
     if ctx.walk_cut and not [x for x in f if x["severity"] != "info"]:
         return _outcome("manual", "the flash walk was cut (%s): not everything was seen" % ctx.walk_cut, f)
     return _from_findings(f, "no stored secret reachable from the network (encrypted flash, or no network "
@@ -410,6 +434,25 @@ def c13(ctx):
                           "the MicroPython REPL answers on the USB serial port without authentication; "
                           "declare interfaces.usb_gadget = true with reason, or disable it in the product firmware",
                           {"interface": "usb-repl"}))
+    e = b.efuse
+    if e is not None:  # debug and download ports: physical access only, so info with the fix named
+        if e["jtag_disabled"]:
+            f.append(_finding("DEBUG-JTAG-DISABLED", "info", "JTAG is disabled in eFuse (%s%s)" % (
+                e["chip"], "" if e["jtag_hard_disabled"] else ", in the soft way: HMAC can re-enable it"), {"efuse": e}))
+        else:
+            f.append(_finding("DEBUG-JTAG-ENABLED", "info", "JTAG is not disabled in eFuse (%s): with physical "
+                              "access a debugger reads RAM and flash; to close it: espefuse burn_efuse %s" % (
+                                  e["chip"], "JTAG_DISABLE" if e["chip"] == "esp32" else "DIS_PAD_JTAG"),
+                              {"efuse": e}))
+        if e["download_mode"] == "enabled":
+            f.append(_finding("DEBUG-UART-DOWNLOAD", "info", "UART download mode is enabled (%s): with physical "
+                              "access esptool reads the flash; to close it: espefuse burn_efuse %s" % (
+                                  e["chip"], "UART_DOWNLOAD_DIS" if e["chip"] == "esp32"
+                                  else "ENABLE_SECURITY_DOWNLOAD (or DIS_DOWNLOAD_MODE)"), {"efuse": e}))
+        else:
+            f.append(_finding("DEBUG-UART-DOWNLOAD-CLOSED", "info", "UART download mode is %s (%s)"
+                              % (e["download_mode"], e["chip"]), {"efuse": e}))
+    f += _efuse_unread(b)
     f.append(_finding("SBOM-COMPONENT", "info", "MicroPython %s" % b.mpy_version,
                       {"name": "micropython", "version": b.mpy_version, "platform": b.platform}))
     return _from_findings(f, "WebREPL, radios and USB as declared; the app's own sockets cannot be listed "

@@ -35,7 +35,51 @@ LINE_MAX = 2048  # bytes of one source line the tokenizer sees at once
 BOARD_FACTS = ("platform", "mpy_version", "machine_name", "unique_id", "errors", "has_network", "ap_active",
                "ap_security", "ap_ssid", "sta_active", "macs", "sec_open", "sec_wep", "ble_present",
                "ble_active", "webrepl_started_by", "webrepl_running", "webrepl_cfg", "webrepl",
-               "flash_encrypted", "encryption_source", "ota", "running")
+               "flash_encrypted", "encryption_source", "ota", "running", "efuse", "efuse_manual")
+# eFuse block 0 as each chip's ROM shows it, read-only with machine.mem32: {chip: (address of
+# block 0's first read register, {field: (word, first bit, bits)})}. Addresses and fields from
+# Espressif's espefuse definitions (esptool espefuse/efuse/<chip>/mem_definition.py: BLOCK0
+# read registers; espefuse/efuse_defs/<chip>.yaml: word, pos, len), which follow the TRMs.
+# ESP32: EFUSE_BLK0_RDATA0_REG at DR_REG_EFUSE_BASE 0x3FF5A000; the others: EFUSE_RD_WR_DIS_REG
+# at DR_REG_EFUSE_BASE + 0x2C (ESP32-S2 0x3F41A000, ESP32-S3 0x60007000, ESP32-C3 0x60008800).
+EFUSE = {
+    "esp32": (0x3FF5A000, {"crypt": (0, 20, 7),  # FLASH_CRYPT_CNT: odd number of bits = on
+                           "dl_dis": (0, 27, 1),  # UART_DOWNLOAD_DIS (ESP32 v3 and newer)
+                           "sb": (6, 4, 1), "sb2": (6, 5, 1),  # ABS_DONE_0 (v1), ABS_DONE_1 (v2)
+                           "jtag_hard": (6, 6, 1)}),  # JTAG_DISABLE
+    "esp32s2": (0x3F41A02C, {"crypt": (2, 18, 3), "sb": (3, 20, 1), "jtag_hard": (1, 18, 1),
+                             "jtag_soft": (1, 17, 1), "dl_dis": (4, 0, 1), "dl_secure": (4, 5, 1)}),
+    "esp32s3": (0x6000702C, {"crypt": (2, 18, 3), "sb": (3, 20, 1), "jtag_hard": (1, 19, 1),
+                             "jtag_soft": (1, 16, 3), "usb_jtag_dis": (3, 22, 1), "dl_dis": (4, 0, 1),
+                             "dl_secure": (4, 5, 1)}),
+    "esp32c3": (0x6000882C, {"crypt": (2, 18, 3), "sb": (3, 20, 1), "jtag_hard": (1, 19, 1),
+                             "jtag_soft": (1, 16, 3), "usb_jtag_dis": (1, 9, 1), "dl_dis": (4, 0, 1),
+                             "dl_secure": (4, 5, 1)}),
+}
+
+
+def esp_chip(name):
+    """"esp32", "esp32s2", "esp32s3", "esp32c3" from the board's machine name ("Generic ESP32S3
+    module with ESP32S3"), or None for another chip (C2, C6, H2, P4 ...: no table here)."""
+    n = name.upper().replace("-", "")
+    i = n.find("ESP32")
+    other = False
+    while i >= 0:
+        nxt = n[i + 5:i + 7]
+        if nxt in ("S2", "S3", "C3"):
+            return "esp32" + nxt.lower()
+        if nxt[:1].isalpha():
+            other = True
+        i = n.find("ESP32", i + 5)
+    return None if other or "ESP32" not in n else "esp32"
+
+
+def _odd(v):
+    n = 0
+    while v:
+        n += v & 1
+        v >>= 1
+    return n % 2 == 1
 
 
 def _hex(b):
@@ -387,10 +431,12 @@ class Board:
         self.platform = sys.platform
         impl = sys.implementation
         self.mpy_version = ".".join(str(x) for x in impl.version[:3])
-        try:
-            self.machine_name = os.uname().machine  # type: ignore[attr-defined]
-        except (AttributeError, OSError):
-            self.machine_name = getattr(impl, "_machine", "") or sys.platform
+        self.machine_name = getattr(impl, "_machine", "")  # "Generic ESP32S3 module with ESP32S3"
+        if not self.machine_name:
+            try:
+                self.machine_name = os.uname().machine  # type: ignore[attr-defined]
+            except (AttributeError, OSError):
+                self.machine_name = sys.platform
         self.unique_id = None
         try:
             import machine
@@ -403,6 +449,7 @@ class Board:
         self._ble()
         self._webrepl()
         self._partitions()
+        self._efuse()
 
     def _network(self):
         self.ap_active = False
@@ -501,6 +548,48 @@ class Board:
             self.running = P(P.RUNNING).info()[4]  # pyright: ignore[reportArgumentType] (stub: str only)
         except Exception as exc:  # noqa: BLE001
             self.errors.append("esp32.Partition: %s" % exc)
+
+    def _efuse(self):
+        """Security eFuses of an ESP32-family chip (read-only machine.mem32 reads): secure boot,
+        flash encryption, JTAG, UART download mode. None, with the reason in efuse_manual, on
+        any other chip or port."""
+        self.efuse = None
+        self.efuse_manual = ""
+        if self.platform != "esp32":
+            self.efuse_manual = "no eFuse table for %s (read on ESP32, ESP32-S2, ESP32-S3, ESP32-C3)" % self.platform
+            return
+        chip = esp_chip(self.machine_name)
+        if chip is None:
+            self.efuse_manual = "no eFuse table for %s (read on ESP32, ESP32-S2, ESP32-S3, ESP32-C3)" % self.machine_name
+            return
+        base, fields = EFUSE[chip]
+        try:
+            import machine
+            words = {}
+            v = {}
+            for name in fields:
+                w, pos, n = fields[name]
+                if w not in words:
+                    words[w] = machine.mem32[base + 4 * w] & 0xFFFFFFFF  # pyright: ignore[reportIndexIssue]
+                v[name] = (words[w] >> pos) & ((1 << n) - 1)
+        except Exception as exc:  # noqa: BLE001 — no mem32, or the read faults: manual, said
+            self.efuse_manual = "eFuse block 0 of %s not readable: %s" % (chip, exc)
+            return
+        self.efuse = {
+            "chip": chip, "address": "0x%08x" % base,
+            "secure_boot": bool(v.get("sb") or v.get("sb2")),
+            "flash_encryption": _odd(v["crypt"]),
+            "jtag_disabled": bool(v.get("jtag_hard")) or _odd(v.get("jtag_soft", 0)),
+            "jtag_hard_disabled": bool(v.get("jtag_hard")),
+            "usb_jtag_disabled": bool(v["usb_jtag_dis"]) if "usb_jtag_dis" in v else None,
+            "download_mode": "disabled" if v.get("dl_dis") else ("secure" if v.get("dl_secure") else "enabled")}
+        if not self.efuse["flash_encryption"]:  # the chip's own word: no partition is encrypted
+            self.flash_encrypted = False
+            self.encryption_source = "eFuse %s: flash encryption off (%s even)" % (
+                chip, "FLASH_CRYPT_CNT" if chip == "esp32" else "SPI_BOOT_CRYPT_CNT")
+        elif self.flash_encrypted is None:
+            self.flash_encrypted = True
+            self.encryption_source = "eFuse %s: flash encryption on" % chip
 
     def files_with_secrets(self):
         """[(flash path, [(key, value)])], (walk cut reason). Values stay in memory only."""

@@ -1,7 +1,8 @@
 """Keys and the signed attestation of the micro-agent: the same DSSE envelope as the Linux agent.
 
 ``keygen()`` makes an Ed25519 key from ``os.urandom`` into ``/jca_key.bin`` (seed + public key;
-never overwritten) and returns the public key as hex: only the public half leaves the board.
+never overwritten) and returns the public key as hex: only the public half leaves the board. On
+an ESP32 Wi-Fi is on while it runs (the RNG is true-random only with RF on); ``RNG`` says how.
 ``attest()`` builds the in-toto Statement v1 (predicate = report v1 + the RFC 9711 EAT claims,
 named and encoded as ``jcstar_agent.attest.statement`` writes them), writes the payload to a
 flash file with ``json.dump``, signs ``PAE(payloadType, payload)`` by streaming that file through
@@ -26,6 +27,7 @@ KEY = "jca_key.bin"
 PAYLOAD_TMP = "jca_payload.tmp"
 SPKI_PREFIX = b"\x30\x2a\x30\x05\x06\x03\x2b\x65\x70\x03\x21\x00"  # DER SubjectPublicKeyInfo head
 CHUNK = 768  # multiple of 3: base64 of each chunk joins without padding
+RNG = ""  # how the last keygen's randomness was made (mcu keygen prints it)
 
 
 def _hex(b):
@@ -56,10 +58,41 @@ def keygen(root=None):
         if "already exists" in str(exc):
             raise
     import jca_ed25519
-    seed, pub = jca_ed25519.generate()
+    w, was = _rf_on()
+    try:
+        seed, pub = jca_ed25519.generate()
+    finally:
+        if w is not None and not was:
+            try:
+                w.active(False)  # as it was before keygen
+            except Exception:  # noqa: BLE001
+                pass
     with open(p, "wb") as fh:
         fh.write(seed + pub)
     return _hex(pub)
+
+
+def _rf_on():
+    """(WLAN or None, was it active): on an ESP32 the hardware RNG behind os.urandom is
+    true-random only while the RF subsystem (Wi-Fi or Bluetooth) runs (ESP32 TRM, "Random Number
+    Generator"); Wi-Fi is started for keygen when it is off. RNG says which it was."""
+    global RNG
+    import sys
+    if sys.platform != "esp32":
+        RNG = "%s: os.urandom" % sys.platform
+        return None, True
+    try:
+        import network
+        w = network.WLAN(network.STA_IF)
+        was = bool(w.active())
+        if not was:
+            w.active(True)
+    except Exception as exc:  # noqa: BLE001 — no radio, or it fails to start: said, not hidden
+        RNG = ("esp32: Wi-Fi could not be started (%s): the key was made without RF entropy "
+               "(the hardware RNG was pseudo-random)" % exc)
+        return None, True
+    RNG = "esp32: Wi-Fi RF on while the key was made (the hardware RNG true-random)"
+    return w, was
 
 
 def load_key(root=None):

@@ -21,6 +21,9 @@ class WLAN:
     def active(self, value=None):
         if value is None:
             return self._s["active"]
+        if value and self._s.get("broken"):
+            raise OSError("Wifi Internal Error")
+        self._s.setdefault("log", []).append(bool(value))  # every switch, for the tests
         self._s["active"] = bool(value)
 
     def config(self, *args, **kw):
