@@ -21,7 +21,7 @@ from .. import __version__
 from ..errors import RunError
 
 BOARD_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "board")
-MODULES = ("jca_sha512", "jca_ed25519", "jca_report", "jca_facts", "jca_agent", "jca_sign", "jca_main")
+MODULES = ("jca_sha512", "jca_ed25519", "jca_report", "jca_facts", "jca_agent", "jca_sign", "jca_main", "jca_serve")
 
 
 def module_paths() -> List[str]:

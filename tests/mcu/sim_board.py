@@ -122,6 +122,7 @@ def boot(spec_path):
         network.IFACES[network.STA_IF][k] = v
     if "ble" in fake:
         bluetooth.ACTIVE = fake["ble"]
+    machine.PIN_LOG = fake.get("pin_log")
     for addr, word in fake.get("efuse", {}).items():  # eFuse words behind machine.mem32
         machine.EFUSE[int(addr)] = word
     if "unique_id" in fake:

@@ -82,7 +82,6 @@ class Ctx:
         self.cfg = cfg
         self.root = root
         self.board = b = Facts(facts)
-        self.cat_items = {}
         self.new_state = None
         self.secrets, self.walk_cut, self.guessed = b.secrets, b.walk_cut, b.guessed
         # WebREPL's password given in the code (webrepl.start(password=...)), not webrepl_cfg.py
@@ -121,6 +120,16 @@ class Ctx:
             if lg.get("name") == name:
                 return lg
         return None
+
+    def items(self, cid):
+        """The enumerated item keys of criterion ``cid`` from the catalogue, read when a declared
+        document needs them: only that criterion's line is parsed."""
+        import jca_report
+        want = '"id":"%s"' % cid
+        for line in jca_report.lines(_path(self.root, CAT)):
+            if want in line:
+                return jca_report.json.loads(line).get("items", [])
+        return []
 
     def docs(self, cid):
         return [d for d in self.cfg.get("documents", []) if d.get("criterion") == cid]
@@ -253,7 +262,7 @@ def _docs(ctx, cid, what):
                               "medium", prob, ev))
         f.append(_finding("DOC-REFERENCE", "info", "%s: %s" % (what, d.get("title") or d.get("url")
                                                                 or d.get("file")), ev))
-    items = ctx.cat_items.get(cid, [])
+    items = ctx.items(cid)
     covered = set()
     for d in docs:
         covered.update(d.get("items") or items)
@@ -550,10 +559,6 @@ def run(root=None, host_now=None, record=True, spool=SPOOL, facts=None):
         facts = gather(cfg, root)
     ctx = Ctx(cfg, root, facts)
     facts = None
-    ctx.cat_items = {}
-    import jca_report
-    for c in jca_report.catalogue(_path(root, CAT)):  # one at a time: only the item keys are kept
-        ctx.cat_items[c["id"]] = c.get("items", [])
     state = _load_json(root, STATE, {})
     ctx.new_state = None
     na = cfg.get("not_applicable", {})

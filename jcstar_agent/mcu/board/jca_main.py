@@ -21,7 +21,10 @@ def check(out="jca_report.json", host_now=None):
     return jca_agent.check(out, None, host_now)
 
 
-def attest(nonce=None, out="jca_env.json", host_now=None):
+def attest_steps(nonce=None, out="jca_env.json", host_now=None):
+    """The attestation as a generator: it yields between the facts, the criteria and the
+    signature (an asyncio caller, jca_serve, lets the product run there); its value (StopIteration)
+    is jca_sign.attest's (keyid, payload size)."""
     import jca_facts
     import json
     try:
@@ -32,13 +35,25 @@ def attest(nonce=None, out="jca_env.json", host_now=None):
     facts = jca_facts.gather(cfg)
     cfg = jca_facts = None
     _drop("jca_facts")  # the facts (plain data) stay; the code that gathered them goes
+    yield "facts"
     import jca_agent
     report, ctx = jca_agent.run(None, host_now, facts=facts)
     facts = jca_agent.sign_facts(ctx)
     iat = jca_agent.now_epoch(host_now)
     ctx = jca_agent = None
     _drop("jca_agent")
+    yield "criteria"
     box = {"report": report, "facts": facts}  # jca_sign takes them out: no frame keeps them alive
     report = facts = None
     import jca_sign
     return jca_sign.attest(box, None, nonce, out, iat)
+
+
+def attest(nonce=None, out="jca_env.json", host_now=None):
+    """Check and sign in the least RAM; (keyid, payload size)."""
+    steps = attest_steps(nonce, out, host_now)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value

@@ -5,8 +5,8 @@ check (jca_agent) and the signing (jca_sign) sides use it."""
 import json
 
 
-def catalogue(path):
-    """The criterion catalogue, one criterion a line (JSON lines), parsed one at a time."""
+def lines(path):
+    """The criterion catalogue's lines (one criterion a line, JSON), unparsed, one at a time."""
     try:
         fh = open(path)
     except OSError:
@@ -14,7 +14,8 @@ def catalogue(path):
     with fh:
         for line in fh:
             if line.strip():
-                yield json.loads(line)
+                yield line
+
 
 
 def spooled(path):

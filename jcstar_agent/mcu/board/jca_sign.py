@@ -26,7 +26,7 @@ UEID_TAG = b"jcstar-agent/ueid/v1\x00"
 KEY = "jca_key.bin"
 PAYLOAD_TMP = "jca_payload.tmp"
 SPKI_PREFIX = b"\x30\x2a\x30\x05\x06\x03\x2b\x65\x70\x03\x21\x00"  # DER SubjectPublicKeyInfo head
-CHUNK = 768  # multiple of 3: base64 of each chunk joins without padding
+CHUNK = 384  # multiple of 3: base64 of each chunk joins without padding
 RNG = ""  # how the last keygen's randomness was made (mcu keygen prints it)
 
 
@@ -228,15 +228,22 @@ def attest(report, facts, nonce, out, iat, root=None):
     head = ("DSSEv1 %d %s %d " % (len(pt), PAYLOAD_TYPE, size)).encode()
     import jca_ed25519
     sig = jca_ed25519.sign(seed, (head, _feeder(tmp, size)), pub)
-    with open(_path(root, out), "w") as env, open(tmp, "rb") as fh:
-        env.write('{\n  "payload": "')
+    jca_ed25519 = seed = None
+    import sys
+    for m in ("jca_ed25519", "jca_sha512"):  # signed: the signing code goes before the envelope
+        sys.modules.pop(m, None)
+    gc.collect()
+    buf = bytearray(CHUNK)  # one buffer for the whole payload; base64 written as bytes
+    mv = memoryview(buf)
+    with open(_path(root, out), "wb") as env, open(tmp, "rb") as fh:
+        env.write(b'{\n  "payload": "')
         while True:
-            chunk = fh.read(CHUNK)
-            if not chunk:
+            n = fh.readinto(buf)
+            if not n:
                 break
-            env.write(b2a_base64(chunk).decode().strip())
-        env.write('",\n  "payloadType": "%s",\n  "signatures": [\n    {\n      "keyid": "%s",\n'
-                  '      "sig": "%s"\n    }\n  ]\n}\n' % (PAYLOAD_TYPE, keyid, b64(sig)))
+            env.write(b2a_base64(mv[:n], newline=False))  # pyright: ignore[reportArgumentType] (any buffer)
+        env.write(('",\n  "payloadType": "%s",\n  "signatures": [\n    {\n      "keyid": "%s",\n'
+                   '      "sig": "%s"\n    }\n  ]\n}\n' % (PAYLOAD_TYPE, keyid, b64(sig))).encode())
     os.remove(tmp)
     if isinstance(spool, str):
         try:

@@ -5,6 +5,7 @@ any other address raises, so a wrong address in the micro-agent fails its test i
 zeros. ``Pin``: an output pin that counts its toggles (the product loop stand-in)."""
 UNIQUE_ID = b"\xe4\x65\xb8\x12\x34\x56"
 EFUSE = {}  # {address: 32-bit word}
+PIN_LOG = None  # a host file: "ticks_ms toggles" appended every 10 toggles (a logic analyser)
 
 
 def unique_id():
@@ -45,3 +46,7 @@ class Pin:
     def toggle(self):
         self.v ^= 1
         self.toggles += 1
+        if PIN_LOG and self.toggles % 10 == 0:
+            import time
+            with open(PIN_LOG, "a") as fh:
+                fh.write("%d %d\n" % (time.ticks_ms(), self.toggles))
