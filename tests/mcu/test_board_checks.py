@@ -200,3 +200,12 @@ def test_signing_key_on_unencrypted_flash_is_said(tmp_path):
     rep = json.loads(r.stdout.strip().splitlines()[-1])
     f = [x for x in findings(rep, "S1.1-11") if x["evidence"].get("path") == "/jca_key.bin"]
     assert f and f[0]["check"] == "SECRET-PHYSICAL-ACCESS"  # said, info: no network path reads it
+
+
+def test_document_covering_some_items_names_the_others(tmp_path):
+    # the catalogue's item keys are read only for a criterion with a declared document
+    toml = GOOD_TOML + ('\n[[documents]]\ncriterion = "S1.1-05"\ntitle = "Acme PSIRT policy"\n'
+                        'url = "https://acme.example/psirt"\nitems = ["1", "3"]\n')
+    rep = good(tmp_path, toml=toml)
+    f = [x for x in findings(rep, "S1.1-05") if x["check"] == "DOC-ITEM-UNCOVERED"]
+    assert [x["evidence"]["item"] for x in f] == ["2"] and verdicts(rep)["S1.1-05"] == "fail"
