@@ -11,5 +11,6 @@
 # Relative paths in a manifest are relative to this file.
 include("$(PORT_DIR)/boards/manifest.py")  # the port's own frozen modules (webrepl, ...)
 
-for _m in ("jca_sha512", "jca_ed25519", "jca_report", "jca_agent", "jca_sign", "jca_main"):
+for _m in ("jca_sha512", "jca_ed25519", "jca_report", "jca_facts", "jca_agent", "jca_sign", "jca_main",
+           "jca_serve"):
     module(_m + ".py", base_path="../../jcstar_agent/mcu/board")

@@ -6,7 +6,8 @@
 
 ``deploy`` copies the micro-agent (.mpy from mpy-cross, or the .py sources with ``--source``) and
 ``jca_cfg.json`` (the board TOML, validated here), ``jca_cat.json`` and ``jca_pw.txt``.
-``keygen`` makes the Ed25519 key on the board from ``os.urandom``; only the public key leaves it,
+``keygen`` makes the Ed25519 key on the board from ``os.urandom`` (on an ESP32 with Wi-Fi on, so
+the hardware RNG is true-random; said on the ``randomness:`` line); only the public key leaves it,
 written here as PEM SubjectPublicKeyInfo (never overwritten) once the board has signed a fresh
 nonce that verifies with it; a small-order or non-canonical key is refused. ``attest`` sends a
 fresh nonce (or ``--nonce``), runs check + sign on the board, fetches the envelope and verifies it with
@@ -76,12 +77,12 @@ def run(args) -> int:
         import time
 
         started = time.monotonic()
-        raw = remote.keygen(args.port, args.timeout)  # refuses a small-order or non-hex key
+        raw, rng = remote.keygen(args.port, args.timeout)  # refuses a small-order or non-hex key
         remote.prove(args.port, raw, max(1.0, args.timeout - (time.monotonic() - started)))
         with open(args.out, "xb") as fh:
             fh.write(remote.public_pem(raw))
         print(f"public key: {args.out}\nalgorithm:  ed25519 (private key on the board only)\n"
-              f"keyid:      {keyid_of_raw(raw)}")
+              f"randomness: {rng}\nkeyid:      {keyid_of_raw(raw)}")
         return 0
     if action == "attest":
         from ..attest.api import verify_envelope

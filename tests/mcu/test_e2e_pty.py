@@ -75,6 +75,7 @@ def test_deploy_keygen_attest_verify_ingest_factory(board, tmp_path):
     r = cli("mcu", "keygen", "--port", board, "--out", pub)
     assert r.returncode == 0, r.stderr
     assert open(pub).read().startswith("-----BEGIN PUBLIC KEY-----")
+    assert "randomness: linux: os.urandom" in r.stdout  # the unix port: no ESP32 RF to switch on
     r = cli("mcu", "keygen", "--port", board, "--out", pub)
     assert r.returncode == 2  # never overwrites
 

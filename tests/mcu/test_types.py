@@ -74,12 +74,12 @@ def test_micro_agent_type_checks_against_the_port_stubs(typings, tmp_path, port)
               for d in diags if d["severity"] == "error"]
     assert errors == []
     analyzed = {os.path.basename(d["file"]) for d in pyright(base, folders[port], _typo(tmp_path / "typo"))}
-    assert analyzed == {"jca_agent.py"}  # the sources were really analyzed (not silently skipped)
+    assert analyzed == {"jca_facts.py"}  # the sources were really analyzed (not silently skipped)
 
 
 def _typo(dst):
     src = _copy(dst)
-    agent = src / "jca_agent.py"
+    agent = src / "jca_facts.py"  # where the board APIs are read
     text = agent.read_text()
     assert "w.active()" in text and "machine.unique_id()" in text
     agent.write_text(text.replace("w.active()", "w.actve()").replace("machine.unique_id()", "machine.uniq_id()"))

@@ -17,18 +17,10 @@ import sys
 import json
 import time
 
-import hashlib
+import gc
 
-VERSION_FILE_MAX = 4096
-SECRET_FILE_MAX = 16384
-WALK_MAX_FILES = 200
-WALK_MAX_DEPTH = 4
-OWN = ("jca_",)
 CFG, CAT, PW, STATE, KEY = "jca_cfg.json", "jca_cat.json", "jca_pw.txt", "jca_state.json", "jca_key.bin"
-SECRET_NAMES = ("secrets.py", "secret.py", "config.json", "config.py", "settings.json", "settings.py",
-                "wifi.json", "wifi.py", "credentials.json", "credentials.py", "env.json", ".env",
-                "webrepl_cfg.py")
-SECRET_KEYS = ("pass", "psk", "secret", "token", "apikey", "api_key", "key")
+SPOOL = "jca_crit.tmp"  # the criteria of the run in progress, one JSON line each
 WEBREPL_PORT = 8266
 
 
@@ -54,391 +46,68 @@ def _hex(b):
     return "".join("%02x" % x for x in b)
 
 
-def _sha256_hex(data):
-    return _hex(hashlib.sha256(data).digest())
+def _path(root, name):
+    if root is None:
+        return name
+    return (root.rstrip("/") + "/" + name) if root not in ("", "/") else "/" + name
 
 
-# ---------------------------------------------------------------- flash (read-only, bounded)
-class Flash:
-    """Files under ``root`` (the flash root on a board), named by their flash path "/x"."""
+class Facts:
+    """The board's facts (jca_facts.gather) as attributes: ``ctx.board.ap_active``."""
 
-    def __init__(self, root=None):
-        self.root = root if root is not None else os.getcwd()
-        if self.root.endswith("/") and len(self.root) > 1:
-            self.root = self.root[:-1]
+    def __init__(self, d):
+        self._d = d
 
-    def real(self, path):
-        path = path.lstrip("/")
-        return path if self.root in ("", "/") and not path else (
-            ("" if self.root == "/" else self.root) + "/" + path)
-
-    def read(self, path, limit):
-        """(bytes or None, truncated)"""
+    def __getattr__(self, name):
         try:
-            size = os.stat(self.real(path))[6]  # no limit-sized buffer for a small file
-            with open(self.real(path), "rb") as fh:
-                data = fh.read(min(size, limit))
-        except OSError:
-            return None, False
-        return data, size > limit
-
-    def scan(self, path, limit):
-        """(secrets found, sha256 hex, truncated) of a file read line by line (lines in pieces of
-        at most 256 bytes): no file-sized buffer, whatever the file's size."""
-        found = []
-        h = hashlib.sha256()
-        n = 0
-        try:
-            with open(self.real(path), "rb") as fh:
-                while True:
-                    raw = fh.readline(256)
-                    if not raw:
-                        break
-                    n += len(raw)
-                    if n > limit:
-                        return found, _hex(h.digest()), True
-                    h.update(raw)
-                    if b"=" in raw or b":" in raw or b"connect(" in raw:
-                        found += secrets_in(_text(raw))
-        except OSError:
-            return [], None, False
-        return found, _hex(h.digest()), False
-
-    def exists(self, path):
-        try:
-            os.stat(self.real(path))
-            return True
-        except OSError:
-            return False
-
-    def walk(self):
-        """Flash paths of regular files, depth- and count-bounded: (paths, cut_reason)."""
-        out = []
-        stack = [("", 0)]
-        while stack:
-            rel, depth = stack.pop()
-            try:
-                entries = list(os.ilistdir(self.real(rel) if rel else self.root))
-            except OSError:
-                continue
-            for ent in entries:
-                name, kind = ent[0], ent[1]
-                child = rel + "/" + name
-                if kind == 0x4000:
-                    if depth + 1 < WALK_MAX_DEPTH:
-                        stack.append((child, depth + 1))
-                    else:
-                        return out, "folder depth limit %d reached at %s" % (WALK_MAX_DEPTH, child)
-                else:
-                    out.append(child)
-                    if len(out) >= WALK_MAX_FILES:
-                        return out, "file limit %d reached" % WALK_MAX_FILES
-        return out, ""
+            return self._d[name]
+        except KeyError:
+            raise AttributeError(name)
 
 
-# ---------------------------------------------------------------- board facts (no verdicts)
-def _text(data):
-    try:
-        return data.decode("utf-8")
-    except UnicodeError:
-        return data.decode("latin-1") if hasattr(data, "decode") else ""
-
-
-def _quoted(s):
-    s = s.strip()
-    if len(s) >= 2 and s[0] == s[-1] and s[0] in "'\"":
-        return s[1:-1]
-    return None
-
-
-def secrets_in(text):
-    """[(key name, value)] of assignments whose name says secret: ``PASS = '…'``, ``"psk": "…"``,
-    ``wlan.connect("ssid", "…")`` (second argument)."""
-    out = []
-    for line in text.split("\n"):
-        s = line.strip()
-        if not s or s[0] == "#":
-            continue
-        i = s.find(".connect(")
-        if i >= 0:
-            args = s[i + 9:].split(")")[0].split(",")
-            if len(args) >= 2:
-                v = _quoted(args[1])
-                if v:
-                    out.append(("connect() password", v))
-            continue
-        for part in s.strip("{},").split(","):
-            sep = "=" if "=" in part and (":" not in part or part.find("=") < part.find(":")) else ":"
-            if sep not in part:
-                continue
-            k, _, v = part.partition(sep)
-            k = k.strip().strip("'\"").strip()
-            val = _quoted(v)
-            if not k or val is None or not val:
-                continue
-            kl = k.lower()
-            for word in SECRET_KEYS:
-                if word in kl and not kl.endswith("file") and not kl.endswith("path"):
-                    out.append((k, val))
-                    break
-    return out
-
-
-class Board:
-    """What the board shows: platform, identity, radios, WebREPL, partitions, flash files."""
-
-    def __init__(self, cfg, flash):
-        self.cfg = cfg
-        self.flash = flash
-        self.errors = []
-        self.platform = sys.platform
-        impl = sys.implementation
-        self.mpy_version = ".".join(str(x) for x in impl.version[:3])
-        try:
-            self.machine_name = os.uname().machine  # type: ignore[attr-defined]
-        except (AttributeError, OSError):
-            self.machine_name = getattr(impl, "_machine", "") or sys.platform
-        self.unique_id = None
-        try:
-            import machine
-            self.unique_id = bytes(machine.unique_id())
-        except ImportError:
-            pass
-        except Exception as exc:  # noqa: BLE001 — a board API failure is a value
-            self.errors.append("machine.unique_id: %s" % exc)
-        self._network()
-        self._ble()
-        self._webrepl()
-        self._partitions()
-
-    def _network(self):
-        self.ap_active = False
-        self.ap_security = None
-        self.ap_ssid = None
-        self.sta_active = False
-        self.macs = []
-        self.sec_open, self.sec_wep = 0, 1
-        try:
-            import network as net
-        except ImportError:
-            self.has_network = False
-            return
-        self.has_network = True
-        for which, iface in (("STA_IF", net.STA_IF), ("AP_IF", net.AP_IF)):
-            try:
-                w = net.WLAN(iface)
-                active = bool(w.active())
-                try:
-                    mac = bytes(w.config("mac"))
-                    if len(mac) == 6 and mac not in self.macs:
-                        self.macs.append(mac)
-                except Exception:  # noqa: BLE001
-                    pass
-                if which == "STA_IF":
-                    self.sta_active = active
-                else:
-                    self.ap_active = active
-                    if active:
-                        for opt in ("security", "authmode"):
-                            try:
-                                self.ap_security = int(w.config(opt))
-                                break
-                            except Exception:  # noqa: BLE001 — older/newer option name
-                                continue
-                        try:
-                            self.ap_ssid = str(w.config("ssid"))
-                        except Exception:  # noqa: BLE001
-                            pass
-            except Exception as exc:  # noqa: BLE001
-                self.errors.append("network.WLAN(%s): %s" % (which, exc))
-        self.sec_open = getattr(net.WLAN, "SEC_OPEN", getattr(net, "AUTH_OPEN", 0))  # newer, older name
-        self.sec_wep = getattr(net.WLAN, "SEC_WEP", getattr(net, "AUTH_WEP", 1))
-
-    def _ble(self):
-        self.ble_present = False
-        self.ble_active = False
-        try:
-            import bluetooth
-        except ImportError:
-            return
-        self.ble_present = True
-        try:
-            self.ble_active = bool(bluetooth.BLE().active())
-        except Exception as exc:  # noqa: BLE001
-            self.errors.append("bluetooth.BLE: %s" % exc)
-
-    def _webrepl(self):
-        self.webrepl_started_by = []
-        for f in ("/boot.py", "/main.py"):
-            data, _ = self.flash.read(f, SECRET_FILE_MAX)
-            if data is None:
-                continue
-            for line in _text(data).split("\n"):
-                s = line.strip()
-                if s and s[0] != "#" and "webrepl.start" in s:
-                    self.webrepl_started_by.append(f)
-                    break
-        wr = sys.modules.get("webrepl")
-        self.webrepl_running = bool(wr is not None and getattr(wr, "listen_s", None) is not None)
-        self.webrepl_cfg = self.flash.exists("/webrepl_cfg.py")
-        self.webrepl = bool(self.webrepl_started_by or self.webrepl_running)
-
-    def _partitions(self):
-        self.flash_encrypted = None  # None: unknown
-        self.encryption_source = ""
-        self.ota = []
-        self.running = None
-        try:
-            from esp32 import Partition as P  # pyright: ignore[reportMissingImports] (ESP32 only)
-        except ImportError:
-            if self.platform == "rp2":
-                self.flash_encrypted = False
-                self.encryption_source = "RP2040/RP2350 MicroPython keeps its flash unencrypted"
-            return
-        try:
-            data = P.find(P.TYPE_DATA)
-            vfs_parts = [p for p in data if p.info()[4] in ("vfs", "ffat", "littlefs")]
-            parts = vfs_parts or list(data)
-            if parts:
-                info = parts[0].info()
-                self.flash_encrypted = bool(info[5])
-                self.encryption_source = "esp32.Partition('%s').info() encrypted flag" % info[4]
-            apps = P.find(P.TYPE_APP)
-            self.ota = [p.info()[4] for p in apps if p.info()[4].startswith("ota_")]
-            self.running = P(P.RUNNING).info()[4]  # pyright: ignore[reportArgumentType] (stub: str only)
-        except Exception as exc:  # noqa: BLE001
-            self.errors.append("esp32.Partition: %s" % exc)
-
-    def files_with_secrets(self):
-        """[(flash path, [(key, value)])], (walk cut reason). Values stay in memory only."""
-        paths, cut = self.flash.walk()
-        out = []
-        for p in paths:
-            name = p.rsplit("/", 1)[-1]
-            if name.startswith(OWN):
-                continue
-            low = name.lower()
-            if not (low in SECRET_NAMES or low.endswith(".py") or low.endswith(".json")
-                    or low.endswith(".env") or low.endswith(".cfg")):
-                continue
-            found, fp, truncated = self.flash.scan(p, SECRET_FILE_MAX)
-            if found:
-                out.append((p, found, fp))
-            elif truncated and low in SECRET_NAMES:
-                cut = cut or "%s is larger than %d bytes; read in part" % (p, SECRET_FILE_MAX)
-        return out, cut
-
-    def version(self):
-        """(app version or None, error, raw bytes of the version file)."""
-        fw = self.cfg.get("firmware", {})
-        src = fw.get("version_source") or ""
-        if not src:
-            return None, "no firmware.version_source declared (the app's version file on flash)", None
-        data, _ = self.flash.read(src, VERSION_FILE_MAX)
-        if data is None:
-            return None, "%s is missing or unreadable" % src, None
-        key = fw.get("version_key") or ""
-        lines = [ln.strip() for ln in _text(data).split("\n") if ln.strip()]
-        if key == "VERSION_ID" and lines and "=" not in lines[0]:
-            key = ""  # the os-release default key, but a plain one-line version file
-        for line in lines:
-            s = line.strip()
-            if not s:
-                continue
-            if not key:
-                return s, "", data
-            k, sep, v = s.partition("=")
-            if sep and k.strip() == key:
-                return v.strip().strip("'\""), "", data
-        return None, "%s has no %s" % (src, ("line " + key) if key else "line"), data
-
-    def model(self):
-        src = self.cfg.get("product", {}).get("model_source") or ""
-        if not src:
-            return None, ""
-        data, _ = self.flash.read(src, VERSION_FILE_MAX)
-        if data is None:
-            return None, src
-        return _text(data).strip().split("\n")[0].strip(), src
-
-
-# ---------------------------------------------------------------- passwords
-def mac_variants(mac):
-    h = _hex(mac)
-    out = [h, h.upper(), h[-8:], h[-6:], h[-4:], h[-6:].upper(), h[-4:].upper()]
-    pairs = [h[i:i + 2] for i in range(0, 12, 2)]
-    out += [":".join(pairs), ":".join(pairs).upper(), "-".join(pairs)]
-    for prefix in ("admin", "Admin", "pass", "root"):
-        out += [prefix + h[-6:], prefix + h[-4:]]
-    return out
-
-
-def word_variants(word):
-    w = word.strip()
-    if not w:
-        return []
-    out = [w, w.lower(), w.upper()]
-    for c in ("1", "12", "123", "1234", "!"):
-        out.append(w.lower() + c)
-    return out
-
-
-def derived(board, cfg):
-    """{candidate: where it came from} from the board's public data (unique_id, MACs, model)."""
-    d = {}
-    for w in cfg.get("passwords", []):
-        d.setdefault(w, "vendor dictionary")
-    if board.unique_id:
-        uid = board.unique_id
-        for w in (mac_variants(uid[-6:]) if len(uid) >= 6 else []) + [_hex(uid), _hex(uid).upper()]:
-            d.setdefault(w, "derived from machine.unique_id()")
-    for mac in board.macs:
-        for w in mac_variants(mac):
-            d.setdefault(w, "derived from a MAC address")
-    for key in ("model", "vendor"):
-        for w in word_variants(cfg.get("product", {}).get(key) or ""):
-            d.setdefault(w, "derived from the %s" % key)
-    for w in ("micropython", "MicroPython", "python", "esp32", "pico", "picow", "webrepl"):
-        d.setdefault(w, "derived from the platform name")
-    return d
-
-
-def guess(values, board, cfg, flash):
-    """{value: label} for values found in the derived candidates or the bundled list."""
-    hits = {}
-    d = derived(board, cfg)
-    want = set(values)
-    for v in want:
-        if v in d:
-            hits[v] = d[v]
-    rest = [v for v in want if v not in hits]
-    if rest:
-        try:
-            with open(flash.real(PW), "r") as fh:
-                for line in fh:
-                    w = line.rstrip("\n")
-                    if w in rest:
-                        hits[w] = "bundled default list"
-        except OSError:
-            pass
-    return hits
+def gather(cfg, root=None):
+    """jca_facts.gather, with jca_facts dropped from RAM afterwards (only plain data stays)."""
+    import jca_facts
+    facts = jca_facts.gather(cfg, root)
+    jca_facts = None
+    if "jca_facts" in sys.modules:
+        del sys.modules["jca_facts"]
+    gc.collect()
+    return facts
 
 
 # ---------------------------------------------------------------- criteria
 class Ctx:
-    def __init__(self, cfg, flash):
+    def __init__(self, cfg, root, facts):
         self.cfg = cfg
-        self.flash = flash
-        self.board = Board(cfg, flash)
-        self.cat_items = {}
+        self.root = root
+        self.board = b = Facts(facts)
         self.new_state = None
-        self.secrets, self.walk_cut = self.board.files_with_secrets()
-        values = [v for _, kv, _ in self.secrets for _, v in kv]
-        self.guessed = guess(values, self.board, cfg, flash) if values else {}
-        self.app_version, self.version_error, self.version_bytes = self.board.version()
+        self.secrets, self.walk_cut, self.guessed = b.secrets, b.walk_cut, b.guessed
+        # WebREPL's password given in the code (webrepl.start(password=...)), not webrepl_cfg.py
+        self.webrepl_pw_in = [p for p, kv, _ in self.secrets if [k for k, _ in kv if "webrepl.start" in k]]
+        self.app_version, self.version_error, self.version_bytes = b.app_version, b.version_error, b.version_bytes
 
     def listeners(self):
         return self.cfg.get("listeners", [])
+
+    def netfs(self):
+        """[(what, evidence)]: network paths that read the flash's files (WebREPL; an FTP or
+        HTTP file server in the code; a declared file-serving listener)."""
+        out = []
+        if self.board.webrepl:
+            out.append(("WebREPL (tcp/%d) reads and writes any flash file" % WEBREPL_PORT,
+                        {"service": "webrepl", "port": WEBREPL_PORT}))
+        for path, name in self.board.netfs:
+            out.append(("%s uses %s (serves flash files over the network)" % (path, name),
+                        {"path": path, "name": name}))
+        for li in self.listeners():
+            purpose = (li.get("purpose") or "").lower()
+            if li.get("port") in (20, 21, 69) or "ftp" in purpose or "file" in purpose:
+                out.append(("declared listener %s/%s (%s) serves files" % (li.get("proto", "tcp"), li.get("port"),
+                                                                         li.get("purpose") or "ftp"),
+                            {"proto": li.get("proto", "tcp"), "port": li.get("port")}))
+        return out
 
     def declared_listener(self, port):
         for li in self.listeners():
@@ -452,6 +121,16 @@ class Ctx:
                 return lg
         return None
 
+    def items(self, cid):
+        """The enumerated item keys of criterion ``cid`` from the catalogue, read when a declared
+        document needs them: only that criterion's line is parsed."""
+        import jca_report
+        want = '"id":"%s"' % cid
+        for line in jca_report.lines(_path(self.root, CAT)):
+            if want in line:
+                return jca_report.json.loads(line).get("items", [])
+        return []
+
     def docs(self, cid):
         return [d for d in self.cfg.get("documents", []) if d.get("criterion") == cid]
 
@@ -463,9 +142,10 @@ def c01(ctx):
         f.append(_finding("WIFI-AP-OPEN", "high",
                           "the Wi-Fi access point is %s: anyone in range reaches the board over IP"
                           % kind, {"interface": "network.AP_IF", "ssid": b.ap_ssid, "security": b.ap_security}))
-    if b.webrepl and not b.webrepl_cfg:
+    if b.webrepl and not b.webrepl_cfg and not ctx.webrepl_pw_in:
         f.append(_finding("WEBREPL-NO-PASSWORD", "high",
-                          "WebREPL is started but /webrepl_cfg.py (its password) is missing",
+                          "WebREPL is started but no password is set: /webrepl_cfg.py is missing and "
+                          "webrepl.start() is given none",
                           {"path": "/webrepl_cfg.py", "started_by": b.webrepl_started_by}))
     for li in ctx.listeners():
         ev = {"proto": li.get("proto", "tcp"), "port": li.get("port")}
@@ -478,7 +158,10 @@ def c01(ctx):
         else:
             f.append(_finding("LISTENER-AUTH-UNDECLARED", "medium", "listener %s/%s declares no auth"
                               % (ev["proto"], ev["port"]), ev))
-    if b.webrepl and b.webrepl_cfg:
+    if b.webrepl and ctx.webrepl_pw_in:
+        f.append(_finding("WEBREPL-PASSWORD", "info", "WebREPL asks for the password given to webrepl.start() "
+                          "in %s" % ", ".join(ctx.webrepl_pw_in), {"path": ctx.webrepl_pw_in[0], "port": WEBREPL_PORT}))
+    elif b.webrepl and b.webrepl_cfg:
         f.append(_finding("WEBREPL-PASSWORD", "info", "WebREPL asks for the password in /webrepl_cfg.py",
                           {"path": "/webrepl_cfg.py", "port": WEBREPL_PORT}))
     problems = [x for x in f if x["severity"] != "info"]
@@ -498,9 +181,20 @@ def c02(ctx):
                 ev["source"] = label
                 f.append(_finding("CRED-DEFAULT-PASSWORD", "high",
                                   "%s in %s is a well-known or guessable password (%s)" % (key, path, label), ev))
-            elif path == "/webrepl_cfg.py" and len(value) < 6:
+            elif (path == "/webrepl_cfg.py" or "webrepl.start" in key) and len(value) < 6:
                 f.append(_finding("CRED-SHORT-PASSWORD", "high",
                                   "the WebREPL password in %s is shorter than 6 characters" % path, ev))
+    b = ctx.board
+    if b.ap_active and (b.ap_ssid or "").startswith("MicroPython-") and not [
+            k for _, kv, _ in ctx.secrets for k, _ in kv if "config(" in k]:
+        # the ESP8266 port starts its AP as MicroPython-xxxxxx with the password micropythoN
+        f.append(_finding("CRED-DEFAULT-PASSWORD", "high",
+                          "the access point %s runs with the firmware's default password: no code sets one "
+                          "(ap.config(password=...))" % b.ap_ssid,
+                          {"interface": "network.AP_IF", "ssid": b.ap_ssid,
+                           "source": "MicroPython ESP8266 default access point password"}))
+    if not ctx.secrets and f:
+        return _from_findings(f, "")
     if not ctx.secrets:
         if ctx.walk_cut:
             return _outcome("manual", "no credential found, but the flash walk was cut: " + ctx.walk_cut, f)
@@ -568,7 +262,7 @@ def _docs(ctx, cid, what):
                               "medium", prob, ev))
         f.append(_finding("DOC-REFERENCE", "info", "%s: %s" % (what, d.get("title") or d.get("url")
                                                                 or d.get("file")), ev))
-    items = ctx.cat_items.get(cid, [])
+    items = ctx.items(cid)
     covered = set()
     for d in docs:
         covered.update(d.get("items") or items)
@@ -604,20 +298,40 @@ def c06(ctx):
     return _from_findings(f, "versions readable from sys.implementation and %s on flash; updatable" % src)
 
 
+def _efuse_unread(b):
+    """The info finding saying where the eFuses were not read (ESP32 port only)."""
+    if b.efuse is None and b.platform == "esp32":
+        return [_finding("EFUSE-UNREAD", "info", "eFuse state not read, manual: " + b.efuse_manual,
+                         {"platform": b.platform, "board": b.machine_name})]
+    return []
+
+
 def c08(ctx):
+    b = ctx.board
+    ev = _efuse_unread(b)
+    e = b.efuse
+    if e is not None:
+        if e["secure_boot"]:
+            ev.append(_finding("SECURE-BOOT", "info", "secure boot is on (eFuse, %s): the ROM verifies the "
+                               "bootloader and the bootloader the firmware image before it runs; files on the "
+                               "filesystem (.py, .mpy) are not covered" % e["chip"], {"efuse": e}))
+        else:
+            ev.append(_finding("SECURE-BOOT-OFF", "info", "secure boot is off (eFuse, %s): any firmware image "
+                               "boots; to close it: enable Secure Boot v2 (ESP-IDF, espefuse)" % e["chip"], {"efuse": e}))
     up = ctx.cfg.get("update", {})
     if up.get("network") is False and up.get("description"):
-        return _outcome("na", "no network update: " + up["description"])
+        return _outcome("na", "no network update: " + up["description"], ev)
     if ctx.docs("S1.1-08"):
-        return _docs(ctx, "S1.1-08", "update integrity description")
+        verdict, reason, f = _docs(ctx, "S1.1-08", "update integrity description")
+        return _outcome(verdict, reason, f + ev)
     return _outcome("manual", "a board cannot show how an update image is verified before it is applied: "
                     "declare it in a [[documents]] entry with criterion = \"S1.1-08\" (e.g. signed OTA image, "
-                    "secure boot), or [update] network = false with description")
+                    "secure boot), or [update] network = false with description", ev)
 
 
 def c10(ctx):
     declared = ctx.cfg.get("product", {}).get("model") or ""
-    shown, src = ctx.board.model()
+    shown, src = ctx.board.model_shown, ctx.board.model_source
     f = [_finding("MODEL-SHOWN", "info", "the board's module: %s" % ctx.board.machine_name,
                   {"source": "os.uname().machine", "model": ctx.board.machine_name})]
     if not declared:
@@ -637,34 +351,47 @@ def c10(ctx):
 
 
 def c11(ctx):
+    """A stored secret fails 11 when a network path reads the flash (★1 S1.1-11: protection of
+    stored assets against network access); on unencrypted flash without one it is physical
+    access only: info, with the fix named."""
     b, f = ctx.board, []
     enc = b.flash_encrypted
     if enc is None:
         f.append(_finding("FLASH-ENCRYPTION-UNKNOWN", "info", "flash encryption cannot be read on %s" % b.platform, {}))
-    secret_files = [(p, kv) for p, kv, _ in ctx.secrets]
-    for p, kv in secret_files:
-        keys = [k for k, _ in kv]
+    paths = ctx.netfs() if not enc else []
+    via = "; ".join(w for w, _ in paths)
+    fix = ("enable flash encryption (ESP32: idf.py / espefuse), or keep the secret off the filesystem"
+           if b.platform != "rp2" else "keep the secret off the filesystem (RP2040 flash cannot be encrypted)")
+    stored = [(p, [k for k, _ in kv]) for p, kv, _ in ctx.secrets]
+    if ctx.board.key_on_flash:
+        stored.append(("/" + KEY, ["attestation private key"]))
+    for p, keys in stored:
         ev = {"path": p, "keys": keys, "flash_encrypted": enc}
+        key = p == "/" + KEY
         if enc:
-            f.append(_finding("SECRET-ON-ENCRYPTED-FLASH", "info", "%s holds %s on encrypted flash"
-                              % (p, ", ".join(keys)), ev))
+            f.append(_finding("KEY-PRIVATE-ENCRYPTED" if key else "SECRET-ON-ENCRYPTED-FLASH", "info",
+                              "%s holds %s on encrypted flash" % (p, ", ".join(keys)), ev))
+        elif paths:
+            ev["network_paths"] = [e for _, e in paths]
+            f.append(_finding("KEY-PRIVATE-READABLE" if key else "SECRET-PLAINTEXT-FLASH", "high",
+                              "%s holds %s in plaintext on %s flash, and the network reads the flash: %s"
+                              % (p, ", ".join(keys), "unencrypted" if enc is False else "possibly unencrypted", via), ev))
         else:
-            f.append(_finding("SECRET-PLAINTEXT-FLASH", "high",
-                              "%s holds %s in plaintext on %s flash: readable by anyone with the board"
-                              % (p, ", ".join(keys), "unencrypted" if enc is False else "possibly unencrypted"), ev))
-    if ctx.flash.exists("/" + KEY):
-        ev = {"path": "/" + KEY, "flash_encrypted": enc}
-        if enc:
-            f.append(_finding("KEY-PRIVATE-ENCRYPTED", "info", "the attestation key is on encrypted flash", ev))
-        else:
-            f.append(_finding("KEY-PRIVATE-READABLE", "medium",
-                              "the attestation private key /%s is readable with physical access (flash "
-                              "not encrypted)" % KEY, ev))
+            f.append(_finding("SECRET-PHYSICAL-ACCESS", "info",
+                              "%s holds %s in plaintext on %s flash: readable with physical access only (no "
+                              "network path reads the flash); to close it: %s"
+                              % (p, ", ".join(keys), "unencrypted" if enc is False else "possibly unencrypted", fix),
+                              ev))
     if b.encryption_source:
-        f.append(_finding("FLASH-ENCRYPTION", "info", b.encryption_source, {"encrypted": enc}))
+        ev = {"encrypted": enc}
+        if b.efuse is not None:
+            ev["efuse"] = b.efuse
+        f.append(_finding("FLASH-ENCRYPTION", "info", b.encryption_source, ev))
+    f += _efuse_unread(b)
     if ctx.walk_cut and not [x for x in f if x["severity"] != "info"]:
         return _outcome("manual", "the flash walk was cut (%s): not everything was seen" % ctx.walk_cut, f)
-    return _from_findings(f, "no plaintext secret on unencrypted flash")
+    return _from_findings(f, "no stored secret reachable from the network (encrypted flash, or no network "
+                          "path that reads the flash)")
 
 
 def c12(ctx):
@@ -716,6 +443,25 @@ def c13(ctx):
                           "the MicroPython REPL answers on the USB serial port without authentication; "
                           "declare interfaces.usb_gadget = true with reason, or disable it in the product firmware",
                           {"interface": "usb-repl"}))
+    e = b.efuse
+    if e is not None:  # debug and download ports: physical access only, so info with the fix named
+        if e["jtag_disabled"]:
+            f.append(_finding("DEBUG-JTAG-DISABLED", "info", "JTAG is disabled in eFuse (%s%s)" % (
+                e["chip"], "" if e["jtag_hard_disabled"] else ", in the soft way: HMAC can re-enable it"), {"efuse": e}))
+        else:
+            f.append(_finding("DEBUG-JTAG-ENABLED", "info", "JTAG is not disabled in eFuse (%s): with physical "
+                              "access a debugger reads RAM and flash; to close it: espefuse burn_efuse %s" % (
+                                  e["chip"], "JTAG_DISABLE" if e["chip"] == "esp32" else "DIS_PAD_JTAG"),
+                              {"efuse": e}))
+        if e["download_mode"] == "enabled":
+            f.append(_finding("DEBUG-UART-DOWNLOAD", "info", "UART download mode is enabled (%s): with physical "
+                              "access esptool reads the flash; to close it: espefuse burn_efuse %s" % (
+                                  e["chip"], "UART_DOWNLOAD_DIS" if e["chip"] == "esp32"
+                                  else "ENABLE_SECURITY_DOWNLOAD (or DIS_DOWNLOAD_MODE)"), {"efuse": e}))
+        else:
+            f.append(_finding("DEBUG-UART-DOWNLOAD-CLOSED", "info", "UART download mode is %s (%s)"
+                              % (e["download_mode"], e["chip"]), {"efuse": e}))
+    f += _efuse_unread(b)
     f.append(_finding("SBOM-COMPONENT", "info", "MicroPython %s" % b.mpy_version,
                       {"name": "micropython", "version": b.mpy_version, "platform": b.platform}))
     return _from_findings(f, "WebREPL, radios and USB as declared; the app's own sockets cannot be listed "
@@ -778,9 +524,9 @@ def c16(ctx):
 
 
 # ---------------------------------------------------------------- report
-def _load_json(flash, name, default):
+def _load_json(root, name, default):
     try:
-        with open(flash.real(name)) as fh:
+        with open(_path(root, name)) as fh:
             return json.load(fh)
     except (OSError, ValueError):
         return default
@@ -799,17 +545,21 @@ def now_epoch(host_now=None):
     return t
 
 
-def run(root=None, host_now=None, record=True):
-    """(report dict, ctx) for the board at ``root`` (default: the current folder)."""
-    flash = Flash(root)
+def run(root=None, host_now=None, record=True, spool=SPOOL, facts=None):
+    """(report dict, ctx) for the board at ``root`` (default: the current folder).
+
+    With ``spool`` (a flash file name) each criterion is written there as one JSON line as soon
+    as it is decided and not kept: ``report["criteria"]`` is then that file's path, which
+    jca_report.write_report streams from. The findings of 16 criteria are never in RAM together.
+    ``facts`` (jca_facts.gather) are gathered here when not given (jca_main gathers them first,
+    with this module not yet loaded)."""
     t0 = time.ticks_ms()
-    cfg = _load_json(flash, CFG, {})
-    ctx = Ctx(cfg, flash)
-    ctx.cat_items = {}
-    import jca_report
-    for c in jca_report.catalogue(flash.real(CAT)):  # one at a time: only the item keys are kept
-        ctx.cat_items[c["id"]] = c.get("items", [])
-    state = _load_json(flash, STATE, {})
+    cfg = _load_json(root, CFG, {})
+    if facts is None:
+        facts = gather(cfg, root)
+    ctx = Ctx(cfg, root, facts)
+    facts = None
+    state = _load_json(root, STATE, {})
     ctx.new_state = None
     na = cfg.get("not_applicable", {})
     psti = cfg.get("product", {}).get("psti_compliant")
@@ -820,6 +570,8 @@ def run(root=None, host_now=None, record=True):
              "S1.1-10": c10, "S1.1-11": c11, "S1.1-12": c12, "S1.1-13": c13,
              "S1.1-14": lambda c: c14(c, state), "S1.1-15": c15, "S1.1-16": c16}
     criteria = []
+    spooled = _path(root, spool) if spool else ""
+    sp = open(spooled, "w") if spooled else None
     summary = {"pass": 0, "fail": 0, "na": 0, "manual": 0, "error": 0}
     for i in range(1, 17):
         cid = "S1.1-%02d" % i
@@ -835,7 +587,16 @@ def run(root=None, host_now=None, record=True):
             verdict, reason, findings = _outcome("error", "%s: %s" % (type(exc).__name__, exc))
         summary[verdict] += 1
         # title, methods, refs: merged from the catalogue when written (write_report)
-        criteria.append({"id": cid, "verdict": verdict, "reason": reason, "findings": findings})
+        c = {"id": cid, "verdict": verdict, "reason": reason, "findings": findings}
+        if sp is None:
+            criteria.append(c)
+        else:
+            json.dump(c, sp)
+            sp.write("\n")
+        c = findings = reason = None
+        gc.collect()  # each criterion's temporaries go before the next: less fragmentation
+    if sp is not None:
+        sp.close()
     b = ctx.board
     now = now_epoch(host_now)
     elapsed = time.ticks_diff(time.ticks_ms(), t0) / 1000
@@ -848,7 +609,7 @@ def run(root=None, host_now=None, record=True):
                    "flash_encrypted": b.flash_encrypted},
         "config": cfg.get("config", {"path": None, "sha256": None}),
         "summary": summary,
-        "criteria": criteria,
+        "criteria": spooled or criteria,
         "generated_at": _iso(now),
         "duration_seconds": elapsed if elapsed > 0 else 0,
     }
@@ -862,7 +623,7 @@ def run(root=None, host_now=None, record=True):
             hist.append(entry)
         state["history"] = hist[-8:]
         try:
-            with open(flash.real(STATE), "w") as fh:
+            with open(_path(root, STATE), "w") as fh:
                 json.dump(state, fh)
         except OSError as exc:
             report["board_errors"] = report.get("board_errors", []) + ["state file: %s" % exc]
@@ -873,14 +634,22 @@ def check(out=None, root=None, host_now=None):
     """Run the checks; write the report JSON to ``out`` (flash path) or print it."""
     import jca_report
     report, _ = run(root, host_now)
-    flash = Flash(root)
     if out:
-        with open(flash.real(out), "w") as fh:
-            jca_report.write_report(fh, report, flash.real(CAT))
+        with open(_path(root, out), "w") as fh:
+            jca_report.write_report(fh, report, _path(root, CAT))
     else:
-        jca_report.write_report(sys.stdout, report, flash.real(CAT))
+        jca_report.write_report(sys.stdout, report, _path(root, CAT))
         print()
+    drop_spool(report)
     return report["summary"]
+
+
+def drop_spool(report):
+    if isinstance(report.get("criteria"), str):
+        try:
+            os.remove(report["criteria"])
+        except OSError:
+            pass
 
 
 def sign_facts(ctx):
@@ -888,17 +657,14 @@ def sign_facts(ctx):
     from RAM before the signing code is loaded: see jca_main)."""
     b, cfg = ctx.board, ctx.cfg
     p = cfg.get("product", {})
-    serial = None
-    if p.get("serial_source"):
-        data, _ = ctx.flash.read(p["serial_source"], 4096)
-        serial = _text(data).strip() if data else ""
+    serial = b.serial
     return {"vendor": p.get("vendor", ""), "model": p.get("model") or None,
             "serial_source": p.get("serial_source") or "", "serial": serial,
             "macs": b.macs, "unique_id": b.unique_id,
             "swname": cfg.get("firmware", {}).get("name") or "",
             "version_source": cfg.get("firmware", {}).get("version_source") or "",
             "app_version": ctx.app_version, "version_error": ctx.version_error,
-            "version_bytes": ctx.version_bytes, "root": ctx.flash.root}
+            "version_bytes": ctx.version_bytes, "root": ctx.root}
 
 
 def attest(nonce=None, out="jca_env.json", host_now=None, root=None):

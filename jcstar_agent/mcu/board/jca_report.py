@@ -1,16 +1,26 @@
-"""Report v1 writer of the micro-agent: streams the criteria, merging each with its catalogue
-entry while it is written (the catalogue is never in RAM as a whole). Small on purpose: both the
+"""Report v1 writer of the micro-agent: streams the criteria (from the list, or from the flash
+file jca_agent.run spooled them to), merging each with its catalogue entry while it is written
+(neither the catalogue nor the criteria are in RAM as a whole). Small on purpose: both the
 check (jca_agent) and the signing (jca_sign) sides use it."""
 import json
 
 
-def catalogue(path):
-    """The criterion catalogue, one criterion a line (JSON lines), parsed one at a time."""
+def lines(path):
+    """The criterion catalogue's lines (one criterion a line, JSON), unparsed, one at a time."""
     try:
         fh = open(path)
     except OSError:
         return
     with fh:
+        for line in fh:
+            if line.strip():
+                yield line
+
+
+
+def spooled(path):
+    """The criteria jca_agent.run spooled to ``path``, one JSON line each, one at a time."""
+    with open(path) as fh:
         for line in fh:
             if line.strip():
                 yield json.loads(line)
@@ -31,7 +41,8 @@ def write_report(fh, report, cat_path):
         cf = open(cat_path)
     except OSError:
         cf = None
-    for i, c in enumerate(report["criteria"]):
+    crit = report["criteria"]
+    for i, c in enumerate(spooled(crit) if isinstance(crit, str) else crit):
         meta = None
         while cf is not None and meta is None:  # the catalogue lists the criteria in order
             line = cf.readline()

@@ -38,16 +38,20 @@ _H0 = (0x6a09e667f3bcc908, 0xbb67ae8584caa73b, 0x3c6ef372fe94f82b, 0xa54ff53a5f1
        0x510e527fade682d1, 0x9b05688c2b3e6c1f, 0x1f83d9abfb41bd6b, 0x5be0cd19137e2179)
 
 
+_W = [0] * 80  # the message schedule, allocated once: no list grown (and copied) per block
+
+
 def _compress(h, block, off):
     """One SHA-512 block (FIPS 180-4 6.4.2) from ``block[off:off+128]``; returns the new state."""
-    w = list(unpack_from(">16Q", block, off))
+    w = _W
+    w[0:16] = unpack_from(">16Q", block, off)
     M = _M
     for t in range(16, 80):
         x = w[t - 15]
         y = w[t - 2]
         s0 = (((x >> 1) | (x << 63)) ^ ((x >> 8) | (x << 56)) ^ (x >> 7)) & M
         s1 = (((y >> 19) | (y << 45)) ^ ((y >> 61) | (y << 3)) ^ (y >> 6)) & M
-        w.append((w[t - 16] + s0 + w[t - 7] + s1) & M)
+        w[t] = (w[t - 16] + s0 + w[t - 7] + s1) & M
     a, b, c, d, e, f, g, hh = h
     K = _K
     for t in range(80):

@@ -1,7 +1,8 @@
 """Keys and the signed attestation of the micro-agent: the same DSSE envelope as the Linux agent.
 
 ``keygen()`` makes an Ed25519 key from ``os.urandom`` into ``/jca_key.bin`` (seed + public key;
-never overwritten) and returns the public key as hex: only the public half leaves the board.
+never overwritten) and returns the public key as hex: only the public half leaves the board. On
+an ESP32 Wi-Fi is on while it runs (the RNG is true-random only with RF on); ``RNG`` says how.
 ``prove(nonce)`` signs a host's fresh nonce, so the host can check that key before trusting it.
 ``attest()`` builds the in-toto Statement v1 (predicate = report v1 + the RFC 9711 EAT claims,
 named and encoded as ``jcstar_agent.attest.statement`` writes them), writes the payload to a
@@ -27,7 +28,8 @@ KEY = "jca_key.bin"
 PAYLOAD_TMP = "jca_payload.tmp"
 SPKI_PREFIX = b"\x30\x2a\x30\x05\x06\x03\x2b\x65\x70\x03\x21\x00"  # DER SubjectPublicKeyInfo head
 PROOF_TAG = b"jcstar-agent/key-proof/v1\x00"  # = jcstar_agent.mcu.remote.PROOF_TAG
-CHUNK = 768  # multiple of 3: base64 of each chunk joins without padding
+CHUNK = 384  # multiple of 3: base64 of each chunk joins without padding
+RNG = ""  # how the last keygen's randomness was made (mcu keygen prints it)
 
 
 def _hex(b):
@@ -58,10 +60,41 @@ def keygen(root=None):
         if "already exists" in str(exc):
             raise
     import jca_ed25519
-    seed, pub = jca_ed25519.generate()
+    w, was = _rf_on()
+    try:
+        seed, pub = jca_ed25519.generate()
+    finally:
+        if w is not None and not was:
+            try:
+                w.active(False)  # as it was before keygen
+            except Exception:  # noqa: BLE001
+                pass
     with open(p, "wb") as fh:
         fh.write(seed + pub)
     return _hex(pub)
+
+
+def _rf_on():
+    """(WLAN or None, was it active): on an ESP32 the hardware RNG behind os.urandom is
+    true-random only while the RF subsystem (Wi-Fi or Bluetooth) runs (ESP32 TRM, "Random Number
+    Generator"); Wi-Fi is started for keygen when it is off. RNG says which it was."""
+    global RNG
+    import sys
+    if sys.platform != "esp32":
+        RNG = "%s: os.urandom" % sys.platform
+        return None, True
+    try:
+        import network
+        w = network.WLAN(network.STA_IF)
+        was = bool(w.active())
+        if not was:
+            w.active(True)
+    except Exception as exc:  # noqa: BLE001 — no radio, or it fails to start: said, not hidden
+        RNG = ("esp32: Wi-Fi could not be started (%s): the key was made without RF entropy "
+               "(the hardware RNG was pseudo-random)" % exc)
+        return None, True
+    RNG = "esp32: Wi-Fi RF on while the key was made (the hardware RNG true-random)"
+    return w, was
 
 
 def load_key(root=None):
@@ -151,8 +184,12 @@ def statement(report, f, nonce, iat, keyid):
                          "digest": {"sha256": _hex(hashlib.sha256(f["version_bytes"]).digest())},
                          "annotations": {"path": f["version_source"], "swversion": f["app_version"]}})
     if not subjects:
-        subjects.append({"name": "report", "digest": {"sha256": _hex(hashlib.sha256(
-            json.dumps(report).encode()).digest())}})
+        h = hashlib.sha256()
+        if isinstance(report.get("criteria"), str):  # spooled by jca_agent.run: the criteria file
+            _feeder(report["criteria"], 1 << 30)(h)
+        else:
+            h.update(json.dumps(report).encode())
+        subjects.append({"name": "report", "digest": {"sha256": _hex(h.digest())}})
     return {"_type": STATEMENT_TYPE, "subject": subjects, "predicateType": PREDICATE_TYPE}, pred
 
 
@@ -185,6 +222,7 @@ def attest(report, facts, nonce, out, iat, root=None):
     except OSError:
         pass
     import jca_report
+    spool = report.get("criteria")
     head, pred = statement(report, facts, nonce, iat, keyid)
     tmp = _path(root, PAYLOAD_TMP)
     with open(tmp, "w") as fh:
@@ -201,14 +239,26 @@ def attest(report, facts, nonce, out, iat, root=None):
     head = ("DSSEv1 %d %s %d " % (len(pt), PAYLOAD_TYPE, size)).encode()
     import jca_ed25519
     sig = jca_ed25519.sign(seed, (head, _feeder(tmp, size)), pub)
-    with open(_path(root, out), "w") as env, open(tmp, "rb") as fh:
-        env.write('{\n  "payload": "')
+    jca_ed25519 = seed = None
+    import sys
+    for m in ("jca_ed25519", "jca_sha512"):  # signed: the signing code goes before the envelope
+        sys.modules.pop(m, None)
+    gc.collect()
+    buf = bytearray(CHUNK)  # one buffer for the whole payload; base64 written as bytes
+    mv = memoryview(buf)
+    with open(_path(root, out), "wb") as env, open(tmp, "rb") as fh:
+        env.write(b'{\n  "payload": "')
         while True:
-            chunk = fh.read(CHUNK)
-            if not chunk:
+            n = fh.readinto(buf)
+            if not n:
                 break
-            env.write(b2a_base64(chunk).decode().strip())
-        env.write('",\n  "payloadType": "%s",\n  "signatures": [\n    {\n      "keyid": "%s",\n'
-                  '      "sig": "%s"\n    }\n  ]\n}\n' % (PAYLOAD_TYPE, keyid, b64(sig)))
+            env.write(b2a_base64(mv[:n], newline=False))  # pyright: ignore[reportArgumentType] (any buffer)
+        env.write(('",\n  "payloadType": "%s",\n  "signatures": [\n    {\n      "keyid": "%s",\n'
+                   '      "sig": "%s"\n    }\n  ]\n}\n' % (PAYLOAD_TYPE, keyid, b64(sig))).encode())
     os.remove(tmp)
+    if isinstance(spool, str):
+        try:
+            os.remove(spool)  # the criteria jca_agent.run spooled: in the payload now
+        except OSError:
+            pass
     return keyid, size

@@ -21,9 +21,19 @@ class WLAN:
     def active(self, value=None):
         if value is None:
             return self._s["active"]
+        if value and self._s.get("broken"):
+            raise OSError("Wifi Internal Error")
+        self._s.setdefault("log", []).append(bool(value))  # every switch, for the tests
         self._s["active"] = bool(value)
 
-    def config(self, name):
-        if name not in self._s:
+    def config(self, *args, **kw):
+        if kw:  # set, as boot.py does: ap.config(essid=..., password=...); never read back
+            for k, v in kw.items():
+                self._s["ssid" if k == "essid" else k] = v
+            return None
+        if args[0] not in self._s or args[0] in ("password", "key"):
             raise ValueError("unknown config param")
-        return self._s[name]
+        return self._s[args[0]]
+
+    def connect(self, ssid=None, key=None):
+        self._s["connected_to"] = ssid
