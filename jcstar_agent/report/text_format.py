@@ -13,12 +13,24 @@ def _paint(text: str, verdict: str, colour: bool) -> str:
     return f"\033[{_COLOURS[verdict]}m{text}\033[0m" if colour else text
 
 
+def image_line(image: dict) -> str:
+    """``--image``: the file's format, partition and digest in one line (text and junit)."""
+    fmt = str(image.get("format", "?")) + (f"+{image['compression']}" if image.get("compression") else "")
+    part = image.get("partition")
+    if isinstance(part, dict):
+        fmt += f", partition {part.get('index')} ({part.get('type')}, {part.get('filesystem')})"
+    return f"{image.get('path')} ({fmt}) sha256 {image.get('sha256')}"
+
+
 def render(report: Report, colour: bool = False) -> str:
     t = report.target
     out = [f"jcstar-agent {report.agent_version} — JC-STAR ★1 check of {t.mode} root {t.root}"
            + (f" (model {t.model}" + (f", firmware {t.firmware_version})" if t.firmware_version else ")")
               if t.model else (f" (firmware {t.firmware_version})" if t.firmware_version else "")),
-           f"config: {report.config_path or 'none (built-in defaults: nothing declared)'}", ""]
+           f"config: {report.config_path or 'none (built-in defaults: nothing declared)'}"]
+    if t.image:
+        out.append(f"image: {image_line(t.image)}")
+    out.append("")
     for c in report.criteria:
         v = c.verdict.value
         label = _paint(f"{v.upper():6}", v, colour)
