@@ -30,7 +30,7 @@ import stat
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple
+from typing import List, Optional
 
 from .tree import DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES, ImageError, Limits, Tree
 
@@ -103,9 +103,10 @@ def materialise(image_path: str, workdir: Optional[str] = None, limits: Optional
     try:
         size = os.fstat(fd).st_size
         digest = _sha256(fd, image_path)
-        tmp = tempfile.mkdtemp(prefix="jcstar-image-", dir=workdir)
-        info = ImageInfo(os.path.abspath(image_path), digest, size, "", workdir=tmp)
+        info = ImageInfo(os.path.abspath(image_path), digest, size, "")
         _OPEN.append(info)
+        _private_folder(info, workdir)
+        tmp = info.workdir
         top, stage = os.path.join(tmp, "root"), os.path.join(tmp, "stage")
         os.mkdir(top, 0o700)
         os.mkdir(stage, 0o700)
@@ -131,6 +132,21 @@ def materialise(image_path: str, workdir: Optional[str] = None, limits: Optional
         raise
     finally:
         os.close(fd)
+
+
+def _private_folder(info: ImageInfo, workdir: Optional[str]) -> None:
+    """A new 0700 folder, its name in ``info`` before a Ctrl-C or SIGTERM can interrupt (they
+    wait until it is: a folder made but not yet named would be left behind)."""
+    blocked = {signal.SIGINT, signal.SIGTERM}
+    try:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+    except (AttributeError, ValueError, OSError):
+        old = None
+    try:
+        info.workdir = tempfile.mkdtemp(prefix="jcstar-image-", dir=workdir)
+    finally:
+        if old is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _open(path: str) -> int:
