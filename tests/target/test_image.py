@@ -19,13 +19,10 @@ import time
 import pytest
 
 from clirun import PROJECT, run_cli, run_process
+from imagetools import ext4 as _ext4, disk as _gpt, run as _run, tar as _tar
 from jcstar_agent.target.image import ImageError, Limits, materialise
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="makes a tree with owners and a device node")
-
-GPT_ROOT_X86_64 = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"
-GPT_ESP = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
-
 
 def _source(base) -> str:
     """A small root with what the checks judge: owners, set-id, a 0640 root:shadow file, links of
@@ -69,41 +66,6 @@ def _entries(src: str) -> dict:
 def _meta(st):
     rdev = st.st_rdev if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else 0
     return (stat.S_IFMT(st.st_mode), stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, rdev)
-
-
-def _run(*cmd, **kw):
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
-
-
-def _ext4(src, dest, size="16M"):
-    _run("mkfs.ext4", "-q", "-F", "-d", src, dest, size)
-    return dest
-
-
-def _gpt(base, fs_image, label="gpt"):
-    """A two-partition disk: a FAT boot partition, then the root filesystem."""
-    disk = os.path.join(str(base), f"disk.{label}.img")
-    root_sectors = (os.path.getsize(fs_image) + 511) // 512
-    with open(disk, "wb") as fh:
-        fh.truncate((2048 + 8192 + root_sectors + 2048) * 512)
-    if label == "gpt":
-        table = (f"label: gpt\nstart=2048, size=8192, type={GPT_ESP}, name=\"boot\"\n"
-                 f"start=10240, size={root_sectors}, type={GPT_ROOT_X86_64}, name=\"rootfs\"\n")
-    else:
-        table = f"label: dos\nstart=2048, size=8192, type=c\nstart=10240, size={root_sectors}, type=83\n"
-    subprocess.run(["sfdisk", "-q", disk], input=table.encode(), check=True, stdout=subprocess.DEVNULL)
-    boot = os.path.join(str(base), "boot.vfat")
-    _run("mkfs.vfat", "-C", boot, str(8192 // 2))
-    for part, start in ((boot, 2048), (fs_image, 10240)):
-        _run("dd", f"if={part}", f"of={disk}", "bs=512", f"seek={start}", "conv=notrunc", "status=none")
-    os.unlink(boot)
-    return disk
-
-
-def _tar(src, dest, flag=""):
-    cmd = ["tar", "--numeric-owner", "-C", src, "-cf", dest] + ([flag] if flag else []) + ["."]
-    _run(*cmd)
-    return dest
 
 
 @pytest.fixture(scope="module")
