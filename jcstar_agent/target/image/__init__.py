@@ -162,9 +162,9 @@ def _open(path: str) -> int:
 
 
 def _sha256(fd: int, path: str) -> str:
-    from ...digest import sha256
+    import hashlib  # OpenSSL's: 4-5x the builtin's speed on a GB image (digest.py saves RSS instead)
 
-    h = sha256()
+    h = hashlib.sha256()
     offset = 0
     while True:
         chunk = os.pread(fd, 1 << 20, offset)

@@ -31,28 +31,60 @@ class Debugfs:
         self.fd = fd
         self.stage = stage
 
-    def run(self, commands: List[str]) -> bytes:
-        """stdout of one debugfs run of ``commands`` (its cwd is the staging folder)."""
+    def run(self, commands: List[str], jobs: int = 1) -> bytes:
+        """stdout of debugfs running ``commands`` (cwd: the staging folder), in batches of at
+        most ``_BATCH`` commands, ``jobs`` debugfs processes at once (dumps are I/O, cores help)."""
+        batches = [commands[i:i + _BATCH] for i in range(0, len(commands), _BATCH)]
+        if jobs > 1 and len(batches) == 1 and len(commands) >= 2 * jobs:
+            size = -(-len(commands) // jobs)
+            batches = [commands[i:i + size] for i in range(0, len(commands), size)]
         out = []
-        for i in range(0, len(commands), _BATCH):
-            script = os.path.join(self.stage, "debugfs.cmd")
-            with open(script, "w") as fh:
-                fh.write("\n".join(commands[i:i + _BATCH]) + "\n")
-            env = dict(os.environ, PAGER="__none__", DEBUGFS_PAGER="__none__", LC_ALL="C")
-            try:
-                p = subprocess.run(["debugfs", "-f", script, self.device], stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, pass_fds=(self.fd,),
-                                   cwd=self.stage, env=env)
-            except FileNotFoundError:
-                raise ImageError("reading an ext2/3/4 image needs debugfs (apt install e2fsprogs)") from None
-            finally:
-                os.unlink(script)
-            if p.returncode != 0 or b"debugfs: " not in p.stdout:
-                err = [ln for ln in p.stderr.decode("utf-8", "replace").splitlines()
-                       if ln.strip() and not ln.startswith("debugfs ")]
-                raise ImageError("debugfs could not read it: " + (err[-1].strip() if err else "no reason given"))
-            out.append(p.stdout)
+        for i in range(0, len(batches), max(1, jobs)):
+            out += self._run_at_once(batches[i:i + max(1, jobs)])
         return b"".join(out)
+
+    def _run_at_once(self, batches: List[List[str]]) -> List[bytes]:
+        """One debugfs per batch, all at once; their output goes to files (a pipe each would
+        make one wait while another is read)."""
+        env = dict(os.environ, PAGER="__none__", DEBUGFS_PAGER="__none__", LC_ALL="C")
+        procs, files = [], []
+        try:
+            for n, batch in enumerate(batches):
+                base = os.path.join(self.stage, f"debugfs.{n}")
+                files += [base + ".cmd", base + ".out", base + ".err"]
+                with open(base + ".cmd", "w") as fh:
+                    fh.write("\n".join(batch) + "\n")
+                with open(base + ".out", "wb") as out, open(base + ".err", "wb") as err:
+                    try:
+                        procs.append(subprocess.Popen(
+                            ["debugfs", "-f", base + ".cmd", self.device], stdout=out, stderr=err,
+                            stdin=subprocess.DEVNULL, pass_fds=(self.fd,), cwd=self.stage, env=env))
+                    except FileNotFoundError:
+                        raise ImageError("reading an ext2/3/4 image needs debugfs (apt install e2fsprogs)") from None
+            for p in procs:
+                p.wait()
+            results = []
+            for n, p in enumerate(procs):
+                base = os.path.join(self.stage, f"debugfs.{n}")
+                with open(base + ".out", "rb") as fh:
+                    stdout = fh.read()
+                if p.returncode != 0 or b"debugfs: " not in stdout:
+                    with open(base + ".err", "rb") as fh:
+                        lines = fh.read(1 << 16).decode("utf-8", "replace").splitlines()
+                    err = [ln for ln in lines if ln.strip() and not ln.startswith("debugfs ")]
+                    raise ImageError("debugfs could not read it: " + (err[-1].strip() if err else "no reason given"))
+                results.append(stdout)
+            return results
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+            for name in files:
+                try:
+                    os.unlink(name)
+                except OSError:
+                    pass
 
 
 def _sections(output: bytes) -> Dict[int, List[bytes]]:
@@ -181,7 +213,7 @@ def _files(dfs: Debugfs, tree: Tree, files) -> None:
     inodes = sorted(files)
     for i in range(0, len(inodes), _BATCH):
         batch = inodes[i:i + _BATCH]
-        dfs.run([f"dump <{ino}> f{ino}" for ino in batch])
+        dfs.run([f"dump <{ino}> f{ino}" for ino in batch], jobs=min(4, os.cpu_count() or 1))
         for ino in batch:
             staged = os.path.join(dfs.stage, f"f{ino}")
             (first, meta, size), *others = files[ino]
