@@ -333,6 +333,7 @@ def test_report_and_attestation_name_the_file(tmp_path, images):
     assert schemas.errors(json.loads(run_cli("check", "--image", image).out), "report-v1") == []
     draft = run_cli("declare", "--image", images["squashfs"])
     assert draft.rc == 0, draft.err
+    assert f"from the image at {images['squashfs']} (sha256 " in draft.out.replace("\n# ", " ")
     r = run_cli("factory", "--image", images["tar"], "--key", key, "--store", str(tmp_path / "s.db"),
                 "--quiet")
     assert "attested --image " + images["tar"] in r.out + r.err, r.out + r.err
