@@ -369,3 +369,22 @@ def test_process_exit_leaves_nothing(tmp_path, images):
     r = run_process("check", "--image", images["ext4"], "--format", "json", env={"TMPDIR": str(work)})
     assert r.rc in (0, 1), r.err
     assert os.listdir(str(work)) == []
+
+
+@pytest.mark.parametrize("kind", ["tar.gz", "tar.xz", "tar.bz2", "tar.zst", "ext4", "squashfs", "ext4.xz", "gpt"])
+def test_truncated_or_corrupt_image_is_one_line(kind, images, tmp_path):
+    data = open(images[kind], "rb").read()
+    cut = tmp_path / ("cut." + kind)
+    cut.write_bytes(data[:len(data) // 3] if kind != "gpt" else data[:11 * 512 * 1024])
+    bad = tmp_path / ("bad." + kind)
+    mid = len(data) // 2
+    bad.write_bytes(data[:64] + bytes(b ^ 0x5A for b in data[64:mid]) + data[mid:])
+    work = tmp_path / "tmp"
+    work.mkdir()
+    for image in (cut, bad):
+        r = run_process("check", "--image", str(image), env={"TMPDIR": str(work)})
+        assert r.rc in (1, 2), r.err  # a damaged image may still hold a readable tree
+        assert "Traceback" not in r.err
+        if r.rc == 2:
+            assert len(r.err.strip().splitlines()) == 1 and str(image) in r.err, r.err
+        assert os.listdir(str(work)) == []

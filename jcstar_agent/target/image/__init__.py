@@ -191,14 +191,18 @@ def _read(fd: int, size: int, tree: Tree, stage: str, info: ImageInfo, limits: L
     comp = next((name for magic, name in _COMPRESSED.items() if head.startswith(magic)), "")
     if comp:
         info.compression = comp
-        with _decompressed(fd, comp) as stream:
-            inner = stream.read(4096)
+        inner = _peek(fd, comp)
         if _tar_head(inner):
             info.format = "tar"
             from . import tar
 
             with _decompressed(fd, comp) as stream:
                 tar.read(stream, tree, comp if comp != "zst" else "")
+                while stream.read(1 << 16):  # what follows tar's end-of-archive blocks
+                    pass
+                if _zstd_failed(stream):
+                    raise ImageError("cannot decompress it (zst): zstd stopped with an error "
+                                     "(truncated or damaged?)")
             return
         raw = os.path.join(stage, "decompressed")
         _decompress_to(fd, comp, raw, limits.max_bytes)
@@ -212,18 +216,32 @@ def _read(fd: int, size: int, tree: Tree, stage: str, info: ImageInfo, limits: L
     _read_raw(fd, size, tree, stage, info)
 
 
+def _peek(fd: int, comp: str) -> bytes:
+    """The first 4 KiB of the decompressed image (a tar, or a raw filesystem or disk?)."""
+    import lzma
+    import zlib
+
+    try:
+        with _decompressed(fd, comp) as stream:
+            return stream.read(4096)
+    except (EOFError, OSError, lzma.LZMAError, zlib.error) as exc:
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise
+        raise ImageError(f"cannot decompress it ({comp}): {exc}") from None
+
+
 def _read_raw(fd: int, size: int, tree: Tree, stage: str, info: ImageInfo) -> None:
     from . import disk
 
+    fs = disk.filesystem(fd, 0)  # a filesystem's magic first: its bytes 510-511 may look like an MBR's
+    if fs in ("ext2", "ext3", "ext4", "squashfs"):
+        info.format = fs
+        _read_fs(fd, 0, fs, tree, stage)
+        return
     parts = disk.partitions(fd, size)
     if parts is not None:
         info.format = parts[0].table if parts else "mbr"
         _read_disk(fd, parts, tree, stage, info)
-        return
-    fs = disk.filesystem(fd, 0)
-    if fs in ("ext2", "ext3", "ext4", "squashfs"):
-        info.format = fs
-        _read_fs(fd, 0, fs, tree, stage)
         return
     if _tar_head(os.pread(fd, 512, 0)):
         info.format = "tar"
@@ -298,6 +316,7 @@ class _decompressed:
                                              stderr=subprocess.DEVNULL)
             except FileNotFoundError:
                 raise ImageError("a zstd-compressed image needs the zstd tool (apt install zstd)") from None
+            self.proc.stdout._jcstar_proc = self.proc
             return self.proc.stdout
         if self.comp == "gz":
             import gzip
@@ -342,4 +361,12 @@ def _decompress_to(fd: int, comp: str, dest: str, limit: int) -> None:
             if isinstance(exc, OSError) and exc.errno is not None:
                 raise
             raise ImageError(f"cannot decompress it ({comp}): {exc}") from None
+        if _zstd_failed(stream):
+            raise ImageError("cannot decompress it (zst): zstd stopped with an error (truncated or damaged?)")
+
+
+def _zstd_failed(stream) -> bool:
+    """After reading a zstd stream to its end: did the zstd tool fail (a truncated file ends early)?"""
+    proc = getattr(stream, "_jcstar_proc", None)
+    return proc is not None and proc.wait() != 0
 
