@@ -301,6 +301,14 @@ def test_cli_options(tmp_path, images):
                 continue
             r = run_cli(*verb, *args)
             assert r.rc == 2 and says in r.err and len(r.err.splitlines()) == 1, (verb, args, r.err)
+    pub = tmp_path / "unit.pub"
+    pub.write_text("x")
+    r = run_cli("factory", "--image", images["tar"], "--port", "loop://", "--pubkey", str(pub))
+    assert r.rc == 2 and "--image inspects an image here; --port/--command ask the unit itself" in r.err
+    r = run_cli("factory", "--image-max-files", "9", "--port", "loop://", "--pubkey", str(pub))
+    assert r.rc == 2 and "--image-max-files" in r.err and "the unit checks itself" in r.err
+    r = run_cli("serve", "--port", "loop://", "--key", str(pub), "--image", images["tar"])
+    assert r.rc == 2 and "unrecognized arguments: --image" in r.err  # serve answers for its own device
 
 
 def test_report_and_attestation_name_the_file(tmp_path, images):
