@@ -38,6 +38,7 @@ __all__ = ["ImageError", "ImageInfo", "Limits", "materialise", "close_all", "DEF
            "DEFAULT_MAX_FILES"]
 
 _OPEN: List["ImageInfo"] = []  # unpacked now; close_all() removes them (the CLI does, on every exit)
+_TERM_SET = []  # [True] while materialise's SIGTERM handler is installed (put back when none is open)
 _COMPRESSED = {b"\x1f\x8b": "gz", b"\xfd7zXZ\x00": "xz", b"BZh": "bz2", b"\x28\xb5\x2f\xfd": "zst"}
 
 
@@ -68,12 +69,20 @@ class ImageInfo:
         return out
 
     def close(self) -> None:
-        """Remove the unpacked tree (idempotent)."""
-        if self.workdir:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-            self.workdir = ""
-        if self in _OPEN:
-            _OPEN.remove(self)
+        """Remove the unpacked tree (idempotent). A signal arriving meanwhile waits for it."""
+        with _SignalsWait():
+            if self.workdir:
+                shutil.rmtree(self.workdir, ignore_errors=True)
+                self.workdir = ""
+            if self in _OPEN:
+                _OPEN.remove(self)
+            if not _OPEN and _TERM_SET:
+                try:
+                    if signal.getsignal(signal.SIGTERM) is _terminate:
+                        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                    _TERM_SET.clear()
+                except ValueError:  # not the main thread
+                    pass
 
 
 def close_all() -> None:
@@ -93,11 +102,6 @@ def materialise(image_path: str, workdir: Optional[str] = None, limits: Optional
     from .imageroot import ImageRoot
 
     limits = limits or Limits()
-    try:
-        if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
-            signal.signal(signal.SIGTERM, _terminate)
-    except ValueError:  # not the main thread: the caller owns signals
-        pass
     fd = _open(image_path)
     info = None
     try:
@@ -105,6 +109,12 @@ def materialise(image_path: str, workdir: Optional[str] = None, limits: Optional
         digest = _sha256(fd, image_path)
         info = ImageInfo(os.path.abspath(image_path), digest, size, "")
         _OPEN.append(info)
+        try:
+            if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+                signal.signal(signal.SIGTERM, _terminate)
+                _TERM_SET[:] = [True]
+        except ValueError:  # not the main thread: the caller owns signals
+            pass
         _private_folder(info, workdir)
         tmp = info.workdir
         top, stage = os.path.join(tmp, "root"), os.path.join(tmp, "stage")
@@ -134,19 +144,27 @@ def materialise(image_path: str, workdir: Optional[str] = None, limits: Optional
         os.close(fd)
 
 
+class _SignalsWait:
+    """Ctrl-C and SIGTERM wait (blocked, then delivered) while a folder is made and named, or
+    removed: one made but not yet named, or half removed, would be left behind."""
+
+    def __enter__(self):
+        try:
+            self.old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        except (AttributeError, ValueError, OSError):
+            self.old = None
+        return self
+
+    def __exit__(self, *exc):
+        if self.old is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, self.old)
+        return False
+
+
 def _private_folder(info: ImageInfo, workdir: Optional[str]) -> None:
-    """A new 0700 folder, its name in ``info`` before a Ctrl-C or SIGTERM can interrupt (they
-    wait until it is: a folder made but not yet named would be left behind)."""
-    blocked = {signal.SIGINT, signal.SIGTERM}
-    try:
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
-    except (AttributeError, ValueError, OSError):
-        old = None
-    try:
+    """A new 0700 folder, its name in ``info`` before a signal can interrupt."""
+    with _SignalsWait():
         info.workdir = tempfile.mkdtemp(prefix="jcstar-image-", dir=workdir)
-    finally:
-        if old is not None:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _open(path: str) -> int:
