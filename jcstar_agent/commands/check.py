@@ -86,10 +86,9 @@ def open_root(args):
     if image:
         from ..target.image import ImageError, Limits, materialise
 
-        for option in ("boot", "erase_test"):
-            if getattr(args, option, False):
-                raise RunError(f"--{option.replace('_', '-')} with --image is not available yet: "
-                               "unpack the image and give --root DIR")
+        if getattr(args, "erase_test", False):
+            raise RunError("--erase-test with --image is not available yet: unpack the image and "
+                           "give --root DIR")
         defaults = Limits()
         limits = Limits(args.image_max_size or defaults.max_bytes, args.image_max_files or defaults.max_files)
         try:
@@ -176,7 +175,7 @@ def read_inputs(args) -> list:
 def add_boot_options(p, what: str) -> None:
     """``--boot`` (``what`` it does, after "with --root (build host, root): ") and
     ``--boot-timeout``, alike for every command that boots the image."""
-    p.add_argument("--boot", action="store_true", help=f"with --root (build host, root): {what}")
+    p.add_argument("--boot", action="store_true", help=f"with --root or --image (build host, root): {what}")
     p.add_argument("--boot-timeout", type=boot_timeout, metavar="SECONDS",
                    help="--boot: stop waiting for the image's services after SECONDS (default 60, "
                         "at most 3600)")
@@ -277,7 +276,7 @@ def boot_into(ctx, args) -> None:
     from ..target import boot
 
     if ctx.root.live:
-        raise RunError("--boot starts an image's init in a sandbox: it needs --root DIR")
+        raise RunError("--boot starts an image's init in a sandbox: it needs --root DIR or --image FILE")
     timeout = BOOT_TIMEOUT if args.boot_timeout is None else args.boot_timeout
     if timeout <= 0:
         raise RunError("--boot-timeout must be a positive number of seconds")
