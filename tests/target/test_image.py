@@ -397,3 +397,15 @@ def test_truncated_or_corrupt_image_is_one_line(kind, images, tmp_path):
         if r.rc == 2:
             assert len(r.err.strip().splitlines()) == 1 and str(image) in r.err, r.err
         assert os.listdir(str(work)) == []
+
+
+def test_ext4_folder_loop_is_refused(tmp_path, src):
+    """A folder entry pointing back at the root inode (made with debugfs -w, as a hostile image
+    would hold it): listing it would never end; refused with one line."""
+    image = _ext4(src, str(tmp_path / "loop.ext4"))
+    _run("debugfs", "-w", "-R", "ln <2> /etc/loop", image)
+    work = tmp_path / "work"
+    work.mkdir()
+    with pytest.raises(ImageError, match="appears twice in the image \\(a loop\\): refused"):
+        materialise(image, str(work))
+    assert os.listdir(str(work)) == []
