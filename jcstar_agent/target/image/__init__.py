@@ -29,6 +29,7 @@ import signal
 import stat
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass, field
 from typing import List, Optional
 
@@ -99,14 +100,17 @@ def materialise(image_path: str, workdir: Optional[str] = None, limits: Optional
     ``(ImageRoot, ImageInfo)``. ``info.close()`` (or :func:`close_all`) removes it; on any
     error it is removed before the ImageError is raised. SIGTERM from here on unwinds as
     ``SystemExit(143)`` so that the caller's cleanup runs."""
+    from ... import progress
     from .imageroot import ImageRoot
 
     limits = limits or Limits()
     fd = _open(image_path)
     info = None
+    bar = progress.task(f"image {os.path.basename(image_path)}")
+    started = time.monotonic()
     try:
         size = os.fstat(fd).st_size
-        digest = _sha256(fd, image_path)
+        digest = _sha256(fd, bar, size)
         info = ImageInfo(os.path.abspath(image_path), digest, size, "")
         _OPEN.append(info)
         try:
@@ -120,10 +124,14 @@ def materialise(image_path: str, workdir: Optional[str] = None, limits: Optional
         top, stage = os.path.join(tmp, "root"), os.path.join(tmp, "stage")
         os.mkdir(top, 0o700)
         os.mkdir(stage, 0o700)
-        tree = Tree(top, limits)
+        tree = Tree(top, limits, tick=lambda t: bar.update(
+            f"unpacking: {t.entries:,} entries, {progress.bytes_text(t.bytes)}"))
         _read(fd, size, tree, stage, info, limits)
         shutil.rmtree(stage, ignore_errors=True)
         info.entries, info.bytes, info.special_files = tree.entries, tree.bytes, tree.special_count()
+        progress.verbose(f"image {info.path}: {info.format}{'+' + info.compression if info.compression else ''}"
+                         f", {info.entries:,} entries, {progress.bytes_text(info.bytes)} unpacked in "
+                         f"{time.monotonic() - started:.1f}s")
         return ImageRoot(top, tree.table, tree.specials, info), info
     except ImageError as exc:
         if info is not None:
@@ -141,6 +149,7 @@ def materialise(image_path: str, workdir: Optional[str] = None, limits: Optional
             info.close()
         raise
     finally:
+        bar.close()
         os.close(fd)
 
 
@@ -179,7 +188,7 @@ def _open(path: str) -> int:
     return fd
 
 
-def _sha256(fd: int, path: str) -> str:
+def _sha256(fd: int, bar, size: int) -> str:
     import hashlib  # OpenSSL's: 4-5x the builtin's speed on a GB image (digest.py saves RSS instead)
 
     h = hashlib.sha256()
@@ -190,6 +199,7 @@ def _sha256(fd: int, path: str) -> str:
             return h.hexdigest()
         h.update(chunk)
         offset += len(chunk)
+        bar.update(f"sha256 {offset * 100 // max(size, 1)}%")
 
 
 def _tar_head(head: bytes) -> bool:

@@ -62,8 +62,9 @@ def split(path: str, what: str = "entry") -> List[str]:
 class Tree:
     """A private folder being filled with an image's files (``top`` exists, empty, 0700)."""
 
-    def __init__(self, top: str, limits: Limits, as_root: Optional[bool] = None):
+    def __init__(self, top: str, limits: Limits, as_root: Optional[bool] = None, tick=None):
         self.top = top
+        self.tick = tick  # called with the tree after each entry (a progress line)
         self.limits = limits
         self.as_root = (os.geteuid() == 0) if as_root is None else as_root
         self.table: Dict[str, Meta] = {"/": ROOT_META}
@@ -75,6 +76,8 @@ class Tree:
     # --- bounds ----------------------------------------------------------------------------
     def count(self, n: int = 1) -> None:
         self.entries += n
+        if self.tick is not None:
+            self.tick(self)
         if self.entries > self.limits.max_files:
             raise ImageError(f"more than {self.limits.max_files:,} entries: refused "
                              "(raise --image-max-files to read it)")
