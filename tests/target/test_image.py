@@ -409,3 +409,24 @@ def test_ext4_folder_loop_is_refused(tmp_path, src):
     with pytest.raises(ImageError, match="appears twice in the image \\(a loop\\): refused"):
         materialise(image, str(work))
     assert os.listdir(str(work)) == []
+
+
+def test_mbr_root_in_a_logical_partition(tmp_path, images):
+    """An MBR whose root filesystem sits in a logical partition (extended type 5, its EBR chain):
+    found as partition 5, the FAT one named beside it."""
+    fs = images["ext4"]
+    sectors = os.path.getsize(fs) // 512
+    image = str(tmp_path / "logical.img")
+    with open(image, "wb") as fh:
+        fh.truncate((12288 + sectors + 2048) * 512)
+    table = (f"label: dos\nstart=2048, size=8192, type=c\nstart=10240, size={sectors + 4096}, type=5\n"
+             f"start=12288, size={sectors}, type=83\n")
+    subprocess.run(["sfdisk", "-q", image], input=table.encode(), check=True, stdout=subprocess.DEVNULL)
+    _run("dd", f"if={fs}", f"of={image}", "bs=512", "seek=12288", "conv=notrunc", "status=none")
+    root, info = materialise(image, str(tmp_path))
+    try:
+        assert (info.format, info.partition["index"], info.partition["offset"]) == ("mbr", 5, 12288 * 512)
+        assert [(p["index"], p["type"]) for p in info.partitions] == [(1, "FAT32 (LBA)")]
+        assert root.text("/etc/os-release").startswith('NAME="Acme"')
+    finally:
+        info.close()
