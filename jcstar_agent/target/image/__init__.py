@@ -40,7 +40,6 @@ __all__ = ["ImageError", "ImageInfo", "Limits", "materialise", "close_all", "DEF
 
 _OPEN: List["ImageInfo"] = []  # unpacked now; close_all() removes them (the CLI does, on every exit)
 _TERM_SET = []  # [True] while materialise's SIGTERM handler is installed (put back when none is open)
-_COMPRESSED = {b"\x1f\x8b": "gz", b"\xfd7zXZ\x00": "xz", b"BZh": "bz2", b"\x28\xb5\x2f\xfd": "zst"}
 
 
 @dataclass
@@ -215,25 +214,22 @@ def _tar_head(head: bytes) -> bool:
 
 
 def _read(fd: int, size: int, tree: Tree, stage: str, info: ImageInfo, limits: Limits) -> None:
-    head = os.pread(fd, 4096, 0)
-    comp = next((name for magic, name in _COMPRESSED.items() if head.startswith(magic)), "")
+    from . import compressed
+
+    comp = compressed.kind(os.pread(fd, 8, 0))
     if comp:
         info.compression = comp
-        inner = _peek(fd, comp)
+        inner = compressed.peek(fd, comp)
         if _tar_head(inner):
             info.format = "tar"
             from . import tar
 
-            with _decompressed(fd, comp) as stream:
+            with compressed.decompressed(fd, comp) as stream:
                 tar.read(stream, tree, comp if comp != "zst" else "")
-                while stream.read(1 << 16):  # what follows tar's end-of-archive blocks
-                    pass
-                if _zstd_failed(stream):
-                    raise ImageError("cannot decompress it (zst): zstd stopped with an error "
-                                     "(truncated or damaged?)")
+                compressed.finish(stream)
             return
         raw = os.path.join(stage, "decompressed")
-        _decompress_to(fd, comp, raw, limits.max_bytes)
+        compressed.decompress_to(fd, comp, raw, limits.max_bytes)
         rfd = os.open(raw, os.O_RDONLY | os.O_CLOEXEC)
         try:
             _read_raw(rfd, os.fstat(rfd).st_size, tree, stage, info)
@@ -242,20 +238,6 @@ def _read(fd: int, size: int, tree: Tree, stage: str, info: ImageInfo, limits: L
             os.unlink(raw)
         return
     _read_raw(fd, size, tree, stage, info)
-
-
-def _peek(fd: int, comp: str) -> bytes:
-    """The first 4 KiB of the decompressed image (a tar, or a raw filesystem or disk?)."""
-    import lzma
-    import zlib
-
-    try:
-        with _decompressed(fd, comp) as stream:
-            return stream.read(4096)
-    except (EOFError, OSError, lzma.LZMAError, zlib.error) as exc:
-        if isinstance(exc, OSError) and exc.errno is not None:
-            raise
-        raise ImageError(f"cannot decompress it ({comp}): {exc}") from None
 
 
 def _read_raw(fd: int, size: int, tree: Tree, stage: str, info: ImageInfo) -> None:
@@ -327,74 +309,3 @@ def _top_names(fd: int, part, stage: str) -> List[str]:
     except ImageError:
         return []
     return [os.fsdecode(e[4]) for e in ext._entries(out.split(b"\n"))]
-
-
-class _decompressed:
-    """A stream of the decompressed image (Python's own modules; zstd through the zstd tool)."""
-
-    def __init__(self, fd: int, comp: str):
-        self.fd, self.comp, self.proc, self.raw = fd, comp, None, None
-
-    def __enter__(self):
-        self.raw = os.fdopen(os.dup(self.fd), "rb")
-        self.raw.seek(0)
-        if self.comp == "zst":
-            try:
-                self.proc = subprocess.Popen(["zstd", "-dcq"], stdin=self.raw, stdout=subprocess.PIPE,
-                                             stderr=subprocess.DEVNULL)
-            except FileNotFoundError:
-                raise ImageError("a zstd-compressed image needs the zstd tool (apt install zstd)") from None
-            self.proc.stdout._jcstar_proc = self.proc
-            return self.proc.stdout
-        if self.comp == "gz":
-            import gzip
-
-            return gzip.GzipFile(fileobj=self.raw, mode="rb")
-        if self.comp == "xz":
-            import lzma
-
-            return lzma.LZMAFile(self.raw, "rb")
-        import bz2
-
-        return bz2.BZ2File(self.raw, "rb")
-
-    def __exit__(self, *exc):
-        if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.kill()
-            self.proc.wait()
-            self.proc.stdout.close()
-        self.raw.close()
-        return False
-
-
-def _decompress_to(fd: int, comp: str, dest: str, limit: int) -> None:
-    """Write the decompressed image to ``dest``, at most ``limit`` bytes (then refused)."""
-    import lzma
-    import zlib
-
-    written = 0
-    with _decompressed(fd, comp) as stream, open(dest, "xb") as out:
-        try:
-            while True:
-                chunk = stream.read(1 << 20)
-                if not chunk:
-                    break
-                written += len(chunk)
-                if written > limit:
-                    raise ImageError(f"decompressed, it is larger than {limit:,} bytes: refused "
-                                     "(raise --image-max-size to read it)")
-                out.write(chunk)
-        except (EOFError, OSError, lzma.LZMAError, zlib.error) as exc:
-            if isinstance(exc, OSError) and exc.errno is not None:
-                raise
-            raise ImageError(f"cannot decompress it ({comp}): {exc}") from None
-        if _zstd_failed(stream):
-            raise ImageError("cannot decompress it (zst): zstd stopped with an error (truncated or damaged?)")
-
-
-def _zstd_failed(stream) -> bool:
-    """After reading a zstd stream to its end: did the zstd tool fail (a truncated file ends early)?"""
-    proc = getattr(stream, "_jcstar_proc", None)
-    return proc is not None and proc.wait() != 0
-
