@@ -116,10 +116,12 @@ def run(ctx: Context, only: Optional[tuple] = None) -> Report:
     from .facts import accounts, identity
 
     ident = ctx.fact(identity.read)
+    image = getattr(ctx.root, "image", None)  # --image: the file, not the folder it was unpacked in
     report = Report(
         agent_version=__version__,
-        target=Target(mode=ctx.mode, root=ctx.root.path, model=ident.model,
-                      firmware_version=ident.firmware_version, hostname=ident.hostname),
+        target=Target(mode=ctx.mode, root=image.path if image else ctx.root.path, model=ident.model,
+                      firmware_version=ident.firmware_version, hostname=ident.hostname,
+                      image=image.evidence() if image else None),
         config_path=ctx.config.path, config_sha256=ctx.config.sha256, criteria=results,
         generated_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         duration_seconds=time.monotonic() - started)

@@ -133,3 +133,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    finally:  # an --image unpacked for this run is removed on every path (SIGTERM too: it unwinds)
+        image = sys.modules.get("jcstar_agent.target.image")
+        if image is not None:
+            image.close_all()

@@ -311,6 +311,10 @@ def build(ctx, report, nonce: Optional[str], signer=None, now: Optional[float] =
     if fw.image_digest:
         subjects.append({"name": "firmware:image",
                          "digest": parse_image_digest(fw.image_digest, ctx.config.path)})
+    image = (rep.get("target") or {}).get("image")
+    if isinstance(image, dict) and image.get("sha256"):  # --image: the file that was read
+        subjects.append({"name": "firmware:image-file", "digest": {"sha256": image["sha256"]},
+                         "annotations": {"path": image.get("path"), "format": image.get("format")}})
     if not subjects:
         canon = json.dumps(rep, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         subjects.append({"name": "report", "digest": {"sha256": hashlib.sha256(canon.encode()).hexdigest()}})

@@ -10,9 +10,12 @@ import sys
 from ..errors import RunError
 
 
-def add_check_options(p) -> None:
-    p.add_argument("--root", metavar="DIR",
-                   help="inspect an offline root filesystem (build time); default: the live system")
+def add_check_options(p, image: bool = True) -> None:
+    if image:
+        add_target_options(p, "inspect an offline root filesystem (build time); default: the live system")
+    else:
+        p.add_argument("--root", metavar="DIR",
+                       help="inspect an offline root filesystem (build time); default: the live system")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--config", metavar="FILE", help="board config (TOML): the vendor's declaration")
     g.add_argument("--board", metavar="NAME", help="use board_configs/NAME.toml")
@@ -33,6 +36,70 @@ def add_check_options(p) -> None:
                         "config's passwords.budget_seconds)")
     p.add_argument("--sbom", metavar="FILE", type=file_name,
                    help="also write a CycloneDX 1.5 JSON SBOM of the installed packages to FILE")
+
+
+def add_target_options(p, root_help: str) -> None:
+    """``--root DIR`` or ``--image FILE`` (one of them; neither: the live system) and the bounds
+    of unpacking an image file."""
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--root", metavar="DIR", help=root_help)
+    g.add_argument("--image", metavar="FILE",
+                   help="inspect an image file instead (ext2/3/4, squashfs, tar[.gz|.xz|.bz2|.zst], "
+                        "MBR/GPT disk image): read with userspace tools, never mounted, never written")
+    p.add_argument("--image-max-size", type=_size, metavar="BYTES",
+                   help="with --image: refuse an image holding more file data than this (suffix K, M, "
+                        "G; default 8G)")
+    p.add_argument("--image-max-files", type=_count, metavar="N",
+                   help="with --image: refuse an image of more entries than this (default 1000000)")
+
+
+def _size(text: str) -> int:
+    """``--image-max-size``: bytes, or a number with K, M, G or T (KiB … TiB; "8G", "512MiB")."""
+    import argparse
+    import re
+
+    m = re.fullmatch(r"\s*(\d+)\s*([KMGT]?)(?:I?B)?\s*", text, re.I)
+    value = int(m.group(1)) << (10 * " KMGT".index(m.group(2).upper() or " ")) if m else 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: a size above 0 (bytes, or with K, M, G, T)")
+    return value
+
+
+def _count(text: str) -> int:
+    import argparse
+
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: a whole number above 0")
+    return n
+
+
+def open_root(args):
+    """The Root the run inspects: ``--root DIR``, ``--image FILE`` (unpacked now, removed when the
+    command ends: cli.main closes it on every path) or the live system."""
+    from ..target import Root
+
+    image = getattr(args, "image", None)
+    if image:
+        from ..target.image import ImageError, Limits, materialise
+
+        if getattr(args, "erase_test", False):
+            raise RunError("--erase-test with --image is not available yet: unpack the image and "
+                           "give --root DIR")
+        defaults = Limits()
+        limits = Limits(args.image_max_size or defaults.max_bytes, args.image_max_files or defaults.max_files)
+        try:
+            return materialise(image, limits=limits)[0]
+        except ImageError as exc:
+            raise RunError(str(exc)) from None
+    if getattr(args, "root", None):
+        if not os.path.isdir(args.root):
+            raise RunError(f"root {args.root} is not a directory", args.root)
+        return Root(args.root, live=False)
+    return Root("/", live=True)
 
 
 def _workers(text: str) -> int:
@@ -67,6 +134,11 @@ def check_option_pairs(args) -> None:
     if getattr(args, "boot_timeout", None) is not None and not getattr(args, "boot", False):
         raise RunError("--boot-timeout sets how long --boot waits for the image's services; "
                        "without --boot nothing is booted", hint="add --boot, or drop --boot-timeout")
+    for option in ("image_max_size", "image_max_files"):
+        if getattr(args, option, None) is not None and not getattr(args, "image", None):
+            flag = "--" + option.replace("_", "-")
+            raise RunError(f"{flag} bounds what --image unpacks; without --image nothing is unpacked",
+                           hint=f"add --image FILE, or drop {flag}")
     if getattr(args, "probe_workers", None) is not None and not getattr(args, "active", False):
         raise RunError("--probe-workers sets how many listeners --active probes at once; without "
                        "--active nothing is probed", hint="add --active, or drop --probe-workers")
@@ -103,7 +175,7 @@ def read_inputs(args) -> list:
 def add_boot_options(p, what: str) -> None:
     """``--boot`` (``what`` it does, after "with --root (build host, root): ") and
     ``--boot-timeout``, alike for every command that boots the image."""
-    p.add_argument("--boot", action="store_true", help=f"with --root (build host, root): {what}")
+    p.add_argument("--boot", action="store_true", help=f"with --root or --image (build host, root): {what}")
     p.add_argument("--boot-timeout", type=boot_timeout, metavar="SECONDS",
                    help="--boot: stop waiting for the image's services after SECONDS (default 60, "
                         "at most 3600)")
@@ -168,20 +240,14 @@ def build_context(args):
     """Root + config + options from the common check options (RunError on run-level problems)."""
     from ..config import BoardConfig, board_path, load
     from ..criteria import Context, Options
-    from ..target import Root
 
     check_option_pairs(args)
-    if args.root:
-        if not os.path.isdir(args.root):
-            raise RunError(f"root {args.root} is not a directory", args.root)
-        root = Root(args.root, live=False)
-        if args.active and not getattr(args, "boot", False):
-            raise RunError("--active probes the running device; with --root it needs --boot "
-                           "(the probes then run inside the booted sandbox)")
-    else:
-        root = Root("/", live=True)
-        if getattr(args, "erase_test", False):
-            raise RunError("--erase-test runs only on a copy of an offline --root, never live")
+    offline = args.root or getattr(args, "image", None)
+    if offline and args.active and not getattr(args, "boot", False):
+        raise RunError(f"--active probes the running device; with {'--root' if args.root else '--image'} "
+                       "it needs --boot (the probes then run inside the booted sandbox)")
+    if not offline and getattr(args, "erase_test", False):
+        raise RunError("--erase-test runs only on a copy of an offline --root, never live")
     if args.config:
         config = load(args.config)
     elif args.board:
@@ -205,6 +271,7 @@ def build_context(args):
         why = erase.host_problem()
         if why:
             raise RunError(why)
+    root = open_root(args)  # last: an image is unpacked only once every option is known good
     ctx = Context(root, config, options)
     if getattr(args, "boot", False):
         boot_into(ctx, args)
@@ -218,7 +285,7 @@ def boot_into(ctx, args) -> None:
     from ..target import boot
 
     if ctx.root.live:
-        raise RunError("--boot starts an image's init in a sandbox: it needs --root DIR")
+        raise RunError("--boot starts an image's init in a sandbox: it needs --root DIR or --image FILE")
     if getattr(args, "active", False) and os.geteuid() != 0:
         raise RunError("--boot --active needs root: the probes join the sandbox's network "
                        "namespace from the agent's process (--boot alone works as a plain user)")

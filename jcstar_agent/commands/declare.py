@@ -12,9 +12,9 @@ from ..errors import RunError
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--root", metavar="DIR",
-                   help="draft from an offline root filesystem (build time); default: the "
-                        "live system")
+    from .check import add_target_options
+
+    add_target_options(p, "draft from an offline root filesystem (build time); default: the live system")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--config", metavar="FILE",
                    help="a declaration to start from: its values win, the draft adds what it lacks")
@@ -29,8 +29,7 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from ..config import board_path, load
     from ..declare import draft
-    from ..target import Root
-    from .check import check_option_pairs, check_writable, write_output
+    from .check import check_option_pairs, check_writable, open_root, write_output
 
     check_option_pairs(args)
     if args.output:
@@ -42,15 +41,10 @@ def run(args) -> int:
         if st is not None and stat.S_ISREG(st.st_mode) and not args.force:
             raise RunError("the output file exists", args.output,
                            hint="add --force to overwrite it")
-    if args.root:
-        if not os.path.isdir(args.root):
-            raise RunError(f"root {args.root} is not a directory", args.root)
-        root = Root(args.root, live=False)
-    else:
-        root = Root("/", live=True)
     base = None
     if args.config or args.board:
         base = load(args.config or board_path(args.board))
+    root = open_root(args)  # after the config: an image is unpacked only for a run that can go on
     prepare = None
     if args.boot:
         from .check import boot_into

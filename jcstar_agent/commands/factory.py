@@ -116,7 +116,7 @@ class Unit:
 
 # check options that only a local run (--key) uses
 LOCAL_ONLY = ("boot", "boot_timeout", "active", "probe_workers", "online", "vulndb", "erase_test",
-              "password_budget", "sbom")
+              "password_budget", "sbom", "image_max_size", "image_max_files")
 
 
 def _attest_local(args, nonce: str) -> bytes:
@@ -132,6 +132,10 @@ def _attest_local(args, nonce: str) -> bytes:
         return attest_report(ctx, report, signer, nonce)
     finally:
         signer.close()
+
+
+def _where(args) -> str:
+    return f"--root {args.root}" if args.root else f"--image {args.image}" if args.image else "live"
 
 
 def _attest_serial(args, nonce: str, unit: Unit) -> Optional[bytes]:
@@ -303,8 +307,9 @@ def run(args) -> int:
     if remote and not args.pubkey and not args.enroll:
         raise RunError(f"{'--port' if args.port else '--mcu-port' if args.mcu_port else '--command'} needs "
                        "--pubkey PEM: the unit's trusted public key")
-    if remote and args.root:
-        raise RunError("--root inspects an image here; --port/--command ask the unit itself: choose one")
+    if remote and (args.root or args.image):
+        raise RunError(f"{'--root' if args.root else '--image'} inspects an image here; --port/--command "
+                       "ask the unit itself: choose one")
     # given at all (--password-budget 0 is given): None/False is an option left out
     local = [f"--{name.replace('_', '-')}" for name in LOCAL_ONLY
              if getattr(args, name, None) is not None and getattr(args, name) is not False]
@@ -344,7 +349,7 @@ def run(args) -> int:
         elif args.mcu_port:
             envelope, how = _attest_mcu(args, nonce, unit), f"from the MicroPython board on {args.mcu_port}"
         else:
-            envelope, how = _attest_local(args, nonce), f"attested {'--root ' + args.root if args.root else 'live'}"
+            envelope, how = _attest_local(args, nonce), f"attested {_where(args)}"
         if created:
             unit.step("keygen", True, created.replace("made in the TPM", "made in the unit's TPM"))
         if envelope is not None:

@@ -17,7 +17,7 @@ def add_arguments(p) -> None:
                    help="serial device (e.g. /dev/ttyGS0) or a pyserial URL (loop://)")
     p.add_argument("--baud", type=baud, default=115200, metavar="N", help="baud rate (default 115200)")
     add_signer_options(p)
-    add_check_options(p)
+    add_check_options(p, image=False)  # serve answers for the device it runs on
 
 
 def run(args) -> int:

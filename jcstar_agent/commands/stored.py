@@ -168,6 +168,7 @@ def to_report(d: Dict[str, Any]):
     agent = d.get("agent") if isinstance(d.get("agent"), dict) else {}
     return Report(str(agent.get("version", "?")),
                   Target(str(t.get("mode", "?")), str(t.get("root", "?")), t.get("model"),
-                         t.get("firmware_version"), t.get("hostname")),
+                         t.get("firmware_version"), t.get("hostname"),
+                         t.get("image") if isinstance(t.get("image"), dict) else None),
                   cfg.get("path"), cfg.get("sha256"), crits, str(d.get("generated_at", "")),
                   float(d.get("duration_seconds") or 0.0))

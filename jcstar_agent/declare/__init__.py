@@ -127,6 +127,12 @@ def _same_login(declared, drafted: dict) -> bool:
             (declared.protocol, declared.port) == (drafted["protocol"], drafted["port"]))
 
 
+def _where(root) -> str:
+    """The image a draft comes from: ``--root``'s folder, or ``--image``'s file and digest."""
+    image = getattr(root, "image", None)
+    return f"{image.path} (sha256 {image.sha256})" if image is not None else root.path
+
+
 def draft(root, base: Optional[BoardConfig] = None, prepare=None) -> str:
     """``prepare(ctx)`` runs first (``--boot``: boot the image so its listeners are observed)."""
     from ..criteria import Context, Options
@@ -139,7 +145,7 @@ def draft(root, base: Optional[BoardConfig] = None, prepare=None) -> str:
     update, ifaces, erase = sections.update(ctx), sections.interfaces(ctx), sections.erase(ctx)
     seen = ctx.fact(listeners.read)
     header = [f"Draft declaration written by 'jcstar-agent declare' from "
-              f"{'the running system' if root.live else 'the image at ' + root.path} "
+              f"{'the running system' if root.live else 'the image at ' + _where(root)} "
               f"(listeners: {seen.origin or 'none seen'}).",
               "Replace every \"<FILL-IN: …>\": the loader refuses the file until none is left. "
               "Then: jcstar-agent check --config THIS_FILE",

@@ -246,6 +246,8 @@ def render(report: Dict[str, Any], provenance: Optional[Dict[str, Any]] = None,
     meta = [("model / 型式", model), ("firmware / ファームウェア", target.get("firmware_version")),
             ("hostname / ホスト名", target.get("hostname")),
             ("target / 対象", f'{target.get("mode", "?")} {target.get("root", "?")}'),
+            ("image sha256 / イメージ", (target.get("image") or {}).get("sha256")
+             if isinstance(target.get("image"), dict) else None),
             ("board config / 宣言", config.get("path") or "none (nothing declared) / なし"),
             ("config sha256", config.get("sha256")),
             ("agent", f'jcstar-agent {agent.get("version", "?")}'),

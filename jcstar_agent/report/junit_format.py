@@ -37,7 +37,8 @@ def render(report: Report) -> str:
     props = ET.SubElement(suite, "properties")
     for name, value in (("mode", report.target.mode), ("root", report.target.root),
                         ("model", report.target.model), ("firmware_version", report.target.firmware_version),
-                        ("config", report.config_path), ("config_sha256", report.config_sha256)):
+                        ("config", report.config_path), ("config_sha256", report.config_sha256),
+                        ("image_sha256", (report.target.image or {}).get("sha256"))):
         if value:
             ET.SubElement(props, "property", name=name, value=str(value))
     for c in report.criteria:

@@ -36,6 +36,15 @@ class Target:
     model: Optional[str] = None
     firmware_version: Optional[str] = None
     hostname: Optional[str] = None
+    # --image: the file (path, sha256, size, format, partition …); ``root`` is then its path.
+    # Absent from the JSON when there is none (report v1 stays as it was for --root and live).
+    image: Optional[Dict[str, Any]] = None
+
+    def to_dict(self) -> Dict[str, Any]:
+        d = asdict(self)
+        if d["image"] is None:
+            del d["image"]
+        return d
 
 
 @dataclass
@@ -65,7 +74,7 @@ class Report:
         d = {
             "schema": SCHEMA,
             "agent": {"name": "jcstar-agent", "version": self.agent_version},
-            "target": asdict(self.target),
+            "target": self.target.to_dict(),
             "config": {"path": self.config_path, "sha256": self.config_sha256},
             "summary": self.summary,
             "criteria": [c.to_dict() for c in self.criteria],

@@ -86,6 +86,15 @@ def _fit(line: str, width: int) -> int:
     return len(line)
 
 
+def image_line(image: dict) -> str:
+    """``--image``: the file's format, partition and digest in one line (text and junit)."""
+    fmt = str(image.get("format", "?")) + (f"+{image['compression']}" if image.get("compression") else "")
+    part = image.get("partition")
+    if isinstance(part, dict):
+        fmt += f", partition {part.get('index')} ({part.get('type')}, {part.get('filesystem')})"
+    return f"{image.get('path')} ({fmt}) sha256 {image.get('sha256')}"
+
+
 def render(report: Report, colour: bool = False, view: Optional[View] = None) -> str:
     view = view or View()
     lang = view.lang if view.lang in WORDS else "en"
@@ -97,7 +106,10 @@ def render(report: Report, colour: bool = False, view: Optional[View] = None) ->
         head += f" ({w['model']} {t.model}" + (f", {w['firmware']} {t.firmware_version})" if t.firmware_version else ")")
     elif t.firmware_version:
         head += f" ({w['firmware']} {t.firmware_version})"
-    out = _wrap(terminal(head), width, 2) + _wrap(terminal(f"{w['config']}: {report.config_path or w['none']}"), width, 2) + [""]
+    out = _wrap(terminal(head), width, 2) + _wrap(terminal(f"{w['config']}: {report.config_path or w['none']}"), width, 2)
+    if t.image:
+        out += _wrap(terminal(f"image: {image_line(t.image)}"), width, 2)
+    out.append("")
     label_width = max(_cells(v) for v in labels.values())
     for c in report.criteria:
         v = c.verdict.value

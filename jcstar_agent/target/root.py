@@ -107,7 +107,7 @@ class Root:
         joined = parent.rstrip("/") + "/" + name
         host = self._host_of(joined)
         try:
-            st = os.lstat(host)
+            st = self._lstat(host)
         except OSError:
             return (joined, False)
         if stat_mod.S_ISREG(st.st_mode):
@@ -127,6 +127,15 @@ class Root:
     def _host_of(self, real: str) -> str:
         return self._prefix + real if real != "/" else (self._prefix or "/")
 
+    # The two host calls every answer comes from. An image file's Root (target.image) answers
+    # them from the filesystem's own table: owners and modes as the image has them, whoever
+    # unpacked it, and device nodes that were recorded, never created on the host.
+    def _lstat(self, host: str) -> os.stat_result:
+        return os.lstat(host)
+
+    def _listdir(self, host: str) -> List[str]:
+        return os.listdir(host)
+
     def host_path(self, path: str) -> Optional[str]:
         """Host path of a device path after resolution inside the root (None on a loop)."""
         real = self.realpath(path)
@@ -138,7 +147,7 @@ class Root:
         if host is None:
             return None
         try:
-            return os.lstat(host)  # host is fully resolved: lstat never follows outside
+            return self._lstat(host)  # host is fully resolved: lstat never follows outside
         except OSError:
             return None
 
@@ -154,7 +163,7 @@ class Root:
         """Stat of the path itself (a symlink stays a symlink); its parents are resolved."""
         host = self._unresolved_host(path)
         try:
-            return os.lstat(host) if host else None
+            return self._lstat(host) if host else None
         except OSError:
             return None
 
@@ -186,7 +195,7 @@ class Root:
         if host is None:
             return []
         try:
-            return sorted(os.listdir(host))
+            return sorted(self._listdir(host))
         except OSError:
             return []
 
@@ -208,7 +217,7 @@ class Root:
         if host is None:
             return None, LOOP
         try:
-            st = os.lstat(host)  # host is fully resolved: lstat sees the file itself
+            st = self._lstat(host)  # host is fully resolved: lstat sees the file itself
         except OSError as exc:
             return None, _reason(exc)
         if not stat_mod.S_ISREG(st.st_mode):
@@ -304,7 +313,7 @@ class Root:
             directory, depth = queue.pop(0)
             host = self._host_of(directory)
             try:
-                names = sorted(os.listdir(host))
+                names = sorted(self._listdir(host))
             except OSError:
                 continue
             for name in names:
@@ -317,7 +326,7 @@ class Root:
                 if dev in skip:
                     continue
                 try:
-                    st = os.lstat(os.path.join(host, name))
+                    st = self._lstat(os.path.join(host, name))
                 except OSError:
                     continue
                 if stat_mod.S_ISDIR(st.st_mode):
