@@ -415,3 +415,26 @@ def test_erase_command_is_bounded(host, tmp_path, monkeypatch):
     assert 0 < len(run.stderr_tail) <= erase.STDERR_TAIL and "noise" in run.stderr_tail
     assert run.seconds < 100
     assert run.original_intact and _leftovers() == []
+
+
+def test_erase_test_runs_on_an_image_file(host, tmp_path):
+    """--image + --erase-test as root: the unpacked tree carries the image's owners, the erase
+    command runs in the same sandbox, the image file is never written."""
+    import tarfile
+    root = _erase_image(str(tmp_path / "img"), host, "#!/bin/sh\nrm -f /var/lib/app/data.db\nexit 0\n")
+    image = str(tmp_path / "rootfs.tar")
+    with tarfile.open(image, "w") as tf:
+        tf.add(root, arcname=".")
+    before = hashlib.sha256(open(image, "rb").read()).hexdigest()
+    cfg = tmp_path / "board.toml"
+    cfg.write_text('[firmware]\nversion_source = "/etc/fw-release"\nversion_key = ""\n\n'
+                   '[erase]\ncommand = "/bin/reset"\ndata_paths = ["/var/lib/app/data.db"]\n')
+    p = subprocess.run([sys.executable, "-m", "jcstar_agent", "check", "--image", image, "--config",
+                        str(cfg), "--erase-test", "--format", "json"], capture_output=True, text=True,
+                       timeout=300)
+    assert p.returncode in (0, 1) and "Traceback" not in p.stderr, p.stderr
+    s15 = {c["id"]: c for c in json.loads(p.stdout)["criteria"]}["S1.1-15"]
+    checks = {(f["check"], f["message"].split(": ")[0]) for f in s15["findings"]}
+    assert ("ERASE-ERASED", "(A) /var/lib/app/data.db") in checks, s15
+    assert hashlib.sha256(open(image, "rb").read()).hexdigest() == before
+    assert _leftovers() == []

@@ -294,7 +294,6 @@ def test_cli_options(tmp_path, images):
         (("--image-max-size", "1G",), "--image-max-size bounds what --image unpacks"),
         (("--root", str(root), "--image-max-files", "9"), "--image-max-files bounds what --image unpacks"),
         (("--image", images["tar"], "--image-max-size", "0"), "a size above 0"),
-        (("--image", images["tar"], "--erase-test"), "--erase-test with --image is not available yet"),
         (("--image", images["tar"], "--active"), "with --image it needs --boot"),
     ]:
         for verb in (("check",), ("declare",)):
@@ -324,7 +323,8 @@ def test_report_and_attestation_name_the_file(tmp_path, images):
     assert target["image"]["sha256"] == digest and target["image"]["format"] == "gpt"
     assert target["image"]["partition"]["index"] == 2
     text = run_cli("check", "--image", image, "--format", "text").out
-    assert f"image: {image} (gpt, partition 2 (Linux root (x86-64), ext4)) sha256 {digest}" in text
+    want = f"image: {image} (gpt, partition 2 (Linux root (x86-64), ext4)) sha256 {digest}"
+    assert " ".join(want.split()) in " ".join(text.split())  # the text report wraps long lines
     key, _pub, _ = generate(str(tmp_path / "k.key"))
     env = tmp_path / "env.json"
     r = run_cli("attest", "--image", image, "--key", key, "--output", str(env))
