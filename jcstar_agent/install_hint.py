@@ -90,7 +90,8 @@ def route() -> Route:
         return Route("pipx")
     dist = _distribution()
     checkout = os.path.dirname(HERE)
-    if dist is not None and os.path.realpath(str(dist.locate_file(""))) == os.path.realpath(checkout):
+    if dist is not None and os.path.realpath(str(dist.locate_file(""))) == os.path.realpath(checkout) \
+            and os.path.isfile(os.path.join(checkout, "pyproject.toml")):
         dist = None  # the checkout's own build leftover (jcstar_agent.egg-info), seen from its folder
     if dist is not None:
         local = _local_dir(dist.read_text("direct_url.json"))

@@ -28,7 +28,8 @@ def read(ctx) -> Listeners:
         where = f", in the image's own network namespace {s.namespace}" if getattr(s, "namespace", "") else ""
         items.append(Listener(proto=s.proto, port=s.port, address=s.address, process=s.process,
                               source=f"booted: {owner} (socket, {s.family}{where})", exe=s.exe,
-                              pid=s.pid, loopback_only=is_loopback(s.address)))
+                              pid=s.pid, loopback_only=is_loopback(s.address),
+                              namespace=getattr(s, "namespace", "")))
     items.sort(key=lambda l: (l.proto, l.port, l.address, l.source))
     out.items = merge_families(items)
     if res.timed_out:

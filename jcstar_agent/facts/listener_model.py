@@ -25,6 +25,8 @@ class Listener:
     pid: Optional[int] = None  # live
     tls: Optional[bool] = None  # known from config (ssl on, listener with certfile ...)
     loopback_only: bool = False
+    namespace: str = ""  # another network namespace than the agent's (net:[inode]): a container's,
+    # ``ip netns``, the image's own; '' for the one the agent (or the booted sandbox) looks from
 
     @property
     def key(self):
@@ -44,7 +46,7 @@ def merge_families(items: List[Listener]) -> List[Listener]:
     service on 'any address'."""
     out, seen = [], set()
     for l in items:
-        k = (l.proto, l.port, l.address, l.pid)
+        k = (l.proto, l.port, l.address, l.pid, l.namespace)
         if k not in seen:
             seen.add(k)
             out.append(l)

@@ -132,7 +132,7 @@ def other_namespaces(already: int = 0) -> Tuple[List[Listener], List[str]]:
             opid, comm = owners.get(ino, (None, ""))
             items.append(Listener(proto=proto, port=port, address=address, process=comm,
                                   source=f"socket ({family}, network namespace {ns})", pid=opid,
-                                  loopback_only=is_loopback(address)))
+                                  loopback_only=is_loopback(address), namespace=ns))
         if room <= 0:
             break
     if os.geteuid() != 0:

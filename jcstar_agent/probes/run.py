@@ -116,6 +116,10 @@ def run(ctx) -> ProbeResults:
     tcp = []
     seen = set()
     for l in live.items:
+        if l.namespace:  # reachable only from inside that namespace: reported, not probed
+            results.errors.append(f"{l.proto} port {l.port} listens in another network namespace "
+                                  f"({l.namespace}): not probed from here")
+            continue
         if l.proto == "tcp" and l.port not in seen:
             seen.add(l.port)
             tcp.append(l)

@@ -53,7 +53,9 @@ DEVICE_THIRD_PARTY = {"psutil": "python3-psutil", "cryptography": "python3-crypt
 # Imported by jcstar_agent/ but not needed on the device: optional extras and host-side dev tools.
 NOT_ON_DEVICE = {"paramiko": "optional probe-ssh extra", "jsonschema": "host/dev schema checks",
                  "referencing": "host/dev schema checks", "psycopg": "evidence store (host)",
-                 "openpyxl": "checklist extra (host)", "openpyxl.styles": "checklist extra (host)"}
+                 "openpyxl": "checklist extra (host)", "openpyxl.styles": "checklist extra (host)",
+                 "tpm2_pytss": "optional tpm extra (a device whose key is in its TPM adds it)",
+                 "pkcs11": "optional pkcs11 extra (a device whose key is in a secure element)"}
 # The evidence store runs on the factory/office host; mcu/ is the host side of the MicroPython
 # edition and the micro-agent itself (it runs on the board's MicroPython, never on a Linux device).
 HOST_ONLY_PACKAGES = ("jcstar_agent/store", "jcstar_agent/mcu")

@@ -105,7 +105,15 @@ def test_po_parses_and_every_template_keeps_its_placeholders():
 
 
 def test_synthetic_trees_have_japanese_for_every_message(tmp_path, cli):
-    from conftest import MINIMAL, make_tree
+    # tests/conftest.py by its path: ``from conftest import`` gets whichever conftest.py pytest
+    # imported last (tests/store/ has one too)
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "jcstar_tests_conftest", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                              "conftest.py"))
+    root_conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(root_conftest)
+    MINIMAL, make_tree = root_conftest.MINIMAL, root_conftest.make_tree
 
     reports = []
     for name, (files, modes, config) in synthetic().items():
