@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import sys
 
-from .check import add_check_options, build_context, distinct_outputs, read_inputs, write_output, write_sbom
+from .check import (add_check_options, add_fail_on, build_context, distinct_outputs, exit_status,
+                    read_inputs, write_output, write_sbom)
 
 
 def add_arguments(p) -> None:
     add_check_options(p)
+    add_fail_on(p)
     p.add_argument("--key", metavar="FILE", required=True,
                    help="private signing key (from 'jcstar-agent keygen'; mode 0600, yours)")
     p.add_argument("--nonce", metavar="STRING",
@@ -51,4 +53,4 @@ def run(args) -> int:
               ", ".join(f"{s[k]} {k}" for k in ("pass", "fail", "na", "manual", "error")) +
               f"; signed by {signer.algorithm} key {signer.keyid[:16]}…" +
               (f" -> {args.output}" if args.output else ""), file=sys.stderr)
-    return 0 if report.ok else 1
+    return exit_status(report, args)

@@ -37,8 +37,17 @@ def render(report: Report, colour: bool = False) -> str:
     s = report.summary
     out.append("")
     out.append("summary: " + ", ".join(f"{s[k]} {k}" for k in ("pass", "fail", "na", "manual", "error"))
-               + f" — {'OK' if report.ok else 'NOT OK'} ({report.duration_seconds:.2f}s)")
+               + f" — {_overall(report)} ({report.duration_seconds:.2f}s)")
     return "\n".join(out) + "\n"
+
+
+def _overall(report) -> str:
+    """NOT OK on a fail or error; never a bare OK while criteria are manual: the agent did not
+    judge them (``--fail-on manual`` makes that exit 1)."""
+    if not report.ok:
+        return "NOT OK"
+    manual = report.summary["manual"]
+    return f"NOT JUDGED: {manual} manual" if manual else "OK"
 
 
 def _names(items) -> str:
