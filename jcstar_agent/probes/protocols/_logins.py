@@ -10,7 +10,7 @@ from which :func:`jcstar_agent.probes.bruteforce.growing` tells a growing delay.
 from __future__ import annotations
 
 import time
-from typing import Callable, Iterable, Iterator, List, Tuple
+from typing import Callable, Iterable, Iterator, Tuple
 
 from ..bruteforce import ACCEPTED, CLOSED, LOCKED, REJECTED, growing
 from . import BudgetSpent, ProtocolObservation
@@ -18,7 +18,7 @@ from . import BudgetSpent, ProtocolObservation
 LOCKOUT_AFTER = 10  # this many rejections without lockout/delay/disconnect: no brute-force guard
 
 
-def candidates(accounts: Iterable[str], pairs: Iterable[Tuple[str, str]] = (), head: int = 8
+def candidates(accounts: Iterable[str], pairs: Iterable[Tuple[str, str]] = (), head: int = 11
                ) -> Iterator[Tuple[str, str, str]]:
     """(account, password, label) in the order a guesser tries them."""
     from ...passwords.candidates import bundled

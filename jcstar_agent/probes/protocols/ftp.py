@@ -25,7 +25,8 @@ def recognise(data: bytes) -> bool:
 
 
 def _reply(budget, s) -> bytes:
-    return budget.recv(s, 2048, until=lambda d: re.search(rb"(^|\n)\d{3} [^\n]*\n", d) is not None)
+    # a failed PASS is answered after PAM's failure delay (pam_unix: about 2 s): wait for it
+    return budget.recv(s, 2048, until=lambda d: re.search(rb"(^|\n)\d{3} [^\n]*\n", d) is not None, cap=5.0)
 
 
 def login(budget, host, port, user: str, password: str) -> bytes:

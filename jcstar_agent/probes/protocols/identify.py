@@ -11,7 +11,7 @@ first, then the rest in the registry's order — until one recognises the answer
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import List
 
 from . import BudgetSpent, printable
 from . import registry
@@ -39,7 +39,7 @@ def identify(host: str, port: int, transport: str, budget) -> Identified:
             if budget.left() < 0.2:
                 break
             out.tried.append(m.NAME)
-            answer, _ = budget.datagram(host, port, m.hello(host, port), cap=HELLO_WAIT, tries=1)
+            answer, _ = budget.datagram(host, port, m.hello(host, port), cap=HELLO_WAIT)
             if answer and m.recognise(answer):
                 out.module = m
                 return out
@@ -62,7 +62,8 @@ def identify(host: str, port: int, transport: str, budget) -> Identified:
             if hasattr(m, "detect"):
                 ok = m.detect(host, port, budget)
             else:
-                ok = m.recognise(budget.exchange(host, port, m.hello(host, port), 2048, cap=HELLO_WAIT,
+                hello = getattr(m, "tcp_hello", m.hello)  # a protocol framed otherwise over TCP (DNS)
+                ok = m.recognise(budget.exchange(host, port, hello(host, port), 2048, cap=HELLO_WAIT,
                                                  until=lambda d, m=m: m.recognise(d)))
         except BudgetSpent:
             break

@@ -84,10 +84,10 @@ def probe(host: str, port: int, budget, greeting: bytes = b"") -> ProtocolObserv
     for community in COMMUNITIES:
         if budget.left() < 0.3:
             break
-        a, _ = budget.datagram(host, port, v2c_get(community), cap=1.0)
+        a, _ = budget.datagram(host, port, v2c_get(community), cap=1.0, tries=1)
         if a and b"\xa2" in a[:40]:
             descr = next((s for s in _strings(a) if s != community.encode()), b"")
-            obs.log(f"v2c get sysDescr.0 (a well-known community)", descr[:60] or b"answered")
+            obs.log("v2c get sysDescr.0 (a well-known community)", descr[:60] or b"answered")
             obs.default_login = f"community '{community}' (SNMP's documented default)"
             obs.verdict(False, "v2c get without a community", "refused")
             return obs

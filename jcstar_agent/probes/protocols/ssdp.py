@@ -3,8 +3,9 @@
 Sends one unicast ``M-SEARCH`` (``ssdp:all``) to the device, and when the answer's ``LOCATION``
 points at the device's own address, fetches that description (``GET``, read-only) and notes the
 friendly name, model and the services it lists (an IGD ``WANIPConnection`` lets anyone on the LAN
-open ports in the gateway: UPnP has no authentication). Concludes: cleartext; an IGD control
-service is a protected operation offered without credentials.
+open ports in the gateway: UPnP has no authentication). Concludes: an IGD control service is a
+protected operation offered without credentials; discovery itself is public by design (cleartext
+that carries no credentials, not S1.1-12's).
 
 References: UPnP Device Architecture 2.0 §1.3.2, §2; nmap ``upnp-info``.
 """
@@ -31,7 +32,7 @@ def recognise(data: bytes) -> bool:
 def probe(host: str, port: int, budget, greeting: bytes = b"") -> ProtocolObservation:
     from . import http
 
-    obs = ProtocolObservation(NAME, transport="udp", port=port, cleartext=True)
+    obs = ProtocolObservation(NAME, transport="udp", port=port, cleartext=False)  # public by design
     a, _ = budget.datagram(host, port, hello(host, port))
     m = re.search(rb"\r\nlocation:\s*(\S+)", a, re.I)
     obs.log("M-SEARCH ssdp:all (unicast)", a.split(b"\r\n")[0] + (b" LOCATION " + m.group(1) if m else b""))

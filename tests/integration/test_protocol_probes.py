@@ -1,0 +1,339 @@
+"""``--active`` asks real daemons in their own protocols and judges S1.1-01/-02/-04/-12 from the answers.
+
+Real daemons from Debian packages, each with its own config, in a network namespace the test
+creates (``jcs-proto-<pid>``: loopback plus a veth interface 10.77.0.1 — a listener on every
+address is then asked on that own address, as a client on the network reaches it). For each
+protocol one service that answers without credentials (or with a documented default) and one
+configured correctly. The expected verdicts below were written from the configs, as an auditor
+decides, before the agent ran:
+
+============  =====  ==========================================  ===================================
+daemon        port   configuration                               expected
+============  =====  ==========================================  ===================================
+redis         6379   bind *, protected-mode no, no requirepass   01 LISTENER-NO-AUTH (PING → +PONG)
+redis         6380   bind *, requirepass (random, 40 chars)      01 refused (NOAUTH); 04 NO-LOCKOUT
+memcached     11211  -l 0.0.0.0                                  01 LISTENER-NO-AUTH (stats)
+memcached     11212  -l 127.0.0.1                                not reachable: no finding
+postgresql    5432   listen *, pg_hba host all all trust         01 LISTENER-NO-AUTH (AuthenticationOk)
+postgresql    5433   listen *, pg_hba host all all scram         01 refused (SASL)
+vsftpd        21     anonymous_enable=YES                        01 LISTENER-NO-AUTH (230)
+vsftpd        2121   anonymous_enable=NO                         01 refused
+rsync         873    module [pub], no auth users                 01 LISTENER-NO-AUTH (module opened)
+rsync         8730   module [priv], auth users + secrets file    01 refused (AUTHREQD)
+tftpd-hpa     69/u   -a 0.0.0.0:69                               01 LISTENER-NO-AUTH (TFTP has none)
+snmpd         161/u  rocommunity public                          02 LISTENER-DEFAULT-CREDENTIAL
+snmpd         1161/u v3 user only (authPriv)                     01 refused (v3 only)
+mosquitto     1884   allow_anonymous false, password_file        01 refused (CONNACK 5); 04 NO-LOCKOUT
+busybox httpd 8080   httpd.conf /:admin:admin (Basic)            02 LISTENER-DEFAULT-CREDENTIAL
+busybox httpd 8081   httpd.conf /:admin:<random>                 01 refused (401)
+telnetd       23     inetd, telnetd -E /bin/sh                   01 LISTENER-NO-AUTH (shell prompt)
+telnetd       2323   inetd, telnetd (login)                      01 refused (login prompt)
+dnsmasq       53/u   --no-resolv                                 recognised as dns, no verdict
+============  =====  ==========================================  ===================================
+
+Every cleartext one reachable over the network is S1.1-12's (TRANSPORT-PROBE-PLAINTEXT or the
+HTTP variant), DNS excepted (it carries no credentials).
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+NS = f"jcs-proto-{os.getpid()}"
+ADDR = "10.77.0.1"
+PG = "/usr/lib/postgresql/15/bin"
+NEEDED = ("/usr/bin/redis-server", "/usr/bin/memcached", f"{PG}/initdb", "/usr/sbin/vsftpd", "/usr/bin/rsync",
+          "/usr/sbin/in.tftpd", "/usr/sbin/snmpd", "/usr/sbin/mosquitto", "/usr/bin/busybox",
+          "/usr/sbin/inetd", "/usr/sbin/telnetd", "/usr/sbin/dnsmasq")
+TCP = {"redis-open": 6379, "redis-auth": 6380, "memcached-open": 11211, "memcached-lo": 11212,
+       "pg-trust": 5432, "pg-scram": 5433, "ftp-anon": 21, "ftp-local": 2121, "rsync-open": 873,
+       "rsync-auth": 8730, "mqtt-auth": 1884, "http-default": 8080, "http-good": 8081,
+       "telnet-shell": 23, "telnet-login": 2323}
+UDP = {"tftp": 69, "snmp-public": 161, "snmp-v3": 1161, "dns": 53}
+
+
+def _why_not() -> str:
+    if os.geteuid() != 0 or not shutil.which("ip"):
+        return "needs root and iproute2 (network namespaces)"
+    missing = [p for p in NEEDED if not os.path.exists(p)]
+    return f"not installed: {', '.join(missing)} (.ci/apt-packages.txt)" if missing else ""
+
+
+pytestmark = [pytest.mark.integration, pytest.mark.skipif(bool(_why_not()), reason=_why_not() or "ok")]
+
+# In the namespace: the live check of S1.1-01/-02/-04/-12 with --active, the report and the probes.
+AGENT = textwrap.dedent("""
+    import argparse, dataclasses, json, sys
+    from jcstar_agent.commands import check as cmd
+    from jcstar_agent import check, probes
+    from jcstar_agent.report import render
+    p = argparse.ArgumentParser(); cmd.add_arguments(p)
+    ctx = cmd.build_context(p.parse_args(sys.argv[1:]))
+    report = check.run(ctx, only=("S1.1-01", "S1.1-02", "S1.1-04", "S1.1-12"))
+    print(json.dumps({"report": json.loads(render(report, "json", False)),
+                      "probes": dataclasses.asdict(ctx.fact(probes.results))}))
+""")
+
+
+def _ns(*cmd, **kw):
+    return subprocess.run(["ip", "netns", "exec", NS, *cmd], **kw)
+
+
+class Daemons:
+    def __init__(self):
+        self.procs = []
+
+    def start(self, *cmd, user=None):
+        prefix = ["runuser", "-u", user, "--"] if user else []
+        self.procs.append(subprocess.Popen(["ip", "netns", "exec", NS, *prefix, *cmd],
+                                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                           stderr=subprocess.DEVNULL, start_new_session=True))
+
+    def stop(self):
+        for p in self.procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, 15)
+        for p in self.procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(p.pid, 9)
+                p.wait(5)
+
+
+def _listening() -> set:
+    out = _ns("ss", "-ltnuH", capture_output=True, text=True).stdout
+    return {(line.split()[0], int(line.split()[4].rsplit(":", 1)[1])) for line in out.splitlines() if line.split()}
+
+
+def _postgres(work, name, port, method, d):
+    data = work / name
+    data.mkdir()
+    shutil.chown(data, "postgres", "postgres")
+    pwfile = work / f"{name}.pw"
+    pwfile.write_text(secrets.token_hex(16) + "\n")
+    shutil.chown(pwfile, "postgres")
+    subprocess.run(["runuser", "-u", "postgres", "--", f"{PG}/initdb", "-D", str(data), "-A", method,
+                    "-U", "postgres", "--no-sync", f"--pwfile={pwfile}"], check=True, capture_output=True,
+                   timeout=120)
+    (data / "pg_hba.conf").write_text(f"local all all trust\nhost all all 0.0.0.0/0 {method}\n"
+                                      f"host all all ::/0 {method}\n")
+    d.start(f"{PG}/postgres", "-D", str(data), "-p", str(port), "-c", "listen_addresses=*",
+            "-c", f"unix_socket_directories={data}", "-c", "fsync=off", user="postgres")
+
+
+def _write(path, text, mode=0o644):
+    path.write_text(textwrap.dedent(text))
+    os.chmod(path, mode)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def services():
+    import pathlib
+    import tempfile
+
+    # a folder of its own (removed at the end) that the daemons' users (postgres, nobody) can enter
+    work = pathlib.Path(tempfile.mkdtemp(prefix="jcs-proto-"))
+    os.chmod(work, 0o755)
+    subprocess.run(["ip", "netns", "add", NS], check=True)
+    d = Daemons()
+    try:
+        _ns("ip", "link", "set", "lo", "up", check=True)
+        _ns("ip", "link", "add", "jcs0", "type", "veth", "peer", "name", "jcs1", check=True)
+        _ns("ip", "addr", "add", f"{ADDR}/24", "dev", "jcs0", check=True)
+        _ns("ip", "link", "set", "jcs0", "up", check=True)
+        _ns("ip", "link", "set", "jcs1", "up", check=True)
+        # redis: open, and with a password
+        for port, extra in ((6379, ["--protected-mode", "no"]), (6380, ["--requirepass", secrets.token_hex(20)])):
+            d.start("/usr/bin/redis-server", "--port", str(port), "--bind", "*", "--save", "", "--appendonly",
+                    "no", "--dir", str(work), "--daemonize", "no", *extra)
+        d.start("/usr/bin/memcached", "-u", "nobody", "-l", "0.0.0.0", "-p", "11211", "-U", "0")
+        d.start("/usr/bin/memcached", "-u", "nobody", "-l", "127.0.0.1", "-p", "11212", "-U", "0")
+        _postgres(work, "pg-trust", 5432, "trust", d)
+        _postgres(work, "pg-scram", 5433, "scram-sha-256", d)
+        # vsftpd: anonymous, and local users only
+        (work / "empty").mkdir()
+        (work / "ftp").mkdir()
+        for port, anon in ((21, "YES"), (2121, "NO")):
+            conf = _write(work / f"vsftpd-{port}.conf", f"""\
+                listen=YES
+                listen_port={port}
+                background=NO
+                anonymous_enable={anon}
+                local_enable=YES
+                anon_root={work / 'ftp'}
+                secure_chroot_dir={work / 'empty'}
+                seccomp_sandbox=NO
+                pam_service_name=vsftpd
+                """, 0o600)
+            d.start("/usr/sbin/vsftpd", conf)
+        # rsyncd: a module for anyone, and one with auth users
+        (work / "pub").mkdir()
+        secrets_file = _write(work / "rsyncd.secrets", f"backup:{secrets.token_hex(12)}\n", 0o600)
+        for port, module in ((873, "[pub]\n  path = {pub}\n  read only = yes\n"),
+                             (8730, "[priv]\n  path = {pub}\n  auth users = backup\n  secrets file = {sec}\n")):
+            conf = _write(work / f"rsyncd-{port}.conf", "use chroot = no\npid file =\n"
+                          + module.format(pub=work / "pub", sec=secrets_file))
+            d.start("/usr/bin/rsync", "--daemon", "--no-detach", f"--port={port}", f"--config={conf}")
+        (work / "tftp").mkdir()
+        d.start("/usr/sbin/in.tftpd", "-L", "-a", "0.0.0.0:69", "-s", str(work / "tftp"))
+        # snmpd: v2c public, and a v3-only agent
+        (work / "snmp").mkdir()
+        pub = _write(work / "snmpd-public.conf", "agentaddress udp:161\nrocommunity public default\n")
+        v3 = _write(work / "snmpd-v3.conf", f"""\
+            agentaddress udp:1161
+            createUser jcsops SHA-256 "{secrets.token_hex(12)}" AES "{secrets.token_hex(12)}"
+            rouser jcsops authpriv
+            """, 0o600)
+        for conf, persist in ((pub, "p1"), (v3, "p2")):
+            (work / "snmp" / persist).mkdir()
+            d.start("/usr/bin/env", f"SNMP_PERSISTENT_DIR={work / 'snmp' / persist}", "/usr/sbin/snmpd",
+                    "-f", "-Lo", "-C", "-c", conf, "-p", str(work / "snmp" / f"{persist}.pid"))
+        # mosquitto with a password file
+        pw = work / "mosquitto.passwd"
+        subprocess.run(["mosquitto_passwd", "-b", "-c", str(pw), "sensor", secrets.token_hex(12)], check=True,
+                       capture_output=True)
+        os.chmod(pw, 0o644)
+        conf = _write(work / "mosquitto.conf", f"listener 1884\nallow_anonymous false\npassword_file {pw}\n")
+        d.start("/usr/sbin/mosquitto", "-c", conf)
+        # busybox httpd with an inline user:password (admin:admin), and one with a random one
+        for port, password in ((8080, "admin"), (8081, secrets.token_hex(10))):
+            www = work / f"www{port}"
+            www.mkdir()
+            (www / "index.html").write_text("<h1>gateway</h1>\n")
+            conf = _write(work / f"httpd-{port}.conf", f"/:admin:{password}\n", 0o600)
+            d.start("/usr/bin/busybox", "httpd", "-f", "-p", str(port), "-h", str(www), "-c", conf, "-r", "gw")
+        inetd = _write(work / "inetd.conf", "telnet stream tcp nowait root /usr/sbin/telnetd telnetd -E /bin/sh\n"
+                       "2323 stream tcp nowait root /usr/sbin/telnetd telnetd\n")
+        d.start("/usr/sbin/inetd", "-d", inetd)
+        d.start("/usr/sbin/dnsmasq", "-k", "--no-resolv", "--no-hosts", "--port=53", "--user=nobody",
+                f"--pid-file={work / 'dnsmasq.pid'}", "--bind-interfaces", f"--listen-address={ADDR}")
+        want = {("tcp", p) for p in TCP.values()} | {("udp", p) for p in UDP.values()}
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not want <= _listening():
+            time.sleep(0.3)
+        up = _listening()
+        assert want <= up, f"not listening: {sorted(want - up)}"
+        yield work
+    finally:
+        d.stop()
+        subprocess.run(["ip", "netns", "del", NS], check=False)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def run(services):
+    cfg = _write(services / "board.toml", f"""\
+        [agent]
+        state_dir = "{services / 'state'}"
+        """)
+    t0 = time.monotonic()
+    p = _ns(sys.executable, "-c", AGENT, "--active", "--config", cfg, "--password-budget", "5",
+            cwd=PROJECT, capture_output=True, text=True, timeout=600,
+            env=dict(os.environ, PYTHONPATH=PROJECT))
+    assert "Traceback" not in p.stderr, p.stderr
+    data = json.loads(p.stdout)
+    data["seconds"] = time.monotonic() - t0
+    if os.environ.get("JCS_DUMP"):
+        open(os.environ["JCS_DUMP"], "w").write(json.dumps(data, indent=1))
+    return data
+
+
+def _crit(data, cid):
+    return next(c for c in data["report"]["criteria"] if c["id"] == cid)
+
+
+def _findings(data, cid, check):
+    return {(f["evidence"].get("proto", "tcp"), f["evidence"].get("port")): f
+            for f in _crit(data, cid)["findings"] if f["check"] == check}
+
+
+def _probe(data, proto, port):
+    found = [s for s in data["probes"]["services"] if s["proto"] == proto and s["port"] == port]
+    assert len(found) == 1, (proto, port, [(s["proto"], s["port"]) for s in data["probes"]["services"]])
+    return found[0]
+
+
+def test_protocols_recognised_from_the_wire(run):
+    want = {("tcp", 53): "dns", ("tcp", 6379): "redis", ("tcp", 6380): "redis", ("tcp", 11211): "memcached",
+            ("tcp", 5432): "postgresql", ("tcp", 5433): "postgresql", ("tcp", 21): "ftp",
+            ("tcp", 2121): "ftp", ("tcp", 873): "rsync", ("tcp", 8730): "rsync", ("tcp", 1884): "mqtt",
+            ("tcp", 8080): "http", ("tcp", 8081): "http", ("tcp", 23): "telnet", ("tcp", 2323): "telnet",
+            ("udp", 69): "tftp", ("udp", 161): "snmp", ("udp", 1161): "snmp", ("udp", 53): "dns"}
+    got = {k: _probe(run, *k)["protocol"] for k in want}
+    assert got == want
+    # the listener on every address was asked on the namespace's own address, not on loopback
+    assert _probe(run, "tcp", 6379)["address"] == ADDR
+
+
+def test_unauthenticated_services_fail_s1_1_01(run):
+    no_auth = _findings(run, "S1.1-01", "LISTENER-NO-AUTH")
+    expected = {("tcp", 6379), ("tcp", 11211), ("tcp", 5432), ("tcp", 21), ("tcp", 873), ("tcp", 23), ("udp", 69)}
+    assert set(no_auth) == expected, sorted(no_auth)
+    assert _crit(run, "S1.1-01")["verdict"] == "fail"
+    assert "PING without AUTH" in no_auth[("tcp", 6379)]["message"]
+    assert no_auth[("tcp", 5432)]["evidence"]["answer"] == "AuthenticationOk"
+    # the loopback-only memcached is not an access path over IP
+    assert ("tcp", 11212) not in no_auth
+
+
+def test_correctly_configured_services_are_judged_by_their_refusal(run):
+    refused = _findings(run, "S1.1-01", "LISTENER-AUTH-OBSERVED")
+    for key in (("tcp", 6380), ("tcp", 5433), ("tcp", 2121), ("tcp", 8730), ("tcp", 1884), ("tcp", 8081),
+                ("tcp", 2323), ("udp", 1161)):
+        assert key in refused, (key, sorted(refused))
+    assert "NOAUTH" in refused[("tcp", 6380)]["evidence"]["answer"]
+    assert refused[("tcp", 5433)]["evidence"]["answer"] == "SASL"
+
+
+def _problems(data, cid):
+    """(proto, port) of every problem finding of a criterion (whichever check said it)."""
+    return {(f["evidence"].get("proto") or ("udp" if f["evidence"].get("port") in UDP.values() else "tcp"),
+             f["evidence"].get("port")) for f in _crit(data, cid)["findings"] if f["severity"] != "info"}
+
+
+def test_default_credentials_fail_s1_1_02_without_the_secret(run):
+    found = _findings(run, "S1.1-02", "LISTENER-DEFAULT-CREDENTIAL")
+    assert ("tcp", 8080) in found and ("tcp", 8081) not in found, sorted(found)
+    assert "'admin'" in found[("tcp", 8080)]["message"]
+    # SNMP: the probe's v2c get with 'public' was answered; the live check may also have read the
+    # host's own snmpd.conf (CRED-DEFAULT-COMMUNITY) — one finding for the port either way
+    assert "'public'" in _probe(run, "udp", 161)["observation"]["default_login"]
+    assert not _probe(run, "udp", 1161)["observation"]["default_login"]
+    assert ("udp", 161) in _problems(run, "S1.1-02") and ("udp", 1161) not in _problems(run, "S1.1-02")
+    assert _crit(run, "S1.1-02")["verdict"] == "fail"
+    text = json.dumps(run["report"]) + json.dumps(run["probes"])
+    assert "YWRtaW46YWRtaW4" not in text and "admin:admin" not in text
+
+
+def test_no_lockout_after_the_bounded_attempts_fails_s1_1_04(run):
+    found = _findings(run, "S1.1-04", "LISTENER-NO-LOCKOUT")
+    assert ("tcp", 6380) in found and ("tcp", 1884) in found, sorted(found)
+    assert found[("tcp", 6380)]["evidence"]["attempts"] >= 10
+    assert _crit(run, "S1.1-04")["verdict"] == "fail"
+
+
+def test_cleartext_services_fail_s1_1_12(run):
+    plain = _problems(run, "S1.1-12")
+    for key in (("tcp", 6379), ("tcp", 5432), ("tcp", 21), ("tcp", 23), ("udp", 69), ("udp", 161), ("tcp", 8080),
+                ("tcp", 873), ("tcp", 11211)):
+        assert key in plain, (key, sorted(plain))
+    assert ("udp", 53) not in plain and ("udp", 1161) not in plain  # DNS; SNMPv3 authPriv
+    assert _crit(run, "S1.1-12")["verdict"] == "fail"
+
+
+def test_bounded_in_time(run):
+    for s in run["probes"]["services"]:
+        assert s["seconds"] <= 12, (s["proto"], s["port"], s["seconds"])
