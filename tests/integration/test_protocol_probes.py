@@ -139,8 +139,9 @@ def _write(path, text, mode=0o644):
     return str(path)
 
 
-@pytest.fixture(scope="module")
-def services():
+@contextlib.contextmanager
+def protocol_daemons():
+    """The namespace with the daemons of the table above listening (also tools/bench_probes.py)."""
     import pathlib
     import tempfile
 
@@ -231,6 +232,12 @@ def services():
         d.stop()
         subprocess.run(["ip", "netns", "del", NS], check=False)
         shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def services():
+    with protocol_daemons() as work:
+        yield work
 
 
 @pytest.fixture(scope="module")

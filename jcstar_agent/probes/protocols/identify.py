@@ -17,7 +17,7 @@ from . import BudgetSpent, printable
 from . import registry
 
 GREETING_WAIT = 1.0
-HELLO_WAIT = 0.8
+HELLO_WAIT = 0.5
 MAX_HELLOS = 24
 
 
