@@ -12,6 +12,7 @@ daemon        port   configuration                               expected
 ============  =====  ==========================================  ===================================
 redis         6379   bind *, protected-mode no, no requirepass   01 LISTENER-NO-AUTH (PING → +PONG)
 redis         6380   bind *, requirepass (random, 40 chars)      01 refused (NOAUTH); 04 NO-LOCKOUT
+redis         80     bind *, requirepass, on HTTP's port         recognised as redis (the wire, not the port)
 memcached     11211  -l 0.0.0.0                                  01 LISTENER-NO-AUTH (stats)
 memcached     11212  -l 127.0.0.1                                not reachable: no finding
 postgresql    5432   listen *, pg_hba host all all trust         01 LISTENER-NO-AUTH (AuthenticationOk)
@@ -55,7 +56,7 @@ PG = "/usr/lib/postgresql/15/bin"
 NEEDED = ("/usr/bin/redis-server", "/usr/bin/memcached", f"{PG}/initdb", "/usr/sbin/vsftpd", "/usr/bin/rsync",
           "/usr/sbin/in.tftpd", "/usr/sbin/snmpd", "/usr/sbin/mosquitto", "/usr/bin/busybox",
           "/usr/sbin/inetd", "/usr/sbin/telnetd", "/usr/sbin/dnsmasq")
-TCP = {"redis-open": 6379, "redis-auth": 6380, "memcached-open": 11211, "memcached-lo": 11212,
+TCP = {"redis-open": 6379, "redis-auth": 6380, "redis-port-80": 80, "memcached-open": 11211, "memcached-lo": 11212,
        "pg-trust": 5432, "pg-scram": 5433, "ftp-anon": 21, "ftp-local": 2121, "rsync-open": 873,
        "rsync-auth": 8730, "mqtt-auth": 1884, "http-default": 8080, "http-good": 8081,
        "telnet-shell": 23, "telnet-login": 2323}
@@ -157,7 +158,8 @@ def protocol_daemons():
         _ns("ip", "link", "set", "jcs0", "up", check=True)
         _ns("ip", "link", "set", "jcs1", "up", check=True)
         # redis: open, and with a password
-        for port, extra in ((6379, ["--protected-mode", "no"]), (6380, ["--requirepass", secrets.token_hex(20)])):
+        for port, extra in ((6379, ["--protected-mode", "no"]), (6380, ["--requirepass", secrets.token_hex(20)]),
+                            (80, ["--requirepass", secrets.token_hex(20)])):
             d.start("/usr/bin/redis-server", "--port", str(port), "--bind", "*", "--save", "", "--appendonly",
                     "no", "--dir", str(work), "--daemonize", "no", *extra)
         d.start("/usr/bin/memcached", "-u", "nobody", "-l", "0.0.0.0", "-p", "11211", "-U", "0")
@@ -274,7 +276,7 @@ def _probe(data, proto, port):
 
 
 def test_protocols_recognised_from_the_wire(run):
-    want = {("tcp", 53): "dns", ("tcp", 6379): "redis", ("tcp", 6380): "redis", ("tcp", 11211): "memcached",
+    want = {("tcp", 53): "dns", ("tcp", 80): "redis", ("tcp", 6379): "redis", ("tcp", 6380): "redis", ("tcp", 11211): "memcached",
             ("tcp", 5432): "postgresql", ("tcp", 5433): "postgresql", ("tcp", 21): "ftp",
             ("tcp", 2121): "ftp", ("tcp", 873): "rsync", ("tcp", 8730): "rsync", ("tcp", 1884): "mqtt",
             ("tcp", 8080): "http", ("tcp", 8081): "http", ("tcp", 23): "telnet", ("tcp", 2323): "telnet",

@@ -1,7 +1,7 @@
 """ADB (Android Debug Bridge over TCP, ``adb tcpip``): a root-capable shell on Android-based devices.
 
-Sends a ``CNXN`` message (version 0x01000001, ``host::`` banner) and reads the answer: ``CNXN``
-back is a connection accepted without any key (``ro.adb.secure=0``: a shell for anyone on the
+Sends a ``CNXN`` message (version 0x01000001, ``host::`` banner) and reads the answer. Concludes:
+``CNXN`` back is a connection accepted without any key (``ro.adb.secure=0``: a shell for anyone on the
 network); ``AUTH`` asks for an RSA key signature. Nothing is opened or run. Cleartext (the
 ``STLS`` upgrade of Android 11 wireless debugging is a note).
 

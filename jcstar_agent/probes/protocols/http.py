@@ -6,7 +6,7 @@ identification paths of the APIs that hold data or control — Docker Engine (``
 ``/containers/json``), Kubernetes (``/version``, ``/api/v1/namespaces``), Elasticsearch/OpenSearch
 (``/`` with ``cluster_name``, ``/_cat/indices``), InfluxDB 1.x (``/query?q=SHOW DATABASES``),
 CouchDB (``/_all_dbs``), Prometheus (``/api/v1/targets``), Node-RED (``/flows``) — and concludes
-from the JSON each returns. A 200 with that API's data is a protected operation answered without
+from the JSON each returns. Concludes: a 200 with that API's data is a protected operation answered without
 credentials; 401/403 is authentication asked for. A plain ``GET /`` returning 200 decides nothing
 (a public page); with ``Basic``/``Digest`` asked, a bounded run of well-known accounts and
 passwords follows. Cleartext always (HTTPS is the TLS probe's).

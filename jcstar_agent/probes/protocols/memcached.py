@@ -1,7 +1,7 @@
 """Memcached (text protocol): a cache; the client speaks first.
 
-Sends ``version`` (identification), then ``stats`` — a read-only command: ``STAT …`` lines
-answered without credentials mean anyone reads (``get``) and overwrites (``set``) the cache (no
+Sends ``version`` (identification), then ``stats`` — a read-only command. Concludes: ``STAT …``
+lines answered without credentials mean anyone reads (``get``) and overwrites (``set``) the cache (no
 authentication; memcached's SASL works on the binary protocol only, and a SASL-enabled server
 refuses the text commands). Cleartext always.
 

@@ -1,7 +1,7 @@
 """MySQL / MariaDB (client/server protocol): the server sends a handshake packet first
 (protocol version 10, the server version, a scramble).
 
-Answers the handshake as user ``root`` with an *empty* password (auth response of length 0,
+Sends nothing first; answers the handshake as user ``root`` with an *empty* password (auth response of length 0,
 ``mysql_native_password``), reads OK/ERR, closes. Concludes: an OK packet is a database
 superuser without a password (no authentication); ERR 1045 is authentication asked for; TLS
 offered (CLIENT_SSL) but optional is a note — the session is cleartext unless the client asks.

@@ -1,6 +1,6 @@
 """Redis (RESP): a key-value store; the client speaks first.
 
-Sends ``PING`` without ``AUTH``: ``+PONG`` is the whole store readable and writable by anyone (no
+Sends ``PING`` without ``AUTH``. Concludes: ``+PONG`` is the whole store readable and writable by anyone (no
 authentication); ``-NOAUTH`` asks for a password; ``-DENIED`` is protected mode refusing a
 client. When a password is asked, a bounded run of ``AUTH <password>`` (the legacy default user)
 with well-known passwords. Nothing is read or written (``PING``/``AUTH``/``QUIT`` only).

@@ -1,6 +1,6 @@
 """rsync daemon (rsyncd): the server sends ``@RSYNCD: <version>`` first.
 
-Answers the version, sends ``#list`` (the module list anyone may ask for), then opens each listed
+Sends the version back, then ``#list`` (the module list anyone may ask for), then opens each listed
 module (at most 4) by name and reads the answer — ``@RSYNCD: OK`` is a module served without
 credentials, ``@RSYNCD: AUTHREQD`` asks for them — and closes before any file list is
 requested. Concludes: a module opened without credentials (no authentication); cleartext always

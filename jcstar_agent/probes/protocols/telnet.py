@@ -1,6 +1,6 @@
 """Telnet (RFC 854): the server opens with IAC option negotiation (or a login prompt).
 
-Refuses every option (DO → WONT, WILL → DONT), then reads what the server shows. Concludes:
+Sends a refusal of every option (DO → WONT, WILL → DONT), then reads what the server shows. Concludes:
 cleartext always (passwords cross the network readable); a shell prompt (``#``/``$``/``>`` at the
 end, no ``login:``/``Password:``) shown without any credential is a login without authentication
 (BusyBox ``telnetd -l /bin/sh``); a ``login:`` prompt is authentication asked for. Nothing is typed.

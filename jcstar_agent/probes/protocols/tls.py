@@ -1,6 +1,6 @@
 """TLS (RFC 8446 / 5246): any listener that completes a handshake — HTTPS, MQTTS, IMAPS, LDAPS …
 
-Handshakes once at the widest range (does it speak TLS at all), then once per version TLS 1.0,
+Sends a ClientHello: one handshake at the widest range (does it speak TLS at all), then once per version TLS 1.0,
 1.1, 1.2, 1.3 (``@SECLEVEL=0`` so OpenSSL 3 even offers the old ones), weak suites below 1.3, and
 reads the certificate (key type and size, notAfter) with :mod:`jcstar_agent.probes.tls`. Then, over
 TLS, the HTTP probe's questions (``GET /`` and the JSON API step) when the service answers HTTP.

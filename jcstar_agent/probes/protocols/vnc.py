@@ -1,6 +1,6 @@
 """VNC / RFB (RFC 6143): the server sends ``RFB 003.00x`` first.
 
-Answers with the same version, reads the offered security types and closes (no type is chosen,
+Sends the same version back, reads the offered security types and closes (no type is chosen,
 no framebuffer is read). Concludes: security type 1 (None) offered is a desktop without
 authentication; type 2 (VNC authentication: DES of a challenge, at most 8 characters) asks for a
 password; every RFB session is cleartext unless a TLS-based type (VeNCrypt 19, TLS 18) is the only
