@@ -37,7 +37,8 @@ WORKERS = 16
 
 def probe_service(address: str, port: int, timeout: float = TIMEOUT,
                   greeting_wait: float = GREETING_WAIT, transport: str = "tcp",
-                  seconds: float = LISTENER_SECONDS, attempts: int = ATTEMPTS) -> ServiceProbe:
+                  seconds: float = LISTENER_SECONDS, attempts: int = ATTEMPTS,
+                  login_seconds: Optional[float] = None) -> ServiceProbe:
     """Identify the protocol from the wire (:mod:`.protocols.identify`), then ask its questions
     (:mod:`.protocols`); TLS listeners also get the version, cipher and certificate probe."""
     from .protocols import Budget, BudgetSpent, ProtocolObservation
@@ -45,7 +46,7 @@ def probe_service(address: str, port: int, timeout: float = TIMEOUT,
 
     sp = ServiceProbe(proto=transport, port=port, address=address)
     t0 = time.monotonic()
-    budget = Budget(seconds, attempts=attempts, io_timeout=timeout)
+    budget = Budget(seconds, attempts=attempts, io_timeout=timeout, login_seconds=login_seconds)
     try:
         found = identify(address, port, transport, budget)
         sp.protocol = found.name
@@ -139,14 +140,19 @@ def run(ctx) -> ProbeResults:
     if len(tcp) > MAX_LISTENERS:
         results.errors.append(f"{len(tcp)} listeners: only the first {MAX_LISTENERS} probed")
         tcp = tcp[:MAX_LISTENERS]
-    attempts = 0 if ctx.options.password_budget == 0 else ATTEMPTS
+    # the default-credential tries are the password test's too: --password-budget (or the config's
+    # [passwords] budget_seconds) bounds their time per listener, 0 turns them off
+    login_seconds = ctx.options.password_budget
+    if login_seconds is None:
+        login_seconds = float(ctx.config.passwords.budget_seconds)
+    attempts = 0 if login_seconds == 0 else ATTEMPTS
     workers = max(1, min(int(ctx.options.extra.get("probe_workers") or WORKERS), MAX_LISTENERS))
     deadline = started + budget
 
     def one(address: str, port: int, proto: str) -> Optional[ServiceProbe]:
         if time.monotonic() > deadline:  # a queued probe that would start past the budget
             return None
-        return probe_service(address, port, transport=proto, attempts=attempts,
+        return probe_service(address, port, transport=proto, attempts=attempts, login_seconds=login_seconds,
                              seconds=min(LISTENER_SECONDS, max(1.0, deadline - time.monotonic())))
 
     jobs = []

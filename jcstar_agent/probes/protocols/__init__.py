@@ -73,11 +73,12 @@ class Budget:
     """A deadline (not a per-read timeout), a byte budget and an attempt budget for one listener."""
 
     def __init__(self, seconds: float = 8.0, max_bytes: int = MAX_BYTES, attempts: int = 12,
-                 io_timeout: float = 2.0):
+                 io_timeout: float = 2.0, login_seconds: Optional[float] = None):
         self.deadline = time.monotonic() + seconds
         self.bytes_left = max_bytes
         self.attempts = attempts
         self.io_timeout = io_timeout
+        self.login_seconds = login_seconds  # the default-credential tries' share (--password-budget)
 
     def left(self) -> float:
         return self.deadline - time.monotonic()

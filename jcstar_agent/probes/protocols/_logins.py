@@ -3,7 +3,8 @@
 The candidates are the well-known pairs of the protocol (``guest``/``guest`` for AMQP …), each
 account's own name, and the head of the bundled default-password list
 (``jcstar_agent/passwords/default-passwords.txt``). At most ``budget.attempts`` tries, inside the
-listener's deadline; a try is one login, never a write. The observation keeps the account and the
+listener's deadline and ``budget.login_seconds`` (``--password-budget``, or the config's
+``[passwords] budget_seconds``); a try is one login, never a write. The observation keeps the account and the
 list a working password came from, never the password; and the timings of the rejected tries,
 from which :func:`jcstar_agent.probes.bruteforce.growing` tells a growing delay.
 """
@@ -37,10 +38,12 @@ def attempt(obs: ProtocolObservation, budget, tries: Iterable[Tuple[str, str, st
     """Run ``one(user, password) -> outcome`` over ``tries`` within the budget; fill
     ``default_login``, ``attempts``, ``attempt_seconds`` and ``lockout``."""
     seen = set()
+    started = time.monotonic()
     for user, pw, label in tries:
-        if budget.attempts <= 0 or budget.left() < 0.5 or (user, pw) in seen:
-            if budget.attempts <= 0 or budget.left() < 0.5:
-                break
+        spent = budget.login_seconds is not None and time.monotonic() - started >= budget.login_seconds
+        if budget.attempts <= 0 or budget.left() < 0.5 or spent:
+            break
+        if (user, pw) in seen:
             continue
         seen.add((user, pw))
         budget.attempts -= 1
