@@ -30,6 +30,17 @@ busybox httpd 8081   httpd.conf /:admin:<random>                 01 refused (401
 telnetd       23     inetd, telnetd -E /bin/sh                   01 LISTENER-NO-AUTH (shell prompt)
 telnetd       2323   inetd, telnetd (login)                      01 refused (login prompt)
 dnsmasq       53/u   --no-resolv                                 recognised as dns, no verdict
+mariadb       3306   root@'%' created with an empty password     01 LISTENER-NO-AUTH (OK packet)
+mariadb       3307   as packaged (root by unix_socket only)      01 refused (host not allowed / ERR)
+Xtigervnc     5901   -SecurityTypes None                         01 LISTENER-NO-AUTH (type None)
+Xtigervnc     5902   -SecurityTypes VncAuth, a password file     01 refused (VNC authentication)
+coap-server   5683/u -A 0.0.0.0                                  01 LISTENER-NO-AUTH (2.05 Content)
+pymodbus      502    TCP server on every address                 01 LISTENER-NO-AUTH (Modbus has none)
+dovecot       143    imap, ssl = no                              12 cleartext; recognised as imap
+dovecot       110    pop3, ssl = no                              12 cleartext; recognised as pop3
+minidlna      8200   its HTTP description server                 recognised as http, no verdict
+minidlna      1900/u SSDP bound to the group 239.255.255.250      not probed (only a multicast would
+                                                                 reach it: other hosts too), said
 ============  =====  ==========================================  ===================================
 
 Every cleartext one reachable over the network is S1.1-12's (TRANSPORT-PROBE-PLAINTEXT or the
@@ -55,12 +66,15 @@ ADDR = "10.77.0.1"
 PG = "/usr/lib/postgresql/15/bin"
 NEEDED = ("/usr/bin/redis-server", "/usr/bin/memcached", f"{PG}/initdb", "/usr/sbin/vsftpd", "/usr/bin/rsync",
           "/usr/sbin/in.tftpd", "/usr/sbin/snmpd", "/usr/sbin/mosquitto", "/usr/bin/busybox",
-          "/usr/sbin/inetd", "/usr/sbin/telnetd", "/usr/sbin/dnsmasq")
+          "/usr/sbin/inetd", "/usr/sbin/telnetd", "/usr/sbin/dnsmasq", "/usr/sbin/mariadbd",
+          "/usr/bin/Xtigervnc", "/usr/bin/coap-server-notls", "/usr/sbin/dovecot", "/usr/sbin/minidlnad",
+          "/usr/lib/python3/dist-packages/pymodbus")
 TCP = {"redis-open": 6379, "redis-auth": 6380, "redis-port-80": 80, "memcached-open": 11211, "memcached-lo": 11212,
        "pg-trust": 5432, "pg-scram": 5433, "ftp-anon": 21, "ftp-local": 2121, "rsync-open": 873,
        "rsync-auth": 8730, "mqtt-auth": 1884, "http-default": 8080, "http-good": 8081,
-       "telnet-shell": 23, "telnet-login": 2323}
-UDP = {"tftp": 69, "snmp-public": 161, "snmp-v3": 1161, "dns": 53}
+       "telnet-shell": 23, "telnet-login": 2323, "mysql-open": 3306, "mysql-packaged": 3307,
+       "vnc-none": 5901, "vnc-auth": 5902, "modbus": 502, "imap": 143, "pop3": 110, "dlna-http": 8200}
+UDP = {"tftp": 69, "snmp-public": 161, "snmp-v3": 1161, "dns": 53, "coap": 5683, "ssdp": 1900}
 
 
 def _why_not() -> str:
@@ -132,6 +146,86 @@ def _postgres(work, name, port, method, d):
                                       f"host all all ::/0 {method}\n")
     d.start(f"{PG}/postgres", "-D", str(data), "-p", str(port), "-c", "listen_addresses=*",
             "-c", f"unix_socket_directories={data}", "-c", "fsync=off", user="postgres")
+
+
+MODBUS = """
+from pymodbus.datastore import ModbusSequentialDataBlock, ModbusServerContext, ModbusSlaveContext
+from pymodbus.server import StartTcpServer
+store = ModbusSlaveContext(hr=ModbusSequentialDataBlock(0, [17] * 16))
+StartTcpServer(context=ModbusServerContext(slaves=store, single=True), address=("0.0.0.0", 502))
+"""
+
+
+def _mariadb(work, d):
+    """Two servers from the package: one where the vendor added root@'%' with an empty password,
+    one as installed (root logs in through unix_socket only)."""
+    for name, port, init in (("mysql-open", 3306, "CREATE USER IF NOT EXISTS 'root'@'%' IDENTIFIED BY '';\n"
+                                                   "GRANT ALL ON *.* TO 'root'@'%';\n"),
+                             ("mysql-packaged", 3307, "")):
+        data = work / name
+        data.mkdir()
+        shutil.chown(data, "mysql", "mysql")
+        subprocess.run(["mariadb-install-db", "--user=mysql", f"--datadir={data}", "--skip-test-db",
+                        "--auth-root-authentication-method=socket"], check=True, capture_output=True, timeout=180)
+        extra = []
+        if init:
+            extra = [f"--init-file={_write(work / (name + '.sql'), init)}"]
+        d.start("/usr/sbin/mariadbd", "--no-defaults", "--user=mysql", f"--datadir={data}", f"--port={port}",
+                "--bind-address=0.0.0.0", f"--socket={data / 'mysqld.sock'}", f"--pid-file={data / 'mysqld.pid'}",
+                "--skip-log-bin", *extra)
+
+
+def _vnc(work, d):
+    """Two VNC servers, each with a /tmp of its own (X's lock and socket never touch the host's)."""
+    from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+    from cryptography.hazmat.primitives.ciphers import Cipher, modes
+
+    # the VNC password file: the password DES-encrypted with VNC's fixed key (bits reversed)
+    key = bytes(int(f"{b:08b}"[::-1], 2) for b in bytes([23, 82, 107, 6, 35, 78, 88, 7]))
+    enc = Cipher(TripleDES(key), modes.ECB()).encryptor()
+    pw = work / "vnc.passwd"
+    pw.write_bytes(enc.update(secrets.token_hex(4).encode()) + enc.finalize())
+    os.chmod(pw, 0o600)
+    for display, port, security in ((41, 5901, ["-SecurityTypes", "None"]),
+                                    (42, 5902, ["-SecurityTypes", "VncAuth", "-PasswordFile", str(pw)])):
+        args = " ".join(["Xtigervnc", f":{display}", "-rfbport", str(port), "-interface", "0.0.0.0",
+                         "-nolisten", "tcp", "-geometry", "320x200", *security])
+        d.start("unshare", "-m", "sh", "-c", f"mount -t tmpfs jcs-vnc /tmp && exec {args}")
+
+
+def _dovecot(work, d):
+    run = work / "dovecot-run"
+    run.mkdir()
+    conf = _write(work / "dovecot.conf", f"""\
+        protocols = imap pop3
+        listen = *
+        ssl = no
+        base_dir = {run}
+        log_path = {work / 'dovecot.log'}
+        auth_mechanisms = plain
+        passdb {{
+          driver = pam
+        }}
+        userdb {{
+          driver = passwd
+        }}
+        """)
+    d.start("/usr/sbin/dovecot", "-F", "-c", conf)
+
+
+def _minidlna(work, d):
+    for sub in ("media", "mdb", "mlog"):
+        (work / sub).mkdir()
+        shutil.chown(work / sub, "minidlna", "minidlna")
+    conf = _write(work / "minidlna.conf", f"""\
+        port=8200
+        network_interface=jcs0
+        media_dir={work / 'media'}
+        db_dir={work / 'mdb'}
+        log_dir={work / 'mlog'}
+        friendly_name=jcs-gateway
+        """)
+    d.start("/usr/sbin/minidlnad", "-d", "-f", conf, "-P", str(work / "mlog" / "pid"), "-u", "minidlna")
 
 
 def _write(path, text, mode=0o644):
@@ -223,6 +317,12 @@ def protocol_daemons():
         d.start("/usr/sbin/inetd", "-d", inetd)
         d.start("/usr/sbin/dnsmasq", "-k", "--no-resolv", "--no-hosts", "--port=53", "--user=nobody",
                 f"--pid-file={work / 'dnsmasq.pid'}", "--bind-interfaces", f"--listen-address={ADDR}")
+        _mariadb(work, d)
+        _vnc(work, d)
+        d.start("/usr/bin/coap-server-notls", "-A", "0.0.0.0", "-p", "5683")
+        d.start("/usr/bin/python3", "-c", MODBUS)
+        _dovecot(work, d)
+        _minidlna(work, d)
         want = {("tcp", p) for p in TCP.values()} | {("udp", p) for p in UDP.values()}
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not want <= _listening():
@@ -280,16 +380,22 @@ def test_protocols_recognised_from_the_wire(run):
             ("tcp", 5432): "postgresql", ("tcp", 5433): "postgresql", ("tcp", 21): "ftp",
             ("tcp", 2121): "ftp", ("tcp", 873): "rsync", ("tcp", 8730): "rsync", ("tcp", 1884): "mqtt",
             ("tcp", 8080): "http", ("tcp", 8081): "http", ("tcp", 23): "telnet", ("tcp", 2323): "telnet",
-            ("udp", 69): "tftp", ("udp", 161): "snmp", ("udp", 1161): "snmp", ("udp", 53): "dns"}
+            ("udp", 69): "tftp", ("udp", 161): "snmp", ("udp", 1161): "snmp", ("udp", 53): "dns",
+            ("tcp", 3306): "mysql", ("tcp", 3307): "mysql", ("tcp", 5901): "vnc", ("tcp", 5902): "vnc",
+            ("udp", 5683): "coap", ("tcp", 502): "modbus", ("tcp", 143): "imap", ("tcp", 110): "pop3",
+            ("tcp", 8200): "http"}
     got = {k: _probe(run, *k)["protocol"] for k in want}
     assert got == want
+    # SSDP listens on its multicast group: asking it would reach every host of the network
+    assert "udp port 1900 bound to 239.255.255.250: not an own address, not probed" in run["probes"]["errors"]
     # the listener on every address was asked on the namespace's own address, not on loopback
     assert _probe(run, "tcp", 6379)["address"] == ADDR
 
 
 def test_unauthenticated_services_fail_s1_1_01(run):
     no_auth = _findings(run, "S1.1-01", "LISTENER-NO-AUTH")
-    expected = {("tcp", 6379), ("tcp", 11211), ("tcp", 5432), ("tcp", 21), ("tcp", 873), ("tcp", 23), ("udp", 69)}
+    expected = {("tcp", 6379), ("tcp", 11211), ("tcp", 5432), ("tcp", 21), ("tcp", 873), ("tcp", 23), ("udp", 69),
+                ("tcp", 3306), ("tcp", 5901), ("udp", 5683), ("tcp", 502)}
     assert set(no_auth) == expected, sorted(no_auth)
     assert _crit(run, "S1.1-01")["verdict"] == "fail"
     assert "PING without AUTH" in no_auth[("tcp", 6379)]["message"]
@@ -301,7 +407,7 @@ def test_unauthenticated_services_fail_s1_1_01(run):
 def test_correctly_configured_services_are_judged_by_their_refusal(run):
     refused = _findings(run, "S1.1-01", "LISTENER-AUTH-OBSERVED")
     for key in (("tcp", 6380), ("tcp", 5433), ("tcp", 2121), ("tcp", 8730), ("tcp", 1884), ("tcp", 8081),
-                ("tcp", 2323), ("udp", 1161)):
+                ("tcp", 2323), ("udp", 1161), ("tcp", 3307), ("tcp", 5902)):
         assert key in refused, (key, sorted(refused))
     assert "NOAUTH" in refused[("tcp", 6380)]["evidence"]["answer"]
     assert refused[("tcp", 5433)]["evidence"]["answer"] == "SASL"
@@ -337,9 +443,11 @@ def test_no_lockout_after_the_bounded_attempts_fails_s1_1_04(run):
 def test_cleartext_services_fail_s1_1_12(run):
     plain = _problems(run, "S1.1-12")
     for key in (("tcp", 6379), ("tcp", 5432), ("tcp", 21), ("tcp", 23), ("udp", 69), ("udp", 161), ("tcp", 8080),
-                ("tcp", 873), ("tcp", 11211)):
+                ("tcp", 873), ("tcp", 11211), ("tcp", 3306), ("tcp", 5901), ("udp", 5683), ("tcp", 502),
+                ("tcp", 143), ("tcp", 110)):
         assert key in plain, (key, sorted(plain))
-    assert ("udp", 53) not in plain and ("udp", 1161) not in plain  # DNS; SNMPv3 authPriv
+    assert ("udp", 53) not in plain and ("udp", 1161) not in plain and ("udp", 1900) not in plain  # DNS;
+    # SNMPv3 authPriv; SSDP discovery (public by design)
     assert _crit(run, "S1.1-12")["verdict"] == "fail"
 
 

@@ -3,7 +3,8 @@
 
 Sends nothing first; answers the handshake as user ``root`` with an *empty* password (auth response of length 0,
 ``mysql_native_password``), reads OK/ERR, closes. Concludes: an OK packet is a database
-superuser without a password (no authentication); ERR 1045 is authentication asked for; TLS
+superuser without a password (no authentication); ERR 1045 is authentication asked for, an ERR
+1130 instead of the handshake a server that refuses this client's host; TLS
 offered (CLIENT_SSL) but optional is a note — the session is cleartext unless the client asks.
 
 References: MySQL Client/Server Protocol, Connection Phase (HandshakeV10, HandshakeResponse41);
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import struct
 
-from . import ProtocolObservation
+from . import ProtocolObservation, printable
 
 NAME, TRANSPORT, PORTS, SERVER_FIRST = "mysql", "tcp", (3306,), True
 CLIENT_LONG_PASSWORD, CLIENT_PROTOCOL_41, CLIENT_SECURE_CONNECTION = 0x1, 0x200, 0x8000
@@ -21,9 +22,12 @@ CLIENT_PLUGIN_AUTH, CLIENT_SSL = 0x80000, 0x800
 
 
 def recognise(data: bytes) -> bool:
+    """A handshake, or the ERR packet a server sends instead to a host it refuses (1130)."""
     if len(data) < 6:
         return False
     length = int.from_bytes(data[:3], "little")
+    if data[4] == 0xFF and len(data) >= 7:
+        return int.from_bytes(data[5:7], "little") in (1129, 1130, 1040) and 4 < length < 1024
     return data[4] == 10 and 20 < length < 1024 and b"\x00" in data[5:5 + 64]
 
 
@@ -40,6 +44,10 @@ def probe(host: str, port: int, budget, greeting: bytes = b"") -> ProtocolObserv
     s = budget.connect(host, port)
     try:
         hello = _packet(budget, s)
+        if hello[:1] == b"\xff" and len(hello) >= 3:  # refused before any login: this host is not allowed
+            code = struct.unpack("<H", hello[1:3])[0]
+            obs.log("(waited for the handshake)", f"ERR {code} {hello[3:80].decode('latin-1', 'replace')}")
+            return obs.verdict(False, "connect as a client", f"ERR {code} before the handshake")
         if not hello or hello[0] != 10:
             obs.log("(waited for the handshake)", hello)
             return obs
@@ -53,8 +61,9 @@ def probe(host: str, port: int, budget, greeting: bytes = b"") -> ProtocolObserv
         answer = _packet(budget, s)
     finally:
         s.close()
-    obs.log(f"login 'root' with an empty password (server {version[:40]})", answer[:1].hex() + " " +
-            answer[3:80].decode("latin-1", "replace"))
+    kind = {b"\x00": "OK", b"\xff": "ERR", b"\xfe": "auth switch"}.get(answer[:1], answer[:1].hex())
+    obs.log(f"login 'root' with an empty password (server {version[:40]})",
+            f"{kind} {printable(answer[3:80])}".strip())
     if answer[:1] == b"\x00":
         return obs.verdict(True, "login as root with an empty password", "OK packet")
     if answer[:1] == b"\xff":
