@@ -5,7 +5,6 @@ Expected exit statuses, decided before running: a report with only pass/na/manua
 ``fail`` and ``error`` and 1 under ``manual``; one with an error exits 1 under all three; one with
 a fail alike. The CLI run over a small tree must exit exactly what its own JSON summary implies.
 """
-import json
 
 import pytest
 

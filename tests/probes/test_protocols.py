@@ -5,7 +5,6 @@ import struct
 import threading
 import time
 
-import pytest
 
 from jcstar_agent.probes.protocols import Budget, ProtocolObservation, registry
 from jcstar_agent.probes.protocols import (adb, amqp, coap, dns, http, modbus, mongodb, mqtt, mysql, nfs,
