@@ -6,6 +6,8 @@ Expected exit statuses, decided before running: a report with only pass/na/manua
 a fail alike. The CLI run over a small tree must exit exactly what its own JSON summary implies.
 """
 
+import json
+
 import pytest
 
 from clirun import run_cli, run_process
@@ -81,3 +83,24 @@ def test_verbs_take_the_option(verb):
     top = _parser(verb)
     p = next(a for a in top._actions if isinstance(a, argparse._SubParsersAction)).choices[verb]
     assert "--fail-on" in {s for a in p._actions for s in a.option_strings}
+
+
+def test_factory_and_attest_gate_on_manual(tmp_path):
+    """A local factory run over a root that leaves criteria manual: the unit passes the gate under
+    the default level only when nothing fails; under ``manual`` a ``gate`` step names them and the
+    exit is 1. ``attest`` alike, by its own JSON summary."""
+    from clirun import signing_unit
+
+    key, _, root = signing_unit(tmp_path)
+    db = str(tmp_path / "line.db")
+    r = run_cli("factory", "--root", root, "--key", key, "--store", db, "--quiet", "--fail-on", "manual")
+    assert r.rc == 1 and "[FAIL] gate: --fail-on manual: " in r.out and "not judged (manual)" in r.out
+    plain = run_cli("factory", "--root", root, "--key", key, "--store", db, "--quiet")
+    assert "] gate:" not in plain.out
+    report = tmp_path / "report.json"
+    for level in ("fail", "manual"):
+        a = run_cli("attest", "--root", root, "--key", key, "--nonce", "n" * 16, "--report", str(report),
+                    "--output", str(tmp_path / "env.json"), "--fail-on", level)
+        s = json.loads(report.read_text())["summary"]
+        bad = s["fail"] + s["error"] + (s["manual"] if level == "manual" else 0)
+        assert a.rc == (1 if bad else 0), (level, s)
