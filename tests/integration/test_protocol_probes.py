@@ -182,7 +182,7 @@ def _vnc(work, d):
 
     # the VNC password file: the password DES-encrypted with VNC's fixed key (bits reversed)
     key = bytes(int(f"{b:08b}"[::-1], 2) for b in bytes([23, 82, 107, 6, 35, 78, 88, 7]))
-    enc = Cipher(TripleDES(key), modes.ECB()).encryptor()
+    enc = Cipher(TripleDES(key * 3), modes.ECB()).encryptor()  # 3 x the key: single DES
     pw = work / "vnc.passwd"
     pw.write_bytes(enc.update(secrets.token_hex(4).encode()) + enc.finalize())
     os.chmod(pw, 0o600)
