@@ -38,6 +38,8 @@ coap-server   5683/u -A 0.0.0.0                                  01 LISTENER-NO-
 pymodbus      502    TCP server on every address                 01 LISTENER-NO-AUTH (Modbus has none)
 dovecot       143    imap, ssl = no                              12 cleartext; recognised as imap
 dovecot       110    pop3, ssl = no                              12 cleartext; recognised as pop3
+prosody       5222   anonymous authentication, no encryption     01 LISTENER-NO-AUTH (SASL ANONYMOUS)
+prosody       5223   c2s_require_encryption, a certificate       STARTTLS required: not cleartext
 minidlna      8200   its HTTP description server                 recognised as http, no verdict
 minidlna      1900/u SSDP bound to the group 239.255.255.250      not probed (only a multicast would
                                                                  reach it: other hosts too), said
@@ -68,12 +70,13 @@ NEEDED = ("/usr/bin/redis-server", "/usr/bin/memcached", f"{PG}/initdb", "/usr/s
           "/usr/sbin/in.tftpd", "/usr/sbin/snmpd", "/usr/sbin/mosquitto", "/usr/bin/busybox",
           "/usr/sbin/inetd", "/usr/sbin/telnetd", "/usr/sbin/dnsmasq", "/usr/sbin/mariadbd",
           "/usr/bin/Xtigervnc", "/usr/bin/coap-server-notls", "/usr/sbin/dovecot", "/usr/sbin/minidlnad",
-          "/usr/lib/python3/dist-packages/pymodbus")
+          "/usr/lib/python3/dist-packages/pymodbus", "/usr/bin/prosody")
 TCP = {"redis-open": 6379, "redis-auth": 6380, "redis-port-80": 80, "memcached-open": 11211, "memcached-lo": 11212,
        "pg-trust": 5432, "pg-scram": 5433, "ftp-anon": 21, "ftp-local": 2121, "rsync-open": 873,
        "rsync-auth": 8730, "mqtt-auth": 1884, "http-default": 8080, "http-good": 8081,
        "telnet-shell": 23, "telnet-login": 2323, "mysql-open": 3306, "mysql-packaged": 3307,
-       "vnc-none": 5901, "vnc-auth": 5902, "modbus": 502, "imap": 143, "pop3": 110, "dlna-http": 8200}
+       "vnc-none": 5901, "vnc-auth": 5902, "modbus": 502, "imap": 143, "pop3": 110, "dlna-http": 8200,
+       "xmpp-open": 5222, "xmpp-tls": 5223}
 UDP = {"tftp": 69, "snmp-public": 161, "snmp-v3": 1161, "dns": 53, "coap": 5683, "ssdp": 1900}
 
 
@@ -228,6 +231,34 @@ def _minidlna(work, d):
     d.start("/usr/sbin/minidlnad", "-d", "-f", conf, "-P", str(work / "mlog" / "pid"), "-u", "minidlna")
 
 
+def _prosody(work, d):
+    """XMPP as a gateway ships it (anonymous logins, no TLS), and as it should (TLS required)."""
+    cert, key = work / "xmpp.crt", work / "xmpp.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", str(key), "-out", str(cert), "-days", "30", "-subj", f"/CN={ADDR}"],
+                   check=True, capture_output=True)
+    for name, port, host in (("xmpp-open", 5222, 'authentication = "anonymous"'),
+                             ("xmpp-tls", 5223, f'ssl = {{ key = "{key}"; certificate = "{cert}" }}')):
+        data = work / name
+        data.mkdir()
+        for p in (data, key):
+            shutil.chown(p, "prosody", "prosody")
+        conf = _write(work / f"{name}.cfg.lua", f"""\
+            daemonize = false
+            pidfile = "{data / 'prosody.pid'}"
+            data_path = "{data}"
+            log = {{ error = "{data / 'error.log'}" }}
+            c2s_ports = {{ {port} }}
+            s2s_ports = {{ }}
+            interfaces = {{ "*" }}
+            c2s_require_encryption = {'true' if port == 5223 else 'false'}
+            modules_enabled = {{ "saslauth", "tls", "disco", "ping" }}
+            VirtualHost "{ADDR}"
+              {host}
+            """)
+        d.start("/usr/bin/prosody", "--config", conf, user="prosody")
+
+
 def _write(path, text, mode=0o644):
     path.write_text(textwrap.dedent(text))
     os.chmod(path, mode)
@@ -323,6 +354,7 @@ def protocol_daemons():
         d.start("/usr/bin/python3", "-c", MODBUS)
         _dovecot(work, d)
         _minidlna(work, d)
+        _prosody(work, d)
         want = {("tcp", p) for p in TCP.values()} | {("udp", p) for p in UDP.values()}
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not want <= _listening():
@@ -383,7 +415,7 @@ def test_protocols_recognised_from_the_wire(run):
             ("udp", 69): "tftp", ("udp", 161): "snmp", ("udp", 1161): "snmp", ("udp", 53): "dns",
             ("tcp", 3306): "mysql", ("tcp", 3307): "mysql", ("tcp", 5901): "vnc", ("tcp", 5902): "vnc",
             ("udp", 5683): "coap", ("tcp", 502): "modbus", ("tcp", 143): "imap", ("tcp", 110): "pop3",
-            ("tcp", 8200): "http"}
+            ("tcp", 8200): "http", ("tcp", 5222): "xmpp", ("tcp", 5223): "xmpp"}
     got = {k: _probe(run, *k)["protocol"] for k in want}
     assert got == want
     # SSDP listens on its multicast group: asking it would reach every host of the network
@@ -395,7 +427,7 @@ def test_protocols_recognised_from_the_wire(run):
 def test_unauthenticated_services_fail_s1_1_01(run):
     no_auth = _findings(run, "S1.1-01", "LISTENER-NO-AUTH")
     expected = {("tcp", 6379), ("tcp", 11211), ("tcp", 5432), ("tcp", 21), ("tcp", 873), ("tcp", 23), ("udp", 69),
-                ("tcp", 3306), ("tcp", 5901), ("udp", 5683), ("tcp", 502)}
+                ("tcp", 3306), ("tcp", 5901), ("udp", 5683), ("tcp", 502), ("tcp", 5222)}
     assert set(no_auth) == expected, sorted(no_auth)
     assert _crit(run, "S1.1-01")["verdict"] == "fail"
     assert "PING without AUTH" in no_auth[("tcp", 6379)]["message"]
@@ -444,10 +476,10 @@ def test_cleartext_services_fail_s1_1_12(run):
     plain = _problems(run, "S1.1-12")
     for key in (("tcp", 6379), ("tcp", 5432), ("tcp", 21), ("tcp", 23), ("udp", 69), ("udp", 161), ("tcp", 8080),
                 ("tcp", 873), ("tcp", 11211), ("tcp", 3306), ("tcp", 5901), ("udp", 5683), ("tcp", 502),
-                ("tcp", 143), ("tcp", 110)):
+                ("tcp", 143), ("tcp", 110), ("tcp", 5222)):
         assert key in plain, (key, sorted(plain))
-    assert ("udp", 53) not in plain and ("udp", 1161) not in plain and ("udp", 1900) not in plain  # DNS;
-    # SNMPv3 authPriv; SSDP discovery (public by design)
+    for key in (("udp", 53), ("udp", 1161), ("udp", 1900), ("tcp", 5223)):  # DNS; SNMPv3 authPriv; SSDP
+        assert key not in plain, key  # discovery (public by design); XMPP with STARTTLS required
     assert _crit(run, "S1.1-12")["verdict"] == "fail"
 
 
