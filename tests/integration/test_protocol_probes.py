@@ -40,6 +40,8 @@ dovecot       143    imap, ssl = no                              12 cleartext; r
 dovecot       110    pop3, ssl = no                              12 cleartext; recognised as pop3
 prosody       5222   anonymous authentication, no encryption     01 LISTENER-NO-AUTH (SASL ANONYMOUS)
 prosody       5223   c2s_require_encryption, a certificate       STARTTLS required: not cleartext
+prometheus    9090   as packaged: no web config                  01 LISTENER-NO-AUTH (JSON API data)
+prometheus    9091   web config with basic_auth_users (bcrypt)   01 refused (401)
 minidlna      8200   its HTTP description server                 recognised as http, no verdict
 minidlna      1900/u SSDP bound to the group 239.255.255.250      not probed (only a multicast would
                                                                  reach it: other hosts too), said
@@ -70,13 +72,14 @@ NEEDED = ("/usr/bin/redis-server", "/usr/bin/memcached", f"{PG}/initdb", "/usr/s
           "/usr/sbin/in.tftpd", "/usr/sbin/snmpd", "/usr/sbin/mosquitto", "/usr/bin/busybox",
           "/usr/sbin/inetd", "/usr/sbin/telnetd", "/usr/sbin/dnsmasq", "/usr/sbin/mariadbd",
           "/usr/bin/Xtigervnc", "/usr/bin/coap-server-notls", "/usr/sbin/dovecot", "/usr/sbin/minidlnad",
-          "/usr/lib/python3/dist-packages/pymodbus", "/usr/bin/prosody")
+          "/usr/lib/python3/dist-packages/pymodbus", "/usr/bin/prosody",
+          "/usr/bin/prometheus", "/usr/bin/htpasswd")
 TCP = {"redis-open": 6379, "redis-auth": 6380, "redis-port-80": 80, "memcached-open": 11211, "memcached-lo": 11212,
        "pg-trust": 5432, "pg-scram": 5433, "ftp-anon": 21, "ftp-local": 2121, "rsync-open": 873,
        "rsync-auth": 8730, "mqtt-auth": 1884, "http-default": 8080, "http-good": 8081,
        "telnet-shell": 23, "telnet-login": 2323, "mysql-open": 3306, "mysql-packaged": 3307,
        "vnc-none": 5901, "vnc-auth": 5902, "modbus": 502, "imap": 143, "pop3": 110, "dlna-http": 8200,
-       "xmpp-open": 5222, "xmpp-tls": 5223}
+       "xmpp-open": 5222, "xmpp-tls": 5223, "prometheus-open": 9090, "prometheus-auth": 9091}
 UDP = {"tftp": 69, "snmp-public": 161, "snmp-v3": 1161, "dns": 53, "coap": 5683, "ssdp": 1900}
 
 
@@ -259,6 +262,17 @@ def _prosody(work, d):
         d.start("/usr/bin/prosody", "--config", conf, user="prosody")
 
 
+def _prometheus(work, d):
+    """The monitoring server beside many gateways: its HTTP API as packaged, and behind basic auth."""
+    config = _write(work / "prometheus.yml", "global:\n  scrape_interval: 1h\nscrape_configs: []\n")
+    hashed = subprocess.run(["htpasswd", "-nbBC", "10", "admin", secrets.token_hex(10)], check=True,
+                            capture_output=True, text=True).stdout.strip().split(":", 1)[1]
+    web = _write(work / "prometheus-web.yml", f"basic_auth_users:\n  admin: '{hashed}'\n")
+    for port, extra in ((9090, []), (9091, [f"--web.config.file={web}"])):
+        d.start("/usr/bin/prometheus", f"--config.file={config}", f"--storage.tsdb.path={work / f'tsdb{port}'}",
+                f"--web.listen-address=0.0.0.0:{port}", *extra)
+
+
 def _write(path, text, mode=0o644):
     path.write_text(textwrap.dedent(text))
     os.chmod(path, mode)
@@ -355,6 +369,7 @@ def protocol_daemons():
         _dovecot(work, d)
         _minidlna(work, d)
         _prosody(work, d)
+        _prometheus(work, d)
         want = {("tcp", p) for p in TCP.values()} | {("udp", p) for p in UDP.values()}
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not want <= _listening():
@@ -415,7 +430,8 @@ def test_protocols_recognised_from_the_wire(run):
             ("udp", 69): "tftp", ("udp", 161): "snmp", ("udp", 1161): "snmp", ("udp", 53): "dns",
             ("tcp", 3306): "mysql", ("tcp", 3307): "mysql", ("tcp", 5901): "vnc", ("tcp", 5902): "vnc",
             ("udp", 5683): "coap", ("tcp", 502): "modbus", ("tcp", 143): "imap", ("tcp", 110): "pop3",
-            ("tcp", 8200): "http", ("tcp", 5222): "xmpp", ("tcp", 5223): "xmpp"}
+            ("tcp", 8200): "http", ("tcp", 5222): "xmpp", ("tcp", 5223): "xmpp", ("tcp", 9090): "http",
+            ("tcp", 9091): "http"}
     got = {k: _probe(run, *k)["protocol"] for k in want}
     assert got == want
     # SSDP listens on its multicast group: asking it would reach every host of the network
@@ -427,11 +443,12 @@ def test_protocols_recognised_from_the_wire(run):
 def test_unauthenticated_services_fail_s1_1_01(run):
     no_auth = _findings(run, "S1.1-01", "LISTENER-NO-AUTH")
     expected = {("tcp", 6379), ("tcp", 11211), ("tcp", 5432), ("tcp", 21), ("tcp", 873), ("tcp", 23), ("udp", 69),
-                ("tcp", 3306), ("tcp", 5901), ("udp", 5683), ("tcp", 502), ("tcp", 5222)}
+                ("tcp", 3306), ("tcp", 5901), ("udp", 5683), ("tcp", 502), ("tcp", 5222), ("tcp", 9090)}
     assert set(no_auth) == expected, sorted(no_auth)
     assert _crit(run, "S1.1-01")["verdict"] == "fail"
     assert "PING without AUTH" in no_auth[("tcp", 6379)]["message"]
     assert no_auth[("tcp", 5432)]["evidence"]["answer"] == "AuthenticationOk"
+    assert "Prometheus API" in no_auth[("tcp", 9090)]["message"]
     # the loopback-only memcached is not an access path over IP
     assert ("tcp", 11212) not in no_auth
 
@@ -439,7 +456,7 @@ def test_unauthenticated_services_fail_s1_1_01(run):
 def test_correctly_configured_services_are_judged_by_their_refusal(run):
     refused = _findings(run, "S1.1-01", "LISTENER-AUTH-OBSERVED")
     for key in (("tcp", 6380), ("tcp", 5433), ("tcp", 2121), ("tcp", 8730), ("tcp", 1884), ("tcp", 8081),
-                ("tcp", 2323), ("udp", 1161), ("tcp", 3307), ("tcp", 5902)):
+                ("tcp", 2323), ("udp", 1161), ("tcp", 3307), ("tcp", 5902), ("tcp", 9091)):
         assert key in refused, (key, sorted(refused))
     assert "NOAUTH" in refused[("tcp", 6380)]["evidence"]["answer"]
     assert refused[("tcp", 5433)]["evidence"]["answer"] == "SASL"
