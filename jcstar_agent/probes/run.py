@@ -129,17 +129,17 @@ def run(ctx) -> ProbeResults:
     address_for = own_address_for(ifaces)
     budget = float(ctx.options.extra.get("probe_budget", BUDGET) or BUDGET)
     started = time.monotonic()
-    tcp = []
+    items = []
     seen = set()
     for l in live.items:
         if l.proto == "udp" and l.port >= EPHEMERAL:
             continue  # a client's socket (resolver, DHCP lease), not a service
         if l.proto in ("tcp", "udp") and (l.proto, l.port) not in seen:
             seen.add((l.proto, l.port))
-            tcp.append(l)
-    if len(tcp) > MAX_LISTENERS:
-        results.errors.append(f"{len(tcp)} listeners: only the first {MAX_LISTENERS} probed")
-        tcp = tcp[:MAX_LISTENERS]
+            items.append(l)
+    if len(items) > MAX_LISTENERS:
+        results.errors.append(f"{len(items)} listeners: only the first {MAX_LISTENERS} probed")
+        items = items[:MAX_LISTENERS]
     # the default-credential tries are the password test's too: --password-budget (or the config's
     # [passwords] budget_seconds) bounds their time per listener, 0 turns them off
     login_seconds = ctx.options.password_budget
@@ -157,7 +157,7 @@ def run(ctx) -> ProbeResults:
 
     jobs = []
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe") as pool:
-        for l in tcp:
+        for l in items:
             address = address_for(l)
             if address is None:
                 results.errors.append(f"{l.proto} port {l.port} bound to {l.address}: not an own "
@@ -167,12 +167,12 @@ def run(ctx) -> ProbeResults:
         from .. import progress
 
         with progress.task("active probes") as bar:
-            for n, (port, job) in enumerate(jobs, 1):
+            for n, (where, job) in enumerate(jobs, 1):
                 sp = job.result()
-                bar.update(f"listener {n} of {len(jobs)} ({port}), "
+                bar.update(f"listener {n} of {len(jobs)} ({where}), "
                            f"{time.monotonic() - started:.1f}s of {budget:.0f}s", force=n == 1)
                 if sp is None:
-                    results.errors.append(f"{port}: not probed, the {budget:.0f} s budget is spent")
+                    results.errors.append(f"{where}: not probed, the {budget:.0f} s budget is spent")
                 else:
                     results.services.append(sp)
     results.brute_force = bruteforce.run(ctx, live.items, address_for)
