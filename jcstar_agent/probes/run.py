@@ -108,8 +108,9 @@ def own_address_for(interfaces):
 
     def address_for(listener) -> Optional[str]:
         if listener.address == "*":
-            v6 = "ipv6" in listener.source
-            return lan.get(6 if v6 else 4) or ("::1" if v6 else "127.0.0.1")
+            if "ipv6" in listener.source:  # [::] takes IPv4 clients too (Linux: bindv6only=0)
+                return lan.get(6) or lan.get(4) or "::1"
+            return lan.get(4) or "127.0.0.1"
         try:
             ip = ipaddress.ip_address(listener.address)
         except ValueError:

@@ -42,6 +42,8 @@ prosody       5222   anonymous authentication, no encryption     01 LISTENER-NO-
 prosody       5223   c2s_require_encryption, a certificate       STARTTLS required: not cleartext
 prometheus    9090   as packaged: no web config                  01 LISTENER-NO-AUTH (JSON API data)
 prometheus    9091   web config with basic_auth_users (bcrypt)   01 refused (401)
+rabbitmq      5672   loopback_users = none (guest from anywhere) 02 LISTENER-DEFAULT-CREDENTIAL (guest)
+rabbitmq      5673   as packaged (guest on loopback only)        01 refused; 04 NO-LOCKOUT
 minidlna      8200   its HTTP description server                 recognised as http, no verdict
 minidlna      1900/u SSDP bound to the group 239.255.255.250      not probed (only a multicast would
                                                                  reach it: other hosts too), said
@@ -73,13 +75,14 @@ NEEDED = ("/usr/bin/redis-server", "/usr/bin/memcached", f"{PG}/initdb", "/usr/s
           "/usr/sbin/inetd", "/usr/sbin/telnetd", "/usr/sbin/dnsmasq", "/usr/sbin/mariadbd",
           "/usr/bin/Xtigervnc", "/usr/bin/coap-server-notls", "/usr/sbin/dovecot", "/usr/sbin/minidlnad",
           "/usr/lib/python3/dist-packages/pymodbus", "/usr/bin/prosody",
-          "/usr/bin/prometheus", "/usr/bin/htpasswd")
+          "/usr/bin/prometheus", "/usr/bin/htpasswd", "/usr/lib/rabbitmq/bin/rabbitmq-server", "/usr/bin/epmd")
 TCP = {"redis-open": 6379, "redis-auth": 6380, "redis-port-80": 80, "memcached-open": 11211, "memcached-lo": 11212,
        "pg-trust": 5432, "pg-scram": 5433, "ftp-anon": 21, "ftp-local": 2121, "rsync-open": 873,
        "rsync-auth": 8730, "mqtt-auth": 1884, "http-default": 8080, "http-good": 8081,
        "telnet-shell": 23, "telnet-login": 2323, "mysql-open": 3306, "mysql-packaged": 3307,
        "vnc-none": 5901, "vnc-auth": 5902, "modbus": 502, "imap": 143, "pop3": 110, "dlna-http": 8200,
-       "xmpp-open": 5222, "xmpp-tls": 5223, "prometheus-open": 9090, "prometheus-auth": 9091}
+       "xmpp-open": 5222, "xmpp-tls": 5223, "prometheus-open": 9090, "prometheus-auth": 9091,
+       "amqp-open": 5672, "amqp-packaged": 5673}
 UDP = {"tftp": 69, "snmp-public": 161, "snmp-v3": 1161, "dns": 53, "coap": 5683, "ssdp": 1900}
 
 
@@ -273,6 +276,23 @@ def _prometheus(work, d):
                 f"--web.listen-address=0.0.0.0:{port}", *extra)
 
 
+def _rabbitmq(work, d):
+    """Two RabbitMQ nodes: guest allowed from the network (loopback_users = none), and as packaged.
+    epmd runs in the foreground under the test (the nodes would start a daemonised one)."""
+    d.start("/usr/bin/epmd")
+    for n, (port, extra) in enumerate(((5672, "loopback_users = none\n"), (5673, "")), 1):
+        home = work / f"rabbit{n}"
+        home.mkdir()
+        shutil.chown(home, "rabbitmq", "rabbitmq")
+        conf = _write(home / "rabbitmq.conf", f"listeners.tcp.default = {port}\n{extra}")
+        env = {"HOME": home, "RABBITMQ_MNESIA_BASE": home / "mnesia", "RABBITMQ_LOG_BASE": home / "log",
+               "RABBITMQ_NODENAME": f"jcs{n}@localhost", "RABBITMQ_CONFIG_FILE": conf,
+               "RABBITMQ_ENABLED_PLUGINS_FILE": home / "plugins", "RABBITMQ_DIST_PORT": 25671 + n,
+               "RABBITMQ_PID_FILE": home / "pid", "RABBITMQ_CONF_ENV_FILE": home / "env"}
+        d.start("/usr/bin/env", *(f"{k}={v}" for k, v in env.items()), "/usr/lib/rabbitmq/bin/rabbitmq-server",
+                user="rabbitmq")
+
+
 def _write(path, text, mode=0o644):
     path.write_text(textwrap.dedent(text))
     os.chmod(path, mode)
@@ -370,8 +390,9 @@ def protocol_daemons():
         _minidlna(work, d)
         _prosody(work, d)
         _prometheus(work, d)
+        _rabbitmq(work, d)
         want = {("tcp", p) for p in TCP.values()} | {("udp", p) for p in UDP.values()}
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # RabbitMQ takes its time
         while time.monotonic() < deadline and not want <= _listening():
             time.sleep(0.3)
         up = _listening()
@@ -431,7 +452,7 @@ def test_protocols_recognised_from_the_wire(run):
             ("tcp", 3306): "mysql", ("tcp", 3307): "mysql", ("tcp", 5901): "vnc", ("tcp", 5902): "vnc",
             ("udp", 5683): "coap", ("tcp", 502): "modbus", ("tcp", 143): "imap", ("tcp", 110): "pop3",
             ("tcp", 8200): "http", ("tcp", 5222): "xmpp", ("tcp", 5223): "xmpp", ("tcp", 9090): "http",
-            ("tcp", 9091): "http"}
+            ("tcp", 9091): "http", ("tcp", 5672): "amqp", ("tcp", 5673): "amqp"}
     got = {k: _probe(run, *k)["protocol"] for k in want}
     assert got == want
     # SSDP listens on its multicast group: asking it would reach every host of the network
@@ -456,7 +477,7 @@ def test_unauthenticated_services_fail_s1_1_01(run):
 def test_correctly_configured_services_are_judged_by_their_refusal(run):
     refused = _findings(run, "S1.1-01", "LISTENER-AUTH-OBSERVED")
     for key in (("tcp", 6380), ("tcp", 5433), ("tcp", 2121), ("tcp", 8730), ("tcp", 1884), ("tcp", 8081),
-                ("tcp", 2323), ("udp", 1161), ("tcp", 3307), ("tcp", 5902), ("tcp", 9091)):
+                ("tcp", 2323), ("udp", 1161), ("tcp", 3307), ("tcp", 5902), ("tcp", 9091), ("tcp", 5673)):
         assert key in refused, (key, sorted(refused))
     assert "NOAUTH" in refused[("tcp", 6380)]["evidence"]["answer"]
     assert refused[("tcp", 5433)]["evidence"]["answer"] == "SASL"
@@ -471,6 +492,8 @@ def _problems(data, cid):
 def test_default_credentials_fail_s1_1_02_without_the_secret(run):
     found = _findings(run, "S1.1-02", "LISTENER-DEFAULT-CREDENTIAL")
     assert ("tcp", 8080) in found and ("tcp", 8081) not in found, sorted(found)
+    assert ("tcp", 5672) in found and "'guest'" in found[("tcp", 5672)]["message"]
+    assert ("tcp", 5673) not in found  # guest is refused from the network as packaged
     assert "'admin'" in found[("tcp", 8080)]["message"]
     # SNMP: the probe's v2c get with 'public' was answered; the live check may also have read the
     # host's own snmpd.conf (CRED-DEFAULT-COMMUNITY) — one finding for the port either way
@@ -484,7 +507,7 @@ def test_default_credentials_fail_s1_1_02_without_the_secret(run):
 
 def test_no_lockout_after_the_bounded_attempts_fails_s1_1_04(run):
     found = _findings(run, "S1.1-04", "LISTENER-NO-LOCKOUT")
-    assert ("tcp", 6380) in found and ("tcp", 1884) in found, sorted(found)
+    assert {("tcp", 6380), ("tcp", 1884), ("tcp", 5673)} <= set(found), sorted(found)
     assert found[("tcp", 6380)]["evidence"]["attempts"] >= 10
     assert _crit(run, "S1.1-04")["verdict"] == "fail"
 

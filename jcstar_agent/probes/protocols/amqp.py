@@ -36,9 +36,18 @@ def recognise(data: bytes) -> bool:
     return method(data) == (10, 10) or data.startswith(b"AMQP")
 
 
+def _table(fields: bytes) -> bytes:
+    return struct.pack("!I", len(fields)) + fields
+
+
+# client-properties: capabilities.authentication_failure_close, so that a refused login is told
+# at once (Connection.Close 403) instead of the connection just ending
+PROPERTIES = _table(b"\x0ccapabilities" + b"F" + _table(b"\x1cauthentication_failure_close" + b"t\x01"))
+
+
 def start_ok(user: str, password: str) -> bytes:
     resp = b"\x00" + user.encode() + b"\x00" + password.encode()
-    args = struct.pack("!HH", 10, 11) + struct.pack("!I", 0) + b"\x05PLAIN" + \
+    args = struct.pack("!HH", 10, 11) + PROPERTIES + b"\x05PLAIN" + \
         struct.pack("!I", len(resp)) + resp + b"\x05en_US"
     return struct.pack("!BHI", 1, 0, len(args)) + args + b"\xce"
 
@@ -74,5 +83,5 @@ def probe(host: str, port: int, budget, greeting: bytes = b"") -> ProtocolObserv
     if method(start) != (10, 10):
         return obs
     obs.verdict(False, "Connection.Start", "credentials asked (SASL)")
-    return _logins.attempt(obs, budget, _logins.candidates(("admin",), DEFAULTS, head=4),
+    return _logins.attempt(obs, budget, _logins.candidates(("admin", "guest"), DEFAULTS),
                            lambda u, p: login(budget, host, port, u, p))
