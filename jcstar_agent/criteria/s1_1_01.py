@@ -211,8 +211,9 @@ def evaluate(ctx: Context) -> Outcome:
                               + (f"; {'; '.join(notes)}" if notes else ""), findings)
     reachable = [x for x in lst.items if not (x.loopback_only or x.address in LOOPBACK)]
     reason = (f"no empty-password or anonymous access found; {len(lst.items)} listener(s), "
-              + (f"{len(reachable)} reachable over IP, each judged by its daemon's configuration or "
-                 f"declared with its authentication" if reachable else "none reachable over IP"))
+              + (f"{len(reachable)} reachable over IP, each judged by its daemon's configuration, "
+                 f"by its own answer to --active or declared with its authentication" if reachable
+                 else "none reachable over IP"))
     if notes:
         reason += f"; {'; '.join(notes)}"
     return Outcome.passed(reason, findings)
