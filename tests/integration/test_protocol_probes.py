@@ -44,6 +44,8 @@ prometheus    9090   as packaged: no web config                  01 LISTENER-NO-
 prometheus    9091   web config with basic_auth_users (bcrypt)   01 refused (401)
 rabbitmq      5672   loopback_users = none (guest from anywhere) 02 LISTENER-DEFAULT-CREDENTIAL (guest)
 rabbitmq      5673   as packaged (guest on loopback only)        01 refused; 04 NO-LOCKOUT
+smbd          445    server min protocol = NT1, signing off      12 cleartext, notes "SMB1 still accepted"
+smbd          4445   as packaged (SMB2 and later)                12 cleartext (no SMB3 encryption), no SMB1
 minidlna      8200   its HTTP description server                 recognised as http, no verdict
 minidlna      1900/u SSDP bound to the group 239.255.255.250      not probed (only a multicast would
                                                                  reach it: other hosts too), said
@@ -75,14 +77,15 @@ NEEDED = ("/usr/bin/redis-server", "/usr/bin/memcached", f"{PG}/initdb", "/usr/s
           "/usr/sbin/inetd", "/usr/sbin/telnetd", "/usr/sbin/dnsmasq", "/usr/sbin/mariadbd",
           "/usr/bin/Xtigervnc", "/usr/bin/coap-server-notls", "/usr/sbin/dovecot", "/usr/sbin/minidlnad",
           "/usr/lib/python3/dist-packages/pymodbus", "/usr/bin/prosody",
-          "/usr/bin/prometheus", "/usr/bin/htpasswd", "/usr/lib/rabbitmq/bin/rabbitmq-server", "/usr/bin/epmd")
+          "/usr/bin/prometheus", "/usr/bin/htpasswd", "/usr/lib/rabbitmq/bin/rabbitmq-server", "/usr/bin/epmd",
+          "/usr/sbin/smbd")
 TCP = {"redis-open": 6379, "redis-auth": 6380, "redis-port-80": 80, "memcached-open": 11211, "memcached-lo": 11212,
        "pg-trust": 5432, "pg-scram": 5433, "ftp-anon": 21, "ftp-local": 2121, "rsync-open": 873,
        "rsync-auth": 8730, "mqtt-auth": 1884, "http-default": 8080, "http-good": 8081,
        "telnet-shell": 23, "telnet-login": 2323, "mysql-open": 3306, "mysql-packaged": 3307,
        "vnc-none": 5901, "vnc-auth": 5902, "modbus": 502, "imap": 143, "pop3": 110, "dlna-http": 8200,
        "xmpp-open": 5222, "xmpp-tls": 5223, "prometheus-open": 9090, "prometheus-auth": 9091,
-       "amqp-open": 5672, "amqp-packaged": 5673}
+       "amqp-open": 5672, "amqp-packaged": 5673, "smb1": 445, "smb-packaged": 4445}
 UDP = {"tftp": 69, "snmp-public": 161, "snmp-v3": 1161, "dns": 53, "coap": 5683, "ssdp": 1900}
 
 
@@ -293,6 +296,32 @@ def _rabbitmq(work, d):
                 user="rabbitmq")
 
 
+def _samba(work, d):
+    """smbd with SMB1 switched back on and a guest share, and smbd as packaged (SMB2 and later)."""
+    for port, extra in ((445, "server min protocol = NT1\n  server signing = disabled\n"), (4445, "")):
+        state = work / f"samba{port}"
+        (state / "share").mkdir(parents=True)
+        conf = _write(work / f"smb{port}.conf", f"""\
+            [global]
+              {extra}  smb ports = {port}
+              map to guest = Bad User
+              lock directory = {state}
+              state directory = {state}
+              cache directory = {state}
+              pid directory = {state}
+              private dir = {state}
+              ncalrpc dir = {state / 'ncalrpc'}
+              log file = {state / 'log'}
+              load printers = no
+              disable spoolss = yes
+            [public]
+              path = {state / 'share'}
+              guest ok = yes
+              read only = yes
+            """)
+        d.start("/usr/sbin/smbd", "-F", "--no-process-group", "-s", conf)
+
+
 def _write(path, text, mode=0o644):
     path.write_text(textwrap.dedent(text))
     os.chmod(path, mode)
@@ -391,6 +420,7 @@ def protocol_daemons():
         _prosody(work, d)
         _prometheus(work, d)
         _rabbitmq(work, d)
+        _samba(work, d)
         want = {("tcp", p) for p in TCP.values()} | {("udp", p) for p in UDP.values()}
         deadline = time.monotonic() + 60  # RabbitMQ takes its time
         while time.monotonic() < deadline and not want <= _listening():
@@ -452,7 +482,8 @@ def test_protocols_recognised_from_the_wire(run):
             ("tcp", 3306): "mysql", ("tcp", 3307): "mysql", ("tcp", 5901): "vnc", ("tcp", 5902): "vnc",
             ("udp", 5683): "coap", ("tcp", 502): "modbus", ("tcp", 143): "imap", ("tcp", 110): "pop3",
             ("tcp", 8200): "http", ("tcp", 5222): "xmpp", ("tcp", 5223): "xmpp", ("tcp", 9090): "http",
-            ("tcp", 9091): "http", ("tcp", 5672): "amqp", ("tcp", 5673): "amqp"}
+            ("tcp", 9091): "http", ("tcp", 5672): "amqp", ("tcp", 5673): "amqp", ("tcp", 445): "smb",
+            ("tcp", 4445): "smb"}
     got = {k: _probe(run, *k)["protocol"] for k in want}
     assert got == want
     # SSDP listens on its multicast group: asking it would reach every host of the network
@@ -516,8 +547,11 @@ def test_cleartext_services_fail_s1_1_12(run):
     plain = _problems(run, "S1.1-12")
     for key in (("tcp", 6379), ("tcp", 5432), ("tcp", 21), ("tcp", 23), ("udp", 69), ("udp", 161), ("tcp", 8080),
                 ("tcp", 873), ("tcp", 11211), ("tcp", 3306), ("tcp", 5901), ("udp", 5683), ("tcp", 502),
-                ("tcp", 143), ("tcp", 110), ("tcp", 5222)):
+                ("tcp", 143), ("tcp", 110), ("tcp", 5222), ("tcp", 445), ("tcp", 4445)):
         assert key in plain, (key, sorted(plain))
+    smb = _findings(run, "S1.1-12", "TRANSPORT-PROBE-PLAINTEXT")
+    assert "SMB1 still accepted (deprecated, no encryption)" in smb[("tcp", 445)]["evidence"]["notes"]
+    assert not any("SMB1" in n for n in smb[("tcp", 4445)]["evidence"].get("notes", []))
     for key in (("udp", 53), ("udp", 1161), ("udp", 1900), ("tcp", 5223)):  # DNS; SNMPv3 authPriv; SSDP
         assert key not in plain, key  # discovery (public by design); XMPP with STARTTLS required
     assert _crit(run, "S1.1-12")["verdict"] == "fail"
