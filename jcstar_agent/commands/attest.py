@@ -11,11 +11,13 @@ from __future__ import annotations
 import sys
 
 from . import add_signer_options, create_tpm_key, key_file, load_signer_of
-from .check import add_check_options, build_context, distinct_outputs, read_inputs, write_output, write_sbom
+from .check import (add_check_options, add_fail_on, build_context, distinct_outputs, exit_status,
+                    read_inputs, write_output, write_sbom)
 
 
 def add_arguments(p) -> None:
     add_check_options(p)
+    add_fail_on(p)
     add_signer_options(p)
     p.add_argument("--nonce", metavar="STRING",
                    help="the verifier's challenge, carried as the eat_nonce claim (freshness)")
@@ -67,4 +69,4 @@ def run(args) -> int:
               ", ".join(f"{s[k]} {k}" for k in ("pass", "fail", "na", "manual", "error")) +
               f"; signed by {signer.algorithm} {signer.kind} key {signer.keyid[:16]}…" +
               (f" -> {args.output}" if args.output else ""), file=sys.stderr)
-    return 0 if report.ok else 1
+    return exit_status(report, args)

@@ -104,6 +104,20 @@ def open_root(args):
     return Root("/", live=True)
 
 
+def add_fail_on(p) -> None:
+    """``--fail-on``: for the verbs whose exit status gates a build or a line (check, attest,
+    factory), not for ``serve``."""
+    p.add_argument("--fail-on", choices=("fail", "error", "manual"), default="fail", metavar="LEVEL",
+                   help="exit 1 when a criterion is at LEVEL or worse: fail (default: a fail or "
+                        "an error, as always), error (the same), manual (also any manual: a "
+                        "build that must not ship what the agent could not judge)")
+
+
+def exit_status(report, args) -> int:
+    """0, or 1 when a criterion is at ``--fail-on`` or worse."""
+    return 1 if report.gated(getattr(args, "fail_on", None) or "fail") else 0
+
+
 def _workers(text: str) -> int:
     import argparse
 
@@ -235,6 +249,7 @@ def add_output_options(p) -> None:
 
 def add_arguments(p) -> None:
     add_check_options(p)
+    add_fail_on(p)
     add_output_options(p)
 
 
@@ -390,4 +405,4 @@ def run(args) -> int:
     for other, path in extra:
         if path:
             write_output(render(report, other, view=to_file), path)
-    return 0 if report.ok else 1
+    return exit_status(report, args)

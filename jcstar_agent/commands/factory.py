@@ -26,8 +26,8 @@ Per unit, in order (each step is a JUnit testcase, so the test station shows whe
 7. one testcase per criterion from the attested report.
 
 Prints PASS or FAIL in large letters; ``--junit FILE`` writes the JUnit XML. Exit status for the
-line's PLC/script: 0 PASS; 1 FAIL (the unit: a criterion failed, the attestation did not verify,
-or the unit is not unique); 2 the station could not test (bad options, unsafe key, store
+line's PLC/script: 0 PASS; 1 FAIL (the unit: a criterion failed — or, with ``--fail-on manual``,
+was left manual —, the attestation did not verify, or the unit is not unique); 2 the station could not test (bad options, unsafe key, store
 unreachable, serial port cannot be opened) — retest, do not reject the unit.
 """
 from __future__ import annotations
@@ -40,8 +40,8 @@ from typing import List, Optional
 
 from ..errors import RunError
 from . import add_signer_options, baud, create_tpm_key, key_file, load_signer_of, seconds, timeout_seconds
-from .check import (add_check_options, build_context, check_writable, distinct_outputs, read_inputs,
-                    write_output, write_sbom)
+from .check import (add_check_options, add_fail_on, build_context, check_writable, distinct_outputs,
+                    read_inputs, write_output, write_sbom)
 from .store import add_store_option, open_from, serial_pull, sqlite_file, station_name, store_errors
 
 BIG = {
@@ -60,6 +60,7 @@ def big(word: str) -> str:
 
 def add_arguments(p) -> None:
     add_check_options(p)
+    add_fail_on(p)
     add_store_option(p)
     add_signer_options(p, required=False, key_help="attest locally, signing with this key: a private key file, "
                        "a TPM key (keygen --tpm's file, or tpm:0x81000001) or a pkcs11: URI")
@@ -380,6 +381,8 @@ def run(args) -> int:
                 if args.serial:
                     unit.step("serial", *_label_matches(args.serial, vendor, v.predicate or {}, rec))
                 _key_step(unit, v.key, args.require_hardware_key)  # after serial: earlier steps keep their place
+                if args.fail_on == "manual":
+                    unit.step("gate", *_manual_gate(v.predicate or {}, rec))
                 if args.keep:
                     os.makedirs(args.keep, exist_ok=True)
                     name = f"{args.serial or rec.ueid or 'unit'}-{rec.digest[:16]}.dsse.json"
@@ -388,6 +391,19 @@ def run(args) -> int:
         write_output(junit(unit, station, time.time() - started, args.serial), args.junit)
     _announce(unit, args)
     return 0 if unit.passed else 1
+
+
+def _manual_gate(predicate: dict, rec):
+    """``--fail-on manual``: (ok, message) — the attested criteria the agent could not judge
+    stop the unit as a failed one does (fail and error are the record's own ``failed``)."""
+    from ..report.model import gated
+
+    verdicts = [(c.get("id"), c.get("verdict")) for c in predicate.get("criteria") or []
+                if isinstance(c, dict)]
+    manual = [cid for cid in gated(verdicts, "manual") if cid not in rec.failed]
+    if manual:
+        return False, f"--fail-on manual: {', '.join(map(str, manual))} not judged (manual)"
+    return True, "--fail-on manual: no criterion left manual"
 
 
 def _announce(unit: Unit, args) -> None:

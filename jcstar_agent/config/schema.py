@@ -77,10 +77,13 @@ class Listener:
     port: int = doc("Port number (1-65535).", default=0)
     address: str = doc("Bound address: '*' any, '0.0.0.0', '::', '127.0.0.1' ...", default="*")
     process: str = doc("Owning process name (e.g. sshd); empty: any.", default="")
-    auth: str = doc("Authentication on this listener.", default="",
+    auth: str = doc("Authentication on this listener. 'none' (with the reason in purpose) states it "
+                    "serves nothing protected: an --active probe that finds it answering without "
+                    "credentials then does not fail S1.1-01.", default="",
                     choices=("", "password", "key", "certificate", "token", "none"))
     tls: bool = doc("The listener speaks TLS (or SSH) itself.", default=False)
-    purpose: str = doc("What the listener is for.", default="")
+    purpose: str = doc("What the listener is for (required as the reason with auth = 'none').",
+                       default="")
 
 
 @dataclass

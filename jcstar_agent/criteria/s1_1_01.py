@@ -19,6 +19,17 @@
   itself is S1.1-13's failure. ``auth = "none"`` is the vendor's statement that the listener
   serves nothing protected and is carried as evidence. Only started services count: a config
   (sshd_config, an inetd.conf line) that nothing starts logs nobody in.
+- ``--active`` (live, or ``--boot --active`` in the sandbox): every reachable listener is asked in
+  its own protocol, recognised from the wire (``jcstar_agent/probes/protocols``). One that answers
+  a protected operation without credentials — Redis ``PING`` without ``AUTH``, a PostgreSQL
+  start-up as ``postgres`` ending in ``AuthenticationOk``, a MySQL ``root`` login with an empty
+  password, an rsync module opened, an NFS export to everyone, a TFTP or Modbus server (no
+  authentication exists), a VNC security type None, an MQTT CONNECT accepted, an HTTP JSON API
+  (Docker, Elasticsearch, InfluxDB …) returning its data — fails ``LISTENER-NO-AUTH`` naming the
+  protocol, the port, what was asked and what came back, unless ``[[listeners]]`` declares that
+  port ``auth = "none"`` with a ``purpose``. One that refused is judged by that answer
+  (``LISTENER-AUTH-OBSERVED``, info) and needs no declaration; a listener whose protocol is not
+  recognised is named (``LISTENER-PROTOCOL-UNKNOWN``, info).
 - live with ``--active``: an unauthenticated request must be refused where the declaration says
   there is authentication — an MQTT broker that accepts a CONNECT without credentials, or an
   HTTP listener of a declared ``http-basic`` login that answers ``GET /`` with 2xx instead of
@@ -47,6 +58,10 @@ from .interface import Context, Finding, Outcome
 
 ID = "S1.1-01"
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
+# findings that already say "this port lets anyone in": a protocol probe's answer on that port
+# is the same cause, not a second finding
+NO_AUTH_CHECKS = ("MQTT-ANONYMOUS", "AUTH-FTP-ANONYMOUS", "AUTH-PROBE-UNAUTHENTICATED-ACCEPTED",
+                  "AUTH-SHELL-WITHOUT-LOGIN", "LISTENER-NO-AUTH")
 
 
 def evaluate(ctx: Context) -> Outcome:
@@ -150,6 +165,7 @@ def evaluate(ctx: Context) -> Outcome:
         names = seen_auth[item.key]
         return next((x for x in names if x == item.process), None) or \
             next((x for x in names if x == item.service), names[0])
+    observed = observed_auth(ctx)  # --active: what each listener answered when asked
     unseen: List[str] = []
     for item in lst.items:
         if item.loopback_only or item.address in LOOPBACK:
@@ -169,6 +185,8 @@ def evaluate(ctx: Context) -> Outcome:
             findings.append(Finding("LISTENER-AUTH-SEEN", "info",
                                     f"listener {where}: authentication judged from the "
                                     f"{judged_by(item)} configuration", ev))
+        elif item.key in observed:  # asked in its own protocol: judged by the answer (below)
+            continue
         else:
             unseen.append(where)
             findings.append(Finding("LISTENER-AUTH-UNDECLARED", "info",
@@ -177,6 +195,7 @@ def evaluate(ctx: Context) -> Outcome:
                                     f"[[listeners]] auth", ev))
 
     findings += probe_findings(ctx)
+    findings += observation_findings(ctx, observed, findings)
 
     if any(f.is_problem for f in findings):
         out = Outcome.from_findings(findings, "")
@@ -192,8 +211,9 @@ def evaluate(ctx: Context) -> Outcome:
                               + (f"; {'; '.join(notes)}" if notes else ""), findings)
     reachable = [x for x in lst.items if not (x.loopback_only or x.address in LOOPBACK)]
     reason = (f"no empty-password or anonymous access found; {len(lst.items)} listener(s), "
-              + (f"{len(reachable)} reachable over IP, each judged by its daemon's configuration or "
-                 f"declared with its authentication" if reachable else "none reachable over IP"))
+              + (f"{len(reachable)} reachable over IP, each judged by its daemon's configuration, "
+                 f"by its own answer to --active or declared with its authentication" if reachable
+                 else "none reachable over IP"))
     if notes:
         reason += f"; {'; '.join(notes)}"
     return Outcome.passed(reason, findings)
@@ -243,4 +263,85 @@ def probe_findings(ctx: Context) -> List[Finding]:
         elif not accepted:
             out.append(Finding("AUTH-PROBE-UNAUTHENTICATED-REFUSED", "info",
                                f"tcp/{sp.port} ({sp.protocol}) refused {what}", ev))
+    return out
+
+
+def observed_auth(ctx: Context) -> Dict[tuple, object]:
+    """(proto, port) -> ProtocolObservation of the listeners a protocol probe asked whether they
+    answer without credentials (True or False, never None)."""
+    from .. import probes
+
+    results = ctx.fact(probes.results)
+    out: Dict[tuple, object] = {}
+    for sp in results.services if results is not None else []:
+        obs = sp.observation
+        if obs is not None and obs.no_auth is not None and not sp.error:
+            out[(sp.proto, sp.port)] = obs
+    return out
+
+
+def observation_evidence(sp_or_obs, address: str = "") -> dict:
+    """What the protocol probe asked and saw, for a finding's evidence (summaries, no secret)."""
+    obs = sp_or_obs
+    ev = {"proto": obs.transport, "port": obs.port, "protocol": obs.protocol,
+          "question": obs.question, "answer": obs.answer,
+          "exchanges": [{"sent": x.sent, "received": x.received} for x in obs.exchanges[:6]]}
+    if address:
+        ev["address"] = address
+    if obs.notes:
+        ev["notes"] = obs.notes[:6]
+    return ev
+
+
+def observation_findings(ctx: Context, observed: Dict[tuple, object], earlier: List[Finding]) -> List[Finding]:
+    """``--active``: one finding per reachable listener its protocol probe asked (and one naming
+    each listener whose protocol is not recognised)."""
+    from .. import probes
+    from ..facts import listeners
+
+    results = ctx.fact(probes.results)
+    if results is None:
+        return []
+    items = ctx.fact(listeners.read).items
+    reachable = {i.key for i in items if not (i.loopback_only or i.address in LOOPBACK)}
+    declared = {(d.proto, d.port): d for d in ctx.config.listeners}
+    # a port a finding above already failed for the same cause (from the daemon's config, or the
+    # MQTT/HTTP check): access without credentials
+    failed = {(f.evidence.get("proto", "tcp"), f.evidence.get("port")) for f in earlier
+              if f.is_problem and f.check in NO_AUTH_CHECKS}
+    out: List[Finding] = []
+    for sp in results.services:
+        key = (sp.proto, sp.port)
+        if key not in reachable:
+            continue
+        obs = sp.observation
+        if obs is None or sp.error:
+            continue
+        where = f"{sp.proto}/{sp.port} ({obs.protocol})"
+        if obs.protocol == "unknown":
+            if sp.proto == "tcp":
+                out.append(Finding("LISTENER-PROTOCOL-UNKNOWN", "info",
+                                   f"{sp.proto}/{sp.port}: protocol not recognised from the wire "
+                                   f"({'; '.join(obs.notes)[:120]}); its authentication is judged "
+                                   "from the config or the declaration only",
+                                   {"proto": sp.proto, "port": sp.port, "address": sp.address,
+                                    "banner": sp.banner}))
+            continue
+        if key not in observed:
+            continue
+        ev = observation_evidence(obs, sp.address)
+        if not obs.no_auth:
+            out.append(Finding("LISTENER-AUTH-OBSERVED", "info",
+                               f"{where} refused {obs.question}: {obs.answer}", ev))
+        elif key in failed:
+            continue
+        elif key in declared and declared[key].auth == "none" and declared[key].purpose.strip():
+            continue  # the vendor's statement with its reason, carried by LISTENER-NO-AUTH-DECLARED
+        else:
+            out.append(Finding("LISTENER-NO-AUTH", "high",
+                               f"{where} answered {obs.question} without credentials: {obs.answer}"
+                               + (" (declared auth = \"none\" without a purpose: give the reason)"
+                                  if key in declared and declared[key].auth == "none" else
+                                  " — require authentication, bind it to loopback, or declare it in "
+                                  "[[listeners]] with auth = \"none\" and its purpose"), ev))
     return out

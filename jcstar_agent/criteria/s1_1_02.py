@@ -188,8 +188,10 @@ def evaluate(ctx: Context) -> Outcome:
                                     f"{n.service} user '{user}' has its passphrase written in the "
                                     f"image ({where}): every unit built from it shares that "
                                     f"credential; create it per device at first boot instead", ev))
+    live = default_credential_findings(ctx, findings)  # --active: a default login accepted
+    findings += live
     if not reach and not app_entries and not ctx.config.logins and not stores.stores and not communities \
-            and not fixed:
+            and not fixed and not live:
         pw_logins = [n.service for n in logins if n.password]
         if pw_logins:
             why = (f"{'/'.join(pw_logins)} take(s) passwords, but no account can log in with one "
@@ -448,4 +450,31 @@ def uncheckable(ctx: Context, acc, reach: Dict[str, List[str]], stores) -> List[
                                f"/etc/shadow has {len(acc.shadow_malformed)} line(s) that do not "
                                f"parse (lines {lines})", {"path": "/etc/shadow",
                                                           "lines": acc.shadow_malformed[:20]}))
+    return out
+
+
+def default_credential_findings(ctx: Context, earlier: List[Finding]) -> List[Finding]:
+    """``--active``: a reachable listener whose protocol probe logged in with a well-known
+    credential (the account and the list it came from; never the password)."""
+    from .. import probes
+    from ..facts import listeners
+    from .s1_1_01 import LOOPBACK, observation_evidence
+
+    results = ctx.fact(probes.results)
+    if results is None:
+        return []
+    reachable = {i.key for i in ctx.fact(listeners.read).items
+                 if not (i.loopback_only or i.address in LOOPBACK)}
+    failed = {(f.evidence.get("proto", "udp" if f.evidence.get("service") == "snmp" else "tcp"),
+               f.evidence.get("port")) for f in earlier if f.is_problem}
+    out: List[Finding] = []
+    for sp in results.services:
+        obs = sp.observation
+        key = (sp.proto, sp.port)
+        if obs is None or not obs.default_login or key not in reachable or key in failed:
+            continue
+        out.append(Finding("LISTENER-DEFAULT-CREDENTIAL", "critical",
+                           f"{sp.proto}/{sp.port} ({obs.protocol}) accepted {obs.default_login}: "
+                           "anyone who tries the well-known defaults logs in",
+                           dict(observation_evidence(obs, sp.address), login=obs.default_login)))
     return out

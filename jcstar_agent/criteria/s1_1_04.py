@@ -130,6 +130,8 @@ def evaluate(ctx: Context) -> Outcome:
                                         f"{p.seconds:.1f}s were all answered without lockout, "
                                         f"growing delay or disconnect", ev))
 
+    findings += lockout_findings(ctx, probed)
+
     for n in logins:
         where = f"{n.service} on port {n.port}" if n.port else n.service
         protection: List[str] = []
@@ -271,3 +273,37 @@ def evaluate(ctx: Context) -> Outcome:
     return Outcome.passed(f"every network login resists brute force "
                           f"({len([f for f in findings if f.check.endswith('PROTECTED') or f.check.endswith('DECLARED')])} "
                           f"checked)", findings)
+
+
+def lockout_findings(ctx: Context, probed: dict) -> List[Finding]:
+    """``--active``: a reachable listener whose protocol probe made its bounded default-credential
+    attempts (``probes.protocols._logins.LOCKOUT_AFTER`` at least) and met no lockout, growing
+    delay or disconnect fails; one that met them is evidence. A listener the brute-force probe of
+    a declared login already judged (``probed``) is not judged twice."""
+    from .. import probes
+    from ..facts import listeners
+    from .s1_1_01 import LOOPBACK, observation_evidence
+
+    results = ctx.fact(probes.results)
+    if results is None:
+        return []
+    reachable = {i.key for i in ctx.fact(listeners.read).items
+                 if not (i.loopback_only or i.address in LOOPBACK)}
+    out: List[Finding] = []
+    for sp in results.services:
+        obs = sp.observation
+        if obs is None or obs.lockout is None or (sp.proto, sp.port) not in reachable or \
+                (sp.proto == "tcp" and sp.port in probed):
+            continue
+        ev = dict(observation_evidence(obs, sp.address), attempts=obs.attempts,
+                  seconds_per_attempt=obs.attempt_seconds[:20])
+        where = f"{sp.proto}/{sp.port} ({obs.protocol})"
+        if obs.lockout:
+            out.append(Finding("LISTENER-LOCKOUT-OBSERVED", "info",
+                               f"{where}: {obs.attempts} wrong logins met lockout, delay or disconnect", ev))
+        else:
+            out.append(Finding("LISTENER-NO-LOCKOUT", "high",
+                               f"{where}: {obs.attempts} wrong logins in "
+                               f"{sum(obs.attempt_seconds):.1f}s were all answered without lockout, "
+                               "growing delay or disconnect", ev))
+    return out

@@ -210,6 +210,8 @@ def _probe_findings(results, flagged, loopback=frozenset()) -> List[Finding]:
         out.append(Finding("TRANSPORT-PROBE-INCOMPLETE", "info", f"active probes: {e}", {}))
     for s in results.services:
         ev = {"proto": s.proto, "port": s.port, "address": s.address, "protocol": s.protocol}
+        if s.observation is not None and s.observation.notes:  # e.g. SMB1 spoken, STARTTLS optional
+            ev["notes"] = list(s.observation.notes[:6])
         if s.error:
             out.append(Finding("TRANSPORT-PROBE-INCOMPLETE", "info",
                                f"probe of {s.proto} port {s.port} failed: {s.error}", ev))

@@ -6,17 +6,17 @@ brute-force probe). ``results(ctx)`` returns ``None`` unless the run is live and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import Any, List, Optional
 
 
 @dataclass
 class ServiceProbe:
-    """What one TCP listener answered."""
+    """What one listener answered (``proto`` tcp or udp)."""
 
     proto: str
     port: int
     address: str  # the address probed
-    protocol: str = "unknown"  # "tls", "ssh", "telnet", "ftp", "http", "mqtt", "smtp", "imap", "pop3", "unknown"
+    protocol: str = "unknown"  # a protocols.registry name ("tls", "ssh", "redis" …) or "unknown"
     plaintext: bool = False  # speaks a cleartext protocol that can carry credentials/data
     tls_versions: List[str] = field(default_factory=list)  # accepted: "TLSv1", "TLSv1.1", ...
     weak_ciphers: List[str] = field(default_factory=list)
@@ -29,6 +29,7 @@ class ServiceProbe:
     banner: str = ""  # first printable bytes, trimmed (never credentials)
     seconds: float = 0.0
     error: Optional[str] = None
+    observation: Optional[Any] = None  # protocols.ProtocolObservation: what its protocol probe saw
 
     def certificate_problems(self, today: Optional[str] = None) -> List[str]:
         """What is wrong with the certificate this listener presented, one sentence each: a key

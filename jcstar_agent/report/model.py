@@ -47,6 +47,18 @@ class Target:
         return d
 
 
+# ``--fail-on LEVEL``: the verdicts that make a run exit 1. ``fail`` (default) is today's gate, and
+# an ``error`` was always a failure of the run (the check could not decide a device it should
+# judge), so ``error`` gates the same verdicts; ``manual`` adds "the agent does not know".
+FAIL_ON = {"fail": ("fail", "error"), "error": ("fail", "error"), "manual": ("fail", "error", "manual")}
+
+
+def gated(verdicts, fail_on: str = "fail") -> List[str]:
+    """The ids among ``(id, verdict)`` pairs that ``--fail-on fail_on`` counts as failing."""
+    bad = FAIL_ON[fail_on]
+    return [cid for cid, v in verdicts if v in bad]
+
+
 @dataclass
 class Report:
     agent_version: str
@@ -69,6 +81,10 @@ class Report:
     def ok(self) -> bool:
         s = self.summary
         return s["fail"] == 0 and s["error"] == 0
+
+    def gated(self, fail_on: str = "fail") -> List[str]:
+        """Ids of the criteria that make ``--fail-on fail_on`` exit 1 (see :data:`FAIL_ON`)."""
+        return gated(((c.id, c.verdict.value) for c in self.criteria), fail_on)
 
     def to_dict(self) -> Dict[str, Any]:
         d = {

@@ -22,10 +22,12 @@ _COLOURS = {"pass": "32", "fail": "31;1", "na": "36", "manual": "33", "error": "
 WORDS = {
     "en": {"check": "JC-STAR ★1 check of {mode} root {root}", "model": "model", "firmware": "firmware",
            "config": "config", "none": "none (built-in defaults: nothing declared)", "more": "(+{n} more)",
-           "summary": "summary", "ok": "OK", "not_ok": "NOT OK"},
+           "summary": "summary", "ok": "OK", "not_ok": "NOT OK",
+           "not_judged": "NOT JUDGED: {n} manual"},
     "ja": {"check": "JC-STAR ★1 適合評価（{mode} ルート {root}）", "model": "型式", "firmware": "ファームウェア",
            "config": "宣言（ボード設定）", "none": "なし（組み込みの既定値: 宣言なし）", "more": "（ほか {n} 件）",
-           "summary": "集計", "ok": "問題なし", "not_ok": "要対応"},
+           "summary": "集計", "ok": "問題なし", "not_ok": "要対応",
+           "not_judged": "未判定: 要確認 {n} 件"},
 }
 
 
@@ -134,9 +136,18 @@ def render(report: Report, colour: bool = False, view: Optional[View] = None) ->
     s = report.summary
     out.append("")
     counts = ", ".join(f"{s[k]} {labels[k] if lang == 'ja' else k}" for k in ("pass", "fail", "na", "manual", "error"))
-    out += _wrap(f"{w['summary']}: {counts} — {w['ok'] if report.ok else w['not_ok']} "
+    out += _wrap(f"{w['summary']}: {counts} — {_overall(report, w)} "
                  f"({report.duration_seconds:.2f}s)", width, 2)
     return "\n".join(out) + "\n"
+
+
+def _overall(report, w) -> str:
+    """NOT OK on a fail or error; never a bare OK while criteria are manual: the agent did not
+    judge them (``--fail-on manual`` makes that exit 1)."""
+    if not report.ok:
+        return w["not_ok"]
+    manual = report.summary["manual"]
+    return w["not_judged"].format(n=manual) if manual else w["ok"]
 
 
 def _finding(f, tr) -> str:

@@ -51,8 +51,14 @@ def _ctx(items, extra=None, logins=()):
 
 def test_address_for_only_loopback_and_own_addresses():
     address_for = runner.own_address_for(IFACES)
-    assert address_for(Listener("tcp", 80, "*", source="socket (ipv4)")) == "127.0.0.1"
-    assert address_for(Listener("tcp", 80, "*", source="socket (ipv6)")) == "::1"
+    # on every address: asked where a network client reaches it (the device's own address), not
+    # on loopback that services often trust; loopback only when there is no such address
+    assert address_for(Listener("tcp", 80, "*", source="socket (ipv4)")) == "192.0.2.10"
+    # [::] without an own IPv6 address: its IPv4 side (dual stack), not ::1
+    assert address_for(Listener("tcp", 80, "*", source="socket (ipv6)")) == "192.0.2.10"
+    lo_only = netifs.Interfaces([IFACES.items[1]])
+    assert runner.own_address_for(lo_only)(Listener("tcp", 80, "*", source="socket (ipv4)")) == "127.0.0.1"
+    assert runner.own_address_for(lo_only)(Listener("tcp", 80, "*", source="socket (ipv6)")) == "::1"
     assert address_for(Listener("tcp", 80, "127.0.0.53")) == "127.0.0.53"
     assert address_for(Listener("tcp", 80, "192.0.2.10")) == "192.0.2.10"
     for other in ("198.51.100.7", "192.0.2.11", "2001:db8::1", "localhost.example"):
