@@ -91,7 +91,8 @@ def test_run_stops_at_the_time_budget():
     finally:
         for x in servers:
             x.close()
-    assert len(got.services) == 1 and got.services[0].seconds >= 0.5
+    # the first probe started; the run's budget cut it (no connection outlives the budget)
+    assert len(got.services) == 1 and 0.3 <= got.services[0].seconds <= 0.5 + 0.3, got.services
     spent = [e for e in got.errors if "budget is spent" in e]
     assert len(spent) == 2, got.errors
 
