@@ -83,7 +83,7 @@ def surface(ctx) -> Surface:
     for script, enabled_by in init.scripts:
         starts += initscripts.invocations(root, script, enabled_by, known)
     if not kinds:
-        for name, paths in list(daemons.INSTALL_PATHS.items()) + [
+        for name, paths in list(daemons.install_paths().items()) + [
                 (n, (f"/usr/sbin/{n}", f"/sbin/{n}")) for n in INETD_NAMES]:
             hit = next((p for p in paths if root.is_executable(p)), None)
             if hit:

@@ -433,7 +433,7 @@ def _created_user(words: List[str]) -> Tuple[str, bool]:
 def snmp_communities(root, conf: str = SNMPD_CONF) -> List[Tuple[str, str]]:
     """(community, file:line) of every v1/v2c community snmpd accepts from the network (kept in
     memory only); one whose SOURCE is the device itself (localhost, 127.0.0.1, ::1) is not."""
-    from .daemons import snmp_community_local
+    from .daemons.snmpd import snmp_community_local
 
     out: List[Tuple[str, str]] = []
     for path, n, words in _snmp_lines(root, [conf]):

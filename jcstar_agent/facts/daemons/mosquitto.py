@@ -1,0 +1,78 @@
+"""mosquitto: ``listener``/``port``/``bind_address``, TLS (``certfile``, ``tls_version``), websockets; mosquitto 2 with no listener binds loopback only. Its anonymous access and password_file are read by :mod:`..credstores`.
+"""
+from __future__ import annotations
+
+from typing import List
+
+from ._base import ConfigFiles, DaemonFacts, Weakness, addr, flag_values, listener
+
+PROGRAMS = ('mosquitto',)
+
+
+def _mosquitto(ctx, argv, src) -> DaemonFacts:
+    root, out = ctx.root, DaemonFacts()
+    conf = (flag_values(argv, "-c") or ["/etc/mosquitto/mosquitto.conf"])[0]
+    listeners: List[dict] = []
+    default = {"port": None, "bind": "*", "tls": False, "where": "", "tls_version": None,
+               "websockets": False}
+    cur = default
+    files = ConfigFiles(root, [conf], out)
+    for path, text in files:
+        for n, raw in enumerate(text.splitlines(), 1):
+            words = raw.split("#", 1)[0].split() if not raw.lstrip().startswith("#") else []
+            if not words:
+                continue
+            key, args, where = words[0], words[1:], f"{path}:{n}"
+            if key == "listener" and args and args[0].isdigit():
+                cur = {"port": int(args[0]), "bind": addr(args[1]) if len(args) > 1 else "*",
+                       "tls": False, "where": where, "tls_version": None, "websockets": False}
+                listeners.append(cur)
+            elif key == "port" and args and args[0].isdigit():
+                default["port"], default["where"] = int(args[0]), where
+            elif key == "bind_address" and args:
+                default["bind"] = addr(args[0])
+            elif key in ("certfile", "psk_hint", "keyfile") and args:
+                cur["tls"] = True
+            elif key == "tls_version" and args:
+                cur["tls_version"] = (args[0], where)
+            elif key == "protocol" and args and args[0] == "websockets":
+                cur["websockets"] = True
+            elif key == "include_dir" and args:
+                files.add(sorted(root.glob(args[0], "*.conf")))
+    if default["port"] is not None:
+        listeners.insert(0, default)
+    elif not listeners:
+        # mosquitto 2.x with no listener configured binds the loopback interface only; 1.x binds
+        # every address.
+        from ..sshd import package_version
+        version, vsource = package_version(ctx, ("mosquitto",))
+        if version is not None and version < (2, 0):
+            default.update(port=1883, bind="*",
+                           where=f"{conf} (no listener configured: mosquitto {version[0]}.{version[1]} "
+                                 f"binds every address; {vsource})")
+        else:
+            default.update(port=1883, bind="127.0.0.1",
+                           where=f"{conf} (no listener configured: mosquitto 2 binds loopback only)")
+        listeners.append(default)
+    for lst in listeners:
+        service = "mqtt-websockets" if lst["websockets"] else ("mqtts" if lst["tls"] else "mqtt")
+        out.listeners.append(listener("tcp", lst["port"], lst["bind"], "mosquitto", lst["where"],
+                                       service, lst["tls"]))
+        tv = lst["tls_version"]
+        if tv and lst["tls"] and tv[0].lower() in ("tlsv1", "tlsv1.1", "sslv3"):
+            out.weaknesses.append(Weakness("weak-tls-protocol", "mosquitto", tv[1],
+                                           f"mosquitto tls_version {tv[0]} on port {lst['port']} "
+                                           "allows TLS older than 1.2", lst["port"]))
+        elif not tv and lst["tls"]:
+            # without tls_version, mosquitto 1.x allows TLS 1.1 (1.6) or 1.0 (1.5 and older) too
+            from ..sshd import package_version
+            version, vsource = package_version(ctx, ("mosquitto",))
+            if version is not None and version < (2, 0):
+                out.weaknesses.append(Weakness(
+                    "weak-tls-protocol", "mosquitto", lst["where"] or conf,
+                    f"mosquitto {version[0]}.{version[1]} TLS listener on port {lst['port']} without "
+                    f"tls_version allows TLS older than 1.2 by default ({vsource})", lst["port"]))
+    return out
+
+
+read = _mosquitto

@@ -1,0 +1,32 @@
+"""OpenSSH sshd: the ports of its command line (``-p``) and of sshd_config (``Port``, ``ListenAddress``).
+"""
+from __future__ import annotations
+
+
+from ._base import DaemonFacts, addr, flag_values, listener
+
+PROGRAMS = ('sshd',)
+
+
+# --- per daemon ----------------------------------------------------------------------------
+def _sshd(ctx, argv, src) -> DaemonFacts:
+    out = DaemonFacts()
+    try:
+        from .. import sshd
+    except ImportError:
+        out.listeners.append(listener("tcp", 22, "*", "sshd", f"{src} (default port)", "ssh", True))
+        return out
+    cfg = ctx.fact(sshd.read)
+    ports = [int(p) for p in flag_values(argv, "-p") if p.isdigit()] or cfg.ports
+    where = cfg.source("port") if cfg.is_set("port") else f"{cfg.path or 'sshd_config'} (default Port 22)"
+    listen = cfg.listen or [("*", None)]
+    for address, port in listen:
+        la = cfg.source("listenaddress") if cfg.is_set("listenaddress") else where
+        for p in ([port] if port else ports):
+            out.listeners.append(listener("tcp", p, addr(address), "sshd",
+                                           la if port or cfg.is_set("listenaddress") else where,
+                                           "ssh", True))
+    return out
+
+
+read = _sshd
