@@ -37,8 +37,8 @@ import pkgutil
 from types import ModuleType
 from typing import Callable, Dict, List, Optional, Tuple
 
-from ._base import ((PROGRAM_SERVICE, SECLEVEL_0, Access, DaemonFacts, PamLogin,
-                     # noqa: F401 (re-exported))
+# re-exported: the criteria and the other readers take these from the package
+from ._base import (PROGRAM_SERVICE, SECLEVEL_0, Access, DaemonFacts, PamLogin,  # noqa: F401
                     Secret, Weakness, addr, host_port, service_of, weak_cipher_words,
                     weak_protocols)
 
