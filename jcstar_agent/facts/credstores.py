@@ -14,28 +14,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
+from .credstore_model import Entry, Store  # noqa: F401 (Entry: the criteria take it from here)
+
 MAX_CONF_FILES = 400
 MAX_WEB_FILES = 5000  # entries seen under a web root while looking for .htaccess files
 HTACCESS_ROOTS = ("/var/www", "/srv/www", "/srv/http")
 MAX_ENTRIES = 10000
-
-
-@dataclass
-class Entry:
-    user: str
-    stored: str = field(repr=False)
-    line: int = 0
-
-
-@dataclass
-class Store:
-    path: str
-    fmt: str  # crypt | htpasswd | htdigest | plain | mosquitto | json | opaque (format not known)
-    service: str  # mosquitto, nginx, lighttpd, apache, declared
-    found_in: str  # "file:line" of the directive, or "declared login 'web'"
-    login: str = ""  # declared login name when declared
-    entries: List[Entry] = field(default_factory=list)
-    error: Optional[str] = None
 
 
 @dataclass
@@ -67,6 +51,8 @@ def _conf_files(root, top: str, exts=(".conf", "")) -> List[str]:
 
 
 def parse_store(root, store: Store) -> Store:
+    if store.inline:  # entries read by the daemon's module, from its own config
+        return store
     r = root.read(store.path, 4 << 20)
     if not r.ok:
         store.error = r.error
@@ -230,6 +216,33 @@ def _web_store(out: CredStores, service: str, top: str, m, fmt: Optional[str], w
         out.stores.append(Store(store_path, store_fmt, service, where))
 
 
+def _daemon_secrets(ctx, known: List[str]) -> List[Store]:
+    """Credentials the started daemons' configs hold in clear (:mod:`.daemons`: ``requirepass``,
+    ``allow admin:monit``, a VNC password decoded, a Wi-Fi passphrase), one store per file; and
+    the secret files they name (a static key, a secrets file), whose permissions are judged."""
+    from . import listeners_offline
+
+    surface = ctx.fact(listeners_offline.surface)
+    by_path: Dict[str, Store] = {}
+    for sec in surface.secrets:
+        if sec.path in known:
+            continue
+        st = by_path.get(sec.path)
+        if st is None:
+            st = by_path[sec.path] = Store(sec.path, sec.fmt, sec.daemon,
+                                           f"{sec.path}:{sec.line} ({sec.setting})", inline=True,
+                                           judge_perms=sec.perms)
+        if sec.value and len(st.entries) < MAX_ENTRIES:
+            st.entries.append(Entry(sec.user, sec.value, sec.line))
+    out = list(by_path.values())
+    for path, where, daemon in surface.secret_files:
+        if path in known or path in by_path or not ctx.root.is_file(path):
+            continue
+        by_path[path] = Store(path, "opaque", daemon, where, inline=True)
+        out.append(by_path[path])
+    return out
+
+
 def read(ctx) -> CredStores:
     root = ctx.root
     out = CredStores()
@@ -263,6 +276,7 @@ def read(ctx) -> CredStores:
                     s.login = login.name
                     if login.store_format:
                         s.fmt = login.store_format
+    out.stores += _daemon_secrets(ctx, [s.path for s in out.stores])
     from . import pointed_stores  # files any other started daemon's settings point to
     out.stores += pointed_stores.discover(ctx, [s.path for s in out.stores])
     for s in out.stores:

@@ -26,6 +26,10 @@ Daemons known, each with its own config semantics:
   system password (``option password '$p$root'``);
 - **Cockpit** — local accounts through its PAM service ``cockpit`` (root denied by its
   ``disallowed-users`` default);
+- **any daemon that logs in through PAM** — those whose module (:mod:`.daemons`) says so
+  (Webmin, web terminals running login, PostgreSQL ``pam``, monit ``allow @group``, CUPS,
+  OpenVPN's PAM plugin), and any other started program with a PAM service file of its own name:
+  every system account the stack admits;
 - **snmpd** — SNMP v1/v2c communities (``rocommunity``/``rwcommunity``/``com2sec``; not one whose
   SOURCE is the device itself, e.g. ``rocommunity public localhost``): the daemon's own shared
   credential; ``public``/``private`` are the universal defaults (kind ``community``).
@@ -537,6 +541,42 @@ def _snmpd(ctx, r: Reach) -> List[NetLogin]:
                      default_credentials=defaults, address=address, image_secrets=fixed)]
 
 
+def _pam_daemons(ctx, r: Reach, taken: set) -> List[NetLogin]:
+    """Daemons that log clients in through PAM: those whose module says so (Webmin's ``x`` users,
+    a web terminal running login, pg_hba ``pam``, monit ``allow @group``, CUPS, OpenVPN's PAM
+    plugin), and any other started program — or, live and booted, any listener's process — that
+    has a PAM service file of its own name (``/etc/pam.d/NAME``): every system account the stack
+    admits is a network login (S1.1-02, -03, -04)."""
+    from . import daemons, listeners_offline
+    from .unexplained import _quiet
+
+    out: List[NetLogin] = []
+    surface = ctx.fact(listeners_offline.surface)
+    wanted = [(p.daemon, p.port, p.service, p.source, p.tls) for p in surface.pam]
+    names = {st.argv[0].rsplit("/", 1)[-1] for st in surface.starts if st.argv}
+    names |= {x.process for x in r.items if x.process}
+    for name in sorted(names):
+        if (name and "/" not in name and not daemons.is_daemon(name) and not _quiet(name)
+                and name not in taken and ctx.root.is_file(f"/etc/pam.d/{name}")):
+            wanted.append((name, None, name, f"/etc/pam.d/{name} (a PAM service of {name}'s own)", None))
+    seen = set()
+    for daemon, port, service, source, tls in wanted:
+        if (daemon, port) in seen or daemon in taken:
+            continue
+        seen.add((daemon, port))
+        address = "*"
+        if r.visible:
+            mine = [x for x in r.items if x.process == daemon and (port is None or x.port == port)]
+            if not mine and port is not None:
+                _s, mine = r.of((daemon,), (), (port,))
+            up = [x for x in mine if not x.loopback_only]
+            if not up:
+                continue  # not started, or the device only: no network login
+            port, address = up[0].port, up[0].address
+        out.append(NetLogin(daemon, port, source, pam_service=service, tls=tls, address=address))
+    return out
+
+
 def declared_app_login(config, login: NetLogin):
     """The ``[[logins]] kind = "app"`` entry that declares ``login`` (the same port), or None."""
     if not login.port:
@@ -556,6 +596,7 @@ def read(ctx) -> List[NetLogin]:
     out += _luci(ctx, r)
     out += _cockpit(ctx, r)
     out += _snmpd(ctx, r)
+    out += _pam_daemons(ctx, r, {n.service for n in out} | {"sshd", "vsftpd", "cockpit-ws"})
     seen = {n.service for n in out}
     for login in ctx.config.logins:
         if login.kind == "system" and login.protocol not in ("ssh",) and login.name not in seen:

@@ -7,7 +7,7 @@ configuration file it is given or keeps in the usual places for its program's or
 (``/etc/NAME.conf``, ``/etc/NAME/``, ``/etc/default/NAME``): a setting whose name says password/passwd/secret/credential/htpasswd/
 passdb, or auth/pass + file/db, whose value is an absolute path to a regular file in the image.
 
-Each such file becomes a :class:`~.credstores.Store` judged like the known ones: ``user:value``
+Each such file becomes a :class:`~.credstore_model.Store` judged like the known ones: ``user:value``
 lines as htpasswd-style entries (hash schemes, plain text, default passwords), anything else as an
 opaque store whose permissions are still judged. Certificates and PEM keys are not stores (the key
 checks see them). Bounded: at most :data:`MAX_FILES` configuration files, each read capped.
@@ -83,7 +83,7 @@ def _format(root, path: str) -> str:
 def discover(ctx, known: List[str]) -> list:
     """Stores (unparsed) that started programs' settings point to; ``known`` paths are skipped."""
     from . import listeners_offline
-    from .credstores import Store
+    from .credstore_model import Store
     from .unexplained import _quiet
 
     root = ctx.root

@@ -42,6 +42,8 @@ from ._base import (PROGRAM_SERVICE, SECLEVEL_0, Access, DaemonFacts, PamLogin, 
                     Secret, Weakness, addr, host_port, service_of, weak_cipher_words,
                     weak_protocols)
 
+# a script started through its interpreter is known by the script's name
+INTERPRETERS = ("perl", "python", "python3", "sh", "bash", "ruby", "node")
 _MODULES: Dict[str, ModuleType] = {}
 _READERS: Dict[str, Callable] = {}
 
@@ -85,8 +87,8 @@ def read_daemon(ctx, argv: List[str], source: str) -> Optional[DaemonFacts]:
     if not argv:
         return None
     name = argv[0].rsplit("/", 1)[-1]
-    if name == "busybox" and len(argv) > 1:
-        argv, name = argv[1:], argv[1].rsplit("/", 1)[-1]
+    if (name == "busybox" or name.rstrip("0123456789.") in INTERPRETERS) and len(argv) > 1:
+        argv, name = argv[1:], argv[1].rsplit("/", 1)[-1]  # perl /usr/share/webmin/miniserv.pl
     reader = readers().get(name)
     if reader is None:
         return None

@@ -70,6 +70,8 @@ class Secret:
     value: str = field(repr=False)
     daemon: str = ""
     setting: str = ""  # the directive, for the message ("requirepass", "allow")
+    fmt: str = "plain"  # plain, or htpasswd when the value may be a crypt hash
+    perms: bool = True  # False: another reader judges who may read the file (Wi-Fi PSKs)
 
 
 @dataclass
@@ -92,6 +94,9 @@ class DaemonFacts:
     access: List[Access] = field(default_factory=list)
     secrets: List[Secret] = field(default_factory=list)
     pam: List[PamLogin] = field(default_factory=list)
+    # files holding a key or secrets (an OpenVPN static key, an rsync secrets file): (path,
+    # file:line that names it); S1.1-11 judges who may read them
+    secret_files: List[Tuple[str, str]] = field(default_factory=list)
 
 
 def service_of(program: str, proto: str = "", port: int = 0, name: str = "") -> str:
@@ -254,3 +259,54 @@ def truthy(value: str) -> bool:
 def reachable(address: str) -> bool:
     """A bind address others on the network reach (not loopback, not a unix socket)."""
     return not (is_loopback(address) or address.startswith("/"))
+
+
+# VNC's fixed DES key (the bytes 23 82 107 6 35 78 88 7, each bit-reversed as VNC does):
+# every VNC password file (vncpasswd, x11vnc -storepasswd) is "encrypted" with it
+_VNC_KEY = bytes((0xE8, 0x4A, 0xD6, 0x60, 0xC4, 0x72, 0x1A, 0xE0))
+
+
+def vnc_password(data: bytes) -> Optional[str]:
+    """The password a VNC password file holds (its first 8 bytes, DES with the fixed key); None
+    when the file is too short or DES is not available."""
+    if len(data) < 8:
+        return None
+    try:
+        import warnings
+
+        from cryptography.hazmat.primitives.ciphers import Cipher, modes
+        try:
+            from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+        except ImportError:  # cryptography < 43
+            from cryptography.hazmat.primitives.ciphers.algorithms import TripleDES
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            dec = Cipher(TripleDES(_VNC_KEY * 3), modes.ECB()).decryptor()
+        plain = dec.update(data[:8]) + dec.finalize()
+    except Exception:  # noqa: BLE001 - no DES in this build of the library: not decoded
+        return None
+    return plain.split(b"\0", 1)[0].decode("latin-1")
+
+
+def argv_values(argv: List[str], *flags: str) -> List[str]:
+    """Values of long or short options: ``--port 80``, ``--port=80``, ``-p 80`` (no glued ``-p80``:
+    the callers' flags are words)."""
+    out = []
+    for i, a in enumerate(argv):
+        for f in flags:
+            if a == f and i + 1 < len(argv):
+                out.append(argv[i + 1])
+            elif f.startswith("--") and a.startswith(f + "="):
+                out.append(a[len(f) + 1:])
+    return out
+
+
+def port_of(value: str, default: int) -> int:
+    v = value.strip().strip("\"'")
+    return int(v) if v.isdigit() else default
+
+
+def split_source(src: str) -> Tuple[str, int]:
+    """("/lib/systemd/system/x.service", 9) of "…/x.service:9" (line 0 when none)."""
+    path, _, line = src.partition(" ")[0].rpartition(":")
+    return (path, int(line)) if path and line.isdigit() else (src.partition(" ")[0], 0)

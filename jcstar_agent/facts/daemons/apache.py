@@ -1,4 +1,11 @@
-"""Apache httpd: ``Listen`` lines of the main config and every include (``<IfModule>`` blocks of modules not loaded skipped), ``SSLProtocol``/``SSLCipherSuite``.
+"""Apache httpd (apache2, httpd, through apachectl): its ports and TLS settings.
+
+Read: the main config (``-d``/``-f`` honoured) and every ``Include``/``IncludeOptional`` (a folder
+is every file below it); ``Listen`` lines, skipping ``<IfModule>`` blocks of modules not loaded
+(``LoadModule`` and Debian's ``mods-enabled``); ``SSLProtocol``/``SSLCipherSuite`` for S1.1-12.
+
+**Example.** Debian's ports.conf ``Listen 443`` inside ``<IfModule ssl_module>`` counts only
+after ``a2enmod ssl``.
 """
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""avahi-daemon: mDNS on udp/5353 (``allow-interfaces=lo`` keeps it on the device).
+"""avahi-daemon: mDNS/DNS-SD on udp/5353.
+
+Read: ``/etc/avahi/avahi-daemon.conf`` ``[server] allow-interfaces`` (``lo`` only keeps it on the
+device). mDNS carries no credential; the listener is for S1.1-13's list.
+
+**Example.** Debian's default → listener udp/5353 on every address.
 """
 from __future__ import annotations
 

@@ -1,4 +1,10 @@
-"""dnsmasq: DNS (``port``, ``listen-address``, ``interface``), DHCP (``dhcp-range``), TFTP (``enable-tftp``).
+"""dnsmasq: its DNS, DHCP and TFTP ports.
+
+Read: ``-C`` (default ``/etc/dnsmasq.conf``), ``conf-dir``/``conf-file`` and ``--key=value`` on the
+command line: ``port`` (53), ``listen-address``/``interface`` (loopback only when all are),
+``dhcp-range`` (udp/67), ``enable-tftp`` (udp/69).
+
+**Example.** ``interface=lo`` → DNS on 127.0.0.1 only.
 """
 from __future__ import annotations
 

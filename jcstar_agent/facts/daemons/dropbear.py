@@ -1,4 +1,10 @@
-"""Dropbear: the ports of ``-p [ADDRESS:]PORT`` (command line, or /etc/default/dropbear).
+"""Dropbear SSH server: the ports it listens on.
+
+Read: ``-p [ADDRESS:]PORT`` on its command line, else what :mod:`jcstar_agent.facts.dropbear`
+reads from ``/etc/default/dropbear`` (``DROPBEAR_PORT``, ``DROPBEAR_EXTRA_ARGS``). Its logins
+(``-s``, ``-g``, ``-w``, ``-B``) are judged by :mod:`jcstar_agent.facts.network_logins`.
+
+**Example.** ``DROPBEAR_PORT=127.0.0.1:2222`` → listener tcp/2222 on loopback only.
 """
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""Other FTP daemons in standalone mode (``-D``/``-S``/``-l``); BusyBox ftpd runs behind inetd or tcpsvd, whose readers give its port.
+"""Other FTP daemons in standalone mode (BusyBox/inetutils ftpd ``-D``/``-S``/``-l``).
+
+BusyBox ftpd usually runs behind inetd or tcpsvd, whose readers give its port; standalone it
+listens on tcp/21. FTP logins are local accounts over cleartext (:mod:`..network_logins`).
+
+**Example.** ``ftpd -D -l`` from an init script → listener tcp/21 (ftp).
 """
 from __future__ import annotations
 

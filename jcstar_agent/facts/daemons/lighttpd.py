@@ -1,4 +1,11 @@
-"""lighttpd: ``server.port``/``server.bind``, ``$SERVER["socket"]`` blocks, ``ssl.engine``, redirects of plain HTTP to HTTPS.
+"""lighttpd: its ports and TLS settings.
+
+Read: ``-f`` (default ``/etc/lighttpd/lighttpd.conf``) and its includes (``include``,
+``include_shell`` is not run); ``server.port``/``server.bind``, ``$SERVER["socket"]`` blocks,
+``ssl.engine``, ``ssl.openssl.ssl-conf-cmd`` ``MinProtocol``, ``url.redirect`` of plain HTTP to
+HTTPS. Its password files (``auth.backend.*.userfile``) are read by :mod:`..credstores`.
+
+**Example.** ``lighty-enable-mod ssl`` → listener tcp/443 (https) beside tcp/80 (http).
 """
 from __future__ import annotations
 

@@ -1,4 +1,11 @@
-"""mosquitto: ``listener``/``port``/``bind_address``, TLS (``certfile``, ``tls_version``), websockets; mosquitto 2 with no listener binds loopback only. Its anonymous access and password_file are read by :mod:`..credstores`.
+"""mosquitto MQTT broker: its listeners and TLS settings.
+
+Read: ``-c`` (default ``/etc/mosquitto/mosquitto.conf``) and ``include_dir``; ``listener``,
+``port``, ``bind_address``, TLS (``certfile``, ``psk_hint``, ``tls_version``), websockets;
+mosquitto 2 with no listener binds loopback only, 1.x every address. Its anonymous access and
+``password_file`` are read by :mod:`..credstores` (S1.1-01 ``MQTT-ANONYMOUS``).
+
+**Example.** ``listener 1883 0.0.0.0`` → listener tcp/1883 (mqtt, cleartext).
 """
 from __future__ import annotations
 

@@ -1,4 +1,11 @@
-"""nginx: ``listen`` of every ``server`` (includes followed), ``ssl_protocols``/``ssl_ciphers``, whole-server redirects to HTTPS; without ``ssl_protocols`` nginx before 1.23.4 enables TLS 1.0/1.1.
+"""nginx: its ports and TLS settings.
+
+Read: ``-c`` (default ``/etc/nginx/nginx.conf``) and every ``include``; ``listen`` of every
+``server`` (``ssl``, ``quic``, ``udp``), ``ssl_protocols`` (without it nginx before 1.23.4
+enables TLS 1.0/1.1), ``ssl_ciphers``; a server that only redirects to ``https://`` serves
+nothing in clear (``http-redirect``).
+
+**Example.** ``listen 443 ssl; ssl_protocols TLSv1 TLSv1.2;`` → weak TLS on 443 (S1.1-12).
 """
 from __future__ import annotations
 

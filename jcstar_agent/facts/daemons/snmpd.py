@@ -1,4 +1,11 @@
-"""Net-SNMP snmpd: ``agentAddress`` (default udp/161), v1/v2c communities (cleartext, S1.1-12; the community itself is never copied out).
+"""Net-SNMP snmpd: its agent addresses and v1/v2c communities.
+
+Read: ``-c`` (default ``/etc/snmp/snmpd.conf``) and ``snmpd.conf.d``; ``agentAddress`` (default
+udp/161) and positional addresses; ``rocommunity``/``rwcommunity``/``com2sec`` whose SOURCE is
+not the device itself are cleartext credentials (S1.1-12 ``TRANSPORT-SNMP-V1V2C``; the community
+is never copied out). Its logins (communities, USM users) are :mod:`..network_logins`'.
+
+**Example.** ``agentaddress udp:161`` + ``rocommunity public default`` → S1.1-12 fails.
 """
 from __future__ import annotations
 

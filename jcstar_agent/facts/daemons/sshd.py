@@ -1,4 +1,13 @@
-"""OpenSSH sshd: the ports of its command line (``-p``) and of sshd_config (``Port``, ``ListenAddress``).
+"""OpenSSH sshd: the ports it listens on.
+
+Read: ``-p`` on its command line, else ``Port``/``ListenAddress`` of the effective sshd_config
+(:mod:`jcstar_agent.facts.sshd`, drop-ins included). Its logins (password methods, ``Match``
+blocks, ``PermitRootLogin``) are judged by :mod:`jcstar_agent.facts.network_logins`.
+
+**Why.** S1.1-13 lists every reachable listener; S1.1-01/-02/-04 judge the ssh logins on it.
+
+**Example.** ``Port 2222`` in ``/etc/ssh/sshd_config.d/port.conf`` → listener tcp/2222 (ssh,
+sshd) at that file:line.
 """
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
 """BusyBox ``tcpsvd``/``udpsvd [opts] IP PORT PROG ARGS``: PROG serves PORT.
+
+The super-server binds the port and runs PROG per connection: the listener is PROG's (its
+service named from the program: ``ftpd`` → ftp, ``telnetd`` → telnet).
+
+**Example.** ``tcpsvd -vE 0.0.0.0 21 ftpd -w /srv`` → listener tcp/21 (ftp, ftpd).
 """
 from __future__ import annotations
 

@@ -1,4 +1,10 @@
-"""telnetd on its own (BusyBox ``-p``/``-b``); ``-i`` is inetd mode, the super-server owns the port. Logins go through login(1): the network logins reader counts them.
+"""telnetd started on its own (not from inetd): its port.
+
+Read: BusyBox ``-p PORT``/``-b ADDRESS[:PORT]``; ``-i`` is inetd mode (the super-server owns the
+port). Logins go through login(1) (PAM service ``login``): the network logins reader counts
+them, and S1.1-01 fails the cleartext login; ``-l /bin/sh`` is a shell without login.
+
+**Example.** inittab ``::respawn:/usr/sbin/telnetd -F -p 2323`` → listener tcp/2323 (telnet).
 """
 from __future__ import annotations
 

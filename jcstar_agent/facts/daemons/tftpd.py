@@ -1,4 +1,9 @@
-"""TFTP servers: udp/69 or ``-a``/``--address``; TFTP has no authentication and no encryption.
+"""TFTP servers (tftpd, in.tftpd, atftpd): their UDP port.
+
+Read: ``-a``/``--address ADDRESS[:PORT]``, else udp/69 on every address. TFTP has no
+authentication and no encryption: every reachable TFTP listener is cleartext (S1.1-12).
+
+**Example.** ``in.tftpd --listen --address 0.0.0.0:69`` → listener udp/69 (tftp).
 """
 from __future__ import annotations
 

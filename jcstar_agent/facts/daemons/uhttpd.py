@@ -1,4 +1,9 @@
-"""OpenWrt uhttpd: ``-p``/``-s`` or ``/etc/config/uhttpd`` ``list listen_http(s)``.
+"""OpenWrt uhttpd: its HTTP and HTTPS ports.
+
+Read: ``-p``/``-s [ADDRESS:]PORT`` on its command line, else ``/etc/config/uhttpd``
+``list listen_http``/``listen_https``. LuCI's logins behind it are :mod:`..network_logins`'.
+
+**Example.** ``list listen_http '0.0.0.0:80'`` → listener tcp/80 (http).
 """
 from __future__ import annotations
 

@@ -1,4 +1,11 @@
-"""vsftpd: ``listen_port``/``listen_address``, TLS (``ssl_enable`` with ``force_local_logins_ssl``). Its logins (``local_enable``, ``anonymous_enable``, PAM) are read by :mod:`..network_logins`.
+"""vsftpd: its port and TLS.
+
+Read: the config on its command line (default ``/etc/vsftpd.conf``): ``listen_port``,
+``listen_address``, ``ssl_enable`` with ``force_local_logins_ssl``. Its logins (``local_enable``,
+``anonymous_enable``, PAM service) are read by :mod:`..network_logins` (S1.1-01
+``AUTH-FTP-ANONYMOUS``, S1.1-02/-04).
+
+**Example.** Debian's default → listener tcp/21 (ftp, cleartext).
 """
 from __future__ import annotations
 
