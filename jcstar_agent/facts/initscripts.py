@@ -150,6 +150,8 @@ def invocations(root, script: str, enabled_by: str, is_daemon: Callable[[str], b
             continue
         expanded = expand(line)
         words = _argv(expanded.split("|")[0].split(";")[0].split("&&")[0])
+        if words[:1] == ["eval"]:  # eval re-reads its words: "'$DAEMON'" is the path itself
+            words = _argv(" ".join(words[1:]))
         if not words or words[0] in _NOT_STARTING or words[0].startswith("log_") or \
                 any(f in words for f in _STOP_FLAGS):
             continue

@@ -570,9 +570,11 @@ def _pam_daemons(ctx, r: Reach, taken: set) -> List[NetLogin]:
             if not mine and port is not None:
                 _s, mine = r.of((daemon,), (), (port,))
             up = [x for x in mine if not x.loopback_only]
-            if not up:
+            unseen = port is None and not mine and not ctx.live and ctx.options.extra.get("boot") is None
+            if not up and not unseen:
                 continue  # not started, or the device only: no network login
-            port, address = up[0].port, up[0].address
+            if up:  # offline, an unknown program's ports are unknown: it may serve its login
+                port, address = up[0].port, up[0].address
         out.append(NetLogin(daemon, port, source, pam_service=service, tls=tls, address=address))
     return out
 

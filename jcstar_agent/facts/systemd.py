@@ -309,8 +309,8 @@ def _generated(root, sd: Systemd, links: Dict[str, List[Tuple[str, str]]]) -> No
     for path in _generators(root):
         name = path.rsplit("/", 1)[-1]
         if name == "postgresql-generator":
-            for conf in sorted(root.glob("/etc/postgresql/*/*", "postgresql.conf")):
-                d = conf.rsplit("/", 1)[0]
+            clusters = [c for v in root.glob("/etc/postgresql", "*") for c in root.glob(v, "*")]
+            for d in sorted(c for c in clusters if root.is_file(f"{c}/postgresql.conf")):
                 version, cluster = d.split("/")[-2:]
                 start = [w for ln in (root.text(f"{d}/start.conf") or "auto").splitlines()
                          for w in ln.split("#", 1)[0].split()][:1]

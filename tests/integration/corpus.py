@@ -41,6 +41,19 @@ SERVICES = {
               ("avahi-daemon",)),
     "bluetooth": (("bluetooth.service", "dbus-org.bluez.service"), ("bluetooth",)),
     "rpcbind": (("rpcbind.service", "rpcbind.socket"), ("rpcbind",)),
+    # the daemons tree's (:func:`build_daemons`)
+    "redis": (("redis-server.service", "redis.service"), ("redis-server",)),
+    "memcached": (("memcached.service",), ("memcached",)),
+    "postgresql": (("postgresql.service",), ("postgresql",)),
+    "mariadb": (("mariadb.service", "mariadb.socket", "mysql.service", "mysqld.service"), ("mariadb",)),
+    "influxdb": (("influxdb.service",), ("influxdb",)),
+    "nfs": (("nfs-server.service", "nfs-kernel-server.service", "nfs-client.target"),
+            ("nfs-kernel-server",)),
+    "rsync": (("rsync.service",), ("rsync",)),
+    "monit": (("monit.service",), ("monit",)),
+    "shellinabox": (("shellinabox.service",), ("shellinabox",)),
+    "openvpn": (("openvpn.service",), ("openvpn",)),
+    "hostapd": (("hostapd.service",), ("hostapd",)),
 }
 # Daemons the agent has no reader for, xinetd (which replaces openbsd-inetd) and apache2 (started
 # through apachectl): a second tree built on the base one, so adding them does not rebuild the base.
