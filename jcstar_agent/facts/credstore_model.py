@@ -1,4 +1,5 @@
-"""What a credential store is (:class:`Store` of :class:`Entry`): a leaf both its finders use —
+"""What a credential store is (:class:`Store` of :class:`Entry`), and a mosquitto listener's
+anonymous access (:class:`MqttListener`): a leaf both its finders use —
 :mod:`.credstores` (the known daemons' and the declared stores) and :mod:`.pointed_stores` (files
 any started daemon's settings point to) — so neither imports the other's module for it.
 """
@@ -28,3 +29,15 @@ class Store:
     # Wi-Fi passphrase): not judged as a weakly hashed store, only who may read the file
     inline: bool = False
     judge_perms: bool = True  # False: another check judges who may read it (Wi-Fi PSK files)
+
+
+@dataclass
+class MqttListener:
+    port: int
+    address: str  # '' = all addresses
+    allow_anonymous: Optional[bool]  # None: not set (mosquitto 2.x default: false)
+    source: str
+
+    @property
+    def loopback_only(self) -> bool:
+        return self.address in ("127.0.0.1", "::1", "localhost")

@@ -1,6 +1,7 @@
 """Application credential stores and mosquitto's anonymous access.
 
-Discovered: mosquitto ``password_file`` (with its listeners and ``allow_anonymous``), nginx
+Discovered: mosquitto ``password_file`` (with its listeners and ``allow_anonymous``: read by
+:mod:`.daemons.mosquitto`), nginx
 ``auth_basic_user_file``, lighttpd ``auth.backend.htpasswd.userfile`` / ``.plain.userfile`` /
 ``.htdigest.userfile``, Apache ``AuthUserFile`` (also in ``.htaccess`` files under /var/www,
 /srv/www, /srv/http); files any other started daemon's settings or flags point to
@@ -14,24 +15,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
-from .credstore_model import Entry, Store  # noqa: F401 (Entry: the criteria take it from here)
+from .credstore_model import Entry, MqttListener, Store  # noqa: F401 (taken from here)
 
 MAX_CONF_FILES = 400
 MAX_WEB_FILES = 5000  # entries seen under a web root while looking for .htaccess files
 HTACCESS_ROOTS = ("/var/www", "/srv/www", "/srv/http")
 MAX_ENTRIES = 10000
-
-
-@dataclass
-class MqttListener:
-    port: int
-    address: str  # '' = all addresses
-    allow_anonymous: Optional[bool]  # None: not set (mosquitto 2.x default: false)
-    source: str
-
-    @property
-    def loopback_only(self) -> bool:
-        return self.address in ("127.0.0.1", "::1", "localhost")
 
 
 @dataclass
@@ -131,68 +120,6 @@ def _parse_json(store: Store, text: str, root=None) -> Store:
     return store
 
 
-def _mosquitto(ctx, out: CredStores) -> None:
-    from .sshd import package_version
-
-    root = ctx.root
-    main = "/etc/mosquitto/mosquitto.conf"
-    if not root.exists(main):
-        return
-    files = [main]
-    listeners: List[MqttListener] = []
-    global_anon: Optional[bool] = None
-    global_anon_src = ""
-    per_listener = False
-    current: Optional[MqttListener] = None
-    default_port: Optional[MqttListener] = None
-    i = 0
-    while i < len(files) and i < MAX_CONF_FILES:
-        path = files[i]
-        i += 1
-        r = root.read(path)
-        if not r.ok:
-            out.errors.append(f"{path}: {r.error}")
-            continue
-        for n, line in enumerate(r.text.splitlines(), 1):
-            f = line.split("#", 1)[0].split()
-            if not f:
-                continue
-            key, args, where = f[0], f[1:], f"{path}:{n}"
-            if key == "include_dir" and args:
-                files += root.glob(args[0], "*.conf")
-            elif key == "per_listener_settings" and args:
-                per_listener = args[0] == "true"
-            elif key == "listener" and args and args[0].isdigit():
-                current = MqttListener(int(args[0]), args[1] if len(args) > 1 else "", None, where)
-                listeners.append(current)
-            elif key == "port" and args and args[0].isdigit():
-                default_port = MqttListener(int(args[0]), "", None, where)
-            elif key == "bind_address" and args and default_port is not None:
-                default_port.address = args[0]
-            elif key == "allow_anonymous" and args:
-                val = args[0] == "true"
-                if per_listener and current is not None:
-                    current.allow_anonymous = val
-                else:
-                    global_anon, global_anon_src = val, where
-            elif key == "password_file" and args:
-                out.stores.append(Store(args[0], "mosquitto", "mosquitto", where))
-    if default_port is not None:
-        listeners.insert(0, default_port)
-    version, vsource = package_version(ctx, ("mosquitto",))
-    legacy = version is not None and version < (2, 0)  # 1.x: all addresses, anonymous allowed
-    if not listeners:  # 2.x without listeners: loopback 1883 only
-        listeners.append(MqttListener(1883, "" if legacy else "127.0.0.1", None, main))
-    for lst in listeners:
-        if lst.allow_anonymous is None and global_anon is not None:
-            lst.allow_anonymous = global_anon
-            lst.source = f"{lst.source}; allow_anonymous at {global_anon_src}"
-        elif lst.allow_anonymous is None and legacy:
-            lst.allow_anonymous = True
-            lst.source = f"{lst.source}; allow_anonymous defaults to true before mosquitto 2.0 ({vsource})"
-    out.mqtt_listeners = listeners
-
-
 _APACHE_RX = re.compile(r"^\s*AuthUserFile\s+\"?([^\s\"]+)", re.I)
 _WEB = (
     # nginx: any number of directives on a line ("location / { auth_basic x; auth_basic_user_file f; }")
@@ -246,7 +173,8 @@ def _daemon_secrets(ctx, known: List[str]) -> List[Store]:
 def read(ctx) -> CredStores:
     root = ctx.root
     out = CredStores()
-    _mosquitto(ctx, out)
+    from .daemons import mosquitto  # its listeners' anonymous access and its password_file
+    out.mqtt_listeners = mosquitto.credentials(ctx, out.stores, out.errors)
     for service, top, rx, fmt in _WEB:
         if not root.is_dir(top):
             continue
