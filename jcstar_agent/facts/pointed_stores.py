@@ -1,7 +1,7 @@
 """Credential files a started daemon's configuration points to, whatever the daemon.
 
 The known stores (mosquitto, nginx, Apache, lighttpd) are read by :mod:`.credstores` from their
-daemons' own directives. Any other started program may name its password or secrets file too: in
+daemons' own directives, and the daemon modules that say so (``SECRETS``) read their own. Any other started program may name its password or secrets file too: in
 its command line (``-rfbauth /etc/vnc/passwd``, ``--password-file=/etc/app/users``) or in a
 configuration file it is given or keeps in the usual places for its program's or its unit's NAME
 (``/etc/NAME.conf``, ``/etc/NAME/``, ``/etc/default/NAME``): a setting whose name says password/passwd/secret/credential/htpasswd/
@@ -82,7 +82,7 @@ def _format(root, path: str) -> str:
 
 def discover(ctx, known: List[str]) -> list:
     """Stores (unparsed) that started programs' settings point to; ``known`` paths are skipped."""
-    from . import listeners_offline
+    from . import daemons, listeners_offline
     from .credstore_model import Store
     from .unexplained import _quiet
 
@@ -108,7 +108,7 @@ def discover(ctx, known: List[str]) -> list:
             name = argv[0].rsplit("/", 1)[-1]
         unit = getattr(st, "unit", "") or ""
         stem = unit.rsplit(".", 1)[0].split("@")[0] if unit.endswith(".service") else ""
-        if name in HANDLED or stem in HANDLED or _quiet(name):
+        if name in HANDLED or stem in HANDLED or _quiet(name) or daemons.reads_own_secrets(name):
             continue
         for flag, path in _from_argv(argv):
             add(path, name, f"{st.source} (-{flag})")

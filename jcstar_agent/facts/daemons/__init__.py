@@ -19,6 +19,7 @@ naming the file:line that made us think so:
 
 **The registry.** Every module of this package that is not private (``_base``) is a daemon: its
 ``PROGRAMS`` (the program basenames that start it) and ``read(ctx, argv, source)``; optional
+``SECRETS`` (True: the module reads the credentials its config holds or points to),
 ``NEEDS`` (what the daemon needs from the machine: ``/dev/net/tun``, a kernel module, a wlan
 device — said when it fails in the ``--boot`` sandbox). Adding a daemon is adding one module and
 its test.
@@ -70,6 +71,13 @@ def readers() -> Dict[str, Callable]:
 def module_of(program: str) -> Optional[ModuleType]:
     """The module that knows ``program`` (None when no module does)."""
     return next((m for m in modules().values() if program in m.PROGRAMS), None)
+
+
+def reads_own_secrets(program: str) -> bool:
+    """The module of ``program`` reads the credentials its config holds or points to
+    (``SECRETS``): no generic guess over its files is needed (:mod:`..pointed_stores`)."""
+    mod = module_of(program)
+    return bool(getattr(mod, "SECRETS", False))
 
 
 def install_paths() -> Dict[str, Tuple[str, ...]]:

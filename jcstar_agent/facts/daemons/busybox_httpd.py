@@ -19,6 +19,7 @@ from . import apache
 from ._base import Access, DaemonFacts, Secret, flag_values, host_port, listener, reachable
 
 PROGRAMS = ('httpd',)
+SECRETS = True  # this module reads the credentials its config holds or points to
 
 
 def _busybox_httpd(ctx, argv, src) -> DaemonFacts:

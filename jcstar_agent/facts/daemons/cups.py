@@ -19,6 +19,7 @@ from typing import Dict, List, Tuple
 from ._base import Access, DaemonFacts, PamLogin, argv_values, host_port, listener, reachable
 
 PROGRAMS = ("cupsd",)
+SECRETS = True  # this module reads the credentials its config holds or points to
 
 
 def read(ctx, argv, src) -> DaemonFacts:

@@ -14,6 +14,7 @@ from ._base import DaemonFacts, argv_values, port_of
 from .ttyd import web_terminal
 
 PROGRAMS = ("gotty",)
+SECRETS = True  # this module reads the credentials its config holds or points to
 VALUED = ("-p", "--port", "-a", "--address", "-c", "--credential", "--tls-crt", "--tls-key",
           "--title-format", "--config", "--width", "--height", "--max-connection", "--timeout",
           "--term", "--index", "--tls-ca-crt", "--ws-origin", "--close-signal", "--close-timeout",

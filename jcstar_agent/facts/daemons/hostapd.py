@@ -21,6 +21,7 @@ from __future__ import annotations
 from ._base import Access, DaemonFacts, Secret
 
 PROGRAMS = ("hostapd",)
+SECRETS = True  # this module reads the credentials its config holds or points to
 NEEDS = ("a wireless LAN device (nl80211)",)
 
 

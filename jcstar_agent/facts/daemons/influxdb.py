@@ -19,6 +19,7 @@ from typing import Dict, Tuple
 from ._base import Access, DaemonFacts, host_port, listener, reachable, truthy
 
 PROGRAMS = ("influxd",)
+SECRETS = True  # this module reads the credentials its config holds or points to
 
 
 def read(ctx, argv, src) -> DaemonFacts:

@@ -21,6 +21,7 @@ from typing import Dict, List, Tuple
 from ._base import Access, DaemonFacts, listener, port_of
 
 PROGRAMS = ("mariadbd", "mysqld", "mysqld_safe", "mariadbd-safe")
+SECRETS = True  # this module reads the credentials its config holds or points to
 SECTIONS = ("mysqld", "mariadbd", "server", "mariadb", "mysqld_safe")
 
 

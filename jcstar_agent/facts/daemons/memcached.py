@@ -21,6 +21,7 @@ from typing import List, Tuple
 from ._base import Access, DaemonFacts, Secret, listener, port_of, reachable
 
 PROGRAMS = ("memcached", "systemd-memcached-wrapper")
+SECRETS = True  # this module reads the credentials its config holds or points to
 CONF = "/etc/memcached.conf"
 
 

@@ -17,6 +17,7 @@ from typing import Dict, List, Tuple
 from ._base import Access, DaemonFacts, argv_values, listener, port_of, reachable, truthy
 
 PROGRAMS = ("mongod",)
+SECRETS = True  # this module reads the credentials its config holds or points to
 
 
 def _yaml(text: str, path: str) -> Dict[str, Tuple[str, str]]:

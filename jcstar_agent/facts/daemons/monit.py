@@ -23,6 +23,7 @@ from typing import List, Tuple
 from ._base import Access, DaemonFacts, PamLogin, Secret, argv_values, listener, reachable
 
 PROGRAMS = ("monit",)
+SECRETS = True  # this module reads the credentials its config holds or points to
 
 
 def _statements(root, conf: str, out: DaemonFacts) -> List[Tuple[str, int, List[str]]]:

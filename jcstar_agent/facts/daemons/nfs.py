@@ -22,6 +22,7 @@ from typing import List, Tuple
 from ._base import Access, DaemonFacts, listener, port_of
 
 PROGRAMS = ("rpc.nfsd", "nfsd")
+SECRETS = True  # this module reads the credentials its config holds or points to
 NEEDS = ("the nfsd kernel module (kernel NFS server)",)
 EVERYONE = ("*", "", "0.0.0.0/0", "::/0", "0.0.0.0/0.0.0.0", "*.*")
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 from ._base import Access, DaemonFacts, PamLogin, argv_values, listener, port_of, reachable
 
 PROGRAMS = ("openvpn",)
+SECRETS = True  # this module reads the credentials its config holds or points to
 NEEDS = ("/dev/net/tun",)
 
 

@@ -24,6 +24,7 @@ from typing import Dict, List, Tuple
 from ._base import Access, DaemonFacts, PamLogin, listener, port_of, reachable
 
 PROGRAMS = ("pg_ctlcluster", "postgres", "postmaster")
+SECRETS = True  # this module reads the credentials its config holds or points to
 LOOPBACK_NETS = ("127.0.0.1/32", "::1/128", "127.0.0.0/8", "localhost", "samehost", "127.0.0.1", "::1")
 
 

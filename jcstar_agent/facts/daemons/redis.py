@@ -27,6 +27,7 @@ from ._base import (Access, DaemonFacts, Secret, argv_values, listener, port_of,
                     split_source, truthy)
 
 PROGRAMS = ("redis-server",)
+SECRETS = True  # this module reads the credentials its config holds or points to
 SERVICE = "redis"
 
 

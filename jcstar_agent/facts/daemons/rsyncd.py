@@ -22,6 +22,7 @@ from typing import Dict, Tuple
 from ._base import Access, DaemonFacts, Secret, argv_values, listener, port_of, reachable
 
 PROGRAMS = ("rsync",)
+SECRETS = True  # this module reads the credentials its config holds or points to
 
 
 def read(ctx, argv, src) -> DaemonFacts:

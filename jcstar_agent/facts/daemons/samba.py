@@ -19,6 +19,7 @@ from typing import Dict, List, Tuple
 from ._base import Access, DaemonFacts, argv_values, listener, reachable, truthy
 
 PROGRAMS = ("smbd",)
+SECRETS = True  # this module reads the credentials its config holds or points to
 CONF = "/etc/samba/smb.conf"
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from ._base import Access, DaemonFacts, PamLogin, argv_values, listener, port_of, reachable
 
 PROGRAMS = ("shellinaboxd",)
+SECRETS = True  # this module reads the credentials its config holds or points to
 DEFAULTS = "/etc/default/shellinabox"
 
 

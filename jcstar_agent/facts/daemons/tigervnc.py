@@ -17,6 +17,7 @@ import re
 from ._base import Access, DaemonFacts, Secret, listener, port_of, reachable, vnc_password
 
 PROGRAMS = ("Xvnc", "Xtigervnc", "vncserver", "tigervncserver", "x0vncserver", "x0tigervncserver")
+SECRETS = True  # this module reads the credentials its config holds or points to
 CONFIGS = ("/etc/tigervnc/vncserver-config-defaults", "/etc/tigervnc/vncserver-config-mandatory")
 
 

@@ -20,6 +20,7 @@ from ._base import (Access, DaemonFacts, PamLogin, Secret, argv_values, listener
                     reachable, split_source)
 
 PROGRAMS = ("ttyd",)
+SECRETS = True  # this module reads the credentials its config holds or points to
 VALUED = ("-p", "--port", "-i", "--interface", "-c", "--credential", "-u", "--uid", "-g", "--gid",
           "-s", "--signal", "-t", "--client-option", "-T", "--terminal-type", "-I", "--index",
           "-b", "--base-path", "-P", "--ping-interval", "-C", "--ssl-cert", "-K", "--ssl-key",

@@ -17,6 +17,7 @@ from __future__ import annotations
 from ._base import Access, DaemonFacts, PamLogin, Secret, host_port, kv_conf, listener, reachable
 
 PROGRAMS = ("miniserv.pl",)
+SECRETS = True  # this module reads the credentials its config holds or points to
 CONF = "/etc/webmin/miniserv.conf"
 
 

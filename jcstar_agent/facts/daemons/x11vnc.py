@@ -20,6 +20,7 @@ from ._base import (Access, DaemonFacts, PamLogin, Secret, argv_values, listener
                     reachable, split_source, vnc_password)
 
 PROGRAMS = ("x11vnc",)
+SECRETS = True  # this module reads the credentials its config holds or points to
 
 
 def read(ctx, argv, src) -> DaemonFacts:
