@@ -145,18 +145,19 @@ def _x11vnc(password):
 
 CASES = [
     # Debian's redis: loopback and protected mode: nothing reachable, nothing to fail
-    Case("redis-default", ("redis",), ok=("S1.1-01", "S1.1-02", "S1.1-13"),
+    Case("redis-default", ("redis",), ok=("S1.1-01", "S1.1-02", "S1.1-12", "S1.1-13"),
          absent={"S1.1-01": ("SERVICE-NO-AUTH",)}),
     # every address, protected mode off, no password: anyone reads and writes every key
-    Case("redis-open", ("redis",), _redis_open, fail=("S1.1-01", "S1.1-13"), ok=("S1.1-02",),
+    # (and Redis speaks in clear: its data and commands cross the network readable, 12)
+    Case("redis-open", ("redis",), _redis_open, fail=("S1.1-01", "S1.1-12", "S1.1-13"), ok=("S1.1-02",),
          checks={"S1.1-01": ("SERVICE-NO-AUTH",)}, says={"S1.1-01": "/etc/redis/redis.conf"}),
     # requirepass foobared (redis.conf's example): authenticated (01), a default password (02);
     # redis.conf is 0640 redis: not world-readable (11)
-    Case("redis-foobared", ("redis",), _redis_foobared, fail=("S1.1-02", "S1.1-13"), ok=("S1.1-01",),
+    Case("redis-foobared", ("redis",), _redis_foobared, fail=("S1.1-02", "S1.1-12", "S1.1-13"), ok=("S1.1-01",),
          checks={"S1.1-02": ("CRED-DEFAULT-PASSWORD",), "S1.1-01": ("LISTENER-AUTH-SEEN",)},
          absent={"S1.1-11": ("APP-SECRET-WORLD-READABLE",)}, says={"S1.1-02": "/etc/redis/redis.conf"}),
-    Case("memcached-default", ("memcached",), ok=("S1.1-01", "S1.1-13"), absent={"S1.1-01": ("SERVICE-NO-AUTH",)}),
-    Case("memcached-open", ("memcached",), _memcached_open, fail=("S1.1-01", "S1.1-13"),
+    Case("memcached-default", ("memcached",), ok=("S1.1-01", "S1.1-12", "S1.1-13"), absent={"S1.1-01": ("SERVICE-NO-AUTH",)}),
+    Case("memcached-open", ("memcached",), _memcached_open, fail=("S1.1-01", "S1.1-12", "S1.1-13"),
          checks={"S1.1-01": ("SERVICE-NO-AUTH",)}),
     # the generator's postgresql@15-main is read: localhost only, nothing reachable
     Case("postgresql-default", ("postgresql",), _pg_cluster, ok=("S1.1-01", "S1.1-13"),
@@ -177,17 +178,18 @@ CASES = [
     Case("influxdb-auth", ("influxdb",), _influxdb_auth, fail=("S1.1-12", "S1.1-13"), ok=("S1.1-01",),
          absent={"S1.1-01": ("SERVICE-NO-AUTH",)}),
     # an NFS export to everyone with no_root_squash
-    Case("nfs-everyone", ("nfs",), _nfs_everyone, fail=("S1.1-01", "S1.1-13"),
+    Case("nfs-everyone", ("nfs",), _nfs_everyone, fail=("S1.1-01", "S1.1-12", "S1.1-13"),
          checks={"S1.1-01": ("SERVICE-NO-AUTH",)}, says={"S1.1-01": "/etc/exports:1"}),
-    Case("nfs-nothing-exported", ("nfs",), fail=("S1.1-13",), ok=("S1.1-01",),
+    Case("nfs-nothing-exported", ("nfs",), fail=("S1.1-12", "S1.1-13"), ok=("S1.1-01",),
          absent={"S1.1-01": ("SERVICE-NO-AUTH",)}),
     # rsync daemon with an anonymous module
-    Case("rsync-anonymous", (), _rsync("[pub]\n path = /srv\n read only = no\n"), fail=("S1.1-01", "S1.1-13"),
+    Case("rsync-anonymous", (), _rsync("[pub]\n path = /srv\n read only = no\n"),
+         fail=("S1.1-01", "S1.1-12", "S1.1-13"),
          checks={"S1.1-01": ("SERVICE-NO-AUTH",)}),
     # a module with auth users and a world-readable secrets file holding backup:admin
     Case("rsync-secrets-readable", (), _rsync("[bak]\n path = /srv\n auth users = backup\n"
                                               " secrets file = /etc/rsyncd.secrets\n", "backup:admin\n"),
-         fail=("S1.1-02", "S1.1-13"), ok=("S1.1-01",),
+         fail=("S1.1-02", "S1.1-12", "S1.1-13"), ok=("S1.1-01",),
          checks={"S1.1-11": ("APP-SECRET-WORLD-READABLE",), "S1.1-02": ("CRED-DEFAULT-PASSWORD",)},
          says={"S1.1-11": "/etc/rsyncd.secrets"}),
     # monit's documented default login (SysV script, under systemd): 02 fails, 01 does not
@@ -214,8 +216,9 @@ CASES = [
     Case("hostapd-strong", ("hostapd",), _hostapd("vK7#qP2!zR9mW4xTb8"), ok=("S1.1-01",),
          absent={"S1.1-02": ("CRED-DEFAULT-PASSWORD",)}),
     # x11vnc with no password: the desktop to anyone (01); with "password" stored by -storepasswd (02)
-    Case("x11vnc-nopw", (), _x11vnc(""), fail=("S1.1-01", "S1.1-13"), checks={"S1.1-01": ("SERVICE-NO-AUTH",)}),
-    Case("x11vnc-password", (), _x11vnc("password"), fail=("S1.1-02", "S1.1-13"), ok=("S1.1-01",),
+    Case("x11vnc-nopw", (), _x11vnc(""), fail=("S1.1-01", "S1.1-12", "S1.1-13"),
+         checks={"S1.1-01": ("SERVICE-NO-AUTH",), "S1.1-12": ("TRANSPORT-PLAINTEXT-SERVICE",)}),
+    Case("x11vnc-password", (), _x11vnc("password"), fail=("S1.1-02", "S1.1-12", "S1.1-13"), ok=("S1.1-01",),
          checks={"S1.1-02": ("CRED-DEFAULT-PASSWORD",)}),
 ]
 
