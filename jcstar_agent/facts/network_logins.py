@@ -7,7 +7,8 @@ inetd.conf with no inetd, an sshd_config of a disabled sshd) logs nobody in. Whe
 cannot be seen (the listeners could not be read, or offline the image's init system is not
 recognised), every installed daemon and every enabled inetd line is assumed reachable.
 
-Daemons known, each with its own config semantics:
+Daemons known, each with its own config semantics (sshd, dropbear, vsftpd and snmpd in their own
+modules under :mod:`.daemons`, each a ``logins(ctx, reach)``; the rest here):
 
 - **sshd** — password/keyboard-interactive methods and ``AuthenticationMethods`` (``Match User``
   blocks too; a ``Match Address``/``LocalAddress`` block of loopback addresses only reaches nobody
@@ -42,45 +43,11 @@ The community itself is never copied out unless it is one of those well-known de
 """
 from __future__ import annotations
 
-from typing import List, Tuple
+from typing import List
 
 # the model, and the names the criteria and tests take from here
 from .login_model import NetLogin, Reach, first_port, match_list  # noqa: F401
 
-
-
-def _asks_password(methods: str) -> bool:
-    """An AuthenticationMethods value under which sshd may ask for a password: 'any', or a list
-    naming password or keyboard-interactive."""
-    m = methods.lower()
-    return m == "any" or "password" in m or "keyboard-interactive" in m
-
-
-def _sshd_user_rules(s) -> List[Tuple[List[str], bool]]:
-    """Per-user password rules from ``Match User`` blocks (the password methods, or an
-    ``AuthenticationMethods`` that names neither password nor keyboard-interactive). Only when no
-    other kind of Match block (Address, Host ...) turns a password method on: such a block may
-    match any user's connection."""
-    keys = ("passwordauthentication", "kbdinteractiveauthentication", "authenticationmethods")
-    rules: List[Tuple[List[str], bool]] = []
-    for m in s.matches:
-        if m.local_only:  # no client over the network reaches it
-            continue
-        words = m.criteria.split()
-        sets = {k: m.options[k][0].lower() for k in keys if m.options.get(k)}
-        if not sets:
-            continue
-        am = sets.pop("authenticationmethods", None)
-        if len(words) != 2 or words[0].lower() != "user":
-            if "yes" in sets.values() or (am is not None and am != "any" and _asks_password(am)):
-                return []
-            continue
-        pa = sets.get("passwordauthentication", (s.get("passwordauthentication") or "").lower())
-        kb = sets.get("kbdinteractiveauthentication", (s.get("kbdinteractiveauthentication") or "").lower())
-        allowed = pa == "yes" or (kb == "yes" and s.get("usepam") == "yes")
-        rules.append((words[1].split(","),
-                      allowed and _asks_password(am or s.get("authenticationmethods") or "any")))
-    return rules
 
 
 # --- started and reachable: the shared listeners fact -----------------------------------------
@@ -99,66 +66,6 @@ def reach(ctx) -> Reach:
 
 
 # --- the daemons ------------------------------------------------------------------------------
-def _ssh(ctx, r: Reach) -> List[NetLogin]:
-    from . import sshd
-
-    s = ctx.fact(sshd.read)
-    if not (s.installed and s.binary):  # a config without the program: left by a removed package
-        return []
-    started, up = r.of(("sshd",), ("ssh",), tuple(s.ports or (22,)))
-    if r.visible and not up:
-        return []
-    global_pw = (s.get("passwordauthentication") == "yes" or
-                 (s.get("kbdinteractiveauthentication") == "yes" and s.get("usepam") == "yes"))
-    pw = global_pw
-    for _crit, value, _src in s.overrides("passwordauthentication", network=True):
-        pw = pw or value == "yes"
-    if s.get("usepam") == "yes":  # PAM asks for the password over keyboard-interactive
-        for _crit, value, _src in s.overrides("kbdinteractiveauthentication", network=True):
-            pw = pw or value == "yes"
-    methods = s.get("authenticationmethods") or "any"
-    if not _asks_password(methods) \
-            and not any(("password" in v.lower() or "keyboard" in v.lower())
-                        for _c, v, _s in s.overrides("authenticationmethods", network=True)):
-        pw = False  # e.g. "publickey" only: no password is ever asked
-    prl = s.get("permitrootlogin") or "prohibit-password"
-    root_pw = prl == "yes" or any(v == "yes" for _c, v, _s in s.overrides("permitrootlogin", network=True))
-    assumed = ""
-    if not root_pw and s.version is None and not s.is_set("permitrootlogin"):
-        # not the newest by default: before OpenSSH 7.0 an unset PermitRootLogin meant "yes"
-        root_pw = True
-        assumed = ("PermitRootLogin is not set and the OpenSSH version could not be read: before "
-                   "7.0 that default lets root log in with a password, so root is counted as "
-                   "reachable over ssh")
-    allow = " ".join(s.values("allowusers")).split() or None
-    deny = " ".join(s.values("denyusers")).split()
-    empty = s.get("permitemptypasswords") == "yes" or any(
-        v == "yes" for _c, v, _s in s.overrides("permitemptypasswords", network=True))
-    rules = _sshd_user_rules(s)
-    base = None
-    if rules:  # users no "Match User" block names get the global setting
-        base = global_pw and _asks_password(methods)
-    port, address, _src = first_port(up, s.ports[0] if s.ports else 22)
-    return [NetLogin("ssh", port, s.path or s.binary, pw, root_pw, empty, allow, deny, rules, base,
-                     pam_service="sshd" if s.get("usepam") == "yes" else "", tls=True,
-                     address=address, root_assumed=assumed)]
-
-
-def _dropbear(ctx, r: Reach) -> List[NetLogin]:
-    from . import dropbear
-
-    d = ctx.fact(dropbear.read)
-    if not (d.installed and d.binary):
-        return []
-    started, up = r.of(("dropbear", "dropbearmulti"), (), ())
-    if r.visible and not up:
-        return []
-    port, address, _src = first_port(up, d.ports[0] if d.ports else 22)
-    return [NetLogin("dropbear", port, ", ".join(d.sources) or d.binary, d.password_auth,
-                     d.root_password_auth and d.root_login, d.blank_passwords, tls=True,
-                     max_failures=d.max_auth_tries, address=address)]
-
-
 def _cleartext(ctx, r: Reach) -> List[NetLogin]:
     """telnet and rlogin: login(1) behind a super-server or a telnetd started on its own."""
     out: List[NetLogin] = []
@@ -300,11 +207,11 @@ def read(ctx) -> List[NetLogin]:
     """Facts reader: every network login that is started and reachable over IP."""
     r = ctx.fact(reach)
     out: List[NetLogin] = []
-    out += _ssh(ctx, r)
-    out += _dropbear(ctx, r)
-    out += _cleartext(ctx, r)
-    from .daemons import snmpd, vsftpd
+    from .daemons import dropbear, snmpd, sshd, vsftpd
 
+    out += sshd.logins(ctx, r)
+    out += dropbear.logins(ctx, r)
+    out += _cleartext(ctx, r)
     out += vsftpd.logins(ctx, r)
     out += _other_ftp(ctx, r, {n.port for n in out if n.service == "ftp"})
     out += _luci(ctx, r)

@@ -2,13 +2,16 @@
 
 Read: ``-p [ADDRESS:]PORT`` on its command line, else what :mod:`jcstar_agent.facts.dropbear`
 reads from ``/etc/default/dropbear`` (``DROPBEAR_PORT``, ``DROPBEAR_EXTRA_ARGS``). Its logins
-(``-s``, ``-g``, ``-w``, ``-B``) are judged by :mod:`jcstar_agent.facts.network_logins`.
+(:func:`logins`): ``-s``, ``-g``, ``-w``, ``-B``, ``-T`` (tries before the connection drops).
 
 **Example.** ``DROPBEAR_PORT=127.0.0.1:2222`` → listener tcp/2222 on loopback only.
 """
 from __future__ import annotations
 
+from typing import List
 
+
+from ..login_model import NetLogin, Reach, first_port
 from ._base import DaemonFacts, flag_values, host_port, listener
 
 PROGRAMS = ('dropbear', 'dropbearmulti')
@@ -33,3 +36,18 @@ def _dropbear(ctx, argv, src) -> DaemonFacts:
 
 
 read = _dropbear
+
+
+def logins(ctx, r: Reach) -> List[NetLogin]:
+    from .. import dropbear
+
+    d = ctx.fact(dropbear.read)
+    if not (d.installed and d.binary):
+        return []
+    started, up = r.of(("dropbear", "dropbearmulti"), (), ())
+    if r.visible and not up:
+        return []
+    port, address, _src = first_port(up, d.ports[0] if d.ports else 22)
+    return [NetLogin("dropbear", port, ", ".join(d.sources) or d.binary, d.password_auth,
+                     d.root_password_auth and d.root_login, d.blank_passwords, tls=True,
+                     max_failures=d.max_auth_tries, address=address)]
