@@ -117,9 +117,7 @@ def surface(ctx) -> Surface:
                               loopback_only=is_loopback(sock.address)))
     super_servers = []
     for st in starts:
-        name = st.argv[0].rsplit("/", 1)[-1]
-        if name == "busybox" and len(st.argv) > 1:
-            name = st.argv[1]
+        name = daemons.program_of(st.argv)
         if name in INETD_NAMES:
             super_servers.append((name, st))
             continue

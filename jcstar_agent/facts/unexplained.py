@@ -92,9 +92,7 @@ def read(ctx) -> List[Unexplained]:
     for st in surface.starts:
         if not st.argv:
             continue
-        name = st.argv[0].rsplit("/", 1)[-1]
-        if name == "busybox" and len(st.argv) > 1:
-            name = st.argv[1].rsplit("/", 1)[-1]
+        name = daemons.program_of(st.argv)
         if (daemons.is_daemon(name) or name in listeners_offline.INETD_NAMES
                 or name in listeners_offline.OTHER_STARTS or _quiet(name)):
             continue

@@ -87,6 +87,8 @@ def test_pam_logins_of_modules_and_of_unknown_programs(tree):
     logins = {(n.service, n.port, n.pam_service) for n in ctx_of(root).fact(network_logins.read)}
     assert ("miniserv.pl", 10000, "webmin") in logins
     assert ("vendorweb", None, "vendorweb") in logins
+    named = {u.unit for u in ctx_of(root).fact(unexplained.read)}
+    assert "webmin.service" not in named and "vendorweb.service" in named  # perl runs a known daemon
 
 
 def test_config_secrets_become_inline_stores(tree):

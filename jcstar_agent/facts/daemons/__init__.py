@@ -90,13 +90,28 @@ def is_daemon(name: str) -> bool:
     return name in readers()
 
 
+def effective_argv(argv: List[str]) -> List[str]:
+    """The command line of the program that runs: ``busybox httpd …`` is httpd's, ``perl
+    /usr/share/webmin/miniserv.pl …`` the script's (when the script is a known daemon)."""
+    name = argv[0].rsplit("/", 1)[-1] if argv else ""
+    if len(argv) > 1 and (name == "busybox" or (name.rstrip("0123456789.") in INTERPRETERS
+                                                and is_daemon(argv[1].rsplit("/", 1)[-1]))):
+        return argv[1:]
+    return argv
+
+
+def program_of(argv: List[str]) -> str:
+    """The basename of the program a command line runs (see :func:`effective_argv`)."""
+    argv = effective_argv(argv)
+    return argv[0].rsplit("/", 1)[-1] if argv else ""
+
+
 def read_daemon(ctx, argv: List[str], source: str) -> Optional[DaemonFacts]:
     """The facts of one started command (None when not a known daemon)."""
     if not argv:
         return None
+    argv = effective_argv(argv)
     name = argv[0].rsplit("/", 1)[-1]
-    if (name == "busybox" or name.rstrip("0123456789.") in INTERPRETERS) and len(argv) > 1:
-        argv, name = argv[1:], argv[1].rsplit("/", 1)[-1]  # perl /usr/share/webmin/miniserv.pl
     reader = readers().get(name)
     if reader is None:
         return None
