@@ -268,4 +268,5 @@ def test_daemon_corpus_verdicts(base, case, tmp_path, cli):
     for cid, text in case.says.items():
         assert any(text in f["message"] for f in by[cid]["findings"]), (cid, by[cid]["findings"])
     assert "foobared" not in r.out or "CRED-DEFAULT-PASSWORD" in r.out  # a default is named, no secret
+    assert "vK7#qP2!zR9mW4xTb8" not in r.out + r.err  # a strong passphrase never leaves the device
     _criteria_agree(by)
