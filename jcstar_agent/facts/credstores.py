@@ -1,8 +1,8 @@
 """Application credential stores and mosquitto's anonymous access.
 
 Discovered: mosquitto ``password_file`` (with its listeners and ``allow_anonymous``: read by
-:mod:`.daemons.mosquitto`), nginx
-``auth_basic_user_file``, lighttpd ``auth.backend.htpasswd.userfile`` / ``.plain.userfile`` /
+:mod:`.daemons.mosquitto`), the password files each web server's module names in ``STORES`` —
+nginx ``auth_basic_user_file``, lighttpd ``auth.backend.htpasswd.userfile`` / ``.plain.userfile`` /
 ``.htdigest.userfile``, Apache ``AuthUserFile`` (also in ``.htaccess`` files under /var/www,
 /srv/www, /srv/http); files any other started daemon's settings or flags point to
 (:mod:`.pointed_stores`); plus the stores the board config declares in
@@ -120,17 +120,6 @@ def _parse_json(store: Store, text: str, root=None) -> Store:
     return store
 
 
-_APACHE_RX = re.compile(r"^\s*AuthUserFile\s+\"?([^\s\"]+)", re.I)
-_WEB = (
-    # nginx: any number of directives on a line ("location / { auth_basic x; auth_basic_user_file f; }")
-    ("nginx", "/etc/nginx", re.compile(r"(?:^|[;{}\s])auth_basic_user_file\s+[\"']?([^\s;\"']+)"), "htpasswd"),
-    ("apache", "/etc/apache2", _APACHE_RX, "htpasswd"),
-    ("apache", "/etc/httpd", _APACHE_RX, "htpasswd"),
-    ("lighttpd", "/etc/lighttpd",
-     re.compile(r"^\s*auth\.backend\.(htpasswd|plain|htdigest)\.userfile\s*=\s*\"([^\"]+)\""), None),
-)
-
-
 def _web_store(out: CredStores, service: str, top: str, m, fmt: Optional[str], where: str) -> None:
     if fmt is None:
         kind, store_path = m.group(1), m.group(2)
@@ -175,7 +164,12 @@ def read(ctx) -> CredStores:
     out = CredStores()
     from .daemons import mosquitto  # its listeners' anonymous access and its password_file
     out.mqtt_listeners = mosquitto.credentials(ctx, out.stores, out.errors)
-    for service, top, rx, fmt in _WEB:
+    from . import daemons
+    from .daemons.apache import AUTH_USER_FILE
+
+    # each web server's module says which directive names its password file (``STORES``)
+    web = [st for mod in daemons.modules().values() for st in getattr(mod, "STORES", ())]
+    for service, top, rx, fmt in web:
         if not root.is_dir(top):
             continue
         for path in _conf_files(root, top):
@@ -191,7 +185,7 @@ def read(ctx) -> CredStores:
             if path.rpartition("/")[2] != ".htaccess":
                 continue
             for n, line in enumerate((root.text(path, 65536) or "").splitlines(), 1):
-                for m in _APACHE_RX.finditer(line.split("#", 1)[0]):
+                for m in AUTH_USER_FILE.finditer(line.split("#", 1)[0]):
                     _web_store(out, "apache", "/etc/apache2", m, "htpasswd", f"{path}:{n}")
     for login in ctx.config.logins:
         if login.store and not any(s.path == login.store for s in out.stores):

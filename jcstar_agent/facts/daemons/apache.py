@@ -9,12 +9,18 @@ after ``a2enmod ssl``.
 """
 from __future__ import annotations
 
+import re
+
 from typing import Dict, List
 
 from ._base import (ConfigFiles, DaemonFacts, MAX_FILES, Weakness, conf_glob, flag_values,
                     host_port, listener, weak_cipher_words, weak_protocols)
 
 PROGRAMS = ('apache2', 'apachectl', 'apache2ctl')
+AUTH_USER_FILE = re.compile(r"^\s*AuthUserFile\s+\"?([^\s\"]+)", re.I)
+# (service, config folder, directive naming a password file, its format) for :mod:`..credstores`
+STORES = (("apache", "/etc/apache2", AUTH_USER_FILE, "htpasswd"),
+          ("apache", "/etc/httpd", AUTH_USER_FILE, "htpasswd"))
 
 
 # compiled into Debian's and Fedora's apache2/httpd: always "loaded" for <IfModule>

@@ -16,6 +16,9 @@ from ._base import (WEAK_PROTOCOLS, ConfigFiles, DaemonFacts, Weakness, addr, co
                     flag_values, host_port, listener, weak_cipher_words, weak_protocols)
 
 PROGRAMS = ('lighttpd',)
+# the backend names the format (None: the match's first group)
+STORES = (("lighttpd", "/etc/lighttpd",
+           re.compile(r'^\s*auth\.backend\.(htpasswd|plain|htdigest)\.userfile\s*=\s*"([^"]+)"'), None),)
 
 
 def _lighttpd(ctx, argv, src) -> DaemonFacts:

@@ -16,6 +16,9 @@ from ._base import (DaemonFacts, MAX_FILES, Weakness, conf_glob, flag_values, ho
                     weak_cipher_words, weak_protocols)
 
 PROGRAMS = ('nginx',)
+# any number of directives on a line ("location / { auth_basic x; auth_basic_user_file f; }")
+STORES = (("nginx", "/etc/nginx",
+           re.compile(r"(?:^|[;{}\s])auth_basic_user_file\s+[\"']?([^\s;\"']+)"), "htpasswd"),)
 
 
 NGINX_PACKAGES = ("nginx", "nginx-core", "nginx-light", "nginx-full", "nginx-extras", "nginx-ssl",
