@@ -217,7 +217,8 @@ def _daemon_access(ctx: Context, lst, findings: List[Finding]) -> List[tuple]:
     from ..facts import listeners_offline
 
     judged: List[tuple] = []
-    reachable = {(x.proto, x.port) for x in lst.items if not (x.loopback_only or x.address in LOOPBACK)}
+    reachable = {(x.proto, x.port) for x in lst.items
+                 if not (x.loopback_only or x.address in LOOPBACK)}
     seen = set()
     for a in ctx.fact(listeners_offline.surface).access:
         key = (a.proto, a.port)

@@ -101,13 +101,14 @@ def sandbox_needs(ctx, unit_name: str, program: str = "") -> str:
                         found.append(f"the device {dep[:-len('.device')].replace('-', '/')}")
                     elif dep in KERNEL_PATHS and key in ("Requires", "BindsTo"):
                         found.append(KERNEL_PATHS[dep])
-        for key, values in ((k, unit.values("Unit", k)) for k, _v, _l, _p in unit.sections.get("Unit", [])
-                            if k.startswith(("Condition", "Assert"))):
-            for value, at in values:
+        keys = {k for k, _v, _l, _p in unit.sections.get("Unit", []) if k.startswith(("Condition", "Assert"))}
+        for key in sorted(keys):
+            for value, at in unit.values("Unit", key):
                 if key.endswith("Virtualization"):
-                    found.append(f"a machine that is not virtualised as {value} says ({key}, {at})")
+                    found.append(f"the virtualisation {key}={value} asks for ({at})")
                 else:
-                    hit = next((why for path, why in KERNEL_PATHS.items() if value.lstrip("!|").startswith(path)), "")
+                    path = value.lstrip("!|")
+                    hit = next((why for p, why in KERNEL_PATHS.items() if path.startswith(p)), "")
                     if hit:
                         found.append(hit)
     mod = daemons.module_of(program) if program else None
@@ -153,7 +154,8 @@ def unexplained_units(res, programs=None, needs=None) -> List[tuple]:
         why = needs.get(u.name)
         what = f"failed to start in the sandbox ({u.detail})"
         if why:
-            return f"{what}: it needs {why}, not given to the sandbox; on the device it may start and listen"
+            return (f"{what}: it needs {why}, not given to the sandbox; on the device it may start "
+                    "and listen")
         return f"{what}: on the device it may start and listen"
     out = [(u.name, programs.get(u.name, ""),
             f"was still starting when --boot-timeout ended the boot ({u.detail}): its interfaces "

@@ -44,7 +44,8 @@ def _statements(root, conf: str, out: DaemonFacts) -> List[Tuple[str, int, List[
             words = re.findall(r'"[^"]*"|\S+', raw.split("#", 1)[0])
             if len(words) >= 2 and words[0].lower() == "include":
                 d, _, pat = words[1].strip('"').rpartition("/")
-                files += sorted(root.glob(d, pat)) if any(c in pat for c in "*?[") else [words[1].strip('"')]
+                wild = any(c in pat for c in "*?[")
+                files += sorted(root.glob(d, pat)) if wild else [words[1].strip('"')]
             elif words:
                 found.append((path, n, words))
     return found
