@@ -10,9 +10,18 @@
   unit, inetd; live, also a running process) is a shell with no authentication at all;
 - mosquitto listeners on a non-loopback address with ``allow_anonymous true``;
 - anonymous FTP (vsftpd ``anonymous_enable``) on a reachable address;
+- a started daemon whose own config serves clients without any credential (``SERVICE-NO-AUTH``,
+  from its module in :mod:`jcstar_agent.facts.daemons`): redis without a password and protected
+  mode off, memcached without SASL, a pg_hba ``trust`` line for network hosts, MariaDB
+  ``skip-grant-tables``, InfluxDB without ``auth-enabled``, MongoDB without authorization, an NFS
+  export to everyone or with ``no_root_squash``, an rsync module without ``auth users``, a Samba
+  guest share, a web terminal (ttyd, GoTTY, Shell In A Box) giving a shell without login, a monit
+  web interface without credentials, a VNC server without a password, CUPS admin open to all,
+  an open Wi-Fi access point — unless declared ``auth = "none"`` with a purpose;
 - every listener reachable over IP (live sockets, or inferred from the image) is judged by what
   the agent can see: a daemon it recognises (sshd, dropbear, telnet/rlogin, FTP servers,
-  OpenWrt LuCI, Cockpit, snmpd, mosquitto) by its effective config (``LISTENER-AUTH-SEEN``, or
+  OpenWrt LuCI, Cockpit, snmpd, mosquitto, and every daemon module that says how its clients
+  authenticate) by its effective config (``LISTENER-AUTH-SEEN``, or
   a finding above); only a
   listener whose authentication cannot be seen needs ``[[listeners]]`` ``auth``, and undeclared
   it makes the verdict ``manual`` (``LISTENER-AUTH-UNDECLARED``, info) — the undeclared port
@@ -138,6 +147,7 @@ def evaluate(ctx: Context) -> Outcome:
                                     {"port": lst.port, "address": lst.address or "*", "path": lst.source}))
 
     lst = ctx.fact(listeners.read)
+    opened = _daemon_access(ctx, lst, findings)
     listener_part = True
     if lst.errors and not lst.items:
         listener_part = False
@@ -156,7 +166,7 @@ def evaluate(ctx: Context) -> Outcome:
     # and mosquitto's listeners; only the rest needs the declaration to be judged
     seen_auth: Dict[tuple, List[str]] = {}
     for key, name in [(("udp" if n.service == "snmp" else "tcp", n.port), n.service) for n in logins if n.port] \
-            + [(("tcp", m.port), "mqtt") for m in stores.mqtt_listeners if m.port]:
+            + [(("tcp", m.port), "mqtt") for m in stores.mqtt_listeners if m.port] + opened:
         seen_auth.setdefault(key, []).append(name)
 
     def judged_by(item) -> str:
@@ -217,6 +227,36 @@ def evaluate(ctx: Context) -> Outcome:
     if notes:
         reason += f"; {'; '.join(notes)}"
     return Outcome.passed(reason, findings)
+
+
+def _daemon_access(ctx: Context, lst, findings: List[Finding]) -> List[tuple]:
+    """What the started daemons' modules say about who may use their listeners: an open one (no
+    credential asked: redis without a password, pg_hba ``trust``, an NFS export to everyone, a web
+    terminal without ``-c``, an open Wi-Fi network) fails ``SERVICE-NO-AUTH`` unless declared
+    ``auth = "none"`` with a purpose; each judged port is returned as ((proto, port), daemon)."""
+    from ..facts import listeners_offline
+
+    judged: List[tuple] = []
+    reachable = {(x.proto, x.port) for x in lst.items
+                 if not (x.loopback_only or x.address in LOOPBACK)}
+    seen = set()
+    for a in ctx.fact(listeners_offline.surface).access:
+        key = (a.proto, a.port)
+        if a.port is not None and (key not in reachable or (key, a.open) in seen and not a.open):
+            continue  # not started, the device only, or said already
+        seen.add((key, a.open))
+        if a.port is not None:
+            judged.append((key, a.daemon))
+        if not a.open:
+            continue
+        declared = [d for d in ctx.config.listeners if d.proto == a.proto and d.port == a.port
+                    and d.auth == "none" and d.purpose]
+        if declared:
+            continue  # the vendor says it serves nothing protected: LISTENER-NO-AUTH-DECLARED
+        findings.append(Finding("SERVICE-NO-AUTH", "high", a.message,
+                                {"daemon": a.daemon, "proto": a.proto, "port": a.port,
+                                 "path": a.source}))
+    return judged
 
 
 def na_or_contradicted(ctx: Context, cid: str, declared: str, found: List[str], what: str) -> Outcome:

@@ -359,8 +359,9 @@ def evaluate(ctx: Context) -> Outcome:
                                     {"login": login.name}))
     # a store no declared login owns: its users ship in the image, unique per unit only if a
     # declaration says how (a strong password there is still every unit's)
+    # (a key file a daemon authenticates peers with, an OpenVPN static key: the same for every unit)
     undeclared += [f"{s.service} credential store {s.path} ({s.found_in})" for s in stores.stores
-                   if s.entries and not s.login]
+                   if (s.entries or (s.inline and s.fmt == "opaque")) and not s.login]
     for login in ctx.config.logins:
         if login.kind == "app" and not login.default_password:
             undeclared.append(f"app login '{login.name}'")

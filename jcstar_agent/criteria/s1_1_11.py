@@ -9,7 +9,10 @@
   DES, MD5-crypt, apr1, ``{SHA}``, htdigest, single-round salted SHA-512 (mosquitto ``$6$``) and
   plaintext stores fail — in ``/etc/shadow`` and in application credential stores;
 - application credential stores (mosquitto ``password_file``, htpasswd files, declared stores) are
-  not world-readable;
+  not world-readable; so are the config files in which a started daemon keeps a credential in
+  clear because it needs it (redis ``requirepass``, monit ``allow user:password``, BusyBox
+  ``httpd.conf``, a VNC password file, an rsync secrets file, an OpenVPN static key — found by
+  that daemon's module, :mod:`jcstar_agent.facts.daemons`), which are not failed for being clear;
 - a bounded walk of ``[secrets] paths`` (default /etc, /var/lib, /opt, /home, /root; at most
   ``max_files`` files, none above ``max_file_size``) finds private keys — real PEM bodies with
   their matching END line (PKCS#8, RSA, EC, DSA, OpenSSH), not bare labels inside binaries — that
@@ -123,14 +126,14 @@ def _evaluate(ctx: Context) -> Outcome:
 
     stores = ctx.fact(credstores.read)
     for s in stores.stores:
-        st = root.stat(s.path)
+        st = root.stat(s.path) if s.judge_perms else None
         if st is not None and st.st_mode & stat.S_IROTH:
             findings.append(Finding("APP-SECRET-WORLD-READABLE", "high",
                                     f"{s.service} credential store {s.path} is world-readable "
                                     f"({_mode(st)})", {"path": s.path, "mode": _mode(st),
                                                        "found_in": s.found_in}))
         weak = {}
-        for e in s.entries:
+        for e in ([] if s.inline else s.entries):  # a daemon's own setting is clear by nature
             sch = formats.scheme_of(e.stored, s.fmt)
             if sch in formats.WEAK:
                 weak.setdefault(sch, []).append(e.user)

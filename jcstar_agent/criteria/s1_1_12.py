@@ -4,7 +4,9 @@ eavesdropping (by the device itself, or only over a VPN / leased line).
 **What is checked.** What the device serves, and how:
 
 - Plaintext services reachable over IP: telnet, FTP, rsh/rlogin/rexec, TFTP; HTTP without TLS on
-  a non-loopback address; MQTT without TLS (1883); SNMP with v1/v2c communities. Offline they
+  a non-loopback address; MQTT without TLS (1883); SNMP with v1/v2c communities; Redis,
+  memcached, VNC, the rsync daemon and NFS when their daemon's module read a config without TLS
+  (never from a port number alone). Offline they
   are inferred from what the image starts (systemd units and sockets, inetd/xinetd, init
   scripts, daemon configs); live from the socket table.
 - Weak TLS in daemon configs: nginx ``ssl_protocols`` with SSLv3/TLSv1/TLSv1.1, Apache
@@ -50,6 +52,11 @@ from .interface import Context, Finding, Outcome
 
 ALWAYS_PLAINTEXT = {"telnet": "telnet", "ftp": "FTP", "rsh": "rsh", "rlogin": "rlogin",
                     "rexec": "rexec", "tftp": "TFTP"}
+# services that speak in clear unless their config turns TLS on: judged only when the daemon's
+# module read that config and found no TLS (listener.tls False), never from a port number
+PLAINTEXT_WITHOUT_TLS = {"redis": "Redis without TLS", "memcached": "memcached (no TLS)",
+                         "vnc": "VNC (RFB) without TLS", "rsync": "the rsync daemon protocol",
+                         "nfs": "NFS (sec=sys, no encryption)"}
 WEAK_TLS = ("SSLv2", "SSLv3", "TLSv1", "TLSv1.0", "TLSv1.1")
 
 
@@ -87,6 +94,8 @@ def plaintext(listener) -> Optional[str]:
     svc = service_name(listener)
     if svc in ALWAYS_PLAINTEXT:
         return ALWAYS_PLAINTEXT[svc]
+    if svc in PLAINTEXT_WITHOUT_TLS and listener.tls is False:
+        return PLAINTEXT_WITHOUT_TLS[svc]
     if svc == "http" and listener.proto == "tcp":
         return "HTTP without TLS"
     if svc in ("mqtt", "mqtt-websockets") or (listener.proto == "tcp" and listener.port == 1883

@@ -1,7 +1,8 @@
 """Application credential stores and mosquitto's anonymous access.
 
-Discovered: mosquitto ``password_file`` (with its listeners and ``allow_anonymous``), nginx
-``auth_basic_user_file``, lighttpd ``auth.backend.htpasswd.userfile`` / ``.plain.userfile`` /
+Discovered: mosquitto ``password_file`` (with its listeners and ``allow_anonymous``: read by
+:mod:`.daemons.mosquitto`), the password files each web server's module names in ``STORES`` —
+nginx ``auth_basic_user_file``, lighttpd ``auth.backend.htpasswd.userfile`` / ``.plain.userfile`` /
 ``.htdigest.userfile``, Apache ``AuthUserFile`` (also in ``.htaccess`` files under /var/www,
 /srv/www, /srv/http); files any other started daemon's settings or flags point to
 (:mod:`.pointed_stores`); plus the stores the board config declares in
@@ -14,40 +15,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
+from .credstore_model import Entry, MqttListener, Store  # noqa: F401 (taken from here)
+
 MAX_CONF_FILES = 400
 MAX_WEB_FILES = 5000  # entries seen under a web root while looking for .htaccess files
 HTACCESS_ROOTS = ("/var/www", "/srv/www", "/srv/http")
 MAX_ENTRIES = 10000
-
-
-@dataclass
-class Entry:
-    user: str
-    stored: str = field(repr=False)
-    line: int = 0
-
-
-@dataclass
-class Store:
-    path: str
-    fmt: str  # crypt | htpasswd | htdigest | plain | mosquitto | json | opaque (format not known)
-    service: str  # mosquitto, nginx, lighttpd, apache, declared
-    found_in: str  # "file:line" of the directive, or "declared login 'web'"
-    login: str = ""  # declared login name when declared
-    entries: List[Entry] = field(default_factory=list)
-    error: Optional[str] = None
-
-
-@dataclass
-class MqttListener:
-    port: int
-    address: str  # '' = all addresses
-    allow_anonymous: Optional[bool]  # None: not set (mosquitto 2.x default: false)
-    source: str
-
-    @property
-    def loopback_only(self) -> bool:
-        return self.address in ("127.0.0.1", "::1", "localhost")
 
 
 @dataclass
@@ -67,6 +40,8 @@ def _conf_files(root, top: str, exts=(".conf", "")) -> List[str]:
 
 
 def parse_store(root, store: Store) -> Store:
+    if store.inline:  # entries read by the daemon's module, from its own config
+        return store
     r = root.read(store.path, 4 << 20)
     if not r.ok:
         store.error = r.error
@@ -145,79 +120,6 @@ def _parse_json(store: Store, text: str, root=None) -> Store:
     return store
 
 
-def _mosquitto(ctx, out: CredStores) -> None:
-    from .sshd import package_version
-
-    root = ctx.root
-    main = "/etc/mosquitto/mosquitto.conf"
-    if not root.exists(main):
-        return
-    files = [main]
-    listeners: List[MqttListener] = []
-    global_anon: Optional[bool] = None
-    global_anon_src = ""
-    per_listener = False
-    current: Optional[MqttListener] = None
-    default_port: Optional[MqttListener] = None
-    i = 0
-    while i < len(files) and i < MAX_CONF_FILES:
-        path = files[i]
-        i += 1
-        r = root.read(path)
-        if not r.ok:
-            out.errors.append(f"{path}: {r.error}")
-            continue
-        for n, line in enumerate(r.text.splitlines(), 1):
-            f = line.split("#", 1)[0].split()
-            if not f:
-                continue
-            key, args, where = f[0], f[1:], f"{path}:{n}"
-            if key == "include_dir" and args:
-                files += root.glob(args[0], "*.conf")
-            elif key == "per_listener_settings" and args:
-                per_listener = args[0] == "true"
-            elif key == "listener" and args and args[0].isdigit():
-                current = MqttListener(int(args[0]), args[1] if len(args) > 1 else "", None, where)
-                listeners.append(current)
-            elif key == "port" and args and args[0].isdigit():
-                default_port = MqttListener(int(args[0]), "", None, where)
-            elif key == "bind_address" and args and default_port is not None:
-                default_port.address = args[0]
-            elif key == "allow_anonymous" and args:
-                val = args[0] == "true"
-                if per_listener and current is not None:
-                    current.allow_anonymous = val
-                else:
-                    global_anon, global_anon_src = val, where
-            elif key == "password_file" and args:
-                out.stores.append(Store(args[0], "mosquitto", "mosquitto", where))
-    if default_port is not None:
-        listeners.insert(0, default_port)
-    version, vsource = package_version(ctx, ("mosquitto",))
-    legacy = version is not None and version < (2, 0)  # 1.x: all addresses, anonymous allowed
-    if not listeners:  # 2.x without listeners: loopback 1883 only
-        listeners.append(MqttListener(1883, "" if legacy else "127.0.0.1", None, main))
-    for lst in listeners:
-        if lst.allow_anonymous is None and global_anon is not None:
-            lst.allow_anonymous = global_anon
-            lst.source = f"{lst.source}; allow_anonymous at {global_anon_src}"
-        elif lst.allow_anonymous is None and legacy:
-            lst.allow_anonymous = True
-            lst.source = f"{lst.source}; allow_anonymous defaults to true before mosquitto 2.0 ({vsource})"
-    out.mqtt_listeners = listeners
-
-
-_APACHE_RX = re.compile(r"^\s*AuthUserFile\s+\"?([^\s\"]+)", re.I)
-_WEB = (
-    # nginx: any number of directives on a line ("location / { auth_basic x; auth_basic_user_file f; }")
-    ("nginx", "/etc/nginx", re.compile(r"(?:^|[;{}\s])auth_basic_user_file\s+[\"']?([^\s;\"']+)"), "htpasswd"),
-    ("apache", "/etc/apache2", _APACHE_RX, "htpasswd"),
-    ("apache", "/etc/httpd", _APACHE_RX, "htpasswd"),
-    ("lighttpd", "/etc/lighttpd",
-     re.compile(r"^\s*auth\.backend\.(htpasswd|plain|htdigest)\.userfile\s*=\s*\"([^\"]+)\""), None),
-)
-
-
 def _web_store(out: CredStores, service: str, top: str, m, fmt: Optional[str], where: str) -> None:
     if fmt is None:
         kind, store_path = m.group(1), m.group(2)
@@ -230,11 +132,44 @@ def _web_store(out: CredStores, service: str, top: str, m, fmt: Optional[str], w
         out.stores.append(Store(store_path, store_fmt, service, where))
 
 
+def _daemon_secrets(ctx, known: List[str]) -> List[Store]:
+    """Credentials the started daemons' configs hold in clear (:mod:`.daemons`: ``requirepass``,
+    ``allow admin:monit``, a VNC password decoded, a Wi-Fi passphrase), one store per file; and
+    the secret files they name (a static key, a secrets file), whose permissions are judged."""
+    from . import listeners_offline
+
+    surface = ctx.fact(listeners_offline.surface)
+    by_path: Dict[str, Store] = {}
+    for sec in surface.secrets:
+        if sec.path in known:
+            continue
+        st = by_path.get(sec.path)
+        if st is None:
+            st = by_path[sec.path] = Store(sec.path, sec.fmt, sec.daemon,
+                                           f"{sec.path}:{sec.line} ({sec.setting})", inline=True,
+                                           judge_perms=sec.perms)
+        if sec.value and len(st.entries) < MAX_ENTRIES:
+            st.entries.append(Entry(sec.user, sec.value, sec.line))
+    out = list(by_path.values())
+    for path, where, daemon in surface.secret_files:
+        if path in known or path in by_path or not ctx.root.is_file(path):
+            continue
+        by_path[path] = Store(path, "opaque", daemon, where, inline=True)
+        out.append(by_path[path])
+    return out
+
+
 def read(ctx) -> CredStores:
     root = ctx.root
     out = CredStores()
-    _mosquitto(ctx, out)
-    for service, top, rx, fmt in _WEB:
+    from .daemons import mosquitto  # its listeners' anonymous access and its password_file
+    out.mqtt_listeners = mosquitto.credentials(ctx, out.stores, out.errors)
+    from . import daemons
+    from .daemons.apache import AUTH_USER_FILE
+
+    # each web server's module says which directive names its password file (``STORES``)
+    web = [st for mod in daemons.modules().values() for st in getattr(mod, "STORES", ())]
+    for service, top, rx, fmt in web:
         if not root.is_dir(top):
             continue
         for path in _conf_files(root, top):
@@ -250,7 +185,7 @@ def read(ctx) -> CredStores:
             if path.rpartition("/")[2] != ".htaccess":
                 continue
             for n, line in enumerate((root.text(path, 65536) or "").splitlines(), 1):
-                for m in _APACHE_RX.finditer(line.split("#", 1)[0]):
+                for m in AUTH_USER_FILE.finditer(line.split("#", 1)[0]):
                     _web_store(out, "apache", "/etc/apache2", m, "htpasswd", f"{path}:{n}")
     for login in ctx.config.logins:
         if login.store and not any(s.path == login.store for s in out.stores):
@@ -263,6 +198,7 @@ def read(ctx) -> CredStores:
                     s.login = login.name
                     if login.store_format:
                         s.fmt = login.store_format
+    out.stores += _daemon_secrets(ctx, [s.path for s in out.stores])
     from . import pointed_stores  # files any other started daemon's settings point to
     out.stores += pointed_stores.discover(ctx, [s.path for s in out.stores])
     for s in out.stores:

@@ -150,6 +150,8 @@ def invocations(root, script: str, enabled_by: str, is_daemon: Callable[[str], b
             continue
         expanded = expand(line)
         words = _argv(expanded.split("|")[0].split(";")[0].split("&&")[0])
+        if words[:1] == ["eval"]:  # eval re-reads its words: "'$DAEMON'" is the path itself
+            words = _argv(" ".join(words[1:]))
         if not words or words[0] in _NOT_STARTING or words[0].startswith("log_") or \
                 any(f in words for f in _STOP_FLAGS):
             continue
@@ -162,4 +164,38 @@ def invocations(root, script: str, enabled_by: str, is_daemon: Callable[[str], b
                     argv = [w] + (rest[rest.index("--") + 1:] if "--" in rest else [])
                 out.append(ServiceExec(script.rsplit("/", 1)[-1], argv, f"{script}:{n}", enabled_by))
                 break
+    return out
+
+
+_START_FLAGS = ("--exec", "-x", "--startas", "-a")
+
+
+def started_programs(root, script: str, limit: int = 256 * 1024) -> List[Tuple[str, str]]:
+    """(program basename, file:line) a script starts that :func:`invocations` may not know:
+    ``DAEMON=``-style assignments of an absolute path and ``start-stop-daemon --exec/-x/--startas``
+    values. For naming an enabled script whose daemon no reader knows (never silence)."""
+    r = root.read(script, limit)
+    if not r.ok:
+        return []
+    out: List[Tuple[str, str]] = []
+    variables: Dict[str, str] = {}
+    for n, raw in enumerate(r.text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        m = re.match(r"^([A-Za-z_][A-Za-z0-9_]*)=[\"']?([^\s\"';]*)", line)
+        if m:
+            value = re.sub(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", lambda x: variables.get(x.group(1), ""),
+                           m.group(2))
+            variables[m.group(1)] = value
+            if m.group(1) in ("DAEMON", "EXEC", "PROG", "BIN", "DAEMON_BIN") and value.startswith("/"):
+                out.append((value.rsplit("/", 1)[-1], f"{script}:{n}"))
+            continue
+        words = _argv(line)
+        if "start-stop-daemon" in (w.rsplit("/", 1)[-1] for w in words[:1]) and \
+                not any(f in words for f in _STOP_FLAGS):
+            for i, w in enumerate(words[:-1]):
+                if w in _START_FLAGS:
+                    value = re.sub(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?",
+                                   lambda x: variables.get(x.group(1), ""), words[i + 1])
+                    if value:
+                        out.append((value.rsplit("/", 1)[-1], f"{script}:{n}"))
     return out

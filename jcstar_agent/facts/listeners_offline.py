@@ -4,7 +4,9 @@
    ``inittab`` (:mod:`.initscripts`). With no recognisable init system at all, every installed
    known daemon is assumed to start (said so in each listener's ``source``).
 2. Where it listens: systemd socket units directly; inetd/xinetd services (:mod:`.inetd`) when a
-   super-server starts; known daemons' flags and config files (:mod:`.daemons`).
+   super-server starts; known daemons' flags and config files (:mod:`.daemons`, one module per
+   daemon), which also say who may use each listener, the credentials their configs hold and
+   the PAM services they log in through (carried in :class:`Surface`).
 
 Each :class:`~jcstar_agent.facts.listeners.Listener` names in ``source`` the file:line that made us
 think so. Also works on a live root (the live-socket reader uses it to say what the image
@@ -29,6 +31,16 @@ class Surface:
     starts: list = field(default_factory=list)  # systemd.ServiceExec of every started command
     init: str = ""  # "systemd", "sysv", "busybox", "systemd+sysv", "unknown"
     errors: List[str] = field(default_factory=list)
+    # from the started daemons' modules (:mod:`.daemons`): who may use a listener (S1.1-01),
+    # credentials in their configs (S1.1-02/-11), PAM logins (S1.1-02/-03/-04), secret files
+    access: list = field(default_factory=list)  # daemons.Access
+    secrets: list = field(default_factory=list)  # daemons.Secret
+    pam: list = field(default_factory=list)  # daemons.PamLogin
+    secret_files: List[Tuple[str, str, str]] = field(default_factory=list)  # (path, where, daemon)
+    # enabled init scripts in which no known daemon was found, and generators whose units are not
+    # known: :mod:`.unexplained` names what they start, never silence
+    unread_scripts: List[Tuple[str, str]] = field(default_factory=list)
+    generators: List[str] = field(default_factory=list)
 
 
 def _same_daemon(a: Listener, b: Listener) -> bool:
@@ -81,9 +93,13 @@ def surface(ctx) -> Surface:
         return daemons.is_daemon(name) or name in INETD_NAMES or name in OTHER_STARTS
 
     for script, enabled_by in init.scripts:
-        starts += initscripts.invocations(root, script, enabled_by, known)
+        found = initscripts.invocations(root, script, enabled_by, known)
+        starts += found
+        if not found:
+            s.unread_scripts.append((script, enabled_by))
+    s.generators = list(sd.generators)
     if not kinds:
-        for name, paths in list(daemons.INSTALL_PATHS.items()) + [
+        for name, paths in list(daemons.install_paths().items()) + [
                 (n, (f"/usr/sbin/{n}", f"/sbin/{n}")) for n in INETD_NAMES]:
             hit = next((p for p in paths if root.is_executable(p)), None)
             if hit:
@@ -94,15 +110,14 @@ def surface(ctx) -> Surface:
     items: List[Listener] = []
     for sock in sd.sockets:
         stem = sock.unit[:-len(".socket")].split("@")[0]
-        service = daemons.service_of(stem, sock.proto, sock.port, stem)
-        items.append(Listener(sock.proto, sock.port, sock.address, "systemd",
-                              f"{sock.source} ({sock.unit})", service,
+        svc, prog = systemd.activated(sd, sock.unit)  # systemd holds it for the service it starts
+        service = daemons.service_of(prog or stem, sock.proto, sock.port, stem)
+        items.append(Listener(sock.proto, sock.port, sock.address, prog or "systemd",
+                              f"{sock.source} ({sock.unit} starts {svc})", service,
                               loopback_only=is_loopback(sock.address)))
     super_servers = []
     for st in starts:
-        name = st.argv[0].rsplit("/", 1)[-1]
-        if name == "busybox" and len(st.argv) > 1:
-            name = st.argv[1]
+        name = daemons.program_of(st.argv)
         if name in INETD_NAMES:
             super_servers.append((name, st))
             continue
@@ -115,6 +130,10 @@ def surface(ctx) -> Surface:
         items += facts.listeners
         s.weaknesses += facts.weaknesses
         s.errors += facts.errors
+        s.access += facts.access
+        s.secrets += facts.secrets
+        s.pam += facts.pam
+        s.secret_files += [(path, where, name) for path, where in facts.secret_files]
     if super_servers:
         conf = ctx.fact(inetd.read)
         s.errors += conf.errors

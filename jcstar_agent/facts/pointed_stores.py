@@ -1,13 +1,13 @@
 """Credential files a started daemon's configuration points to, whatever the daemon.
 
 The known stores (mosquitto, nginx, Apache, lighttpd) are read by :mod:`.credstores` from their
-daemons' own directives. Any other started program may name its password or secrets file too: in
+daemons' own directives, and the daemon modules that say so (``SECRETS``) read their own. Any other started program may name its password or secrets file too: in
 its command line (``-rfbauth /etc/vnc/passwd``, ``--password-file=/etc/app/users``) or in a
 configuration file it is given or keeps in the usual places for its program's or its unit's NAME
 (``/etc/NAME.conf``, ``/etc/NAME/``, ``/etc/default/NAME``): a setting whose name says password/passwd/secret/credential/htpasswd/
 passdb, or auth/pass + file/db, whose value is an absolute path to a regular file in the image.
 
-Each such file becomes a :class:`~.credstores.Store` judged like the known ones: ``user:value``
+Each such file becomes a :class:`~.credstore_model.Store` judged like the known ones: ``user:value``
 lines as htpasswd-style entries (hash schemes, plain text, default passwords), anything else as an
 opaque store whose permissions are still judged. Certificates and PEM keys are not stores (the key
 checks see them). Bounded: at most :data:`MAX_FILES` configuration files, each read capped.
@@ -82,8 +82,8 @@ def _format(root, path: str) -> str:
 
 def discover(ctx, known: List[str]) -> list:
     """Stores (unparsed) that started programs' settings point to; ``known`` paths are skipped."""
-    from . import listeners_offline
-    from .credstores import Store
+    from . import daemons, listeners_offline
+    from .credstore_model import Store
     from .unexplained import _quiet
 
     root = ctx.root
@@ -108,7 +108,7 @@ def discover(ctx, known: List[str]) -> list:
             name = argv[0].rsplit("/", 1)[-1]
         unit = getattr(st, "unit", "") or ""
         stem = unit.rsplit(".", 1)[0].split("@")[0] if unit.endswith(".service") else ""
-        if name in HANDLED or stem in HANDLED or _quiet(name):
+        if name in HANDLED or stem in HANDLED or _quiet(name) or daemons.reads_own_secrets(name):
             continue
         for flag, path in _from_argv(argv):
             add(path, name, f"{st.source} (-{flag})")

@@ -8,6 +8,13 @@ reaches (``sysinit``/``basic``/``sockets``/``timers``/``network``), following ``
 enablement. A unit whose file in ``/etc/systemd/system`` points to ``/dev/null`` is masked and is
 never enabled, whatever links to it.
 
+Generators (``system-generators/``) make units at boot: postgresql-common's (one
+``postgresql@VERSION-CLUSTER.service`` per ``/etc/postgresql/*/*`` whose ``start.conf`` says
+``auto``) and openvpn's (one ``openvpn@NAME.service`` per ``/etc/openvpn/*.conf`` named in
+``AUTOSTART``) are done here as they would; the SysV one is :mod:`.initscripts`' work; the
+ones that only order or mount (systemd's own, nfs, rpc_pipefs …) make no service. Any other
+generator is listed in ``Systemd.generators``: what it makes cannot be known offline.
+
 Socket units give listeners directly (``ListenStream=`` TCP, ``ListenDatagram=`` UDP, each with
 the file:line that declared it); service units give the command line (``ExecStart=``, with
 ``Environment=``/``EnvironmentFile=`` variables expanded) that the daemon readers interpret.
@@ -77,6 +84,7 @@ class Systemd:
     sockets: List[SocketListen] = field(default_factory=list)
     services: List[ServiceExec] = field(default_factory=list)
     errors: List[str] = field(default_factory=list)
+    generators: List[str] = field(default_factory=list)  # generators whose units are not known
 
     def is_enabled(self, unit: str) -> bool:
         return unit in self.enabled
@@ -258,6 +266,69 @@ def expand(argv_text: str, env: Dict[str, str]) -> List[str]:
     return out
 
 
+def activated(sd: Systemd, socket_unit: str) -> Tuple[str, str]:
+    """(service unit, program basename) a socket unit starts: its ``Service=``, else the service
+    of the same name (``NAME@.service`` with ``Accept=yes``); program '' when not known."""
+    unit = sd.units.get(socket_unit)
+    stem = socket_unit[:-len(".socket")] if socket_unit.endswith(".socket") else socket_unit
+    svc = (unit.value("Socket", "Service") if unit else None) or f"{stem}.service"
+    if unit is not None and unit.value("Socket", "Accept") in ("yes", "true", "1"):
+        svc = f"{stem}@.service"
+    prog = next((st.argv[0].rsplit("/", 1)[-1] for st in sd.services if st.unit == svc and st.argv), "")
+    if not prog and svc.endswith("@.service"):  # Accept=yes: the template is not enabled itself
+        t = sd.units.get(svc)
+        execs = t.values("Service", "ExecStart") if t else []
+        words = expand(execs[-1][0].lstrip("-@:+!"), {}) if execs else []
+        prog = words[0].rsplit("/", 1)[-1] if words else ""
+    return svc, prog
+
+
+GENERATOR_DIRS = ("/etc/systemd/system-generators", "/usr/local/lib/systemd/system-generators",
+                  "/usr/lib/systemd/system-generators", "/lib/systemd/system-generators")
+# generators that make no service (they order units, add mounts or swap, read the kernel command
+# line) or whose services the readers get another way (systemd-sysv-generator: initscripts.py)
+QUIET_GENERATORS = ("nfs-server-generator", "rpc-pipefs-generator", "lvm2-activation-generator",
+                    "zram-generator", "netplan", "friendly-recovery", "cloud-init-generator",
+                    "gpt-auto-generator", "ifupdown-wait-online")
+
+
+def _generators(root) -> List[str]:
+    seen, out = set(), []
+    for d in GENERATOR_DIRS:
+        real = root.realpath(d)
+        if real in seen:
+            continue
+        seen.add(real)
+        out += [p for p in root.glob(d, "*") if root.is_file(p) or root.lstat(p) is not None]
+    return out
+
+
+def _generated(root, sd: Systemd, links: Dict[str, List[Tuple[str, str]]]) -> None:
+    """Do what the known generators would: add the units they make to ``links`` (as wants of
+    their parent unit); list the unknown ones in ``sd.generators``."""
+    for path in _generators(root):
+        name = path.rsplit("/", 1)[-1]
+        if name == "postgresql-generator":
+            clusters = [c for v in root.glob("/etc/postgresql", "*") for c in root.glob(v, "*")]
+            for d in sorted(c for c in clusters if root.is_file(f"{c}/postgresql.conf")):
+                version, cluster = d.split("/")[-2:]
+                start = [w for ln in (root.text(f"{d}/start.conf") or "auto").splitlines()
+                         for w in ln.split("#", 1)[0].split()][:1]
+                if start in (["auto"], []):
+                    links.setdefault("postgresql.service", []).append(
+                        (f"postgresql@{version}-{cluster}.service", f"{path} ({d}/start.conf: auto)"))
+        elif name == "openvpn-generator":
+            from . import keyvalue
+            auto = keyvalue.parse(root.text("/etc/default/openvpn") or "").get("AUTOSTART", "all").split()
+            for conf in sorted(root.glob("/etc/openvpn", "*.conf")):
+                stem = conf.rsplit("/", 1)[-1][:-len(".conf")]
+                if "all" in auto or stem in auto:
+                    links.setdefault("openvpn.service", []).append(
+                        (f"openvpn@{stem}.service", f"{path} ({conf}; AUTOSTART {' '.join(auto)})"))
+        elif not (name.startswith("systemd-") or name in QUIET_GENERATORS):
+            sd.generators.append(path)
+
+
 def read(ctx) -> Systemd:
     root = ctx.root
     sd = Systemd()
@@ -271,6 +342,7 @@ def read(ctx) -> Systemd:
     queue: List[Tuple[str, str]] = [(_default_target(root), "default target")]
     queue += [(t, "reached by every boot") for t in ALWAYS_REACHED]
     links = _link_map(root)
+    _generated(root, sd, links)
     while queue and len(sd.enabled) < MAX_UNITS:
         name, why = queue.pop(0)
         if name in sd.enabled:

@@ -117,3 +117,35 @@ def test_telnetd_running_a_shell_is_a_login_without_authentication(trees):
     files["/etc/inetd.conf"] = "telnet stream tcp nowait root /usr/sbin/tcpd /usr/sbin/in.telnetd\n"
     out = run(trees(files), items=[])
     assert not [f for f in out.findings if f.check == "AUTH-SHELL-WITHOUT-LOGIN"]
+
+
+def _redis_open(trees):
+    return trees(dict(BASE, **{
+        "/lib/systemd/systemd": "", "/lib/systemd/system/multi-user.target": "[Unit]\n",
+        "/lib/systemd/system/redis-server.service": "[Service]\nExecStart=/usr/bin/redis-server /etc/redis/redis.conf\n",
+        "/etc/systemd/system/multi-user.target.wants/redis-server.service":
+            ("symlink", "/lib/systemd/system/redis-server.service"),
+        "/etc/redis/redis.conf": "bind 0.0.0.0\nprotected-mode no\n"}))
+
+
+def test_daemon_config_open_to_the_network_fails_unless_declared_none(trees):
+    """Issue 24: a daemon whose own config serves clients without credentials fails
+    SERVICE-NO-AUTH naming file:line; the vendor's auth = "none" with a purpose is the
+    statement that nothing protected is served (evidence, not a failure)."""
+    root = _redis_open(trees)
+    out = run(root)
+    assert out.verdict is Verdict.FAIL and "SERVICE-NO-AUTH" in problems(out)
+    hit = next(f for f in out.findings if f.check == "SERVICE-NO-AUTH")
+    assert hit.evidence["port"] == 6379 and hit.evidence["path"] == "/etc/redis/redis.conf:1"
+    cfg = BoardConfig(listeners=[Listener(port=6379, auth="none", purpose="cache of public data")])
+    out = run(root, cfg)
+    assert "SERVICE-NO-AUTH" not in problems(out)
+    assert any(f.check == "LISTENER-NO-AUTH-DECLARED" for f in out.findings)
+
+
+def test_daemon_config_open_on_loopback_only_is_not_a_way_in(trees):
+    root = _redis_open(trees)
+    with open(f"{root}/etc/redis/redis.conf", "w") as fh:
+        fh.write("bind 127.0.0.1\nprotected-mode no\n")
+    out = run(root)
+    assert "SERVICE-NO-AUTH" not in problems(out) and out.verdict is Verdict.PASS

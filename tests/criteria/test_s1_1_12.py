@@ -150,3 +150,15 @@ def test_active_probe_of_a_loopback_only_service_is_info(tree):
     s01 = evaluate(c, "S1.1-01")
     assert not [f for f in s01.findings if f.is_problem and f.evidence.get("port") == 2323]
 
+
+
+def test_cleartext_data_services_judged_from_their_module_not_the_port():
+    """Issue 24: Redis/memcached/VNC/rsync/NFS are cleartext only when their daemon's module read
+    a config without TLS (tls False); a port alone (tls None) says nothing; TLS on is not."""
+    from jcstar_agent.criteria.s1_1_12 import plaintext
+    from jcstar_agent.facts.listener_model import Listener
+
+    assert plaintext(Listener("tcp", 6379, "*", "redis-server", service="redis", tls=False)) == "Redis without TLS"
+    assert plaintext(Listener("tcp", 6380, "*", "redis-server", service="redis", tls=True)) is None
+    assert plaintext(Listener("tcp", 6379, "*", "", service="redis", tls=None)) is None
+    assert plaintext(Listener("tcp", 5432, "*", "postgres", service="postgresql", tls=None)) is None

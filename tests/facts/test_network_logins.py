@@ -2,6 +2,7 @@
 config semantics (vsftpd PAM service, ftpusers, userlist, anonymous, limits; SNMP communities)."""
 import os
 
+from jcstar_agent.facts.daemons import snmpd
 from jcstar_agent.facts import listeners, network_logins
 from jcstar_agent.facts.accounts import Account
 from surface_testlib import enabled, make_ctx
@@ -181,7 +182,7 @@ def test_snmp_localhost_communities_and_users_never_created_are_no_login(tree):
         "/etc/snmp/snmpd.conf": "agentaddress udp:161\nrocommunity public localhost -V systemonly\n"
                                 "rocommunity6 public ::1\ncom2sec local 127.0.0.1 private\n"
                                 "rouser authPrivUser authpriv -V systemonly\n"}))
-    assert network_logins.snmp_communities(make_ctx(root).root) == []
+    assert snmpd.snmp_communities(make_ctx(root).root) == []
     assert "snmp" not in _logins(root)
     os.makedirs(os.path.join(root, "var/lib/snmp"), exist_ok=True)
     with open(os.path.join(root, "var/lib/snmp/snmpd.conf"), "w") as fh:

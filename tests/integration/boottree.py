@@ -21,9 +21,19 @@ def build() -> str:
     return rootfs.derived("boot", PACKAGES)
 
 
-def copy_case(dest: str) -> str:
+# daemons that cannot run in the sandbox (issue 24): a VPN without /dev/net/tun, an access point
+# without a wlan device; a tree of their own so the boot tree above stays cached
+DAEMON_PACKAGES = ("openvpn", "hostapd")
+
+
+def build_daemons() -> str:
+    """Path of the boot tree plus :data:`DAEMON_PACKAGES` (built once)."""
+    return rootfs.derived("boot-daemons", DAEMON_PACKAGES, base=build())
+
+
+def copy_case(dest: str, daemons: bool = False) -> str:
     """A private case tree: hard links to the base tree's files, /etc copied for real."""
-    return rootfs.cheap_copy(build(), dest)
+    return rootfs.cheap_copy(build_daemons() if daemons else build(), dest)
 
 
 def add_unit(root: str, name: str, exec_start: str, wanted_by: str = "multi-user.target",

@@ -41,10 +41,29 @@ SERVICES = {
               ("avahi-daemon",)),
     "bluetooth": (("bluetooth.service", "dbus-org.bluez.service"), ("bluetooth",)),
     "rpcbind": (("rpcbind.service", "rpcbind.socket"), ("rpcbind",)),
+    # the daemons tree's (:func:`build_daemons`)
+    "redis": (("redis-server.service", "redis.service"), ("redis-server",)),
+    "memcached": (("memcached.service",), ("memcached",)),
+    "postgresql": (("postgresql.service",), ("postgresql",)),
+    "mariadb": (("mariadb.service", "mariadb.socket", "mysql.service", "mysqld.service"), ("mariadb",)),
+    "influxdb": (("influxdb.service",), ("influxdb",)),
+    "nfs": (("nfs-server.service", "nfs-kernel-server.service", "nfs-client.target"),
+            ("nfs-kernel-server",)),
+    "rsync": (("rsync.service",), ("rsync",)),
+    "monit": (("monit.service",), ("monit",)),
+    "shellinabox": (("shellinabox.service",), ("shellinabox",)),
+    "openvpn": (("openvpn.service",), ("openvpn",)),
+    "hostapd": (("hostapd.service",), ("hostapd",)),
 }
 # Daemons the agent has no reader for, xinetd (which replaces openbsd-inetd) and apache2 (started
 # through apachectl): a second tree built on the base one, so adding them does not rebuild the base.
 EXTRA_PACKAGES = ("samba", "xinetd", "apache2", "lighttpd-mod-openssl", "avahi-daemon", "bluez", "rpcbind")
+# Issue 24's daemons (data stores, file and remote-access services, VPN, access point), a third tree
+# on the base one so neither cached tree above is rebuilt. Not in bookworm: ttyd, gotty, webmin,
+# mongodb (their readers have parser tests on small trees only).
+DAEMON_PACKAGES = ("redis-server", "memcached", "postgresql", "mariadb-server", "influxdb",
+                   "nfs-kernel-server", "rsync", "monit", "shellinabox", "openvpn", "hostapd",
+                   "busybox", "x11vnc")
 
 
 def build() -> str:
@@ -57,10 +76,17 @@ def build_extra() -> str:
     return rootfs.derived("corpus-extra", EXTRA_PACKAGES, base=build())
 
 
-def copy_case(dest: str, extra: bool = False) -> str:
-    """A private case tree: hard links to the base (or extra) tree's files, /etc /root /home
-    copied for real (the only places a case changes; new files elsewhere go into fresh folders)."""
-    return rootfs.cheap_copy(build_extra() if extra else build(), dest, real=("etc", "root", "home"))
+def build_daemons() -> str:
+    """Path of the daemons tree: the base tree plus :data:`DAEMON_PACKAGES` (built once)."""
+    return rootfs.derived("corpus-daemons", DAEMON_PACKAGES, base=build())
+
+
+def copy_case(dest: str, extra: bool = False, daemons: bool = False) -> str:
+    """A private case tree: hard links to the base (or extra, or daemons) tree's files, /etc /root
+    /home copied for real (the only places a case changes; new files elsewhere go into fresh
+    folders)."""
+    tree = build_daemons() if daemons else build_extra() if extra else build()
+    return rootfs.cheap_copy(tree, dest, real=("etc", "root", "home"))
 
 
 def only(root: str, started: Iterable[str]) -> None:
@@ -90,3 +116,4 @@ def only(root: str, started: Iterable[str]) -> None:
 if __name__ == "__main__":
     print(build())
     print(build_extra())
+    print(build_daemons())

@@ -417,6 +417,41 @@ def test_unit_failing_in_the_sandbox_is_not_silence(tmp_path):
     assert leftovers(p.pid, root) == NONE_LEFT
 
 
+def test_socket_unit_and_sandbox_needs_are_kept(tmp_path):
+    """Issue 24 item 4, written before running: a socket unit whose service has not started yet is
+    held by PID 1 — the listener is the service's program (python3 of echo.service), not
+    "systemd"; openvpn@server (DeviceAllow=/dev/net/tun) and hostapd (no wlan device; it
+    restarts on failure) cannot run in the sandbox and each says what it needs, apart from a unit
+    still starting."""
+    root = str(tmp_path / "root")
+    boottree.copy_case(root, daemons=True)
+    sockets = os.path.join(root, "etc/systemd/system/sockets.target.wants")
+    os.makedirs(sockets, exist_ok=True)
+    with open(os.path.join(root, "etc/systemd/system/echo.socket"), "w") as fh:
+        fh.write("[Unit]\nDescription=echo\n[Socket]\nListenStream=7777\n[Install]\nWantedBy=sockets.target\n")
+    with open(os.path.join(root, "etc/systemd/system/echo.service"), "w") as fh:
+        fh.write(f"[Unit]\nDescription=echo\n[Service]\nExecStart={WEB}\n")
+    os.symlink("/etc/systemd/system/echo.socket", os.path.join(sockets, "echo.socket"))
+    with open(os.path.join(root, "etc/openvpn/server.conf"), "w") as fh:
+        fh.write("dev tun\nport 1194\nproto udp\nifconfig 10.8.0.1 10.8.0.2\nsecret /etc/openvpn/static.key\n")
+    subprocess.run(["chroot", root, "openvpn", "--genkey", "secret", "/etc/openvpn/static.key"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(os.path.join(root, "etc/hostapd/hostapd.conf"), "w") as fh:
+        fh.write("interface=wlan0\ndriver=nl80211\nssid=gw\nwpa=2\nwpa_key_mgmt=WPA-PSK\nwpa_passphrase=vK7qP2zR9mW4xTb8\n")
+    p = agent("check", "--root", root, "--boot", "--format", "json")
+    out, _ = p.communicate(timeout=240)
+    report = json.loads(out)
+    s13 = next(c for c in report["criteria"] if c["id"] == "S1.1-13")
+    listed = {f["evidence"].get("port"): f for f in s13["findings"] if f["check"] == "SURFACE-UNDECLARED-LISTENER"}
+    assert listed[7777]["evidence"]["process"] == "python3", listed[7777]
+    assert "echo.socket" in listed[7777]["message"], listed[7777]
+    unknown = {f["evidence"]["unit"]: f["message"] for f in s13["findings"] if f["check"] == "SURFACE-SERVICE-UNKNOWN"}
+    vpn = next(m for u, m in unknown.items() if u.startswith("openvpn@server"))
+    assert "needs /dev/net/tun, not given to the sandbox" in vpn, unknown
+    assert "wireless LAN device" in unknown["hostapd.service"] and "still starting" not in unknown["hostapd.service"]
+    assert leftovers(p.pid, root) == NONE_LEFT
+
+
 class _Broken(boot.Sandbox):
     def _init_done(self, kind):
         raise RuntimeError("injected failure while the sandbox runs")

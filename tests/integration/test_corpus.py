@@ -355,11 +355,14 @@ CASES: List[Case] = [
     # telnetd under xinetd: the same cleartext login as under inetd
     Case("telnet-xinetd", ("xinetd",), _xinetd_telnet, fail=("S1.1-01", "S1.1-12", "S1.1-13"),
          ok=("S1.1-02", "S1.1-11"), checks={"S1.1-01": ("AUTH-CLEARTEXT-LOGIN",)}, extra=True),
-    # samba enabled by its package, no reader for it: offline its interfaces are unknown, so
-    # S1.1-13 and S1.1-01 are never a pass and S1.1-13 names it; nothing fails for it offline
-    Case("samba-enabled", ("samba",), fail=(), ok=("S1.1-01", "S1.1-02", "S1.1-11", "S1.1-12"),
-         not_pass=("S1.1-01", "S1.1-12", "S1.1-13"),
-         reason={"S1.1-13": "smbd", "S1.1-01": "smbd", "S1.1-12": "smbd"}, extra=True),
+    # samba enabled by its package. (Issue 24 revised this case: smbd has a reader now.) smbd
+    # listens on 445 and 139 (smb.conf's defaults), undeclared (S1.1-13 fails); no share admits
+    # guests, so clients authenticate with samba's user database (S1.1-01 judged it); nmbd and
+    # samba-ad-dc have no reader: S1.1-01 and S1.1-12 are never a pass and name nmbd
+    Case("samba-enabled", ("samba",), fail=("S1.1-13",), ok=("S1.1-01", "S1.1-02", "S1.1-11", "S1.1-12"),
+         not_pass=("S1.1-01", "S1.1-12"), checks={"S1.1-01": ("LISTENER-AUTH-SEEN",)},
+         absent={"S1.1-01": ("SERVICE-NO-AUTH",)}, says={"S1.1-13": "tcp port 445 (smb, smbd)"},
+         reason={"S1.1-01": "nmbd", "S1.1-12": "nmbd"}, extra=True),
     Case("apt-trusted", (), _apt_trusted, fail=("S1.1-08",), ok=("S1.1-01", "S1.1-11", "S1.1-12")),
     # Debian's apache2 as installed: apache2.service starts it through apachectl; port 80 only
     # (ports.conf's "Listen 443" is inside <IfModule ssl_module>, and mod_ssl is not enabled)
