@@ -181,7 +181,8 @@ def evidence(ctx) -> dict:
     seen = {(x.proto, x.port) for x in ls.items}
     guessed = {(x.proto, x.port) for x in ls.inferred}
     return {
-        "init": res.init, "arch": res.arch, "settled": res.settled, "timed_out": res.timed_out,
+        "init": res.init, "arch": res.arch, "emulator": getattr(res, "emulator", ""),
+        "settled": res.settled, "timed_out": res.timed_out,
         "seconds": round(res.seconds, 2),
         "started": [u.name for u in res.units if u.state == "started"],
         "failed": [f"{u.name} ({u.detail})" if u.detail else u.name

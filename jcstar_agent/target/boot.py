@@ -120,6 +120,7 @@ class BootResult:
     units: List[Unit] = field(default_factory=list)
     errors: List[str] = field(default_factory=list)
     limits: Dict[str, object] = field(default_factory=dict)
+    emulator: str = ""  # a foreign architecture: the binfmt_misc entry and interpreter that ran it
 
 
 # --- checks before anything starts ---------------------------------------------------------------
@@ -289,6 +290,22 @@ def preflight(root: Root) -> Tuple[str, str, str]:
                         f"{ELF_MACHINES.get(host, host)} and no binfmt_misc handler runs {arch} "
                         "programs here (install qemu-user-static with binfmt support)")
     return kind, program, arch
+
+
+def emulator_for(root: Root, program: str) -> str:
+    """'' for the host's own architecture; else the binfmt_misc entry (and its interpreter) that
+    runs the image's programs, for the evidence."""
+    head = root.read(program, limit=64, prefix=True).data or b""
+    machine, host = _elf_machine(head), _host_machine()
+    if machine is None or host is None or machine == host:
+        return ""
+    name = _binfmt_handles(head, root) or ""
+    try:
+        fields = binfmt_fields(open(f"/proc/sys/fs/binfmt_misc/{name}", encoding="ascii",
+                                    errors="replace").read(4096)) if name else {}
+    except OSError:
+        fields = {}
+    return f"binfmt_misc {name}: {fields.get('interpreter', '?')} (flags {fields.get('flags', '')})"
 
 
 # --- leftovers of a killed agent ---------------------------------------------------------------
@@ -897,7 +914,7 @@ class Sandbox:
         ``while_up(self, result)`` runs while the sandbox still runs (probes), and it is stopped
         by the context manager."""
         kind, program, arch = preflight(self.root)
-        res = BootResult(init=kind, arch=arch, limits={
+        res = BootResult(init=kind, arch=arch, emulator=emulator_for(self.root, program), limits={
             "timeout_seconds": self.timeout, "pids_max": self.pids_max, "tmpfs": self.tmpfs_size,
             "file_size_max": FSIZE_MAX})
         started = time.monotonic()

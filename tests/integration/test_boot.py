@@ -539,6 +539,7 @@ def test_arm64_tree_under_qemu_user(tmp_path):
         before = digest(root)
         res = boot.boot(Root(root, live=False), timeout=120)
         assert res.arch == "aarch64" and res.init == "inittab" and res.settled
+        assert res.emulator.startswith("binfmt_misc qemu-aarch64: ") and "flags PF" in res.emulator
         assert {(s.proto, s.address, s.port, s.process) for s in res.sockets} == {("tcp", "*", 8081, "python3")}
         assert digest(root) == before
         assert leftovers(os.getpid(), root) == NONE_LEFT
