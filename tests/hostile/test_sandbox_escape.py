@@ -86,6 +86,8 @@ for fd in 0 1 2 3 4 5 6 7 8 9; do echo 'FORGED' > /proc/1/fd/$fd; done
 echo 'FORGED' > /dev/console
 sh -c 'kill -SEGV $$'
 unshare -n nc -l -p 5555 &
+/bin/hostile CANARY KEYDESC &
+sleep 1  # both bound before rcS ends (BusyBox daemons background before they bind)
 exit 0
 """
 
@@ -109,10 +111,10 @@ def busybox_image(top: str, canary: str, keydesc: str, rcs: str = ATTACK) -> str
     with open(os.path.join(root, "bin/escape"), "w") as fh:
         fh.write(f"#!/bin/sh\necho escaped > /{canary}\n")
     with open(os.path.join(root, "etc/inittab"), "w") as fh:
-        fh.write(f"::sysinit:/etc/init.d/rcS\n::once:/bin/hostile {canary} {keydesc}\n")
+        fh.write("::sysinit:/etc/init.d/rcS\n")
     with open(os.path.join(root, "etc/init.d/rcS"), "w") as fh:
         fh.write(rcs.replace("DISK", _host_disk()).replace("CANARY", canary)
-                 .replace("FORGED", FORGED))
+                 .replace("KEYDESC", keydesc).replace("FORGED", FORGED))
     for p in ("bin/escape", "etc/init.d/rcS", "bin/hostile"):
         os.chmod(os.path.join(root, p), 0o755)
     return root
@@ -253,7 +255,7 @@ def test_busybox_image_cannot_reach_the_host(path, host, tmp_path, monkeypatch):
 def test_socket_tables_are_capped_and_said(host, tmp_path, monkeypatch):
     """More listeners than the cap: the first ones are read, the rest is an error, never a pass."""
     monkeypatch.setattr(boot, "LISTENERS_MAX", 10)
-    rcs = "#!/bin/sh\nfor p in $(seq 6000 6014); do nc -l -p $p & done\nsleep 1\nexit 0\n"
+    rcs = "#!/bin/sh\nfor p in $(seq 6000 6014); do nc -l -p $p & done\nsleep 2\nexit 0\n"
     root = busybox_image(str(tmp_path), host["canary"], host["key"], rcs=rcs)
     res = boot.boot(Root(root, live=False), timeout=30)
     assert len(res.sockets) == 10, res.sockets
@@ -389,7 +391,7 @@ def test_erase_command_cannot_reach_the_host(path, host, tmp_path, monkeypatch):
     from jcstar_agent import erase
     if ERASE_PATHS[path] is not None:
         monkeypatch.setattr(boot, "_cgroup_mounts", ERASE_PATHS[path])
-    script = ATTACK.replace("exit 0", "/bin/hostile CANARY x &\nrm -f /var/lib/app/data.db\nexit 0")
+    script = ATTACK.replace("exit 0", "rm -f /var/lib/app/data.db\nexit 0")
     root = _erase_image(str(tmp_path), host, script)
     before = tree_digest(root)
     run = erase.run(_erase_ctx(root, "/bin/reset"), timeout=60)
