@@ -672,14 +672,14 @@ class Sandbox:
         sweep()
         self.ids = id_map()
         self.scratch = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}.", dir=_scratch_parent())
-        if kind != "run":
-            self._own_image()
         self._cgroup_make()
         if kind == "systemd" and not self.cgroups:
             raise BootError("--boot: a systemd image needs a cgroup it can manage, and this host "
                             "gives the sandbox none (as a plain user that takes a delegated "
                             "cgroup v2 subtree: a systemd user session on a cgroup v2 host); run "
                             "as root here")
+        if kind != "run":
+            self._own_image()
         env = env or {"container": "jcstar-boot", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
                       "TERM": "dumb", "LANG": "C"}
         status_r, status_w = os.pipe()

@@ -235,7 +235,7 @@ def test_yocto_systemd_image_as_the_build_user_says_why_it_cannot_boot(plain_use
         r, v = yocto_run(top, link, plain_user, JCSTAR_WARN_ONLY=warn_only)
         assert r.returncode != 0, r.stdout + r.stderr[-2000:]
         line = [ln for ln in r.stdout.splitlines() if ln.startswith("ERROR: ")]
-        assert line and "the boot check of" in line[0] and "could not run (exit 2)" in line[0], r.stdout
+        assert line and "the boot check could not run (exit 2)" in line[0] and f"{link}.tar" in line[0], r.stdout
         assert "a systemd image needs a cgroup" in line[0] and "delegated" in line[0], line
     assert os.listdir(os.path.join(top, "tmp")) == []
 

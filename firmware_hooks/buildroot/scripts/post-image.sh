@@ -50,6 +50,6 @@ case "$rc" in
 		exit 1
 	fi
 	;;
-*) echo "ERROR: jcstar: the boot check of $image could not run: $msg" >&2; exit 1 ;;
+*) echo "ERROR: jcstar: the boot check could not run: $msg" >&2; exit 1 ;;
 esac
 exit 0

@@ -126,7 +126,7 @@ jcstar_boot_check () {
 			bbfatal "$jcstar_msg (set JCSTAR_WARN_ONLY = \"1\" to only warn)"
 		fi
 		;;
-	*) bbfatal "jcstar: the boot check of $jcstar_image could not run (exit $jcstar_rc): $jcstar_msg" ;;
+	*) bbfatal "jcstar: the boot check could not run (exit $jcstar_rc): $jcstar_msg" ;;
 	esac
 }
 
