@@ -113,7 +113,7 @@ RCS = """#!/bin/sh
 """
 
 
-def busybox_tar(path: str) -> str:
+def busybox_tar(path: str, rcs: str = RCS) -> str:
     """rootfs.tar as Buildroot's fakeroot makes it: every entry with its real owner and mode."""
     def add(tf, name, kind=tarfile.REGTYPE, mode=0o644, uid=0, gid=0, data=b"", link=""):
         ti = tarfile.TarInfo(name)
@@ -135,7 +135,7 @@ def busybox_tar(path: str) -> str:
         add(tf, "etc/shadow", mode=0o640, gid=42,
             data=b"root:!:20000:0:99999:7:::\napp:!:20000:0:99999:7:::\n")
         add(tf, "etc/inittab", data=b"::sysinit:/etc/init.d/rcS\n")
-        add(tf, "etc/init.d/rcS", mode=0o755, data=RCS.encode())
+        add(tf, "etc/init.d/rcS", mode=0o755, data=rcs.encode())
         add(tf, "opt/app", tarfile.DIRTYPE, 0o700, 1000, 1000)
         add(tf, "opt/app/run", mode=0o700, uid=1000, gid=1000,
             data=b"#!/bin/sh\nexec /bin/httpd -f -p 8080 -h /opt/app/www\n")
@@ -256,3 +256,114 @@ def test_yocto_systemd_image_boots_as_root(workspace):
     link_json = os.path.join(top, "images", f"{link}.jcstar-boot.json")
     assert os.readlink(link_json) == v["IMAGE_NAME"] + ".jcstar-boot.json"
     assert not glob.glob(os.path.join(top, "tmp", "jcstar-*"))
+
+
+# --- the owners themselves, and removal while the user does not own the files ----------------------
+
+OWNERS_DRIVER = """
+import json, os, sys
+sys.path.insert(0, sys.argv[1])
+from jcstar_agent.target import boot
+from jcstar_agent.target.image import materialise
+root, info = materialise(sys.argv[2])
+sb = boot.Sandbox(root)
+sb.ids = boot.id_map()
+sb._own_image()
+try:
+    os.listdir(root.path + "/opt/app")
+    hidden = False
+except PermissionError:
+    hidden = True
+workdir = info.workdir
+print(json.dumps({"root": root.path, "note": sb._owned, "hidden": hidden}), flush=True)
+sys.stdin.readline()
+info.close()  # not handed back: only a user namespace can remove subordinate ids' files
+print(json.dumps({"left": os.path.exists(workdir)}), flush=True)
+"""
+
+
+def test_owners_through_the_id_map_and_removal_in_the_namespace(plain_user, workspace):
+    """On the host, image uid N is the user's subordinate id N-1 (uid 0 is the user): uid 1000's
+    0700 program belongs to sub_uid + 999, /etc/shadow to the user and group sub_gid + 41, with
+    the image's modes (so the user itself cannot enter /opt/app then: the boot hands the tree
+    back after). Closed without being handed back, the folder is still removed (in a user
+    namespace: the user alone could not)."""
+    top = workspace
+    image = busybox_tar(os.path.join(top, "images", "rootfs.tar"))
+    _give(top, plain_user)
+    env = {"PATH": CLEAN_PATH, "HOME": top, "TMPDIR": os.path.join(top, "tmp")}
+    p = subprocess.Popen(["setpriv", "--reuid", str(plain_user.pw_uid), "--regid", str(plain_user.pw_gid),
+                          "--clear-groups", "/usr/bin/python3", "-I", "-c", OWNERS_DRIVER,
+                          os.path.join(top, "src"), image], env=env, cwd=top, stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = json.loads(p.stdout.readline() or "{}")
+        assert first, p.stderr.read()[-3000:]
+        got = {}
+        for path in ("/opt/app/run", "/opt/app", "/etc/shadow", "/etc/init.d/rcS"):
+            st = os.lstat(first["root"] + path)
+            got[path] = (st.st_uid, st.st_gid, oct(st.st_mode & 0o7777))
+        p.stdin.write("\n")
+        p.stdin.flush()
+        last = json.loads(p.stdout.readline() or "{}")
+    finally:
+        p.stdin.close()
+        p.wait(timeout=60)
+    from jcstar_agent.target.boot import _subids
+
+    # useradd may have given the user a range of its own already: the sandbox takes the largest
+    me = plain_user.pw_uid
+    su = _subids("/etc/subuid", plain_user.pw_name, me)[0]
+    sg = _subids("/etc/subgid", plain_user.pw_name, me)[0]
+    assert got == {"/opt/app/run": (su + 999, sg + 999, "0o700"),
+                   "/opt/app": (su + 999, sg + 999, "0o700"),
+                   "/etc/shadow": (me, sg + 41, "0o640"),
+                   "/etc/init.d/rcS": (me, plain_user.pw_gid, "0o755")}, got
+    assert first["hidden"] is True and "id map" in first["note"]
+    assert last == {"left": False} and p.returncode == 0
+    assert os.listdir(os.path.join(top, "tmp")) == []
+
+
+def test_sigterm_during_a_rootless_image_boot_leaves_nothing(plain_user, workspace):
+    """SIGTERM while the sandbox runs over the owned tree: exit 143, the sandbox stopped, the tree
+    handed back and removed — the user's temp folder is empty and none of its processes is left."""
+    import signal
+    import time
+
+    top = workspace
+    image = busybox_tar(os.path.join(top, "images", "rootfs.tar"), RCS + "/bin/sleep 1000\n")
+    _give(top, plain_user)
+    tmp = os.path.join(top, "tmp")
+    env = {"PATH": CLEAN_PATH, "HOME": top, "TMPDIR": tmp, "PYTHONPATH": os.path.join(top, "src")}
+    p = subprocess.Popen(["setpriv", "--reuid", str(plain_user.pw_uid), "--regid", str(plain_user.pw_gid),
+                          "--clear-groups", "/usr/bin/python3", "-m", "jcstar_agent", "check", "--image",
+                          image, "--boot", "--boot-timeout", "120", "--format", "json"], env=env, cwd=top,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(n.startswith("jcstar-boot.") for n in os.listdir(tmp)):
+            time.sleep(0.1)
+        time.sleep(3)  # the owners applied, the init running its rcS (which sleeps)
+        assert p.poll() is None, p.stderr.read()
+        p.send_signal(signal.SIGTERM)
+        rc = p.wait(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    err = p.stderr.read()
+    assert rc == 143, err
+    assert os.listdir(tmp) == [], os.listdir(tmp)
+    from jcstar_agent.target.boot import _subids
+
+    su = _subids("/etc/subuid", plain_user.pw_name, plain_user.pw_uid)[0]
+    mine = [d for d in os.listdir("/proc") if d.isdigit() and (
+        _uid_of(d) == plain_user.pw_uid or su <= _uid_of(d) < su + 65536)]
+    assert mine == [], mine
+
+
+def _uid_of(pid: str) -> int:
+    try:
+        return os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        return -1
