@@ -29,6 +29,11 @@ the mounts vanish with the mount namespace. If the agent itself is SIGKILLed, th
 with it (``PR_SET_PDEATHSIG``) and takes PID 1 with it; what cannot be removed then is an empty
 scratch folder and empty cgroups, both swept by the next boot.
 
+A plain user's unpacked ``--image`` (its files the user's, the owners rows of its table) gets
+the image's owners and modes for the boot, set by the launcher inside a user namespace with the
+sandbox's own id map, and is handed back to the user when the sandbox is gone (removed inside such
+a namespace if that fails): daemons that drop privileges start as on the device.
+
 The result is raw data (sockets with their owning process and unit, units or inittab entries
 started and failed, times); :mod:`jcstar_agent.facts.boot_listeners` makes listener facts of it.
 """
@@ -1151,6 +1156,7 @@ class Sandbox:
             return
         image = getattr(self.root, "image", None)
         if image is not None and getattr(image, "workdir", ""):
+            self._sweep_owned(os.path.dirname(image.workdir))
             # until they are handed back, only a user namespace can delete them
             workdir = image.workdir
             image.remove_with = lambda path: self._own_run("remove", workdir)
@@ -1166,6 +1172,20 @@ class Sandbox:
         if out.get("unmapped_ids"):
             self._owned += (f"; {out['unmapped_ids']} owner ids beyond the sandbox's "
                             f"{self.ids.get('count')} show as 65534")
+
+    def _sweep_owned(self, parent: str) -> None:
+        """Unpacked trees of this user's agents that were killed (SIGKILL) while their files had
+        the image's owners: the user alone cannot delete them, a user namespace can."""
+        from .image import WORKDIR_PREFIX
+
+        for d in glob.glob(os.path.join(parent, WORKDIR_PREFIX + "*-*")):
+            m = re.match(re.escape(WORKDIR_PREFIX) + r"(\d+)-", os.path.basename(d))
+            try:
+                mine = os.lstat(d).st_uid == os.geteuid()
+            except OSError:
+                continue
+            if m and mine and not _alive(int(m.group(1))):
+                self._own_run("remove", d)
 
     def _release_image(self) -> None:
         if not self._owned:

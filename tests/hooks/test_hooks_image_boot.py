@@ -326,7 +326,8 @@ def test_owners_through_the_id_map_and_removal_in_the_namespace(plain_user, work
 
 def test_sigterm_during_a_rootless_image_boot_leaves_nothing(plain_user, workspace):
     """SIGTERM while the sandbox runs over the owned tree: exit 143, the sandbox stopped, the tree
-    handed back and removed — the user's temp folder is empty and none of its processes is left."""
+    handed back and removed — the user's temp folder is empty and none of its processes is left.
+    The tree a SIGKILLed agent left (subordinate-id files) is removed by this run."""
     import signal
     import time
 
@@ -334,6 +335,22 @@ def test_sigterm_during_a_rootless_image_boot_leaves_nothing(plain_user, workspa
     image = busybox_tar(os.path.join(top, "images", "rootfs.tar"), RCS + "/bin/sleep 1000\n")
     _give(top, plain_user)
     tmp = os.path.join(top, "tmp")
+    # what an agent SIGKILLed during such a boot leaves: a tree of subordinate-id files the user
+    # cannot delete; this boot removes it (its pid is gone)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    from jcstar_agent.target.boot import _subids
+
+    su = _subids("/etc/subuid", plain_user.pw_name, plain_user.pw_uid)[0]
+    stale = os.path.join(tmp, f"jcstar-image-{dead.pid}-x1y2z3")
+    os.makedirs(os.path.join(stale, "root", "opt", "app"))
+    open(os.path.join(stale, "root", "opt", "app", "run"), "w").close()
+    os.chown(stale, plain_user.pw_uid, plain_user.pw_gid)
+    for p in ("root", "root/opt"):
+        os.chown(os.path.join(stale, p), plain_user.pw_uid, plain_user.pw_gid)
+    for p in ("root/opt/app", "root/opt/app/run"):
+        os.chown(os.path.join(stale, p), su + 999, su + 999)
+    os.chmod(os.path.join(stale, "root/opt/app"), 0o700)
     env = {"PATH": CLEAN_PATH, "HOME": top, "TMPDIR": tmp, "PYTHONPATH": os.path.join(top, "src")}
     p = subprocess.Popen(["setpriv", "--reuid", str(plain_user.pw_uid), "--regid", str(plain_user.pw_gid),
                           "--clear-groups", "/usr/bin/python3", "-m", "jcstar_agent", "check", "--image",
@@ -341,7 +358,8 @@ def test_sigterm_during_a_rootless_image_boot_leaves_nothing(plain_user, workspa
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not any(n.startswith("jcstar-boot.") for n in os.listdir(tmp)):
+        while time.monotonic() < deadline and (os.path.exists(stale) or not any(
+                n.startswith("jcstar-boot.") for n in os.listdir(tmp))):
             time.sleep(0.1)
         time.sleep(3)  # the owners applied, the init running its rcS (which sleeps)
         assert p.poll() is None, p.stderr.read()
@@ -354,9 +372,6 @@ def test_sigterm_during_a_rootless_image_boot_leaves_nothing(plain_user, workspa
     err = p.stderr.read()
     assert rc == 143, err
     assert os.listdir(tmp) == [], os.listdir(tmp)
-    from jcstar_agent.target.boot import _subids
-
-    su = _subids("/etc/subuid", plain_user.pw_name, plain_user.pw_uid)[0]
     mine = [d for d in os.listdir("/proc") if d.isdigit() and (
         _uid_of(d) == plain_user.pw_uid or su <= _uid_of(d) < su + 65536)]
     assert mine == [], mine

@@ -38,6 +38,7 @@ from .tree import DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES, ImageError, Limits, Tree
 __all__ = ["ImageError", "ImageInfo", "Limits", "materialise", "close_all", "DEFAULT_MAX_BYTES",
            "DEFAULT_MAX_FILES"]
 
+WORKDIR_PREFIX = "jcstar-image-"
 _OPEN: List["ImageInfo"] = []  # unpacked now; close_all() removes them (the CLI does, on every exit)
 _TERM_SET = []  # [True] while materialise's SIGTERM handler is installed (put back when none is open)
 
@@ -181,7 +182,8 @@ class _SignalsWait:
 def _private_folder(info: ImageInfo, workdir: Optional[str]) -> None:
     """A new 0700 folder, its name in ``info`` before a signal can interrupt."""
     with _SignalsWait():
-        info.workdir = tempfile.mkdtemp(prefix="jcstar-image-", dir=workdir)
+        # the pid in the name: a rootless --boot removes the folders of a killed agent
+        info.workdir = tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-", dir=workdir)
 
 
 def _open(path: str) -> int:
