@@ -10,8 +10,19 @@ and its subordinate ids through ``newuidmap``/``newgidmap``). So ``core_pattern`
 initial user namespace, where the sandbox has no capability at all. Dangerous capabilities are
 dropped from the bounding set anyway.
 
-argv[1]: JSON. ``mode`` is ``boot`` (make the sandbox, exec the image's init or run one command)
-or ``exec`` (join a running sandbox and run one image program in it: ``systemctl`` for the agent).
+argv[1]: JSON. ``mode`` is ``boot`` (make the sandbox, exec the image's init or run one command),
+``exec`` (join a running sandbox and run one image program in it: ``systemctl`` for the agent) or
+``own`` (a plain user's unpacked ``--image``: give its files the image's owners and modes through
+the sandbox's own id map before a boot, hand them back to the user after, or remove them).
+
+own: the launcher makes a user namespace with the same map as ``boot`` (the user's id is 0, its
+subordinate ids 1..N-1), joins it as its uid 0 (non-dumpable first, as for ``boot``) and, in the
+unpacked tree only: ``apply`` reads ``MODE UID GID PATH\0`` records (octal mode, device path) on
+stdin and lchown/chmods each file (ids the map lacks become 65534, as the kernel shows them);
+``release`` makes every file the user's again with private modes (0700 folders and programs, 0600
+other files: what an unpack as the user gives, so the agent reads the tree again); ``remove``
+deletes the folder (the user alone cannot delete files of its subordinate ids). Symlinks are never
+followed. One JSON line on stdout: ``ok`` and counts, or ``error``.
 
 boot:
 1. A child unshares a user namespace; the launcher writes its id maps (directly as root, through
@@ -479,10 +490,107 @@ def _which(name, env):
     return name
 
 
+# --- own: a plain user's unpacked image, owners as in the image, through the sandbox's id map ------
+
+def _records(stream, limit):
+    """``(mode, uid, gid, device path)`` from NUL-ended records, at most ``limit`` of them."""
+    buf = b""
+    n = 0
+    while True:
+        chunk = stream.read(1 << 20)
+        if not chunk:
+            return
+        buf += chunk
+        *whole, buf = buf.split(b"\0")
+        for rec in whole:
+            n += 1
+            if n > limit:
+                raise SetupError(f"more than {limit} owner records")
+            mode, uid, gid, path = rec.split(b" ", 3)
+            yield int(mode, 8), int(uid), int(gid), os.fsdecode(path)
+        if len(buf) > 65536:
+            raise SetupError("an owner record longer than 64 KiB")
+
+
+def own_apply(top, count, limit):
+    done = unmapped = 0
+    for mode, uid, gid, dev in _records(sys.stdin.buffer, limit):
+        names = [n for n in dev.split("/") if n]
+        if any(n in (".", "..") for n in names):
+            raise SetupError(f"refused path {dev!r}")
+        host = os.path.join(top, *names) if names else top
+        ids = []
+        for i in (uid, gid):
+            if 0 <= i < count:
+                ids.append(i)
+            else:
+                unmapped += 1
+                ids.append(65534 if 65534 < count else 0)
+        try:
+            st = os.lstat(host)
+        except FileNotFoundError:
+            continue  # a device node or FIFO: a row of the table only
+        if stat_islnk(st.st_mode) != stat_islnk(mode):
+            continue  # not what the table says: left as it is
+        os.lchown(host, ids[0], ids[1])
+        if not stat_islnk(mode):
+            os.chmod(host, mode & 0o7777)  # after chown, which clears set-id bits
+        done += 1
+    return {"ok": True, "entries": done, "unmapped_ids": unmapped}
+
+
+def stat_islnk(mode):
+    return (mode & 0o170000) == 0o120000
+
+
+def own_release(top):
+    n = 0
+    os.chown(top, 0, 0)
+    os.chmod(top, 0o700)
+    for _dir, dirs, files, dfd in os.fwalk(top, follow_symlinks=False):
+        for name in dirs + files:
+            st = os.lstat(name, dir_fd=dfd)
+            os.chown(name, 0, 0, dir_fd=dfd, follow_symlinks=False)
+            if stat_islnk(st.st_mode):
+                pass
+            elif (st.st_mode & 0o170000) == 0o040000:
+                os.chmod(name, 0o700, dir_fd=dfd)
+            else:
+                os.chmod(name, 0o700 if st.st_mode & 0o111 else 0o600, dir_fd=dfd)
+            n += 1
+    return {"ok": True, "entries": n}
+
+
+def own(spec):
+    import shutil
+
+    try:
+        if spec["ids"].get("how") != "newuidmap":
+            raise SetupError("own: only for a plain user's id map")
+        userns, _tree, _note = make_userns(spec["ids"], None, False)
+        join_userns(userns)
+        os.close(userns)
+        set_limits(spec.get("limits") or {})
+        top = spec["top"]
+        if spec["action"] == "apply":
+            out = own_apply(top, int(spec["ids"]["count"]), int(spec["max_entries"]))
+        elif spec["action"] == "release":
+            out = own_release(top)
+        else:
+            shutil.rmtree(top)
+            out = {"ok": True}
+    except (SetupError, OSError, ValueError) as exc:
+        print(json.dumps({"error": str(exc)}))
+        sys.exit(3)
+    print(json.dumps(out))
+
+
 def main():
     spec = json.loads(sys.argv[1])
     if spec.get("mode") == "exec":
         exec_in(spec)
+    elif spec.get("mode") == "own":
+        own(spec)
     else:
         boot(spec)
 

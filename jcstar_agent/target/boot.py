@@ -29,6 +29,11 @@ the mounts vanish with the mount namespace. If the agent itself is SIGKILLed, th
 with it (``PR_SET_PDEATHSIG``) and takes PID 1 with it; what cannot be removed then is an empty
 scratch folder and empty cgroups, both swept by the next boot.
 
+A plain user's unpacked ``--image`` (its files the user's, the owners rows of its table) gets
+the image's owners and modes for the boot, set by the launcher inside a user namespace with the
+sandbox's own id map, and is handed back to the user when the sandbox is gone (removed inside such
+a namespace if that fails): daemons that drop privileges start as on the device.
+
 The result is raw data (sockets with their owning process and unit, units or inittab entries
 started and failed, times); :mod:`jcstar_agent.facts.boot_listeners` makes listener facts of it.
 """
@@ -558,6 +563,8 @@ class Sandbox:
         self._entries_buf = bytearray()
         self._tail_buf = b""
         self._old_term = None
+        self._owned = ""  # a plain user's unpacked --image given its owners: what the evidence says
+        self.release_error = ""
 
     # context manager: cleanup on every path
     def __enter__(self):
@@ -585,6 +592,8 @@ class Sandbox:
             if self._old_term is not None:
                 signal.signal(signal.SIGTERM, self._old_term)
                 signal.signal(signal.SIGINT, old_int)
+        if self.release_error and exc_type is None:
+            raise BootError(self.release_error)
         if pending and exc_type is None:
             if signal.SIGTERM in pending:
                 raise BootInterrupted(signal.SIGTERM)
@@ -691,6 +700,8 @@ class Sandbox:
                             "gives the sandbox none (as a plain user that takes a delegated "
                             "cgroup v2 subtree: a systemd user session on a cgroup v2 host); run "
                             "as root here")
+        if kind != "run":
+            self._own_image()
         env = env or {"container": "jcstar-boot", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
                       "TERM": "dumb", "LANG": "C"}
         status_r, status_w = os.pipe()
@@ -714,6 +725,8 @@ class Sandbox:
         self._entries_r = entries_r
         os.set_blocking(entries_r, False)
         self.setup = self._read_status(status_r)
+        if self._owned:
+            self.setup["ids"] = self._owned
         if "error" in self.setup:
             err = str(self.setup["error"])
             raise BootError(err if err.startswith("could not start") else
@@ -1145,6 +1158,109 @@ class Sandbox:
                 pass
             self._entries_r = None
         self.init_pid = None
+        self._release_image()
+
+    # --- a plain user's unpacked --image: the image's owners for the boot, the user's after -------
+
+    def _own_image(self) -> None:
+        """Unpacked by a plain user, an image's files are the user's (the owners are rows of
+        ``root.table``): inside the sandbox every file would be root's and a daemon that drops
+        privileges could read nothing. So for the boot the launcher gives them the image's owners
+        and modes inside a user namespace with the sandbox's own map (uid N of the image is the
+        subordinate id the sandbox shows as N); :meth:`_release_image` hands them back after."""
+        table = getattr(self.root, "table", None)
+        if table is None or os.geteuid() == 0 or self.ids.get("how") != "newuidmap":
+            return
+        image = getattr(self.root, "image", None)
+        if image is not None and getattr(image, "workdir", ""):
+            self._sweep_owned(os.path.dirname(image.workdir))
+            # until they are handed back, only a user namespace can delete them
+            workdir = image.workdir
+            image.remove_with = lambda path: self._own_run("remove", workdir)
+
+        def records():
+            for dev, (mode, uid, gid, _rdev) in table.items():
+                yield b"%o %d %d %s\0" % (mode, uid, gid, os.fsencode(dev))
+        self._owned = "the image's owners and modes, set through the sandbox's id map (unpacked as a plain user)"
+        out = self._own_run("apply", self.root.path, records(), len(table))
+        if "error" in out:
+            raise BootError(f"--boot: could not give the unpacked image its owners in a user "
+                            f"namespace: {out['error']}")
+        if out.get("unmapped_ids"):
+            self._owned += (f"; {out['unmapped_ids']} owner ids beyond the sandbox's "
+                            f"{self.ids.get('count')} show as 65534")
+
+    def _sweep_owned(self, parent: str) -> None:
+        """Unpacked trees of this user's agents that were killed (SIGKILL) while their files had
+        the image's owners: the user alone cannot delete them, a user namespace can."""
+        from .image import WORKDIR_PREFIX
+
+        for d in glob.glob(os.path.join(parent, WORKDIR_PREFIX + "*-*")):
+            m = re.match(re.escape(WORKDIR_PREFIX) + r"(\d+)-", os.path.basename(d))
+            try:
+                mine = os.lstat(d).st_uid == os.geteuid()
+            except OSError:
+                continue
+            if m and mine and not _alive(int(m.group(1))):
+                self._own_run("remove", d)
+
+    def _release_image(self) -> None:
+        if not self._owned:
+            return
+        self._owned = ""
+        out = self._own_run("release", self.root.path)
+        image = getattr(self.root, "image", None)
+        if "error" in out:
+            self.release_error = (f"--boot: could not hand the unpacked image back to the user "
+                                  f"after the boot: {out['error']}")
+        elif image is not None:
+            image.remove_with = None
+
+    def _own_run(self, action: str, top: str, records=None, count: int = 0) -> Dict[str, object]:
+        """The launcher's ``own`` mode (see :mod:`._sandbox_init`): its JSON answer."""
+        import threading
+
+        spec = {"mode": "own", "action": action, "top": top, "ids": self.ids,
+                "max_entries": count + 1, "limits": {"core": 0}}
+        libc = ctypes.CDLL(None, use_errno=True)
+        try:
+            p = subprocess.Popen([sys.executable, "-I", "-S", HELPER, json.dumps(spec)],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True,
+                                 preexec_fn=lambda: libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0))
+        except OSError as exc:
+            return {"error": str(exc)}
+
+        def feed():
+            try:
+                batch = []
+                for rec in records or ():
+                    batch.append(rec)
+                    if len(batch) >= 4096:
+                        p.stdin.write(b"".join(batch))
+                        batch = []
+                p.stdin.write(b"".join(batch))
+            except (BrokenPipeError, OSError):
+                pass
+            finally:
+                try:
+                    p.stdin.close()
+                except OSError:
+                    pass
+        writer = threading.Thread(target=feed, name="boot-own", daemon=True)
+        writer.start()
+        out = read_bounded(p.stdout, 65536)
+        try:
+            p.wait(timeout=60 + count / 1000)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        writer.join(5)
+        p.stdout.close()
+        try:
+            return json.loads(out.decode("utf-8", "replace").strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            return {"error": f"the launcher ended with exit status {p.returncode}"}
 
 
 def boot(root: Root, timeout: float = DEFAULT_TIMEOUT, pids_max: int = PIDS_MAX,

@@ -17,6 +17,7 @@ from hookutil import HOOKS, PLANTED_FAIL, PROJECT, failing, read_report, verdict
 BR = os.path.join(HOOKS, "buildroot")
 POST_BUILD = os.path.join(BR, "scripts", "post-build.sh")
 POST_FAKEROOT = os.path.join(BR, "scripts", "post-fakeroot.sh")
+POST_IMAGE = os.path.join(BR, "scripts", "post-image.sh")  # booted: test_hooks_image_boot.py
 OTHER_ARGS = ["--board-rev", "3", "--jcstar-formats=junit"]  # BR2_ROOTFS_POST_SCRIPT_ARGS is shared
 
 needs_fakeroot = pytest.mark.skipif(shutil.which("fakeroot") is None,
@@ -84,7 +85,7 @@ def test_external_tree_files():
     assert version == jcstar_agent.__version__
     for rel in re.findall(r"\$\(@D\)/(\S+)", mk):
         assert os.path.isfile(os.path.join(PROJECT, rel)), rel
-    for script in (POST_BUILD, POST_FAKEROOT):
+    for script in (POST_BUILD, POST_FAKEROOT, POST_IMAGE):
         assert os.access(script, os.X_OK)
         subprocess.run(["/bin/sh", "-n", script], check=True)
 
@@ -170,6 +171,13 @@ def test_invalid_config_stops_the_build_early(tree, br, write_config):
     assert r.returncode != 0 and "not found" in r.stderr
     r = run_post_build(br, tree(), "--jcstar-typo")
     assert r.returncode != 0 and "unknown option --jcstar-typo" in r.stderr
+
+
+def test_post_image_option_is_ours_in_the_shared_arguments(tree, br):
+    """BR2_ROOTFS_POST_SCRIPT_ARGS reach every script: post-image.sh's --jcstar-image is known to
+    the others (no "unknown option"), and changes nothing for them."""
+    r = run_post_build(br, tree(), "--jcstar-board=generic-buildroot-busybox", "--jcstar-image=rootfs.tar")
+    assert r.returncode == 0, r.stderr
 
 
 @needs_fakeroot

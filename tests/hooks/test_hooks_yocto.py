@@ -213,6 +213,22 @@ def test_function_uses_only_build_variables():
     assert 'do_rootfs[depends] += "jcstar-agent-native:do_populate_sysroot"' in text
 
 
+def test_boot_task_is_off_by_default_and_uses_only_build_variables():
+    """JCSTAR_BOOT = "0" (the default) adds no task: existing builds run as before. The boot
+    function, like the rootfs one, uses only variables bitbake expands."""
+    text = open(BBCLASS, encoding="utf-8").read()
+    defaults = class_defaults()
+    assert defaults["JCSTAR_BOOT"] == "0"
+    assert re.search(r"^    if d\.getVar\('JCSTAR_BOOT'\) == '1':\n        bb\.build\.addtask\("
+                     r"'do_jcstar_boot_check', 'do_build', 'do_image_complete', d\)", text, re.M)
+    assert not re.search(r"^addtask .*jcstar_boot_check", text, re.M)
+    assert 'do_jcstar_boot_check[depends] += "jcstar-agent-native:do_populate_sysroot"' in text
+    known = set(defaults) | {"IMAGE_NAME", "IMAGE_LINK_NAME", "DEPLOY_DIR_IMAGE"}
+    used = set(BB_VAR.findall(class_function("jcstar_boot_check")))
+    assert used <= known, used - known
+    assert "--image" in class_function("jcstar_boot_check") and "--boot" in class_function("jcstar_boot_check")
+
+
 def deployed(deploy, name):
     return os.path.join(deploy, name)
 

@@ -31,13 +31,14 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 from .tree import DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES, ImageError, Limits, Tree
 
 __all__ = ["ImageError", "ImageInfo", "Limits", "materialise", "close_all", "DEFAULT_MAX_BYTES",
            "DEFAULT_MAX_FILES"]
 
+WORKDIR_PREFIX = "jcstar-image-"
 _OPEN: List["ImageInfo"] = []  # unpacked now; close_all() removes them (the CLI does, on every exit)
 _TERM_SET = []  # [True] while materialise's SIGTERM handler is installed (put back when none is open)
 
@@ -57,6 +58,9 @@ class ImageInfo:
     bytes: int = 0
     special_files: int = 0  # device nodes, FIFOs, sockets: recorded, never created
     workdir: str = ""  # the private folder (not evidence: gone after the run)
+    # how to remove it while its files are not the user's (a rootless --boot gave them the
+    # image's owners through subordinate ids): called with the folder before rmtree
+    remove_with: Optional[Callable[[str], object]] = field(default=None, repr=False, compare=False)
 
     def evidence(self) -> dict:
         out = {"path": self.path, "sha256": self.sha256, "size": self.size, "format": self.format}
@@ -72,6 +76,12 @@ class ImageInfo:
         """Remove the unpacked tree (idempotent). A signal arriving meanwhile waits for it."""
         with _SignalsWait():
             if self.workdir:
+                if self.remove_with is not None:
+                    try:
+                        self.remove_with(self.workdir)
+                    except Exception:  # noqa: BLE001 — rmtree below still removes what it can
+                        pass
+                    self.remove_with = None
                 shutil.rmtree(self.workdir, ignore_errors=True)
                 self.workdir = ""
             if self in _OPEN:
@@ -172,7 +182,8 @@ class _SignalsWait:
 def _private_folder(info: ImageInfo, workdir: Optional[str]) -> None:
     """A new 0700 folder, its name in ``info`` before a signal can interrupt."""
     with _SignalsWait():
-        info.workdir = tempfile.mkdtemp(prefix="jcstar-image-", dir=workdir)
+        # the pid in the name: a rootless --boot removes the folders of a killed agent
+        info.workdir = tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-", dir=workdir)
 
 
 def _open(path: str) -> int:

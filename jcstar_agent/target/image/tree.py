@@ -16,7 +16,8 @@ Safe by construction, whatever the image says:
 Ownership and modes come from the image, not from who unpacks it: each entry's
 ``(mode with type, uid, gid, rdev)`` goes into :attr:`Tree.table` (device path -> row). As root the
 files get those owners and modes too (a later ``--boot`` sees them); as a user they stay private
-to the user (0600/0700) and the table is the truth.
+to the user (0600/0700) and the table is the truth (a rootless ``--boot`` gives them the table's
+owners through its id map for the boot only: :mod:`jcstar_agent.target.boot`).
 """
 from __future__ import annotations
 
