@@ -56,7 +56,7 @@ def test_progress_on_a_tty_only_and_not_with_quiet(tree):
     assert rc == 1, tty
     assert out.startswith(b"{")  # stdout is the report alone
     assert "default-password test: 1 account(s), " in tty
-    assert "/347 tried, " in tty and "s elapsed, " in tty and "s of 1.5s budget left" in tty
+    assert re.search(r"\d+/\d{3} tried, ", tty) and "s elapsed, " in tty and "s of 1.5s budget left" in tty
     assert "\r\x1b[K" in tty  # redrawn in place, then cleared
     # -q on the same terminal: nothing at all
     rc, out, tty = _run_pty(["-q", *args])

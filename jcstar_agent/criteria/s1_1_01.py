@@ -191,12 +191,12 @@ def evaluate(ctx: Context) -> Outcome:
         elif match and match[0].auth:
             findings.append(Finding("LISTENER-AUTH-DECLARED", "info",
                                     f"listener {where}: {match[0].auth}", ev))
+        elif item.key in observed:  # asked in its own protocol: judged by the answer (below),
+            continue  # which outranks what its configuration says
         elif item.key in seen_auth:
             findings.append(Finding("LISTENER-AUTH-SEEN", "info",
                                     f"listener {where}: authentication judged from the "
                                     f"{judged_by(item)} configuration", ev))
-        elif item.key in observed:  # asked in its own protocol: judged by the answer (below)
-            continue
         else:
             unseen.append(where)
             findings.append(Finding("LISTENER-AUTH-UNDECLARED", "info",

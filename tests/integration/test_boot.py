@@ -23,6 +23,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import boottree  # noqa: E402
+import rootfs  # noqa: E402  (tests/rootfs.py: the chroot environment)
 
 from jcstar_agent.config import BoardConfig  # noqa: E402
 from jcstar_agent.criteria import Context  # noqa: E402
@@ -435,7 +436,7 @@ def test_socket_unit_and_sandbox_needs_are_kept(tmp_path):
     with open(os.path.join(root, "etc/openvpn/server.conf"), "w") as fh:
         fh.write("dev tun\nport 1194\nproto udp\nifconfig 10.8.0.1 10.8.0.2\nsecret /etc/openvpn/static.key\n")
     subprocess.run(["chroot", root, "openvpn", "--genkey", "secret", "/etc/openvpn/static.key"], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=rootfs.chroot_env())
     with open(os.path.join(root, "etc/hostapd/hostapd.conf"), "w") as fh:
         fh.write("interface=wlan0\ndriver=nl80211\nssid=gw\nwpa=2\nwpa_key_mgmt=WPA-PSK\nwpa_passphrase=vK7qP2zR9mW4xTb8\n")
     p = agent("check", "--root", root, "--boot", "--format", "json")

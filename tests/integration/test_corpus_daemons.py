@@ -68,7 +68,7 @@ def _memcached_open(root):
 def _pg_cluster(root):
     os.chmod(root, 0o755)  # the cache's tree root is 0700: the postgres user could not reach initdb
     subprocess.run(["chroot", root, "pg_createcluster", "15", "main"], check=True, stdout=subprocess.DEVNULL,
-                   env=dict(os.environ, LC_ALL="C", TMPDIR="/tmp"))  # the host's TMPDIR is not in the image
+                   env=rootfs_builder.chroot_env())  # never the host's environment (its TMPDIR is not in the image)
 
 
 def _pg_trust(root):

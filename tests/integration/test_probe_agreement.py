@@ -30,6 +30,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import boottree  # noqa: E402
+import rootfs  # noqa: E402  (tests/rootfs.py: the chroot environment)
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NS = f"jcs-agree-{os.getpid()}"
@@ -129,7 +130,8 @@ def _live(tree):
         for cmd in UNITS.values():
             procs.append(subprocess.Popen(["ip", "netns", "exec", NS, "chroot", tree, "/bin/sh", "-c",
                                            f"exec {cmd}"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.DEVNULL, start_new_session=True))
+                                          stderr=subprocess.DEVNULL, start_new_session=True,
+                                          env=rootfs.chroot_env()))
         deadline = time.monotonic() + 20
         up = set()
         while time.monotonic() < deadline and not PORTS <= up:

@@ -58,6 +58,9 @@ class Partition:
         return {k: v for k, v in asdict(self).items() if v != ""}
 
 
+SWAP_MAGIC = (b"SWAPSPACE2", b"SWAP-" + b"SPACE")  # a swap partition's signature (old and new)
+
+
 def _pread(fd: int, size: int, offset: int) -> bytes:
     return os.pread(fd, size, offset)
 
@@ -77,7 +80,7 @@ def filesystem(fd: int, offset: int) -> str:
         return "erofs"
     if head[0x36:0x39] == b"FAT" or head[0x52:0x57] == b"FAT32":
         return "vfat"
-    if head[4086:4096] in (b"SWAPSPACE2", b"SWAP-SPACE"):
+    if head[4086:4096] in SWAP_MAGIC:
         return "swap"
     return ""
 
