@@ -11,7 +11,6 @@ sees, as a host without them would show them.
 """
 import json
 import os
-import pwd
 import shutil
 import subprocess
 import sys
@@ -67,40 +66,39 @@ def run(args):
         return [Row("sandbox paths: needs root (skipped)", 0, "s")]
     work = tempfile.mkdtemp(prefix="bench-sandbox-", dir="/tmp")
     os.chmod(work, 0o755)
-    user = "jcsbench" + str(os.getpid())
     rows = [Row("interpreter floor: python -c pass", floor(args.repeat).wall, "s")]
-    saved = {f: open(f).read() for f in ("/etc/subuid", "/etc/subgid") if os.path.exists(f)}
+    sys.path.insert(0, os.path.join(PROJECT, "tests"))
+    from plainuser import throwaway_user
     try:
-        subprocess.run(["useradd", "-M", "-s", "/usr/sbin/nologin", user], check=True)
-        subprocess.run(["usermod", "--add-subuids", "1100000000-1100065535", "--add-subgids",
-                        "1100000000-1100065535", user], check=True)
-        pw = pwd.getpwnam(user)
-        src = os.path.join(work, "src")
-        shutil.copytree(os.path.join(PROJECT, "jcstar_agent"), os.path.join(src, "jcstar_agent"),
-                        ignore=shutil.ignore_patterns("__pycache__"))
-        for name, tree in _trees(work):
-            base = [sys.executable, "-m", "jcstar_agent", "check", "--root", tree, "--format", "json"]
-            plain = measure(base, args.repeat)
-            rows.append(Row(f"{name}: check --root (no boot)", plain.wall, "s"))
-            for label, only in (("root, cgroup v1 + v2 (this host)", "all"),
-                                ("root, cgroup v2 only", "v2"), ("root, no usable cgroup", "none")):
-                cmd = [sys.executable, "-c", DRIVER, PROJECT, only, tree]
-                m = measure(cmd, min(args.repeat, 3))
-                rows.append(Row(f"{name}: --boot, {label}", m.wall, "s", floor=plain.wall,
-                                note=f"{_note(cmd)}; peak RSS {m.rss_mb:.1f} MB"))
-            mine = tree + ".user"
-            subprocess.run(["cp", "-a", tree, mine], check=True)
-            subprocess.run(["chown", "-R", f"{pw.pw_uid}:{pw.pw_gid}", mine, src], check=True)
-            cmd = ["setpriv", "--reuid", str(pw.pw_uid), "--regid", str(pw.pw_gid), "--clear-groups",
-                   "/usr/bin/python3", "-c", DRIVER, src, "all", mine]
-            env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TMPDIR": work}
-            m = measure(cmd, min(args.repeat, 3), env=env)
-            rows.append(Row(f"{name}: --boot, plain user (subordinate ids)", m.wall, "s",
-                            floor=plain.wall, note=f"{_note(cmd, env)}; peak RSS {m.rss_mb:.1f} MB"))
+        with throwaway_user("jcsbench", 1100000000) as pw:
+            rows += _paths(work, pw, args)
     finally:
-        subprocess.run(["userdel", user], capture_output=True)
-        for f, text in saved.items():
-            with open(f, "w") as fh:
-                fh.write(text)
         shutil.rmtree(work, ignore_errors=True)
+    return rows
+
+
+def _paths(work, pw, args):
+    rows = []
+    src = os.path.join(work, "src")
+    shutil.copytree(os.path.join(PROJECT, "jcstar_agent"), os.path.join(src, "jcstar_agent"),
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for name, tree in _trees(work):
+        base = [sys.executable, "-m", "jcstar_agent", "check", "--root", tree, "--format", "json"]
+        plain = measure(base, args.repeat)
+        rows.append(Row(f"{name}: check --root (no boot)", plain.wall, "s"))
+        for label, only in (("root, cgroup v1 + v2 (this host)", "all"),
+                            ("root, cgroup v2 only", "v2"), ("root, no usable cgroup", "none")):
+            cmd = [sys.executable, "-c", DRIVER, PROJECT, only, tree]
+            m = measure(cmd, min(args.repeat, 3))
+            rows.append(Row(f"{name}: --boot, {label}", m.wall, "s", floor=plain.wall,
+                            note=f"{_note(cmd)}; peak RSS {m.rss_mb:.1f} MB"))
+        mine = tree + ".user"
+        subprocess.run(["cp", "-a", tree, mine], check=True)
+        subprocess.run(["chown", "-R", f"{pw.pw_uid}:{pw.pw_gid}", mine, src], check=True)
+        cmd = ["setpriv", "--reuid", str(pw.pw_uid), "--regid", str(pw.pw_gid), "--clear-groups",
+               "/usr/bin/python3", "-c", DRIVER, src, "all", mine]
+        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TMPDIR": work}
+        m = measure(cmd, min(args.repeat, 3), env=env)
+        rows.append(Row(f"{name}: --boot, plain user (subordinate ids)", m.wall, "s",
+                        floor=plain.wall, note=f"{_note(cmd, env)}; peak RSS {m.rss_mb:.1f} MB"))
     return rows

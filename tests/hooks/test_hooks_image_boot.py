@@ -25,12 +25,10 @@ import hashlib
 import io
 import json
 import os
-import pwd
 import shutil
 import subprocess
 import tarfile
 import tempfile
-import uuid
 
 import pytest
 
@@ -61,19 +59,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.skipif(bool(_unavailable()), 
 @pytest.fixture
 def plain_user():
     """A throw-away build user with subordinate ids (removed afterwards, /etc/subuid as it was)."""
-    saved = {f: open(f).read() if os.path.exists(f) else None for f in ("/etc/subuid", "/etc/subgid")}
-    name = "jcsbh" + uuid.uuid4().hex[:6]
-    subprocess.run(["useradd", "-M", "-s", "/usr/sbin/nologin", name], check=True)
-    try:
-        subprocess.run(["usermod", "--add-subuids", "1100000000-1100065535", "--add-subgids",
-                        "1100000000-1100065535", name], check=True)
-        yield pwd.getpwnam(name)
-    finally:
-        subprocess.run(["userdel", name], check=False)
-        for f, text in saved.items():
-            if text is not None:
-                with open(f, "w") as fh:
-                    fh.write(text)
+    from plainuser import throwaway_user
+    with throwaway_user("jcsbh", 1100000000) as user:
+        yield user
 
 
 @pytest.fixture

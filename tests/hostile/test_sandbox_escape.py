@@ -29,7 +29,6 @@ import glob
 import hashlib
 import json
 import os
-import pwd
 import shutil
 import subprocess
 import sys
@@ -312,19 +311,9 @@ def plain_user():
     """A throwaway user with subordinate ids (removed afterwards, /etc/subuid as it was)."""
     if not shutil.which("newuidmap") or not os.path.exists("/usr/bin/python3"):
         pytest.fail("the plain-user path needs uidmap and /usr/bin/python3 (.ci/apt-packages.txt)")
-    saved = {f: open(f).read() if os.path.exists(f) else None for f in ("/etc/subuid", "/etc/subgid")}
-    name = "jcsbx" + uuid.uuid4().hex[:6]
-    subprocess.run(["useradd", "-M", "-s", "/usr/sbin/nologin", name], check=True)
-    try:
-        subprocess.run(["usermod", "--add-subuids", "1000000000-1000065535", "--add-subgids",
-                        "1000000000-1000065535", name], check=True)
-        yield pwd.getpwnam(name)
-    finally:
-        subprocess.run(["userdel", name], check=False)
-        for f, text in saved.items():
-            if text is not None:
-                with open(f, "w") as fh:
-                    fh.write(text)
+    from plainuser import throwaway_user
+    with throwaway_user("jcsbx", 1000000000) as user:
+        yield user
 
 
 def test_plain_user_boot_cannot_reach_the_host(host, plain_user, tmp_path):
