@@ -156,14 +156,14 @@ class ConfigFiles:
     """Breadth-first walk over a daemon's config files and the ones they include.
 
     Iterating yields (path, text); ``add(paths)`` queues included files. Each file is read once,
-    at most MAX_FILES; unreadable files (other than missing ones) go to ``out.errors``.
+    at most ``limit`` (MAX_FILES); unreadable files (other than missing ones) go to ``out.errors``.
     ``texts`` (path -> text) is filled with what was read, and what it already holds is not read
     again: a second walk over the same files (Apache's modules, then its directives) reads none.
     """
 
     def __init__(self, root, first: List[str], out: "DaemonFacts",
-                 texts: Optional[Dict[str, str]] = None):
-        self.root, self.out = root, out
+                 texts: Optional[Dict[str, str]] = None, limit: int = MAX_FILES):
+        self.root, self.out, self.limit = root, out, limit
         self.queue: List[str] = list(first)
         self.seen: set = set()
         self.texts = {} if texts is None else texts
@@ -172,7 +172,7 @@ class ConfigFiles:
         self.queue.extend(paths)
 
     def __iter__(self):
-        while self.queue and len(self.seen) < MAX_FILES:
+        while self.queue and len(self.seen) < self.limit:
             path = self.queue.pop(0)
             if path in self.seen:
                 continue

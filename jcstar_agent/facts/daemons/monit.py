@@ -20,7 +20,8 @@ from __future__ import annotations
 import re
 from typing import List, Tuple
 
-from ._base import Access, DaemonFacts, PamLogin, Secret, argv_values, listener, reachable
+from ._base import (Access, ConfigFiles, DaemonFacts, PamLogin, Secret, argv_values, listener,
+                    reachable)
 
 PROGRAMS = ("monit",)
 SECRETS = True  # this module reads the credentials its config holds or points to
@@ -29,23 +30,14 @@ SECRETS = True  # this module reads the credentials its config holds or points t
 def _statements(root, conf: str, out: DaemonFacts) -> List[Tuple[str, int, List[str]]]:
     """(file, line, words) of every line, include globs followed."""
     found: List[Tuple[str, int, List[str]]] = []
-    files, seen = [conf], set()
-    while files and len(seen) < 100:
-        path = files.pop(0)
-        if path in seen:
-            continue
-        seen.add(path)
-        r = root.read(path)
-        if not r.ok:
-            if not r.missing:
-                out.errors.append(f"{path}: {r.error}")
-            continue
-        for n, raw in enumerate(r.text.splitlines(), 1):
+    files = ConfigFiles(root, [conf], out, limit=100)
+    for path, text in files:
+        for n, raw in enumerate(text.splitlines(), 1):
             words = re.findall(r'"[^"]*"|\S+', raw.split("#", 1)[0])
             if len(words) >= 2 and words[0].lower() == "include":
                 d, _, pat = words[1].strip('"').rpartition("/")
                 wild = any(c in pat for c in "*?[")
-                files += sorted(root.glob(d, pat)) if wild else [words[1].strip('"')]
+                files.add(sorted(root.glob(d, pat)) if wild else [words[1].strip('"')])
             elif words:
                 found.append((path, n, words))
     return found

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from typing import List, Optional, Tuple
 
-from ._base import (Access, DaemonFacts, Secret, argv_values, listener, port_of, reachable,
-                    split_source, truthy)
+from ._base import (Access, ConfigFiles, DaemonFacts, Secret, argv_values, listener, port_of,
+                    reachable, split_source, truthy)
 
 PROGRAMS = ("redis-server",)
 SECRETS = True  # this module reads the credentials its config holds or points to
@@ -40,24 +40,15 @@ def read(ctx, argv, src) -> DaemonFacts:
     protected: Optional[Tuple[bool, str]] = None
     password = ""  # where the default user's password is set
     nopass = ""
-    files, seen = ([conf] if conf else []), set()
-    while files and len(seen) < 50:
-        path = files.pop(0)
-        if path in seen:
-            continue
-        seen.add(path)
-        r = root.read(path)
-        if not r.ok:
-            if not r.missing:
-                out.errors.append(f"{path}: {r.error}")
-            continue
-        for n, raw in enumerate(r.text.splitlines(), 1):
+    files = ConfigFiles(root, [conf] if conf else [], out, limit=50)
+    for path, text in files:
+        for n, raw in enumerate(text.splitlines(), 1):
             words = raw.split()
             if not words or words[0].startswith("#"):
                 continue
             key, args, where = words[0].lower(), words[1:], f"{path}:{n}"
             if key == "include" and args:
-                files.append(args[0])
+                files.add([args[0]])
             elif key == "bind" and args:
                 binds = [(a.lstrip("-"), where) for a in args]
             elif key == "port" and args:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Dict, List, Tuple
 
-from ._base import Access, DaemonFacts, argv_values, listener, reachable, truthy
+from ._base import Access, ConfigFiles, DaemonFacts, argv_values, listener, reachable, truthy
 
 PROGRAMS = ("smbd",)
 SECRETS = True  # this module reads the credentials its config holds or points to
@@ -25,19 +25,10 @@ CONF = "/etc/samba/smb.conf"
 
 def sections(root, conf: str, out: DaemonFacts) -> Dict[str, Dict[str, Tuple[str, str]]]:
     found: Dict[str, Dict[str, Tuple[str, str]]] = {}
-    files, seen = [conf], set()
+    files = ConfigFiles(root, [conf], out, limit=50)
     cur = found.setdefault("global", {})
-    while files and len(seen) < 50:
-        path = files.pop(0)
-        if path in seen:
-            continue
-        seen.add(path)
-        r = root.read(path)
-        if not r.ok:
-            if not r.missing:
-                out.errors.append(f"{path}: {r.error}")
-            continue
-        for n, raw in enumerate(r.text.splitlines(), 1):
+    for path, text in files:
+        for n, raw in enumerate(text.splitlines(), 1):
             line = raw.strip()
             if not line or line[0] in "#;":
                 continue
@@ -49,7 +40,7 @@ def sections(root, conf: str, out: DaemonFacts) -> Dict[str, Dict[str, Tuple[str
                 continue
             key = " ".join(k.lower().split())
             if key == "include" and "%" not in v:
-                files.append(v.strip())
+                files.add([v.strip()])
             cur[key] = (v.strip(), f"{path}:{n}")
     return found
 
