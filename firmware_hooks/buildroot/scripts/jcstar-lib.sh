@@ -89,3 +89,21 @@ jcstar_check() {
 			--formats "json $JCSTAR_FORMATS" -- "$@" $JCSTAR_CHECK_ARGS
 	fi
 }
+
+# jcstar_gate RC MSG WHAT: the build's decision on a jcstar_check result (RC, its summary MSG):
+# 0 says it; 1 fails the build unless --jcstar-warn-only (then a warning); anything else (the
+# check could not run: WHAT names which check) always fails it. Returns 0 or exits 1.
+jcstar_gate() {
+	case "$1" in
+	0) echo "$2" ;;
+	1)
+		if [ "$JCSTAR_WARN_ONLY" = "1" ]; then
+			echo "WARNING: $2 (--jcstar-warn-only: not failing the build)" >&2
+		else
+			echo "ERROR: $2 (add --jcstar-warn-only to BR2_ROOTFS_POST_SCRIPT_ARGS to only warn)" >&2
+			exit 1
+		fi
+		;;
+	*) echo "ERROR: jcstar: the $3 could not run: $2" >&2; exit 1 ;;
+	esac
+}

@@ -15,16 +15,5 @@ if [ -z "${BINARIES_DIR:-}" ]; then
 fi
 rc=0
 msg=$(jcstar_check "$BINARIES_DIR/jcstar-report") || rc=$?
-case "$rc" in
-0) echo "$msg" ;;
-1)
-	if [ "$JCSTAR_WARN_ONLY" = "1" ]; then
-		echo "WARNING: $msg (--jcstar-warn-only: not failing the build)" >&2
-	else
-		echo "ERROR: $msg (add --jcstar-warn-only to BR2_ROOTFS_POST_SCRIPT_ARGS to only warn)" >&2
-		exit 1
-	fi
-	;;
-*) echo "ERROR: jcstar: the image check could not run: $msg" >&2; exit 1 ;;
-esac
+jcstar_gate "$rc" "$msg" "image check"
 exit 0

@@ -40,16 +40,5 @@ fi
 
 rc=0
 msg=$(jcstar_check "$BINARIES_DIR/jcstar-boot-report" --image "$image" --boot) || rc=$?
-case "$rc" in
-0) echo "$msg" ;;
-1)
-	if [ "$JCSTAR_WARN_ONLY" = "1" ]; then
-		echo "WARNING: $msg (--jcstar-warn-only: not failing the build)" >&2
-	else
-		echo "ERROR: $msg (add --jcstar-warn-only to BR2_ROOTFS_POST_SCRIPT_ARGS to only warn)" >&2
-		exit 1
-	fi
-	;;
-*) echo "ERROR: jcstar: the boot check could not run: $msg" >&2; exit 1 ;;
-esac
+jcstar_gate "$rc" "$msg" "boot check"
 exit 0
