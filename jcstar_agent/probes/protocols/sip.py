@@ -7,7 +7,9 @@ credentials (401/407 with ``Digest``), a bounded run of well-known extension/acc
 passwords on the same query. Never an INVITE, never a binding added. Concludes: ``200`` to the
 query is a registrar that answers without authentication (anyone may register as any user and
 take its calls: S1.1-01); 401/407 asks for credentials; a try accepted is a default credential
-(S1.1-02); rejections without lockout or delay are S1.1-04's. SIP over UDP/TCP is cleartext
+(S1.1-02); rejections without lockout or delay are S1.1-04's. Any other answer (kamailio's
+``403 Not relaying`` for an address it does not take as its own domain) asks for no credentials
+and decides nothing (a note). SIP over UDP/TCP is cleartext
 signalling (SIP over TLS is the TLS probe's).
 
 Example: kamailio with its packaged ``kamailio.cfg`` (no ``WITH_AUTH``) answers the query with
@@ -82,8 +84,8 @@ def probe(host: str, port: int, budget, greeting: bytes = b"", transport: str = 
         obs.verdict(False, question, f"{code} {challenge.split(' ')[0]}".strip())
         if _digest.challenge(challenge):
             _defaults(obs, budget, host, port, transport)
-    elif code == 403:
-        obs.verdict(False, question, "403 Forbidden")
+    elif code is not None:  # e.g. 403 "Not relaying": not a domain it serves, no credential asked
+        obs.notes.append(f"REGISTER query answered {code}: not judged (no credentials were asked for)")
     return obs
 
 
