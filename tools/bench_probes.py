@@ -4,7 +4,8 @@
 1. Per listener: the protocol probe (identification from the wire, the questions, the bounded
    default logins) of each real daemon of ``tests/integration/test_protocol_probes.py`` (Redis,
    memcached, PostgreSQL, vsftpd, rsyncd, tftpd-hpa, snmpd, mosquitto, BusyBox httpd, telnetd,
-   dnsmasq), one at a time: seconds per listener and protocol.
+   dnsmasq …), and of ``test_protocol_probes_wire.py`` (GStreamer's RTSP server, kamailio,
+   nfs-ganesha with rpcbind, miniupnpd, nx-27017), one at a time: seconds per listener and protocol.
 2. Ten listeners (3 TLS, 4 HTTP, 2 plaintext greeters, 1 silent): whole-run wall time with 1 worker
    (sequential) and with the default pool, beside the slowest single probe. Target: the pool run
    within 2x the slowest probe.
@@ -25,6 +26,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 
 from test_probes_parallel import run_probes, ten_daemons  # noqa: E402
 import test_protocol_probes as proto  # noqa: E402
+import test_protocol_probes_wire as wire  # noqa: E402
 
 from jcstar_agent.probes.run import WORKERS  # noqa: E402
 
@@ -63,25 +65,30 @@ print(json.dumps(out))
 
 
 def per_listener(repeat: int) -> None:
-    import json
-    import subprocess
-
-    why = proto._why_not()
-    if why:
-        print(f"per-listener figures skipped: {why}")
-        return
     def where(port):  # the loopback-only memcached is asked on loopback
         return "127.0.0.1" if port == proto.TCP["memcached-lo"] else proto.ADDR
-    wanted = [f"tcp/{p}/{where(p)}" for p in sorted(proto.TCP.values())] + \
-        [f"udp/{p}/{proto.ADDR}" for p in sorted(proto.UDP.values())]
-    with proto.protocol_daemons():
+    _per_listener("common services (test_protocol_probes.py)", proto, proto.protocol_daemons, repeat, where)
+    _per_listener("cameras, VoIP, NFS, UPnP (test_protocol_probes_wire.py)", wire, wire.wire_daemons, repeat,
+                  lambda port: wire.ADDR)
+
+
+def _per_listener(title: str, mod, daemons, repeat: int, where) -> None:
+    import json
+
+    why = mod._why_not()
+    if why:
+        print(f"{title}: per-listener figures skipped: {why}")
+        return
+    wanted = [f"tcp/{p}/{where(p)}" for p in sorted(set(mod.TCP.values()))] + \
+        [f"udp/{p}/{mod.ADDR}" for p in sorted(set(mod.UDP.values()))]
+    with daemons():
         runs = []
         for _ in range(repeat):
-            p = proto._ns(sys.executable, "-c", ONE, "-", *wanted, capture_output=True, text=True,
-                          timeout=900, cwd=os.path.join(HERE, ".."),
-                          env=dict(os.environ, PYTHONPATH=os.path.join(HERE, "..")))
+            p = mod.NET.run(sys.executable, "-c", ONE, "-", *wanted, capture_output=True, text=True,
+                            timeout=900, cwd=os.path.join(HERE, ".."),
+                            env=dict(os.environ, PYTHONPATH=os.path.join(HERE, "..")))
             runs.append(json.loads(p.stdout))
-    print("per listener (median of %d):" % repeat)
+    print(f"{title}, per listener (median of {repeat}):")
     total = 0.0
     for i, row in enumerate(runs[0]):
         secs = statistics.median(r[i]["seconds"] for r in runs)

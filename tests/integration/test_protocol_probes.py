@@ -63,14 +63,16 @@ import secrets
 import shutil
 import subprocess
 import sys
-import textwrap
-import time
 
 import pytest
 
-PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-NS = f"jcs-proto-{os.getpid()}"
-ADDR = "10.77.0.1"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import protocol_netns as pn  # noqa: E402
+from protocol_netns import ADDR, Daemons, crit as _crit, findings as _findings, probe as _probe  # noqa: E402,F401
+
+NET = pn.Netns(f"jcs-proto-{os.getpid()}")
+_ns = NET.run
+_write = pn.write
 PG = "/usr/lib/postgresql/15/bin"
 NEEDED = ("/usr/bin/redis-server", "/usr/bin/memcached", f"{PG}/initdb", "/usr/sbin/vsftpd", "/usr/bin/rsync",
           "/usr/sbin/in.tftpd", "/usr/sbin/snmpd", "/usr/sbin/mosquitto", "/usr/bin/busybox",
@@ -90,58 +92,10 @@ UDP = {"tftp": 69, "snmp-public": 161, "snmp-v3": 1161, "dns": 53, "coap": 5683,
 
 
 def _why_not() -> str:
-    if os.geteuid() != 0 or not shutil.which("ip"):
-        return "needs root and iproute2 (network namespaces)"
-    missing = [p for p in NEEDED if not os.path.exists(p)]
-    return f"not installed: {', '.join(missing)} (.ci/apt-packages.txt)" if missing else ""
+    return pn.why_not(NEEDED)
 
 
 pytestmark = [pytest.mark.integration, pytest.mark.skipif(bool(_why_not()), reason=_why_not() or "ok")]
-
-# In the namespace: the live check of S1.1-01/-02/-04/-12 with --active, the report and the probes.
-AGENT = textwrap.dedent("""
-    import argparse, dataclasses, json, sys
-    from jcstar_agent.commands import check as cmd
-    from jcstar_agent import check, probes
-    from jcstar_agent.report import render
-    p = argparse.ArgumentParser(); cmd.add_arguments(p)
-    ctx = cmd.build_context(p.parse_args(sys.argv[1:]))
-    report = check.run(ctx, only=("S1.1-01", "S1.1-02", "S1.1-04", "S1.1-12"))
-    print(json.dumps({"report": json.loads(render(report, "json", False)),
-                      "probes": dataclasses.asdict(ctx.fact(probes.results))}))
-""")
-
-
-def _ns(*cmd, **kw):
-    return subprocess.run(["ip", "netns", "exec", NS, *cmd], **kw)
-
-
-class Daemons:
-    def __init__(self):
-        self.procs = []
-
-    def start(self, *cmd, user=None):
-        prefix = ["runuser", "-u", user, "--"] if user else []
-        self.procs.append(subprocess.Popen(["ip", "netns", "exec", NS, *prefix, *cmd],
-                                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                           stderr=subprocess.DEVNULL, start_new_session=True))
-
-    def stop(self):
-        for p in self.procs:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(p.pid, 15)
-        for p in self.procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(p.pid, 9)
-                p.wait(5)
-
-
-def _listening() -> set:
-    out = _ns("ss", "-ltnuH", capture_output=True, text=True).stdout
-    return {(line.split()[0], int(line.split()[4].rsplit(":", 1)[1])) for line in out.splitlines() if line.split()}
 
 
 def _postgres(work, name, port, method, d):
@@ -322,11 +276,6 @@ def _samba(work, d):
         d.start("/usr/sbin/smbd", "-F", "--no-process-group", "-s", conf)
 
 
-def _write(path, text, mode=0o644):
-    path.write_text(textwrap.dedent(text))
-    os.chmod(path, mode)
-    return str(path)
-
 
 @contextlib.contextmanager
 def protocol_daemons():
@@ -337,14 +286,10 @@ def protocol_daemons():
     # a folder of its own (removed at the end) that the daemons' users (postgres, nobody) can enter
     work = pathlib.Path(tempfile.mkdtemp(prefix="jcs-proto-"))
     os.chmod(work, 0o755)
-    subprocess.run(["ip", "netns", "add", NS], check=True)
-    d = Daemons()
+    stack = contextlib.ExitStack()
+    d = Daemons(NET)
     try:
-        _ns("ip", "link", "set", "lo", "up", check=True)
-        _ns("ip", "link", "add", "jcs0", "type", "veth", "peer", "name", "jcs1", check=True)
-        _ns("ip", "addr", "add", f"{ADDR}/24", "dev", "jcs0", check=True)
-        _ns("ip", "link", "set", "jcs0", "up", check=True)
-        _ns("ip", "link", "set", "jcs1", "up", check=True)
+        stack.enter_context(pn.namespace(NET.name))
         # redis: open, and with a password
         for port, extra in ((6379, ["--protected-mode", "no"]), (6380, ["--requirepass", secrets.token_hex(20)]),
                             (80, ["--requirepass", secrets.token_hex(20)])):
@@ -422,15 +367,11 @@ def protocol_daemons():
         _rabbitmq(work, d)
         _samba(work, d)
         want = {("tcp", p) for p in TCP.values()} | {("udp", p) for p in UDP.values()}
-        deadline = time.monotonic() + 60  # RabbitMQ takes its time
-        while time.monotonic() < deadline and not want <= _listening():
-            time.sleep(0.3)
-        up = _listening()
-        assert want <= up, f"not listening: {sorted(want - up)}"
+        NET.wait_listening(want, 60)  # RabbitMQ takes its time
         yield work
     finally:
         d.stop()
-        subprocess.run(["ip", "netns", "del", NS], check=False)
+        stack.close()
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -442,35 +383,14 @@ def services():
 
 @pytest.fixture(scope="module")
 def run(services):
-    cfg = _write(services / "board.toml", f"""\
-        [agent]
-        state_dir = "{services / 'state'}"
-        """)
-    t0 = time.monotonic()
-    p = _ns(sys.executable, "-c", AGENT, "--active", "--config", cfg, "--password-budget", "5",
-            cwd=PROJECT, capture_output=True, text=True, timeout=600,
-            env=dict(os.environ, PYTHONPATH=PROJECT))
-    assert "Traceback" not in p.stderr, p.stderr
-    data = json.loads(p.stdout)
-    data["seconds"] = time.monotonic() - t0
+    data = pn.run_agent(NET, services)
     if os.environ.get("JCS_DUMP"):
         open(os.environ["JCS_DUMP"], "w").write(json.dumps(data, indent=1))
     return data
 
 
-def _crit(data, cid):
-    return next(c for c in data["report"]["criteria"] if c["id"] == cid)
-
-
-def _findings(data, cid, check):
-    return {(f["evidence"].get("proto", "tcp"), f["evidence"].get("port")): f
-            for f in _crit(data, cid)["findings"] if f["check"] == check}
-
-
-def _probe(data, proto, port):
-    found = [s for s in data["probes"]["services"] if s["proto"] == proto and s["port"] == port]
-    assert len(found) == 1, (proto, port, [(s["proto"], s["port"]) for s in data["probes"]["services"]])
-    return found[0]
+def _problems(data, cid):
+    return pn.problems(data, cid, UDP.values())
 
 
 def test_protocols_recognised_from_the_wire(run):
@@ -512,12 +432,6 @@ def test_correctly_configured_services_are_judged_by_their_refusal(run):
         assert key in refused, (key, sorted(refused))
     assert "NOAUTH" in refused[("tcp", 6380)]["evidence"]["answer"]
     assert refused[("tcp", 5433)]["evidence"]["answer"] == "SASL"
-
-
-def _problems(data, cid):
-    """(proto, port) of every problem finding of a criterion (whichever check said it)."""
-    return {(f["evidence"].get("proto") or ("udp" if f["evidence"].get("port") in UDP.values() else "tcp"),
-             f["evidence"].get("port")) for f in _crit(data, cid)["findings"] if f["severity"] != "info"}
 
 
 def test_default_credentials_fail_s1_1_02_without_the_secret(run):

@@ -24,7 +24,7 @@ def test_registry_lists_at_least_25_documented_protocols():
         assert callable(m.recognise) and callable(m.probe)
         if n in registry.CLIENT_FIRST and not hasattr(m, "detect"):
             assert m.hello("192.0.2.1", 1), n
-    assert {m.NAME for m in registry.client_first("udp")} == {"coap", "snmp", "dns", "ssdp", "tftp", "sip"}
+    assert {m.NAME for m in registry.client_first("udp")} == {"coap", "snmp", "dns", "ssdp", "tftp", "sip", "nfs"}
     # the port is a hint for the order only: every client-first TCP probe is still tried
     assert registry.client_first("tcp", 6379)[0].NAME == "redis"
     assert len(registry.client_first("tcp", 6379)) == len(registry.client_first("tcp", 1))
@@ -165,3 +165,34 @@ def test_budget_counts_bytes():
     finally:
         a.close()
         c.close()
+
+
+def test_rtsp_needs_the_cseq_echo():
+    # miniupnpd's HTTP server answers an RTSP request in the request's version, without CSeq
+    assert not rtsp.recognise(b"RTSP/1.0 501 Not Implemented\r\nContent-Type: text/html\r\n\r\n")
+    assert rtsp.recognise(b"RTSP/1.0 401 Unauthorized\r\nCSeq: 1\r\nWWW-Authenticate: Basic realm=\"x\"\r\n\r\n")
+
+
+def test_digest_response_of_rfc_2617():
+    from jcstar_agent.probes.protocols import _digest
+
+    ch = _digest.challenge('Digest realm="testrealm@host.com", qop="auth,auth-int", '
+                           'nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41"')
+    got = _digest.authorization(ch, "Mufasa", "Circle Of Life", "GET", "/dir/index.html", cnonce="0a4f113b")
+    assert 'response="6629fae49393a05397450978507c4ef1"' in got and 'opaque="5ccc069c403ebaf9f0171e9517f40e41"' in got
+    assert _digest.challenge('Basic realm="x"') == {}
+
+
+def test_sip_register_is_a_bindings_query():
+    msg = sip._message("REGISTER", "192.0.2.1", 5060, "udp", "jcstar-probe-1")
+    assert msg.startswith(b"REGISTER sip:192.0.2.1:5060 SIP/2.0\r\n") and b"\r\ncontact:" not in msg.lower()
+    assert sip._status(b"SIP/2.0 401 Unauthorized\r\nWWW-Authenticate: Digest realm=\"r\", nonce=\"n\"\r\n\r\n") == \
+        (401, 'Digest realm="r", nonce="n"')
+
+
+def test_nfs_over_udp_is_recognised():
+    import struct
+
+    reply = struct.pack("!IIIII", 7, 1, 0, 0, 0) + struct.pack("!I", 0) + b"\x00" * 4
+    assert nfs.recognise(reply) and nfs.hello("192.0.2.1", 111)[4:] == nfs.tcp_hello("192.0.2.1", 111)[8:]
+    assert not nfs.recognise(b"\x00\x05\x00\x04Illegal TFTP operation\x00")

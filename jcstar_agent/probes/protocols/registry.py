@@ -3,7 +3,8 @@
 Adding a protocol: one module in this package (``NAME``, ``TRANSPORT``, ``PORTS``,
 ``SERVER_FIRST``, ``recognise``, ``hello`` when client-first, ``probe``) and its name here. Order
 matters only among the client-first hellos a listener gets when its port hints at nothing: the
-common and the harmless first.
+common and the harmless first. RTSP goes before HTTP: an RTSP server (GStreamer's, cameras') also
+answers HTTP (RTSP-over-HTTP tunnelling), an HTTP server never answers ``RTSP/1.0``.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import importlib
 from typing import List
 
 SERVER_FIRST = ("ssh", "telnet", "ftp", "smtp", "pop3", "imap", "vnc", "mysql", "rsync")
-CLIENT_FIRST = ("tls", "http", "rtsp", "mqtt", "redis", "memcached", "postgresql", "mongodb",
+CLIENT_FIRST = ("tls", "rtsp", "http", "mqtt", "redis", "memcached", "postgresql", "mongodb",
                 "amqp", "modbus", "nfs", "smb", "adb", "xmpp", "sip", "coap", "snmp", "dns", "ssdp",
                 "tftp")
 NAMES = SERVER_FIRST + CLIENT_FIRST

@@ -7,6 +7,16 @@ open ports in the gateway: UPnP has no authentication). Concludes: an IGD contro
 protected operation offered without credentials; discovery itself is public by design (cleartext
 that carries no credentials, not S1.1-12's).
 
+Why S1.1-01 (CRITERIA.md: "no service answers protected data without credentials"): the
+gateway's port mappings are its firewall — a security function, a protected asset — and
+``WANIPConnection``/``WANPPPConnection`` let any host on the LAN add, list and delete them
+without any credential (UPnP Device Architecture has no authentication; miniupnpd's only controls
+are address/port allow-deny rules and ``secure_mode``, none asks who the client is). Nothing is
+written to find this out: the description listing the service is the observation (the probe
+never calls ``AddPortMapping``). The remedy an auditor accepts: the IGD off on the device
+(``enable_upnp=no``), or declared ``auth = "none"`` in ``[[listeners]]`` with its purpose. A
+UPnP device that is no IGD (a media server's description) decides nothing.
+
 References: UPnP Device Architecture 2.0 §1.3.2, §2; nmap ``upnp-info``.
 """
 from __future__ import annotations
