@@ -1,5 +1,6 @@
 """The protocol probes' pure parts: the registry, and each protocol's recognise/parse on the bytes
 its specification defines (the real daemons are in tests/integration/test_protocol_probes.py)."""
+import base64
 import socket
 import struct
 import threading
@@ -118,6 +119,40 @@ def test_http_parse_and_api_detection():
     docker = next(t for api, path, t in http.APIS if path == "/version")
     assert docker({"ApiVersion": "1.43", "Version": "24.0"}, b"")
     assert not docker({"status": "ok"}, b"")
+
+
+def test_http_digest_answers_the_rfc_examples():
+    # RFC 2617 §3.5 (MD5, qop=auth) and RFC 7616 §3.9.1 (SHA-256): the published responses
+    md5 = ('Digest realm="testrealm@host.com", qop="auth,auth-int", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", '
+           'opaque="5ccc069c403ebaf9f0171e9517f40e41"')
+    auth = http.digest_authorization(md5, "GET", "/dir/index.html", "Mufasa", "Circle Of Life", cnonce="0a4f113b")
+    assert 'response="6629fae49393a05397450978507c4ef1"' in auth and 'opaque="5ccc069c403ebaf9f0171e9517f40e41"' in auth
+    sha = ('Digest realm="http-auth@example.org", qop="auth, auth-int", algorithm=SHA-256, '
+           'nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"')
+    auth = http.digest_authorization(sha, "GET", "/dir/index.html", "Mufasa", "Circle of Life",
+                                     cnonce="f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ")
+    assert 'response="753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"' in auth
+    # what this client does not do is said, not guessed
+    assert http.digest_authorization('Digest realm="r", nonce="n", qop="auth-int"', "GET", "/", "a", "b") is None
+    assert http.digest_authorization('Digest realm="r", nonce="n", algorithm=SHA-512-256', "GET", "/", "a", "b") is None
+    assert http.digest_authorization('Digest realm="r"', "GET", "/", "a", "b") is None
+
+
+def test_scram_sha256_proof_of_rfc_7677():
+    client_first_bare = "n=user,r=rOprNGfwEbeRWgbNEkqO"
+    server_first = "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"
+    final_bare = "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0"
+    proof, verifier = postgresql.scram_sha256("pencil", base64.b64decode("W22ZaJ0SNY7soEsUEjb6gQ=="), 4096,
+                                              f"{client_first_bare},{server_first},{final_bare}".encode())
+    assert proof == "dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
+    assert verifier == "6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
+
+
+def test_http_login_form_is_named_not_tried():
+    page = b'<html><form method="post" action="/cgi-bin/login"><input name="u"><input type="password" name="p">'
+    assert http.login_form(page) == "/cgi-bin/login"
+    assert http.login_form(b"<FORM><INPUT TYPE=password></FORM>") == "/"
+    assert http.login_form(b'<form action="/search"><input type="text"></form>') is None
 
 
 def test_observation_evidence_is_bounded():

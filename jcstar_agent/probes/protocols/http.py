@@ -6,19 +6,28 @@ identification paths of the APIs that hold data or control — Docker Engine (``
 ``/containers/json``), Kubernetes (``/version``, ``/api/v1/namespaces``), Elasticsearch/OpenSearch
 (``/`` with ``cluster_name``, ``/_cat/indices``), InfluxDB 1.x (``/query?q=SHOW DATABASES``),
 CouchDB (``/_all_dbs``), Prometheus (``/api/v1/targets``), Node-RED (``/flows``) — and concludes
-from the JSON each returns. Concludes: a 200 with that API's data is a protected operation answered without
-credentials; 401/403 is authentication asked for. A plain ``GET /`` returning 200 decides nothing
-(a public page); with ``Basic``/``Digest`` asked, a bounded run of well-known accounts and
-passwords follows. Cleartext always (HTTPS is the TLS probe's).
+from the JSON each returns. Concludes: a 200 with that API's data is a protected operation answered
+without credentials (the catalogue names the paths whose answer is data or control, so a public
+page never counts); 401/403 on ``/`` or on one of those paths is authentication asked for (an
+editor's public HTML page on ``/`` with its API refusing, as Node-RED with ``adminAuth``). A plain
+``GET /`` returning 200 decides nothing. With ``Basic`` or ``Digest`` asked on ``/``, a bounded run
+of well-known accounts and passwords follows (``--password-budget``): Digest answered as RFC 7616
+says (MD5 or SHA-256, their ``-sess`` variants, ``qop=auth`` or none, a fresh nonce from each
+401); only the account and the list a working password came from are kept, never the password or
+the ``response``. Form logins (an HTML ``<input type="password">`` on ``/``) are not tried: what a
+success looks like differs from one product to the next, so the form and the URL it posts to are
+a note for a manual judgement. Cleartext always (HTTPS is the TLS probe's).
 
-References: RFC 9110 §11 (authentication), RFC 7617 (Basic); Docker Engine API; Kubernetes API
+References: RFC 9110 §11 (authentication), RFC 7617 (Basic), RFC 7616 and RFC 2617 (Digest); Docker Engine API; Kubernetes API
 concepts; Elasticsearch REST API; InfluxDB 1.x /query; nmap ``http-auth``, ``docker-version``.
 """
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
+import secrets
 from typing import Optional, Tuple
 
 from . import ProtocolObservation, host_header
@@ -109,7 +118,12 @@ def ask(obs: ProtocolObservation, budget, host: str, port: int, send=None) -> Pr
         location = headers.get("location", "")
         obs.facts["redirects_to_https"] = status in (301, 302, 303, 307, 308) and \
             location.lower().startswith("https://")
+    form = login_form(body) if status == 200 else None
+    if form is not None:
+        obs.facts["login_form"] = f"/ (posts to {form})"
+        obs.notes.append(f"login form on / (a password field, posts to {form}): not tried, judge it manually")
     challenge = headers.get("www-authenticate", "")
+    refused: Optional[Tuple[str, int]] = None
     for api, path, test in APIS:
         if budget.left() < 0.5:
             break
@@ -125,19 +139,88 @@ def ask(obs: ProtocolObservation, budget, host: str, port: int, send=None) -> Pr
             return obs.verdict(True, f"{api}: GET {path}", f"200 with data ({len(bd)} bytes)")
         if st in (401, 403) and path != "/":
             obs.log(f"GET {path} (no credentials)", f"{st}")
+            refused = refused or (path, st)
+    if refused and status not in (401, 403):
+        # the page may be public (an editor's HTML, a 404): the API's own path asked for credentials
+        obs.verdict(False, f"{refused[0].split('?')[0]} without credentials", f"{refused[1]}")
     if status in (401, 403):
         obs.verdict(False, "GET / without credentials", f"{status} {challenge.split(' ')[0]}".strip())
-        if challenge.lower().startswith("basic"):
-            def one(user, pw):
-                token = base64.b64encode(f"{user}:{pw}".encode()).decode()
-                st, _, _ = get(budget, host, port, "/", f"Basic {token}", send=send)
-                if st is None:
-                    return _logins.CLOSED
-                if st in (423, 429, 503):
-                    return _logins.LOCKED
-                return _logins.ACCEPTED if 200 <= st < 300 else _logins.REJECTED
+        scheme = challenge.split(" ")[0].lower()
+        digest = {"challenge": challenge}
+
+        def one(user, pw):
+            if scheme == "basic":
+                auth = "Basic " + base64.b64encode(f"{user}:{pw}".encode()).decode()
+            else:
+                auth = digest_authorization(digest["challenge"], "GET", "/", user, pw)
+                if auth is None:
+                    return _logins.REJECTED
+            st, hd, _ = get(budget, host, port, "/", auth, send=send)
+            if st is None:
+                return _logins.CLOSED
+            if st in (423, 429, 503):
+                return _logins.LOCKED
+            if hd.get("www-authenticate", "").lower().startswith("digest"):
+                digest["challenge"] = hd["www-authenticate"]  # a fresh nonce for the next try
+            return _logins.ACCEPTED if 200 <= st < 300 else _logins.REJECTED
+        if scheme == "basic" or (scheme == "digest" and digest_authorization(challenge, "GET", "/", "", "")):
             _logins.attempt(obs, budget, _logins.candidates(ACCOUNTS), one)
+        elif scheme == "digest":
+            obs.notes.append("Digest challenge not understood (algorithm or qop): no login tried")
     return obs
+
+
+def login_form(body: bytes) -> Optional[str]:
+    """The ``action`` of the first HTML form holding a password input (``"/"`` when none), or None."""
+    text = body[:32768].decode("utf-8", "replace")
+    for m in re.finditer(r"<form\b([^>]*)>(.*?)(?:</form>|$)", text, re.I | re.S):
+        if re.search(r"<input\b[^>]*\btype\s*=\s*[\"']?password", m.group(2), re.I):
+            action = re.search(r"\baction\s*=\s*[\"']?([^\"'\s>]*)", m.group(1), re.I)
+            return (action.group(1) if action and action.group(1) else "/")[:80]
+    return None
+
+
+DIGEST_HASHES = {"md5": hashlib.md5, "sha-256": hashlib.sha256}
+
+
+def digest_params(challenge: str) -> dict:
+    """The parameters of a ``Digest`` challenge (RFC 7616 §3.3), keys lower-cased."""
+    return {k.lower(): v if v else q for k, v, q in
+            re.findall(r'([A-Za-z-]+)=(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))', challenge.partition(" ")[2])}
+
+
+def digest_authorization(challenge: str, method: str, uri: str, user: str, pw: str,
+                         cnonce: Optional[str] = None) -> Optional[str]:
+    """The ``Authorization`` value answering a Digest challenge (RFC 7616 §3.4; RFC 2617): MD5 or
+    SHA-256, ``-sess`` variants, ``qop=auth`` or none; None when the challenge asks for what this
+    client does not do (``auth-int`` only, another algorithm, no nonce)."""
+    p = digest_params(challenge)
+    algorithm = p.get("algorithm", "MD5")
+    hashfn = DIGEST_HASHES.get(algorithm.lower().replace("-sess", ""))
+    qops = [q.strip() for q in p.get("qop", "").split(",") if q.strip()]
+    if hashfn is None or "nonce" not in p or (qops and "auth" not in qops):
+        return None
+
+    def h(text: str) -> str:
+        return hashfn(text.encode()).hexdigest()  # nosec - the scheme's own hash, not a password store
+
+    realm, nonce = p.get("realm", ""), p["nonce"]
+    cnonce = cnonce or secrets.token_hex(8)
+    ha1 = h(f"{user}:{realm}:{pw}")
+    if algorithm.lower().endswith("-sess"):
+        ha1 = h(f"{ha1}:{nonce}:{cnonce}")
+    ha2 = h(f"{method}:{uri}")
+    fields = [f'username="{user}"', f'realm="{realm}"', f'nonce="{nonce}"', f'uri="{uri}"',
+              f"algorithm={algorithm}"]
+    if qops:
+        response = h(f"{ha1}:{nonce}:00000001:{cnonce}:auth:{ha2}")
+        fields += ["qop=auth", "nc=00000001", f'cnonce="{cnonce}"']
+    else:
+        response = h(f"{ha1}:{nonce}:{ha2}")
+    fields.append(f'response="{response}"')
+    if "opaque" in p:
+        fields.append(f'opaque="{p["opaque"]}"')
+    return "Digest " + ", ".join(fields)
 
 
 def probe(host: str, port: int, budget, greeting: bytes = b"") -> ProtocolObservation:

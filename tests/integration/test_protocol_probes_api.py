@@ -1,0 +1,314 @@
+"""``--active`` on HTTP JSON APIs, HTTP Digest logins and PostgreSQL SCRAM: real daemons, real verdicts.
+
+The companion of test_protocol_probes.py (same agent snippet, same judgement), for the logins and
+APIs that need more than one question: InfluxDB from Debian as packaged and with authentication,
+Node-RED from npm (Debian has none) with its default settings and with ``adminAuth``, lighttpd's
+``mod_auth`` asking for Digest (MD5 from an ``htdigest`` file, SHA-256 from a plain file), and a
+PostgreSQL whose superuser password is ``postgres`` over SCRAM-SHA-256. Every daemon runs in a
+network namespace the test creates (``jcs-papi-<pid>``, loopback plus 10.78.0.1 on a veth). The
+expected verdicts were written from the configs, as an auditor decides, before the agent ran:
+
+============  =====  ==========================================  ===================================
+daemon        port   configuration                               expected
+============  =====  ==========================================  ===================================
+influxd 1.6   8086   /etc/influxdb/influxdb.conf as packaged     01 LISTENER-NO-AUTH (SHOW DATABASES
+                     (auth-enabled = false)                      answered with its data)
+influxd 1.6   8087   auth-enabled = true, an admin user with a   01 refused (401); no default login
+                     random password
+node-red 3.1  1880   default settings (no adminAuth)             01 LISTENER-NO-AUTH (GET /flows)
+node-red 3.1  1881   adminAuth: admin, bcrypt of a random pw     01 refused (401 on /flows)
+lighttpd      8082   Digest MD5, htdigest file admin:admin       02 LISTENER-DEFAULT-CREDENTIAL
+lighttpd      8083   Digest SHA-256, plain file admin:admin      02 LISTENER-DEFAULT-CREDENTIAL
+lighttpd      8084   Digest MD5, htdigest admin:<random>         01 refused (401 Digest); 04 not
+                     (lighttpd delays each wrong login by 1 s:   judged: the 5 s budget ends the
+                     auth.delay-invalid-creds, on by default)    tries before the 10 that decide
+lighttpd      8085   as 8084, auth.delay-invalid-creds disabled  01 refused; 04 NO-LOCKOUT
+postgresql    5434   scram-sha-256, postgres's password is       02 LISTENER-DEFAULT-CREDENTIAL
+                     'postgres'                                  ('postgres')
+postgresql    5435   scram-sha-256, a random password            01 refused (SASL); 04 NO-LOCKOUT
+============  =====  ==========================================  ===================================
+
+All are cleartext (S1.1-12). No password or hash sent appears in the report or the probes' record.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import pathlib
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+import pytest
+
+from test_protocol_probes import AGENT, PG, _crit, _findings, _probe, _write
+
+PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+NS = f"jcs-papi-{os.getpid()}"
+ADDR = "10.78.0.1"
+CACHE = os.environ.get("JCSTAR_ROOTFS_CACHE", "/var/tmp/jcstar-rootfs")
+NODE_RED = "3.1.15"
+NODE_RED_DIR = os.path.join(CACHE, f"npm-node-red-{NODE_RED}")
+NEEDED = ("/usr/bin/influxd", "/usr/sbin/lighttpd", f"{PG}/initdb", "/usr/bin/node")
+TCP = {"influx-open": 8086, "influx-auth": 8087, "nodered-open": 1880, "nodered-auth": 1881,
+       "digest-md5-default": 8082, "digest-sha256-default": 8083, "digest-random": 8084, "digest-random-nodelay": 8085,
+       "pg-scram-default": 5434, "pg-scram-random": 5435}
+
+
+def _why_not() -> str:
+    if os.geteuid() != 0 or not shutil.which("ip"):
+        return "needs root and iproute2 (network namespaces)"
+    missing = [p for p in NEEDED if not os.path.exists(p)]
+    if missing:
+        return f"not installed: {', '.join(missing)} (.ci/apt-packages.txt)"
+    if not os.path.exists(os.path.join(NODE_RED_DIR, "node_modules", "node-red")) and not shutil.which("npm"):
+        return f"Node-RED not cached in {NODE_RED_DIR} and no npm to install it"
+    return ""
+
+
+pytestmark = [pytest.mark.integration, pytest.mark.skipif(bool(_why_not()), reason=_why_not() or "ok")]
+
+
+def _ns(*cmd, **kw):
+    return subprocess.run(["ip", "netns", "exec", NS, *cmd], **kw)
+
+
+class Daemons:
+    def __init__(self):
+        self.procs = []
+
+    def start(self, *cmd, user=None, cwd=None):
+        prefix = ["runuser", "-u", user, "--"] if user else []
+        self.procs.append(subprocess.Popen(["ip", "netns", "exec", NS, *prefix, *cmd], cwd=cwd,
+                                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                           stderr=subprocess.DEVNULL, start_new_session=True))
+
+    def stop(self):
+        for p in self.procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, 15)
+        for p in self.procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(p.pid, 9)
+                p.wait(5)
+
+
+def _listening() -> set:
+    out = _ns("ss", "-ltnH", capture_output=True, text=True).stdout
+    return {int(line.split()[3].rsplit(":", 1)[1]) for line in out.splitlines() if line.split()}
+
+
+def node_red() -> str:
+    """Node-RED from npm, installed once into the cache (a folder of its own, renamed when complete)."""
+    if not os.path.exists(os.path.join(NODE_RED_DIR, "node_modules", "node-red")):
+        os.makedirs(CACHE, exist_ok=True)
+        build = tempfile.mkdtemp(prefix="npm-node-red-build-", dir=CACHE)
+        try:
+            subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--omit=dev", "--prefix", build,
+                            f"node-red@{NODE_RED}"], check=True, capture_output=True, timeout=600,
+                           env=dict(os.environ, npm_config_cache=os.path.join(build, ".npm")))
+            shutil.rmtree(os.path.join(build, ".npm"), ignore_errors=True)
+            os.rename(build, NODE_RED_DIR)
+        finally:
+            shutil.rmtree(build, ignore_errors=True)
+    return os.path.join(NODE_RED_DIR, "node_modules", "node-red", "red.js")
+
+
+def _influxdb(work, d):
+    """influxd as Debian ships its config (auth-enabled = false), and with authentication on."""
+    packaged = pathlib.Path("/etc/influxdb/influxdb.conf").read_text()
+    for name, port, rpc, http in (("influx-open", 8086, 8088, ""),
+                                  ("influx-auth", 8087, 8089, "  auth-enabled = true\n")):
+        (work / name).mkdir()
+        conf = packaged.replace("/var/lib/influxdb", str(work / name))
+        conf = f'bind-address = "127.0.0.1:{rpc}"\n' + re.sub(
+            r"(?m)^\[http\]\n", f'[http]\n  bind-address = ":{port}"\n{http}', conf, count=1)
+        d.start("/usr/bin/influxd", "-config", _write(work / f"{name}.conf", conf))
+
+
+def _influx_admin(port: int) -> None:
+    """The first admin user of the authenticated InfluxDB (allowed once without credentials)."""
+    q = urllib.parse.quote(f"CREATE USER admin WITH PASSWORD '{secrets.token_hex(12)}' WITH ALL PRIVILEGES")
+    code = ("import urllib.request,sys; r=urllib.request.urlopen(urllib.request.Request("
+            f"'http://127.0.0.1:{port}/query', data=b'q={q}', method='POST')); sys.exit(r.status != 200)")
+    _ns(sys.executable, "-c", code, check=True, capture_output=True, timeout=30)
+
+
+def _node_red(work, d):
+    red = node_red()
+    hashed = subprocess.run(["htpasswd", "-nbBC", "8", "admin", secrets.token_hex(10)], check=True,
+                            capture_output=True, text=True).stdout.strip().split(":", 1)[1]
+    hashed = "$2b$" + hashed[4:]  # htpasswd writes $2y$, the same bcrypt that bcryptjs reads as $2b$
+    for name, port, extra in (("nodered-open", 1880, ""),
+                              ("nodered-auth", 1881, "adminAuth: {type: 'credentials', users: [{username: "
+                                                     f"'admin', password: '{hashed}', permissions: '*'}}]}},")):
+        home = work / name
+        home.mkdir()
+        settings = _write(home / "settings.js", f"module.exports = {{ uiPort: {port}, flowFile: 'flows.json', "
+                                                f"{extra} logging: {{ console: {{ level: 'error' }} }} }};\n")
+        d.start("/usr/bin/node", red, "--userDir", str(home), "--settings", settings,
+                cwd=str(home))
+
+
+def _lighttpd(work, d):
+    """One lighttpd, three sockets: Digest MD5 from htdigest (admin:admin), SHA-256 from a plain
+    file (admin:admin), MD5 from htdigest with a random password; and a second lighttpd with that
+    random password and its delay of wrong logins switched off."""
+    (work / "www").mkdir()
+    (work / "www" / "index.html").write_text("<h1>gateway</h1>\n")
+
+    def htdigest(password):
+        ha1 = hashlib.md5(f"admin:gw:{password}".encode()).hexdigest()  # nosec - the file format's
+        return f"admin:gw:{ha1}\n"
+    files = {"default.htdigest": htdigest("admin"), "default.plain": "admin:admin\n",
+             "random.htdigest": htdigest(secrets.token_hex(10))}
+    for f, text in files.items():
+        _write(work / f, text, 0o600)
+    blocks = []
+    for port, backend, file, algorithm in ((8082, "htdigest", "default.htdigest", "MD5"),
+                                           (8083, "plain", "default.plain", "SHA-256"),
+                                           (8084, "htdigest", "random.htdigest", "MD5"),
+                                           (8085, "htdigest", "random.htdigest", "MD5")):
+        blocks.append(f"""\
+$SERVER["socket"] == ":{port}" {{
+  auth.backend = "{backend}"
+  auth.backend.{backend}.userfile = "{work / file}"
+  auth.require = ( "/" => ( "method" => "digest", "algorithm" => "{algorithm}", "realm" => "gw",
+                            "require" => "valid-user" ) )
+}}
+""")
+    head = f"""\
+server.modules = ( "mod_auth", "mod_authn_file" )
+server.document-root = "{work / 'www'}"
+index-file.names = ( "index.html" )
+"""
+    # lighttpd delays every wrong login (auth.delay-invalid-creds, on by default); a second one
+    # with the delay switched off, as a vendor tuning for speed ships it
+    for name, port, sockets, extra in (("lighttpd", 8082, blocks[:3], ""),
+                                       ("lighttpd-nodelay", 8085, blocks[3:],
+                                        'server.feature-flags = ( "auth.delay-invalid-creds" => "disable" )\n')):
+        conf = _write(work / f"{name}.conf", head + extra + f"""\
+server.port = {port}
+server.pid-file = "{work / (name + '.pid')}"
+server.errorlog = "{work / (name + '.log')}"
+""" + "".join(sockets))
+        d.start("/usr/sbin/lighttpd", "-D", "-f", conf)
+
+
+def _postgres(work, name, port, password, d):
+    data = work / name
+    data.mkdir()
+    shutil.chown(data, "postgres", "postgres")
+    pwfile = _write(work / f"{name}.pw", password + "\n", 0o600)
+    shutil.chown(pwfile, "postgres")
+    subprocess.run(["runuser", "-u", "postgres", "--", f"{PG}/initdb", "-D", str(data), "-A", "scram-sha-256",
+                    "-U", "postgres", "--no-sync", f"--pwfile={pwfile}"], check=True, capture_output=True,
+                   timeout=120)
+    (data / "pg_hba.conf").write_text("host all all 0.0.0.0/0 scram-sha-256\nhost all all ::/0 scram-sha-256\n")
+    d.start(f"{PG}/postgres", "-D", str(data), "-p", str(port), "-c", "listen_addresses=*",
+            "-c", f"unix_socket_directories={data}", "-c", "fsync=off", user="postgres")
+
+
+@contextlib.contextmanager
+def api_daemons():
+    work = pathlib.Path(tempfile.mkdtemp(prefix="jcs-papi-"))
+    os.chmod(work, 0o755)
+    subprocess.run(["ip", "netns", "add", NS], check=True)
+    d = Daemons()
+    try:
+        _ns("ip", "link", "set", "lo", "up", check=True)
+        _ns("ip", "link", "add", "jcs0", "type", "veth", "peer", "name", "jcs1", check=True)
+        _ns("ip", "addr", "add", f"{ADDR}/24", "dev", "jcs0", check=True)
+        _ns("ip", "link", "set", "jcs0", "up", check=True)
+        _ns("ip", "link", "set", "jcs1", "up", check=True)
+        _influxdb(work, d)
+        _node_red(work, d)
+        _lighttpd(work, d)
+        _postgres(work, "pg-scram-default", 5434, "postgres", d)
+        _postgres(work, "pg-scram-random", 5435, secrets.token_hex(16), d)
+        want = set(TCP.values())
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not want <= _listening():
+            time.sleep(0.3)
+        assert want <= _listening(), f"not listening: {sorted(want - _listening())}"
+        _influx_admin(8087)
+        yield work
+    finally:
+        d.stop()
+        subprocess.run(["ip", "netns", "del", NS], check=False)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def run():
+    with api_daemons() as work:
+        cfg = _write(work / "board.toml", f"""\
+            [agent]
+            state_dir = "{work / 'state'}"
+            """)
+        p = _ns(sys.executable, "-c", AGENT, "--active", "--config", cfg, "--password-budget", "5",
+                cwd=PROJECT, capture_output=True, text=True, timeout=600,
+                env=dict(os.environ, PYTHONPATH=PROJECT))
+        assert "Traceback" not in p.stderr, p.stderr
+        data = json.loads(p.stdout)
+        if os.environ.get("JCS_DUMP"):
+            pathlib.Path(os.environ["JCS_DUMP"]).write_text(json.dumps(data, indent=1))
+        yield data
+
+
+def test_every_listener_is_recognised_from_the_wire(run):
+    got = {port: _probe(run, "tcp", port)["protocol"] for port in TCP.values()}
+    assert got == {p: "postgresql" if p in (5434, 5435) else "http" for p in TCP.values()}
+
+
+def test_json_apis_answering_without_credentials_fail_s1_1_01(run):
+    no_auth = _findings(run, "S1.1-01", "LISTENER-NO-AUTH")
+    assert set(no_auth) == {("tcp", 8086), ("tcp", 1880)}, sorted(no_auth)
+    assert "InfluxDB API" in no_auth[("tcp", 8086)]["message"]
+    assert "Node-RED admin API" in no_auth[("tcp", 1880)]["message"]
+    refused = _findings(run, "S1.1-01", "LISTENER-AUTH-OBSERVED")
+    for port in (8087, 1881, 8084, 8085, 5435):
+        assert ("tcp", port) in refused, (port, sorted(refused))
+    assert refused[("tcp", 5435)]["evidence"]["answer"] == "SASL"
+    assert _crit(run, "S1.1-01")["verdict"] == "fail"
+
+
+def test_default_credentials_over_digest_and_scram_fail_s1_1_02(run):
+    found = _findings(run, "S1.1-02", "LISTENER-DEFAULT-CREDENTIAL")
+    assert {("tcp", 8082), ("tcp", 8083), ("tcp", 5434)} <= set(found), sorted(found)
+    for port in (8084, 8085, 5435, 8087, 1881):
+        assert ("tcp", port) not in found
+    assert "'admin'" in found[("tcp", 8082)]["message"] and "'postgres'" in found[("tcp", 5434)]["message"]
+    assert _crit(run, "S1.1-02")["verdict"] == "fail"
+
+
+def test_no_lockout_after_wrong_digest_and_scram_logins_fails_s1_1_04(run):
+    found = _findings(run, "S1.1-04", "LISTENER-NO-LOCKOUT")
+    assert {("tcp", 8085), ("tcp", 5435)} <= set(found), sorted(found)
+    assert found[("tcp", 8085)]["evidence"]["attempts"] >= 10
+    # lighttpd's own delay: every wrong login answered after a second, too few tries to decide
+    delayed = _probe(run, "tcp", 8084)["observation"]
+    assert ("tcp", 8084) not in found and 3 <= delayed["attempts"] < 10
+    assert min(delayed["attempt_seconds"]) >= 0.9
+
+
+def test_no_secret_in_the_evidence(run):
+    text = json.dumps(run)
+    assert "admin:admin" not in text and "YWRtaW46YWRtaW4" not in text
+    assert "c=biws" not in text and "response=" not in text  # no SCRAM proof, no Digest response
+
+
+def test_cleartext_fails_s1_1_12(run):
+    plain = {(f["evidence"].get("proto", "tcp"), f["evidence"].get("port"))
+             for f in _crit(run, "S1.1-12")["findings"] if f["severity"] != "info"}
+    assert {("tcp", p) for p in TCP.values()} <= plain, sorted(plain)
