@@ -4,7 +4,8 @@ The companion of test_protocol_probes.py (same agent snippet, same judgement), f
 APIs that need more than one question: InfluxDB from Debian as packaged and with authentication,
 Node-RED from npm (Debian has none) with its default settings and with ``adminAuth``, lighttpd's
 ``mod_auth`` asking for Digest (MD5 from an ``htdigest`` file, SHA-256 from a plain file), and a
-PostgreSQL whose superuser password is ``postgres`` over SCRAM-SHA-256. Every daemon runs in a
+PostgreSQL whose superuser password is ``postgres`` over SCRAM-SHA-256, and Samba with Debian's
+smb.conf, as packaged and with a guest share added. Every daemon runs in a
 network namespace the test creates (``jcs-papi-<pid>``, loopback plus 10.78.0.1 on a veth). The
 expected verdicts were written from the configs, as an auditor decides, before the agent ran:
 
@@ -26,6 +27,10 @@ lighttpd      8085   as 8084, auth.delay-invalid-creds disabled  01 refused; 04 
 postgresql    5434   scram-sha-256, postgres's password is       02 LISTENER-DEFAULT-CREDENTIAL
                      'postgres'                                  ('postgres')
 postgresql    5435   scram-sha-256, a random password            01 refused (SASL); 04 NO-LOCKOUT
+smbd          445    Debian's smb.conf + a share [public] with   01 LISTENER-NO-AUTH (anonymous
+                     guest ok = yes (map to guest = bad user)    session opens 'public')
+smbd          4445   Debian's smb.conf as packaged ([homes],     01 refused (print$ and the homes
+                     [printers], [print$] guest ok = no)         share refuse anonymous)
 ============  =====  ==========================================  ===================================
 
 All are cleartext (S1.1-12). No password or hash sent appears in the report or the probes' record.
@@ -56,10 +61,10 @@ ADDR = "10.78.0.1"
 CACHE = os.environ.get("JCSTAR_ROOTFS_CACHE", "/var/tmp/jcstar-rootfs")
 NODE_RED = "3.1.15"
 NODE_RED_DIR = os.path.join(CACHE, f"npm-node-red-{NODE_RED}")
-NEEDED = ("/usr/bin/influxd", "/usr/sbin/lighttpd", f"{PG}/initdb", "/usr/bin/node")
+NEEDED = ("/usr/bin/influxd", "/usr/sbin/lighttpd", f"{PG}/initdb", "/usr/bin/node", "/usr/sbin/smbd")
 TCP = {"influx-open": 8086, "influx-auth": 8087, "nodered-open": 1880, "nodered-auth": 1881,
        "digest-md5-default": 8082, "digest-sha256-default": 8083, "digest-random": 8084, "digest-random-nodelay": 8085,
-       "pg-scram-default": 5434, "pg-scram-random": 5435}
+       "pg-scram-default": 5434, "pg-scram-random": 5435, "smb-guest": 445, "smb-packaged": 4445}
 
 
 def _why_not() -> str:
@@ -219,6 +224,24 @@ def _postgres(work, name, port, password, d):
             "-c", f"unix_socket_directories={data}", "-c", "fsync=off", user="postgres")
 
 
+def _samba(work, d):
+    """Debian's own smb.conf, its state redirected into the test's folder; one with a guest share."""
+    packaged = pathlib.Path("/etc/samba/smb.conf").read_text()
+    for port, share in ((445, "\n[public]\n   path = {state}/share\n   guest ok = yes\n   read only = yes\n"),
+                        (4445, "")):
+        state = work / f"samba{port}"
+        (state / "share").mkdir(parents=True)
+        own = "".join(f"   {k} = {v}\n" for k, v in (
+            ("smb ports", port), ("lock directory", state), ("state directory", state),
+            ("cache directory", state), ("pid directory", state), ("private dir", state),
+            ("ncalrpc dir", state / "ncalrpc"), ("log file", state / "log"), ("load printers", "no"),
+            ("disable spoolss", "yes")))
+        # the settings go at the end of [global], before the first share section
+        conf = re.sub(r"(?m)^\[(?!global\])", lambda m: own + "[", packaged, count=1)
+        conf = _write(work / f"smb{port}.conf", conf + share.format(state=state))
+        d.start("/usr/sbin/smbd", "-F", "--no-process-group", "-s", conf)
+
+
 @contextlib.contextmanager
 def api_daemons():
     work = pathlib.Path(tempfile.mkdtemp(prefix="jcs-papi-"))
@@ -236,6 +259,7 @@ def api_daemons():
         _lighttpd(work, d)
         _postgres(work, "pg-scram-default", 5434, "postgres", d)
         _postgres(work, "pg-scram-random", 5435, secrets.token_hex(16), d)
+        _samba(work, d)
         want = set(TCP.values())
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not want <= _listening():
@@ -268,18 +292,21 @@ def run():
 
 def test_every_listener_is_recognised_from_the_wire(run):
     got = {port: _probe(run, "tcp", port)["protocol"] for port in TCP.values()}
-    assert got == {p: "postgresql" if p in (5434, 5435) else "http" for p in TCP.values()}
+    assert got == {p: {5434: "postgresql", 5435: "postgresql", 445: "smb", 4445: "smb"}.get(p, "http")
+                   for p in TCP.values()}
 
 
 def test_json_apis_answering_without_credentials_fail_s1_1_01(run):
     no_auth = _findings(run, "S1.1-01", "LISTENER-NO-AUTH")
-    assert set(no_auth) == {("tcp", 8086), ("tcp", 1880)}, sorted(no_auth)
+    assert set(no_auth) == {("tcp", 8086), ("tcp", 1880), ("tcp", 445)}, sorted(no_auth)
+    assert "public" in no_auth[("tcp", 445)]["message"]
     assert "InfluxDB API" in no_auth[("tcp", 8086)]["message"]
     assert "Node-RED admin API" in no_auth[("tcp", 1880)]["message"]
     refused = _findings(run, "S1.1-01", "LISTENER-AUTH-OBSERVED")
-    for port in (8087, 1881, 8084, 8085, 5435):
+    for port in (8087, 1881, 8084, 8085, 5435, 4445):
         assert ("tcp", port) in refused, (port, sorted(refused))
     assert refused[("tcp", 5435)]["evidence"]["answer"] == "SASL"
+    assert "no listed share opened anonymously" in refused[("tcp", 4445)]["evidence"]["answer"]
     assert _crit(run, "S1.1-01")["verdict"] == "fail"
 
 

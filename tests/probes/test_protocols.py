@@ -148,6 +148,19 @@ def test_scram_sha256_proof_of_rfc_7677():
     assert verifier == "6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
 
 
+def test_smb_share_list_parsed_from_ndr():
+    def string(text):
+        raw = (text + "\x00").encode("utf-16-le")
+        n = len(raw) // 2
+        return struct.pack("<III", n, 0, n) + raw + b"\x00" * (-len(raw) % 4)
+    shares = [("public", 0, "open"), ("IPC$", 3, ""), ("C$", 0x80000000, "Default share")]
+    stub = struct.pack("<IIIII", 1, 1, 0x20000, len(shares), 0x20004) + struct.pack("<I", len(shares))
+    stub += b"".join(struct.pack("<III", 0x20008 + i, kind, 0x30000 + i) for i, (_, kind, _) in enumerate(shares))
+    stub += b"".join(string(name) + string(remark) for name, _, remark in shares)
+    assert smb._ndr_shares(stub + struct.pack("<III", 3, 0, 0)) == [("public", 0), ("IPC$", 3), ("C$", 0x80000000)]
+    assert smb._ndr_shares(struct.pack("<IIIII", 1, 1, 0, 0, 0)) == []  # no container: nothing listed
+
+
 def test_http_login_form_is_named_not_tried():
     page = b'<html><form method="post" action="/cgi-bin/login"><input name="u"><input type="password" name="p">'
     assert http.login_form(page) == "/cgi-bin/login"
