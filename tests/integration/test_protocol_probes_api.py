@@ -24,6 +24,9 @@ lighttpd      8084   Digest MD5, htdigest admin:<random>         01 refused (401
                      (lighttpd delays each wrong login by 1 s:   judged: the 5 s budget ends the
                      auth.delay-invalid-creds, on by default)    tries before the 10 that decide
 lighttpd      8085   as 8084, auth.delay-invalid-creds disabled  01 refused; 04 NO-LOCKOUT
+lighttpd      8090   an HTML login form (password field) posted  02 LISTENER-LOGIN-FORM naming
+                     to /cgi-bin/login.cgi, no HTTP auth         /cgi-bin/login.cgi, not tried;
+                                                                 01 no verdict (a public page)
 postgresql    5434   scram-sha-256, postgres's password is       02 LISTENER-DEFAULT-CREDENTIAL
                      'postgres'                                  ('postgres')
 postgresql    5435   scram-sha-256, a random password            01 refused (SASL); 04 NO-LOCKOUT
@@ -63,7 +66,7 @@ NODE_RED = "3.1.15"
 NODE_RED_DIR = os.path.join(CACHE, f"npm-node-red-{NODE_RED}")
 NEEDED = ("/usr/bin/influxd", "/usr/sbin/lighttpd", f"{PG}/initdb", "/usr/bin/node", "/usr/sbin/smbd")
 TCP = {"influx-open": 8086, "influx-auth": 8087, "nodered-open": 1880, "nodered-auth": 1881,
-       "digest-md5-default": 8082, "digest-sha256-default": 8083, "digest-random": 8084, "digest-random-nodelay": 8085,
+       "digest-md5-default": 8082, "digest-sha256-default": 8083, "digest-random": 8084, "digest-random-nodelay": 8085, "form": 8090,
        "pg-scram-default": 5434, "pg-scram-random": 5435, "smb-guest": 445, "smb-packaged": 4445}
 
 
@@ -192,6 +195,12 @@ $SERVER["socket"] == ":{port}" {{
                             "require" => "valid-user" ) )
 }}
 """)
+    # a router-style web admin: its login is an HTML form posted to a CGI, no HTTP authentication
+    (work / "www-form").mkdir()
+    (work / "www-form" / "index.html").write_text(
+        '<html><body><form method="post" action="/cgi-bin/login.cgi"><input name="username">'
+        '<input type="password" name="password"><input type="submit"></form></body></html>\n')
+    blocks.append(f'$SERVER["socket"] == ":8090" {{\n  server.document-root = "{work / "www-form"}"\n}}\n')
     head = f"""\
 server.modules = ( "mod_auth", "mod_authn_file" )
 server.document-root = "{work / 'www'}"
@@ -317,6 +326,14 @@ def test_default_credentials_over_digest_and_scram_fail_s1_1_02(run):
         assert ("tcp", port) not in found
     assert "'admin'" in found[("tcp", 8082)]["message"] and "'postgres'" in found[("tcp", 5434)]["message"]
     assert _crit(run, "S1.1-02")["verdict"] == "fail"
+
+
+def test_a_login_form_is_named_for_a_manual_judgement(run):
+    form = _findings(run, "S1.1-02", "LISTENER-LOGIN-FORM")
+    assert set(form) == {("tcp", 8090)}, sorted(form)
+    assert "/cgi-bin/login.cgi" in form[("tcp", 8090)]["message"]
+    probe = _probe(run, "tcp", 8090)["observation"]
+    assert probe["attempts"] == 0 and probe["no_auth"] is None  # nothing tried, no verdict from a page
 
 
 def test_no_lockout_after_wrong_digest_and_scram_logins_fails_s1_1_04(run):
