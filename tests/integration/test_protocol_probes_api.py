@@ -30,6 +30,8 @@ lighttpd      8090   an HTML login form (password field) posted  02 LISTENER-LOG
 postgresql    5434   scram-sha-256, postgres's password is       02 LISTENER-DEFAULT-CREDENTIAL
                      'postgres'                                  ('postgres')
 postgresql    5435   scram-sha-256, a random password            01 refused (SASL); 04 NO-LOCKOUT
+postgresql    5436   md5, postgres's password 'postgres' stored  02 LISTENER-DEFAULT-CREDENTIAL
+                     as an MD5 hash                              ('postgres')
 smbd          445    Debian's smb.conf + a share [public] with   01 LISTENER-NO-AUTH (anonymous
                      guest ok = yes (map to guest = bad user)    session opens 'public')
 smbd          4445   Debian's smb.conf as packaged ([homes],     01 refused (print$ and the homes
@@ -56,7 +58,7 @@ import urllib.parse
 
 import pytest
 
-from test_protocol_probes import AGENT, PG, _crit, _findings, _probe, _write
+from test_protocol_probes import AGENT, PG, _crit, _findings, _probe, _write, reap
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NS = f"jcs-papi-{os.getpid()}"
@@ -67,7 +69,7 @@ NODE_RED_DIR = os.path.join(CACHE, f"npm-node-red-{NODE_RED}")
 NEEDED = ("/usr/bin/influxd", "/usr/sbin/lighttpd", f"{PG}/initdb", "/usr/bin/node", "/usr/sbin/smbd")
 TCP = {"influx-open": 8086, "influx-auth": 8087, "nodered-open": 1880, "nodered-auth": 1881,
        "digest-md5-default": 8082, "digest-sha256-default": 8083, "digest-random": 8084, "digest-random-nodelay": 8085, "form": 8090,
-       "pg-scram-default": 5434, "pg-scram-random": 5435, "smb-guest": 445, "smb-packaged": 4445}
+       "pg-scram-default": 5434, "pg-scram-random": 5435, "pg-md5-default": 5436, "smb-guest": 445, "smb-packaged": 4445}
 
 
 def _why_not() -> str:
@@ -219,7 +221,7 @@ server.errorlog = "{work / (name + '.log')}"
         d.start("/usr/sbin/lighttpd", "-D", "-f", conf)
 
 
-def _postgres(work, name, port, password, d):
+def _postgres(work, name, port, password, d, method="scram-sha-256"):
     data = work / name
     data.mkdir()
     shutil.chown(data, "postgres", "postgres")
@@ -228,9 +230,19 @@ def _postgres(work, name, port, password, d):
     subprocess.run(["runuser", "-u", "postgres", "--", f"{PG}/initdb", "-D", str(data), "-A", "scram-sha-256",
                     "-U", "postgres", "--no-sync", f"--pwfile={pwfile}"], check=True, capture_output=True,
                    timeout=120)
-    (data / "pg_hba.conf").write_text("host all all 0.0.0.0/0 scram-sha-256\nhost all all ::/0 scram-sha-256\n")
+    (data / "pg_hba.conf").write_text(f"local all all peer\nhost all all 0.0.0.0/0 {method}\n"
+                                      f"host all all ::/0 {method}\n")
     d.start(f"{PG}/postgres", "-D", str(data), "-p", str(port), "-c", "listen_addresses=*",
-            "-c", f"unix_socket_directories={data}", "-c", "fsync=off", user="postgres")
+            "-c", f"unix_socket_directories={data}", "-c", "fsync=off", "-c", f"password_encryption={method}",
+            user="postgres")
+
+
+def _pg_md5_password(name: str, port: int, work) -> None:
+    """The password stored again as an MD5 hash (initdb stored it as SCRAM), over the local socket."""
+    sql = _write(work / f"{name}.sql", "SET password_encryption = 'md5';\nALTER USER postgres PASSWORD 'postgres';\n",
+                 0o644)
+    _ns("runuser", "-u", "postgres", "--", "psql", "-h", str(work / name), "-p", str(port), "-d", "postgres",
+        "-q", "-f", sql, check=True, capture_output=True, timeout=60)
 
 
 def _samba(work, d):
@@ -268,6 +280,7 @@ def api_daemons():
         _lighttpd(work, d)
         _postgres(work, "pg-scram-default", 5434, "postgres", d)
         _postgres(work, "pg-scram-random", 5435, secrets.token_hex(16), d)
+        _postgres(work, "pg-md5-default", 5436, "postgres", d, method="md5")
         _samba(work, d)
         want = set(TCP.values())
         deadline = time.monotonic() + 60
@@ -275,9 +288,11 @@ def api_daemons():
             time.sleep(0.3)
         assert want <= _listening(), f"not listening: {sorted(want - _listening())}"
         _influx_admin(8087)
+        _pg_md5_password("pg-md5-default", 5436, work)
         yield work
     finally:
         d.stop()
+        reap(work)
         subprocess.run(["ip", "netns", "del", NS], check=False)
         shutil.rmtree(work, ignore_errors=True)
 
@@ -301,7 +316,7 @@ def run():
 
 def test_every_listener_is_recognised_from_the_wire(run):
     got = {port: _probe(run, "tcp", port)["protocol"] for port in TCP.values()}
-    assert got == {p: {5434: "postgresql", 5435: "postgresql", 445: "smb", 4445: "smb"}.get(p, "http")
+    assert got == {p: {5434: "postgresql", 5435: "postgresql", 5436: "postgresql", 445: "smb", 4445: "smb"}.get(p, "http")
                    for p in TCP.values()}
 
 
@@ -321,7 +336,7 @@ def test_json_apis_answering_without_credentials_fail_s1_1_01(run):
 
 def test_default_credentials_over_digest_and_scram_fail_s1_1_02(run):
     found = _findings(run, "S1.1-02", "LISTENER-DEFAULT-CREDENTIAL")
-    assert {("tcp", 8082), ("tcp", 8083), ("tcp", 5434)} <= set(found), sorted(found)
+    assert {("tcp", 8082), ("tcp", 8083), ("tcp", 5434), ("tcp", 5436)} <= set(found), sorted(found)
     for port in (8084, 8085, 5435, 8087, 1881):
         assert ("tcp", port) not in found
     assert "'admin'" in found[("tcp", 8082)]["message"] and "'postgres'" in found[("tcp", 5434)]["message"]
