@@ -304,11 +304,13 @@ def run():
             [agent]
             state_dir = "{work / 'state'}"
             """)
+        t0 = time.monotonic()
         p = _ns(sys.executable, "-c", AGENT, "--active", "--config", cfg, "--password-budget", "5",
                 cwd=PROJECT, capture_output=True, text=True, timeout=600,
                 env=dict(os.environ, PYTHONPATH=PROJECT))
         assert "Traceback" not in p.stderr, p.stderr
         data = json.loads(p.stdout)
+        data["seconds"] = round(time.monotonic() - t0, 2)
         if os.environ.get("JCS_DUMP"):
             pathlib.Path(os.environ["JCS_DUMP"]).write_text(json.dumps(data, indent=1))
         yield data
@@ -371,3 +373,8 @@ def test_cleartext_fails_s1_1_12(run):
     plain = {(f["evidence"].get("proto", "tcp"), f["evidence"].get("port"))
              for f in _crit(run, "S1.1-12")["findings"] if f["severity"] != "info"}
     assert {("tcp", p) for p in TCP.values()} <= plain, sorted(plain)
+
+
+def test_bounded_in_time(run):
+    for s in run["probes"]["services"]:
+        assert s["seconds"] <= 12, (s["proto"], s["port"], s["seconds"])
