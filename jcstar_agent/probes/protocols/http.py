@@ -8,8 +8,9 @@ identification paths of the APIs that hold data or control — Docker Engine (``
 CouchDB (``/_all_dbs``), Prometheus (``/api/v1/targets``), Node-RED (``/flows``) — and concludes
 from the JSON each returns. Concludes: a 200 with that API's data is a protected operation answered
 without credentials (the catalogue names the paths whose answer is data or control, so a public
-page never counts); 401/403 on ``/`` or on one of those paths is authentication asked for (an
-editor's public HTML page on ``/`` with its API refusing, as Node-RED with ``adminAuth``). A plain
+page never counts); 401/403 on ``/``, or 401 (403 with a JSON body) on one of those paths, is
+authentication asked for (an editor's public HTML page on ``/`` with its API refusing, as Node-RED
+with ``adminAuth``; a web server's HTML 403 deny rule is not an API asking for credentials). A plain
 ``GET /`` returning 200 decides nothing. With ``Basic`` or ``Digest`` asked on ``/``, a bounded run
 of well-known accounts and passwords follows (``--password-budget``): Digest answered as RFC 7616
 says (MD5 or SHA-256, their ``-sess`` variants, ``qop=auth`` or none, a fresh nonce from each
@@ -139,7 +140,8 @@ def ask(obs: ProtocolObservation, budget, host: str, port: int, send=None) -> Pr
             return obs.verdict(True, f"{api}: GET {path}", f"200 with data ({len(bd)} bytes)")
         if st in (401, 403) and path != "/":
             obs.log(f"GET {path} (no credentials)", f"{st}")
-            refused = refused or (path, st)
+            if st == 401 or doc is not None:  # an API asking for credentials, not a web server's deny rule
+                refused = refused or (path, st)
     if refused and status not in (401, 403):
         # the page may be public (an editor's HTML, a 404): the API's own path asked for credentials
         obs.verdict(False, f"{refused[0].split('?')[0]} without credentials", f"{refused[1]}")
