@@ -30,7 +30,13 @@ and a password/hash key):
   persistent ``/var/lib/snmp/snmpd.conf``) shares that credential with every unit
   (``CRED-IMAGE-SECRET``, file and line, never the passphrase; declared ``unique`` or
   ``forced-change`` in ``[[logins]]`` — provisioning replaces it — it is info; live, the file may
-  have been written for this unit alone: info, and ``manual`` until ``[[logins]]`` declares it).
+  have been written for this unit alone: info, and ``manual`` until ``[[logins]]`` declares it);
+- ``--active``: a reachable listener that accepts a well-known credential in its own protocol
+  fails ``LISTENER-DEFAULT-CREDENTIAL`` (the account and the list, never the password); an HTTP
+  login form the probe saw (a password field on ``/``) is not tried — what a successful form
+  login looks like differs by product — and is named (``LISTENER-LOGIN-FORM``, info), ``manual``
+  until a ``[[logins]]`` entry with ``protocol = "http-form"`` and that port declares its
+  ``default_password``.
 
 The test runs on all cores with a time budget (``[passwords] budget_seconds``,
 ``--password-budget``); a run cut short says "partial" in the reason and, having found nothing,
@@ -362,6 +368,11 @@ def evaluate(ctx: Context) -> Outcome:
     # (a key file a daemon authenticates peers with, an OpenVPN static key: the same for every unit)
     undeclared += [f"{s.service} credential store {s.path} ({s.found_in})" for s in stores.stores
                    if (s.entries or (s.inline and s.fmt == "opaque")) and not s.login]
+    # a web login form the probe saw but did not try: manual until a [[logins]] entry says how its
+    # initial password is set
+    forms = {lg.port for lg in ctx.config.logins if lg.protocol == "http-form" and lg.default_password}
+    undeclared += [f"the web login form on tcp/{f.evidence.get('port')}" for f in live
+                   if f.check == "LISTENER-LOGIN-FORM" and f.evidence.get("port") not in forms]
     for login in ctx.config.logins:
         if login.kind == "app" and not login.default_password:
             undeclared.append(f"app login '{login.name}'")
@@ -472,6 +483,13 @@ def default_credential_findings(ctx: Context, earlier: List[Finding]) -> List[Fi
     for sp in results.services:
         obs = sp.observation
         key = (sp.proto, sp.port)
+        if obs is not None and obs.facts.get("login_form") and key in reachable and not obs.default_login:
+            out.append(Finding("LISTENER-LOGIN-FORM", "info",
+                               f"{sp.proto}/{sp.port} ({obs.protocol}) serves a login form at "
+                               f"{obs.facts['login_form']}: its default credentials are not tried (what "
+                               "a successful form login looks like differs by product); declare it in "
+                               "[[logins]] (protocol = \"http-form\", port, default_password)",
+                               dict(observation_evidence(obs, sp.address), form=obs.facts["login_form"])))
         if obs is None or not obs.default_login or key not in reachable or key in failed:
             continue
         out.append(Finding("LISTENER-DEFAULT-CREDENTIAL", "critical",

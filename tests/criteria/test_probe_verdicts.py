@@ -90,3 +90,19 @@ def test_same_cause_not_failed_twice(tree):
     c._facts[probes.results] = probes.ProbeResults(services=[_obs("mqtt", 1883, True, "CONNACK 0 (accepted)")])
     out = evaluate(c, "S1.1-01")
     assert [f.check for f in out.findings if f.is_problem and f.evidence.get("port") == 1883] == ["MQTT-ANONYMOUS"]
+
+
+def test_a_login_form_is_manual_until_declared(tree):
+    from jcstar_agent.config.schema import Login
+
+    items = [listeners.Listener("tcp", 80, "*", "lighttpd")]
+    page = _obs("http", 80, None, "", facts={"login_form": "/ (posts to /cgi-bin/login.cgi)"})
+    c = _ctx(tree, items, [page])
+    out = evaluate(c, "S1.1-02")
+    assert _checks(out, 80) == ["LISTENER-LOGIN-FORM"] and out.verdict is Verdict.MANUAL, out.reason
+    assert "/cgi-bin/login.cgi" in next(f.message for f in out.findings if f.check == "LISTENER-LOGIN-FORM")
+    assert "the web login form on tcp/80" in out.reason
+    c.config.logins = [Login(name="web-admin", kind="app", protocol="http-form", port=80, default_password="unique",
+                             generation="printed on the label, from the factory's HSM")]
+    out = evaluate(c, "S1.1-02")
+    assert "the web login form" not in out.reason, out.reason

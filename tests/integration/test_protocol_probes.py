@@ -44,8 +44,10 @@ prometheus    9090   as packaged: no web config                  01 LISTENER-NO-
 prometheus    9091   web config with basic_auth_users (bcrypt)   01 refused (401)
 rabbitmq      5672   loopback_users = none (guest from anywhere) 02 LISTENER-DEFAULT-CREDENTIAL (guest)
 rabbitmq      5673   as packaged (guest on loopback only)        01 refused; 04 NO-LOCKOUT
-smbd          445    server min protocol = NT1, signing off      12 cleartext, notes "SMB1 still accepted"
-smbd          4445   as packaged (SMB2 and later)                12 cleartext (no SMB3 encryption), no SMB1
+smbd          445    server min protocol = NT1, signing off      12 cleartext, notes "SMB1 still accepted";
+                     (both: a share [public] with guest ok)      01 LISTENER-NO-AUTH (anonymous: public)
+smbd          4445   SMB2 and later (smbd's default)             12 cleartext (no SMB3 encryption), no SMB1;
+                                                                 01 LISTENER-NO-AUTH (anonymous: public)
 minidlna      8200   its HTTP description server                 recognised as http, no verdict
 minidlna      1900/u SSDP bound to the group 239.255.255.250      not probed (only a multicast would
                                                                  reach it: other hosts too), said
@@ -371,6 +373,7 @@ def protocol_daemons():
         yield work
     finally:
         d.stop()
+        pn.reap(work)
         stack.close()
         shutil.rmtree(work, ignore_errors=True)
 
@@ -415,7 +418,8 @@ def test_protocols_recognised_from_the_wire(run):
 def test_unauthenticated_services_fail_s1_1_01(run):
     no_auth = _findings(run, "S1.1-01", "LISTENER-NO-AUTH")
     expected = {("tcp", 6379), ("tcp", 11211), ("tcp", 5432), ("tcp", 21), ("tcp", 873), ("tcp", 23), ("udp", 69),
-                ("tcp", 3306), ("tcp", 5901), ("udp", 5683), ("tcp", 502), ("tcp", 5222), ("tcp", 9090)}
+                ("tcp", 3306), ("tcp", 5901), ("udp", 5683), ("tcp", 502), ("tcp", 5222), ("tcp", 9090),
+                ("tcp", 445), ("tcp", 4445)}
     assert set(no_auth) == expected, sorted(no_auth)
     assert _crit(run, "S1.1-01")["verdict"] == "fail"
     assert "PING without AUTH" in no_auth[("tcp", 6379)]["message"]

@@ -1,5 +1,6 @@
 """The protocol probes' pure parts: the registry, and each protocol's recognise/parse on the bytes
 its specification defines (the real daemons are in tests/integration/test_protocol_probes.py)."""
+import base64
 import socket
 import struct
 import threading
@@ -7,7 +8,7 @@ import time
 
 
 from jcstar_agent.probes.protocols import Budget, ProtocolObservation, registry
-from jcstar_agent.probes.protocols import (adb, amqp, coap, dns, http, modbus, mongodb, mqtt, mysql, nfs,
+from jcstar_agent.probes.protocols import (_digest, adb, amqp, coap, dns, http, modbus, mongodb, mqtt, mysql, nfs,
                                            postgresql, redis, rsync, rtsp, sip, smb, snmp, telnet, tftp, vnc,
                                            xmpp)
 from jcstar_agent.probes import run as runner
@@ -120,6 +121,54 @@ def test_http_parse_and_api_detection():
     assert not docker({"status": "ok"}, b"")
 
 
+def test_http_digest_answers_the_rfc_examples():
+    # RFC 2617 §3.5 (MD5, qop=auth) and RFC 7616 §3.9.1 (SHA-256): the published responses
+    md5 = ('Digest realm="testrealm@host.com", qop="auth,auth-int", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", '
+           'opaque="5ccc069c403ebaf9f0171e9517f40e41"')
+    auth = _digest.authorization(_digest.challenge(md5), "Mufasa", "Circle Of Life", "GET", "/dir/index.html", cnonce="0a4f113b")
+    assert 'response="6629fae49393a05397450978507c4ef1"' in auth and 'opaque="5ccc069c403ebaf9f0171e9517f40e41"' in auth
+    sha = ('Digest realm="http-auth@example.org", qop="auth, auth-int", algorithm=SHA-256, '
+           'nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"')
+    auth = _digest.authorization(_digest.challenge(sha), "Mufasa", "Circle of Life", "GET", "/dir/index.html",
+                                 cnonce="f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ")
+    assert 'response="753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"' in auth
+    # what this client does not do is said, not guessed
+    assert _digest.authorization(_digest.challenge('Digest realm="r", nonce="n", qop="auth-int"'), "a", "b", "GET", "/") is None
+    assert _digest.authorization(_digest.challenge('Digest realm="r", nonce="n", algorithm=SHA-512-256'), "a", "b", "GET", "/") is None
+    assert _digest.authorization(_digest.challenge('Digest realm="r"'), "a", "b", "GET", "/") is None
+    assert _digest.challenge('Basic realm="x"') == {}
+
+
+def test_scram_sha256_proof_of_rfc_7677():
+    client_first_bare = "n=user,r=rOprNGfwEbeRWgbNEkqO"
+    server_first = "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"
+    final_bare = "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0"
+    proof, verifier = postgresql.scram_sha256("pencil", base64.b64decode("W22ZaJ0SNY7soEsUEjb6gQ=="), 4096,
+                                              f"{client_first_bare},{server_first},{final_bare}".encode())
+    assert proof == "dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
+    assert verifier == "6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
+
+
+def test_smb_share_list_parsed_from_ndr():
+    def string(text):
+        raw = (text + "\x00").encode("utf-16-le")
+        n = len(raw) // 2
+        return struct.pack("<III", n, 0, n) + raw + b"\x00" * (-len(raw) % 4)
+    shares = [("public", 0, "open"), ("IPC$", 3, ""), ("C$", 0x80000000, "Default share")]
+    stub = struct.pack("<IIIII", 1, 1, 0x20000, len(shares), 0x20004) + struct.pack("<I", len(shares))
+    stub += b"".join(struct.pack("<III", 0x20008 + i, kind, 0x30000 + i) for i, (_, kind, _) in enumerate(shares))
+    stub += b"".join(string(name) + string(remark) for name, _, remark in shares)
+    assert smb._ndr_shares(stub + struct.pack("<III", 3, 0, 0)) == [("public", 0), ("IPC$", 3), ("C$", 0x80000000)]
+    assert smb._ndr_shares(struct.pack("<IIIII", 1, 1, 0, 0, 0)) == []  # no container: nothing listed
+
+
+def test_http_login_form_is_named_not_tried():
+    page = b'<html><form method="post" action="/cgi-bin/login"><input name="u"><input type="password" name="p">'
+    assert http.login_form(page) == "/cgi-bin/login"
+    assert http.login_form(b"<FORM><INPUT TYPE=password></FORM>") == "/"
+    assert http.login_form(b'<form action="/search"><input type="text"></form>') is None
+
+
 def test_observation_evidence_is_bounded():
     obs = ProtocolObservation("redis")
     obs.log("PING", b"+PONG\r\n" + b"x" * 5000)
@@ -171,16 +220,6 @@ def test_rtsp_needs_the_cseq_echo():
     # miniupnpd's HTTP server answers an RTSP request in the request's version, without CSeq
     assert not rtsp.recognise(b"RTSP/1.0 501 Not Implemented\r\nContent-Type: text/html\r\n\r\n")
     assert rtsp.recognise(b"RTSP/1.0 401 Unauthorized\r\nCSeq: 1\r\nWWW-Authenticate: Basic realm=\"x\"\r\n\r\n")
-
-
-def test_digest_response_of_rfc_2617():
-    from jcstar_agent.probes.protocols import _digest
-
-    ch = _digest.challenge('Digest realm="testrealm@host.com", qop="auth,auth-int", '
-                           'nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41"')
-    got = _digest.authorization(ch, "Mufasa", "Circle Of Life", "GET", "/dir/index.html", cnonce="0a4f113b")
-    assert 'response="6629fae49393a05397450978507c4ef1"' in got and 'opaque="5ccc069c403ebaf9f0171e9517f40e41"' in got
-    assert _digest.challenge('Basic realm="x"') == {}
 
 
 def test_sip_register_is_a_bindings_query():

@@ -1,8 +1,11 @@
-"""HTTP Digest authentication (RFC 7616, RFC 2617's MD5 form) as RTSP and SIP reuse it.
+"""HTTP Digest authentication (RFC 7616; RFC 2617's MD5 form) as HTTP, RTSP and SIP use it.
 
 :func:`challenge` reads a ``WWW-Authenticate``/``Proxy-Authenticate`` header; :func:`authorization`
-computes the ``Authorization`` value for one try. Used by the default-credential tries of the
-RTSP and SIP probes; the password never leaves this computation (only its digest is sent).
+computes the ``Authorization`` value for one try: MD5 or SHA-256, their ``-sess`` variants,
+``qop=auth`` or none. It returns None for what this client does not do (``auth-int`` only,
+another algorithm, no nonce), so a probe says so instead of guessing. Used by the
+default-credential tries of the HTTP, RTSP and SIP probes; the password never leaves this
+computation (only its digest is sent).
 """
 from __future__ import annotations
 
@@ -11,36 +14,48 @@ import re
 import secrets
 from typing import Dict, Optional
 
+HASHES = {"md5": hashlib.md5, "sha-256": hashlib.sha256}
+
 
 def challenge(header: str) -> Dict[str, str]:
-    """The parameters of a Digest challenge ({} when the header is not Digest)."""
+    """The parameters of a Digest challenge (RFC 7616 §3.3), keys lower-cased; {} when the header
+    is not Digest."""
     scheme, _, rest = header.strip().partition(" ")
     if scheme.lower() != "digest":
         return {}
-    return {k.lower(): v1 or v2 for k, v1, v2 in re.findall(r'(\w+)=(?:"([^"]*)"|([^,\s]*))', rest)}
-
-
-def _h(text: str, algorithm: str) -> str:
-    name = "sha256" if algorithm.upper().startswith("SHA-256") else "md5"
-    return hashlib.new(name, text.encode("utf-8", "replace")).hexdigest()
+    return {k.lower(): v if v else q for k, v, q in
+            re.findall(r'([A-Za-z-]+)=(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))', rest)}
 
 
 def authorization(ch: Dict[str, str], user: str, password: str, method: str, uri: str,
-                  cnonce: Optional[str] = None) -> str:
+                  cnonce: Optional[str] = None) -> Optional[str]:
+    """The ``Authorization`` value answering the challenge ``ch`` (RFC 7616 §3.4), or None when
+    the challenge asks for what this client does not do."""
     algorithm = ch.get("algorithm", "MD5")
-    realm, nonce = ch.get("realm", ""), ch.get("nonce", "")
-    ha1 = _h(f"{user}:{realm}:{password}", algorithm)
-    ha2 = _h(f"{method}:{uri}", algorithm)
-    parts = [f'username="{user}"', f'realm="{realm}"', f'nonce="{nonce}"', f'uri="{uri}"']
-    if "auth" in [q.strip() for q in ch.get("qop", "").split(",")]:
-        cnonce = cnonce or secrets.token_hex(8)
-        response = _h(f"{ha1}:{nonce}:00000001:{cnonce}:auth:{ha2}", algorithm)
-        parts += ["qop=auth", "nc=00000001", f'cnonce="{cnonce}"']
-    else:
-        response = _h(f"{ha1}:{nonce}:{ha2}", algorithm)
-    parts.append(f'response="{response}"')
+    hashfn = HASHES.get(algorithm.lower().replace("-sess", ""))
+    qops = [q.strip() for q in ch.get("qop", "").split(",") if q.strip()]
+    if hashfn is None or "nonce" not in ch or (qops and "auth" not in qops):
+        return None
+
+    def h(text: str) -> str:
+        # the scheme's own hash, not a password store
+        return hashfn(text.encode("utf-8", "replace")).hexdigest()  # nosec
+
+    realm, nonce = ch.get("realm", ""), ch["nonce"]
+    cnonce = cnonce or secrets.token_hex(8)
+    ha1 = h(f"{user}:{realm}:{password}")
+    if algorithm.lower().endswith("-sess"):
+        ha1 = h(f"{ha1}:{nonce}:{cnonce}")
+    ha2 = h(f"{method}:{uri}")
+    fields = [f'username="{user}"', f'realm="{realm}"', f'nonce="{nonce}"', f'uri="{uri}"']
     if "algorithm" in ch:
-        parts.append(f"algorithm={algorithm}")
+        fields.append(f"algorithm={algorithm}")
+    if qops:
+        response = h(f"{ha1}:{nonce}:00000001:{cnonce}:auth:{ha2}")
+        fields += ["qop=auth", "nc=00000001", f'cnonce="{cnonce}"']
+    else:
+        response = h(f"{ha1}:{nonce}:{ha2}")
+    fields.append(f'response="{response}"')
     if "opaque" in ch:
-        parts.append(f'opaque="{ch["opaque"]}"')
-    return "Digest " + ", ".join(parts)
+        fields.append(f'opaque="{ch["opaque"]}"')
+    return "Digest " + ", ".join(fields)

@@ -4,17 +4,25 @@ Sends a StartupMessage as user ``postgres`` (the superuser every Debian/Yocto pa
 database ``postgres``, reads the first authentication message and closes (Terminate). Concludes:
 ``AuthenticationOk`` with no password asked is a superuser login without authentication (a
 ``trust`` line in pg_hba.conf); ``AuthenticationCleartextPassword`` / ``MD5Password`` /
-``SASL`` ask for one (then, for cleartext and MD5, a bounded run of well-known passwords —
-SCRAM is not attempted); an ``ErrorResponse`` (no pg_hba entry) refuses. Cleartext unless the
+``SASL`` ask for one, then a bounded run of well-known passwords (``postgres``/``postgres`` …,
+bounded by ``--password-budget``): cleartext, MD5 (``md5`` + md5(md5(password + user) + salt)) or
+SCRAM-SHA-256 (RFC 5802/7677, no channel binding: ``n,,``); a login counts as accepted only when
+the server's final SCRAM message proves it knows the verifier and ``AuthenticationOk`` follows. An
+``ErrorResponse`` (no pg_hba entry) refuses. Cleartext unless the
 client asks for TLS (an ``SSLRequest`` answered ``S`` is a note).
 
-References: PostgreSQL docs, Frontend/Backend Protocol §55.2 (start-up), §55.7 (message formats);
+References: PostgreSQL docs, Frontend/Backend Protocol §55.2 (start-up), §55.7 (message formats),
+§55.3.1 (SCRAM-SHA-256); RFC 5802 (SCRAM), RFC 7677 (SCRAM-SHA-256);
 pg_hba.conf ``trust``; nmap ``pgsql-brute``.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
+import secrets
 import struct
+from typing import Tuple
 
 from . import ProtocolObservation
 from . import _logins
@@ -63,7 +71,7 @@ def probe(host: str, port: int, budget, greeting: bytes = b"") -> ProtocolObserv
         if code == 0:
             return obs.verdict(True, "start-up as postgres without a password", "AuthenticationOk")
         obs.verdict(False, "start-up as postgres without a password", AUTH.get(code, str(code)))
-        if code in (3, 5):
+        if code in (3, 5) or (code == 10 and b"SCRAM-SHA-256\x00" in a[9:]):
             return _logins.attempt(obs, budget, _logins.candidates(("postgres",)),
                                    lambda u, p: _password(budget, host, port, u, p))
         return obs
@@ -87,6 +95,8 @@ def _password(budget, host, port, user: str, pw: str) -> str:
         elif code == 5:
             inner = hashlib.md5(pw.encode() + user.encode()).hexdigest().encode()  # nosec - the protocol's
             secret = b"md5" + hashlib.md5(inner + a[9:13]).hexdigest().encode() + b"\x00"  # nosec
+        elif code == 10 and b"SCRAM-SHA-256\x00" in a[9:]:
+            return _scram(budget, s, pw)
         else:
             return _logins.REJECTED
         s.sendall(b"p" + struct.pack("!I", len(secret) + 4) + secret)
@@ -97,3 +107,46 @@ def _password(budget, host, port, user: str, pw: str) -> str:
         return _logins.REJECTED if r else _logins.CLOSED
     finally:
         s.close()
+
+
+def scram_sha256(pw: str, salt: bytes, iterations: int, auth_message: bytes) -> Tuple[str, str]:
+    """(ClientProof, ServerSignature), base64, of RFC 5802 §3 with SHA-256 (RFC 7677)."""
+    salted = hashlib.pbkdf2_hmac("sha256", pw.encode(), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    signature = hmac.new(hashlib.sha256(client_key).digest(), auth_message, hashlib.sha256).digest()
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+    return (base64.b64encode(bytes(a ^ b for a, b in zip(client_key, signature))).decode(),
+            base64.b64encode(hmac.new(server_key, auth_message, hashlib.sha256).digest()).decode())
+
+
+def _scram(budget, s, pw: str) -> str:
+    """SCRAM-SHA-256 over an open connection that was just sent ``AuthenticationSASL``."""
+    nonce = base64.b64encode(secrets.token_bytes(18)).decode()
+    first_bare = f"n=,r={nonce}"  # PostgreSQL takes the user from the start-up message
+    first = ("n,," + first_bare).encode()
+    body = b"SCRAM-SHA-256\x00" + struct.pack("!i", len(first)) + first
+    s.sendall(b"p" + struct.pack("!I", len(body) + 4) + body)
+    r = _first(budget, s)
+    if r[:1] != b"R" or len(r) < 9 or struct.unpack("!I", r[5:9])[0] != 11:  # AuthenticationSASLContinue
+        return _logins.REJECTED if r else _logins.CLOSED
+    server_first = r[9:1 + struct.unpack("!I", r[1:5])[0]].decode("ascii", "replace")
+    attrs = dict(kv.split("=", 1) for kv in server_first.split(",") if "=" in kv)
+    try:
+        salt, iterations = base64.b64decode(attrs["s"]), int(attrs["i"])
+    except (KeyError, ValueError):
+        return _logins.REJECTED
+    if not attrs.get("r", "").startswith(nonce) or not 0 < iterations <= 100000:
+        return _logins.REJECTED
+    final_bare = f"c=biws,r={attrs['r']}"  # biws: base64 of "n,,"
+    auth_message = f"{first_bare},{server_first},{final_bare}".encode()
+    proof, verifier = scram_sha256(pw, salt, iterations, auth_message)
+    final = f"{final_bare},p={proof}".encode()
+    s.sendall(b"p" + struct.pack("!I", len(final) + 4) + final)
+    r = _first(budget, s)
+    if r[:1] == b"R" and len(r) >= 9 and struct.unpack("!I", r[5:9])[0] == 12:  # AuthenticationSASLFinal
+        got = r[9:1 + struct.unpack("!I", r[1:5])[0]]
+        rest = r[1 + struct.unpack("!I", r[1:5])[0]:] or _first(budget, s)
+        s.sendall(b"X\x00\x00\x00\x04")
+        ok = hmac.compare_digest(got, f"v={verifier}".encode()) and rest[:1] == b"R" and rest[5:9] == b"\x00\x00\x00\x00"
+        return _logins.ACCEPTED if ok else _logins.REJECTED
+    return _logins.REJECTED if r else _logins.CLOSED
