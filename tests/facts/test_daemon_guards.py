@@ -144,3 +144,23 @@ def test_rlogin_line_of_an_unrecognised_init_is_assumed_served(trees):
                            "login stream tcp nowait root /usr/sbin/in.rlogind in.rlogind\n"}))
     got = {n.service: (n.port, n.pam_service, n.tls) for n in network_logins.read(make_ctx(root))}
     assert got["rlogin"] == (513, "rlogin", False) and got["telnet"] == (23, "login", False)
+
+
+PG = "/etc/postgresql/15/main"
+
+
+def test_postgresql_auth_delay_is_evidence_only_when_preloaded_and_set(trees):
+    from jcstar_agent.facts.daemons import postgresql
+
+    hba = "hostssl all all ::/0 pam\n"
+    argv = ["/usr/bin/pg_ctlcluster", "15", "main", "start"]
+
+    def pam_guards(conf):
+        root = trees({f"{PG}/postgresql.conf": "listen_addresses = '*'\n" + conf, f"{PG}/pg_hba.conf": hba})
+        (login,) = postgresql.read(make_ctx(root), argv, "unit").pam
+        return [(g.setting, g.source, g.locks) for g in login.guards]
+    assert pam_guards("shared_preload_libraries = 'pg_stat_statements,auth_delay'\n"
+                      "auth_delay.milliseconds = 500\n") == [
+        ("auth_delay.milliseconds = 500", f"{PG}/postgresql.conf:3", False)]
+    assert pam_guards("auth_delay.milliseconds = 500\n") == []  # the module is not loaded
+    assert pam_guards("shared_preload_libraries = 'auth_delay'\n") == []  # its default is 0 ms
