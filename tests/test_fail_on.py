@@ -104,3 +104,31 @@ def test_factory_and_attest_gate_on_manual(tmp_path):
         s = json.loads(report.read_text())["summary"]
         bad = s["fail"] + s["error"] + (s["manual"] if level == "manual" else 0)
         assert a.rc == (1 if bad else 0), (level, s)
+
+
+def _factory_commands(text: str):
+    """Every ``jcstar-agent factory`` command of the README's shell blocks, continuation lines
+    joined."""
+    import re
+
+    out = []
+    for block in re.findall(r"```sh\n(.*?)```", text, re.S):
+        for cmd in block.replace("\\\n", " ").splitlines():
+            if cmd.lstrip().startswith("jcstar-agent factory"):
+                out.append(" ".join(cmd.split()))
+    return out
+
+
+def test_readme_factory_line_with_a_board_config_gates_on_manual():
+    """Issue 24: a line with a board config (given to the station, or to the unit's attest behind
+    ``--command``) stops on what the agent could not judge. The verb's default stays ``fail``
+    (CONTRACT.md): the documented line commands pass ``--fail-on manual`` themselves."""
+    import os
+
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "README.md"), encoding="utf-8").read()
+    cmds = _factory_commands(readme)
+    with_config = [c for c in cmds if "--config" in c or "--board" in c]
+    assert len(with_config) >= 2, cmds  # (a) station over the image, (c) the unit's attest
+    for c in with_config:
+        assert "--fail-on manual" in c, c
+    assert "--fail-on manual" in readme.split("**Factory line.**", 1)[1].split("### ", 1)[0]

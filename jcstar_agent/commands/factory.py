@@ -29,6 +29,13 @@ Prints PASS or FAIL in large letters; ``--junit FILE`` writes the JUnit XML. Exi
 line's PLC/script: 0 PASS; 1 FAIL (the unit: a criterion failed — or, with ``--fail-on manual``,
 was left manual —, the attestation did not verify, or the unit is not unique); 2 the station could not test (bad options, unsafe key, store
 unreachable, serial port cannot be opened) — retest, do not reject the unit.
+
+**A line with a board config passes** ``--fail-on manual`` (README, *Factory line*), as the Yocto
+and Buildroot hooks do, so a criterion left manual — an undeclared, unexamined service — rejects
+the unit. The verb's default stays ``fail`` (CONTRACT.md: today's exit codes).
+
+**Example.** ``jcstar-agent factory --root /mnt/unit --config board.toml --fail-on manual --key
+unit.key --serial SN-1`` → PASS, or FAIL with a ``gate`` step naming the criteria left manual.
 """
 from __future__ import annotations
 

@@ -1,6 +1,14 @@
 """S1.1-04 — Network user authentication resists brute-force attacks.
 
-**What is checked.** For every network login that takes a password:
+**What is checked.** For every network login that takes a password, first what its daemon
+itself does, as its module under :mod:`..facts.daemons` reads it from the daemon's config with
+file:line (the login's ``guards``): a lockout or a delay that holds across connections protects
+(sshd ``PerSourcePenalties`` on 9.8+, Webmin ``passdelay`` with ``blockhost_failures``/
+``blockuser_failures``, proftpd mod_ban ``BanOnEvent MaxLoginAttempts``); one that only ends or
+slows a single connection (``MaxAuthTries``, dropbear ``-T``, vsftpd ``max_login_fails``, proftpd
+``MaxLoginAttempts``) is evidence, since a client reconnects at once; one whose presence cannot be
+read (mod_ban behind ``<IfModule>`` without ``LoadModule``) leaves the verdict ``manual`` when
+nothing else protects. Then, per daemon:
 
 - **sshd** (effective config with ``Include`` and ``Match``, defaults of the installed OpenSSH
   version): ``PerSourcePenalties`` (on by default from OpenSSH 9.8; ``no`` turns it off; written
@@ -22,6 +30,8 @@
   community is unprotected (fail); SNMPv3 users (USM) alike; an app login declared on its port is
   judged by its declared ``lockout`` instead. (A well-known community such as ``public`` is
   S1.1-02's failure.)
+- **daemons that log in through PAM** (Webmin, web terminals, PostgreSQL ``pam`` …): a lockout
+  in the PAM stack of their service, or a fail2ban jail named after the daemon or the service.
 - **app logins** (declared ``[[logins]] kind = "app"``): the declared ``lockout`` rule. An
   application credential store found on the device (htpasswd, mosquitto, a lighttpd user file)
   without a declared login for it is ``manual``: how its daemon resists brute force is not seen.
@@ -135,25 +145,22 @@ def evaluate(ctx: Context) -> Outcome:
     for n in logins:
         where = f"{n.service} on port {n.port}" if n.port else n.service
         protection: List[str] = []
-        version_unknown = False
         evidence = {"login": n.service, "port": n.port, "source": n.source}
+        if n.guards:  # what the daemon itself does, read by its module (file:line each)
+            evidence["guards"] = [{"setting": g.setting, "source": g.source, "protects": g.locks,
+                                   **({"note": g.note} if g.note else {})} for g in n.guards]
+        protection += [g.describe() for g in n.guards if g.locks]
+        unread = [g for g in n.guards if g.locks is None]
         if n.service == "ssh":
             s = ctx.fact(sshd.read)
             psp = s.get("persourcepenalties")
             evidence.update(maxauthtries=s.get("maxauthtries"), maxauthtries_source=s.source("maxauthtries"),
                             persourcepenalties=psp, openssh_version=".".join(map(str, s.version or ())),
                             usepam=s.get("usepam"))
-            version_unknown = psp is not None and psp.lower() != "no" and s.version is None
-            if version_unknown:  # unknown is not "newest": PerSourcePenalties may not exist
-                evidence["persourcepenalties_note"] = (
-                    f"PerSourcePenalties {psp} ({s.source('persourcepenalties')}) counts only on "
-                    f"OpenSSH 9.8+, and the installed version could not be read")
-            elif psp is not None and s.version is not None and s.version < (9, 8):
-                evidence["persourcepenalties_note"] = (f"set at {s.source('persourcepenalties')}, but "
-                                                       f"OpenSSH {s.version[0]}.{s.version[1]} has no "
-                                                       f"such option (9.8+)")
-            elif psp is not None and psp.lower() != "no":
-                protection.append(f"PerSourcePenalties {psp} ({s.source('persourcepenalties')})")
+            note = next((g.note for g in n.guards if g.setting.startswith("PerSourcePenalties")
+                         and g.locks is not True and g.note), "")
+            if note:
+                evidence["persourcepenalties_note"] = note
             if (s.get("usepam") or "").lower() == "yes":
                 stack = ctx.fact(pam.sshd_stack)
                 lock = _pam_lock(ctx, stack)
@@ -186,7 +193,14 @@ def evaluate(ctx: Context) -> Outcome:
             jail = _jail(guards, OTHER_JAILS[n.service])
             if jail:
                 protection.append(jail)
-        else:  # a declared system login of another kind
+        else:  # a PAM daemon (Webmin, a web terminal …), or a declared system login
+            if n.pam_service:
+                lock = _pam_lock(ctx, pam.stack(ctx.root, n.pam_service))
+                if lock:
+                    protection.append(lock)
+                jail = _jail(guards, (n.service.split(".")[0], n.pam_service))
+                if jail:
+                    protection.append(jail)
             login = next((lg for lg in ctx.config.logins if lg.name == n.service), None)
             if login is not None and login.lockout:
                 protection.append(f"declared: {login.lockout}")
@@ -204,10 +218,13 @@ def evaluate(ctx: Context) -> Outcome:
                                     f"{where}: {'; '.join(protection)}", dict(evidence, protection=protection)))
         elif n.port in probed:
             pass  # the probe finding already says what and where
-        elif n.service == "ssh" and version_unknown:
+        elif n.service == "ssh" and unread:
             unknown.append(f"{where}: the OpenSSH version could not be read (package database or "
                            f"binary), so whether PerSourcePenalties protects it (9.8+) is unknown "
                            f"and no other protection was found")
+        elif unread:
+            unknown.append(f"{where}: {'; '.join(f'{g.describe()}: {g.note}' for g in unread)}, and "
+                           f"no other protection was found")
         else:
             findings.append(Finding("AUTH-BRUTEFORCE-UNPROTECTED", "high",
                                     f"{where}: no brute-force protection (no PerSourcePenalties, "
@@ -219,6 +236,10 @@ def evaluate(ctx: Context) -> Outcome:
                                     f"at once; no PAM lockout on '{n.pam_service}', fail2ban jail or "
                                     f"sshguard)"
                                     if n.service == "ftp" and n.max_failures is not None else
+                                    f"{where}: no brute-force protection ("
+                                    f"{'; '.join(f'{g.describe()}: {g.note}' if g.note else g.describe() for g in n.guards)}"
+                                    f"; no PAM lockout, fail2ban jail or sshguard)"
+                                    if n.guards else
                                     f"{where}: no brute-force protection (no PAM lockout, "
                                     f"fail2ban jail or sshguard)", evidence))
     communities = [n for n in ctx.fact(accounts_facts.network_logins) if n.kind in ("community", "usm")]

@@ -1,5 +1,6 @@
 """What a network login is (:class:`NetLogin`) and which listeners a login daemon owns
-(:class:`Reach`): a leaf shared by :mod:`.network_logins` and the daemon modules that know a
+(:class:`Reach`), and what a daemon itself does against password guessing (:class:`Guard`): a leaf
+shared by :mod:`.network_logins` and the daemon modules that know a
 daemon's logins (:mod:`.daemons.vsftpd`, :mod:`.daemons.snmpd`), so none imports another for it.
 """
 from __future__ import annotations
@@ -7,6 +8,26 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
+
+
+@dataclass
+class Guard:
+    """What a daemon itself does against password guessing, read from its own config (S1.1-04),
+    with the file:line that says so.
+
+    ``locks``: True — after repeated failures it locks the client or the account out, or delays
+    it, across connections (what an auditor accepts: reconnecting does not reset it); False — it
+    only ends or slows the one connection (``MaxAuthTries``, vsftpd ``max_login_fails``): a client
+    reconnects at once, so it is evidence, not protection; None — it would lock, but whether it
+    applies on this device could not be read (``note`` says why)."""
+
+    setting: str  # "blockhost_failures=5 blockhost_time=60", "PerSourcePenalties yes"
+    source: str  # file:line, or "default (...)" for a compiled-in default
+    locks: Optional[bool]
+    note: str = ""
+
+    def describe(self) -> str:
+        return f"{self.setting} ({self.source})"
 
 
 @dataclass
@@ -41,6 +62,8 @@ class NetLogin:
     # why root is counted as admitted though the config does not say so (the default depends on
     # a version that could not be read): said beside any finding that rests on it
     root_assumed: str = ""
+    # what the daemon itself does against repeated failures (its module reads them): S1.1-04
+    guards: List[Guard] = field(default_factory=list)
 
     def admits(self, account) -> bool:
         if self.kind != "account" or not self.password:

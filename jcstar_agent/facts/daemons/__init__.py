@@ -15,12 +15,19 @@ naming the file:line that made us think so:
   passphrase): S1.1-02 tries them against the dictionary, S1.1-11 judges who may read the file.
   Never copied out: only where they are;
 - ``pam`` — the daemon logs clients in through a PAM service (or /bin/login): every system account
-  is a network login (S1.1-02, -03, -04).
+  is a network login (S1.1-02, -03, -04), with what the daemon itself does against repeated
+  failures (``guards``, S1.1-04).
+
+A module that knows its daemon's logins in more detail (sshd, dropbear, telnetd, rlogind, vsftpd,
+proftpd, other ftpds, rpcd/LuCI, Cockpit, snmpd) has ``logins(ctx, reach)``: the
+:class:`~..login_model.NetLogin` of each reachable listener, each with the daemon's own
+brute-force guards read from its config (:class:`~..login_model.Guard`: a lockout or a delay
+across connections protects, one that ends or slows a single connection is evidence only).
 
 **The registry.** Every module of this package that is not private (``_base``) is a daemon: its
 ``PROGRAMS`` (the program basenames that start it) and ``read(ctx, argv, source)``; optional
 ``SECRETS`` (True: the module reads the credentials its config holds or points to),
-``NEEDS`` (what the daemon needs from the machine: ``/dev/net/tun``, a kernel module, a wlan
+``logins`` (above), ``NEEDS`` (what the daemon needs from the machine: ``/dev/net/tun``, a kernel module, a wlan
 device — said when it fails in the ``--boot`` sandbox). Adding a daemon is adding one module and
 its test.
 
@@ -39,7 +46,7 @@ from types import ModuleType
 from typing import Callable, Dict, List, Optional, Tuple
 
 # re-exported: the criteria and the other readers take these from the package
-from ._base import (PROGRAM_SERVICE, SECLEVEL_0, Access, DaemonFacts, PamLogin,  # noqa: F401
+from ._base import (PROGRAM_SERVICE, SECLEVEL_0, Access, DaemonFacts, Guard, PamLogin,  # noqa: F401
                     Secret, Weakness, addr, host_port, service_of, weak_cipher_words,
                     weak_protocols)
 
@@ -61,6 +68,12 @@ def modules() -> Dict[str, ModuleType]:
             for prog in mod.PROGRAMS:
                 _READERS.setdefault(prog, mod.read)
     return _MODULES
+
+
+def login_readers() -> List[Callable]:
+    """``logins(ctx, reach)`` of every daemon module that logs people in over the network (in
+    module-name order): :func:`..network_logins.read` merges what they return."""
+    return [m.logins for _n, m in sorted(modules().items()) if callable(getattr(m, "logins", None))]
 
 
 def readers() -> Dict[str, Callable]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Tuple
 
 from ..listener_model import Listener, is_loopback
+from ..login_model import Guard, NetLogin, Reach
 
 # Program basename -> service (protocol) name.
 PROGRAM_SERVICE = {
@@ -84,6 +85,8 @@ class PamLogin:
     service: str  # the /etc/pam.d file name
     source: str
     tls: Optional[bool] = None
+    # what the daemon itself does against repeated failed logins (Webmin ``passdelay``): S1.1-04
+    guards: List[Guard] = field(default_factory=list)
 
 
 @dataclass
@@ -310,3 +313,23 @@ def split_source(src: str) -> Tuple[str, int]:
     """("/lib/systemd/system/x.service", 9) of "…/x.service:9" (line 0 when none)."""
     path, _, line = src.partition(" ")[0].rpartition(":")
     return (path, int(line)) if path and line.isdigit() else (src.partition(" ")[0], 0)
+
+
+def superserver_login(ctx, r: Reach, name: str, services: Tuple[str, ...], port: int,
+                      pam_service: str, mine) -> List[NetLogin]:
+    """The cleartext login(1) of a remote-terminal daemon (telnet, rlogin), usually behind
+    inetd/xinetd: its reachable listener (by program, service or port); when the listeners cannot
+    be seen, the first enabled inetd line ``mine(svc)`` accepts, assumed served."""
+    if r.visible:
+        procs = tuple(p for p, s in PROGRAM_SERVICE.items() if s in services)
+        _started, up = r.of(procs, services, (port,))
+        return [NetLogin(name, up[0].port, up[0].source or "listener", tls=False,
+                         pam_service=pam_service, address=up[0].address)] if up else []
+    from .. import inetd  # the listeners cannot be seen: every enabled line may be served
+
+    for svc in ctx.fact(inetd.read).services:
+        if svc.proto == "tcp" and mine(svc):
+            return [NetLogin(name, svc.port or port,
+                             f"{svc.source} (listeners unknown: assumed served)", tls=False,
+                             pam_service=pam_service)]
+    return []

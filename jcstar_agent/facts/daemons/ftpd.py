@@ -1,16 +1,29 @@
-"""Other FTP daemons in standalone mode (BusyBox/inetutils ftpd ``-D``/``-S``/``-l``).
+"""Other FTP daemons: BusyBox/inetutils ftpd (standalone ``-D``/``-S``/``-l``, or behind inetd or
+tcpsvd), pure-ftpd — their port and their login: local accounts over cleartext FTP.
 
-BusyBox ftpd usually runs behind inetd or tcpsvd, whose readers give its port; standalone it
-listens on tcp/21. FTP logins are local accounts over cleartext (:mod:`..network_logins`).
+Read: standalone, tcp/21 (BusyBox ftpd usually runs behind inetd or tcpsvd, whose readers give
+its port). **Logins** (:func:`logins`): each reachable FTP listener of these daemons (or an
+unnamed/super-server listener of service ftp or port 21) that vsftpd (:mod:`.vsftpd`) and proftpd
+(:mod:`.proftpd`) do not own logs local accounts in with their password, in cleartext, through
+PAM service ``ftp`` where they use PAM. Only when the listeners can be seen: their configs are
+not read.
 
-**Example.** ``ftpd -D -l`` from an init script → listener tcp/21 (ftp).
+**Brute-force guard.** None known of their own: a PAM lockout on ``ftp`` or a fail2ban jail.
+
+**Example.** ``tcpsvd -vE 0.0.0.0 21 ftpd -w /srv/ftp`` → an ftp login on tcp/21 (cleartext).
+
+**References.** BusyBox ftpd, inetutils ftpd(8), pure-ftpd(8).
 """
 from __future__ import annotations
 
+from typing import List
 
+from ..login_model import NetLogin, Reach
 from ._base import DaemonFacts, listener
 
 PROGRAMS = ('ftpd',)
+FTPDS = ("ftpd", "in.ftpd", "pure-ftpd", "inetutils-ftpd", "ftpd-ssl")
+OWN_MODULE = ("vsftpd", "proftpd")  # read by their own modules
 
 
 def _ftpd(ctx, argv, src) -> DaemonFacts:
@@ -21,3 +34,20 @@ def _ftpd(ctx, argv, src) -> DaemonFacts:
 
 
 read = _ftpd
+
+
+def logins(ctx, r: Reach) -> List[NetLogin]:
+    if not r.visible:
+        return []
+    from . import proftpd, vsftpd
+
+    taken = {n.port for mod in (vsftpd, proftpd) for n in mod.logins(ctx, r)}
+    _started, up = r.of(FTPDS, ("ftp",), (21,))
+    out: List[NetLogin] = []
+    for x in up:
+        if x.port in taken or (x.process or "") in OWN_MODULE:
+            continue
+        taken.add(x.port)
+        out.append(NetLogin("ftp", x.port, x.source or "listener", tls=False, pam_service="ftp",
+                            address=x.address))
+    return out

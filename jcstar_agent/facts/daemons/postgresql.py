@@ -13,6 +13,11 @@ Otherwise network clients authenticate with the methods of the host lines (``scr
 ``md5``, ``password``, ``cert``, ``pam`` …). Method ``pam`` makes system accounts database
 logins (its ``pamservice``, default ``postgresql``).
 
+**Brute-force guard** (on a ``pam`` login, S1.1-04). PostgreSQL has none that locks: the
+``auth_delay`` module (``shared_preload_libraries`` with ``auth_delay.milliseconds`` above 0;
+0 by default) waits after each failed authentication inside that connection's own backend, while
+parallel connections go on: evidence, not protection.
+
 **Example.** ``listen_addresses = '*'`` and ``host all all 0.0.0.0/0 trust`` →
 fail "postgresql on tcp/5432 lets every network client in without a password
 (/etc/postgresql/15/main/pg_hba.conf:9)".
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 from typing import Dict, List, Tuple
 
+from ..login_model import Guard
 from ._base import Access, DaemonFacts, PamLogin, listener, port_of, reachable
 
 PROGRAMS = ("pg_ctlcluster", "postgres", "postmaster")
@@ -118,7 +124,8 @@ def read(ctx, argv, src) -> DaemonFacts:
         elif method == "pam":
             service = next((o.split("=", 1)[1] for o in rest[1:] if o.startswith("pamservice=")),
                            "postgresql")
-            out.pam.append(PamLogin("postgres", port, service, where, True if f[0] == "hostssl" else None))
+            out.pam.append(PamLogin("postgres", port, service, where, True if f[0] == "hostssl" else None,
+                                    guards(kv)))
     if methods and not any(a.open for a in out.access):
         out.access.append(Access("postgres", port, "tcp", False, hba,
                                  f"network clients authenticate ({', '.join(sorted(set(methods)))})"))
@@ -126,3 +133,14 @@ def read(ctx, argv, src) -> DaemonFacts:
         out.access.append(Access("postgres", port, "tcp", False, hba,
                                  "no host line admits a network client"))
     return out
+
+
+def guards(kv: Dict[str, Tuple[str, str]]) -> List[Guard]:
+    """auth_delay, when preloaded with a delay above 0 (per connection: evidence only)."""
+    libs = [x.strip() for x in kv.get("shared_preload_libraries", ("", ""))[0].split(",")]
+    ms = kv.get("auth_delay.milliseconds", ("0", ""))
+    if "auth_delay" not in libs or not ms[0].isdigit() or int(ms[0]) == 0:
+        return []
+    return [Guard(f"auth_delay.milliseconds = {ms[0]}", ms[1], False,
+                  "waits after a failed authentication in that connection only: parallel "
+                  "connections go on")]

@@ -7,6 +7,12 @@ Read: ``-p`` on its command line, else ``Port``/``ListenAddress`` of the effecti
 of loopback addresses only reaches nobody over the network), ``PermitRootLogin``,
 ``PermitEmptyPasswords``, ``AllowUsers``/``DenyUsers``.
 
+**Brute-force guards** (:func:`guards`, on the login): ``PerSourcePenalties`` (on by default from
+OpenSSH 9.8: it refuses a source address for a while after failed logins — a lockout; written
+into the config of an older sshd it protects nothing; when the version cannot be read whether it
+exists is unknown); ``MaxAuthTries`` and ``MaxStartups`` only end one connection or limit the
+unauthenticated ones at a time: evidence, not protection.
+
 **Why.** S1.1-13 lists every reachable listener; S1.1-01/-02/-04 judge the ssh logins on it.
 
 **Example.** ``Port 2222`` in ``/etc/ssh/sshd_config.d/port.conf`` → listener tcp/2222 (ssh,
@@ -17,7 +23,7 @@ from __future__ import annotations
 from typing import List, Tuple
 
 
-from ..login_model import NetLogin, Reach, first_port
+from ..login_model import Guard, NetLogin, Reach, first_port
 from ._base import DaemonFacts, addr, flag_values, listener
 
 PROGRAMS = ('sshd',)
@@ -123,4 +129,27 @@ def logins(ctx, r: Reach) -> List[NetLogin]:
     port, address, _src = first_port(up, s.ports[0] if s.ports else 22)
     return [NetLogin("ssh", port, s.path or s.binary, pw, root_pw, empty, allow, deny, rules, base,
                      pam_service="sshd" if s.get("usepam") == "yes" else "", tls=True,
-                     address=address, root_assumed=assumed)]
+                     address=address, root_assumed=assumed, guards=guards(s))]
+
+
+def guards(s) -> List[Guard]:
+    """What sshd itself does against password guessing, from the effective config ``s``."""
+    out: List[Guard] = []
+    psp = s.get("persourcepenalties")
+    if psp is not None:
+        src, setting = s.source("persourcepenalties"), f"PerSourcePenalties {psp}"
+        if psp.lower() != "no" and s.version is None:  # unknown is not "newest"
+            out.append(Guard(setting, src, None, f"PerSourcePenalties {psp} ({src}) counts only on "
+                                                 f"OpenSSH 9.8+, and the installed version could not be read"))
+        elif s.version is not None and s.version < (9, 8):
+            out.append(Guard(setting, src, False, f"set at {src}, but OpenSSH {s.version[0]}."
+                                                  f"{s.version[1]} has no such option (9.8+)"))
+        elif psp.lower() != "no":
+            out.append(Guard(setting, src, True))
+    for key, name, why in (("maxauthtries", "MaxAuthTries", "ends the connection only: the client "
+                            "reconnects at once"),
+                           ("maxstartups", "MaxStartups", "limits unauthenticated connections at a "
+                            "time, not failed logins")):
+        if s.get(key):
+            out.append(Guard(f"{name} {s.get(key)}", s.source(key), False, why))
+    return out

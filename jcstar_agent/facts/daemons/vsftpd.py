@@ -7,13 +7,18 @@ Read: the config on its command line (default ``/etc/vsftpd.conf``): ``listen_po
 ``anonymous_enable`` (S1.1-01 ``AUTH-FTP-ANONYMOUS``), ``chroot_local_user``,
 ``max_login_fails``, ``delay_failed_login`` (S1.1-04).
 
+**Brute-force guards.** ``max_login_fails`` (default 3) ends the connection and
+``delay_failed_login`` (default 1 s) waits after each failure, both within one connection: a
+client reconnects at once, so they are evidence, not protection (vsftpd.conf(5)); a PAM lockout on
+``pam_service_name`` or a fail2ban jail is what S1.1-04 looks for.
+
 **Example.** Debian's default → listener tcp/21 (ftp, cleartext).
 """
 from __future__ import annotations
 
 from typing import Dict, List, Optional, Tuple
 
-from ..login_model import NetLogin, Reach, first_port
+from ..login_model import Guard, NetLogin, Reach, first_port
 from ._base import DaemonFacts, addr, listener
 
 PROGRAMS = ('vsftpd',)
@@ -97,10 +102,14 @@ def logins(ctx, r: Reach) -> List[NetLogin]:
     tls = yes("ssl_enable", "NO") and yes("force_local_logins_ssl", "YES")
     port, address, src = first_port(up, int(num("listen_port", 21)))
     where = kv["local_enable"][1] if "local_enable" in kv else f"{VSFTPD_CONF} (local_enable)"
+    guards = [Guard(f"{key}={kv.get(key, (default, ''))[0]}", kv.get(key, ("", f"{VSFTPD_CONF} (default)"))[1],
+                    False, why)
+              for key, default, why in (("max_login_fails", "3", "ends the connection only"),
+                                        ("delay_failed_login", "1", "slows one connection only"))]
     return [NetLogin("ftp", port, where, password=yes("local_enable", "NO"),
                      root_password="root" not in deny and (allow is None or "root" in allow),
                      empty_allowed=nullok, allow_users=allow, deny_users=deny,
                      pam_service=service, tls=tls, anonymous=yes("anonymous_enable", "YES"),
                      chroot=yes("chroot_local_user", "NO"),
                      max_failures=int(num("max_login_fails", 3)),
-                     fail_delay=num("delay_failed_login", 1), address=address)]
+                     fail_delay=num("delay_failed_login", 1), address=address, guards=guards)]
