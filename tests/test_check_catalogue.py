@@ -1,7 +1,10 @@
-"""The README's check catalogue and the code agree: every check id is documented, once, and
-every documented id exists (users grep and skip by these ids, as with Lynis test ids)."""
+"""The docs' check catalogue (docs/checks.md, and the store, drift and factory ids of
+docs/evidence-store.md) and the code agree: every check id is documented, once in all the docs,
+and every documented id exists (users grep and skip by these ids, as with Lynis test ids)."""
 import os
 import re
+
+import projectdocs
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ID = r"[A-Z][A-Z0-9]+(?:-[A-Z0-9]+)+"
@@ -16,8 +19,7 @@ def _code() -> str:
 
 
 def _rows():
-    readme = open(os.path.join(PROJECT, "README.md"), encoding="utf-8").read()
-    return re.findall(rf"^\| `({ID})`", readme, re.M)
+    return re.findall(rf"^\| `({ID})`", projectdocs.text(), re.M)
 
 
 def test_every_check_id_in_the_code_is_in_the_catalogue():

@@ -1,5 +1,5 @@
-"""``-V``/``--version`` before or after the verb, and after an action of mcu/store, as the README
-says (an audit found ``check -V`` and ``mcu attest -V`` refused as unrecognized, exit 2);
+"""``-V``/``--version`` before or after the verb, and after an action of mcu/store, as the docs
+say (an audit found ``check -V`` and ``mcu attest -V`` refused as unrecognized, exit 2);
 -q/-v after an action too. store query's own ``--version V`` filter keeps its meaning."""
 import pytest
 

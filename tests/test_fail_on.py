@@ -123,9 +123,9 @@ def test_readme_factory_line_with_a_board_config_gates_on_manual():
     """Issue 24: a line with a board config (given to the station, or to the unit's attest behind
     ``--command``) stops on what the agent could not judge. The verb's default stays ``fail``
     (CONTRACT.md): the documented line commands pass ``--fail-on manual`` themselves."""
-    import os
+    import projectdocs
 
-    readme = open(os.path.join(os.path.dirname(__file__), "..", "README.md"), encoding="utf-8").read()
+    readme = projectdocs.page("factory.md")
     cmds = _factory_commands(readme)
     with_config = [c for c in cmds if "--config" in c or "--board" in c]
     assert len(with_config) >= 2, cmds  # (a) station over the image, (c) the unit's attest

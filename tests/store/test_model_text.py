@@ -46,6 +46,6 @@ def test_verify_json_leaves_absent_claims_out(tree, cli, tmp_path):
         r = cli("verify", str(envs[0]), "--pubkey", pub, *flag)
         assert r.rc == 0, r.err
         doc = json.loads(r.out)
-        assert "boot_id" not in doc["claims"]  # offline: absent, so left out (README)
+        assert "boot_id" not in doc["claims"]  # offline: absent, so left out (docs/attestation.md)
         assert None not in doc["claims"].values()
         assert "null" not in json.dumps(doc["claims"])
