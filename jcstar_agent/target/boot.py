@@ -226,6 +226,19 @@ def _subids(path: str, user: str, uid: int) -> Optional[Tuple[int, int]]:
     return best
 
 
+def chrooted() -> bool:
+    """This process runs in a chroot: no mount is at its "/" (/proc/self/mountinfo lists only the
+    mounts reachable from the process's root, each relative to it; a host or a container that
+    pivoted into its root has one at "/"). The kernel makes no user namespace for a chrooted
+    process (user_namespaces(7), EPERM). False when it cannot be told."""
+    try:
+        with open("/proc/self/mountinfo", "rb") as fh:
+            lines = fh.read(4 << 20).splitlines()
+    except OSError:
+        return False
+    return bool(lines) and not any(line.split(b" ")[4:5] == [b"/"] for line in lines)
+
+
 def id_map() -> Dict[str, object]:
     """How the sandbox's ids map to the host's: its uid/gid 0 is never the host's root. Root writes
     the maps itself (root's /etc/subuid range, else a slot above distributions' ranges); a plain
@@ -240,6 +253,10 @@ def id_map() -> Dict[str, object]:
     if _sysctl("/proc/sys/user/max_user_namespaces") == "0":
         raise BootError("--boot: user namespaces are disabled on this host (user.max_user_namespaces"
                         "=0): the image cannot be contained, so it is not booted")
+    if chrooted():
+        raise BootError("--boot: this process runs in a chroot, and the kernel makes no user "
+                        "namespace for a chrooted process: run the agent outside the chroot, or in a "
+                        "container (pivot_root), so the image can be contained")
     if uid == 0:
         su, sg = _subids("/etc/subuid", user, uid), _subids("/etc/subgid", user, uid)
         if su and sg and su[1] >= ID_COUNT and sg[1] >= ID_COUNT and su[0] > 0 and sg[0] > 0:
