@@ -72,13 +72,13 @@ class Daemons:
         self.ns = ns
         self.procs = []
 
-    def start(self, *cmd, user: Optional[str] = None, log: Optional[str] = None) -> None:
+    def start(self, *cmd, user: Optional[str] = None, log: Optional[str] = None, cwd=None) -> None:
         prefix = ["runuser", "-u", user, "--"] if user else []
         out = open(log, "ab") if log else subprocess.DEVNULL
         try:
             self.procs.append(subprocess.Popen(["ip", "netns", "exec", self.ns.name, *prefix, *cmd],
                                                stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                               start_new_session=True))
+                                               start_new_session=True, cwd=cwd))
         finally:
             if log:
                 out.close()

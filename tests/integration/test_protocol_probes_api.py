@@ -6,7 +6,7 @@ Node-RED from npm (Debian has none) with its default settings and with ``adminAu
 ``mod_auth`` asking for Digest (MD5 from an ``htdigest`` file, SHA-256 from a plain file), and a
 PostgreSQL whose superuser password is ``postgres`` over SCRAM-SHA-256, and Samba with Debian's
 smb.conf, as packaged and with a guest share added. Every daemon runs in a
-network namespace the test creates (``jcs-papi-<pid>``, loopback plus 10.78.0.1 on a veth). The
+network namespace the test creates (``jcs-papi-<pid>``, loopback plus 10.77.0.1 on a veth, as protocol_netns.py makes it). The
 expected verdicts were written from the configs, as an auditor decides, before the agent ran:
 
 ============  =====  ==========================================  ===================================
@@ -53,19 +53,17 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.parse
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from protocol_netns import AGENT, crit as _crit, findings as _findings, probe as _probe, reap, write as _write  # noqa: E402
+import protocol_netns as pn  # noqa: E402
+from protocol_netns import crit as _crit, findings as _findings, probe as _probe, reap, write as _write  # noqa: E402
 
 PG = "/usr/lib/postgresql/15/bin"
 
-PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-NS = f"jcs-papi-{os.getpid()}"
-ADDR = "10.78.0.1"
+NET = pn.Netns(f"jcs-papi-{os.getpid()}")
 CACHE = os.environ.get("JCSTAR_ROOTFS_CACHE", "/var/tmp/jcstar-rootfs")
 NODE_RED = "3.1.15"
 NODE_RED_DIR = os.path.join(CACHE, f"npm-node-red-{NODE_RED}")
@@ -87,38 +85,6 @@ def _why_not() -> str:
 
 
 pytestmark = [pytest.mark.integration, pytest.mark.skipif(bool(_why_not()), reason=_why_not() or "ok")]
-
-
-def _ns(*cmd, **kw):
-    return subprocess.run(["ip", "netns", "exec", NS, *cmd], **kw)
-
-
-class Daemons:
-    def __init__(self):
-        self.procs = []
-
-    def start(self, *cmd, user=None, cwd=None):
-        prefix = ["runuser", "-u", user, "--"] if user else []
-        self.procs.append(subprocess.Popen(["ip", "netns", "exec", NS, *prefix, *cmd], cwd=cwd,
-                                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                           stderr=subprocess.DEVNULL, start_new_session=True))
-
-    def stop(self):
-        for p in self.procs:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(p.pid, 15)
-        for p in self.procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(p.pid, 9)
-                p.wait(5)
-
-
-def _listening() -> set:
-    out = _ns("ss", "-ltnH", capture_output=True, text=True).stdout
-    return {int(line.split()[3].rsplit(":", 1)[1]) for line in out.splitlines() if line.split()}
 
 
 def node_red() -> str:
@@ -154,7 +120,7 @@ def _influx_admin(port: int) -> None:
     q = urllib.parse.quote(f"CREATE USER admin WITH PASSWORD '{secrets.token_hex(12)}' WITH ALL PRIVILEGES")
     code = ("import urllib.request,sys; r=urllib.request.urlopen(urllib.request.Request("
             f"'http://127.0.0.1:{port}/query', data=b'q={q}', method='POST')); sys.exit(r.status != 200)")
-    _ns(sys.executable, "-c", code, check=True, capture_output=True, timeout=30)
+    NET.run(sys.executable, "-c", code, check=True, capture_output=True, timeout=30)
 
 
 def _node_red(work, d):
@@ -244,7 +210,7 @@ def _pg_md5_password(name: str, port: int, work) -> None:
     """The password stored again as an MD5 hash (initdb stored it as SCRAM), over the local socket."""
     sql = _write(work / f"{name}.sql", "SET password_encryption = 'md5';\nALTER USER postgres PASSWORD 'postgres';\n",
                  0o644)
-    _ns("runuser", "-u", "postgres", "--", "psql", "-h", str(work / name), "-p", str(port), "-d", "postgres",
+    NET.run("runuser", "-u", "postgres", "--", "psql", "-h", str(work / name), "-p", str(port), "-d", "postgres",
         "-q", "-f", sql, check=True, capture_output=True, timeout=60)
 
 
@@ -270,14 +236,10 @@ def _samba(work, d):
 def api_daemons():
     work = pathlib.Path(tempfile.mkdtemp(prefix="jcs-papi-"))
     os.chmod(work, 0o755)
-    subprocess.run(["ip", "netns", "add", NS], check=True)
-    d = Daemons()
+    stack = contextlib.ExitStack()
+    stack.enter_context(pn.namespace(NET.name))
+    d = pn.Daemons(NET)
     try:
-        _ns("ip", "link", "set", "lo", "up", check=True)
-        _ns("ip", "link", "add", "jcs0", "type", "veth", "peer", "name", "jcs1", check=True)
-        _ns("ip", "addr", "add", f"{ADDR}/24", "dev", "jcs0", check=True)
-        _ns("ip", "link", "set", "jcs0", "up", check=True)
-        _ns("ip", "link", "set", "jcs1", "up", check=True)
         _influxdb(work, d)
         _node_red(work, d)
         _lighttpd(work, d)
@@ -285,35 +247,21 @@ def api_daemons():
         _postgres(work, "pg-scram-random", 5435, secrets.token_hex(16), d)
         _postgres(work, "pg-md5-default", 5436, "postgres", d, method="md5")
         _samba(work, d)
-        want = set(TCP.values())
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not want <= _listening():
-            time.sleep(0.3)
-        assert want <= _listening(), f"not listening: {sorted(want - _listening())}"
+        NET.wait_listening({("tcp", p) for p in TCP.values()}, 60)
         _influx_admin(8087)
         _pg_md5_password("pg-md5-default", 5436, work)
         yield work
     finally:
         d.stop()
         reap(work)
-        subprocess.run(["ip", "netns", "del", NS], check=False)
+        stack.close()
         shutil.rmtree(work, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
 def run():
     with api_daemons() as work:
-        cfg = _write(work / "board.toml", f"""\
-            [agent]
-            state_dir = "{work / 'state'}"
-            """)
-        t0 = time.monotonic()
-        p = _ns(sys.executable, "-c", AGENT, "--active", "--config", cfg, "--password-budget", "5",
-                cwd=PROJECT, capture_output=True, text=True, timeout=600,
-                env=dict(os.environ, PYTHONPATH=PROJECT))
-        assert "Traceback" not in p.stderr, p.stderr
-        data = json.loads(p.stdout)
-        data["seconds"] = round(time.monotonic() - t0, 2)
+        data = pn.run_agent(NET, work)
         if os.environ.get("JCS_DUMP"):
             pathlib.Path(os.environ["JCS_DUMP"]).write_text(json.dumps(data, indent=1))
         yield data
