@@ -151,6 +151,9 @@ def run_agent(ns: Netns, work, password_budget: str = "5") -> dict:
     assert "Traceback" not in p.stderr, p.stderr
     data = json.loads(p.stdout)
     data["seconds"] = time.monotonic() - t0
+    if os.environ.get("JCS_DUMP"):  # JCS_DUMP=file: the whole answer, to read what a probe saw
+        with open(os.environ["JCS_DUMP"], "w") as fh:
+            json.dump(data, fh, indent=1)
     return data
 
 

@@ -386,10 +386,7 @@ def services():
 
 @pytest.fixture(scope="module")
 def run(services):
-    data = pn.run_agent(NET, services)
-    if os.environ.get("JCS_DUMP"):
-        open(os.environ["JCS_DUMP"], "w").write(json.dumps(data, indent=1))
-    return data
+    return pn.run_agent(NET, services)
 
 
 def _problems(data, cid):

@@ -262,8 +262,6 @@ def api_daemons():
 def run():
     with api_daemons() as work:
         data = pn.run_agent(NET, work)
-        if os.environ.get("JCS_DUMP"):
-            pathlib.Path(os.environ["JCS_DUMP"]).write_text(json.dumps(data, indent=1))
         yield data
 
 

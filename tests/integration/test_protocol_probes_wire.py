@@ -208,8 +208,6 @@ def wire_daemons():
 def run():
     with wire_daemons() as work:
         data = pn.run_agent(NET, work)
-    if os.environ.get("JCS_DUMP"):
-        open(os.environ["JCS_DUMP"], "w").write(json.dumps(data, indent=1))
     return data
 
 
