@@ -48,6 +48,7 @@ def test_ci_run_clean_removes_the_cache_and_its_venv(tmp_path):
     assert r.returncode == 2 and "usage" in r.stderr
 
 
+@pytest.mark.integration  # a mount namespace
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"), reason="mounting needs root and unshare")
 def test_clean_refuses_while_something_is_mounted_inside(tmp_path):
     cache = _cache(tmp_path)

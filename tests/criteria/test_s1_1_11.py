@@ -2,6 +2,8 @@
 import os
 import subprocess
 
+import pytest
+
 from jcstar_agent import libcrypt
 from jcstar_agent.config.schema import BoardConfig
 from jcstar_agent.criteria import s1_1_11
@@ -83,6 +85,7 @@ def test_unreadable_shadow_is_error_when_not_root(trees):
         assert out.verdict is Verdict.ERROR and "needs root to read /etc/shadow" in out.reason
 
 
+@pytest.mark.integration  # root, to drop to nobody with setpriv
 def test_unprivileged_run_says_needs_root(trees):
     """A real unprivileged process (setpriv to nobody): /etc/shadow unreadable → S1.1-02 and -11
     say `error` "needs root to read /etc/shadow"; the other checks still run and report."""
