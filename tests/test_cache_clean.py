@@ -66,5 +66,6 @@ def test_readme_says_where_the_cache_is_and_how_to_remove_it():
     readme = open(os.path.join(PROJECT, "README.md"), encoding="utf-8").read()
     setup = readme[:readme.index("\n## Install")]  # the quick start, beside the test command
     assert "sudo bash .ci/run --clean" in setup and rootfs.CACHE in setup
-    assert 'python3 -m pytest -q -m "not integration" tests' in setup  # the quick tier
+    assert 'python3 -m pytest -q -n auto -m "not integration" tests' in setup  # the quick tier
+    assert 'pytest -q -n auto -m "not integration" tests' in open(os.path.join(PROJECT, ".ci/run")).read()
     assert "python3 -m pytest -q tests" in open(os.path.join(PROJECT, ".ci/run")).read()
