@@ -77,7 +77,8 @@ def test_ssh_budget_holds_against_a_banner_that_never_ends(monkeypatch):
     with Drip(b"SSH-2.0-OpenSSH_9.2p1 " + b"x" * 500, every=DRIP) as d:
         r, wall = _within(3 + MARGIN, lambda: bruteforce.probe_login(
             login, "127.0.0.1", d.port, False, attempts=3, budget=3))
-    assert wall < 3 + 1.5, wall  # a timer cuts the connection at the budget
+    assert wall < 3 + 2, wall  # a timer cuts the connection at the budget (the second attempt
+    # cut by it, not by its own deadline: attempts == 1 and the note say so)
     assert r.attempts == 1 and "budget" in r.note, r
 
 
@@ -86,7 +87,7 @@ def test_tls_handshake_that_drips_its_record_ends_at_the_timeout():
     with Drip(b"\x16\x03\x03\x40\x00" + b"\x02" * 4096, every=DRIP / 2) as d:
         (ok, _, _, error), wall = _within(1 + MARGIN, lambda: tls.handshake("127.0.0.1", d.port, 1.0))
     assert not ok and "within 1 s" in error, error
-    assert wall < 1 + 1.5, wall
+    assert wall < 1 + MARGIN, wall
 
 
 def test_online_document_that_drips_is_cut_at_its_deadline(tmp_path, cli, monkeypatch):
