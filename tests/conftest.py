@@ -136,10 +136,13 @@ def debian_copy(debian_rootfs, tmp_path):
 
 def pytest_collection_modifyitems(config, items):
     """Everything under tests/integration/ and tests/packaging/ (they build packages, install
-    them, make trees), or using the real rootfs, is an integration test: the quick tier
-    (``-m "not integration"``) runs none of them."""
+    them, make trees), using the real rootfs, or run against the real PostgreSQL server (the
+    ``postgresql`` case of the store tests' ``store_url``: a daemon) is an integration test: the
+    quick tier (``-m "not integration"``) runs none of them."""
     for item in items:
         path = str(item.fspath)
+        params = getattr(getattr(item, "callspec", None), "params", {})
         if "/integration/" in path or "/packaging/" in path \
-                or "debian_rootfs" in getattr(item, "fixturenames", ()):
+                or "debian_rootfs" in getattr(item, "fixturenames", ()) \
+                or params.get("store_url") == "postgresql":
             item.add_marker(pytest.mark.integration)

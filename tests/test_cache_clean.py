@@ -48,6 +48,7 @@ def test_ci_run_clean_removes_the_cache_and_its_venv(tmp_path):
     assert r.returncode == 2 and "usage" in r.stderr
 
 
+@pytest.mark.integration  # a mount namespace
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"), reason="mounting needs root and unshare")
 def test_clean_refuses_while_something_is_mounted_inside(tmp_path):
     cache = _cache(tmp_path)
@@ -65,5 +66,6 @@ def test_readme_says_where_the_cache_is_and_how_to_remove_it():
     readme = open(os.path.join(PROJECT, "README.md"), encoding="utf-8").read()
     setup = readme[:readme.index("\n## Install")]  # the quick start, beside the test command
     assert "sudo bash .ci/run --clean" in setup and rootfs.CACHE in setup
-    assert 'python3 -m pytest -q -m "not integration" tests' in setup  # the quick tier
+    assert 'python3 -m pytest -q -n auto -m "not integration" tests' in setup  # the quick tier
+    assert 'pytest -q -n auto -m "not integration" tests' in open(os.path.join(PROJECT, ".ci/run")).read()
     assert "python3 -m pytest -q tests" in open(os.path.join(PROJECT, ".ci/run")).read()

@@ -8,6 +8,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+import pytest
+
 QUIET = {  # nothing listens, nobody logs in; a Raspberry Pi OS build stamp and a vendor release file
     "/etc/rpi-issue": "Raspberry Pi reference 2024-11-19\nGenerated using pi-gen\n",
     "/etc/acme-release": "ACME-OS 4.2\n",
@@ -79,6 +81,7 @@ def test_unreadable_shadow_guesses_no_account_into_a_login(tree, cli):
                      r"so none of them is listed; run declare as root, or add the accounts that do", comments), r.out
 
 
+@pytest.mark.integration  # root, to run as nobody with setpriv
 def test_declare_without_root_says_it_needs_root_for_shadow(tree):
     """The user's case: declare run as an ordinary user on a device (here: as 'nobody' over a
     copy whose /etc/shadow is root's 0600, as on a device)."""

@@ -26,10 +26,19 @@ def test_probe_workers_or_boot_timeout_alone_are_refused(verb, tree):
     _refused(run_cli(*verb, "--root", root, "--boot-timeout", "300"), "--boot-timeout", "--boot")
 
 
-def test_with_their_option_they_are_taken(tree):
-    # live --active with a bound: parsed and run (exit 0 or 1, never 2)
+def test_with_their_option_they_are_taken(tree, monkeypatch):
+    """Live --active with a bound: parsed and run (exit 0 or 1, never 2), the bound reaching the
+    probe run. The probes themselves are stood in for: this host's listeners are not the test's
+    (tests/probes and tests/integration probe servers of their own)."""
+    from jcstar_agent.probes import ProbeResults
+    from jcstar_agent.probes import run as runner
+
+    seen = []
+    monkeypatch.setattr(runner, "run", lambda ctx: seen.append(ctx.options.extra.get("probe_workers"))
+                        or ProbeResults())
     r = run_cli("check", "--active", "--probe-workers", "2", "--format", "json")
     assert r.rc in (0, 1), r.err
+    assert seen == [2]
 
 
 def test_two_outputs_naming_one_file_are_refused(tree, tmp_path):

@@ -49,6 +49,7 @@ def _run_pty(args, env=None, timeout=60):
     return p.wait(timeout=5), out, seen.decode("utf-8", "replace")
 
 
+@pytest.mark.integration  # a pseudo-terminal
 def test_progress_on_a_tty_only_and_not_with_quiet(tree):
     root = _slow_root(tree)
     args = ["check", "--root", root, "--password-budget", "1.5", "--format", "json"]
@@ -87,6 +88,28 @@ def test_version_short_and_long(proc):
         assert r.rc == 0 and r.out.startswith("jcstar-agent ")
 
 
+def _wait_reading_stdin(pid, timeout=30.0):
+    """Until process ``pid`` blocks in read(0, …) (/proc/PID/syscall), where the operator presses
+    Ctrl-C; a fixed 1.5 s where the syscall number of read is not known here."""
+    import platform
+
+    read = {"x86_64": "0", "aarch64": "63", "riscv64": "63"}.get(platform.machine())
+    if read is None:
+        time.sleep(1.5)
+        return
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            with open(f"/proc/{pid}/syscall") as fh:
+                fields = fh.read().split()
+        except OSError:
+            fields = []
+        if fields[:2] == [read, "0x0"]:
+            return
+        time.sleep(0.02)
+    pytest.fail(f"process {pid} never waited on its standard input")
+
+
 def test_ctrl_c_exits_130_after_one_line(tmp_path):
     env = tmp_path / "e.json"
     env.write_text("{}")
@@ -95,7 +118,7 @@ def test_ctrl_c_exits_130_after_one_line(tmp_path):
     # verify reading the envelope from stdin blocks: the operator presses Ctrl-C
     p = subprocess.Popen([sys.executable, "-m", "jcstar_agent", "verify", "-", "--pubkey", str(pub)],
                          cwd=PROJECT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(1.5)
+    _wait_reading_stdin(p.pid)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=20)
     p.stdin.close() if p.stdin and not p.stdin.closed else None
@@ -123,6 +146,7 @@ def _stdout_on_pty(tree, env):
     return p.returncode, data
 
 
+@pytest.mark.integration  # a pseudo-terminal
 @pytest.mark.parametrize("env", [{"NO_COLOR": "1"}, {"TERM": "dumb"}])
 def test_no_colour(tree, env):
     rc, data = _stdout_on_pty(tree, dict(os.environ, **env))
@@ -130,6 +154,7 @@ def test_no_colour(tree, env):
     assert b"S1.1-01" in data and b"\x1b[" not in data  # text on a terminal, but no colour
 
 
+@pytest.mark.integration  # a pseudo-terminal
 def test_colour_on_a_terminal_by_default(tree):
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     env["TERM"] = "xterm"
@@ -148,6 +173,7 @@ def test_missing_pyserial_names_the_install_line(tmp_path, monkeypatch, cli):
     assert len(r.err.strip().splitlines()) == 1
 
 
+@pytest.mark.integration  # a pseudo-terminal
 def test_store_ingest_progress_on_a_tty(tree, cli, tmp_path):
     key = tmp_path / "k.key"
     assert cli("keygen", "--out", str(key)).rc == 0
@@ -169,6 +195,7 @@ def test_store_ingest_progress_on_a_tty(tree, cli, tmp_path):
     assert rc == 0 and "store ingest" not in tty
 
 
+@pytest.mark.integration  # a pseudo-terminal
 def test_active_probe_progress_on_a_tty():
     import socket
 

@@ -333,14 +333,23 @@ def boot_into(ctx, args) -> None:
 
 
 def check_writable(path) -> None:
-    """Fail before the work, not after it: the folder of an output file must exist."""
+    """Fail before the work, not after it: the folder of an output file must exist, and be
+    writable (the file is replaced through a temp file there) — except for a device or FIFO,
+    written in place (``/dev/null`` as a plain user, whose ``/dev`` is not writable)."""
     if path:
+        from ..outfile import _in_place
+
         folder = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(folder):
             raise RunError("the folder of this output file does not exist", path,
                            hint=f"mkdir -p {folder}")
-        if not os.access(folder, os.W_OK):
-            raise RunError("the folder of this output file is not writable", path)
+        try:
+            in_place = _in_place(path)
+        except OSError:
+            in_place = False  # not a file, device or FIFO: the write says so
+        if not os.access(path if in_place else folder, os.W_OK):
+            raise RunError("this output file is not writable" if in_place
+                           else "the folder of this output file is not writable", path)
 
 
 def write_output(text: str, output) -> None:

@@ -91,8 +91,11 @@ def checks(out):
     return {f.check: f for f in out.findings}
 
 
-needs_chroot = pytest.mark.skipif(os.geteuid() != 0 and not shutil.which("unshare"),
-                                  reason="the erase test chroots: needs root or unshare")
+def needs_chroot(test):
+    """The erase test chroots (as root, or in a user namespace of its own): integration."""
+    return pytest.mark.integration(pytest.mark.skipif(
+        os.geteuid() != 0 and not shutil.which("unshare"),
+        reason="the erase test chroots: needs root or unshare")(test))
 
 
 @needs_chroot

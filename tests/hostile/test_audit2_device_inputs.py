@@ -40,6 +40,7 @@ def _refused_unopened(r, path):
     assert "not a regular file" in lines[0] and "No such device" not in lines[0], lines[0]
 
 
+@pytest.mark.integration  # root: mknod
 def test_verify_inputs_and_pubkey(node, tmp_path):
     from jcstar_agent.attest.keys import generate
 
@@ -49,6 +50,7 @@ def test_verify_inputs_and_pubkey(node, tmp_path):
         _refused_unopened(run_process(*args, timeout=30), node)
 
 
+@pytest.mark.integration  # root: mknod
 def test_board_config_and_private_key(node, tmp_path):
     root = tmp_path / "root"
     (root / "etc").mkdir(parents=True)

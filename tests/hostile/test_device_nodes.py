@@ -37,6 +37,7 @@ def test_shadow_symlink_loop_is_reported_as_a_loop_not_needs_root(tree):
         assert "symbolic link loop" in c["reason"] and "needs root" not in c["reason"], c["reason"]
 
 
+@pytest.mark.integration  # root: mknod
 @pytest.mark.skipif(os.geteuid() != 0, reason="mknod needs root")
 def test_device_nodes_and_fifos_are_never_opened(tree, tmp_path):
     root = tree({"/etc/passwd": "root:x:0:0::/root:/bin/sh\n",

@@ -5,6 +5,10 @@ client that only sets socket timeouts waits as long as the server likes (a brute
 against a status line that never ends ran past 400 s; an ``--online`` document that drips, past
 150 s). Each test starts a real dripping server (``dripserver.Drip``) and measures the wall time
 of the real client: it must end within its deadline plus a margin, and say why it stopped.
+
+The deadlines are the product's constants shortened for the test (``SHORT``; the server drips
+faster in proportion, every read still well inside the per-read timeout): the property is that the
+total deadline cuts, whatever its length, and the quick tier does not wait 10-15 s per case.
 """
 from __future__ import annotations
 
@@ -27,6 +31,8 @@ from jcstar_agent.probes import bruteforce, tls
 PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HERE = os.path.dirname(os.path.abspath(__file__))
 MARGIN = 10.0
+SHORT = 2.0  # the attempt's / the fetch's deadline in these tests (10 s and 15 s in the product)
+DRIP = 0.2   # seconds between two bytes: ten reads inside one deadline, each well inside a timeout
 
 
 def _within(seconds: float, fn):
@@ -41,9 +47,10 @@ def _within(seconds: float, fn):
     return box["r"], wall
 
 
-def test_bruteforce_attempt_against_an_endless_status_line_ends_at_its_deadline():
+def test_bruteforce_attempt_against_an_endless_status_line_ends_at_its_deadline(monkeypatch):
+    monkeypatch.setattr(bruteforce, "ATTEMPT_TIMEOUT", SHORT)
     login = Login(name="web", kind="app", protocol="http-basic")
-    with Drip() as d:
+    with Drip(every=DRIP) as d:
         r, wall = _within(bruteforce.ATTEMPT_TIMEOUT + MARGIN, lambda: bruteforce.probe_login(
             login, "127.0.0.1", d.port, False, attempts=10))
     assert wall >= bruteforce.ATTEMPT_TIMEOUT * 0.9  # it did wait for the answer, then gave up
@@ -52,52 +59,53 @@ def test_bruteforce_attempt_against_an_endless_status_line_ends_at_its_deadline(
 
 
 def test_bruteforce_budget_holds_inside_an_attempt():
-    """The login's budget cuts an attempt that would outlive it: 3 s, not 10 s per attempt."""
+    """The login's budget cuts an attempt that would outlive it: 1 s, not the attempt's 10 s."""
     login = Login(name="web", kind="app", protocol="http-form")
-    with Drip() as d:
-        r, wall = _within(3 + MARGIN, lambda: bruteforce.probe_login(
-            login, "127.0.0.1", d.port, False, attempts=10, budget=3))
-    assert wall < 3 + MARGIN
+    with Drip(every=DRIP) as d:
+        r, wall = _within(1 + MARGIN, lambda: bruteforce.probe_login(
+            login, "127.0.0.1", d.port, False, attempts=10, budget=1))
+    assert wall < bruteforce.ATTEMPT_TIMEOUT / 2, wall  # the budget cut it, not the attempt's end
     assert r.attempts == 0 and "budget" in r.note and not r.protected
 
 
-def test_ssh_budget_holds_against_a_banner_that_never_ends():
-    """paramiko bounds its banner wait itself (10 s), but only the login budget can stop the
-    second attempt: 12 s in all, not two full attempts (20 s)."""
+def test_ssh_budget_holds_against_a_banner_that_never_ends(monkeypatch):
+    """paramiko bounds its banner wait (the attempt's deadline, 2 s here), but only the login
+    budget can stop the second attempt: 3 s in all, not two full attempts (4 s) or three."""
     pytest.importorskip("paramiko")
+    monkeypatch.setattr(bruteforce, "ATTEMPT_TIMEOUT", SHORT)
     login = Login(name="ssh", kind="system", protocol="ssh")
-    with Drip(b"SSH-2.0-OpenSSH_9.2p1 " + b"x" * 500, every=1.0) as d:
-        r, wall = _within(12 + MARGIN, lambda: bruteforce.probe_login(
-            login, "127.0.0.1", d.port, False, attempts=3, budget=12))
-    assert wall < 12 + 5, wall  # a timer cuts the connection: well inside the margin
+    with Drip(b"SSH-2.0-OpenSSH_9.2p1 " + b"x" * 500, every=DRIP) as d:
+        r, wall = _within(3 + MARGIN, lambda: bruteforce.probe_login(
+            login, "127.0.0.1", d.port, False, attempts=3, budget=3))
+    assert wall < 3 + 2, wall  # a timer cuts the connection at the budget (the second attempt
+    # cut by it, not by its own deadline: attempts == 1 and the note say so)
     assert r.attempts == 1 and "budget" in r.note, r
 
 
 def test_tls_handshake_that_drips_its_record_ends_at_the_timeout():
     # a TLS record header announcing 16 KiB, then its body a byte at a time
-    with Drip(b"\x16\x03\x03\x40\x00" + b"\x02" * 4096, every=0.5) as d:
-        (ok, _, _, error), wall = _within(2 + MARGIN, lambda: tls.handshake("127.0.0.1", d.port, 2.0))
-    assert not ok and "within 2 s" in error, error
-    assert wall < 2 + MARGIN
+    with Drip(b"\x16\x03\x03\x40\x00" + b"\x02" * 4096, every=DRIP / 2) as d:
+        (ok, _, _, error), wall = _within(1 + MARGIN, lambda: tls.handshake("127.0.0.1", d.port, 1.0))
+    assert not ok and "within 1 s" in error, error
+    assert wall < 1 + MARGIN, wall
 
 
-def test_online_document_that_drips_is_cut_at_its_deadline(tmp_path):
+def test_online_document_that_drips_is_cut_at_its_deadline(tmp_path, cli, monkeypatch):
+    """The real ``check --online`` (in-process: the deadline, not the process, is under test)."""
+    monkeypatch.setattr(documents, "URL_TIMEOUT", int(SHORT))
     root = tmp_path / "root"
     (root / "etc").mkdir(parents=True)
     (root / "etc/os-release").write_text('NAME="Acme"\n')
-    with Drip(b"HTTP/1.0 200 OK\r\n\r\n" + b"x" * 1000) as d:
+    with Drip(b"HTTP/1.0 200 OK\r\n\r\n" + b"x" * 1000, every=DRIP) as d:
         cfg = tmp_path / "board.toml"
         cfg.write_text(f'[[documents]]\ncriterion = "S1.1-05"\ntitle = "VDP"\n'
                        f'url = "http://127.0.0.1:{d.port}/vdp.html"\n')
-        t0 = time.monotonic()
-        p = subprocess.run([sys.executable, "-m", "jcstar_agent", "check", "--root", str(root),
-                            "--config", str(cfg), "--online", "--format", "json"], cwd=PROJECT,
-                           capture_output=True, text=True, timeout=documents.URL_TIMEOUT + 3 * MARGIN)
-        wall = time.monotonic() - t0
-    assert wall < documents.URL_TIMEOUT + MARGIN, wall
-    assert p.returncode == 1, p.stderr
-    text = json.dumps(json.loads(p.stdout))
-    assert f"not complete within {documents.URL_TIMEOUT} s" in text
+        r, wall = _within(SHORT + 3 * MARGIN, lambda: cli(
+            "check", "--root", str(root), "--config", str(cfg), "--online", "--format", "json"))
+    assert SHORT * 0.9 <= wall < SHORT + MARGIN, wall
+    assert r.rc == 1, r.err
+    text = json.dumps(r.json())
+    assert f"not complete within {int(SHORT)} s" in text
 
 
 # One live run inside a network namespace of the test's own: the drip server on 127.0.0.1:8080 is

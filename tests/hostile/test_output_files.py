@@ -19,7 +19,10 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROJECT = os.path.dirname(os.path.dirname(HERE))
-root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (setpriv, mount)")
+def root_only(test):
+    """Root (setpriv, mount): integration."""
+    return pytest.mark.integration(
+        pytest.mark.skipif(os.geteuid() != 0, reason="needs root (setpriv, mount)")(test))
 
 
 def run(*args):

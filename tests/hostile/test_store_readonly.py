@@ -87,6 +87,7 @@ def pg(tmp_path_factory):
         server.stop()
 
 
+@pytest.mark.integration  # a real PostgreSQL server
 def test_postgres_readers_create_no_schema_and_cannot_write(pg):
     import psycopg
 

@@ -28,6 +28,7 @@ def test_check_and_sign_fit_a_96k_heap_and_verify():
     assert all(n > 0 for n in fig["mpy_bytes"].values())
 
 
+@pytest.mark.integration  # the board behind a pseudo-terminal (socat), one power-on per heap
 @needs_micropython
 @pytest.mark.skipif(shutil.which("socat") is None, reason="socat not installed")
 def test_readme_sequence_through_mpremote_fits_96k_and_64k_is_too_small():

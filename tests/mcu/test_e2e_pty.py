@@ -14,7 +14,8 @@ import pytest
 from mcu_sim import needs_micropython
 from mcu_sim import FAKES, HERE, write_config
 
-pytestmark = [needs_micropython,
+pytestmark = [pytest.mark.integration,  # the board behind a pseudo-terminal (socat)
+              needs_micropython,
               pytest.mark.skipif(shutil.which("socat") is None, reason="socat not installed"),
               pytest.mark.skipif(pytest.importorskip("mpremote") is None, reason="mpremote")]
 

@@ -66,14 +66,28 @@ def _copy(dst):
     return dst
 
 
+@pytest.fixture(scope="module")
+def typo_diagnostics(typings, tmp_path_factory):
+    """port -> pyright's diagnostics of the sources with two board-API typos: one pyright run
+    per port (a node process of a few seconds), shared by the two tests that read it."""
+    base, folders = typings
+    done = {}
+
+    def get(port):
+        if port not in done:
+            done[port] = pyright(base, folders[port], _typo(tmp_path_factory.mktemp("typo") / "src"))
+        return done[port]
+    return get
+
+
 @pytest.mark.parametrize("port", list(PORTS))
-def test_micro_agent_type_checks_against_the_port_stubs(typings, tmp_path, port):
+def test_micro_agent_type_checks_against_the_port_stubs(typings, typo_diagnostics, tmp_path, port):
     base, folders = typings
     diags = pyright(base, folders[port], _copy(tmp_path / "src"))
     errors = [f"{os.path.basename(d['file'])}:{d['range']['start']['line'] + 1}: {d['message']}"
               for d in diags if d["severity"] == "error"]
     assert errors == []
-    analyzed = {os.path.basename(d["file"]) for d in pyright(base, folders[port], _typo(tmp_path / "typo"))}
+    analyzed = {os.path.basename(d["file"]) for d in typo_diagnostics(port)}
     assert analyzed == {"jca_facts.py"}  # the sources were really analyzed (not silently skipped)
 
 
@@ -87,8 +101,7 @@ def _typo(dst):
 
 
 @pytest.mark.parametrize("port", list(PORTS))
-def test_a_typo_in_a_board_api_fails(typings, tmp_path, port):
-    base, folders = typings
-    diags = [d for d in pyright(base, folders[port], _typo(tmp_path / "src")) if d["severity"] == "error"]
+def test_a_typo_in_a_board_api_fails(typo_diagnostics, port):
+    diags = [d for d in typo_diagnostics(port) if d["severity"] == "error"]
     msgs = " ".join(d["message"] for d in diags)
     assert "actve" in msgs and "uniq_id" in msgs

@@ -143,16 +143,21 @@ def test_server_first_plaintext_mail_protocols_are_cleartext():
         srv.listen(4)
 
         def serve(srv=srv, greeting=greeting):
-            try:
-                conn, _ = srv.accept()
-                conn.sendall(greeting)
-                conn.recv(64)
+            while True:  # every connection the probe makes is greeted (none waits in the backlog)
+                try:
+                    conn, _ = srv.accept()
+                except OSError:
+                    return
+                try:
+                    conn.sendall(greeting)
+                    conn.recv(64)
+                except OSError:
+                    pass
                 conn.close()
-            except OSError:
-                pass
         threading.Thread(target=serve, daemon=True).start()
         try:
             sp = runner.probe_service("127.0.0.1", srv.getsockname()[1])
         finally:
+            srv.shutdown(socket.SHUT_RDWR)  # wakes the accept() above: the thread ends here
             srv.close()
         assert sp.protocol == proto and sp.plaintext, sp
