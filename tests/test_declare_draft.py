@@ -82,6 +82,9 @@ def test_unreadable_shadow_guesses_no_account_into_a_login(tree, cli):
 
 
 @pytest.mark.integration  # root, to run as nobody with setpriv
+
+
+@pytest.mark.host
 def test_declare_without_root_says_it_needs_root_for_shadow(tree):
     """The user's case: declare run as an ordinary user on a device (here: as 'nobody' over a
     copy whose /etc/shadow is root's 0600, as on a device)."""

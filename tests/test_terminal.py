@@ -50,6 +50,9 @@ def _run_pty(args, env=None, timeout=60):
 
 
 @pytest.mark.integration  # a pseudo-terminal
+
+
+@pytest.mark.host
 def test_progress_on_a_tty_only_and_not_with_quiet(tree):
     root = _slow_root(tree)
     args = ["check", "--root", root, "--password-budget", "1.5", "--format", "json"]
@@ -147,6 +150,9 @@ def _stdout_on_pty(tree, env):
 
 
 @pytest.mark.integration  # a pseudo-terminal
+
+
+@pytest.mark.host
 @pytest.mark.parametrize("env", [{"NO_COLOR": "1"}, {"TERM": "dumb"}])
 def test_no_colour(tree, env):
     rc, data = _stdout_on_pty(tree, dict(os.environ, **env))
@@ -155,6 +161,9 @@ def test_no_colour(tree, env):
 
 
 @pytest.mark.integration  # a pseudo-terminal
+
+
+@pytest.mark.host
 def test_colour_on_a_terminal_by_default(tree):
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     env["TERM"] = "xterm"
@@ -174,6 +183,9 @@ def test_missing_pyserial_names_the_install_line(tmp_path, monkeypatch, cli):
 
 
 @pytest.mark.integration  # a pseudo-terminal
+
+
+@pytest.mark.host
 def test_store_ingest_progress_on_a_tty(tree, cli, tmp_path):
     key = tmp_path / "k.key"
     assert cli("keygen", "--out", str(key)).rc == 0
@@ -196,6 +208,9 @@ def test_store_ingest_progress_on_a_tty(tree, cli, tmp_path):
 
 
 @pytest.mark.integration  # a pseudo-terminal
+
+
+@pytest.mark.host
 def test_active_probe_progress_on_a_tty():
     import socket
 

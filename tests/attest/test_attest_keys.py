@@ -118,6 +118,9 @@ def test_key_readable_or_writable_by_others_is_exit_2(mode, keyfile, proc, tree)
 
 
 @pytest.mark.integration  # root
+
+
+@pytest.mark.host
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to chown a file to another user")
 def test_key_owned_by_another_user_is_exit_2(keyfile, cli, tree):
     os.chown(keyfile, 65534, 65534)
@@ -129,6 +132,9 @@ def test_key_owned_by_another_user_is_exit_2(keyfile, cli, tree):
 
 
 @pytest.mark.integration  # root, to run as the user with setpriv
+
+
+@pytest.mark.host
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and setpriv")
 def test_root_owned_key_for_a_user_says_sudo_chown(tree):
     """The other way round: the key made with sudo, attest run as the user (who cannot even open

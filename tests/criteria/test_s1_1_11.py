@@ -92,6 +92,9 @@ def test_unreadable_shadow_is_error_when_not_root(trees):
 
 
 @pytest.mark.integration  # root, to drop to nobody with setpriv
+
+
+@pytest.mark.host
 def test_unprivileged_run_says_needs_root(trees):
     """A real unprivileged process (setpriv to nobody): /etc/shadow unreadable → S1.1-02 and -11
     say `error` "needs root to read /etc/shadow"; the other checks still run and report."""

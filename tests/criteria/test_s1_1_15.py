@@ -93,9 +93,9 @@ def checks(out):
 
 def needs_chroot(test):
     """The erase test chroots (as root, or in a user namespace of its own): integration."""
-    return pytest.mark.integration(pytest.mark.skipif(
+    return pytest.mark.host(pytest.mark.integration(pytest.mark.skipif(
         os.geteuid() != 0 and not shutil.which("unshare"),
-        reason="the erase test chroots: needs root or unshare")(test))
+        reason="the erase test chroots: needs root or unshare")(test)))
 
 
 @needs_chroot

@@ -41,6 +41,9 @@ def _refused_unopened(r, path):
 
 
 @pytest.mark.integration  # root: mknod
+
+
+@pytest.mark.host
 def test_verify_inputs_and_pubkey(node, tmp_path):
     from jcstar_agent.attest.keys import generate
 
@@ -51,6 +54,9 @@ def test_verify_inputs_and_pubkey(node, tmp_path):
 
 
 @pytest.mark.integration  # root: mknod
+
+
+@pytest.mark.host
 def test_board_config_and_private_key(node, tmp_path):
     root = tmp_path / "root"
     (root / "etc").mkdir(parents=True)

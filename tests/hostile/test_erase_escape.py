@@ -28,7 +28,7 @@ from test_s1_1_15 import shell_tree  # noqa: E402  (a root with /bin/sh, rm, cp,
 from jcstar_agent import erase  # noqa: E402
 from jcstar_agent.target import Root  # noqa: E402
 
-pytestmark = [pytest.mark.integration,  # chroots, as root or in a user namespace of its own
+pytestmark = [pytest.mark.integration, pytest.mark.host,  # chroots, as root or in a user namespace of its own
               pytest.mark.skipif(os.geteuid() != 0 and not shutil.which("unshare"),
                                  reason="the erase test chroots: needs root or unshare")]
 UP = "../" * 40  # more than any tmp path is deep: climbs to the host's / when not contained

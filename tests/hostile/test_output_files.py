@@ -21,8 +21,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PROJECT = os.path.dirname(os.path.dirname(HERE))
 def root_only(test):
     """Root (setpriv, mount): integration."""
-    return pytest.mark.integration(
-        pytest.mark.skipif(os.geteuid() != 0, reason="needs root (setpriv, mount)")(test))
+    return pytest.mark.host(pytest.mark.integration(
+        pytest.mark.skipif(os.geteuid() != 0, reason="needs root (setpriv, mount)")(test)))
 
 
 def run(*args):

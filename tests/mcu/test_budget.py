@@ -29,6 +29,9 @@ def test_check_and_sign_fit_a_96k_heap_and_verify():
 
 
 @pytest.mark.integration  # the board behind a pseudo-terminal (socat), one power-on per heap
+
+
+@pytest.mark.host
 @needs_micropython
 @pytest.mark.skipif(shutil.which("socat") is None, reason="socat not installed")
 def test_readme_sequence_through_mpremote_fits_96k_and_64k_is_too_small():

@@ -14,7 +14,7 @@ import pytest
 from mcu_sim import needs_micropython
 from mcu_sim import FAKES, HERE, write_config
 
-pytestmark = [pytest.mark.integration,  # the board behind a pseudo-terminal (socat)
+pytestmark = [pytest.mark.integration, pytest.mark.host,  # the board behind a pseudo-terminal (socat)
               needs_micropython,
               pytest.mark.skipif(shutil.which("socat") is None, reason="socat not installed"),
               pytest.mark.skipif(pytest.importorskip("mpremote") is None, reason="mpremote")]

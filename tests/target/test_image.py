@@ -22,7 +22,7 @@ from clirun import PROJECT, run_cli, run_process
 from imagetools import ext4 as _ext4, disk as _gpt, run as _run, tar as _tar
 from jcstar_agent.target.image import ImageError, Limits, materialise
 
-pytestmark = [pytest.mark.integration,  # root, and images made by the real mkfs/sfdisk tools
+pytestmark = [pytest.mark.integration, pytest.mark.host,  # root, and images made by the real mkfs/sfdisk tools
               pytest.mark.skipif(os.geteuid() != 0, reason="makes a tree with owners and a device node")]
 
 def _source(base) -> str:
