@@ -58,6 +58,10 @@ PLAINTEXT_WITHOUT_TLS = {"redis": "Redis without TLS", "memcached": "memcached (
                          "vnc": "VNC (RFB) without TLS", "rsync": "the rsync daemon protocol",
                          "nfs": "NFS (sec=sys, no encryption)"}
 WEAK_TLS = ("SSLv2", "SSLv3", "TLSv1", "TLSv1.0", "TLSv1.1")
+# an observed listener of these services needs no probe to say it is not cleartext: encrypted by
+# its protocol, or carrying no credentials (name resolution, time, discovery)
+ENCRYPTED_OR_NO_SECRETS = {"ssh", "https", "mqtts", "imaps", "pop3s", "smtps", "ldaps", "ftps",
+                           "dns", "mdns", "ntp", "dhcp", "ssdp", "llmnr", "http-redirect"}
 
 
 # daemons that link OpenSSL (their TLS options are OpenSSL's: ssl_protocols, SSLProtocol,
@@ -171,7 +175,10 @@ def evaluate(ctx: Context) -> Outcome:
     # only cannot be eavesdropped on from the network, whatever the probe read on 127.0.0.1
     reachable = {(x.proto, x.port) for x in ls.items if not x.loopback_only}
     loopback = {(x.proto, x.port) for x in ls.items if x.loopback_only} - reachable
-    findings += _probe_findings(ctx.fact(probes.results), flagged, loopback)
+    results = ctx.fact(probes.results)
+    findings += _probe_findings(results, flagged, loopback)
+    if results is None and ls.origin != "offline inference":
+        findings += _not_asked(ls.items, flagged)
     for err in ls.errors:
         findings.append(Finding("TRANSPORT-INFERENCE-INCOMPLETE", "info",
                                 f"listener information incomplete: {err}", {}))
@@ -195,6 +202,14 @@ def evaluate(ctx: Context) -> Outcome:
         return Outcome.from_findings(findings + doc_findings, "")
     if doc_findings and any(f.is_problem for f in doc_findings):
         return Outcome.from_findings(findings + doc_findings, "")
+    not_asked = [f for f in findings if f.check == "TRANSPORT-NOT-ASKED"]
+    if doc_ok and not_asked:  # the document covers what it sends, not what these listeners serve
+        return Outcome.manual(
+            f"protection of what the device sends is declared by document, but {len(not_asked)} "
+            f"listener(s) were not asked whether they speak cleartext ("
+            + ", ".join(f"{f.evidence['proto']} {f.evidence['port']}" for f in not_asked[:5])
+            + ("…" if len(not_asked) > 5 else "") + "): run with --active (live) or --boot --active",
+            findings + doc_findings)
     if doc_ok:
         return Outcome.passed("no cleartext service or weak TLS found; protection of what the "
                               "device sends is declared by document", findings + doc_findings)
@@ -205,10 +220,32 @@ def evaluate(ctx: Context) -> Outcome:
                 + ", ".join(f"{u.unit} ({u.program})" if u.program else u.unit for u in unknown[:5])
                 + (" — declare them or run with --boot)" if ctx.options.extra.get("boot") is None
                    else " — declare them)")) if unknown else " on the device"
+    if not_asked:
+        not_seen += (f"; {len(not_asked)} listener(s) not asked whether they speak cleartext ("
+                     + ", ".join(f"{f.evidence['proto']} {f.evidence['port']}" for f in not_asked[:5])
+                     + ("…" if len(not_asked) > 5 else "") + ")")
     return Outcome.manual(f"no cleartext service or weak TLS setting found{not_seen}; what it "
                           "sends to servers cannot be seen here: declare a [[documents]] entry "
                           "with criterion = \"S1.1-12\" (item 1: the device encrypts; item 2: "
                           "VPN/leased line only)", findings)
+
+
+def _not_asked(items, flagged) -> List[Finding]:
+    """Observed listeners (live, or the booted image's) reachable over the network whose transport
+    nothing told: no daemon config said TLS, no probe asked. Never counted as not cleartext."""
+    out: List[Finding] = []
+    seen = set()
+    for lst in items:
+        if (lst.loopback_only or lst.namespace or lst.tls is True or (lst.proto, lst.port) in flagged
+                or (lst.proto, lst.port) in seen or service_name(lst) in ENCRYPTED_OR_NO_SECRETS):
+            continue
+        seen.add((lst.proto, lst.port))
+        who = lst.process or "an unknown program"
+        out.append(Finding("TRANSPORT-NOT-ASKED", "info",
+                           f"{lst.proto} port {lst.port} ({who}) listens on the network; whether it "
+                           f"speaks cleartext was not asked: run with --active (live) or --boot "
+                           f"--active", _where(lst)))
+    return out
 
 
 def _probe_findings(results, flagged, loopback=frozenset()) -> List[Finding]:

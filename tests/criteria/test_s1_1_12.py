@@ -162,3 +162,35 @@ def test_cleartext_data_services_judged_from_their_module_not_the_port():
     assert plaintext(Listener("tcp", 6380, "*", "redis-server", service="redis", tls=True)) is None
     assert plaintext(Listener("tcp", 6379, "*", "", service="redis", tls=None)) is None
     assert plaintext(Listener("tcp", 5432, "*", "postgres", service="postgresql", tls=None)) is None
+
+
+def test_observed_listeners_nobody_asked_keep_it_manual(tree, tmp_path):
+    """Issue 24: "don't know" is not "OK". The booted image (or the live device) shows a database
+    and an unknown program listening, no config says TLS and no probe asked: S1.1-12 names both
+    and stays manual — even with a transport document (it covers what the device sends, not what
+    these serve). SSH, DNS and loopback-only listeners need no asking."""
+    from jcstar_agent.facts import listeners
+
+    digest = hashlib.sha256(b"the device uses TLS 1.2+ to the cloud\n").hexdigest()
+    doc = (f'[[documents]]\ncriterion = "S1.1-12"\ntitle = "TLS design"\nfile = "/usr/share/doc/acme/tls.txt"\n'
+           f'sha256 = "{digest}"\nitems = ["1"]\n')
+    root = tree({"/usr/share/doc/acme/tls.txt": "the device uses TLS 1.2+ to the cloud\n"})
+    seen = [listeners.Listener("tcp", 8086, "*", "influxd"),
+            listeners.Listener("tcp", 4000, "*", ""),
+            listeners.Listener("tcp", 22, "*", "sshd", service="ssh"),
+            listeners.Listener("udp", 53, "*", "dnsmasq", service="dns"),
+            listeners.Listener("tcp", 6379, "127.0.0.1", "redis-server", loopback_only=True)]
+    for toml in ("", doc):
+        c = ctx(root, toml, tmp_path)
+        c._facts[listeners.read] = listeners.Listeners(list(seen), "booted image (observed in a sandbox)")
+        out = evaluate(c, "S1.1-12")
+        asked = sorted(f.evidence["port"] for f in out.findings if f.check == "TRANSPORT-NOT-ASKED")
+        assert asked == [4000, 8086], out.findings
+        assert out.verdict is Verdict.MANUAL, out.reason
+        assert "tcp 8086" in out.reason and "--boot --active" in [f for f in out.findings
+                                                                  if f.check == "TRANSPORT-NOT-ASKED"][0].message
+    # the same services inferred offline from their configs are the config's to judge, not this rule
+    c = ctx(root, doc, tmp_path)
+    c._facts[listeners.read] = listeners.Listeners(list(seen), "offline inference")
+    out = evaluate(c, "S1.1-12")
+    assert out.verdict is Verdict.PASS and not [f for f in out.findings if f.check == "TRANSPORT-NOT-ASKED"]
