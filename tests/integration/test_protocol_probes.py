@@ -24,6 +24,7 @@ rsync         8730   module [priv], auth users + secrets file    01 refused (AUT
 tftpd-hpa     69/u   -a 0.0.0.0:69                               01 LISTENER-NO-AUTH (TFTP has none)
 snmpd         161/u  rocommunity public                          02 LISTENER-DEFAULT-CREDENTIAL
 snmpd         1161/u v3 user only (authPriv)                     01 refused (v3 only)
+mosquitto     1883   listener 1883, allow_anonymous true         01 fail: CONNACK 0 without credentials
 mosquitto     1884   allow_anonymous false, password_file        01 refused (CONNACK 5); 04 NO-LOCKOUT
 busybox httpd 8080   httpd.conf /:admin:admin (Basic)            02 LISTENER-DEFAULT-CREDENTIAL
 busybox httpd 8081   httpd.conf /:admin:<random>                 01 refused (401)
@@ -85,7 +86,7 @@ NEEDED = ("/usr/bin/redis-server", "/usr/bin/memcached", f"{PG}/initdb", "/usr/s
           "/usr/sbin/smbd")
 TCP = {"redis-open": 6379, "redis-auth": 6380, "redis-port-80": 80, "memcached-open": 11211, "memcached-lo": 11212,
        "pg-trust": 5432, "pg-scram": 5433, "ftp-anon": 21, "ftp-local": 2121, "rsync-open": 873,
-       "rsync-auth": 8730, "mqtt-auth": 1884, "http-default": 8080, "http-good": 8081,
+       "rsync-auth": 8730, "mqtt-open": 1883, "mqtt-auth": 1884, "http-default": 8080, "http-good": 8081,
        "telnet-shell": 23, "telnet-login": 2323, "mysql-open": 3306, "mysql-packaged": 3307,
        "vnc-none": 5901, "vnc-auth": 5902, "modbus": 502, "imap": 143, "pop3": 110, "dlna-http": 8200,
        "xmpp-open": 5222, "xmpp-tls": 5223, "prometheus-open": 9090, "prometheus-auth": 9091,
@@ -346,6 +347,9 @@ def protocol_daemons():
         os.chmod(pw, 0o644)
         conf = _write(work / "mosquitto.conf", f"listener 1884\nallow_anonymous false\npassword_file {pw}\n")
         d.start("/usr/sbin/mosquitto", "-c", conf)
+        # and one as many gateways ship it: every address, anonymous clients allowed
+        d.start("/usr/sbin/mosquitto", "-c", _write(work / "mosquitto-open.conf",
+                                                    "listener 1883 0.0.0.0\nallow_anonymous true\n"))
         # busybox httpd with an inline user:password (admin:admin), and one with a random one
         for port, password in ((8080, "admin"), (8081, secrets.token_hex(10))):
             www = work / f"www{port}"
@@ -396,7 +400,7 @@ def _problems(data, cid):
 def test_protocols_recognised_from_the_wire(run):
     want = {("tcp", 53): "dns", ("tcp", 80): "redis", ("tcp", 6379): "redis", ("tcp", 6380): "redis", ("tcp", 11211): "memcached",
             ("tcp", 5432): "postgresql", ("tcp", 5433): "postgresql", ("tcp", 21): "ftp",
-            ("tcp", 2121): "ftp", ("tcp", 873): "rsync", ("tcp", 8730): "rsync", ("tcp", 1884): "mqtt",
+            ("tcp", 2121): "ftp", ("tcp", 873): "rsync", ("tcp", 8730): "rsync", ("tcp", 1883): "mqtt", ("tcp", 1884): "mqtt",
             ("tcp", 8080): "http", ("tcp", 8081): "http", ("tcp", 23): "telnet", ("tcp", 2323): "telnet",
             ("udp", 69): "tftp", ("udp", 161): "snmp", ("udp", 1161): "snmp", ("udp", 53): "dns",
             ("tcp", 3306): "mysql", ("tcp", 3307): "mysql", ("tcp", 5901): "vnc", ("tcp", 5902): "vnc",
@@ -424,6 +428,10 @@ def test_unauthenticated_services_fail_s1_1_01(run):
     assert "Prometheus API" in no_auth[("tcp", 9090)]["message"]
     # the loopback-only memcached is not an access path over IP
     assert ("tcp", 11212) not in no_auth
+    # the anonymous broker: failed once, by the MQTT check that has judged CONNACK since before the
+    # protocol probes (one cause, one finding)
+    mqtt = _findings(run, "S1.1-01", "AUTH-PROBE-UNAUTHENTICATED-ACCEPTED")
+    assert set(mqtt) == {("tcp", 1883)} and "CONNECT without credentials" in mqtt[("tcp", 1883)]["message"]
 
 
 def test_correctly_configured_services_are_judged_by_their_refusal(run):
@@ -462,7 +470,7 @@ def test_cleartext_services_fail_s1_1_12(run):
     plain = _problems(run, "S1.1-12")
     for key in (("tcp", 6379), ("tcp", 5432), ("tcp", 21), ("tcp", 23), ("udp", 69), ("udp", 161), ("tcp", 8080),
                 ("tcp", 873), ("tcp", 11211), ("tcp", 3306), ("tcp", 5901), ("udp", 5683), ("tcp", 502),
-                ("tcp", 143), ("tcp", 110), ("tcp", 5222), ("tcp", 445), ("tcp", 4445)):
+                ("tcp", 143), ("tcp", 110), ("tcp", 5222), ("tcp", 445), ("tcp", 4445), ("tcp", 1883)):
         assert key in plain, (key, sorted(plain))
     smb = _findings(run, "S1.1-12", "TRANSPORT-PROBE-PLAINTEXT")
     assert "SMB1 still accepted (deprecated, no encryption)" in smb[("tcp", 445)]["evidence"]["notes"]
