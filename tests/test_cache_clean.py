@@ -49,8 +49,6 @@ def test_ci_run_clean_removes_the_cache_and_its_venv(tmp_path):
 
 
 @pytest.mark.integration  # a mount namespace
-
-
 @pytest.mark.host
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"), reason="mounting needs root and unshare")
 def test_clean_refuses_while_something_is_mounted_inside(tmp_path):

@@ -82,8 +82,6 @@ def test_unreadable_shadow_guesses_no_account_into_a_login(tree, cli):
 
 
 @pytest.mark.integration  # root, to run as nobody with setpriv
-
-
 @pytest.mark.host
 def test_declare_without_root_says_it_needs_root_for_shadow(tree):
     """The user's case: declare run as an ordinary user on a device (here: as 'nobody' over a
@@ -97,9 +95,11 @@ def test_declare_without_root_says_it_needs_root_for_shadow(tree):
 
     if os.geteuid() != 0 or not shutil.which("setpriv"):
         pytest.skip("needs root and setpriv to run as another user")
-    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable]
+    import plainuser
+
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", plainuser.SYSTEM_PYTHON]
     if subprocess.run(nobody + ["-c", "import psutil"], capture_output=True, cwd="/").returncode:
-        pytest.skip(f"user nobody cannot run {sys.executable} here")
+        pytest.skip(f"user nobody cannot run {plainuser.SYSTEM_PYTHON} with psutil here")
     base = tempfile.mkdtemp()  # the run's temp folder: 'nobody' reaches it, unlike tmp_path
     try:
         os.chmod(base, 0o755)
@@ -107,9 +107,9 @@ def test_declare_without_root_says_it_needs_root_for_shadow(tree):
         shutil.copytree(tree(dict(TELNET_ROOT_AND_OP, **{"/etc/shadow": "root:$6$s$h:19000:0:99999:7:::\n"})),
                         root)
         os.chmod(os.path.join(root, "etc/shadow"), 0o600)
-        project = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        r = subprocess.run(nobody + ["-m", "jcstar_agent", "declare", "--root", root], cwd="/",
-                           capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=project))
+        with plainuser.readable_package() as package:
+            r = subprocess.run(nobody + ["-m", "jcstar_agent", "declare", "--root", root], cwd="/",
+                               capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=package))
     finally:
         shutil.rmtree(base)
     assert r.returncode == 0, r.stderr

@@ -26,8 +26,10 @@ def _slow_root(tree):
 def _run_pty(args, env=None, timeout=60):
     """Run the agent with stderr on a real pseudo-terminal, stdout on a pipe: (rc, stdout, tty text)."""
     master, slave = pty.openpty()
+    # a terminal that redraws lines, whatever TERM the run itself has (CI may say dumb)
     p = subprocess.Popen([sys.executable, "-m", "jcstar_agent", *args], cwd=PROJECT, stdout=subprocess.PIPE,
-                         stderr=slave, stdin=subprocess.DEVNULL, env=dict(os.environ, **(env or {})))
+                         stderr=slave, stdin=subprocess.DEVNULL,
+                         env=dict(os.environ, **dict({"TERM": "xterm"}, **(env or {}))))
     os.close(slave)
     seen, out = b"", b""
     fds = [master, p.stdout.fileno()]
@@ -50,8 +52,6 @@ def _run_pty(args, env=None, timeout=60):
 
 
 @pytest.mark.integration  # a pseudo-terminal
-
-
 @pytest.mark.host
 def test_progress_on_a_tty_only_and_not_with_quiet(tree):
     root = _slow_root(tree)
@@ -150,8 +150,6 @@ def _stdout_on_pty(tree, env):
 
 
 @pytest.mark.integration  # a pseudo-terminal
-
-
 @pytest.mark.host
 @pytest.mark.parametrize("env", [{"NO_COLOR": "1"}, {"TERM": "dumb"}])
 def test_no_colour(tree, env):
@@ -161,8 +159,6 @@ def test_no_colour(tree, env):
 
 
 @pytest.mark.integration  # a pseudo-terminal
-
-
 @pytest.mark.host
 def test_colour_on_a_terminal_by_default(tree):
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
@@ -183,8 +179,6 @@ def test_missing_pyserial_names_the_install_line(tmp_path, monkeypatch, cli):
 
 
 @pytest.mark.integration  # a pseudo-terminal
-
-
 @pytest.mark.host
 def test_store_ingest_progress_on_a_tty(tree, cli, tmp_path):
     key = tmp_path / "k.key"
@@ -208,8 +202,6 @@ def test_store_ingest_progress_on_a_tty(tree, cli, tmp_path):
 
 
 @pytest.mark.integration  # a pseudo-terminal
-
-
 @pytest.mark.host
 def test_active_probe_progress_on_a_tty():
     import socket

@@ -7,7 +7,6 @@ import os
 import shutil
 import stat
 import subprocess
-import sys
 
 import pytest
 
@@ -118,8 +117,6 @@ def test_key_readable_or_writable_by_others_is_exit_2(mode, keyfile, proc, tree)
 
 
 @pytest.mark.integration  # root
-
-
 @pytest.mark.host
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to chown a file to another user")
 def test_key_owned_by_another_user_is_exit_2(keyfile, cli, tree):
@@ -132,8 +129,6 @@ def test_key_owned_by_another_user_is_exit_2(keyfile, cli, tree):
 
 
 @pytest.mark.integration  # root, to run as the user with setpriv
-
-
 @pytest.mark.host
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and setpriv")
 def test_root_owned_key_for_a_user_says_sudo_chown(tree):
@@ -141,15 +136,18 @@ def test_root_owned_key_for_a_user_says_sudo_chown(tree):
     it: the message still says whose it is)."""
     import tempfile
 
-    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable]
+    import plainuser
+
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", plainuser.SYSTEM_PYTHON]
     if subprocess.run(nobody + ["-c", "import cryptography"], capture_output=True, cwd="/").returncode:
-        pytest.skip(f"user nobody cannot run {sys.executable} with cryptography here")
+        pytest.skip(f"user nobody cannot run {plainuser.SYSTEM_PYTHON} with cryptography here")
     base = tempfile.mkdtemp()  # the run's temp folder (1777): 'nobody' reaches it, unlike tmp_path
     try:
         os.chmod(base, 0o755)
         keyfile, _, _ = keys.generate(os.path.join(base, "k"))
-        r = subprocess.run(nobody + ["-m", "jcstar_agent", "attest", "--root", base, "--key", keyfile],
-                           capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=PROJECT), cwd="/")
+        with plainuser.readable_package() as package:
+            r = subprocess.run(nobody + ["-m", "jcstar_agent", "attest", "--root", base, "--key", keyfile],
+                               capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=package), cwd="/")
     finally:
         shutil.rmtree(base)
     assert r.returncode == 2, r.stderr

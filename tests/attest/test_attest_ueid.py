@@ -123,8 +123,6 @@ def _live_probe(ns, root):
 
 
 @pytest.mark.integration  # a network namespace
-
-
 @pytest.mark.host
 def test_live_mac_then_machine_id_in_a_namespace(netns, tree):
     """Live identity from real interfaces: a universally administered MAC gives an EUI ueid;

@@ -92,8 +92,6 @@ def test_unreadable_shadow_is_error_when_not_root(trees):
 
 
 @pytest.mark.integration  # root, to drop to nobody with setpriv
-
-
 @pytest.mark.host
 def test_unprivileged_run_says_needs_root(trees):
     """A real unprivileged process (setpriv to nobody): /etc/shadow unreadable → S1.1-02 and -11
@@ -122,10 +120,13 @@ def test_unprivileged_run_says_needs_root(trees):
             for d in dirs:
                 os.chmod(os.path.join(dirpath, d), 0o755)
         os.chmod(root, 0o755)
-        project = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", py, "-m",
-                            "jcstar_agent", "check", "--root", root, "--format", "json", "--password-budget", "5"],
-                           cwd=project, capture_output=True, text=True, timeout=120)
+        import plainuser
+
+        with plainuser.readable_package() as package:
+            p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", py, "-m",
+                                "jcstar_agent", "check", "--root", root, "--format", "json", "--password-budget", "5"],
+                               cwd="/", capture_output=True, text=True, timeout=120,
+                               env=dict(os.environ, PYTHONPATH=package))
         assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr
         rep = {c["id"]: c for c in json.loads(p.stdout)["criteria"]}
         assert rep["S1.1-02"]["verdict"] == "error" and "needs root to read /etc/shadow" in rep["S1.1-02"]["reason"]

@@ -113,8 +113,6 @@ def test_crypt_r_path_as_on_musl(lib):
 
 
 @pytest.mark.integration  # a network namespace
-
-
 @pytest.mark.host
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("ip"), reason="needs root and iproute2")
 def test_live_candidates_use_the_interfaces_macs():

@@ -41,8 +41,6 @@ def _refused_unopened(r, path):
 
 
 @pytest.mark.integration  # root: mknod
-
-
 @pytest.mark.host
 def test_verify_inputs_and_pubkey(node, tmp_path):
     from jcstar_agent.attest.keys import generate
@@ -54,8 +52,6 @@ def test_verify_inputs_and_pubkey(node, tmp_path):
 
 
 @pytest.mark.integration  # root: mknod
-
-
 @pytest.mark.host
 def test_board_config_and_private_key(node, tmp_path):
     root = tmp_path / "root"

@@ -38,8 +38,6 @@ def test_shadow_symlink_loop_is_reported_as_a_loop_not_needs_root(tree):
 
 
 @pytest.mark.integration  # root: mknod
-
-
 @pytest.mark.host
 @pytest.mark.skipif(os.geteuid() != 0, reason="mknod needs root")
 def test_device_nodes_and_fifos_are_never_opened(tree, tmp_path):

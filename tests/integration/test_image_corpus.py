@@ -17,8 +17,9 @@ import tempfile
 
 import pytest
 
-from clirun import PROJECT, run_cli
+from clirun import run_cli
 from imagetools import disk, ext4, run, tar
+import plainuser
 from integration import corpus
 from integration.test_corpus import _admin_admin, _group_key, _key_in_root_only_folder, _readable_key, _telnet
 
@@ -84,12 +85,13 @@ def _as_nobody(image: str) -> dict:
     tmp = tempfile.mkdtemp(prefix="jcstar-nobody-")
     os.chown(tmp, NOBODY, NOBODY)
     try:
-        p = subprocess.run(["setpriv", "--reuid", str(NOBODY), "--regid", str(NOBODY), "--clear-groups", "--",
-                            "/usr/bin/python3", "-m", "jcstar_agent", "check", "--image", image, "--format", "json"],
-                           cwd=PROJECT, capture_output=True, text=True, timeout=900,
-                           env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "PYTHONPATH": PROJECT, "TMPDIR": tmp,
-                                "HOME": tmp})
-        assert p.returncode == 1, p.stderr
+        with plainuser.readable_package() as package:
+            p = subprocess.run(["setpriv", "--reuid", str(NOBODY), "--regid", str(NOBODY), "--clear-groups", "--",
+                                plainuser.SYSTEM_PYTHON, "-m", "jcstar_agent", "check", "--image", image, "--format",
+                                "json"], cwd="/", capture_output=True, text=True, timeout=900,
+                               env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "PYTHONPATH": package, "TMPDIR": tmp,
+                                    "HOME": tmp})
+        assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr
         assert os.listdir(tmp) == []  # the unpacked tree is gone
         return json.loads(p.stdout)
     finally:

@@ -328,10 +328,15 @@ def test_unprivileged_run_says_needs_root(live_ns):
     """Without root (nobody): /etc/shadow unreadable -> S1.1-14 error naming it; the rest runs."""
     import tempfile
 
-    py = "/usr/bin/python3"  # pyenv's interpreter lives under /root, which nobody cannot enter
+    import plainuser
+
+    py = plainuser.SYSTEM_PYTHON  # pyenv's or the venv's interpreter may live where nobody cannot enter
     # (its psutil comes from Debian's python3-psutil, listed in .ci/apt-packages.txt)
     if not os.path.exists(py):
         pytest.skip("no system python3 that an unprivileged user can run")
+    code = ("import dataclasses, json; from jcstar_agent.config import BoardConfig; from jcstar_agent.criteria "
+            "import Context; from jcstar_agent.target import Root; from jcstar_agent.facts import sockets; "
+            "print(json.dumps(dataclasses.asdict(sockets.read(Context(Root('/'), BoardConfig())))))")
     folder = tempfile.mkdtemp(prefix="jcs-nobody-", dir="/tmp")
     try:
         os.chmod(folder, 0o755)
@@ -339,13 +344,16 @@ def test_unprivileged_run_says_needs_root(live_ns):
         with open(cfg, "w") as fh:
             fh.write('[agent]\nstate_dir = "/var/lib/jcstar-agent-nobody-test"\n')
         os.chmod(cfg, 0o644)
-        p = _netns("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", py, "-m", "jcstar_agent",
-                   "check", "--format", "json", "--config", cfg, cwd=PROJECT, capture_output=True,
-                   text=True, timeout=120, env=dict(os.environ, PYTHONPATH=PROJECT))
+        with plainuser.readable_package() as package:
+            env = dict(os.environ, PYTHONPATH=package)
+            p = _netns("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", py, "-m", "jcstar_agent",
+                       "check", "--format", "json", "--config", cfg, cwd="/", capture_output=True,
+                       text=True, timeout=120, env=env)
+            # the daemons' sockets are listed, their root-owned processes are not named, and it says why
+            sockets = _netns("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", py, "-c", code,
+                             cwd="/", capture_output=True, text=True, timeout=60, env=env)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    if "No module named" in p.stderr:
-        pytest.skip(f"the system python3 lacks a runtime dependency: {p.stderr.strip()[-120:]}")
     assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr
     by = {c["id"]: c for c in json.loads(p.stdout)["criteria"]}
     assert len(by) == 16
@@ -358,14 +366,7 @@ def test_unprivileged_run_says_needs_root(live_ns):
         assert c["reason"] != "not implemented" or c["verdict"] == "error"
         assert "internal error" not in c["reason"], (c["id"], c["reason"])
     assert not os.path.exists("/var/lib/jcstar-agent-nobody-test/state.json")
-    # the daemons' sockets are listed, their root-owned processes are not named, and it says why
-    code = ("import dataclasses, json; from jcstar_agent.config import BoardConfig; from jcstar_agent.criteria "
-            "import Context; from jcstar_agent.target import Root; from jcstar_agent.facts import sockets; "
-            "print(json.dumps(dataclasses.asdict(sockets.read(Context(Root('/'), BoardConfig())))))")
-    p = _netns("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", py, "-c", code,
-               cwd=PROJECT, capture_output=True, text=True, timeout=60,
-               env=dict(os.environ, PYTHONPATH=PROJECT))
-    got = json.loads(p.stdout)
+    got = json.loads(sockets.stdout)
     tcp = {l["port"]: l for l in got["items"] if l["proto"] == "tcp"}
     assert set(PORTS.values()) <= set(tcp)
     assert tcp[22]["pid"] is None and tcp[22]["process"] == ""

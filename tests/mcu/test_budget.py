@@ -29,8 +29,6 @@ def test_check_and_sign_fit_a_96k_heap_and_verify():
 
 
 @pytest.mark.integration  # the board behind a pseudo-terminal (socat), one power-on per heap
-
-
 @pytest.mark.host
 @needs_micropython
 @pytest.mark.skipif(shutil.which("socat") is None, reason="socat not installed")
