@@ -12,9 +12,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pathlib
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from typing import Iterable, Iterator, Optional, Set, Tuple
@@ -110,6 +112,25 @@ def namespace(name: str) -> Iterator[Netns]:
         yield ns
     finally:
         subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+@contextlib.contextmanager
+def daemon_world(net: Netns, prefix: str) -> Iterator[Tuple[pathlib.Path, Daemons]]:
+    """The namespace ``net`` (made here) and a work folder the daemons' users (postgres, nobody)
+    can enter; yields (folder, Daemons). At the end: the daemons, what they left running
+    (:func:`reap`), the namespace and the folder, in that order."""
+    work = pathlib.Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        os.chmod(work, 0o755)
+        with namespace(net.name):
+            d = Daemons(net)
+            try:
+                yield work, d
+            finally:
+                d.stop()
+                reap(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def reap(work) -> None:

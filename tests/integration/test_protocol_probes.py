@@ -71,7 +71,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import protocol_netns as pn  # noqa: E402
-from protocol_netns import ADDR, Daemons, crit as _crit, findings as _findings, probe as _probe  # noqa: E402,F401
+from protocol_netns import ADDR, crit as _crit, findings as _findings, probe as _probe  # noqa: E402,F401
 
 NET = pn.Netns(f"jcs-proto-{os.getpid()}")
 _ns = NET.run
@@ -283,16 +283,7 @@ def _samba(work, d):
 @contextlib.contextmanager
 def protocol_daemons():
     """The namespace with the daemons of the table above listening (also tools/bench_probes.py)."""
-    import pathlib
-    import tempfile
-
-    # a folder of its own (removed at the end) that the daemons' users (postgres, nobody) can enter
-    work = pathlib.Path(tempfile.mkdtemp(prefix="jcs-proto-"))
-    os.chmod(work, 0o755)
-    stack = contextlib.ExitStack()
-    d = Daemons(NET)
-    try:
-        stack.enter_context(pn.namespace(NET.name))
+    with pn.daemon_world(NET, "jcs-proto-") as (work, d):
         # redis: open, and with a password
         for port, extra in ((6379, ["--protected-mode", "no"]), (6380, ["--requirepass", secrets.token_hex(20)]),
                             (80, ["--requirepass", secrets.token_hex(20)])):
@@ -375,11 +366,6 @@ def protocol_daemons():
         want = {("tcp", p) for p in TCP.values()} | {("udp", p) for p in UDP.values()}
         NET.wait_listening(want, 60)  # RabbitMQ takes its time
         yield work
-    finally:
-        d.stop()
-        pn.reap(work)
-        stack.close()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

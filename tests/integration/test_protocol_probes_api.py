@@ -59,7 +59,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import protocol_netns as pn  # noqa: E402
-from protocol_netns import crit as _crit, findings as _findings, probe as _probe, reap, write as _write  # noqa: E402
+from protocol_netns import crit as _crit, findings as _findings, probe as _probe, write as _write  # noqa: E402
 
 PG = "/usr/lib/postgresql/15/bin"
 
@@ -74,11 +74,8 @@ TCP = {"influx-open": 8086, "influx-auth": 8087, "nodered-open": 1880, "nodered-
 
 
 def _why_not() -> str:
-    if os.geteuid() != 0 or not shutil.which("ip"):
-        return "needs root and iproute2 (network namespaces)"
-    missing = [p for p in NEEDED if not os.path.exists(p)]
-    if missing:
-        return f"not installed: {', '.join(missing)} (.ci/apt-packages.txt)"
+    if pn.why_not(NEEDED):
+        return pn.why_not(NEEDED)
     if not os.path.exists(os.path.join(NODE_RED_DIR, "node_modules", "node-red")) and not shutil.which("npm"):
         return f"Node-RED not cached in {NODE_RED_DIR} and no npm to install it"
     return ""
@@ -234,12 +231,7 @@ def _samba(work, d):
 
 @contextlib.contextmanager
 def api_daemons():
-    work = pathlib.Path(tempfile.mkdtemp(prefix="jcs-papi-"))
-    os.chmod(work, 0o755)
-    stack = contextlib.ExitStack()
-    stack.enter_context(pn.namespace(NET.name))
-    d = pn.Daemons(NET)
-    try:
+    with pn.daemon_world(NET, "jcs-papi-") as (work, d):
         _influxdb(work, d)
         _node_red(work, d)
         _lighttpd(work, d)
@@ -251,18 +243,12 @@ def api_daemons():
         _influx_admin(8087)
         _pg_md5_password("pg-md5-default", 5436, work)
         yield work
-    finally:
-        d.stop()
-        reap(work)
-        stack.close()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
 def run():
     with api_daemons() as work:
-        data = pn.run_agent(NET, work)
-        yield data
+        yield pn.run_agent(NET, work)
 
 
 def test_every_listener_is_recognised_from_the_wire(run):

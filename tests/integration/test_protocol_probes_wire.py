@@ -54,11 +54,9 @@ import hashlib
 import importlib.util
 import json
 import os
-import pathlib
 import secrets
 import shutil
 import sys
-import tempfile
 
 import pytest
 
@@ -181,27 +179,18 @@ def _miniupnpd(work, d):
 @contextlib.contextmanager
 def wire_daemons():
     """The namespace with the daemons of the table above listening."""
-    work = pathlib.Path(tempfile.mkdtemp(prefix="jcs-wire-"))
-    os.chmod(work, 0o755)
-    d = pn.Daemons(NET)
-    try:
-        with pn.namespace(NET.name):
-            try:
-                d.start("/usr/bin/python3", "-c", RTSP, "554,/stream1,,",
-                        "8554,/Streaming/Channels/101,digest,admin:admin",
-                        f"8555,/live,basic,admin:{secrets.token_hex(10)}")
-                _kamailio(work, d)
-                _ganesha(work, d)
-                _miniupnpd(work, d)
-                if MONGO:
-                    d.start(sys.executable, "-c", "import sys; from nx_27017.nx_27017 import main; sys.exit(main())", "--host", "0.0.0.0", "-p", "27017", "--db", "memory",
-                            "--log-file", str(work / "nx.log"), "--pid-file", str(work / "nx.pid"))
-                NET.wait_listening({("tcp", p) for p in TCP.values()} | {("udp", p) for p in UDP.values()}, 30)
-                yield work
-            finally:
-                d.stop()
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    with pn.daemon_world(NET, "jcs-wire-") as (work, d):
+        d.start("/usr/bin/python3", "-c", RTSP, "554,/stream1,,",
+                "8554,/Streaming/Channels/101,digest,admin:admin",
+                f"8555,/live,basic,admin:{secrets.token_hex(10)}")
+        _kamailio(work, d)
+        _ganesha(work, d)
+        _miniupnpd(work, d)
+        if MONGO:
+            d.start(sys.executable, "-c", "import sys; from nx_27017.nx_27017 import main; sys.exit(main())", "--host", "0.0.0.0", "-p", "27017", "--db", "memory",
+                    "--log-file", str(work / "nx.log"), "--pid-file", str(work / "nx.pid"))
+        NET.wait_listening({("tcp", p) for p in TCP.values()} | {("udp", p) for p in UDP.values()}, 30)
+        yield work
 
 
 @pytest.fixture(scope="module")
